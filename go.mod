@@ -1,0 +1,3 @@
+module github.com/latchsec/latch
+
+go 1.26

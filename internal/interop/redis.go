@@ -1,0 +1,133 @@
+package interop
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Redis is a redis-server started by a test on 127.0.0.1, with persistence
+// off and its files in a temporary folder. It is stopped when the test ends.
+type Redis struct {
+	t    testing.TB
+	bin  string
+	dir  string
+	port int
+
+	mu  sync.Mutex
+	cmd *exec.Cmd
+}
+
+// StartRedis starts redis-server (Debian package redis-server) on 127.0.0.1
+// at a free port and returns once it accepts connections.
+func StartRedis(t testing.TB) *Redis {
+	t.Helper()
+	r := &Redis{t: t, bin: Program(t, "redis-server", "redis-server"), dir: t.TempDir()}
+	// redis-server cannot listen on port 0 (it means "no TCP"), so pick a
+	// free port and retry if another process takes it first.
+	var err error
+	for range 5 {
+		if r.port, err = freePort(); err != nil {
+			continue
+		}
+		if err = r.start(); err == nil {
+			t.Cleanup(r.Stop)
+			return r
+		}
+	}
+	t.Fatalf("interop: redis-server did not start: %v", err)
+	return nil
+}
+
+// Addr is the server's host:port.
+func (r *Redis) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(r.port)) }
+
+// Stop ends the server (SIGTERM) and waits for it to exit. Stopping a
+// stopped server does nothing.
+func (r *Redis) Stop() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cmd == nil {
+		return
+	}
+	_ = r.cmd.Process.Signal(syscall.SIGTERM)
+	_ = r.cmd.Wait()
+	r.cmd = nil
+}
+
+// Restart starts the server again on the same port after Stop. Its data is
+// gone: persistence is off, as a crashed cache would lose it.
+func (r *Redis) Restart() {
+	r.t.Helper()
+	r.Stop()
+	if err := r.start(); err != nil {
+		r.t.Fatalf("interop: redis-server did not restart: %v", err)
+	}
+}
+
+func (r *Redis) start() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.Command(r.bin,
+		"--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", r.dir,
+		"--daemonize", "no", "--loglevel", "notice")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	// Wait for the log line that says the server is listening, rather than
+	// polling the port.
+	ready := make(chan error, 1)
+	go func() {
+		var tail []string
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			line := sc.Text()
+			if strings.Contains(line, "Ready to accept connections") {
+				ready <- nil
+				_, _ = io.Copy(io.Discard, out)
+				return
+			}
+			tail = append(tail, line)
+		}
+		ready <- fmt.Errorf("exited before ready: %s", strings.Join(tail, " | "))
+	}()
+	select {
+	case err = <-ready:
+	case <-ctx.Done():
+		err = errors.New("not ready within 30s")
+	}
+	if err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return err
+	}
+	r.cmd = cmd
+	return nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
