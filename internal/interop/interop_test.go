@@ -5,6 +5,8 @@ import (
 	"net"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestRedisStartStopRestart(t *testing.T) {
@@ -22,35 +24,23 @@ func TestRedisStartStopRestart(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if strings.TrimSpace(line) != "+PONG" {
-			t.Fatalf("PING answered %q", line)
-		}
+		require.Equal(t, "+PONG", strings.TrimSpace(line))
 		return nil
 	}
-	if err := ping(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, ping())
 	r.Stop()
-	if err := ping(); err == nil {
-		t.Fatal("stopped server still answers")
-	}
+	require.Error(t, ping(), "a stopped server still answers")
 	r.Restart()
-	if err := ping(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, ping())
 }
 
 func TestNodeRuns(t *testing.T) {
 	out := RunNode(t, `import * as jose from "jose"; console.log(typeof jose.compactDecrypt);`, nil)
-	if strings.TrimSpace(string(out)) != "function" {
-		t.Fatalf("node printed %q", out)
-	}
+	require.Equal(t, "function", strings.TrimSpace(string(out)))
 }
 
 func TestPythonModules(t *testing.T) {
 	py := Python(t, []string{"pyotp", "jwcrypto"}, "python3-pyotp", "python3-jwcrypto")
 	out := Run(t, nil, py, "-c", "print(1+1)")
-	if strings.TrimSpace(string(out)) != "2" {
-		t.Fatalf("python printed %q", out)
-	}
+	require.Equal(t, "2", strings.TrimSpace(string(out)))
 }
