@@ -1,0 +1,34 @@
+package tlspolicy
+
+import "errors"
+
+// Errors returned by this package; test for them with [errors.Is]. Errors from
+// a handshake or a request reach the caller wrapped by crypto/tls or
+// net/http, and errors.Is still finds them.
+var (
+	// ErrUnknownLevel: a level name or value that is not one of the four.
+	ErrUnknownLevel = errors.New("tlspolicy: unknown security level")
+
+	// ErrInvalidPin: the policy's pinnedCertificate is missing at
+	// TlsPinnedCertificate, is not exactly one PEM CERTIFICATE block, does
+	// not parse as an X.509 certificate, or is given at another level.
+	ErrInvalidPin = errors.New("tlspolicy: invalid pinned certificate")
+
+	// ErrPinMismatch: the server's certificate chain does not lead to the
+	// pinned certificate, or a certificate on the way fails validation
+	// (signature, validity period, CA flag, path length, server-auth usage,
+	// host name). The wrapped error says which.
+	ErrPinMismatch = errors.New("tlspolicy: server certificate does not verify against the pinned certificate")
+
+	// ErrPlainHTTP: an http:// URL at a level other than AllowHttp. It is
+	// returned before any connection is made.
+	ErrPlainHTTP = errors.New("tlspolicy: plain http is not allowed at this security level")
+
+	// ErrRedirectRefused: a redirect to another host or port, from https to
+	// http, or past the redirect limit.
+	ErrRedirectRefused = errors.New("tlspolicy: redirect refused")
+
+	// ErrInvalidHost: a host name or address for a self-signed certificate
+	// that is empty or not a valid name.
+	ErrInvalidHost = errors.New("tlspolicy: invalid host")
+)
