@@ -37,9 +37,13 @@ func (c *compiled) verifyPinned(presented []*x509.Certificate, serverName string
 			return fmt.Errorf("%w: no server name to check against a pinned signer", ErrPinMismatch)
 		}
 		opts.DNSName = serverName
+		// The pin is the root; sent again as an intermediate it would only
+		// make Verify check the same signature twice.
 		opts.Intermediates = x509.NewCertPool()
 		for _, cert := range presented[1:] {
-			opts.Intermediates.AddCert(cert)
+			if !bytes.Equal(cert.Raw, c.pin.Raw) {
+				opts.Intermediates.AddCert(cert)
+			}
 		}
 	}
 	// A pinned leaf is its own root: Verify checks its validity period and

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+const sample = `goos: linux
+goarch: amd64
+pkg: github.com/latchsec/latch/benchmarks
+cpu: Test CPU
+BenchmarkTLSHandshake/cacheck-2         	     300	    700 ns/op	   100 B/op	     10 allocs/op
+BenchmarkTLSHandshake/cacheck-2         	     300	    900 ns/op	   100 B/op	     10 allocs/op
+BenchmarkTLSHandshake/cacheck-2         	     300	    800 ns/op	   100 B/op	     10 allocs/op
+BenchmarkTLSHandshake/pinleaf-2         	     300	    400 ns/op	    50 B/op	      5 allocs/op
+BenchmarkTLSHandshake/pinleaf-2         	     300	    600 ns/op	    50 B/op	      5 allocs/op
+BenchmarkTLSHandshake/pinleaf-2         	     300	    500 ns/op	    50 B/op	      5 allocs/op
+BenchmarkTLSHandshake/pinintermediate-2 	     300	    900 ns/op	    80 B/op	      8 allocs/op
+BenchmarkTokenVerify/latch-2            	    1000	    100 ns/op	   900 bytes/token	     1 allocs/op
+BenchmarkTokenVerify/jwx-2              	    1000	    800 ns/op	  1000 bytes/token	    40 allocs/op
+PASS
+`
+
+func TestParseAndRender(t *testing.T) {
+	r, err := parse(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.cpu != "Test CPU" || len(r.results) != 5 {
+		t.Fatalf("parsed %q with %d results", r.cpu, len(r.results))
+	}
+	if m, _ := r.find("TLSHandshake", "cacheck").median("ns/op"); m != 800 {
+		t.Fatalf("median %v, want 800", m)
+	}
+	var out strings.Builder
+	missed := render(&out, r, []target{
+		{op: "TLSHandshake", impl: "pinleaf", base: "cacheck", unit: "ns/op", max: 0.95},
+		{op: "TLSHandshake", impl: "pinintermediate", base: "cacheck", unit: "ns/op", max: 1.0},
+		{op: "TokenVerify", impl: "latch", unit: "allocs/op", max: 20},
+		{op: "Missing", impl: "latch", base: "peer", unit: "ns/op", max: 1},
+	})
+	if missed != 2 {
+		t.Errorf("missed %d targets, want 2 (pinintermediate at 1.12x and the unmeasured one)\n%s", missed, out.String())
+	}
+	for _, want := range []string{
+		"| TLSHandshake/pinleaf ÷ TLSHandshake/cacheck (ns/op) | 0.62× | ≤ 0.95× | yes |",
+		"| TLSHandshake/pinintermediate ÷ TLSHandshake/cacheck (ns/op) | 1.12× | ≤ 1.00× | **no** |",
+		"| TokenVerify/latch allocs/op | 1 | ≤ 20 | yes |",
+		"| TokenVerify | latch | jwx | 0.12× | – | 0.03× |",
+		"| TLSHandshake | pinleaf | cacheck | 0.62× | 0.50× | 0.50× |",
+		"| benchmark | ns/op | B/op | allocs/op | bytes/token |",
+		"| TokenVerify/jwx | 800 |  | 40 | 1000 |",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q\n%s", want, out.String())
+		}
+	}
+}
+
+func TestParseRefusesBadNames(t *testing.T) {
+	if _, err := parse("BenchmarkNoImpl-2 10 5 ns/op\n"); err == nil {
+		t.Fatal("a benchmark without /impl was accepted")
+	}
+	if _, err := parse("PASS\n"); err == nil {
+		t.Fatal("input without results was accepted")
+	}
+}

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+)
+
+// render writes the report and returns how many targets were missed.
+func render(w io.Writer, r *run, targets []target) (missed int) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	p("# Benchmarks\n\n")
+	p("Side-by-side benchmarks of Latch and the libraries a user would otherwise pick, in a Go module of\n")
+	p("their own so that the peers never enter Latch's go.mod. Each benchmark is named\n")
+	p("`Benchmark<Op>/<impl>`, where `<impl>` is `latch` (or a Latch variant) or the peer's short name.\n\n")
+	p("Run `benchmarks/run` to measure again and rewrite this file. Absolute times are noise on a shared\n")
+	p("machine; the figures to quote are the ratios between implementations measured in the same run.\n\n")
+
+	p("## This run\n\n")
+	p("- date: %s\n", orDash(r.date))
+	p("- machine: %s\n", orDash(r.machine))
+	p("- cpu: %s\n", orDash(r.cpu))
+	p("- platform: %s/%s, %s\n", orDash(r.goos), orDash(r.goarch), orDash(r.goVersion))
+	p("- medians of %d runs of each benchmark (`-count`), with `-benchmem`\n\n", r.maxCount())
+
+	if len(targets) > 0 {
+		p("## Targets\n\n")
+		p("| op | measured | target | met |\n|---|---|---|---|\n")
+		for _, t := range targets {
+			value, ok := r.targetValue(t)
+			what := fmt.Sprintf("%s/%s %s", t.op, t.impl, t.unit)
+			bound := fmt.Sprintf("≤ %s", num(t.max))
+			if t.base != "" {
+				what = fmt.Sprintf("%s/%s ÷ %s/%s (%s)", t.op, t.impl, t.op, t.base, t.unit)
+				bound = fmt.Sprintf("≤ %.2f×", t.max)
+			}
+			switch {
+			case !ok:
+				missed++
+				p("| %s | not measured | %s | no |\n", what, bound)
+			case value <= t.max:
+				p("| %s | %s | %s | yes |\n", what, ratioOrNum(t, value), bound)
+			default:
+				missed++
+				p("| %s | %s | %s | **no** |\n", what, ratioOrNum(t, value), bound)
+			}
+		}
+		p("\n")
+	}
+
+	p("## Ratios\n\n")
+	p("Each row divides the first implementation's median by the second's (below 1 means the first is\n")
+	p("faster or smaller).\n\n")
+	p("| op | impl | vs | time | B/op | allocs/op |\n|---|---|---|---|---|---|\n")
+	for _, op := range r.ops() {
+		for _, pair := range r.pairs(op) {
+			a, b := r.find(op, pair[0]), r.find(op, pair[1])
+			p("| %s | %s | %s | %s | %s | %s |\n", op, pair[0], pair[1],
+				ratio(a, b, "ns/op"), ratio(a, b, "B/op"), ratio(a, b, "allocs/op"))
+		}
+	}
+	p("\n")
+
+	p("## Medians\n\n")
+	units := r.units()
+	p("| benchmark | %s |\n|---|%s\n", strings.Join(units, " | "), strings.Repeat("---|", len(units)))
+	for _, res := range r.results {
+		var cells []string
+		for _, u := range units {
+			if v, ok := res.median(u); ok {
+				cells = append(cells, num(v))
+			} else {
+				cells = append(cells, "")
+			}
+		}
+		p("| %s/%s | %s |\n", res.op, res.impl, strings.Join(cells, " | "))
+	}
+	return missed
+}
+
+// pairs lists the comparisons shown for op: every other implementation
+// against the op's baseline if it has one, else every Latch implementation
+// against every peer.
+func (r *run) pairs(op string) [][2]string {
+	var impls []string
+	for _, res := range r.results {
+		if res.op == op {
+			impls = append(impls, res.impl)
+		}
+	}
+	var out [][2]string
+	if base, ok := baselines[op]; ok {
+		for _, i := range impls {
+			if i != base {
+				out = append(out, [2]string{i, base})
+			}
+		}
+		return out
+	}
+	for _, a := range impls {
+		if !isLatch(a) {
+			continue
+		}
+		for _, b := range impls {
+			if !isLatch(b) {
+				out = append(out, [2]string{a, b})
+			}
+		}
+	}
+	return out
+}
+
+func isLatch(impl string) bool { return impl == "latch" || strings.HasPrefix(impl, "latch-") }
+
+func (r *run) targetValue(t target) (float64, bool) {
+	a := r.find(t.op, t.impl)
+	if a == nil {
+		return 0, false
+	}
+	av, ok := a.median(t.unit)
+	if !ok {
+		return 0, false
+	}
+	if t.base == "" {
+		return av, true
+	}
+	b := r.find(t.op, t.base)
+	if b == nil {
+		return 0, false
+	}
+	bv, ok := b.median(t.unit)
+	if !ok || bv == 0 {
+		return 0, false
+	}
+	return av / bv, true
+}
+
+func (r *run) maxCount() int {
+	n := 0
+	for _, res := range r.results {
+		n = max(n, len(res.values["ns/op"]))
+	}
+	return n
+}
+
+// units lists ns/op, B/op and allocs/op first, then custom units.
+func (r *run) units() []string {
+	units := []string{"ns/op", "B/op", "allocs/op"}
+	var custom []string
+	for _, res := range r.results {
+		for u := range res.values {
+			if !slices.Contains(units, u) && !slices.Contains(custom, u) {
+				custom = append(custom, u)
+			}
+		}
+	}
+	slices.Sort(custom)
+	return append(units, custom...)
+}
+
+func ratio(a, b *result, unit string) string {
+	av, ok1 := a.median(unit)
+	bv, ok2 := b.median(unit)
+	if !ok1 || !ok2 || bv == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f×", av/bv)
+}
+
+func ratioOrNum(t target, v float64) string {
+	if t.base != "" {
+		return fmt.Sprintf("%.2f×", v)
+	}
+	return num(v)
+}
+
+func num(v float64) string {
+	if v == float64(int64(v)) {
+		return fmt.Sprintf("%d", int64(v))
+	}
+	return fmt.Sprintf("%.1f", v)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
