@@ -94,13 +94,16 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	if !strings.EqualFold(from.Hostname(), to.Hostname()) {
 		return fmt.Errorf("%w: to another host", ErrRedirectRefused)
 	}
+	fromPort, toPort := effectivePort(from.Scheme, from.Port()), effectivePort(to.Scheme, to.Port())
 	switch {
-	case from.Scheme == "https" && to.Scheme != "https":
-		return fmt.Errorf("%w: from https to %s", ErrRedirectRefused, to.Scheme)
-	case from.Scheme == to.Scheme && effectivePort(from.Scheme, from.Port()) != effectivePort(to.Scheme, to.Port()):
+	case to.Scheme != "http" && to.Scheme != "https":
+		return fmt.Errorf("%w: to scheme %q", ErrRedirectRefused, truncate([]byte(to.Scheme), 16))
+	case from.Scheme == "https" && to.Scheme == "http":
+		return fmt.Errorf("%w: from https to http", ErrRedirectRefused)
+	case from.Scheme == to.Scheme && fromPort != toPort:
 		return fmt.Errorf("%w: to another port", ErrRedirectRefused)
-	case from.Scheme == "http" && to.Scheme == "https" &&
-		(effectivePort(from.Scheme, from.Port()) != "80" || effectivePort(to.Scheme, to.Port()) != "443"):
+	case from.Scheme != to.Scheme && (fromPort != "80" || toPort != "443"):
+		// http to https, allowed only between the default ports.
 		return fmt.Errorf("%w: to another port", ErrRedirectRefused)
 	}
 	return nil

@@ -208,6 +208,8 @@ func TestCheckRedirectTable(t *testing.T) {
 		{"https://api.example/a", "https://api.example.evil/b", false},
 		{"https://api.example/a", "https://api.example:444/b", false},
 		{"https://api.example/a", "ftp://api.example/b", false},
+		{"http://api.example/a", "ftp://api.example/b", false},
+		{"http://api.example/a", "file:///etc/passwd", false},
 	}
 	for _, tc := range cases {
 		err := checkRedirect(mk(tc.to), []*http.Request{mk(tc.from)})
