@@ -1,0 +1,423 @@
+package integrator
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/latchsec/latch/tlspolicy"
+)
+
+// Request is an integrator's API request as the device receives it: what to
+// send, under which transport security level, with which authorization. Its
+// JSON form is
+//
+//	{
+//	  "method": "POST",
+//	  "url": "https://api.example.com/doors/12/open",
+//	  "headers": [{"name": "X-Api-Key", "value": "...", "secret": true}],
+//	  "body": "{\"reason\":\"arrival\"}",
+//	  "securityLevel": "TlsWithCACheck",
+//	  "pinnedCertificate": "",
+//	  "authorization": {"type": "NoAuth"}
+//	}
+//
+// Parse it with [ParseRequest], which refuses unknown fields and validates.
+// Printing or logging a Request (fmt, log/slog) shows no secret: header values,
+// tokens, the client secret, the body and the URL's query are left out.
+type Request struct {
+	Method            string          `json:"method"`
+	URL               string          `json:"url"`
+	Headers           []Header        `json:"headers,omitempty"`
+	Body              string          `json:"body,omitempty"`
+	SecurityLevel     tlspolicy.Level `json:"securityLevel"`
+	PinnedCertificate string          `json:"pinnedCertificate,omitempty"`
+	Authorization     Authorization   `json:"authorization"`
+}
+
+// Header is a custom request header. Secret marks a value that is a
+// credential (an API key, a custom token); values are never shown in errors
+// or logs in any case, and Secret documents the integrator's intent.
+type Header struct {
+	Name   string `json:"name"`
+	Value  string `json:"value"`
+	Secret bool   `json:"secret,omitempty"`
+}
+
+// Authorization says how the device authenticates to the API.
+type Authorization struct {
+	Type AuthType `json:"type"`
+
+	// AccessToken is the bearer token of OAuthAccessToken.
+	AccessToken string `json:"accessToken,omitempty"`
+
+	// The fields of OAuthRefreshToken: the refresh token the person's
+	// linking produced, the token endpoint, the client credentials, the
+	// scopes, and how the client authenticates to the token endpoint.
+	RefreshToken string    `json:"refreshToken,omitempty"`
+	TokenURL     string    `json:"tokenUrl,omitempty"`
+	ClientID     string    `json:"clientId,omitempty"`
+	ClientSecret string    `json:"clientSecret,omitempty"`
+	Scopes       []string  `json:"scopes,omitempty"`
+	AuthStyle    AuthStyle `json:"authStyle,omitempty"`
+}
+
+// ParseRequest parses and validates a request definition. Unknown fields,
+// trailing data and definitions over 1 MiB are refused. Every error matches
+// [ErrInvalidRequest]; a validation error is a *[ValidationError] listing
+// every problem.
+func ParseRequest(data []byte) (*Request, error) {
+	if len(data) > maxDefinition {
+		return nil, invalid(FieldError{"", fmt.Sprintf("definition larger than %d bytes", maxDefinition)})
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var r Request
+	if err := dec.Decode(&r); err != nil {
+		return nil, invalid(FieldError{"", jsonProblem(err)})
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, invalid(FieldError{"", "data after the JSON object"})
+	}
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// jsonProblem describes a JSON error without quoting the input.
+func jsonProblem(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("not valid JSON (at byte %d)", syn.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("field %q has the wrong type (%s where %s is wanted)", typ.Field, typ.Value, typ.Type)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "JSON ends too early"
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return strings.TrimPrefix(err.Error(), "json: ") // names a field, not a value
+	case errors.Is(err, tlspolicy.ErrUnknownLevel):
+		return "securityLevel is not one of TlsWithCACheck, TlsPinnedCertificate, TlsAllowSelfSigned, AllowHttp"
+	case errors.Is(err, errUnknownName):
+		return err.Error()
+	}
+	return "not a valid request definition"
+}
+
+func invalid(problems ...FieldError) error { return &ValidationError{Problems: problems} }
+
+var allowedMethods = []string{
+	http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+	http.MethodPatch, http.MethodDelete, http.MethodOptions,
+}
+
+// forbiddenHeaders are set by the HTTP client or are hop-by-hop; an
+// integrator may not set them.
+var forbiddenHeaders = map[string]bool{
+	"Host": true, "Connection": true, "Keep-Alive": true, "Proxy-Connection": true,
+	"Proxy-Authorization": true, "Proxy-Authenticate": true, "Te": true,
+	"Trailer": true, "Transfer-Encoding": true, "Upgrade": true, "Content-Length": true,
+}
+
+// Validate checks the whole definition and reports every problem as a
+// *[ValidationError], which matches [ErrInvalidRequest].
+func (r *Request) Validate() error {
+	var v validator
+	if !contains(allowedMethods, r.Method) {
+		v.add("method", "must be one of "+strings.Join(allowedMethods, ", "))
+	}
+	v.url("url", r.URL, r.SecurityLevel)
+	if len(r.Body) > maxBody {
+		v.add("body", fmt.Sprintf("larger than %d bytes", maxBody))
+	}
+	if r.Body != "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		v.add("body", "not allowed with "+r.Method)
+	}
+	v.headers(r.Headers, r.Authorization.Type)
+	if err := (tlspolicy.Policy{SecurityLevel: r.SecurityLevel, PinnedCertificate: r.PinnedCertificate}).Validate(); err != nil {
+		field := "pinnedCertificate"
+		if errors.Is(err, tlspolicy.ErrUnknownLevel) {
+			field = "securityLevel"
+		}
+		v.add(field, strings.TrimPrefix(err.Error(), "tlspolicy: "))
+	}
+	v.authorization(&r.Authorization, r.SecurityLevel)
+	if len(v.problems) > 0 {
+		return &ValidationError{Problems: v.problems}
+	}
+	return nil
+}
+
+type validator struct{ problems []FieldError }
+
+func (v *validator) add(field, reason string) {
+	v.problems = append(v.problems, FieldError{field, reason})
+}
+
+// url checks an absolute https URL (http only at AllowHttp), with a host and
+// no user information.
+func (v *validator) url(field, raw string, level tlspolicy.Level) {
+	if raw == "" {
+		v.add(field, "missing")
+		return
+	}
+	if len(raw) > maxURL {
+		v.add(field, fmt.Sprintf("longer than %d bytes", maxURL))
+		return
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		v.add(field, "not a valid URL")
+	case u.Scheme != "https" && u.Scheme != "http":
+		v.add(field, "must be an absolute https:// URL")
+	case u.Scheme == "http" && level != tlspolicy.AllowHttp:
+		v.add(field, "http:// is allowed only at AllowHttp; use https://")
+	case u.Host == "" || u.Hostname() == "":
+		v.add(field, "has no host")
+	case u.User != nil:
+		v.add(field, "must not carry user information; use the authorization or a header")
+	}
+}
+
+func (v *validator) headers(hs []Header, auth AuthType) {
+	if len(hs) > maxHeaders {
+		v.add("headers", fmt.Sprintf("more than %d headers", maxHeaders))
+		return
+	}
+	total := 0
+	for i, h := range hs {
+		field := fmt.Sprintf("headers[%d]", i)
+		total += len(h.Name) + len(h.Value)
+		canonical := http.CanonicalHeaderKey(h.Name)
+		switch {
+		case !validToken(h.Name):
+			v.add(field+".name", "not a valid header name")
+		case forbiddenHeaders[canonical]:
+			v.add(field+".name", canonical+" is set by the HTTP client and may not be given")
+		case canonical == "Authorization" && auth != NoAuth:
+			v.add(field+".name", "Authorization is set by the "+auth.String()+" authorization")
+		}
+		if !validHeaderValue(h.Value) {
+			v.add(field+".value", "contains control characters")
+		}
+	}
+	if total > maxHeaderBytes {
+		v.add("headers", fmt.Sprintf("more than %d bytes in all", maxHeaderBytes))
+	}
+}
+
+func (v *validator) authorization(a *Authorization, level tlspolicy.Level) {
+	const f = "authorization."
+	mustBeEmpty := func(name, value string) {
+		if value != "" {
+			v.add(f+name, "not used by "+a.Type.String()+"; leave it out")
+		}
+	}
+	switch a.Type {
+	case NoAuth:
+		mustBeEmpty("accessToken", a.AccessToken)
+		mustBeEmpty("refreshToken", a.RefreshToken)
+		mustBeEmpty("tokenUrl", a.TokenURL)
+		mustBeEmpty("clientId", a.ClientID)
+		mustBeEmpty("clientSecret", a.ClientSecret)
+		if len(a.Scopes) > 0 {
+			v.add(f+"scopes", "not used by NoAuth; leave it out")
+		}
+		mustBeEmpty("authStyle", a.AuthStyle.text())
+	case OAuthAccessToken:
+		if a.AccessToken == "" {
+			v.add(f+"accessToken", "missing")
+		} else if !validBearer(a.AccessToken) {
+			v.add(f+"accessToken", fmt.Sprintf("not a bearer token (RFC 6750 characters, at most %d bytes)", maxToken))
+		}
+		mustBeEmpty("refreshToken", a.RefreshToken)
+		mustBeEmpty("tokenUrl", a.TokenURL)
+		mustBeEmpty("clientId", a.ClientID)
+		mustBeEmpty("clientSecret", a.ClientSecret)
+		if len(a.Scopes) > 0 {
+			v.add(f+"scopes", "not used by OAuthAccessToken; leave it out")
+		}
+		mustBeEmpty("authStyle", a.AuthStyle.text())
+	case OAuthRefreshToken:
+		mustBeEmpty("accessToken", a.AccessToken)
+		if a.RefreshToken == "" {
+			v.add(f+"refreshToken", "missing")
+		} else if !validVisible(a.RefreshToken, maxToken) {
+			v.add(f+"refreshToken", fmt.Sprintf("must be visible ASCII, at most %d bytes", maxToken))
+		}
+		v.url(f+"tokenUrl", a.TokenURL, level)
+		if a.ClientID == "" {
+			v.add(f+"clientId", "missing")
+		} else if !validVisible(a.ClientID, maxClientField) {
+			v.add(f+"clientId", fmt.Sprintf("must be visible ASCII, at most %d bytes", maxClientField))
+		}
+		if a.ClientSecret != "" && !validVisible(a.ClientSecret, maxClientField) {
+			v.add(f+"clientSecret", fmt.Sprintf("must be visible ASCII, at most %d bytes", maxClientField))
+		}
+		if len(a.Scopes) > maxScopes {
+			v.add(f+"scopes", fmt.Sprintf("more than %d scopes", maxScopes))
+		}
+		for i, s := range a.Scopes {
+			if !validScope(s) {
+				v.add(fmt.Sprintf("%sscopes[%d]", f, i), "not a valid scope (RFC 6749 section 3.3)")
+			}
+		}
+		if a.AuthStyle == AuthInHeader && a.ClientSecret == "" {
+			v.add(f+"authStyle", "InHeader needs a clientSecret; a public client sends its id InParams")
+		}
+		if !a.AuthStyle.valid() {
+			v.add(f+"authStyle", "must be InHeader or InParams")
+		}
+	default:
+		v.add(f+"type", "must be NoAuth, OAuthAccessToken or OAuthRefreshToken")
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// validToken: an RFC 9110 token (header names).
+func validToken(s string) bool {
+	if s == "" || len(s) > 256 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// validHeaderValue: no control characters but tab.
+func validHeaderValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// validBearer: RFC 6750 b64token.
+func validBearer(s string) bool {
+	if s == "" || len(s) > maxToken {
+		return false
+	}
+	i := 0
+	for ; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~+/", c) >= 0) {
+			break
+		}
+	}
+	if i == 0 {
+		return false
+	}
+	for ; i < len(s); i++ {
+		if s[i] != '=' {
+			return false
+		}
+	}
+	return true
+}
+
+// validVisible: printable ASCII without spaces, non-empty, at most max bytes.
+func validVisible(s string, max int) bool {
+	if s == "" || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= 0x20 || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// validScope: RFC 6749 scope-token.
+func validScope(s string) bool {
+	if s == "" || len(s) > 256 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x21 || c == 0x22 || c == 0x5c || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// String describes the request without secrets: method, scheme, host and
+// path, level, header names and authorization type.
+func (r Request) String() string {
+	var names []string
+	for _, h := range r.Headers {
+		names = append(names, h.Name)
+	}
+	return fmt.Sprintf("%s %s (%s, headers [%s], %s, body %d bytes)",
+		r.Method, redactURL(r.URL), r.SecurityLevel, strings.Join(names, " "), r.Authorization.Type, len(r.Body))
+}
+
+// GoString is String, so that %#v shows no secret either.
+func (r Request) GoString() string { return "integrator.Request{" + r.String() + "}" }
+
+// LogValue is what log/slog shows of a Request: no secret.
+func (r Request) LogValue() slog.Value {
+	var names []string
+	for _, h := range r.Headers {
+		names = append(names, h.Name)
+	}
+	return slog.GroupValue(
+		slog.String("method", r.Method),
+		slog.String("url", redactURL(r.URL)),
+		slog.String("securityLevel", r.SecurityLevel.String()),
+		slog.Any("headers", names),
+		slog.String("authorization", r.Authorization.Type.String()),
+		slog.Int("bodyBytes", len(r.Body)),
+	)
+}
+
+// String shows the type and, for refresh tokens, the token endpoint's host.
+func (a Authorization) String() string {
+	if a.Type == OAuthRefreshToken {
+		return fmt.Sprintf("%s (token endpoint %s, client %q)", a.Type, redactURL(a.TokenURL), a.ClientID)
+	}
+	return a.Type.String()
+}
+
+// GoString is String, so that %#v shows no secret either.
+func (a Authorization) GoString() string { return "integrator.Authorization{" + a.String() + "}" }
+
+// String shows the header's name only.
+func (h Header) String() string { return h.Name + ": [redacted]" }
+
+// GoString is String, so that %#v shows no secret either.
+func (h Header) GoString() string { return "integrator.Header{" + h.String() + "}" }
+
+// redactURL keeps scheme, host and path: queries and user information may
+// hold credentials.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "[unparsable URL]"
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+}
