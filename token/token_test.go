@@ -1,0 +1,158 @@
+package token
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestIssueVerifyRoundTrip(t *testing.T) {
+	f := newFixture(t, "")
+	now := f.clock.Now()
+	tok, err := f.is.Issue(t.Context(), Claims{
+		Subject:  "user-42",
+		Audience: "api",
+		Scopes:   []string{"devices:manage", "data:read"},
+		Apps:     []string{"app-2", "app-1"},
+		Expires:  now.Add(time.Hour + 500*time.Millisecond),
+	})
+	require.NoError(t, err)
+	require.Len(t, strings.Split(tok, "."), 5)
+
+	c, err := f.v.Verify(t.Context(), tok)
+	require.NoError(t, err)
+	require.Equal(t, "https://latch.example", c.Issuer)
+	require.Equal(t, "user-42", c.Subject)
+	require.Equal(t, "api", c.Audience)
+	require.Equal(t, now, c.IssuedAt)
+	require.Equal(t, now, c.NotBefore)
+	require.Equal(t, now.Add(time.Hour), c.Expires, "times are whole seconds")
+	require.Equal(t, []string{"data:read", "devices:manage"}, c.Scopes, "scopes are written sorted")
+	require.Equal(t, []string{"app-1", "app-2"}, c.Apps)
+	require.Empty(t, c.Lineage)
+	require.Len(t, c.ID, 22)
+	require.True(t, c.HasScope("data:read"))
+	require.False(t, c.HasScope("data:write"))
+
+	// The header is exactly what the format says.
+	h, err := decodeB64(nil, tok[:strings.IndexByte(tok, '.')])
+	require.NoError(t, err)
+	require.Equal(t, `{"alg":"dir","enc":"A256GCM","kid":"`+f.keys.ActiveKeyID()+`"}`, string(h))
+
+	// Claims marshal back to the bytes in the token.
+	plain, err := open(f.keys.load(), "", tok)
+	require.NoError(t, err)
+	require.Equal(t, string(plain), string(c.appendJSON(nil)))
+	require.True(t, json.Valid(plain))
+}
+
+func TestIssueNeverExpiring(t *testing.T) {
+	f := newFixture(t, "")
+	tok, err := f.is.Issue(t.Context(), Claims{Subject: "integrator-7", Scopes: []string{"data:read"}})
+	require.NoError(t, err)
+	f.clock.Advance(50 * 365 * 24 * time.Hour)
+	c, err := f.v.Verify(t.Context(), tok)
+	require.NoError(t, err)
+	require.True(t, c.Expires.IsZero())
+	require.Empty(t, c.Apps, "no app limit")
+	require.NoError(t, c.CheckApp("any-app"))
+}
+
+func TestIssueIDsAreUnique(t *testing.T) {
+	f := newFixture(t, "")
+	seen := map[string]bool{}
+	for range 100 {
+		c, err := f.v.Verify(t.Context(), f.issue(t))
+		require.NoError(t, err)
+		require.False(t, seen[c.ID])
+		seen[c.ID] = true
+	}
+}
+
+func TestIssueRefusesBadClaims(t *testing.T) {
+	f := newFixture(t, "")
+	now := f.clock.Now()
+	ok := Claims{Subject: "u", Scopes: []string{"data:read"}}
+	with := func(mod func(*Claims)) Claims { c := ok; mod(&c); return c }
+	cases := map[string]Claims{
+		"no subject":          with(func(c *Claims) { c.Subject = "" }),
+		"subject with CR":     with(func(c *Claims) { c.Subject = "u\r" }),
+		"subject too long":    with(func(c *Claims) { c.Subject = strings.Repeat("u", 257) }),
+		"no scopes":           with(func(c *Claims) { c.Scopes = nil }),
+		"bad scope":           with(func(c *Claims) { c.Scopes = []string{"data:*"} }),
+		"repeated scope":      with(func(c *Claims) { c.Scopes = []string{"data:read", "data:read"} }),
+		"too many scopes":     with(func(c *Claims) { c.Scopes = strings.Split(manyScopes(MaxScopes+1), " ") }),
+		"bad app":             with(func(c *Claims) { c.Apps = []string{"a/b"} }),
+		"repeated app":        with(func(c *Claims) { c.Apps = []string{"a", "a"} }),
+		"caller-chosen ID":    with(func(c *Claims) { c.ID = "AAECAwQFBgcICQoLDA0ODw" }),
+		"caller-chosen iat":   with(func(c *Claims) { c.IssuedAt = now }),
+		"lineage":             with(func(c *Claims) { c.Lineage = []string{"AAECAwQFBgcICQoLDA0ODw"} }),
+		"other issuer":        with(func(c *Claims) { c.Issuer = "someone-else" }),
+		"expired":             with(func(c *Claims) { c.Expires = now.Add(-time.Second) }),
+		"expires now":         with(func(c *Claims) { c.Expires = now }),
+		"nbf in the past":     with(func(c *Claims) { c.NotBefore = now.Add(-time.Hour) }),
+		"exp before nbf":      with(func(c *Claims) { c.NotBefore = now.Add(2 * time.Hour); c.Expires = now.Add(time.Hour) }),
+		"exp after year 9999": with(func(c *Claims) { c.Expires = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }),
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			tok, err := f.is.Issue(t.Context(), c)
+			require.ErrorIs(t, err, ErrClaims)
+			require.Empty(t, tok)
+		})
+	}
+	noAud := *f.is
+	noAud.Audience = ""
+	_, err := noAud.Issue(t.Context(), ok)
+	require.ErrorIs(t, err, ErrClaims, "no audience at all")
+}
+
+func TestRotation(t *testing.T) {
+	f := newFixture(t, "")
+	old := f.issue(t)
+	oldKid := f.keys.ActiveKeyID()
+
+	newKid, err := f.keys.Rotate()
+	require.NoError(t, err)
+	require.NotEqual(t, oldKid, newKid)
+	require.Equal(t, []string{newKid, oldKid}, f.keys.KeyIDs())
+
+	fresh := f.issue(t)
+	require.True(t, strings.HasPrefix(fresh, f.keys.load().active().header+"."), "new tokens use the new key")
+	for _, tok := range []string{old, fresh} {
+		_, err := f.v.Verify(t.Context(), tok)
+		require.NoError(t, err)
+	}
+
+	require.Error(t, f.keys.Retire(newKid), "the active key cannot be retired")
+	require.Error(t, f.keys.Retire("no-such-key"))
+	require.NoError(t, f.keys.Retire(oldKid))
+	_, err = f.v.Verify(t.Context(), old)
+	require.ErrorIs(t, err, ErrUnknownKey)
+	_, err = f.v.Verify(t.Context(), fresh)
+	require.NoError(t, err)
+
+	// A saved and reloaded keyring verifies the same tokens.
+	set, err := f.keys.JWKSet()
+	require.NoError(t, err)
+	loaded, err := ParseKeyring(set)
+	require.NoError(t, err)
+	v := *f.v
+	v.Keys = loaded
+	_, err = v.Verify(t.Context(), fresh)
+	require.NoError(t, err)
+}
+
+func TestRotateUpToMaxKeys(t *testing.T) {
+	var kr Keyring // the zero Keyring makes its first key on Rotate
+	for range MaxKeys {
+		_, err := kr.Rotate()
+		require.NoError(t, err)
+	}
+	_, err := kr.Rotate()
+	require.Error(t, err)
+	require.Len(t, kr.KeyIDs(), MaxKeys)
+}
