@@ -289,7 +289,7 @@ func parseClaims(b []byte, c *Claims) string {
 				return "claims are not valid JSON"
 			}
 			var bit uint
-			switch name {
+			switch string(name) {
 			case "iss":
 				bit = claimIss
 				c.Issuer, err = r.str()

@@ -52,8 +52,16 @@ func (r *jsonReader) end() bool {
 
 // str reads a string value and returns it unescaped.
 func (r *jsonReader) str() (string, error) {
+	b, err := r.raw()
+	return string(b), err
+}
+
+// raw reads a string value and returns its unescaped bytes: a part of the
+// input when there are no escapes, so that comparing it to a constant
+// allocates nothing.
+func (r *jsonReader) raw() ([]byte, error) {
 	if !r.consume('"') {
-		return "", errJSON
+		return nil, errJSON
 	}
 	start := r.i
 	// Fast path: no escapes.
@@ -64,20 +72,20 @@ func (r *jsonReader) str() (string, error) {
 			s := r.b[start:r.i]
 			r.i++
 			if !utf8.Valid(s) {
-				return "", errJSON
+				return nil, errJSON
 			}
-			return string(s), nil
+			return s, nil
 		case c == '\\':
-			return r.strSlow(start)
+			return r.rawSlow(start)
 		case c < 0x20:
-			return "", errJSON
+			return nil, errJSON
 		}
 		r.i++
 	}
-	return "", errJSON
+	return nil, errJSON
 }
 
-func (r *jsonReader) strSlow(start int) (string, error) {
+func (r *jsonReader) rawSlow(start int) ([]byte, error) {
 	out := make([]byte, 0, r.i-start+16)
 	out = append(out, r.b[start:r.i]...)
 	for r.i < len(r.b) {
@@ -86,11 +94,11 @@ func (r *jsonReader) strSlow(start int) (string, error) {
 		case c == '"':
 			r.i++
 			if !utf8.Valid(out) {
-				return "", errJSON
+				return nil, errJSON
 			}
-			return string(out), nil
+			return out, nil
 		case c < 0x20:
-			return "", errJSON
+			return nil, errJSON
 		case c != '\\':
 			out = append(out, c)
 			r.i++
@@ -98,7 +106,7 @@ func (r *jsonReader) strSlow(start int) (string, error) {
 		}
 		// An escape.
 		if r.i+1 >= len(r.b) {
-			return "", errJSON
+			return nil, errJSON
 		}
 		e := r.b[r.i+1]
 		r.i += 2
@@ -118,28 +126,28 @@ func (r *jsonReader) strSlow(start int) (string, error) {
 		case 'u':
 			cp, ok := r.hex4()
 			if !ok {
-				return "", errJSON
+				return nil, errJSON
 			}
 			switch {
 			case cp >= 0xDC00 && cp <= 0xDFFF:
-				return "", errJSON // lone low surrogate
+				return nil, errJSON // lone low surrogate
 			case cp >= 0xD800 && cp <= 0xDBFF:
 				if r.i+1 >= len(r.b) || r.b[r.i] != '\\' || r.b[r.i+1] != 'u' {
-					return "", errJSON
+					return nil, errJSON
 				}
 				r.i += 2
 				lo, ok := r.hex4()
 				if !ok || lo < 0xDC00 || lo > 0xDFFF {
-					return "", errJSON
+					return nil, errJSON
 				}
 				cp = 0x10000 + (cp-0xD800)<<10 + (lo - 0xDC00)
 			}
 			out = utf8.AppendRune(out, cp)
 		default:
-			return "", errJSON
+			return nil, errJSON
 		}
 	}
-	return "", errJSON
+	return nil, errJSON
 }
 
 func (r *jsonReader) hex4() (rune, bool) {
@@ -164,14 +172,14 @@ func (r *jsonReader) hex4() (rune, bool) {
 	return v, true
 }
 
-// member reads a member name and the colon after it.
-func (r *jsonReader) member() (string, error) {
-	name, err := r.str()
+// member reads a member name, unescaped, and the colon after it.
+func (r *jsonReader) member() ([]byte, error) {
+	name, err := r.raw()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if !r.consume(':') {
-		return "", errJSON
+		return nil, errJSON
 	}
 	return name, nil
 }
@@ -271,10 +279,11 @@ func (r *jsonReader) value(depth int) error {
 		}
 		var names []string
 		for {
-			name, err := r.member()
+			b, err := r.member()
 			if err != nil {
 				return err
 			}
+			name := string(b)
 			for _, n := range names {
 				if n == name {
 					return errJSON

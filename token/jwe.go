@@ -142,7 +142,7 @@ func open(keys *keyset, prefix, tok string) ([]byte, error) {
 	if problem != "" {
 		return nil, malformed(problem)
 	}
-	k := keys.lookup(kid)
+	k := keys.lookup(string(kid))
 	if k == nil {
 		return nil, &invalidError{ErrUnknownKey, "no key with this kid in the keyring"}
 	}
@@ -177,59 +177,59 @@ var headerMembers = []string{
 
 // parseHeader reads the protected header: exactly alg "dir", enc "A256GCM"
 // and a kid, each once, in any order. It returns the kid, or a problem.
-func parseHeader(b []byte) (kid, problem string) {
+func parseHeader(b []byte) (kid []byte, problem string) {
 	r := jsonReader{b: b}
 	if !r.consume('{') {
-		return "", "header is not a JSON object"
+		return nil, "header is not a JSON object"
 	}
-	var alg, enc string
+	var alg, enc []byte
 	var seen uint
 	for more := true; more; {
 		name, err := r.member()
 		if err != nil {
-			return "", "header is not valid JSON"
+			return nil, "header is not valid JSON"
 		}
 		var bit uint
-		switch name {
+		switch string(name) {
 		case "alg":
 			bit = 1
-			alg, err = r.str()
+			alg, err = r.raw()
 		case "enc":
 			bit = 2
-			enc, err = r.str()
+			enc, err = r.raw()
 		case "kid":
 			bit = 4
-			kid, err = r.str()
+			kid, err = r.raw()
 		default:
 			for _, m := range headerMembers {
-				if m == name {
-					return "", "header member " + m + " is not accepted"
+				if m == string(name) {
+					return nil, "header member " + m + " is not accepted"
 				}
 			}
-			return "", "header has a member other than alg, enc and kid"
+			return nil, "header has a member other than alg, enc and kid"
 		}
 		if seen&bit != 0 {
-			return "", "header has a duplicate member"
+			return nil, "header has a duplicate member"
 		}
 		seen |= bit
 		if err != nil {
-			return "", "header member is not a valid JSON string"
+			return nil, "header member is not a valid JSON string"
 		}
 		if more, err = r.next('}'); err != nil {
-			return "", "header is not valid JSON"
+			return nil, "header is not valid JSON"
 		}
 	}
 	switch {
 	case !r.end():
-		return "", "header is followed by data"
+		return nil, "header is followed by data"
 	case seen != 7:
-		return "", "header lacks alg, enc or kid"
-	case alg != "dir":
-		return "", "alg is not dir"
-	case enc != "A256GCM":
-		return "", "enc is not A256GCM"
-	case !checkKeyID(kid):
-		return "", "kid is not 1 to 64 URL-safe characters"
+		return nil, "header lacks alg, enc or kid"
+	case string(alg) != "dir":
+		return nil, "alg is not dir"
+	case string(enc) != "A256GCM":
+		return nil, "enc is not A256GCM"
+	case !checkKeyID(string(kid)):
+		return nil, "kid is not 1 to 64 URL-safe characters"
 	}
 	return kid, ""
 }
