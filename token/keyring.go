@@ -245,18 +245,19 @@ func ParseKeyring(jwks []byte) (*Keyring, error) {
 	if checkJSON(jwks) != nil {
 		return nil, setErr(ErrKeySet, "not strict JSON (syntax, encoding or a duplicate member)")
 	}
-	var doc struct {
-		Keys []json.RawMessage `json:"keys"`
-	}
-	if err := json.Unmarshal(jwks, &doc); err != nil || doc.Keys == nil {
+	// Members are looked up by their exact names (encoding/json would also
+	// match "KEYS" or "Kty").
+	var doc map[string]json.RawMessage
+	var keys []json.RawMessage
+	if json.Unmarshal(jwks, &doc) != nil || json.Unmarshal(doc["keys"], &keys) != nil || keys == nil {
 		return nil, setErr(ErrKeySet, `not a JWK Set: a "keys" array is required`)
 	}
-	if len(doc.Keys) > MaxKeys {
+	if len(keys) > MaxKeys {
 		return nil, setErr(ErrKeySet, "more than "+strconv.Itoa(MaxKeys)+" keys")
 	}
 	var list []*key
 	activeAt := -1
-	for i, raw := range doc.Keys {
+	for i, raw := range keys {
 		k, active, err := parseJWK(raw)
 		if err != nil {
 			err.Index = i
@@ -287,16 +288,18 @@ func ParseKeyring(jwks []byte) (*Keyring, error) {
 // parseJWK reads one key of a set. The error's Index is for the caller to
 // set.
 func parseJWK(raw []byte) (k *key, active bool, _ *KeySetError) {
-	var peek struct {
-		Kty *string `json:"kty"`
-		Kid *string `json:"kid"`
-		K   *string `json:"k"`
-	}
+	var peek struct{ Kty, Kid, K *string }
 	fail := func(reason error, kid, detail string) (*key, bool, *KeySetError) {
 		return nil, false, &KeySetError{KeyID: kid, Reason: reason, Detail: detail}
 	}
-	if err := json.Unmarshal(raw, &peek); err != nil {
-		return fail(ErrKeySet, "", "not a JSON object with string members kty, kid and k")
+	var members map[string]json.RawMessage
+	if json.Unmarshal(raw, &members) != nil {
+		return fail(ErrKeySet, "", "not a JSON object")
+	}
+	for name, dst := range map[string]**string{"kty": &peek.Kty, "kid": &peek.Kid, "k": &peek.K} {
+		if v, ok := members[name]; ok && json.Unmarshal(v, dst) != nil {
+			return fail(ErrKeySet, "", name+" is not a string")
+		}
 	}
 	kid := ""
 	if peek.Kid != nil && checkKeyID(*peek.Kid) {

@@ -221,6 +221,23 @@ func TestNotCurrentUntilSynchronized(t *testing.T) {
 	require.ErrorIs(t, l.Sync(t.Context()), redisrevoke.ErrClosed)
 }
 
+func TestStartsWhileRedisIsDown(t *testing.T) {
+	f := newFleet(t)
+	f.redis.Stop()
+	client := redis.NewClient(&redis.Options{Addr: f.redis.Addr(), MaxRetries: -1})
+	defer client.Close()
+	l, err := redisrevoke.New(redisrevoke.Config{Client: client, Now: f.clock.Now})
+	require.NoError(t, err)
+	defer l.Close()
+	c := claims(f, "u")
+	_, err = l.Revoked(t.Context(), c)
+	require.ErrorIs(t, err, token.ErrRevocationUnavailable)
+
+	f.redis.Restart()
+	waitCurrent(t, l)
+	require.False(t, revoked(t, l, c))
+}
+
 func TestConfig(t *testing.T) {
 	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
 	defer client.Close()
