@@ -154,6 +154,8 @@ func TestVerifyRefusesBadInput(t *testing.T) {
 		{"app empty array", withClaims("app", `[]`), ErrMalformed},
 		{"app with a number", withClaims("app", `["app-1",2]`), ErrMalformed},
 		{"app id with space", withClaims("app", `["app 1"]`), ErrMalformed},
+		{"too many apps", withClaims("app", `["a0","a1","a2","a3","a4","a5","a6","a7","a8","a9","b0","b1","b2","b3","b4","b5","b6"]`), ErrMalformed},
+		{"app repeated", withClaims("app", `["a0","a0"]`), ErrMalformed},
 		{"duplicate sub", withClaims("sub", `"user-42","sub":"admin"`), ErrMalformed},
 		{"duplicate escaped sub", withClaims("sub", `"user-42","\u0073ub":"admin"`), ErrMalformed},
 		{"unknown claim", withClaims("admin", `true`), ErrMalformed},

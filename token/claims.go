@@ -42,7 +42,7 @@ type Claims struct {
 const (
 	MaxTokenSize = 8192 // bytes of the whole token, prefix included; checked before any decoding
 	MaxScopes    = 32   // scopes per token
-	MaxApps      = 32   // application ids per token
+	MaxApps      = 16   // application ids per token
 	MaxLineage   = 8    // narrowing steps from a token made by Issue
 	maxText      = 256  // bytes of iss, sub, aud
 	maxScopePart = 32   // bytes of a scope's resource, and of its action

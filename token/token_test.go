@@ -2,6 +2,7 @@ package token
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -87,6 +88,7 @@ func TestIssueRefusesBadClaims(t *testing.T) {
 		"too many scopes":     with(func(c *Claims) { c.Scopes = strings.Split(manyScopes(MaxScopes+1), " ") }),
 		"bad app":             with(func(c *Claims) { c.Apps = []string{"a/b"} }),
 		"repeated app":        with(func(c *Claims) { c.Apps = []string{"a", "a"} }),
+		"too many apps":       with(func(c *Claims) { c.Apps = strings.Fields("a b c d e f g h i j k l m n o p q") }),
 		"caller-chosen ID":    with(func(c *Claims) { c.ID = "AAECAwQFBgcICQoLDA0ODw" }),
 		"caller-chosen iat":   with(func(c *Claims) { c.IssuedAt = now }),
 		"lineage":             with(func(c *Claims) { c.Lineage = []string{"AAECAwQFBgcICQoLDA0ODw"} }),
@@ -155,4 +157,43 @@ func TestRotateUpToMaxKeys(t *testing.T) {
 	_, err := kr.Rotate()
 	require.Error(t, err)
 	require.Len(t, kr.KeyIDs(), MaxKeys)
+}
+
+// TestLargestTokenFits issues the largest claims the limits allow, with the
+// longest kid and prefix, and checks that the token is within MaxTokenSize,
+// as the limits promise.
+func TestLargestTokenFits(t *testing.T) {
+	secret := make([]byte, KeySize)
+	kid := strings.Repeat("k", maxKeyID)
+	keys := new(Keyring)
+	keys.keys.Store(&keyset{list: []*key{newKey(kid, secret)}})
+	f := newFixture(t, strings.Repeat("p", 16))
+	f.is.Keys, f.v.Keys = keys, keys
+	f.is.Name = strings.Repeat(`"`, maxText)
+	f.v.Issuer = f.is.Name
+	long := func(prefix string, n int) string { return prefix + strings.Repeat("x", n-len(prefix)) }
+	c := Claims{
+		Subject:  strings.Repeat(`\`, maxText),
+		Audience: strings.Repeat(`"`, maxText),
+		Expires:  time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC),
+	}
+	for i := range MaxScopes {
+		c.Scopes = append(c.Scopes, long(fmt.Sprintf("r%02d", i), maxScopePart)+":"+long("a", maxScopePart))
+	}
+	for i := range MaxApps {
+		c.Apps = append(c.Apps, long(fmt.Sprintf("a%02d", i), maxAppID))
+	}
+	tok, err := f.is.Issue(t.Context(), c)
+	require.NoError(t, err)
+	for range MaxLineage {
+		tok, err = f.is.Narrow(t.Context(), tok, nil, nil, time.Time{})
+		require.NoError(t, err)
+	}
+	t.Logf("largest token: %d bytes", len(tok))
+	require.LessOrEqual(t, len(tok), MaxTokenSize)
+	v := *f.v
+	v.Audience = c.Audience
+	got, err := v.Verify(t.Context(), tok)
+	require.NoError(t, err)
+	require.Len(t, got.Lineage, MaxLineage)
 }
