@@ -110,7 +110,7 @@
 //	exp      integer, after nbf                           optional: no exp, no expiry
 //	jti      128 bits in base64url (22 characters)        required
 //	scope    scopes separated by single spaces            required, 1-32 scopes
-//	app      array of application ids                     optional: no app, no limit; never empty
+//	app      array of 1-16 application ids                optional: no app, no limit
 //	lineage  array of jti, the original token first       optional, 1-8 ids
 //
 // Issue writes the members in this order, scopes and apps sorted. The key

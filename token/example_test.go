@@ -75,10 +75,11 @@ func Example() {
 // with the required scope, and finds the claims in the request's context.
 func ExampleMiddleware() {
 	ctx := context.Background()
+	now := func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) }
 	keys := token.NewKeyring()
-	revocations := new(token.MemoryRevocations)
-	issuer := &token.Issuer{Keys: keys, Name: "https://platform.example", Audience: "api"}
-	verifier := &token.Verifier{Keys: keys, Issuer: "https://platform.example", Audience: "api", Revocations: revocations}
+	revocations := &token.MemoryRevocations{Now: now}
+	issuer := &token.Issuer{Keys: keys, Name: "https://platform.example", Audience: "api", Now: now}
+	verifier := &token.Verifier{Keys: keys, Issuer: "https://platform.example", Audience: "api", Revocations: revocations, Now: now}
 
 	mw := &token.Middleware{Verifier: verifier, Scopes: []string{"devices:manage"}}
 	srv := httptest.NewServer(mw.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -116,9 +117,10 @@ func ExampleMiddleware() {
 // until their key is retired.
 func ExampleKeyring_Rotate() {
 	ctx := context.Background()
+	now := func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) }
 	keys := token.NewKeyring()
-	issuer := &token.Issuer{Keys: keys, Name: "iss", Audience: "api"}
-	verifier := &token.Verifier{Keys: keys, Issuer: "iss", Audience: "api", Revocations: new(token.MemoryRevocations)}
+	issuer := &token.Issuer{Keys: keys, Name: "iss", Audience: "api", Now: now}
+	verifier := &token.Verifier{Keys: keys, Issuer: "iss", Audience: "api", Revocations: &token.MemoryRevocations{Now: now}, Now: now}
 	old, _ := issuer.Issue(ctx, token.Claims{Subject: "u", Scopes: []string{"data:read"}})
 
 	oldKey := keys.ActiveKeyID()
