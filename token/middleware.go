@@ -98,7 +98,7 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 				v := challenge
 				if len(params) > 0 {
 					sep := " "
-					if m.Realm != "" {
+					if mw.Realm != "" {
 						sep = ", "
 					}
 					v += sep + strings.Join(params, ", ")

@@ -394,7 +394,7 @@ func (l *List) resync(backoff *backoff) bool {
 			l.setState(l.gen, true)
 			l.mu.Unlock()
 			// Confirm at once rather than at the next heartbeat.
-			go func() { _ = l.Sync(l.ctx) }()
+			l.wg.Go(func() { _ = l.Sync(l.ctx) })
 			return true
 		}
 		if !backoff.wait(l.closed) {
