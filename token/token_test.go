@@ -2,8 +2,10 @@ package token
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -196,4 +198,43 @@ func TestLargestTokenFits(t *testing.T) {
 	got, err := v.Verify(t.Context(), tok)
 	require.NoError(t, err)
 	require.Len(t, got.Lineage, MaxLineage)
+}
+
+// TestRotateWhileVerifying rotates and retires keys while other goroutines
+// issue and verify (run with -race).
+func TestRotateWhileVerifying(t *testing.T) {
+	f := newFixture(t, "")
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				tok, err := f.is.Issue(t.Context(), Claims{Subject: "u", Scopes: []string{"data:read"}})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				// The key may be retired between Issue and Verify; any
+				// other failure is a bug.
+				if _, err = f.v.Verify(t.Context(), tok); err != nil && !errors.Is(err, ErrUnknownKey) {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	for range 20 {
+		old := f.keys.ActiveKeyID()
+		_, err := f.keys.Rotate()
+		require.NoError(t, err)
+		require.NoError(t, f.keys.Retire(old))
+	}
+	close(stop)
+	wg.Wait()
+	require.Len(t, f.keys.KeyIDs(), 1)
 }
