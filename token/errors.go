@@ -1,0 +1,65 @@
+package token
+
+import "errors"
+
+// ErrInvalid is the error under every refusal of a token by [Verifier.Verify]
+// and [Issuer.Narrow]: test for it with errors.Is. The reason is a second
+// sentinel under the same error (ErrExpired, ErrRevoked, ...), for the
+// server's logs; what a client is told should stay the opaque "invalid token"
+// (the [Middleware] says only error="invalid_token").
+var ErrInvalid = errors.New("token: invalid token")
+
+// Reasons a token is refused. Each one is also [ErrInvalid]:
+// errors.Is(err, ErrExpired) and errors.Is(err, ErrInvalid) both hold.
+var (
+	// ErrMalformed: the token is not in the one form Issuer produces: too
+	// large, wrong prefix, wrong number of parts, non-canonical base64url, a
+	// header other than exactly alg=dir, enc=A256GCM and kid, claims that are
+	// not a JSON object of the documented members and types, duplicate JSON
+	// members.
+	ErrMalformed error = &reason{"token: malformed token"}
+	// ErrUnknownKey: the kid names no key in the keyring (never issued by
+	// it, or its key has been retired).
+	ErrUnknownKey error = &reason{"token: unknown key id"}
+	// ErrDecrypt: AES-GCM authentication failed: the token was encrypted
+	// under another key with the same kid, or a byte of it was changed.
+	ErrDecrypt error = &reason{"token: decryption failed"}
+	// ErrExpired: the exp claim has passed (beyond [Leeway]).
+	ErrExpired error = &reason{"token: expired"}
+	// ErrNotYetValid: the nbf or iat claim is in the future (beyond [Leeway]).
+	ErrNotYetValid error = &reason{"token: not yet valid"}
+	// ErrWrongIssuer: the iss claim is not the Verifier's.
+	ErrWrongIssuer error = &reason{"token: wrong issuer"}
+	// ErrWrongAudience: the aud claim is not the Verifier's.
+	ErrWrongAudience error = &reason{"token: wrong audience"}
+	// ErrWrongApp: the token is limited to applications that do not
+	// include the one asked for (see [Claims.CheckApp]).
+	ErrWrongApp error = &reason{"token: not valid for this application"}
+	// ErrRevoked: the token, a token it was narrowed from, or every token of
+	// its subject issued before a time is revoked.
+	ErrRevoked error = &reason{"token: revoked"}
+	// ErrWidening: Narrow was asked for a scope, an application or an
+	// expiry that the parent token does not grant, or for more narrowing
+	// steps than [MaxLineage].
+	ErrWidening error = &reason{"token: narrowing cannot widen a token"}
+)
+
+// ErrRevocationUnavailable is returned, wrapped, by a [Revocations] that
+// cannot tell with certainty whether a token is revoked (a shared list whose
+// local mirror is not known to be current). Verification then fails closed.
+// It is not [ErrInvalid]: the token may be fine, the server is not; the
+// [Middleware] answers 503.
+var ErrRevocationUnavailable = errors.New("token: revocation state unavailable")
+
+// ErrClaims is returned by [Issuer.Issue] and [Issuer.Narrow] for claims
+// that cannot be issued (a scope outside the grammar, a missing subject, an
+// expiry in the past, an ID or time the caller must not choose). Nothing is
+// issued.
+var ErrClaims = errors.New("token: invalid claims")
+
+// reason is a sentinel under ErrInvalid.
+type reason struct{ msg string }
+
+func (r *reason) Error() string { return r.msg }
+
+func (r *reason) Is(target error) bool { return target == ErrInvalid }

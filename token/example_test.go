@@ -1,0 +1,147 @@
+package token_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"time"
+
+	"github.com/latchsec/latch/token"
+)
+
+// The whole life of a token: issue, verify, narrow, revoke.
+func Example() {
+	ctx := context.Background()
+	// A fixed clock keeps the output stable; servers leave Now nil.
+	now := func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) }
+
+	keys := token.NewKeyring() // in production: token.ParseKeyring(jwkSetFromSecretStore)
+	revocations := &token.MemoryRevocations{Now: now}
+	issuer := &token.Issuer{
+		Keys: keys, Name: "https://platform.example", Audience: "api",
+		Prefix: "lt_", Revocations: revocations, Now: now,
+	}
+	verifier := &token.Verifier{
+		Keys: keys, Issuer: "https://platform.example", Audience: "api",
+		Prefix: "lt_", Revocations: revocations, Now: now,
+	}
+
+	// A person asks for a token that can read data and manage devices.
+	tok, err := issuer.Issue(ctx, token.Claims{
+		Subject: "user-42",
+		Scopes:  []string{"data:read", "devices:manage"},
+		Expires: now().Add(30 * 24 * time.Hour),
+	})
+	if err != nil {
+		panic(err)
+	}
+	c, err := verifier.Verify(ctx, tok)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(c.Subject, c.Scopes, c.Expires.Format(time.DateOnly))
+
+	// They hand an integrator a narrower token: read only, one app, a day.
+	child, err := issuer.Narrow(ctx, tok, []string{"data:read"}, []string{"app-1"}, now().Add(24*time.Hour))
+	if err != nil {
+		panic(err)
+	}
+	cc, err := verifier.Verify(ctx, child)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(cc.Scopes, cc.Apps, cc.Expires.Format(time.DateOnly))
+
+	// The narrow token cannot be widened again.
+	_, err = issuer.Narrow(ctx, child, []string{"devices:manage"}, nil, time.Time{})
+	fmt.Println(errors.Is(err, token.ErrInvalid), errors.Is(err, token.ErrWidening))
+
+	// Revoking the original token revokes the narrow one as well.
+	if err := revocations.RevokeID(ctx, c.ID, c.Expires); err != nil {
+		panic(err)
+	}
+	_, err = verifier.Verify(ctx, child)
+	fmt.Println(errors.Is(err, token.ErrInvalid), errors.Is(err, token.ErrRevoked))
+	// Output:
+	// user-42 [data:read devices:manage] 2026-12-26
+	// [data:read] [app-1] 2026-11-27
+	// true true
+	// true true
+}
+
+// An API behind the middleware: the handler runs only for a valid token
+// with the required scope, and finds the claims in the request's context.
+func ExampleMiddleware() {
+	ctx := context.Background()
+	now := func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) }
+	keys := token.NewKeyring()
+	revocations := &token.MemoryRevocations{Now: now}
+	issuer := &token.Issuer{Keys: keys, Name: "https://platform.example", Audience: "api", Now: now}
+	verifier := &token.Verifier{Keys: keys, Issuer: "https://platform.example", Audience: "api", Revocations: revocations, Now: now}
+
+	mw := &token.Middleware{Verifier: verifier, Scopes: []string{"devices:manage"}}
+	srv := httptest.NewServer(mw.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _ := token.ClaimsFromContext(r.Context())
+		fmt.Fprintf(w, "devices of %s", c.Subject)
+	})))
+	defer srv.Close()
+
+	call := func(tok string) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/devices", nil)
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			panic(err)
+		}
+		resp.Body.Close()
+		fmt.Printf("%d %q\n", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	}
+	manager, _ := issuer.Issue(ctx, token.Claims{Subject: "user-42", Scopes: []string{"devices:manage"}})
+	reader, _ := issuer.Issue(ctx, token.Claims{Subject: "user-42", Scopes: []string{"data:read"}})
+	call(manager)
+	call(reader)
+	call("not-a-token")
+	call("")
+	// Output:
+	// 200 ""
+	// 403 "Bearer error=\"insufficient_scope\", scope=\"devices:manage\""
+	// 401 "Bearer error=\"invalid_token\""
+	// 401 "Bearer"
+}
+
+// Rotating keys: new tokens use the new key, older tokens keep verifying
+// until their key is retired.
+func ExampleKeyring_Rotate() {
+	ctx := context.Background()
+	now := func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) }
+	keys := token.NewKeyring()
+	issuer := &token.Issuer{Keys: keys, Name: "iss", Audience: "api", Now: now}
+	verifier := &token.Verifier{Keys: keys, Issuer: "iss", Audience: "api", Revocations: &token.MemoryRevocations{Now: now}, Now: now}
+	old, _ := issuer.Issue(ctx, token.Claims{Subject: "u", Scopes: []string{"data:read"}})
+
+	oldKey := keys.ActiveKeyID()
+	if _, err := keys.Rotate(); err != nil {
+		panic(err)
+	}
+	_, err := verifier.Verify(ctx, old)
+	fmt.Println("before retiring:", err)
+
+	if err := keys.Retire(oldKey); err != nil {
+		panic(err)
+	}
+	_, err = verifier.Verify(ctx, old)
+	fmt.Println("after retiring:", errors.Is(err, token.ErrUnknownKey))
+
+	// Save the keyring (a secret) and load it on every server.
+	set, _ := keys.JWKSet()
+	loaded, err := token.ParseKeyring(set)
+	fmt.Println(err, len(loaded.KeyIDs()))
+	// Output:
+	// before retiring: <nil>
+	// after retiring: true
+	// <nil> 1
+}

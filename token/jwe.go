@@ -1,0 +1,235 @@
+package token
+
+import (
+	"encoding/base64"
+	"errors"
+	"strings"
+)
+
+// This file is the token's wire format: a JWE in compact serialization (RFC
+// 7516 §7.1) with alg "dir" and enc "A256GCM" (RFC 7518 §4.5, §5.3):
+//
+//	[prefix] BASE64URL(header) "." "" "." BASE64URL(iv) "." BASE64URL(ciphertext) "." BASE64URL(tag)
+//
+// The header is {"alg":"dir","enc":"A256GCM","kid":KID}; the encrypted key
+// is empty (dir); the IV is 96 bits and the tag 128 bits; the additional
+// data of AES-GCM is the header part as written in the token.
+
+const (
+	ivLen         = 12
+	tagLen        = 16
+	ivB64Len      = 16 // base64url characters of the IV
+	tagB64Len     = 22 // base64url characters of the tag
+	maxHeaderB64  = 512
+	maxHeaderJSON = maxHeaderB64 / 4 * 3
+)
+
+// invalidError is a refusal with its reason (a sentinel under ErrInvalid)
+// and a detail for logs. The detail never quotes the token.
+type invalidError struct {
+	reason error
+	detail string
+}
+
+func (e *invalidError) Error() string { return e.reason.Error() + ": " + e.detail }
+func (e *invalidError) Unwrap() error { return e.reason }
+
+func malformed(detail string) error { return &invalidError{ErrMalformed, detail} }
+
+// b64dec maps a base64url character to its value, or 0xff.
+var b64dec = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	for i := range len(alphabet) {
+		t[alphabet[i]] = byte(i)
+	}
+	return t
+}()
+
+var errBase64 = errors.New("not canonical base64url")
+
+// decodeB64 appends the bytes of s to dst. s must be canonical unpadded
+// base64url (RFC 7515 §2): only the 64 characters of the URL-safe alphabet,
+// no padding, no whitespace, and zero trailing bits, so that every byte
+// string has exactly one encoding. (encoding/base64 skips newlines even in
+// Strict mode.)
+func decodeB64(dst []byte, s string) ([]byte, error) {
+	if len(s)%4 == 1 {
+		return nil, errBase64
+	}
+	i := 0
+	for ; i+4 <= len(s); i += 4 {
+		a, b, c, d := b64dec[s[i]], b64dec[s[i+1]], b64dec[s[i+2]], b64dec[s[i+3]]
+		if (a|b|c|d)&0xc0 != 0 {
+			return nil, errBase64
+		}
+		v := uint32(a)<<18 | uint32(b)<<12 | uint32(c)<<6 | uint32(d)
+		dst = append(dst, byte(v>>16), byte(v>>8), byte(v))
+	}
+	switch len(s) - i {
+	case 2:
+		a, b := b64dec[s[i]], b64dec[s[i+1]]
+		if (a|b)&0xc0 != 0 || b&0x0f != 0 {
+			return nil, errBase64
+		}
+		dst = append(dst, a<<2|b>>4)
+	case 3:
+		a, b, c := b64dec[s[i]], b64dec[s[i+1]], b64dec[s[i+2]]
+		if (a|b|c)&0xc0 != 0 || c&0x03 != 0 {
+			return nil, errBase64
+		}
+		dst = append(dst, a<<2|b>>4, b<<4|c>>2)
+	}
+	return dst, nil
+}
+
+// seal encrypts claims under k and returns the token.
+func seal(k *key, prefix string, claims []byte) string {
+	aad := []byte(k.header)
+	out := k.aead.Seal(nil, nil, claims, aad) // iv || ciphertext || tag
+	iv, ct, tag := out[:ivLen], out[ivLen:len(out)-tagLen], out[len(out)-tagLen:]
+	enc := base64.RawURLEncoding
+	n := len(prefix) + len(k.header) + 4 + enc.EncodedLen(len(iv)) + enc.EncodedLen(len(ct)) + enc.EncodedLen(len(tag))
+	b := make([]byte, 0, n)
+	b = append(b, prefix...)
+	b = append(b, k.header...)
+	b = append(b, '.', '.')
+	b = enc.AppendEncode(b, iv)
+	b = append(b, '.')
+	b = enc.AppendEncode(b, ct)
+	b = append(b, '.')
+	b = enc.AppendEncode(b, tag)
+	return string(b)
+}
+
+// open checks the form of tok, finds its key in keys and decrypts it. It
+// returns the claims JSON, or an invalidError.
+func open(keys *keyset, prefix, tok string) ([]byte, error) {
+	// The size cap comes before anything else looks at the token.
+	if len(tok) > MaxTokenSize {
+		return nil, malformed("larger than 8192 bytes")
+	}
+	rest, ok := strings.CutPrefix(tok, prefix)
+	if !ok {
+		return nil, malformed("missing the configured prefix")
+	}
+	header, rest, ok1 := strings.Cut(rest, ".")
+	encKey, rest, ok2 := strings.Cut(rest, ".")
+	iv, rest, ok3 := strings.Cut(rest, ".")
+	ct, tag, ok4 := strings.Cut(rest, ".")
+	switch {
+	case !ok1 || !ok2 || !ok3 || !ok4 || strings.IndexByte(tag, '.') >= 0:
+		return nil, malformed("not five parts separated by dots")
+	case encKey != "":
+		return nil, malformed("encrypted key part is not empty (alg dir has none)")
+	case len(iv) != ivB64Len:
+		return nil, malformed("iv is not 96 bits")
+	case len(tag) != tagB64Len:
+		return nil, malformed("authentication tag is not 128 bits")
+	case len(ct) == 0:
+		return nil, malformed("ciphertext is empty")
+	case len(header) > maxHeaderB64:
+		return nil, malformed("header is too long")
+	}
+	var hbuf [maxHeaderJSON]byte
+	hjson, err := decodeB64(hbuf[:0], header)
+	if err != nil {
+		return nil, malformed("header is not canonical base64url")
+	}
+	kid, problem := parseHeader(hjson)
+	if problem != "" {
+		return nil, malformed(problem)
+	}
+	k := keys.lookup(string(kid))
+	if k == nil {
+		return nil, &invalidError{ErrUnknownKey, "no key with this kid in the keyring"}
+	}
+	// One buffer: the additional data (the header as written), then iv,
+	// ciphertext and tag, which is the layout the random-nonce AEAD opens.
+	buf := make([]byte, 0, len(header)+ivLen+len(ct)/4*3+3+tagLen)
+	buf = append(buf, header...)
+	aad := buf[:len(header)]
+	if buf, err = decodeB64(buf, iv); err == nil {
+		if buf, err = decodeB64(buf, ct); err == nil {
+			buf, err = decodeB64(buf, tag)
+		}
+	}
+	if err != nil {
+		return nil, malformed("iv, ciphertext or tag is not canonical base64url")
+	}
+	sealed := buf[len(header):]
+	claims, err := k.aead.Open(sealed[:0], nil, sealed, aad)
+	if err != nil {
+		return nil, &invalidError{ErrDecrypt, "AES-GCM authentication failed"}
+	}
+	return claims, nil
+}
+
+// headerMembers names the registered JOSE header parameters that a token
+// must not have, so that logs say which one was refused. Anything else
+// unknown is refused too.
+var headerMembers = []string{
+	"zip", "jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256", "crit", "cty",
+	"typ", "epk", "apu", "apv", "p2s", "p2c", "iv", "tag",
+}
+
+// parseHeader reads the protected header: exactly alg "dir", enc "A256GCM"
+// and a kid, each once, in any order. It returns the kid, or a problem.
+func parseHeader(b []byte) (kid []byte, problem string) {
+	r := jsonReader{b: b}
+	if !r.consume('{') {
+		return nil, "header is not a JSON object"
+	}
+	var alg, enc []byte
+	var seen uint
+	for more := true; more; {
+		name, err := r.member()
+		if err != nil {
+			return nil, "header is not valid JSON"
+		}
+		var bit uint
+		switch string(name) {
+		case "alg":
+			bit = 1
+			alg, err = r.raw()
+		case "enc":
+			bit = 2
+			enc, err = r.raw()
+		case "kid":
+			bit = 4
+			kid, err = r.raw()
+		default:
+			for _, m := range headerMembers {
+				if m == string(name) {
+					return nil, "header member " + m + " is not accepted"
+				}
+			}
+			return nil, "header has a member other than alg, enc and kid"
+		}
+		if seen&bit != 0 {
+			return nil, "header has a duplicate member"
+		}
+		seen |= bit
+		if err != nil {
+			return nil, "header member is not a valid JSON string"
+		}
+		if more, err = r.next('}'); err != nil {
+			return nil, "header is not valid JSON"
+		}
+	}
+	switch {
+	case !r.end():
+		return nil, "header is followed by data"
+	case seen != 7:
+		return nil, "header lacks alg, enc or kid"
+	case string(alg) != "dir":
+		return nil, "alg is not dir"
+	case string(enc) != "A256GCM":
+		return nil, "enc is not A256GCM"
+	case !checkKeyID(string(kid)):
+		return nil, "kid is not 1 to 64 URL-safe characters"
+	}
+	return kid, ""
+}

@@ -1,0 +1,388 @@
+package token
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jwk"
+)
+
+// KeySize is the size of a token key: 256 bits, for A256GCM.
+const KeySize = 32
+
+// MaxKeys caps the keys of a keyring (one active, the others verify-only).
+const MaxKeys = 32
+
+// maxKeySetSize caps the JWK Set document that ParseKeyring reads.
+const maxKeySetSize = 64 << 10
+
+// A Keyring holds the keys that tokens are encrypted under: one active key,
+// which encrypts new tokens, and older verify-only keys, which still decrypt
+// the tokens issued under them. The token header's kid names the key.
+//
+// Rotation: [Keyring.Rotate] makes a new active key and keeps the previous
+// one for verification; once the tokens issued under an old key have expired
+// or may be invalidated, [Keyring.Retire] removes it, and its tokens stop
+// verifying. A Keyring is safe for concurrent use; Issuers and Verifiers that
+// share it see a rotation at once.
+//
+// A Keyring holds secrets. It prints as its key ids only, and it has no
+// JSON form except the explicit [Keyring.JWKSet].
+type Keyring struct {
+	mu   sync.Mutex // serializes changes
+	keys atomic.Pointer[keyset]
+}
+
+// keyset is one immutable state of a Keyring.
+type keyset struct {
+	list []*key // the active key first, then verify-only keys, newest first
+}
+
+type key struct {
+	id     string
+	secret []byte
+	aead   cipher.AEAD // AES-256-GCM with random 96-bit nonces
+	header string      // the token header for this key, in base64url
+}
+
+func (s *keyset) active() *key { return s.list[0] }
+
+func (s *keyset) lookup(kid string) *key {
+	for _, k := range s.list {
+		if k.id == kid {
+			return k
+		}
+	}
+	return nil
+}
+
+func newKey(id string, secret []byte) *key {
+	if len(secret) != KeySize || !checkKeyID(id) {
+		panic("token: internal error: bad key")
+	}
+	block, err := aes.NewCipher(secret)
+	if err != nil {
+		panic("token: internal error: " + err.Error())
+	}
+	aead, err := cipher.NewGCMWithRandomNonce(block)
+	if err != nil {
+		panic("token: internal error: " + err.Error())
+	}
+	// The header Issue writes: exactly these members, in this order.
+	h := `{"alg":"dir","enc":"A256GCM","kid":"` + id + `"}`
+	return &key{
+		id:     id,
+		secret: slices.Clone(secret),
+		aead:   aead,
+		header: base64.RawURLEncoding.EncodeToString([]byte(h)),
+	}
+}
+
+// generateKey makes a key from crypto/rand, with a random 96-bit kid.
+func generateKey() *key {
+	secret := make([]byte, KeySize)
+	rand.Read(secret)
+	var id [12]byte
+	rand.Read(id[:])
+	return newKey(base64.RawURLEncoding.EncodeToString(id[:]), secret)
+}
+
+// NewKeyring returns a keyring with one new active key from crypto/rand.
+func NewKeyring() *Keyring {
+	kr := new(Keyring)
+	kr.keys.Store(&keyset{list: []*key{generateKey()}})
+	return kr
+}
+
+func (kr *Keyring) load() *keyset {
+	if kr == nil {
+		return nil
+	}
+	return kr.keys.Load()
+}
+
+// ActiveKeyID returns the kid of the key that encrypts new tokens.
+func (kr *Keyring) ActiveKeyID() string {
+	s := kr.load()
+	if s == nil {
+		return ""
+	}
+	return s.active().id
+}
+
+// KeyIDs returns the kids of all keys, the active one first, then the
+// verify-only ones from newest to oldest.
+func (kr *Keyring) KeyIDs() []string {
+	s := kr.load()
+	if s == nil {
+		return nil
+	}
+	ids := make([]string, len(s.list))
+	for i, k := range s.list {
+		ids[i] = k.id
+	}
+	return ids
+}
+
+// Rotate makes a new active key from crypto/rand; the previous active key
+// becomes verify-only. It returns the new kid. On a zero Keyring it makes
+// the first key. It fails if the keyring
+// already holds MaxKeys keys: retire old ones first.
+func (kr *Keyring) Rotate() (string, error) {
+	kr.mu.Lock()
+	defer kr.mu.Unlock()
+	var list []*key
+	if s := kr.keys.Load(); s != nil {
+		list = s.list
+	}
+	if len(list) >= MaxKeys {
+		return "", errors.New("token: keyring is full (" + strconv.Itoa(MaxKeys) + " keys): retire old keys before rotating")
+	}
+	k := generateKey()
+	kr.keys.Store(&keyset{list: append([]*key{k}, list...)})
+	return k.id, nil
+}
+
+// Retire removes the verify-only key kid. Tokens issued under it no longer
+// verify. The active key cannot be retired: rotate first.
+func (kr *Keyring) Retire(kid string) error {
+	kr.mu.Lock()
+	defer kr.mu.Unlock()
+	s := kr.keys.Load()
+	if s == nil {
+		s = &keyset{}
+	}
+	i := slices.IndexFunc(s.list, func(k *key) bool { return k.id == kid })
+	switch {
+	case i < 0:
+		return errors.New("token: no key with that kid in the keyring")
+	case i == 0:
+		return errors.New("token: the active key cannot be retired; rotate first")
+	}
+	kr.keys.Store(&keyset{list: slices.Delete(slices.Clone(s.list), i, i+1)})
+	return nil
+}
+
+// Format prints the keyring as its key ids, never its keys, whatever the
+// verb.
+func (kr *Keyring) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, "token.Keyring%q", kr.KeyIDs())
+}
+
+// JWK Set errors.
+var (
+	// ErrKeySet is under every error of ParseKeyring.
+	ErrKeySet = errors.New("token: invalid key set")
+	// ErrNoActiveKey: the set has no usable key marked active, or more
+	// than one.
+	ErrNoActiveKey error = &keySetReason{"no single active key"}
+	// ErrDuplicateKeyID: two keys of the set have the same kid.
+	ErrDuplicateKeyID error = &keySetReason{"duplicate kid"}
+	// ErrUnsupportedKey: a key that is not a 256-bit "oct" key for
+	// alg "dir" with a kid (RSA, EC and OKP keys, other sizes, keys for
+	// signing).
+	ErrUnsupportedKey error = &keySetReason{"unsupported key"}
+)
+
+type keySetReason struct{ msg string }
+
+func (r *keySetReason) Error() string        { return "token: key set: " + r.msg }
+func (r *keySetReason) Is(target error) bool { return target == ErrKeySet }
+
+// KeySetError reports what is wrong with a JWK Set, and which key.
+type KeySetError struct {
+	Index  int    // position of the key in "keys", or -1 for the whole set
+	KeyID  string // its kid, when it has a well-formed one
+	Reason error  // ErrNoActiveKey, ErrDuplicateKeyID, ErrUnsupportedKey or ErrKeySet
+	Detail string
+}
+
+func (e *KeySetError) Error() string {
+	msg := "token: key set"
+	if e.Index >= 0 {
+		msg += ": key " + strconv.Itoa(e.Index)
+		if e.KeyID != "" {
+			msg += " (kid " + strconv.Quote(e.KeyID) + ")"
+		}
+	}
+	return msg + ": " + e.Detail
+}
+
+func (e *KeySetError) Unwrap() error { return e.Reason }
+
+// ParseKeyring reads a keyring from a JWK Set (RFC 7517) document, as
+// written by [Keyring.JWKSet]:
+//
+//	{"keys":[
+//	  {"kty":"oct","kid":"...","k":"...","alg":"dir","use":"enc","key_ops":["encrypt","decrypt"]},
+//	  {"kty":"oct","kid":"...","k":"...","alg":"dir","use":"enc","key_ops":["decrypt"]}
+//	]}
+//
+// Every key must be a 256-bit "oct" key with a kid of 1 to 64 URL-safe
+// characters, and key_ops of ["encrypt","decrypt"] for the one active key or
+// ["decrypt"] for a verify-only key; "alg" and "use", when present, must be
+// "dir" and "enc". The document must be strict JSON (no duplicate members),
+// at most 64 KiB, with at most MaxKeys keys. Keys are kept in the set's
+// order. Errors are *KeySetError, under ErrKeySet, and never contain key
+// material.
+func ParseKeyring(jwks []byte) (*Keyring, error) {
+	setErr := func(reason error, detail string) error {
+		return &KeySetError{Index: -1, Reason: reason, Detail: detail}
+	}
+	if len(jwks) > maxKeySetSize {
+		return nil, setErr(ErrKeySet, "larger than 64 KiB")
+	}
+	if checkJSON(jwks) != nil {
+		return nil, setErr(ErrKeySet, "not strict JSON (syntax, encoding or a duplicate member)")
+	}
+	// Members are looked up by their exact names (encoding/json would also
+	// match "KEYS" or "Kty").
+	var doc map[string]json.RawMessage
+	var keys []json.RawMessage
+	if json.Unmarshal(jwks, &doc) != nil || json.Unmarshal(doc["keys"], &keys) != nil || keys == nil {
+		return nil, setErr(ErrKeySet, `not a JWK Set: a "keys" array is required`)
+	}
+	if len(keys) > MaxKeys {
+		return nil, setErr(ErrKeySet, "more than "+strconv.Itoa(MaxKeys)+" keys")
+	}
+	var list []*key
+	activeAt := -1
+	for i, raw := range keys {
+		k, active, err := parseJWK(raw)
+		if err != nil {
+			err.Index = i
+			return nil, err
+		}
+		if slices.ContainsFunc(list, func(o *key) bool { return o.id == k.id }) {
+			return nil, &KeySetError{Index: i, KeyID: k.id, Reason: ErrDuplicateKeyID, Detail: "kid used by an earlier key"}
+		}
+		if active {
+			if activeAt >= 0 {
+				return nil, &KeySetError{Index: i, KeyID: k.id, Reason: ErrNoActiveKey, Detail: "a second active key (key_ops with encrypt); only one key may encrypt"}
+			}
+			activeAt = i
+		}
+		list = append(list, k)
+	}
+	if activeAt < 0 {
+		return nil, setErr(ErrNoActiveKey, `no usable active key: one 256-bit oct key needs key_ops ["encrypt","decrypt"]`)
+	}
+	// The active key first, the others in the set's order.
+	active := list[activeAt]
+	list = append([]*key{active}, slices.Delete(list, activeAt, activeAt+1)...)
+	kr := new(Keyring)
+	kr.keys.Store(&keyset{list: list})
+	return kr, nil
+}
+
+// parseJWK reads one key of a set. The error's Index is for the caller to
+// set.
+func parseJWK(raw []byte) (k *key, active bool, _ *KeySetError) {
+	var peek struct{ Kty, Kid, K *string }
+	fail := func(reason error, kid, detail string) (*key, bool, *KeySetError) {
+		return nil, false, &KeySetError{KeyID: kid, Reason: reason, Detail: detail}
+	}
+	var members map[string]json.RawMessage
+	if json.Unmarshal(raw, &members) != nil {
+		return fail(ErrKeySet, "", "not a JSON object")
+	}
+	for name, dst := range map[string]**string{"kty": &peek.Kty, "kid": &peek.Kid, "k": &peek.K} {
+		if v, ok := members[name]; ok && json.Unmarshal(v, dst) != nil {
+			return fail(ErrKeySet, "", name+" is not a string")
+		}
+	}
+	kid := ""
+	if peek.Kid != nil && checkKeyID(*peek.Kid) {
+		kid = *peek.Kid
+	}
+	switch {
+	case peek.Kty == nil:
+		return fail(ErrKeySet, kid, "no kty")
+	case *peek.Kty != "oct":
+		return fail(ErrUnsupportedKey, kid, `not an "oct" key: token keys are 256-bit symmetric keys`)
+	case kid == "":
+		return fail(ErrUnsupportedKey, "", "no kid, or not 1 to 64 characters of A-Z a-z 0-9 _ - . ~")
+	case peek.K == nil:
+		return fail(ErrUnsupportedKey, kid, "no key value k")
+	}
+	var secret [KeySize]byte
+	if len(*peek.K) != 43 {
+		return fail(ErrUnsupportedKey, kid, "not a 256-bit key")
+	}
+	if _, err := decodeB64(secret[:0], *peek.K); err != nil {
+		return fail(ErrUnsupportedKey, kid, "k is not canonical base64url")
+	}
+	jk, err := jwk.ParseKey(raw)
+	if err != nil {
+		return fail(ErrUnsupportedKey, kid, "not a valid oct JWK")
+	}
+	sk, ok := jk.(jwk.SymmetricKey)
+	if !ok {
+		return fail(ErrUnsupportedKey, kid, "not a symmetric key")
+	}
+	if octets, ok := sk.Octets(); !ok || len(octets) != KeySize || string(octets) != string(secret[:]) {
+		return fail(ErrUnsupportedKey, kid, "not a 256-bit key")
+	}
+	if alg, ok := sk.Algorithm(); ok && alg.String() != jwa.DIRECT().String() {
+		return fail(ErrUnsupportedKey, kid, `alg is not "dir"`)
+	}
+	if use, ok := sk.KeyUsage(); ok && use != string(jwk.ForEncryption) {
+		return fail(ErrUnsupportedKey, kid, `use is not "enc"`)
+	}
+	ops, _ := sk.KeyOps()
+	switch {
+	case slices.Equal(ops, jwk.KeyOperationList{jwk.KeyOpEncrypt, jwk.KeyOpDecrypt}),
+		slices.Equal(ops, jwk.KeyOperationList{jwk.KeyOpDecrypt, jwk.KeyOpEncrypt}):
+		active = true
+	case slices.Equal(ops, jwk.KeyOperationList{jwk.KeyOpDecrypt}):
+	default:
+		return fail(ErrUnsupportedKey, kid, `key_ops must be ["encrypt","decrypt"] (active key) or ["decrypt"] (verify-only)`)
+	}
+	return newKey(kid, secret[:]), active, nil
+}
+
+// JWKSet returns the keyring as a JWK Set document that ParseKeyring reads
+// back: the active key first with key_ops ["encrypt","decrypt"], then the
+// verify-only keys with ["decrypt"]. The document holds the secret keys:
+// store it as a secret.
+func (kr *Keyring) JWKSet() ([]byte, error) {
+	s := kr.load()
+	if s == nil {
+		return nil, errors.New("token: the keyring has no keys")
+	}
+	set := jwk.NewSet()
+	for i, k := range s.list {
+		jk, err := jwk.Import(k.secret)
+		if err != nil {
+			return nil, errors.New("token: cannot write a key as a JWK")
+		}
+		ops := jwk.KeyOperationList{jwk.KeyOpDecrypt}
+		if i == 0 {
+			ops = jwk.KeyOperationList{jwk.KeyOpEncrypt, jwk.KeyOpDecrypt}
+		}
+		for name, v := range map[string]any{
+			jwk.KeyIDKey:     k.id,
+			jwk.AlgorithmKey: jwa.DIRECT(),
+			jwk.KeyUsageKey:  jwk.ForEncryption,
+			jwk.KeyOpsKey:    ops,
+		} {
+			if err := jk.Set(name, v); err != nil {
+				return nil, errors.New("token: cannot write a key as a JWK")
+			}
+		}
+		if err := set.AddKey(jk); err != nil {
+			return nil, errors.New("token: cannot write a key as a JWK")
+		}
+	}
+	return json.Marshal(set)
+}

@@ -1,0 +1,146 @@
+package token
+
+import (
+	"crypto/rand"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestRevokeID(t *testing.T) {
+	f := newFixture(t, "")
+	tok, other := f.issue(t), f.issue(t)
+	c, err := f.v.Verify(t.Context(), tok)
+	require.NoError(t, err)
+
+	require.NoError(t, f.revs.RevokeID(t.Context(), c.ID, c.Expires))
+	_, err = f.v.Verify(t.Context(), tok)
+	requireRefused(t, err, ErrRevoked, tok)
+	_, err = f.v.Verify(t.Context(), other)
+	require.NoError(t, err, "only the revoked token is refused")
+
+	// Past its expiry the token is refused as expired, and the entry is
+	// no longer needed.
+	f.clock.Advance(time.Hour + Leeway)
+	_, err = f.v.Verify(t.Context(), tok)
+	require.ErrorIs(t, err, ErrExpired)
+	require.False(t, f.revs.idRevoked(c.ID, f.clock.Now()))
+
+	require.Error(t, f.revs.RevokeID(t.Context(), "not-an-id", time.Time{}))
+}
+
+func TestRevokeIDNeverExpiring(t *testing.T) {
+	f := newFixture(t, "")
+	tok, err := f.is.Issue(t.Context(), Claims{Subject: "integrator-7", Scopes: []string{"data:read"}})
+	require.NoError(t, err)
+	c, err := f.v.Verify(t.Context(), tok)
+	require.NoError(t, err)
+	require.NoError(t, f.revs.RevokeID(t.Context(), c.ID, c.Expires))
+	f.clock.Advance(100 * 365 * 24 * time.Hour)
+	_, err = f.v.Verify(t.Context(), tok)
+	require.ErrorIs(t, err, ErrRevoked)
+	// A later revocation with an expiry does not shorten a permanent one.
+	require.NoError(t, f.revs.RevokeID(t.Context(), c.ID, f.clock.Now().Add(time.Minute)))
+	f.clock.Advance(time.Hour)
+	_, err = f.v.Verify(t.Context(), tok)
+	require.ErrorIs(t, err, ErrRevoked)
+}
+
+// TestRevokedIDsAreForgotten checks that entries of expired tokens are
+// dropped, so the list stays as small as the set of live revoked tokens.
+func TestRevokedIDsAreForgotten(t *testing.T) {
+	c := newClock()
+	m := &MemoryRevocations{Now: c.Now}
+	id := func() string {
+		var b [16]byte
+		rand.Read(b[:])
+		return b64(b[:])
+	}
+	for range 1000 {
+		require.NoError(t, m.RevokeID(t.Context(), id(), c.Now().Add(time.Hour)))
+	}
+	permanent := id()
+	require.NoError(t, m.RevokeID(t.Context(), permanent, time.Time{}))
+	c.Advance(time.Hour + Leeway)
+	for range 1100 {
+		require.NoError(t, m.RevokeID(t.Context(), id(), c.Now().Add(time.Hour)))
+	}
+	require.Equal(t, 1101, m.size(), "the 1000 expired entries are gone, the permanent one stays")
+	require.True(t, m.idRevoked(permanent, c.Now()))
+
+	// Revoking an already expired token stores nothing.
+	require.NoError(t, m.RevokeID(t.Context(), id(), c.Now().Add(-Leeway)))
+	require.Equal(t, 1101, m.size())
+}
+
+func (m *MemoryRevocations) size() int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.ids)
+}
+
+func TestRevokeSubject(t *testing.T) {
+	f := newFixture(t, "")
+	old := f.issue(t)
+	f.clock.Advance(10*time.Second + 500*time.Millisecond)
+	signOut := f.clock.Now().Add(-200 * time.Millisecond)
+	// Issued 200 ms after the sign-out, in the same second: tokens carry
+	// whole seconds, so it is revoked too (the documented, safe side).
+	sameSecond := f.issue(t)
+	other, err := f.is.Issue(t.Context(), Claims{Subject: "user-43", Scopes: []string{"data:read"}})
+	require.NoError(t, err)
+
+	require.NoError(t, f.revs.RevokeSubject(t.Context(), "user-42", signOut))
+	for _, tok := range []string{old, sameSecond} {
+		_, err := f.v.Verify(t.Context(), tok)
+		requireRefused(t, err, ErrRevoked, tok)
+	}
+	_, err = f.v.Verify(t.Context(), other)
+	require.NoError(t, err, "another subject is not affected")
+
+	f.clock.Advance(time.Second)
+	fresh := f.issue(t)
+	_, err = f.v.Verify(t.Context(), fresh)
+	require.NoError(t, err, "tokens issued after the sign-out work")
+
+	// An earlier time does not undo the later one.
+	require.NoError(t, f.revs.RevokeSubject(t.Context(), "user-42", signOut.Add(-time.Hour)))
+	_, err = f.v.Verify(t.Context(), sameSecond)
+	require.ErrorIs(t, err, ErrRevoked)
+	require.Error(t, f.revs.RevokeSubject(t.Context(), "", signOut))
+}
+
+func TestRevokeConcurrent(t *testing.T) {
+	f := newFixture(t, "")
+	toks := make([]string, 20)
+	for i := range toks {
+		toks[i] = f.issue(t)
+	}
+	var wg sync.WaitGroup
+	for i, tok := range toks {
+		wg.Go(func() {
+			c, err := f.v.Verify(t.Context(), tok)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if i%2 == 0 {
+				if err := f.revs.RevokeID(t.Context(), c.ID, c.Expires); err != nil {
+					t.Error(err)
+				}
+			}
+			_, _ = f.v.Verify(t.Context(), tok)
+		})
+	}
+	wg.Wait()
+	for i, tok := range toks {
+		_, err := f.v.Verify(t.Context(), tok)
+		if i%2 == 0 {
+			require.ErrorIs(t, err, ErrRevoked)
+		} else {
+			require.NoError(t, err)
+		}
+	}
+}

@@ -1,0 +1,112 @@
+package token
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Leeway is how far the verifier's clock may be behind or ahead of the
+// issuer's: a token is still accepted for Leeway after its exp, and already
+// accepted Leeway before its nbf and iat. It is fixed so that every server
+// of a fleet agrees on when a token ends.
+const Leeway = time.Minute
+
+// A Verifier checks tokens. Keys, Issuer, Audience and Revocations are
+// required; a Verifier missing one of them refuses every token with a
+// configuration error (not ErrInvalid). A Verifier is safe for concurrent
+// use.
+type Verifier struct {
+	// Keys decrypt the tokens, chosen by the kid of each token's header.
+	Keys *Keyring
+	// Issuer is the iss a token must have (the Issuer's Name).
+	Issuer string
+	// Audience is the aud a token must have: this service's name.
+	Audience string
+	// Prefix, when not empty, is the text every token must start with (the
+	// Issuer's Prefix, such as "lt_"); see [Issuer.Prefix].
+	Prefix string
+	// Revocations is the revocation list, consulted on every verification
+	// (from local memory: see [Revocations]).
+	Revocations Revocations
+	// Now returns the current time. Nil means time.Now.
+	Now func() time.Time
+}
+
+// Verify decrypts tok and returns its claims if it is a valid token for
+// this Verifier now: in the exact form Issuer produces, encrypted under a key
+// of the keyring, with the Verifier's issuer and audience, within its
+// validity period (give or take [Leeway]) and not revoked.
+//
+// Every refusal is an error under [ErrInvalid], with the reason under it as
+// well (ErrMalformed, ErrUnknownKey, ErrDecrypt, ErrExpired, ErrNotYetValid,
+// ErrWrongIssuer, ErrWrongAudience, ErrRevoked). Tell a client no more than
+// "invalid token". An error that is not ErrInvalid means the server could
+// not decide (a misconfigured Verifier, or a revocation list that cannot
+// answer, [ErrRevocationUnavailable]): the token must be refused too.
+//
+// Verify does not check the token's scopes or applications: see
+// [Claims.HasScope], [Claims.CheckApp] and [Middleware].
+func (v *Verifier) Verify(ctx context.Context, tok string) (*Claims, error) {
+	switch {
+	case v.Keys.load() == nil:
+		return nil, errors.New("token: Verifier.Keys has no keys")
+	case v.Issuer == "" || v.Audience == "":
+		return nil, errors.New("token: Verifier.Issuer and Verifier.Audience are required")
+	case v.Revocations == nil:
+		return nil, errors.New("token: Verifier.Revocations is required")
+	case !checkPrefix(v.Prefix):
+		return nil, errors.New("token: Verifier.Prefix is not 1 to 16 characters of A-Z a-z 0-9 _")
+	}
+	return verify(ctx, v.Keys.load(), v.Prefix, tok, now(v.Now), v.Revocations, v.Issuer, v.Audience)
+}
+
+// verify is Verify for Verifier and Issuer.Narrow. An empty aud accepts
+// any audience.
+func verify(ctx context.Context, keys *keyset, prefix, tok string, now time.Time, revs Revocations, iss, aud string) (*Claims, error) {
+	plain, err := open(keys, prefix, tok)
+	if err != nil {
+		return nil, err
+	}
+	c := new(Claims)
+	if problem := parseClaims(plain, c); problem != "" {
+		return nil, malformed(problem)
+	}
+	switch {
+	case c.Issuer != iss:
+		return nil, ErrWrongIssuer
+	case aud != "" && c.Audience != aud:
+		return nil, ErrWrongAudience
+	case !c.Expires.IsZero() && !now.Before(c.Expires.Add(Leeway)):
+		return nil, ErrExpired
+	case now.Add(Leeway).Before(c.NotBefore) || now.Add(Leeway).Before(c.IssuedAt):
+		return nil, ErrNotYetValid
+	}
+	revoked, err := revs.Revoked(ctx, c)
+	switch {
+	case err != nil:
+		return nil, &revocationError{err}
+	case revoked:
+		return nil, ErrRevoked
+	}
+	return c, nil
+}
+
+// revocationError is a revocation list's failure, prefixed so that logs say
+// where it came from.
+type revocationError struct{ err error }
+
+func (e *revocationError) Error() string { return "token: revocation check: " + e.err.Error() }
+func (e *revocationError) Unwrap() error { return e.err }
+
+func now(f func() time.Time) time.Time {
+	if f == nil {
+		return time.Now()
+	}
+	return f()
+}
+
+// checkPrefix accepts "" and 1 to 16 characters of A-Z a-z 0-9 _.
+func checkPrefix(p string) bool {
+	return p == "" || idChars(p, 16, "_")
+}
