@@ -220,6 +220,19 @@ func ParsePublicKey(text string) (*PublicKey, error) {
 // Suite returns the key's suite.
 func (k *PrivateKey) Suite() *Suite { return k.suite }
 
+// String describes the key without its secret, so that printing or logging
+// a PrivateKey by mistake does not leak it. Use [PrivateKey.MarshalText] to
+// encode the key.
+func (k *PrivateKey) String() string {
+	if !k.valid() {
+		return "sealedbox.PrivateKey(invalid)"
+	}
+	return "sealedbox.PrivateKey(" + k.suite.String() + ", key id " + k.pub.id.String()[:16] + "…)"
+}
+
+// GoString is String, for the %#v verb.
+func (k *PrivateKey) GoString() string { return k.String() }
+
 // PublicKey returns the public half of the key pair.
 func (k *PrivateKey) PublicKey() *PublicKey { return k.pub }
 

@@ -1,7 +1,9 @@
 package sealedbox
 
 import (
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -253,4 +255,26 @@ func TestZeroKeysDoNotPanic(t *testing.T) {
 	require.Error(t, err)
 	_, err = UnwrapPrivateKey(make([]byte, 32), nil, &pub)
 	require.Error(t, err)
+}
+
+// TestPrivateKeyPrintsNoSecret: fmt verbs on a private key never show the
+// secret bytes or their text encoding.
+func TestPrivateKeyPrintsNoSecret(t *testing.T) {
+	for _, s := range allSuites() {
+		priv, err := s.GenerateKey()
+		require.NoError(t, err)
+		secretHex := hex.EncodeToString(priv.raw)
+		secretText := string(must(priv.MarshalText()))
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x", "%q"} {
+			out := fmt.Sprintf(verb, priv)
+			require.NotContains(t, out, secretHex[:16], verb)
+			require.NotContains(t, out, secretText[20:40], verb)
+			require.NotContains(t, out, fmt.Sprint(priv.raw[:4]), verb)
+		}
+		require.Contains(t, fmt.Sprint(priv), priv.KeyID().String()[:16])
+		// Inside a struct too.
+		out := fmt.Sprintf("%+v", struct{ K *PrivateKey }{priv})
+		require.NotContains(t, out, secretHex[:16])
+	}
+	require.Equal(t, "sealedbox.PrivateKey(invalid)", new(PrivateKey).String())
 }
