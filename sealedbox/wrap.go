@@ -8,7 +8,7 @@ import (
 )
 
 // E2EKeySize is the size of an end-to-end key: 32 bytes (256 bits).
-const E2EKeySize = chacha20poly1305.KeySize
+const E2EKeySize = 32
 
 // GenerateE2EKey returns a new random end-to-end key, from crypto/rand.
 //
