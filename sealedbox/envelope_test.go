@@ -149,3 +149,21 @@ func TestSealDoesNotTouchInputs(t *testing.T) {
 	require.NoError(t, err)
 	check(penv, env)
 }
+
+// TestX25519LowOrderPoints: sealing to a degenerate X25519 public key, or
+// opening an envelope whose enc is one, is an error and not a panic.
+func TestX25519LowOrderPoints(t *testing.T) {
+	zero := append(bytes.Clone(X25519().id[:]), make([]byte, 32)...)
+	var pub PublicKey
+	require.NoError(t, pub.UnmarshalBinary(append([]byte("LSP\x01"), zero...)))
+	_, err := Seal(&pub, []byte("x"), nil)
+	require.Error(t, err)
+
+	priv, err := X25519().GenerateKey()
+	require.NoError(t, err)
+	env := must(Seal(priv.PublicKey(), []byte("x"), nil))
+	copy(env[envelopeHeaderSize:], make([]byte, 32))
+	_, err = Open(priv, env, nil)
+	require.ErrorIs(t, err, ErrOpen)
+	require.NotErrorIs(t, err, ErrMalformed)
+}

@@ -1,6 +1,7 @@
 package sealedbox
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -159,8 +160,12 @@ func TestKeyParseErrors(t *testing.T) {
 		"typo in checksum":  flip(xpubText, len(xpubText)-2),
 		"truncated":         pubText[:len(pubText)-1],
 		"extended":          pubText + "A",
-		"newline inside":    pubText[:40] + "\n" + pubText[40:],
-		"trailing newline":  pubText + "\n",
+		"newline inside":    xpubText[:40] + "\n" + xpubText[40:],
+		"CRLF inside":       xpubText[:40] + "\r\n" + xpubText[40:],
+		"trailing newline":  xpubText + "\n",
+		"unused bits set":   xpubText[:len(xpubText)-1] + "x", // 62 characters carry 4 unused bits
+		"two suites":        string(appendKeyText(nil, "latch_pk_x25519_", pubBin)),
+		"private magic":     string(appendKeyText(nil, "latch_pk_mlkem768x25519_", append([]byte("LSS"), pubBin[3:]...))),
 		"upper case prefix": strings.ToUpper(pubText[:9]) + pubText[9:],
 		"padding":           xpubText + "==",
 		"far too long":      pubText + strings.Repeat("A", 4000),
@@ -207,6 +212,8 @@ func TestKeyParseErrors(t *testing.T) {
 		{"long public", append(append([]byte(nil), pubBin...), 0), true, nil},
 		{"short private", privBin[:len(privBin)-1], false, nil},
 		{"header only", pubBin[:keyHeaderSize], true, nil},
+		{"no magic", append([]byte("XYZ"), pubBin[3:]...), true, nil},
+		{"ML-KEM key out of range", append(bytes.Clone(pubBin[:keyHeaderSize]), bytes.Repeat([]byte{0xff}, 1216)...), true, nil},
 		{"nil", nil, true, nil},
 	}
 	for _, tc := range binaries {
