@@ -1,0 +1,148 @@
+package sealedbox_test
+
+import (
+	"errors"
+	"fmt"
+	"log"
+
+	"github.com/latchsec/latch/sealedbox"
+)
+
+// The whole flow: the app makes a key pair when an integration is switched
+// on and stores the public key and the wrapped private key in the cloud; the
+// cloud seals each integrator request to the public key; later the app
+// unwraps the private key, opens the request, and sends what it derived to
+// the device over the end-to-end channel.
+func Example() {
+	// The end-to-end key, shared by the person's app and devices only.
+	e2eKey := sealedbox.GenerateE2EKey()
+
+	// App: a key pair for the integration; the cloud gets the public key
+	// and the wrapped private key.
+	priv, err := sealedbox.GenerateKey()
+	if err != nil {
+		log.Fatal(err)
+	}
+	storedPublic := priv.PublicKey().String() // "latch_pk_mlkem768x25519_..."
+	storedWrapped, err := sealedbox.WrapPrivateKey(e2eKey, priv)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// Cloud: seal an integrator request to the stored public key, bound to
+	// the record it is stored in.
+	pub, err := sealedbox.ParsePublicKey(storedPublic)
+	if err != nil {
+		log.Fatal(err)
+	}
+	record := []byte("integration 7/request 42")
+	envelope, err := sealedbox.Seal(pub, []byte(`{"method":"GET","url":"https://api.example.com/state"}`), record)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// App, later: unwrap the private key (checking that the cloud did not
+	// swap the public key) and open the request.
+	pub, err = sealedbox.ParsePublicKey(storedPublic)
+	if err != nil {
+		log.Fatal(err)
+	}
+	key, err := sealedbox.UnwrapPrivateKey(e2eKey, storedWrapped, pub)
+	if err != nil {
+		log.Fatal(err)
+	}
+	request, err := sealedbox.Open(key, envelope, record)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("app opened: %s\n", request)
+
+	// The same envelope moved to another record does not open.
+	_, err = sealedbox.Open(key, envelope, []byte("integration 7/request 43"))
+	fmt.Println("moved envelope:", errors.Is(err, sealedbox.ErrOpen))
+
+	// App to device over the cloud: the end-to-end channel. Each side
+	// persists its sequence number (here both start fresh).
+	channel := []byte("device 0042/rules")
+	sender, err := sealedbox.NewMessageSender(e2eKey, channel, 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	msg, err := sender.Seal(request)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// Device.
+	receiver, err := sealedbox.NewMessageReceiver(e2eKey, channel, 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	got, seq, err := receiver.Open(msg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("device got message %d: %s\n", seq, got)
+	_, _, err = receiver.Open(msg)
+	fmt.Println("replayed:", errors.Is(err, sealedbox.ErrReplay))
+
+	// Output:
+	// app opened: {"method":"GET","url":"https://api.example.com/state"}
+	// moved envelope: true
+	// device got message 1: {"method":"GET","url":"https://api.example.com/state"}
+	// replayed: true
+}
+
+// A cloud that swaps the stored public key for its own, so that it could
+// read what is sealed from then on, is caught when the app unwraps.
+func ExampleUnwrapPrivateKey_swappedPublicKey() {
+	e2eKey := sealedbox.GenerateE2EKey()
+	appKey, _ := sealedbox.GenerateKey()
+	wrapped, _ := sealedbox.WrapPrivateKey(e2eKey, appKey)
+
+	cloudKey, _ := sealedbox.GenerateKey()
+	_, err := sealedbox.UnwrapPrivateKey(e2eKey, wrapped, cloudKey.PublicKey())
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, sealedbox.ErrKeyMismatch))
+
+	// Output:
+	// sealedbox: public key does not belong to the wrapped private key
+	// true
+}
+
+// Opening with the wrong key fails from the key id alone, before any KEM
+// work; EnvelopeKeyID tells which key an envelope needs.
+func ExampleOpen_wrongKey() {
+	current, _ := sealedbox.GenerateKey()
+	previous, _ := sealedbox.GenerateKey()
+	envelope, _ := sealedbox.Seal(previous.PublicKey(), []byte("sealed before the key was rotated"), nil)
+
+	_, err := sealedbox.Open(current, envelope, nil)
+	fmt.Println(errors.Is(err, sealedbox.ErrWrongKey))
+
+	id, _ := sealedbox.EnvelopeKeyID(envelope)
+	if id == previous.KeyID() {
+		pt, _ := sealedbox.Open(previous, envelope, nil)
+		fmt.Printf("%s\n", pt)
+	}
+
+	// Output:
+	// true
+	// sealed before the key was rotated
+}
+
+// X25519 keys and envelopes are smaller; see the package documentation for
+// when giving up post-quantum protection is acceptable.
+func ExampleX25519() {
+	priv, err := sealedbox.X25519().GenerateKey()
+	if err != nil {
+		log.Fatal(err)
+	}
+	envelope, _ := sealedbox.Seal(priv.PublicKey(), []byte("hello"), nil)
+	fmt.Println(priv.Suite(), len(envelope)-len("hello"))
+	fmt.Println(sealedbox.MLKEM768X25519(), sealedbox.MLKEM768X25519().Overhead())
+
+	// Output:
+	// X25519 90
+	// MLKEM768X25519 1178
+}

@@ -1,0 +1,51 @@
+package sealedbox
+
+import (
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestFormatDocExample checks that the worked example in FORMAT.md is the
+// x25519 entry of testdata/vectors.json, field by field, so the document
+// cannot drift from the code.
+func TestFormatDocExample(t *testing.T) {
+	doc, err := os.ReadFile("FORMAT.md")
+	require.NoError(t, err)
+	v := loadVectors(t)[1]
+	require.Equal(t, "X25519", v.Suite)
+
+	// split cuts hex into the documented fields.
+	split := func(h string, sizes ...int) []string {
+		b := unhex(t, h)
+		var out []string
+		for _, n := range sizes {
+			out = append(out, hex.EncodeToString(b[:n]))
+			b = b[n:]
+		}
+		return append(out, hex.EncodeToString(b))
+	}
+	want := []string{v.PrivateKey, v.PublicKey, v.KeyID, v.E2EKey,
+		strings.Join(split(v.PrivateKeyBin, 3, 1, 6), " "),
+		strings.Join(split(v.PublicKeyBin, 3, 1, 6), " "),
+	}
+	want = append(want, split(v.Envelope, 3, 1, 6, 32, 32)...)
+	want = append(want, split(v.WrappedKey, 3, 1, 6, 32, 24)...)
+	want = append(want, split(v.Message, 3, 1, 8, 24)...)
+	want = append(want, hex.EncodeToString([]byte(envelopeLabel))+" "+v.Envelope[:2*envelopeHeaderSize])
+	want = append(want, string(unhex(t, v.Context)), string(unhex(t, v.MessageContext)),
+		string(unhex(t, v.Plaintext)), string(unhex(t, v.MessagePlain)))
+	// Compare with line breaks as spaces, and say only what is missing.
+	flat := strings.Join(strings.Fields(string(doc)), " ")
+	for _, w := range want {
+		require.True(t, strings.Contains(flat, w), "FORMAT.md lacks %q", w)
+	}
+	pub := unhex(t, v.PublicKeyBin)
+	sum := "= " + hex.EncodeToString(keyChecksum("latch_pk_x25519_", pub))
+	require.True(t, strings.Contains(flat, sum), "FORMAT.md lacks the checksum %q", sum)
+	require.True(t, strings.Contains(flat, fmt.Sprintf("public key, is %d characters", maxKeyText)), "FORMAT.md lacks the longest key text, %d", maxKeyText)
+}
