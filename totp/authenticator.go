@@ -137,7 +137,7 @@ func New(c Config) (*Authenticator, error) {
 // checkAccount refuses account ids that no store should key on.
 func checkAccount(account string) error {
 	if account == "" || len(account) > maxNameBytes || !utf8.ValidString(account) {
-		return fmt.Errorf("totp: account id must be 1 to %d bytes of UTF-8", maxNameBytes)
+		return ErrInvalidAccount
 	}
 	return nil
 }

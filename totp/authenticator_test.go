@@ -109,8 +109,13 @@ func TestEnrollBadNames(t *testing.T) {
 	}
 	for _, account := range []string{"", "\xff", strings.Repeat("a", 257)} {
 		_, err := f.a.Enroll(f.ctx, account, "name")
-		require.Error(t, err, "%q", account)
-		require.Error(t, f.a.Verify(f.ctx, account, "123456"))
+		require.ErrorIs(t, err, ErrInvalidAccount, "%q", account)
+		require.ErrorIs(t, f.a.Verify(f.ctx, account, "123456"), ErrInvalidAccount)
+		require.ErrorIs(t, f.a.Confirm(f.ctx, account, "123456"), ErrInvalidAccount)
+		require.ErrorIs(t, f.a.VerifyRecoveryCode(f.ctx, account, "0000-0000-0000-0000"), ErrInvalidAccount)
+		_, err = f.a.RecoveryCodes(f.ctx, account)
+		require.ErrorIs(t, err, ErrInvalidAccount)
+		require.ErrorIs(t, f.a.Unenroll(f.ctx, account), ErrInvalidAccount)
 	}
 	_, err := f.store.Load(f.ctx, "u")
 	require.ErrorIs(t, err, ErrNotEnrolled, "nothing half-done")

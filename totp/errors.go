@@ -47,6 +47,10 @@ var (
 	// ErrInvalidConfig: a Config that New refuses.
 	ErrInvalidConfig = errors.New("totp: invalid config")
 
+	// ErrInvalidAccount: an account id that is empty, longer than 256
+	// bytes or not UTF-8.
+	ErrInvalidAccount = errors.New("totp: invalid account id")
+
 	// ErrInvalidKeyURI: a key URI that ParseKeyURI refuses, or an issuer
 	// or account name that cannot go into one.
 	ErrInvalidKeyURI = errors.New("totp: invalid key URI")
