@@ -282,20 +282,7 @@ func (a *Authenticator) checkCode(ctx context.Context, account, code string, con
 		clear(secret)
 		cur := step(now)
 		centre := cur + int64(clamp(r.Drift, a.maxDrift))
-		var match int64 // the highest matching step after LastStep
-		replayed := false
-		for s := centre - int64(a.window); s <= centre+int64(a.window); s++ {
-			if s < 1 {
-				continue
-			}
-			if equal(g.value(uint64(s)), v) {
-				if s > r.LastStep {
-					match = s
-				} else {
-					replayed = true
-				}
-			}
-		}
+		match, replayed := find(g, v, centre, a.window, r.LastStep)
 		switch {
 		case match > 0:
 			r.LastStep = match
@@ -313,6 +300,37 @@ func (a *Authenticator) checkCode(ctx context.Context, account, code string, con
 		}
 		return a.fail(r, now)
 	})
+}
+
+// find looks for the code value v in the window of steps around centre,
+// and returns the step it matches, or whether it matches a step at or
+// before lastStep (a replay). Steps after lastStep come first, the centre
+// first and then outwards (centre, -1, +1, -2, +2, ...), so the usual
+// code costs one HMAC; a wrong code costs the whole window, whatever
+// lastStep is, so its timing does not tell when the account last signed in.
+// Each comparison is in constant time.
+func find(g *generator, v uint32, centre int64, window int, lastStep int64) (match int64, replayed bool) {
+	n := 2*window + 1
+	for i := range n {
+		if s := windowStep(centre, i); s > lastStep && s >= 1 && equal(g.value(uint64(s)), v) {
+			return s, false
+		}
+	}
+	for i := range n {
+		if s := windowStep(centre, i); s <= lastStep && s >= 1 && equal(g.value(uint64(s)), v) {
+			replayed = true
+		}
+	}
+	return 0, replayed
+}
+
+// windowStep returns the i-th step of the window: centre, centre-1,
+// centre+1, centre-2, ...
+func windowStep(centre int64, i int) int64 {
+	if i%2 == 1 {
+		return centre - int64(i+1)/2
+	}
+	return centre + int64(i)/2
 }
 
 // fail counts a failed code and locks the account when there were too

@@ -191,3 +191,42 @@ func TestAgreesWithPquerna(t *testing.T) {
 		}
 	}
 }
+
+func TestWindowOrder(t *testing.T) {
+	var got []int64
+	for i := range 9 {
+		got = append(got, windowStep(100, i))
+	}
+	require.Equal(t, []int64{100, 99, 101, 98, 102, 97, 103, 96, 104}, got)
+}
+
+// TestFind: the match is the step the code belongs to; steps at or before
+// lastStep are replays, never matches; steps before 1 are never looked at.
+func TestFind(t *testing.T) {
+	g := newGenerator(rfcSecret, SHA1, 6)
+	for _, c := range []struct {
+		codeStep, centre int64
+		window           int
+		last             int64
+		match            int64
+		replayed         bool
+	}{
+		{100, 100, 1, 0, 100, false},
+		{99, 100, 1, 0, 99, false},
+		{101, 100, 1, 0, 101, false},
+		{102, 100, 1, 0, 0, false},
+		{98, 100, 1, 0, 0, false},
+		{102, 100, 2, 0, 102, false},
+		{100, 100, 1, 100, 0, true},
+		{99, 100, 1, 100, 0, true},
+		{101, 100, 1, 100, 101, false},
+		{101, 100, 1, 101, 0, true},
+		{97, 100, 1, 200, 0, false},
+		{0, 0, 1, 0, 0, false},
+		{1, 0, 1, 0, 1, false},
+	} {
+		match, replayed := find(g, g.value(uint64(c.codeStep)), c.centre, c.window, c.last)
+		require.Equal(t, c.match, match, "%+v", c)
+		require.Equal(t, c.replayed, replayed, "%+v", c)
+	}
+}
