@@ -190,7 +190,7 @@ func (a *Authenticator) Enroll(ctx context.Context, account, name string) (Key, 
 	}
 	k, err := generateKey(a.issuer, name, a.alg, a.digits)
 	if err != nil {
-		return Key{}, fmt.Errorf("%w: name", err)
+		return Key{}, fmt.Errorf("%w: the name is empty, too long, not UTF-8, or has a colon or control characters", err)
 	}
 	if err := a.enroll(ctx, account, k); err != nil {
 		return Key{}, err

@@ -170,10 +170,11 @@ func escape(s string) string {
 //   - a secret that is not base32 (either case, padding optional) or is
 //     shorter than 160 bits or longer than 1024 bits;
 //   - an issuer parameter that differs from the label's issuer;
-//   - an algorithm other than SHA1, SHA256, SHA512 (either case), digits
-//     other than 6 or 8, a period other than 30.
+//   - an algorithm other than SHA1, SHA256, SHA512 (in upper or lower
+//     case), digits other than 6 or 8, a period other than 30;
+//   - a slash in the label that is not written as %2F.
 //
-// A slash in the label must be written as %2F. Missing algorithm, digits and period mean SHA1, 6 and 30.
+// Missing algorithm, digits and period mean SHA1, 6 and 30.
 func ParseKeyURI(uri string) (Key, error) {
 	const prefix = "otpauth://totp/"
 	if len(uri) > maxURIBytes || !strings.HasPrefix(uri, prefix) || strings.ContainsRune(uri, '#') {
@@ -218,12 +219,12 @@ func ParseKeyURI(uri string) (Key, error) {
 			}
 			k.issuer = value
 		case "algorithm":
-			switch strings.ToUpper(value) {
-			case "SHA1":
+			switch value {
+			case "SHA1", "sha1":
 				k.alg = SHA1
-			case "SHA256":
+			case "SHA256", "sha256":
 				k.alg = SHA256
-			case "SHA512":
+			case "SHA512", "sha512":
 				k.alg = SHA512
 			default:
 				return Key{}, ErrInvalidKeyURI

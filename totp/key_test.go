@@ -110,6 +110,8 @@ func TestParseKeyURI(t *testing.T) {
 		"otpauth://totp/x?secret=" + sec + "&issuer=a%3Ab",
 		"otpauth://totp/x?secret=" + sec + "&algorithm=MD5",
 		"otpauth://totp/x?secret=" + sec + "&algorithm=",
+		"otpauth://totp/x?secret=" + sec + "&algorithm=Sha1",
+		"otpauth://totp/x?secret=" + sec + "&algorithm=\u017fha1",
 		"otpauth://totp/x?secret=" + sec + "&digits=7",
 		"otpauth://totp/x?secret=" + sec + "&digits=06",
 		"otpauth://totp/x?secret=" + sec + "&digits=10",

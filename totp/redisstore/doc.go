@@ -9,9 +9,10 @@
 // # Layout
 //
 // Each account is one Redis hash at prefix+account (prefix "latch:totp:"
-// by default) with two fields: "r", the totp.Record as JSON (its secret
-// sealed, its recovery codes hashed: nothing in Redis opens without the
-// sealing keys), and "v", the record's version. Every change runs one Lua
+// by default) with two fields: "r", the totp.Record as JSON with a "format" member
+// "latch.totp.record.v1" (its secret sealed, its recovery codes hashed:
+// nothing in Redis opens without the sealing keys), and "v", the record's
+// version. Every change runs one Lua
 // script that compares the version and writes, atomically, so it works
 // alike on a single server, with replicas and in a cluster (one key per
 // script). Deleting a record keeps "v" for a day, so a version is never

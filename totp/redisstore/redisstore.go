@@ -14,6 +14,16 @@ import (
 // DefaultPrefix is the prefix of the keys when New gets none.
 const DefaultPrefix = "latch:totp:"
 
+// format labels every stored record, so that a later layout can be told
+// apart.
+const format = "latch.totp.record.v1"
+
+// stored is a record as JSON in Redis.
+type stored struct {
+	Format string `json:"format"`
+	*totp.Record
+}
+
 // tombstoneMillis is how long a deleted record's version is kept.
 const tombstoneMillis = 24 * 60 * 60 * 1000
 
@@ -52,12 +62,15 @@ func (s *Store) Load(ctx context.Context, account string) (*totp.Record, error) 
 	if !vok || err != nil || version == 0 {
 		return nil, errors.New("redisstore: load: record without a valid version")
 	}
-	var rec totp.Record
+	rec := stored{Record: &totp.Record{}}
 	if err := json.Unmarshal([]byte(r), &rec); err != nil {
 		return nil, fmt.Errorf("redisstore: load: %w", err)
 	}
+	if rec.Format != format {
+		return nil, fmt.Errorf("redisstore: load: unknown record format %q", rec.Format)
+	}
 	rec.Version = version
-	return &rec, nil
+	return rec.Record, nil
 }
 
 // casScript compares the version and writes or deletes.
@@ -87,7 +100,7 @@ func (s *Store) CompareAndSwap(ctx context.Context, account string, old uint64, 
 	var body []byte
 	if next != nil {
 		var err error
-		if body, err = json.Marshal(next); err != nil {
+		if body, err = json.Marshal(stored{Format: format, Record: next}); err != nil {
 			return false, fmt.Errorf("redisstore: swap: %w", err)
 		}
 	}

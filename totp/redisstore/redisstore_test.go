@@ -40,7 +40,7 @@ func TestLayout(t *testing.T) {
 	h, err := rdb.HGetAll(ctx, "latch:totp:alice").Result()
 	require.NoError(t, err)
 	require.Equal(t, "1", h["v"])
-	require.JSONEq(t, `{"secret":"AQI=","algorithm":0,"digits":6}`, h["r"])
+	require.JSONEq(t, `{"format":"latch.totp.record.v1","secret":"AQI=","algorithm":0,"digits":6}`, h["r"])
 
 	ok, err = s.CompareAndSwap(ctx, "alice", 1, nil)
 	require.NoError(t, err)
@@ -67,9 +67,12 @@ func TestLayout(t *testing.T) {
 	_, err = s.Load(ctx, "bob")
 	require.Error(t, err)
 	require.NotErrorIs(t, err, totp.ErrNotEnrolled)
-	require.NoError(t, rdb.HSet(ctx, "latch:totp:bob", "v", "1", "r", "not json").Err())
-	_, err = s.Load(ctx, "bob")
-	require.Error(t, err)
+	for _, r := range []string{"not json", `{"digits":6}`, `{"format":"latch.totp.record.v2","digits":6}`} {
+		require.NoError(t, rdb.HSet(ctx, "latch:totp:bob", "v", "1", "r", r).Err())
+		_, err = s.Load(ctx, "bob")
+		require.Error(t, err, r)
+		require.NotErrorIs(t, err, totp.ErrNotEnrolled)
+	}
 }
 
 type clock struct {
