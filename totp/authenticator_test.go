@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/cryptotest"
 	"time"
 
 	"github.com/stretchr/testify/require"
@@ -457,4 +458,29 @@ func TestErrorsHoldNoCode(t *testing.T) {
 		require.True(t, strings.HasPrefix(err.Error(), "totp: "), err.Error())
 	}
 	require.Equal(t, "totp: code not accepted", ErrRefused.Error())
+}
+
+// TestRandomnessFromCryptoRand: secrets, recovery codes and nonces come from
+// crypto/rand and nothing else: with its global source fixed, they repeat.
+func TestRandomnessFromCryptoRand(t *testing.T) {
+	run := func(seed uint64) (secret []byte, codes []string, sealed []byte) {
+		cryptotest.SetGlobalRandom(t, seed)
+		f := newFixture(t, nil)
+		k, err := f.a.Enroll(f.ctx, "u", "")
+		require.NoError(t, err)
+		sealed = f.record(t, "u").Secret
+		require.NoError(t, f.a.Confirm(f.ctx, "u", k.Code(f.clock.Now())))
+		codes, err = f.a.RecoveryCodes(f.ctx, "u")
+		require.NoError(t, err)
+		return k.Secret(), codes, sealed
+	}
+	s1, c1, n1 := run(1)
+	s2, c2, n2 := run(1)
+	s3, c3, n3 := run(2)
+	require.Equal(t, s1, s2)
+	require.Equal(t, c1, c2)
+	require.Equal(t, n1, n2)
+	require.NotEqual(t, s1, s3)
+	require.NotEqual(t, c1, c3)
+	require.NotEqual(t, n1, n3)
 }
