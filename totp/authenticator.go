@@ -1,0 +1,382 @@
+package totp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+)
+
+// Config configures an [Authenticator]. Issuer, Store and SealingKeys are
+// required; every other field is safe when left zero, and zero means the
+// default named in its comment.
+type Config struct {
+	// Issuer is the name of the service, shown by authenticator apps
+	// beside the account name. It may not contain a colon.
+	Issuer string
+
+	// Store keeps each account's record: a [*MemoryStore] for a single
+	// server, totp/redisstore for a fleet.
+	Store Store
+
+	// SealingKeys seal TOTP secrets in the store. The first seals; all
+	// open, so that a key can be rotated: put the new key first and keep
+	// the old ones until every record has been resealed (a record is
+	// resealed with the first key at each successful code).
+	SealingKeys []SealingKey
+
+	// Algorithm and Digits are those of new enrollments: SHA1 and 6 by
+	// default, which every authenticator app supports. Use SHA256, SHA512
+	// or 8 digits only for apps known to support them (some apps accept
+	// them and show wrong codes).
+	Algorithm Algorithm
+	Digits    int
+
+	// Window is how many time steps either side of the expected one are
+	// accepted: 1 by default (RFC 6238 §5.2), at most 4. Each step more
+	// adds two codes an attacker's guess can match.
+	Window int
+
+	// MaxDrift caps, in steps, the clock drift recorded for a person's
+	// device, on which the window is centred (RFC 6238 §6): 2 by default,
+	// at most 10.
+	MaxDrift int
+
+	// MaxFailures is how many failed codes in a row lock the account: 5 by
+	// default, at most 20. The first lockout lasts Lockout (1 minute by
+	// default); each further failure doubles it, up to MaxLockout (1 hour
+	// by default). A success resets the count.
+	MaxFailures int
+	Lockout     time.Duration
+	MaxLockout  time.Duration
+
+	// Now returns the current time; time.Now by default. Tests set it.
+	Now func() time.Time
+}
+
+// Authenticator enrolls accounts and verifies their codes. It is safe for
+// concurrent use, and several servers may share its Store.
+type Authenticator struct {
+	issuer      string
+	store       Store
+	sealer      *sealer
+	alg         Algorithm
+	digits      int
+	window      int
+	maxDrift    int
+	maxFailures int
+	lockout     time.Duration
+	maxLockout  time.Duration
+	now         func() time.Time
+}
+
+// New returns an Authenticator, or an error matching [ErrInvalidConfig]
+// that says which field is wrong.
+func New(c Config) (*Authenticator, error) {
+	invalid := func(format string, args ...any) (*Authenticator, error) {
+		return nil, fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, args...)...)
+	}
+	if checkName(c.Issuer, false) != nil {
+		return invalid("Issuer must be 1 to %d bytes of UTF-8 without a colon or control characters", maxNameBytes)
+	}
+	if c.Store == nil {
+		return invalid("no Store")
+	}
+	s, err := newSealer(c.SealingKeys)
+	if err != nil {
+		return nil, err
+	}
+	a := &Authenticator{
+		issuer: c.Issuer, store: c.Store, sealer: s, alg: c.Algorithm, digits: c.Digits,
+		window: c.Window, maxDrift: c.MaxDrift, maxFailures: c.MaxFailures,
+		lockout: c.Lockout, maxLockout: c.MaxLockout, now: c.Now,
+	}
+	if !a.alg.valid() {
+		return invalid("unknown Algorithm %v", a.alg)
+	}
+	if a.digits == 0 {
+		a.digits = defaultDigits
+	}
+	if !validDigits(a.digits) {
+		return invalid("Digits must be 6 or 8")
+	}
+	if a.window == 0 {
+		a.window = defaultWindow
+	}
+	if a.window < 0 || a.window > maxWindow {
+		return invalid("Window must be 1 to %d", maxWindow)
+	}
+	if a.maxDrift == 0 {
+		a.maxDrift = defaultMaxDrift
+	}
+	if a.maxDrift < 0 || a.maxDrift > maxMaxDrift {
+		return invalid("MaxDrift must be 1 to %d", maxMaxDrift)
+	}
+	if a.maxFailures == 0 {
+		a.maxFailures = defaultMaxFailures
+	}
+	if a.maxFailures < 0 || a.maxFailures > maxMaxFailures {
+		return invalid("MaxFailures must be 1 to %d", maxMaxFailures)
+	}
+	if a.lockout == 0 {
+		a.lockout = defaultLockout
+	}
+	if a.maxLockout == 0 {
+		a.maxLockout = defaultMaxLockout
+	}
+	if a.lockout < time.Second || a.maxLockout < a.lockout {
+		return invalid("Lockout must be at least a second and MaxLockout at least Lockout")
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	return a, nil
+}
+
+// checkAccount refuses account ids that no store should key on.
+func checkAccount(account string) error {
+	if account == "" || len(account) > maxNameBytes || !utf8.ValidString(account) {
+		return ErrInvalidAccount
+	}
+	return nil
+}
+
+// mutate runs fn on the account's record (nil if there is none) and writes
+// what it returns when write is set (next == nil deletes), retrying from a
+// fresh read when another server changed the record in between. It returns
+// fn's result once the write, if any, succeeded.
+func (a *Authenticator) mutate(ctx context.Context, account string, fn func(r *Record, now time.Time) (next *Record, write bool, result error)) error {
+	if err := checkAccount(account); err != nil {
+		return err
+	}
+	for range casAttempts {
+		r, err := a.store.Load(ctx, account)
+		var version uint64
+		switch {
+		case errors.Is(err, ErrNotEnrolled):
+			r = nil
+		case err != nil:
+			return err
+		default:
+			version = r.Version
+		}
+		next, write, result := fn(r, a.now())
+		if !write {
+			return result
+		}
+		ok, err := a.store.CompareAndSwap(ctx, account, version, next)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return result
+		}
+	}
+	return ErrStoreConflict
+}
+
+// Enroll starts an enrollment for account, the id under which the store
+// keeps it, with a new random secret, and returns the key to show to the
+// person: [Key.QRCode] for the app to scan, [Key.SecretBase32] to type. name
+// is the account name the app shows (an e-mail address, say); empty means
+// account. The enrollment is pending until [Authenticator.Confirm] gets a
+// valid code; enrolling again before that replaces the key. An account
+// whose enrollment is confirmed gets [ErrAlreadyEnrolled]: unenroll it
+// first.
+func (a *Authenticator) Enroll(ctx context.Context, account, name string) (Key, error) {
+	if name == "" {
+		name = account
+	}
+	k, err := generateKey(a.issuer, name, a.alg, a.digits)
+	if err != nil {
+		return Key{}, fmt.Errorf("%w: the name is empty, too long, not UTF-8, or has a colon or control characters", err)
+	}
+	if err := a.enroll(ctx, account, k); err != nil {
+		return Key{}, err
+	}
+	return k, nil
+}
+
+// EnrollKey starts an enrollment for account with a key made elsewhere (an
+// app or a hardware token that shows a key URI; see [ParseKeyURI]). It is
+// pending until confirmed, as with Enroll.
+func (a *Authenticator) EnrollKey(ctx context.Context, account string, k Key) error {
+	if len(k.secret) < minSecretBytes || !k.alg.valid() || !validDigits(k.digits) {
+		return fmt.Errorf("%w: not a key from ParseKeyURI or Enroll", ErrInvalidKeyURI)
+	}
+	return a.enroll(ctx, account, k)
+}
+
+func (a *Authenticator) enroll(ctx context.Context, account string, k Key) error {
+	if err := checkAccount(account); err != nil {
+		return err
+	}
+	sealed, err := a.sealer.seal(account, k.alg, k.digits, k.secret)
+	if err != nil {
+		return err
+	}
+	return a.mutate(ctx, account, func(r *Record, now time.Time) (*Record, bool, error) {
+		if r == nil {
+			r = &Record{}
+		}
+		if r.Confirmed {
+			return nil, false, ErrAlreadyEnrolled
+		}
+		// A pending enrollment is replaced; its lockout and last step
+		// stay, so enrolling again resets neither.
+		r.Secret, r.Algorithm, r.Digits, r.Drift = sealed, k.alg, k.digits, 0
+		return r, true, nil
+	})
+}
+
+// Confirm completes a pending enrollment with the first code the person's
+// app shows. It checks the code as Verify does (and the code may not be
+// used again); on success the enrollment is active. An error matching
+// [ErrRefused] means the code was refused; any other error means it could
+// not be checked.
+func (a *Authenticator) Confirm(ctx context.Context, account, code string) error {
+	return a.checkCode(ctx, account, code, true)
+}
+
+// Verify checks a code for a confirmed enrollment. It returns nil if the
+// code is right for a time step within the window and later than the last
+// step accepted for the account; then no code of that step or an earlier
+// one will be accepted again. Otherwise it returns a [*RefusedError]
+// (matching [ErrRefused]) whose Reason is ErrInvalidCode, ErrMalformedCode,
+// ErrReplayed, ErrThrottled or ErrNotEnrolled, or another error if the code
+// could not be checked (the store failed, the secret does not open). Treat
+// every error as a refusal.
+//
+// ASCII spaces in code are ignored; anything else but the enrollment's
+// number of digits is malformed.
+func (a *Authenticator) Verify(ctx context.Context, account, code string) error {
+	return a.checkCode(ctx, account, code, false)
+}
+
+func (a *Authenticator) checkCode(ctx context.Context, account, code string, confirm bool) error {
+	if len(code) > maxCodeInput {
+		return refused(ErrMalformedCode)
+	}
+	return a.mutate(ctx, account, func(r *Record, now time.Time) (*Record, bool, error) {
+		switch {
+		case r == nil || !confirm && !r.Confirmed:
+			return nil, false, refused(ErrNotEnrolled)
+		case confirm && r.Confirmed:
+			return nil, false, refused(ErrAlreadyEnrolled)
+		case now.Before(r.LockedUntil):
+			return nil, false, throttled(r.LockedUntil)
+		}
+		if !r.Algorithm.valid() || !validDigits(r.Digits) {
+			return nil, false, ErrSecretUnreadable
+		}
+		v, err := parseCode(code, r.Digits)
+		if err != nil {
+			return nil, false, refused(err)
+		}
+		secret, keyID, err := a.sealer.open(account, r.Algorithm, r.Digits, r.Secret)
+		if err != nil {
+			return nil, false, err
+		}
+		g := newGenerator(secret, r.Algorithm, r.Digits)
+		clear(secret)
+		cur := step(now)
+		centre := cur + int64(clamp(r.Drift, a.maxDrift))
+		match, replayed := find(g, v, centre, a.window, r.LastStep)
+		switch {
+		case match > 0:
+			r.LastStep = match
+			r.Drift = clamp(int(match-cur), a.maxDrift)
+			r.Failures, r.LockedUntil = 0, time.Time{}
+			r.Confirmed = true
+			if keyID != a.sealer.active {
+				if err := a.reseal(account, r); err != nil {
+					return nil, false, err
+				}
+			}
+			return r, true, nil
+		case replayed:
+			return nil, false, refused(ErrReplayed)
+		}
+		return a.fail(r, now)
+	})
+}
+
+// find looks for the code value v in the window of steps around centre,
+// and returns the step it matches, or whether it matches a step at or
+// before lastStep (a replay). Steps after lastStep come first, the centre
+// first and then outwards (centre, -1, +1, -2, +2, ...), so the usual
+// code costs one HMAC; a wrong code costs the whole window, whatever
+// lastStep is, so its timing does not tell when the account last signed in.
+// Each comparison is in constant time.
+func find(g *generator, v uint32, centre int64, window int, lastStep int64) (match int64, replayed bool) {
+	n := 2*window + 1
+	for i := range n {
+		if s := windowStep(centre, i); s > lastStep && s >= 1 && equal(g.value(uint64(s)), v) {
+			return s, false
+		}
+	}
+	for i := range n {
+		if s := windowStep(centre, i); s <= lastStep && s >= 1 && equal(g.value(uint64(s)), v) {
+			replayed = true
+		}
+	}
+	return 0, replayed
+}
+
+// windowStep returns the i-th step of the window: centre, centre-1,
+// centre+1, centre-2, ...
+func windowStep(centre int64, i int) int64 {
+	if i%2 == 1 {
+		return centre - int64(i+1)/2
+	}
+	return centre + int64(i)/2
+}
+
+// fail counts a failed code and locks the account when there were too
+// many.
+func (a *Authenticator) fail(r *Record, now time.Time) (*Record, bool, error) {
+	r.Failures++
+	if r.Failures < a.maxFailures {
+		return r, true, refused(ErrInvalidCode)
+	}
+	r.LockedUntil = now.Add(a.lockoutAfter(r.Failures))
+	return r, true, &RefusedError{Reason: ErrInvalidCode, RetryAfter: r.LockedUntil}
+}
+
+// lockoutAfter returns the lockout after the given number of failures (at
+// least maxFailures): Lockout, doubled for each failure beyond
+// maxFailures, capped at MaxLockout.
+func (a *Authenticator) lockoutAfter(failures int) time.Duration {
+	d := a.lockout
+	for range failures - a.maxFailures {
+		if d > a.maxLockout/2 {
+			return a.maxLockout
+		}
+		d *= 2
+	}
+	return min(d, a.maxLockout)
+}
+
+func (a *Authenticator) reseal(account string, r *Record) error {
+	secret, _, err := a.sealer.open(account, r.Algorithm, r.Digits, r.Secret)
+	if err != nil {
+		return err
+	}
+	r.Secret, err = a.sealer.seal(account, r.Algorithm, r.Digits, secret)
+	clear(secret)
+	return err
+}
+
+func clamp(v, limit int) int { return max(-limit, min(v, limit)) }
+
+// Unenroll deletes the account's enrollment, its state and its recovery
+// codes. It returns [ErrNotEnrolled] if there is none.
+func (a *Authenticator) Unenroll(ctx context.Context, account string) error {
+	return a.mutate(ctx, account, func(r *Record, now time.Time) (*Record, bool, error) {
+		if r == nil {
+			return nil, false, ErrNotEnrolled
+		}
+		return nil, true, nil
+	})
+}

@@ -1,0 +1,129 @@
+package totp
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// FuzzParseCode: any input either is refused as malformed or is exactly
+// the right number of ASCII digits once ASCII spaces are removed, and
+// parses to their value.
+func FuzzParseCode(f *testing.F) {
+	for _, s := range []string{"123456", "123 456", "12345678", "1234 5678", "000000", "", " ", "12345a", "١٢٣٤٥٦", "123\u00a0456", "+12345", "99999999999"} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, code string, eight bool) {
+		digits := 6
+		if eight {
+			digits = 8
+		}
+		v, err := parseCode(code, digits)
+		if err != nil {
+			require.ErrorIs(t, err, ErrMalformedCode)
+			return
+		}
+		bare := strings.ReplaceAll(code, " ", "")
+		require.Len(t, bare, digits)
+		require.LessOrEqual(t, len(code), maxCodeInput)
+		n, err := strconv.ParseUint(bare, 10, 32)
+		require.NoError(t, err)
+		require.Equal(t, uint32(n), v)
+		require.Equal(t, bare, (&generator{digits: digits}).format(v))
+	})
+}
+
+// FuzzVerify: whatever code is submitted, Verify never panics, and it is
+// accepted only if it is the right code.
+func FuzzVerify(f *testing.F) {
+	fx := newFixture(f, func(c *Config) { c.MaxFailures = 20 })
+	k := fx.enrolled(f, "u")
+	right := k.Code(fx.clock.Now())
+	for _, s := range []string{right, right[:3] + " " + right[3:], "000000", "", "abcdef", strings.Repeat("9", 70)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, code string) {
+		// A fresh step each time, and no lockout.
+		fx.clock.Add(10 * period * time.Second)
+		r := fx.record(t, "u")
+		r.Failures, r.LockedUntil = 0, time.Time{}
+		ok, err := fx.store.CompareAndSwap(fx.ctx, "u", r.Version, r)
+		require.NoError(t, err)
+		require.True(t, ok)
+
+		now := fx.clock.Now()
+		err = fx.a.Verify(fx.ctx, "u", code)
+		if err == nil {
+			bare := strings.ReplaceAll(code, " ", "")
+			ahead, behind := k.Code(now.Add(period*time.Second)), k.Code(now.Add(-period*time.Second))
+			require.Contains(t, []string{k.Code(now), ahead, behind}, bare)
+			return
+		}
+		require.ErrorIs(t, err, ErrRefused)
+		// No lockout here, so the message has no digits, and a code that
+		// has some cannot be in it.
+		if strings.ContainsAny(code, "0123456789") {
+			require.NotContains(t, err.Error(), code)
+		}
+	})
+}
+
+// FuzzParseKeyURI: any input is refused with ErrInvalidKeyURI or parses
+// to a key whose URI parses back to the same key and is written the same
+// way again (parse-then-marshal is a fixed point).
+func FuzzParseKeyURI(f *testing.F) {
+	const sec = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+	for _, s := range []string{
+		"otpauth://totp/Acme:alice@example.com?secret=" + sec + "&issuer=Acme",
+		"otpauth://totp/Acme%20Co:alice%2B2fa%40example.com?secret=" + sec + "&issuer=Acme%20Co&algorithm=SHA1&digits=6&period=30",
+		"otpauth://totp/x?secret=" + sec + "&algorithm=sha512&digits=8",
+		"otpauth://totp/B%C3%BCcher%3A%20bob?issuer=B%C3%BCcher&secret=" + strings.ToLower(sec),
+		"otpauth://totp/x?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGE======",
+		"otpauth://hotp/x?secret=" + sec + "&counter=1",
+		"otpauth://totp/x?secret=" + sec + "&period=60",
+		"otpauth://totp/a:b:c?secret=" + sec,
+		"otpauth://totp/%zz?secret=" + sec,
+		"",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, uri string) {
+		k, err := ParseKeyURI(uri)
+		if err != nil {
+			require.ErrorIs(t, err, ErrInvalidKeyURI)
+			require.Equal(t, Key{}, k)
+			return
+		}
+		require.GreaterOrEqual(t, len(k.secret), minSecretBytes)
+		out := k.URI()
+		again, err := ParseKeyURI(out)
+		require.NoError(t, err, out)
+		require.Equal(t, k, again)
+		require.Equal(t, out, again.URI())
+	})
+}
+
+// FuzzRecoveryCode: a recovery code is accepted by the normalizer only as
+// 16 characters of the alphabet, and normalizing is idempotent.
+func FuzzRecoveryCode(f *testing.F) {
+	for _, s := range []string{"abcd-efgh-jkmn-pqrs", "ABCD EFGH JKMN PQRS", "0oO0-1iIl-LLLL-tvwx", "", "u", "abcd-efgh-jkmn-pqr"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, code string) {
+		norm, ok := normalizeRecoveryCode(code)
+		if !ok {
+			return
+		}
+		require.Len(t, norm, recoveryCodeChars)
+		for _, c := range norm {
+			require.Contains(t, crockford, string(c))
+		}
+		again, ok := normalizeRecoveryCode(string(norm))
+		require.True(t, ok)
+		require.Equal(t, norm, again)
+	})
+}

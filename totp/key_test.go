@@ -1,0 +1,178 @@
+package totp
+
+import (
+	"bytes"
+	"fmt"
+	"image/png"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/boombuler/barcode/qr"
+	"github.com/stretchr/testify/require"
+)
+
+// rfcSecret is RFC 6238's SHA1 seed, whose base32 is GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ.
+var rfcSecret = []byte("12345678901234567890")
+
+func TestKeyURI(t *testing.T) {
+	k := Key{issuer: "Acme Co", account: "alice+2fa@example.com", secret: rfcSecret, alg: SHA1, digits: 6}
+	require.Equal(t,
+		"otpauth://totp/Acme%20Co:alice%2B2fa%40example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Acme%20Co&algorithm=SHA1&digits=6&period=30",
+		k.URI())
+
+	k = Key{issuer: "Bücher/Shop & Co.", account: "bob?x=1#frag", secret: rfcSecret, alg: SHA512, digits: 8}
+	require.Equal(t,
+		"otpauth://totp/B%C3%BCcher%2FShop%20%26%20Co.:bob%3Fx%3D1%23frag?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=B%C3%BCcher%2FShop%20%26%20Co.&algorithm=SHA512&digits=8&period=30",
+		k.URI())
+	back, err := ParseKeyURI(k.URI())
+	require.NoError(t, err)
+	require.Equal(t, k, back)
+}
+
+func TestKeyNeverPrintsSecret(t *testing.T) {
+	k := Key{issuer: "Acme", account: "alice", secret: rfcSecret, alg: SHA256, digits: 8}
+	for _, s := range []string{fmt.Sprint(k), fmt.Sprintf("%v %+v %#v %s", k, k, k, k), k.String()} {
+		require.NotContains(t, s, "GEZDGNBV")
+		require.NotContains(t, s, "1234567890")
+		require.NotContains(t, s, "49 50 51")
+		require.Contains(t, s, "redacted")
+	}
+	require.Equal(t, "GEZD GNBV GY3T QOJQ GEZD GNBV GY3T QOJQ", k.SecretBase32())
+	require.Equal(t, "GEZD GNBV GY3T QOJQ GEZD GNBV GY3T QOJQ GEZD GNBV", Key{secret: []byte("1234567890123456789012345")}.SecretBase32())
+	s := k.Secret()
+	s[0] ^= 1
+	require.Equal(t, rfcSecret, k.secret, "Secret returns a copy")
+}
+
+func TestParseKeyURI(t *testing.T) {
+	const sec = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+	good := []struct {
+		uri             string
+		issuer, account string
+		alg             Algorithm
+		digits          int
+	}{
+		{"otpauth://totp/alice?secret=" + sec, "", "alice", SHA1, 6},
+		{"otpauth://totp/Acme:alice?secret=" + sec, "Acme", "alice", SHA1, 6},
+		{"otpauth://totp/Acme%3Aalice?secret=" + sec + "&issuer=Acme", "Acme", "alice", SHA1, 6},
+		{"otpauth://totp/Acme:%20%20alice?secret=" + sec, "Acme", "alice", SHA1, 6},
+		{"otpauth://totp/alice?secret=" + sec + "&issuer=Acme", "Acme", "alice", SHA1, 6},
+		{"otpauth://totp/Acme%20Co:alice%40example.com?issuer=Acme+Co&secret=" + strings.ToLower(sec), "Acme Co", "alice@example.com", SHA1, 6},
+		{"otpauth://totp/a+b?secret=" + sec, "", "a+b", SHA1, 6},
+		{"otpauth://totp/a%2Fb?secret=" + sec, "", "a/b", SHA1, 6},
+		{"otpauth://totp/x?secret=" + sec + "&algorithm=SHA256&digits=8&period=30", "", "x", SHA256, 8},
+		{"otpauth://totp/x?secret=" + sec + "&algorithm=sha512&digits=6", "", "x", SHA512, 6},
+		{"otpauth://totp/x?algorithm=SHA1&secret=" + sec, "", "x", SHA1, 6},
+		// 21 bytes: base32 with padding, and without.
+		{"otpauth://totp/x?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGE======", "", "x", SHA1, 6},
+		{"otpauth://totp/x?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGE", "", "x", SHA1, 6},
+	}
+	for _, c := range good {
+		k, err := ParseKeyURI(c.uri)
+		require.NoError(t, err, c.uri)
+		require.Equal(t, c.issuer, k.Issuer(), c.uri)
+		require.Equal(t, c.account, k.Account(), c.uri)
+		require.Equal(t, c.alg, k.Algorithm(), c.uri)
+		require.Equal(t, c.digits, k.Digits(), c.uri)
+		require.Equal(t, rfcSecret, k.Secret()[:20], c.uri)
+		// What we write parses back to the same key.
+		again, err := ParseKeyURI(k.URI())
+		require.NoError(t, err)
+		require.Equal(t, k, again)
+	}
+
+	bad := []string{
+		"",
+		"otpauth://hotp/x?secret=" + sec + "&counter=0",
+		"OTPAUTH://TOTP/x?secret=" + sec,
+		"otpauth://totp?secret=" + sec,
+		"otpauth://totp/?secret=" + sec,
+		"otpauth://totp/Acme:?secret=" + sec,
+		"otpauth://totp/:alice?secret=" + sec,
+		"otpauth://totp/a:b:c?secret=" + sec,
+		"otpauth://totp/a%3Ab%3Ac?secret=" + sec,
+		"otpauth://totp/a/b?secret=" + sec,
+		"otpauth://totp/a%00b?secret=" + sec,
+		"otpauth://totp/a%0Ab?secret=" + sec,
+		"otpauth://totp/a%ffb?secret=" + sec,
+		"otpauth://totp/a%zzb?secret=" + sec,
+		"otpauth://totp/x",
+		"otpauth://totp/x?",
+		"otpauth://totp/x?secret=",
+		"otpauth://totp/x?secret=" + sec + "#frag",
+		"otpauth://totp/x?secret=" + sec + "&secret=" + sec,
+		"otpauth://totp/x?secret=" + sec + "&digits=6&digits=6",
+		"otpauth://totp/x?secret=" + sec + "&",
+		"otpauth://totp/x?secret=" + sec + "&issuer",
+		"otpauth://totp/x?secret=" + sec + "&issuer=",
+		"otpauth://totp/Acme:x?secret=" + sec + "&issuer=Evil",
+		"otpauth://totp/x?secret=" + sec + "&issuer=a%3Ab",
+		"otpauth://totp/x?secret=" + sec + "&algorithm=MD5",
+		"otpauth://totp/x?secret=" + sec + "&algorithm=",
+		"otpauth://totp/x?secret=" + sec + "&algorithm=Sha1",
+		"otpauth://totp/x?secret=" + sec + "&algorithm=\u017fha1",
+		"otpauth://totp/x?secret=" + sec + "&digits=7",
+		"otpauth://totp/x?secret=" + sec + "&digits=06",
+		"otpauth://totp/x?secret=" + sec + "&digits=10",
+		"otpauth://totp/x?secret=" + sec + "&period=60",
+		"otpauth://totp/x?secret=" + sec + "&period=030",
+		"otpauth://totp/x?secret=" + sec + "&counter=1",
+		"otpauth://totp/x?secret=" + sec + "&encoder=steam",
+		"otpauth://totp/x?secret=" + sec + "&image=https%3A%2F%2Fexample.com%2Fa.png",
+		"otpauth://totp/x?secret=JBSWY3DPEHPK3PXP",                           // 80 bits
+		"otpauth://totp/x?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJ",            // 155 bits
+		"otpauth://totp/x?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ1",          // not base32
+		"otpauth://totp/x?secret=GEZD+GNBVGY3TQOJQGEZDGNBVGY3TQOJQ",          // a space
+		"otpauth://totp/x?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGE=",        // bad padding
+		"otpauth://totp/x?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGF",         // trailing bits set
+		"otpauth://totp/x?secret=GEZDGNBVGY3TQOJQ%0AGEZDGNBVGY3TQOJQ",        // newline
+		"otpauth://totp/x?secret=" + strings.Repeat("GEZDGNBV", 33),          // 165 bytes
+		"otpauth://totp/" + strings.Repeat("a", 300) + "?secret=" + sec,      // long account
+		"otpauth://totp/x?secret=" + sec + "&x=" + strings.Repeat("a", 2048), // long URI
+		" otpauth://totp/x?secret=" + sec,
+	}
+	for _, uri := range bad {
+		_, err := ParseKeyURI(uri)
+		require.ErrorIs(t, err, ErrInvalidKeyURI, "%q", uri)
+	}
+}
+
+func TestQRCode(t *testing.T) {
+	k := Key{issuer: "Acme", account: "alice@example.com", secret: rfcSecret, alg: SHA1, digits: 6}
+	b, err := k.QRCode(256)
+	require.NoError(t, err)
+	img, err := png.Decode(bytes.NewReader(b))
+	require.NoError(t, err)
+	require.Equal(t, 256, img.Bounds().Dx())
+	require.Equal(t, 256, img.Bounds().Dy())
+
+	// The image is the QR code of the key URI, at level M.
+	code, err := qr.Encode(k.URI(), qr.M, qr.Auto)
+	require.NoError(t, err)
+	n := code.Bounds().Dx()
+	scale := 256 / n
+	off := (256 - n*scale) / 2
+	require.GreaterOrEqual(t, scale, 2)
+	for y := range n {
+		for x := range n {
+			// Sample the centre of each module.
+			px := img.At(off+x*scale+scale/2, off+y*scale+scale/2)
+			r, _, _, _ := px.RGBA()
+			want, _, _, _ := code.At(x, y).RGBA()
+			require.Equal(t, want > 0x7fff, r > 0x7fff, "module %d,%d", x, y)
+		}
+	}
+
+	for _, size := range []int{0, 63, 2049, -1} {
+		_, err := k.QRCode(size)
+		require.Error(t, err)
+	}
+	_, err = Key{}.QRCode(256)
+	require.ErrorIs(t, err, ErrInvalidKeyURI)
+}
+
+func TestKeyCodeAt(t *testing.T) {
+	k := Key{account: "a", secret: rfcSecret, alg: SHA1, digits: 8}
+	require.Equal(t, "94287082", k.Code(time.Unix(59, 0)))
+}

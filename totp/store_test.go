@@ -1,0 +1,12 @@
+package totp_test
+
+import (
+	"testing"
+
+	"github.com/latchsec/latch/totp"
+	"github.com/latchsec/latch/totp/internal/storetest"
+)
+
+func TestMemoryStore(t *testing.T) {
+	storetest.Run(t, &totp.MemoryStore{})
+}
