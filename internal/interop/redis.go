@@ -24,8 +24,9 @@ type Redis struct {
 	dir  string
 	port int
 
-	mu  sync.Mutex
-	cmd *exec.Cmd
+	mu      sync.Mutex
+	cmd     *exec.Cmd
+	drained chan struct{} // closed once the server's output is read to the end
 }
 
 // StartRedis starts redis-server (Debian package redis-server) on 127.0.0.1
@@ -61,6 +62,7 @@ func (r *Redis) Stop() {
 		return
 	}
 	_ = r.cmd.Process.Signal(syscall.SIGTERM)
+	<-r.drained // os/exec: every read from the pipe ends before Wait
 	_ = r.cmd.Wait()
 	r.cmd = nil
 }
@@ -95,7 +97,9 @@ func (r *Redis) start() error {
 	// Wait for the log line that says the server is listening, rather than
 	// polling the port.
 	ready := make(chan error, 1)
+	drained := make(chan struct{})
 	go func() {
+		defer close(drained)
 		var tail []string
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
@@ -105,7 +109,9 @@ func (r *Redis) start() error {
 				_, _ = io.Copy(io.Discard, out)
 				return
 			}
-			tail = append(tail, line)
+			if tail = append(tail, line); len(tail) > 20 {
+				tail = tail[1:]
+			}
 		}
 		ready <- fmt.Errorf("exited before ready: %s", strings.Join(tail, " | "))
 	}()
@@ -116,10 +122,11 @@ func (r *Redis) start() error {
 	}
 	if err != nil {
 		_ = cmd.Process.Kill()
+		<-drained
 		_ = cmd.Wait()
 		return err
 	}
-	r.cmd = cmd
+	r.cmd, r.drained = cmd, drained
 	return nil
 }
 
