@@ -101,6 +101,11 @@ func checkName(s string, allowEmpty bool) error {
 	if s == "" && !allowEmpty || len(s) > maxNameBytes || !utf8.ValidString(s) {
 		return ErrInvalidKeyURI
 	}
+	// Spaces around a name are refused: the Key Uri Format drops spaces
+	// after the label's colon, so " bob" would not survive a round trip.
+	if strings.TrimSpace(s) != s {
+		return ErrInvalidKeyURI
+	}
 	for _, r := range s {
 		if r == ':' || r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
 			return ErrInvalidKeyURI
