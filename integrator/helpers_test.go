@@ -12,31 +12,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
+	"github.com/latchsec/latch/internal/testclock"
 	"github.com/latchsec/latch/internal/testpki"
 	"github.com/stretchr/testify/require"
 )
 
-// clock is a settable clock for tests.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: testpki.Now} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func newClock() *clock { return testclock.New(testpki.Now) }
 
 // events is an ordered log shared by the servers and callbacks of a test.
 type events struct {
@@ -198,3 +180,6 @@ func tlsConfigFor(cert tls.Certificate) *tls.Config {
 // quietLog drops the servers' log lines about the handshakes that tests
 // make fail on purpose.
 var quietLog = log.New(io.Discard, "", 0)
+
+// clock is the injected test clock.
+type clock = testclock.Clock

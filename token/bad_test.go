@@ -319,7 +319,7 @@ func TestLeeway(t *testing.T) {
 	}
 	start := f.clock.Now()
 	for _, s := range steps {
-		f.clock.t = start.Add(s.at)
+		f.clock.Set(start.Add(s.at))
 		_, err := f.v.Verify(t.Context(), tok)
 		if s.want == nil {
 			require.NoError(t, err, "at %v", s.at)

@@ -4,32 +4,14 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/base64"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/latchsec/latch/internal/testclock"
 	"github.com/stretchr/testify/require"
 )
 
-// clock is a settable clock for tests: nothing reads the wall clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *clock { return testclock.New(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)) }
 
 // fixture is an Issuer and a Verifier that agree, on one keyring, clock and
 // revocation list.
@@ -86,3 +68,6 @@ func forge(t testing.TB, secret []byte, header, plaintext string) string {
 	ct, tag := out[:len(out)-16], out[len(out)-16:]
 	return h + ".." + b64(iv) + "." + b64(ct) + "." + b64(tag)
 }
+
+// clock is the injected test clock.
+type clock = testclock.Clock

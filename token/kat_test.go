@@ -36,7 +36,7 @@ func readKAT(t *testing.T) (*katFile, *fixture) {
 	require.NoError(t, err)
 	f := newFixture(t, "")
 	f.keys, f.is.Keys, f.v.Keys = keys, keys, keys
-	f.clock.t = time.Unix(k.Now, 0).UTC()
+	f.clock.Set(time.Unix(k.Now, 0).UTC())
 	f.is.Name, f.v.Issuer = "https://platform.example", "https://platform.example"
 	return &k, f
 }

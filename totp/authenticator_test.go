@@ -42,7 +42,7 @@ func TestEnrollConfirmVerify(t *testing.T) {
 	// The confirmation code cannot be used again.
 	requireRefused(t, f.a.Verify(f.ctx, "u1", k.Code(f.clock.Now())), ErrReplayed)
 
-	f.clock.Add(30 * time.Second)
+	f.clock.Advance(30 * time.Second)
 	code := k.Code(f.clock.Now())
 	require.NoError(t, f.a.Verify(f.ctx, "u1", code[:3]+" "+code[3:]))
 	requireRefused(t, f.a.Verify(f.ctx, "u1", code), ErrReplayed)
@@ -74,7 +74,7 @@ func TestEnrollOptions(t *testing.T) {
 		require.Len(t, k.Secret(), c.secret)
 		require.Equal(t, "u", k.Account(), "the account id is the default name")
 		require.NoError(t, f.a.Confirm(f.ctx, "u", k.Code(f.clock.Now())))
-		f.clock.Add(30 * time.Second)
+		f.clock.Advance(30 * time.Second)
 		require.NoError(t, f.a.Verify(f.ctx, "u", k.Code(f.clock.Now())))
 	}
 }
@@ -128,7 +128,7 @@ func TestEnrollKey(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, f.a.EnrollKey(f.ctx, "bob", k))
 	require.NoError(t, f.a.Confirm(f.ctx, "bob", k.Code(t0)))
-	f.clock.Add(30 * time.Second)
+	f.clock.Advance(30 * time.Second)
 	require.NoError(t, f.a.Verify(f.ctx, "bob", k.Code(f.clock.Now())))
 	require.ErrorIs(t, f.a.EnrollKey(f.ctx, "carol", Key{}), ErrInvalidKeyURI)
 }
@@ -177,7 +177,7 @@ func TestWindowAndReplay(t *testing.T) {
 	require.Equal(t, step(now)+1, f.record(t, "u").LastStep)
 	require.Zero(t, f.record(t, "u").Failures, "replays are not failures")
 
-	f.clock.Add(2 * period * time.Second)
+	f.clock.Advance(2 * period * time.Second)
 	require.NoError(t, f.a.Verify(f.ctx, "u", at(2)))
 }
 
@@ -207,18 +207,18 @@ func TestDrift(t *testing.T) {
 	require.Equal(t, 1, f.record(t, "u").Drift)
 
 	// The device drifts to two steps ahead; the window is now [0, +2].
-	f.clock.Add(5 * period * time.Second)
+	f.clock.Advance(5 * period * time.Second)
 	require.NoError(t, f.a.Verify(f.ctx, "u", device(2)))
 	require.Equal(t, 2, f.record(t, "u").Drift)
 
 	// Three ahead: inside [+1, +3], accepted, but the drift stays at the
 	// cap of 2.
-	f.clock.Add(5 * period * time.Second)
+	f.clock.Advance(5 * period * time.Second)
 	require.NoError(t, f.a.Verify(f.ctx, "u", device(3)))
 	require.Equal(t, 2, f.record(t, "u").Drift)
 
 	// The window is [+1, +3] now: a code of the current step is refused.
-	f.clock.Add(5 * period * time.Second)
+	f.clock.Advance(5 * period * time.Second)
 	requireRefused(t, f.a.Verify(f.ctx, "u", device(0)), ErrInvalidCode)
 	requireRefused(t, f.a.Verify(f.ctx, "u", device(4)), ErrInvalidCode)
 	// The device's clock is corrected: one step ahead is accepted, and the
@@ -227,15 +227,15 @@ func TestDrift(t *testing.T) {
 	require.Equal(t, 1, f.record(t, "u").Drift)
 	// (Two steps on, so that the device's current step is after the one
 	// accepted last.)
-	f.clock.Add(2 * period * time.Second)
+	f.clock.Advance(2 * period * time.Second)
 	require.NoError(t, f.a.Verify(f.ctx, "u", device(0)))
 	require.Equal(t, 0, f.record(t, "u").Drift)
 
 	// A device behind works the same way.
-	f.clock.Add(2 * period * time.Second)
+	f.clock.Advance(2 * period * time.Second)
 	require.NoError(t, f.a.Verify(f.ctx, "u", device(-1)))
 	require.Equal(t, -1, f.record(t, "u").Drift)
-	f.clock.Add(2 * period * time.Second)
+	f.clock.Advance(2 * period * time.Second)
 	require.NoError(t, f.a.Verify(f.ctx, "u", device(-2)))
 	require.Equal(t, -2, f.record(t, "u").Drift)
 
@@ -287,20 +287,20 @@ func TestThrottling(t *testing.T) {
 	// The lockout grows: 2, 4, ... 32 minutes, then stays at the hour.
 	want := []time.Duration{2, 4, 8, 16, 32, 60, 60}
 	for _, minutes := range want {
-		f.clock.Add(time.Hour)
+		f.clock.Advance(time.Hour)
 		re = requireRefused(t, other.Verify(f.ctx, "u", wrong()), ErrInvalidCode)
 		require.Equal(t, f.clock.Now().Add(minutes*time.Minute), re.RetryAfter)
-		f.clock.Add(minutes*time.Minute - time.Second)
+		f.clock.Advance(minutes*time.Minute - time.Second)
 		requireRefused(t, f.a.Verify(f.ctx, "u", k.Code(f.clock.Now())), ErrThrottled)
 	}
 
 	// When the lock ends, the right code is accepted and resets the count.
-	f.clock.Add(time.Second)
+	f.clock.Advance(time.Second)
 	require.NoError(t, f.a.Verify(f.ctx, "u", k.Code(f.clock.Now())))
 	r := f.record(t, "u")
 	require.Zero(t, r.Failures)
 	require.True(t, r.LockedUntil.IsZero())
-	f.clock.Add(period * time.Second)
+	f.clock.Advance(period * time.Second)
 	for range defaultMaxFailures - 1 {
 		requireRefused(t, f.a.Verify(f.ctx, "u", wrong()), ErrInvalidCode)
 	}
@@ -327,7 +327,7 @@ func TestThrottlingConfigured(t *testing.T) {
 		for _, d := range c.want {
 			re := requireRefused(t, f.a.Verify(f.ctx, "u", wrongCode(k, f.clock.Now(), 2)), ErrInvalidCode)
 			require.Equal(t, f.clock.Now().Add(d*time.Second), re.RetryAfter, "max %d", c.max)
-			f.clock.Add(d * time.Second)
+			f.clock.Advance(d * time.Second)
 		}
 	}
 	// No overflow however many failures.

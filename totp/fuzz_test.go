@@ -48,7 +48,7 @@ func FuzzVerify(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, code string) {
 		// A fresh step each time, and no lockout.
-		fx.clock.Add(10 * period * time.Second)
+		fx.clock.Advance(10 * period * time.Second)
 		r := fx.record(t, "u")
 		r.Failures, r.LockedUntil = 0, time.Time{}
 		ok, err := fx.store.CompareAndSwap(fx.ctx, "u", r.Version, r)

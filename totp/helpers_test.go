@@ -4,40 +4,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/latchsec/latch/internal/testclock"
 	"github.com/stretchr/testify/require"
 )
 
 // t0 is the tests' "now": the start of a time step, so that tests can move
 // a whole step with clock.Add(30 * time.Second).
 var t0 = time.Unix(1_767_225_600, 0) // 2026-01-01T00:00:00Z, step 58907520
-
-// clock is an injected clock; tests move it, nothing sleeps.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
 
 var testSealingKey = SealingKey{ID: "k1", Key: bytes.Repeat([]byte{7}, 32)}
 
@@ -52,7 +28,7 @@ type fixture struct {
 // edit changes the Config first.
 func newFixture(t testing.TB, edit func(*Config)) *fixture {
 	t.Helper()
-	f := &fixture{clock: &clock{t: t0}, store: &MemoryStore{}, ctx: context.Background()}
+	f := &fixture{clock: testclock.New(t0), store: &MemoryStore{}, ctx: context.Background()}
 	c := Config{Issuer: "Acme", Store: f.store, SealingKeys: []SealingKey{testSealingKey}, Now: f.clock.Now}
 	if edit != nil {
 		edit(&c)
@@ -70,7 +46,7 @@ func (f *fixture) enrolled(t testing.TB, account string) Key {
 	k, err := f.a.Enroll(f.ctx, account, "")
 	require.NoError(t, err)
 	require.NoError(t, f.a.Confirm(f.ctx, account, k.Code(f.clock.Now())))
-	f.clock.Add(10 * period * time.Second)
+	f.clock.Advance(10 * period * time.Second)
 	return k
 }
 
@@ -108,3 +84,6 @@ func requireRefused(t testing.TB, err, reason error) *RefusedError {
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+// clock is the injected test clock.
+type clock = testclock.Clock

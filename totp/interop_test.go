@@ -245,7 +245,7 @@ func enrollPeerURIs(t *testing.T, uris []peerURI, wantAlg []Algorithm, wantDigit
 		f.clock.Set(t0)
 		require.NoError(t, f.a.EnrollKey(f.ctx, account, k))
 		require.NoError(t, f.a.Confirm(f.ctx, account, u.Code0), u.URI)
-		f.clock.Add(period * time.Second)
+		f.clock.Advance(period * time.Second)
 		require.NoError(t, f.a.Verify(f.ctx, account, u.Code1), u.URI)
 	}
 }

@@ -80,7 +80,7 @@ func TestRecoveryCodesThrottled(t *testing.T) {
 	re := requireRefused(t, f.a.Verify(f.ctx, "u", wrongCode(k, f.clock.Now(), 2)), ErrInvalidCode)
 	require.False(t, re.RetryAfter.IsZero())
 	requireRefused(t, f.a.VerifyRecoveryCode(f.ctx, "u", codes[0]), ErrThrottled)
-	f.clock.Add(time.Minute)
+	f.clock.Advance(time.Minute)
 	require.NoError(t, f.a.VerifyRecoveryCode(f.ctx, "u", codes[0]))
 	require.Zero(t, f.record(t, "u").Failures)
 

@@ -87,11 +87,11 @@ func TestKeyRotation(t *testing.T) {
 
 	onlyNew, err := New(Config{Issuer: "Acme", Store: f.store, SealingKeys: []SealingKey{newKey}, Now: f.clock.Now})
 	require.NoError(t, err)
-	f.clock.Add(period * time.Second)
+	f.clock.Advance(period * time.Second)
 	require.NoError(t, onlyNew.Verify(f.ctx, "u", k.Code(f.clock.Now())))
 	require.ErrorIs(t, onlyNew.Verify(f.ctx, "idle", k2.Code(f.clock.Now())), ErrSecretUnreadable)
 	// The old server can no longer read the resealed record.
-	f.clock.Add(period * time.Second)
+	f.clock.Advance(period * time.Second)
 	require.ErrorIs(t, f.a.Verify(f.ctx, "u", k.Code(f.clock.Now())), ErrSecretUnreadable)
 }
 

@@ -5,10 +5,10 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/latchsec/latch/internal/testclock"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
@@ -16,26 +16,6 @@ import (
 	"github.com/latchsec/latch/token"
 	"github.com/latchsec/latch/token/redisrevoke"
 )
-
-// clock is the injected clock: staleness is driven by advancing it, never
-// by waiting. It starts far in the future so that the absolute expiry
-// times written to Redis (EXAT) are ahead of the real one.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 const maxStaleness = 5 * time.Second
 
@@ -47,7 +27,7 @@ type fleet struct {
 func newFleet(t *testing.T) *fleet {
 	return &fleet{
 		redis: interop.StartRedis(t),
-		clock: &clock{t: time.Date(2099, 1, 1, 12, 0, 0, 0, time.UTC)},
+		clock: testclock.New(time.Date(2099, 1, 1, 12, 0, 0, 0, time.UTC)),
 	}
 }
 
@@ -252,3 +232,8 @@ func TestConfig(t *testing.T) {
 		})
 	}
 }
+
+// clock is the injected clock: staleness is driven by advancing it, never
+// by waiting. It starts far in the future so that the absolute expiry
+// times written to Redis (EXAT) are ahead of the real one.
+type clock = testclock.Clock

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/latchsec/latch/internal/interop"
+	"github.com/latchsec/latch/internal/testclock"
 	"github.com/latchsec/latch/totp"
 	"github.com/latchsec/latch/totp/internal/storetest"
 	"github.com/redis/go-redis/v9"
@@ -75,23 +76,6 @@ func TestLayout(t *testing.T) {
 	}
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // fleet is two servers, each with its own Redis client, sharing one Redis.
 func fleet(t *testing.T, r *interop.Redis, clk *clock) [2]*totp.Authenticator {
 	var servers [2]*totp.Authenticator
@@ -113,7 +97,7 @@ func enroll(t *testing.T, a *totp.Authenticator, clk *clock, account string) tot
 	k, err := a.Enroll(ctx, account, "")
 	require.NoError(t, err)
 	require.NoError(t, a.Confirm(ctx, account, k.Code(clk.Now())))
-	clk.Add(5 * time.Minute)
+	clk.Advance(5 * time.Minute)
 	return k
 }
 
@@ -122,7 +106,7 @@ func enroll(t *testing.T, a *totp.Authenticator, clk *clock, account string) tot
 // are replays.
 func TestFleetSameCode(t *testing.T) {
 	r := interop.StartRedis(t)
-	clk := &clock{t: time.Unix(1_767_225_600, 0)}
+	clk := testclock.New(time.Unix(1_767_225_600, 0))
 	servers := fleet(t, r, clk)
 	k := enroll(t, servers[0], clk, "alice")
 	code := k.Code(clk.Now())
@@ -155,7 +139,7 @@ func TestFleetSameCode(t *testing.T) {
 func TestFleetLockout(t *testing.T) {
 	ctx := context.Background()
 	r := interop.StartRedis(t)
-	clk := &clock{t: time.Unix(1_767_225_600, 0)}
+	clk := testclock.New(time.Unix(1_767_225_600, 0))
 	servers := fleet(t, r, clk)
 	k := enroll(t, servers[0], clk, "alice")
 	wrong := "000000"
@@ -190,7 +174,7 @@ func TestFleetLockout(t *testing.T) {
 		require.ErrorIs(t, err, totp.ErrThrottled)
 		require.True(t, clk.Now().Add(time.Minute).Equal(re.RetryAfter), "%v", re.RetryAfter)
 	}
-	clk.Add(time.Minute)
+	clk.Advance(time.Minute)
 	require.NoError(t, servers[1].Verify(ctx, "alice", k.Code(clk.Now())))
 }
 
@@ -200,7 +184,7 @@ func TestFleetLockout(t *testing.T) {
 func TestRedisDown(t *testing.T) {
 	ctx := context.Background()
 	r := interop.StartRedis(t)
-	clk := &clock{t: time.Unix(1_767_225_600, 0)}
+	clk := testclock.New(time.Unix(1_767_225_600, 0))
 	servers := fleet(t, r, clk)
 	k := enroll(t, servers[0], clk, "alice")
 
@@ -213,3 +197,6 @@ func TestRedisDown(t *testing.T) {
 	r.Restart()
 	require.ErrorIs(t, servers[1].Verify(ctx, "alice", k.Code(clk.Now())), totp.ErrNotEnrolled)
 }
+
+// clock is the injected test clock.
+type clock = testclock.Clock
