@@ -59,8 +59,9 @@ func (p Policy) Transport() (*http.Transport, error) {
 			}
 			return conn, nil
 		},
+		// TLSHandshakeTimeout is not set: net/http ignores it when
+		// DialTLSContext is set, which bounds the handshake itself.
 		ForceAttemptHTTP2:     true,
-		TLSHandshakeTimeout:   tlsHandshakeTimeout,
 		ResponseHeaderTimeout: responseHeaderTimeout,
 		IdleConnTimeout:       idleConnTimeout,
 		ExpectContinueTimeout: expectContinueTimeout,
