@@ -51,13 +51,13 @@ func render(w io.Writer, r *run, targets []target) (missed int) {
 
 	p("## Ratios\n\n")
 	p("Each row divides the first implementation's median by the second's (below 1 means the first is\n")
-	p("faster or smaller).\n\n")
-	p("| op | impl | vs | time | B/op | allocs/op |\n|---|---|---|---|---|---|\n")
+	p("faster or smaller). \"other\" divides the custom metrics that both report.\n\n")
+	p("| op | impl | vs | time | B/op | allocs/op | other |\n|---|---|---|---|---|---|---|\n")
 	for _, op := range r.ops() {
 		for _, pair := range r.pairs(op) {
 			a, b := r.find(op, pair[0]), r.find(op, pair[1])
-			p("| %s | %s | %s | %s | %s | %s |\n", op, pair[0], pair[1],
-				ratio(a, b, "ns/op"), ratio(a, b, "B/op"), ratio(a, b, "allocs/op"))
+			p("| %s | %s | %s | %s | %s | %s | %s |\n", op, pair[0], pair[1],
+				ratio(a, b, "ns/op"), ratio(a, b, "B/op"), ratio(a, b, "allocs/op"), customRatios(a, b))
 		}
 	}
 	p("\n")
@@ -166,6 +166,26 @@ func ratio(a, b *result, unit string) string {
 		return "–"
 	}
 	return fmt.Sprintf("%.2f×", av/bv)
+}
+
+// customRatios lists the ratios of the custom metrics (units other than
+// ns/op, B/op and allocs/op) that both a and b report, by unit.
+func customRatios(a, b *result) string {
+	var units []string
+	for u := range a.values {
+		if _, ok := b.values[u]; ok && u != "ns/op" && u != "B/op" && u != "allocs/op" {
+			units = append(units, u)
+		}
+	}
+	if len(units) == 0 {
+		return "–"
+	}
+	slices.Sort(units)
+	cells := make([]string, len(units))
+	for i, u := range units {
+		cells[i] = u + " " + ratio(a, b, u)
+	}
+	return strings.Join(cells, ", ")
 }
 
 func ratioOrNum(t target, v float64) string {
