@@ -200,11 +200,13 @@ func BenchmarkSeal(b *testing.B) {
 		b.Run(impl.name, func(b *testing.B) {
 			sealed := checkSeal(b, impl)
 			b.ReportAllocs()
+			cpu := startCPU()
 			for b.Loop() {
 				if _, err := impl.seal(sealPlaintext); err != nil {
 					b.Fatal(err)
 				}
 			}
+			cpu.report(b)
 			b.ReportMetric(float64(len(sealed)-len(sealPlaintext)), "overhead-bytes")
 		})
 	}
@@ -217,11 +219,13 @@ func BenchmarkOpen(b *testing.B) {
 		b.Run(impl.name, func(b *testing.B) {
 			sealed := checkSeal(b, impl)
 			b.ReportAllocs()
+			cpu := startCPU()
 			for b.Loop() {
 				if _, err := impl.open(sealed); err != nil {
 					b.Fatal(err)
 				}
 			}
+			cpu.report(b)
 			b.ReportMetric(float64(len(sealed)-len(sealPlaintext)), "overhead-bytes")
 		})
 	}

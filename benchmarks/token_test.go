@@ -419,6 +419,7 @@ func BenchmarkTokenIssue(b *testing.B) {
 		b.Run(impl.name, func(b *testing.B) {
 			tok := checkToken(b, f, impl)
 			b.ReportAllocs()
+			cpu := startCPU()
 			for b.Loop() {
 				t, err := impl.issue()
 				if err != nil {
@@ -426,6 +427,7 @@ func BenchmarkTokenIssue(b *testing.B) {
 				}
 				tok = t
 			}
+			cpu.report(b)
 			b.ReportMetric(float64(len(tok)), "bytes/token")
 		})
 	}
@@ -439,11 +441,13 @@ func BenchmarkTokenVerify(b *testing.B) {
 		b.Run(impl.name, func(b *testing.B) {
 			tok := checkToken(b, f, impl)
 			b.ReportAllocs()
+			cpu := startCPU()
 			for b.Loop() {
 				if _, err := impl.verify(tok); err != nil {
 					b.Fatal(err)
 				}
 			}
+			cpu.report(b)
 			b.ReportMetric(float64(len(tok)), "bytes/token")
 		})
 	}

@@ -15,7 +15,9 @@ func render(w io.Writer, r *run, targets []target) (missed int) {
 	p("their own so that the peers never enter Latch's go.mod. Each benchmark is named\n")
 	p("`Benchmark<Op>/<impl>`, where `<impl>` is `latch` (or a Latch variant) or the peer's short name.\n\n")
 	p("Run `benchmarks/run` to measure again and rewrite this file. Absolute times are noise on a shared\n")
-	p("machine; the figures to quote are the ratios between implementations measured in the same run.\n\n")
+	p("machine; the figures to quote are the ratios between implementations measured in the same run.\n")
+	p("What each implementation does in a benchmark, and where the implementations differ, is written at\n")
+	p("the top of the benchmark's `*_test.go` file.\n\n")
 
 	p("## This run\n\n")
 	p("- date: %s\n", orDash(r.date))
