@@ -16,6 +16,10 @@ func render(w io.Writer, r *run, targets []target) (missed int) {
 	p("`Benchmark<Op>/<impl>`, where `<impl>` is `latch` (or a Latch variant) or the peer's short name.\n\n")
 	p("Run `benchmarks/run` to measure again and rewrite this file. Absolute times are noise on a shared\n")
 	p("machine; the figures to quote are the ratios between implementations measured in the same run.\n")
+	p("Where a benchmark reports `cpu-ns/op`, that is the process's CPU time per operation over the\n")
+	p("loop (getrusage: user and system, garbage collector included). Unlike ns/op it does not count time\n")
+	p("spent waiting for a CPU that other processes hold, so when the machine is busy and the two\n")
+	p("disagree, the cpu-ns/op ratios are the ones to trust; the speed targets are checked on both.\n")
 	p("What each implementation does in a benchmark, and where the implementations differ, is written at\n")
 	p("the top of the benchmark's `*_test.go` file.\n\n")
 
