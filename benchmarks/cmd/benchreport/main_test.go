@@ -18,6 +18,8 @@ BenchmarkTLSHandshake/pinleaf-2         	     300	    500 ns/op	    50 B/op	    
 BenchmarkTLSHandshake/pinintermediate-2 	     300	    900 ns/op	    80 B/op	      8 allocs/op
 BenchmarkTokenVerify/latch-2            	    1000	    100 ns/op	   900 bytes/token	     1 allocs/op
 BenchmarkTokenVerify/jwx-2              	    1000	    800 ns/op	  1000 bytes/token	    40 allocs/op
+BenchmarkDeviceBinary/latch-2           	 2000000	   6000000 bytes/binary	   272 B/op	     2 allocs/op
+BenchmarkDeviceBinary/nethttp-2         	 2000000	   4000000 bytes/binary	   272 B/op	     2 allocs/op
 PASS
 `
 
@@ -26,7 +28,7 @@ func TestParseAndRender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.cpu != "Test CPU" || len(r.results) != 5 {
+	if r.cpu != "Test CPU" || len(r.results) != 7 {
 		t.Fatalf("parsed %q with %d results", r.cpu, len(r.results))
 	}
 	if m, _ := r.find("TLSHandshake", "cacheck").median("ns/op"); m != 800 {
@@ -38,18 +40,22 @@ func TestParseAndRender(t *testing.T) {
 		{op: "TLSHandshake", impl: "pinintermediate", base: "cacheck", unit: "ns/op", max: 1.0},
 		{op: "TokenVerify", impl: "latch", unit: "allocs/op", max: 20},
 		{op: "Missing", impl: "latch", base: "peer", unit: "ns/op", max: 1},
+		{op: "DeviceBinary", impl: "latch", base: "nethttp", unit: "bytes/binary", max: 1.3},
 	})
-	if missed != 2 {
-		t.Errorf("missed %d targets, want 2 (pinintermediate at 1.12x and the unmeasured one)\n%s", missed, out.String())
+	if missed != 3 {
+		t.Errorf("missed %d targets, want 3 (pinintermediate at 1.12x, the unmeasured one, the binary at 1.5x)\n%s", missed, out.String())
 	}
 	for _, want := range []string{
 		"| TLSHandshake/pinleaf ÷ TLSHandshake/cacheck (ns/op) | 0.62× | ≤ 0.95× | yes |",
 		"| TLSHandshake/pinintermediate ÷ TLSHandshake/cacheck (ns/op) | 1.12× | ≤ 1.00× | **no** |",
 		"| TokenVerify/latch allocs/op | 1 | ≤ 20 | yes |",
-		"| TokenVerify | latch | jwx | 0.12× | – | 0.03× |",
-		"| TLSHandshake | pinleaf | cacheck | 0.62× | 0.50× | 0.50× |",
-		"| benchmark | ns/op | B/op | allocs/op | bytes/token |",
-		"| TokenVerify/jwx | 800 |  | 40 | 1000 |",
+		"| TokenVerify | latch | jwx | 0.12× | – | 0.03× | bytes/token 0.90× |",
+		"| TLSHandshake | pinleaf | cacheck | 0.62× | 0.50× | 0.50× | – |",
+		"| DeviceBinary | latch | nethttp | – | 1.00× | 1.00× | bytes/binary 1.50× |",
+		"| DeviceBinary/latch ÷ DeviceBinary/nethttp (bytes/binary) | 1.50× | ≤ 1.30× | **no** |",
+		"| benchmark | ns/op | B/op | allocs/op | bytes/binary | bytes/token |",
+		"| DeviceBinary/latch |  | 272 | 2 | 6000000 |  |",
+		"| TokenVerify/jwx | 800 |  | 40 |  | 1000 |",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q\n%s", want, out.String())

@@ -15,7 +15,13 @@ func render(w io.Writer, r *run, targets []target) (missed int) {
 	p("their own so that the peers never enter Latch's go.mod. Each benchmark is named\n")
 	p("`Benchmark<Op>/<impl>`, where `<impl>` is `latch` (or a Latch variant) or the peer's short name.\n\n")
 	p("Run `benchmarks/run` to measure again and rewrite this file. Absolute times are noise on a shared\n")
-	p("machine; the figures to quote are the ratios between implementations measured in the same run.\n\n")
+	p("machine; the figures to quote are the ratios between implementations measured in the same run.\n")
+	p("Where a benchmark reports `cpu-ns/op`, that is the process's CPU time per operation over the\n")
+	p("loop (getrusage: user and system, garbage collector included). Unlike ns/op it does not count time\n")
+	p("spent waiting for a CPU that other processes hold, so when the machine is busy and the two\n")
+	p("disagree, the cpu-ns/op ratios are the ones to trust; the speed targets are checked on both.\n")
+	p("What each implementation does in a benchmark, and where the implementations differ, is written at\n")
+	p("the top of the benchmark's `*_test.go` file.\n\n")
 
 	p("## This run\n\n")
 	p("- date: %s\n", orDash(r.date))
@@ -51,13 +57,13 @@ func render(w io.Writer, r *run, targets []target) (missed int) {
 
 	p("## Ratios\n\n")
 	p("Each row divides the first implementation's median by the second's (below 1 means the first is\n")
-	p("faster or smaller).\n\n")
-	p("| op | impl | vs | time | B/op | allocs/op |\n|---|---|---|---|---|---|\n")
+	p("faster or smaller). \"other\" divides the custom metrics that both report.\n\n")
+	p("| op | impl | vs | time | B/op | allocs/op | other |\n|---|---|---|---|---|---|---|\n")
 	for _, op := range r.ops() {
 		for _, pair := range r.pairs(op) {
 			a, b := r.find(op, pair[0]), r.find(op, pair[1])
-			p("| %s | %s | %s | %s | %s | %s |\n", op, pair[0], pair[1],
-				ratio(a, b, "ns/op"), ratio(a, b, "B/op"), ratio(a, b, "allocs/op"))
+			p("| %s | %s | %s | %s | %s | %s | %s |\n", op, pair[0], pair[1],
+				ratio(a, b, "ns/op"), ratio(a, b, "B/op"), ratio(a, b, "allocs/op"), customRatios(a, b))
 		}
 	}
 	p("\n")
@@ -166,6 +172,26 @@ func ratio(a, b *result, unit string) string {
 		return "–"
 	}
 	return fmt.Sprintf("%.2f×", av/bv)
+}
+
+// customRatios lists the ratios of the custom metrics (units other than
+// ns/op, B/op and allocs/op) that both a and b report, by unit.
+func customRatios(a, b *result) string {
+	var units []string
+	for u := range a.values {
+		if _, ok := b.values[u]; ok && u != "ns/op" && u != "B/op" && u != "allocs/op" {
+			units = append(units, u)
+		}
+	}
+	if len(units) == 0 {
+		return "–"
+	}
+	slices.Sort(units)
+	cells := make([]string, len(units))
+	for i, u := range units {
+		cells[i] = u + " " + ratio(a, b, u)
+	}
+	return strings.Join(cells, ", ")
 }
 
 func ratioOrNum(t target, v float64) string {
