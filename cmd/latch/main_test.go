@@ -120,8 +120,44 @@ func TestHelpEveryCommand(t *testing.T) {
 			_, ex, found := strings.Cut(r.stdout, "\nExample:\n")
 			require.True(t, found)
 			require.Contains(t, ex, "latch "+c.name, "the example runs the command")
+			for _, w := range strings.Fields(ex) {
+				if name, ok := strings.CutPrefix(w, "--"); ok {
+					name, _, _ = strings.Cut(name, "=")
+					require.Contains(t, r.stdout, "\n  --"+name, "the example uses a flag the command does not have")
+				}
+			}
 			r2 := latch(t, nil, append([]string{"help"}, strings.Fields(c.name)...)...).ok(t)
 			require.Equal(t, r.stdout, r2.stdout, "latch help CMD is CMD --help")
 		})
+	}
+}
+
+// TestDocListsEveryCommand: the package doc shows every command, and only
+// commands that exist, each with flags the command has.
+func TestDocListsEveryCommand(t *testing.T) {
+	src, err := os.ReadFile("doc.go")
+	require.NoError(t, err)
+	shown := map[string]bool{}
+	for _, line := range strings.Split(string(src), "\n") {
+		_, cmdline, ok := strings.Cut(line, "latch ")
+		if !ok || !strings.HasPrefix(line, "//\t") || strings.HasPrefix(cmdline, "@") {
+			continue
+		}
+		words := strings.Fields(cmdline)
+		if strings.Contains(words[0], "/") {
+			continue // the go install line
+		}
+		cmd, rest := lookup(words)
+		require.NotNil(t, cmd, "doc.go shows an unknown command: %s", line)
+		shown[cmd.name] = true
+		help := latch(t, nil, append(strings.Fields(cmd.name), "--help")...).ok(t).stdout
+		for _, w := range rest {
+			if name, ok := strings.CutPrefix(w, "--"); ok {
+				require.Contains(t, help, "  --"+name, "doc.go uses a flag %s does not have", cmd.name)
+			}
+		}
+	}
+	for _, c := range commands {
+		require.True(t, shown[c.name], "doc.go does not show %s", c.name)
 	}
 }

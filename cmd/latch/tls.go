@@ -287,27 +287,20 @@ func pinPolicy(c *x509.Certificate, t time.Time) tlspolicy.Policy {
 }
 
 // pinBreaks says when a working pin on chain[i] stops working by itself.
-// Every certificate from the server's up to the pinned one is checked, so
-// the earliest expiry among them ends it; a leaf pin also ends when the
-// server gets a new certificate, and a signer pin when the server's new
-// certificate comes from another signer.
+// A pin on the server's own certificate ends when the server gets a new
+// one. A pin on a signer ends when the signer expires; the certificates
+// below it may be renewed meanwhile, as long as they are issued under it.
 func pinBreaks(i int, chain []*x509.Certificate) (time.Time, string) {
 	if i == 0 {
 		return chain[0].NotAfter, "when the server's certificate expires, or sooner as soon as the server gets a new certificate"
 	}
-	at, who := chain[i].NotAfter, "when the pinned certificate expires"
-	if chain[0].NotAfter.Before(at) {
-		// The leaf will be renewed before then; what breaks the pin is
-		// the pinned signer's own expiry, or a renewal by another signer.
-		who = "when the pinned certificate expires (the server's own certificate expires first, on " +
-			day(chain[0].NotAfter) + ", and its renewal must come from under this one)"
+	why := "when the pinned certificate expires; the server's certificate (which expires " + day(chain[0].NotAfter) + ") may be renewed meanwhile, "
+	if i == 1 {
+		why += "but only by this intermediate: it breaks sooner if the CA issues from another one"
+	} else {
+		why += "and the intermediates below the pin too, as long as they are issued under it"
 	}
-	for _, c := range chain[1:i] {
-		if c.NotAfter.Before(at) {
-			at, who = c.NotAfter, "when the intermediate "+c.Subject.String()+" between it and the server expires"
-		}
-	}
-	return at, who + ", or as soon as the CA issues the server's certificate from another intermediate"
+	return chain[i].NotAfter, why
 }
 
 func describe(i int, c *x509.Certificate, chain []*x509.Certificate) *certInfo {
@@ -359,18 +352,12 @@ func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
 
 func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 MST") }
 
-// until describes how far t is from now, in days.
+// until describes how far t is from now.
 func until(t, now time.Time) string {
-	d := t.Sub(now)
-	days := int(d.Hours() / 24)
-	switch {
-	case d < 0:
-		return fmt.Sprintf("expired %d days ago", -days)
-	case days == 0:
-		return "expires within a day"
-	default:
-		return fmt.Sprintf("expires in %d days", days)
+	if d := t.Sub(now); d >= 0 {
+		return "expires in " + span(d)
 	}
+	return "expired " + span(now.Sub(t)) + " ago"
 }
 
 func printPinReport(w io.Writer, r *pinReport, host string, issuer int) {

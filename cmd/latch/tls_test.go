@@ -182,7 +182,7 @@ func TestTLSPinExpired(t *testing.T) {
 	r := latch(t, nil, "tls", "pin", "--now", testNow, "https://127.0.0.1:"+port)
 	r.fails(t, exitFailure, "no certificate the server sent can be pinned for 127.0.0.1",
 		`certificate "CN=expired" expired on 2026-06-01 11:00 UTC (checked at 2026-06-01 12:00 UTC)`)
-	require.Contains(t, r.stdout, "expired 0 days ago")
+	require.Contains(t, r.stdout, "(expired 1h0m0s ago)")
 	require.NotContains(t, r.stdout, "Policy pinning")
 
 	// A day earlier it was fine: the judgement follows --now.
@@ -405,3 +405,28 @@ func requireSameCert(t *testing.T, a, b string) {
 }
 
 func newDiscardLogger() *log.Logger { return log.New(io.Discard, "", 0) }
+
+// TestTLSPinRootSent: a server that sends its root too. Every certificate
+// can be pinned; a root pin lasts as long as the earliest expiry below it.
+func TestTLSPinRootSent(t *testing.T) {
+	p := newPKI(t)
+	port := serveTLS(t, p.leaf.TLS(p.inter, p.root))
+	rep, r := pinJSON(t, "https://localhost:"+port)
+	r.ok(t)
+	require.Len(t, rep.Chain, 3)
+	require.Equal(t, "a root", rep.Chain[2].Role)
+	require.True(t, rep.Chain[2].SelfSigned)
+	for _, c := range rep.Chain {
+		require.True(t, c.PinWorks, "[%d]: %s", c.Index, c.PinProblem)
+	}
+	require.True(t, rep.Chain[2].PinBreaksAt.Equal(p.root.Cert.NotAfter), "a root pin lasts as long as the root")
+	require.Contains(t, rep.Chain[2].PinBreaksWhy, "the intermediates below the pin too, as long as they are issued under it")
+	require.Contains(t, rep.Chain[1].PinBreaksWhy, "it breaks sooner if the CA issues from another one")
+	require.Equal(t, 1, rep.Pinned)
+	rep, r = pinJSON(t, "--pin", "2", "https://localhost:"+port)
+	r.ok(t)
+	require.Equal(t, p.root.PEM(), rep.Policy.PinnedCertificate)
+	if testing.Verbose() {
+		t.Log(latch(t, nil, "tls", "pin", "--now", testNow, "https://localhost:"+port).ok(t).stdout)
+	}
+}
