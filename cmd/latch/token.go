@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -371,27 +370,6 @@ func tokenError(err error, prefix string) error {
 	return err
 }
 
-// loadRevocations reads the revocation list file name (none when empty).
-// A missing file is an error, or an empty list when createMissing is set.
-// It reports whether the file exists.
-func loadRevocations(e *env, name string, t time.Time, createMissing bool) (*token.MemoryRevocations, bool, error) {
-	revs := &token.MemoryRevocations{Now: func() time.Time { return t }}
-	if name == "" {
-		return revs, false, nil
-	}
-	if _, err := os.Stat(name); errors.Is(err, os.ErrNotExist) && createMissing {
-		return revs, false, nil
-	}
-	b, err := e.readInput(name, "the revocation list")
-	if err != nil {
-		return nil, false, err
-	}
-	if err := revs.UnmarshalJSON(b); err != nil {
-		return nil, false, fmt.Errorf("%s: %v", name, err)
-	}
-	return revs, true, nil
-}
-
 var tokenVerifyCommand = &command{
 	name:    "token verify",
 	args:    "[TOKEN-FILE|-]",
@@ -405,7 +383,8 @@ for you: a server tells a client no more than "invalid token".`,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
 		var tf tokenFlags
 		tf.define(fs, true)
-		revFile := fs.String("revocations", "", "the revocation list `FILE` that latch token revoke keeps (default: none revoked)")
+		var rf revocationFlags
+		rf.define(fs)
 		var scopes listFlag
 		fs.Var(&scopes, "scope", "require `SCOPE`; repeat or separate with commas")
 		app := fs.String("app", "", "require that the token may be used for application `ID`")
@@ -426,13 +405,16 @@ for you: a server tells a client no more than "invalid token".`,
 			if err != nil {
 				return err
 			}
-			revs, _, err := loadRevocations(e, *revFile, t, false)
+			revs, err := rf.open(e, t, true, false)
 			if err != nil {
 				return err
 			}
 			v := &token.Verifier{Keys: kr, Issuer: tf.issuer, Audience: tf.audience, Prefix: tf.prefix,
 				Revocations: revs, Now: func() time.Time { return t }}
 			c, err := v.Verify(context.Background(), tok)
+			if derr := revs.done(); derr != nil && err == nil {
+				return derr
+			}
 			if err != nil {
 				return fmt.Errorf("refused: %w", tokenError(err, tf.prefix))
 			}
@@ -460,23 +442,24 @@ var tokenRevokeCommand = &command{
 	name:    "token revoke",
 	args:    "[TOKEN-FILE|-]",
 	summary: "revoke a token, a token id, or a subject's tokens in a revocation list file",
-	detail: `Adds to the revocation list FILE (created if missing), which latch token
-verify --revocations reads. Three ways:
+	detail: `Adds to a revocation list: the fleet's, in Redis (--redis, the list
+that token/redisrevoke keeps and every server mirrors), or a file
+(--revocations, created if missing) that latch token verify reads. Three
+ways:
   a token (from a file or standard input, decrypted with --keys): revoked
     by its id until it expires, with every token narrowed from it;
   --id JTI: the token with that id, kept for ever (its expiry is unknown);
   --subject SUB: every token of SUB issued up to now, this second
     included (or before --before).
-The list holds token ids, subjects and times, never tokens. A fleet of
-servers shares its list elsewhere (token/redisrevoke); this file is for
-tools, tests and single servers that load it.`,
-	example: `latch token revoke --revocations revoked.json --keys keys.json --prefix lt_ token.txt
+A list holds token ids, subjects and times, never tokens.`,
+	example: `latch token revoke --redis redis://redis.internal:6379/0 --redis-password-file redis.pass --keys keys.json --prefix lt_ token.txt
 latch token revoke --revocations revoked.json --subject user-42`,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
 		var tf tokenFlags
 		fs.StringVar(&tf.keys, "keys", "", "the JWK Set `FILE`, to decrypt a token given whole")
 		fs.StringVar(&tf.prefix, "prefix", "", "the `PREFIX` written before every token, such as lt_")
-		revFile := fs.String("revocations", "", "the revocation list `FILE` (required)")
+		var rf revocationFlags
+		rf.define(fs)
 		id := fs.String("id", "", "revoke the token with id `JTI`")
 		subject := fs.String("subject", "", "revoke every token of subject `SUB` issued before --before")
 		before := fs.String("before", "", "with --subject: revoke tokens issued before `TIME` (RFC 3339; default now)")
@@ -484,9 +467,6 @@ latch token revoke --revocations revoked.json --subject user-42`,
 		return func(e *env, args []string) error {
 			if err := nargs(args, 0, 1); err != nil {
 				return err
-			}
-			if *revFile == "" {
-				return usagef("--revocations is required")
 			}
 			modes := 0
 			for _, on := range []bool{*id != "", *subject != "", *id == "" && *subject == ""} {
@@ -504,7 +484,10 @@ latch token revoke --revocations revoked.json --subject user-42`,
 			if err != nil {
 				return err
 			}
-			revs, exists, err := loadRevocations(e, *revFile, t, true)
+			if *subject == "" && *id == "" && tf.keys == "" {
+				return usagef("--keys is required to revoke a token given whole")
+			}
+			revs, err := rf.open(e, t, false, true)
 			if err != nil {
 				return err
 			}
@@ -530,9 +513,6 @@ latch token revoke --revocations revoked.json --subject user-42`,
 				}
 				msg = fmt.Sprintf("revoked token %s for ever", *id)
 			default:
-				if tf.keys == "" {
-					return usagef("--keys is required to revoke a token given whole")
-				}
 				tok, kr, err := readToken(e, &tf, args)
 				if err != nil {
 					return err
@@ -550,17 +530,7 @@ latch token revoke --revocations revoked.json --subject user-42`,
 				}
 				msg = fmt.Sprintf("revoked token %s of %s %s", c.ID, c.Subject, until)
 			}
-			b, err := revs.MarshalJSON()
-			if err != nil {
-				return err
-			}
-			b = append(b, '\n')
-			if exists {
-				err = replaceFile(*revFile, b)
-			} else {
-				err = writeNewFile(*revFile, b, 0o644)
-			}
-			if err != nil {
+			if err := revs.done(); err != nil {
 				return err
 			}
 			_, err = fmt.Fprintln(e.stdout, msg)

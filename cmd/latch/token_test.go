@@ -237,7 +237,7 @@ func TestTokenRevoke(t *testing.T) {
 	te.run(t, nil, "token", "revoke", "--revocations", list, "--id", "x", "--subject", "y").fails(t, exitUsage, "one of them")
 	te.run(t, nil, "token", "revoke", "--revocations", list, "--id", "not-an-id", "--now", testNow).fails(t, exitFailure, "not a token ID")
 	te.run(t, []byte(a), "token", "revoke", "--revocations", list).fails(t, exitUsage, "--keys is required")
-	te.run(t, nil, "token", "revoke", "--keys", te.keys).fails(t, exitUsage, "--revocations is required")
+	te.run(t, nil, "token", "revoke", "--keys", te.keys).fails(t, exitUsage, "--revocations FILE or --redis URL is required")
 	bad := filepath.Join(te.dir, "bad.json")
 	require.NoError(t, os.WriteFile(bad, []byte(`{"ids":{"abc":0},"subjects":{}}`), 0o600))
 	te.verify(t, a, "--revocations", bad).fails(t, exitFailure, "bad.json", "not a token ID")
@@ -281,6 +281,36 @@ func TestTokenBadInputs(t *testing.T) {
 	other := filepath.Join(te.dir, "other.json")
 	te.run(t, nil, "token", "keygen", "--keys", other).ok(t)
 	te.run(t, []byte(tok), "token", "inspect", "--keys", other, "--prefix", "lt_").fails(t, exitFailure, "token: unknown key id")
+}
+
+// TestTokenRevokeRedis: revocations go to the Redis list that a fleet's
+// servers mirror with token/redisrevoke, and latch token verify --redis
+// reads them back in another process.
+func TestTokenRevokeRedis(t *testing.T) {
+	srv := interop.StartRedis(t)
+	te := newTokenEnv(t)
+	url := "redis://" + srv.Addr() + "/0"
+	// Redis expires an entry at its token's exp by its own clock, which
+	// --now cannot move, so the token revoked by id never expires.
+	a := te.issue(t, "--subject", "alice", "--scope", "data:read", "--no-expiry")
+	b := te.issue(t, "--subject", "bob", "--scope", "data:read", "--expires", "1h")
+
+	te.verify(t, a, "--redis", url).ok(t)
+	r := te.run(t, []byte(a), "token", "revoke", "--redis", url, "--keys", te.keys, "--prefix", "lt_", "--now", testNow).ok(t)
+	require.Contains(t, r.stdout, "of alice for ever (it never expires)")
+	te.verify(t, a, "--redis", url).fails(t, exitFailure, "refused: token: revoked")
+	te.verify(t, b, "--redis", url).ok(t)
+	te.verify(t, a, "--redis", url, "--redis-prefix", "other:list").ok(t)
+	te.run(t, nil, "token", "revoke", "--redis", url, "--subject", "bob", "--now", testNow).ok(t)
+	te.verify(t, b, "--redis", url).fails(t, exitFailure, "refused: token: revoked")
+
+	// The password never comes from the command line.
+	te.verify(t, a, "--redis", "redis://:hunter2@"+srv.Addr()+"/0").fails(t, exitUsage, "put the password in --redis-password-file")
+	te.verify(t, a, "--redis", url, "--revocations", "x.json").fails(t, exitUsage, "exclude each other")
+	te.verify(t, a, "--redis-prefix", "p").fails(t, exitUsage, "go with --redis")
+	te.verify(t, a, "--redis", "http://x").fails(t, exitUsage, "--redis:")
+	srv.Stop()
+	te.verify(t, a, "--redis", url).fails(t, exitFailure, "cannot read the revocation list from Redis at "+srv.Addr())
 }
 
 // pythonJWKSet decrypts a token with a JWK Set file, or makes one with the
