@@ -227,6 +227,11 @@ func (e *env) readInput(name, what string) ([]byte, error) {
 	var r io.Reader
 	if name == "-" {
 		r = e.stdin
+		if f, ok := e.stdin.(*os.File); ok {
+			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+				fmt.Fprintf(e.stderr, "latch %s: reading %s from the terminal; end with Ctrl-D\n", e.cmd.name, what)
+			}
+		}
 	} else {
 		f, err := os.Open(name)
 		if err != nil {

@@ -47,18 +47,19 @@ pinned otherwise.
 Exit code 1 if no certificate of the chain can be pinned for this host
 (an expired server certificate, for example).`,
 	example: `latch tls pin https://api.example.com
-latch tls pin --pin leaf https://192.168.1.20:8443
-latch tls pin --json https://api.example.com | jq .policy > policy.json`,
+latch tls pin --pin leaf --out policy.json https://192.168.1.20:8443
+latch tls pin --json https://api.example.com | jq .policy`,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
 		jsonOut := fs.Bool("json", false, "print the chain, the judgements and the policy as one JSON object")
 		which := fs.String("pin", "", "pin `WHICH` certificate: leaf, issuer, or its number in the chain (default: the recommended one)")
 		roots := fs.String("roots", "", "judge TlsWithCACheck with the CA certificates of PEM `FILE` instead of the system's")
+		out := fs.String("out", "", "also write the policy to the new `FILE`, for latch tls check --policy")
 		clock := nowFlag(fs)
 		return func(e *env, args []string) error {
 			if err := nargs(args, 1, 1); err != nil {
 				return err
 			}
-			return tlsPin(e, args[0], *which, *roots, *jsonOut, clock)
+			return tlsPin(e, args[0], *which, *roots, *out, *jsonOut, clock)
 		}
 	},
 }
@@ -182,7 +183,7 @@ func readRoots(name string, e *env) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-func tlsPin(e *env, raw, which, rootsFile string, jsonOut bool, clock *clock) error {
+func tlsPin(e *env, raw, which, rootsFile, out string, jsonOut bool, clock *clock) error {
 	u, host, port, err := target(raw, true)
 	if err != nil {
 		return err
@@ -263,6 +264,15 @@ func tlsPin(e *env, raw, which, rootsFile string, jsonOut bool, clock *clock) er
 	if rep.Pinned >= 0 {
 		p := pinPolicy(chain[rep.Pinned], t)
 		rep.Policy = &p
+		if out != "" {
+			b, err := json.Marshal(rep.Policy)
+			if err != nil {
+				return err
+			}
+			if err := writeNewFile(out, append(b, '\n'), 0o644); err != nil {
+				return err
+			}
+		}
 	}
 
 	if jsonOut {
@@ -531,6 +541,9 @@ func explain(err error, host string, t time.Time) string {
 			return "the server's certificate does not lead to the pinned certificate: it is under another CA or intermediate, or is another certificate than the one pinned (run latch tls pin to see what it sends)"
 		}
 		return "the server's certificate does not lead to a trusted root: it is self-signed or from a private CA (pin it), or the server does not send its intermediates"
+	case pinned && strings.Contains(err.Error(), "neither the server's certificate nor a CA"):
+		// tlspolicy's wording (a test of this package holds it to it).
+		return "the server's certificate is not the pinned one (the server has a new or another certificate), and the pinned certificate is no CA that could have issued it"
 	case pinned:
 		return strings.TrimPrefix(innermost(err, tlspolicy.ErrPinMismatch), "tlspolicy: ")
 	case errors.As(err, &record):

@@ -133,11 +133,18 @@ func TestTLSPinIntermediateChain(t *testing.T) {
 	policy := writeFile(t, dir, "policy.json", policyLine)
 	latch(t, nil, "tls", "check", "--now", testNow, "--policy", policy, "https://localhost:"+port+"/status").ok(t)
 
-	// --pin leaf gives the leaf's policy.
-	rep, r = pinJSON(t, "--pin", "leaf", "https://localhost:"+port)
+	// --pin leaf gives the leaf's policy, which --out writes.
+	out := filepath.Join(dir, "leaf-policy.json")
+	rep, r = pinJSON(t, "--pin", "leaf", "--out", out, "https://localhost:"+port)
 	r.ok(t)
 	require.Equal(t, 0, rep.Pinned)
 	require.Equal(t, p.leaf.PEM(), rep.Policy.PinnedCertificate)
+	var written tlspolicy.Policy
+	require.NoError(t, json.Unmarshal(mustRead(t, out), &written))
+	require.Equal(t, tlspolicy.TlsPinnedCertificate, written.SecurityLevel)
+	require.Equal(t, p.leaf.PEM(), written.PinnedCertificate)
+	latch(t, nil, "tls", "check", "--now", testNow, "--policy", out, "https://127.0.0.1:"+port).ok(t)
+	latch(t, nil, "tls", "pin", "--now", testNow, "--out", out, "https://localhost:"+port).fails(t, exitFailure, "leaf-policy.json already exists")
 	require.False(t, rep.CACheckWorks, "without --roots, the test root is not trusted")
 	require.Contains(t, rep.CACheckProblem, "does not lead to a trusted root")
 }
@@ -212,6 +219,8 @@ func TestTLSCheck(t *testing.T) {
 	pinInter := policy("inter.json", tlspolicy.Policy{SecurityLevel: tlspolicy.TlsPinnedCertificate, PinnedCertificate: p.inter.PEM()})
 	pinOther := policy("other.json", tlspolicy.Policy{SecurityLevel: tlspolicy.TlsPinnedCertificate, PinnedCertificate: p.other.PEM()})
 	caCheck := policy("ca.json", tlspolicy.Policy{SecurityLevel: tlspolicy.TlsWithCACheck})
+	pinNamed := policy("named.json", tlspolicy.Policy{SecurityLevel: tlspolicy.TlsPinnedCertificate, PinnedCertificate: p.named.PEM()})
+	pinSelf := policy("self.json", tlspolicy.Policy{SecurityLevel: tlspolicy.TlsPinnedCertificate, PinnedCertificate: p.self.PEM()})
 	roots := writeFile(t, dir, "roots.pem", p.root.PEM())
 
 	check := func(pol, url string, extra ...string) result {
@@ -231,6 +240,8 @@ func TestTLSCheck(t *testing.T) {
 		{"untrusted root", caCheck, "https://localhost:" + good, "the server's certificate does not lead to a trusted root"},
 		{"plain http", pinInter, "http://localhost:" + good, "the URL is plain http://, which only AllowHttp permits"},
 		{"refused connection", pinInter, "https://127.0.0.1:1", "cannot connect to 127.0.0.1:1"},
+		{"pinned leaf of another server, by name", pinNamed, "https://localhost:" + good, "the server's certificate is not the pinned one (the server has a new or another certificate)"},
+		{"pinned leaf of another server, by address", pinSelf, "https://127.0.0.1:" + good, "the server's certificate is not the pinned one"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
