@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -50,11 +51,7 @@ func replaceFile(name string, data []byte) error {
 	if err != nil {
 		return pathError(err)
 	}
-	dir := "."
-	if i := strings.LastIndexByte(name, os.PathSeparator); i >= 0 {
-		dir = name[:i+1]
-	}
-	f, err := os.CreateTemp(dir, ".latch-*")
+	f, err := os.CreateTemp(filepath.Dir(name), ".latch-*")
 	if err != nil {
 		return pathError(err)
 	}

@@ -155,8 +155,12 @@ Usage: latch <group> <command> [flags] [arguments]
 	fmt.Fprint(w, `
 Commands:
 `)
-	for _, c := range commands {
-		fmt.Fprintf(w, "  latch %-14s %s\n", c.name, c.summary)
+	for _, g := range groups {
+		for _, c := range commands {
+			if strings.HasPrefix(c.name, g.name+" ") {
+				fmt.Fprintf(w, "  latch %-14s %s\n", c.name, c.summary)
+			}
+		}
 	}
 	fmt.Fprint(w, `
 Every command takes --help and shows an example. Exit codes: 0 done,
@@ -177,7 +181,7 @@ func printGroup(w io.Writer, group string) {
 }
 
 func printHelp(w io.Writer, c *command, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "Usage: latch %s [flags] %s\n\n%s\n", c.name, c.args, c.summary)
+	fmt.Fprintf(w, "Usage: %s\n\n%s\n", strings.TrimSpace("latch "+c.name+" [flags] "+c.args), c.summary)
 	if c.detail != "" {
 		fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(c.detail))
 	}

@@ -161,3 +161,14 @@ func TestDocListsEveryCommand(t *testing.T) {
 		require.True(t, shown[c.name], "doc.go does not show %s", c.name)
 	}
 }
+
+func TestOverviewOrder(t *testing.T) {
+	out := latch(t, nil, "--help").ok(t).stdout
+	last := -1
+	for _, g := range groups {
+		i := strings.Index(out, "  latch "+g.name+" ")
+		require.Greater(t, i, last, "commands listed in the order of the groups")
+		last = i
+	}
+	require.Contains(t, latch(t, nil, "token", "issue", "--help").ok(t).stdout, "Usage: latch token issue [flags]\n")
+}

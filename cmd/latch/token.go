@@ -441,7 +441,7 @@ for you: a server tells a client no more than "invalid token".`,
 var tokenRevokeCommand = &command{
 	name:    "token revoke",
 	args:    "[TOKEN-FILE|-]",
-	summary: "revoke a token, a token id, or a subject's tokens in a revocation list file",
+	summary: "revoke a token, a token id, or a subject's tokens, in a list file or the fleet's Redis",
 	detail: `Adds to a revocation list: the fleet's, in Redis (--redis, the list
 that token/redisrevoke keeps and every server mirrors), or a file
 (--revocations, created if missing) that latch token verify reads. Three
