@@ -257,6 +257,13 @@ func TestTLSCheck(t *testing.T) {
 			require.Contains(t, rep.Problem, tc.want)
 		})
 	}
+	// AllowHttp lets plain http through; the other levels refused it above.
+	plain := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(plain.Close)
+	allowHTTP := policy("http.json", tlspolicy.Policy{SecurityLevel: tlspolicy.AllowHttp})
+	r = check(allowHTTP, plain.URL).ok(t)
+	require.Contains(t, r.stdout, "ok: AllowHttp accepts 127.0.0.1 (the server answered 404 Not Found)")
+
 	// Judged a day earlier, the expired certificate is accepted.
 	latch(t, nil, "tls", "check", "--now", "2026-05-31T12:00:00Z", "--policy", pinInter, "https://localhost:"+expired).ok(t)
 

@@ -203,3 +203,27 @@ func TestTOTPInteropOathtool(t *testing.T) {
 		})
 	}
 }
+
+// TestTOTPInteropPyotp: pyotp reads the key URI that latch totp enroll
+// writes and computes the same codes as latch totp code.
+func TestTOTPInteropPyotp(t *testing.T) {
+	py := interop.Python(t, []string{"pyotp"}, "python3-pyotp")
+	const script = `
+import sys, pyotp
+t = pyotp.parse_uri(sys.stdin.read().strip())
+print(t.issuer, t.name, t.digits, sep="|")
+for at in sys.argv[1:]:
+    print(t.at(int(at)))
+`
+	dir := t.TempDir()
+	key, _ := enroll(t, dir, "--digits", "8", "--no-qr")
+	times := []string{"59", "1780315199", "1780315200"}
+	out := strings.Split(strings.TrimSpace(string(interop.Run(t, mustRead(t, key), py, append([]string{"-c", script}, times...)...))), "\n")
+	require.Equal(t, "Acme Co|alice@example.com|8", out[0])
+	for i, sec := range times {
+		n, err := strconv.ParseInt(sec, 10, 64)
+		require.NoError(t, err)
+		ours := latch(t, nil, "totp", "code", "--key", key, "--now", time.Unix(n, 0).UTC().Format(time.RFC3339)).ok(t).stdout
+		require.Equal(t, out[i+1], strings.TrimSpace(ours), "at %s", sec)
+	}
+}
