@@ -18,8 +18,9 @@ func init() {
 }
 
 // authenticator is a totp.Authenticator on a store that lives as long as
-// the command: the CLI keeps no state between runs.
-func authenticator(issuer string, alg totp.Algorithm, digits, window int, t time.Time) (*totp.Authenticator, error) {
+// the command: the CLI keeps no state between runs. now is nil for the
+// clock's time.
+func authenticator(issuer string, alg totp.Algorithm, digits, window int, now func() time.Time) (*totp.Authenticator, error) {
 	sealing := make([]byte, 32)
 	if _, err := rand.Read(sealing); err != nil {
 		return nil, err
@@ -31,7 +32,7 @@ func authenticator(issuer string, alg totp.Algorithm, digits, window int, t time
 		Algorithm:   alg,
 		Digits:      digits,
 		Window:      window,
-		Now:         func() time.Time { return t },
+		Now:         now,
 	})
 }
 
@@ -111,7 +112,7 @@ its owner only.`,
 			if err != nil {
 				return err
 			}
-			auth, err := authenticator(*issuer, a, *digits, 0, time.Time{})
+			auth, err := authenticator(*issuer, a, *digits, 0, nil)
 			if err != nil {
 				return err
 			}
@@ -241,7 +242,7 @@ that was already used; a server's Store does.`,
 			if issuer == "" {
 				issuer = "latch" // a key URI without an issuer; the name plays no part in codes
 			}
-			auth, err := authenticator(issuer, k.Algorithm(), k.Digits(), *window, t)
+			auth, err := authenticator(issuer, k.Algorithm(), k.Digits(), *window, func() time.Time { return t })
 			if err != nil {
 				return err
 			}
