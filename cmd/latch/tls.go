@@ -404,6 +404,13 @@ func printPinReport(w io.Writer, r *pinReport, host string, issuer int) {
 		fmt.Fprintf(w, "  TlsWithCACheck        does not work: %s\n", r.CACheckProblem)
 	}
 	leaf := r.Chain[0]
+	anyPin := false
+	for _, c := range r.Chain {
+		anyPin = anyPin || c.PinWorks
+	}
+	if !anyPin {
+		fmt.Fprintf(w, "  TlsPinnedCertificate  no certificate the server sent works as the pin now: %s\n", leaf.PinProblem)
+	}
 	if leaf.PinWorks {
 		fmt.Fprintf(w, "  TlsPinnedCertificate  for a device on a local network, pin [0], the server's own certificate:\n")
 		fmt.Fprintf(w, "                        it identifies the server by whatever address the device uses;\n")

@@ -190,6 +190,7 @@ func TestTLSPinExpired(t *testing.T) {
 	r.fails(t, exitFailure, "no certificate the server sent can be pinned for 127.0.0.1",
 		`certificate "CN=expired" expired on 2026-06-01 11:00 UTC (checked at 2026-06-01 12:00 UTC)`)
 	require.Contains(t, r.stdout, "(expired 1h0m0s ago)")
+	require.Contains(t, r.stdout, "TlsPinnedCertificate  no certificate the server sent works as the pin now:")
 	require.NotContains(t, r.stdout, "Policy pinning")
 
 	// A day earlier it was fine: the judgement follows --now.
