@@ -36,6 +36,10 @@
 //	latch token verify --keys keys.json --issuer https://platform.example --audience api --scope data:read token.txt
 //	latch token revoke --revocations revoked.json --keys keys.json token.txt
 //
+// token revoke and token verify keep the revocation list in a file, or,
+// with --redis, use the list a fleet of servers shares through
+// token/redisrevoke. No token command prints key material.
+//
 // Sealing (HPKE, MLKEM768X25519 by default):
 //
 //	latch seal keygen --private integration.key > integration.pub
