@@ -10,7 +10,9 @@
 //
 // [Policy.Transport] gives the same as an [net/http.Transport], and
 // [Policy.TLSConfig] gives a [crypto/tls.Config] for one server name, for
-// protocols other than HTTP.
+// protocols other than HTTP. [Policy.VerifyChain] judges a certificate chain
+// as a handshake would, without connecting: tools use it to find which
+// certificate of a server's chain can be pinned.
 //
 // # The four levels and what each one protects against
 //

@@ -105,14 +105,38 @@ func TestHandshakes(t *testing.T) {
 			cfg, err := tc.policy.TLSConfig(tc.serverName)
 			require.NoError(t, err)
 			_, err = dial(srv.addr, cfg)
+
+			// VerifyChain, given the chain the server sends, must judge
+			// as the handshake does.
+			var chain []*x509.Certificate
+			for _, der := range tc.server.Certificate {
+				c, perr := x509.ParseCertificate(der)
+				require.NoError(t, perr)
+				chain = append(chain, c)
+			}
+			verr := tc.policy.VerifyChain(chain, tc.serverName)
 			if tc.want == nil {
 				require.NoError(t, err)
+				require.NoError(t, verr, "VerifyChain")
 				return
 			}
 			require.Error(t, err)
 			requireErrorKind(t, err, tc.want)
+			require.Error(t, verr, "VerifyChain")
+			requireErrorKind(t, verr, tc.want)
 		})
 	}
+}
+
+func TestVerifyChainRefused(t *testing.T) {
+	p := newPKI(t)
+	caCheck := Policy{SecurityLevel: TlsWithCACheck, RootCAs: p.root.Pool(), Time: testpki.Clock}
+	require.Error(t, caCheck.VerifyChain(nil, "api.example.test"), "no certificate")
+	require.Error(t, caCheck.VerifyChain([]*x509.Certificate{p.leaf.Cert}, ""), "no server name")
+	pinned := Policy{SecurityLevel: TlsPinnedCertificate, PinnedCertificate: p.inter.PEM(), Time: testpki.Clock}
+	require.ErrorIs(t, pinned.VerifyChain(nil, "api.example.test"), ErrPinMismatch)
+	require.ErrorIs(t, Policy{SecurityLevel: TlsPinnedCertificate}.VerifyChain([]*x509.Certificate{p.leaf.Cert}, "x"), ErrInvalidPin)
+	require.ErrorIs(t, Policy{SecurityLevel: Level(9)}.VerifyChain([]*x509.Certificate{p.leaf.Cert}, "x"), ErrUnknownLevel)
 }
 
 // requireErrorKind checks err against a sentinel with errors.Is, or against

@@ -57,6 +57,46 @@ func (p Policy) TLSConfig(serverName string) (*tls.Config, error) {
 	return c.tlsConfig(serverName)
 }
 
+// VerifyChain checks a certificate chain, as a server presents it (its own
+// certificate first), against the policy for serverName, without
+// connecting: the checks a handshake under [Policy.TLSConfig] makes. At
+// TlsWithCACheck it is crypto/x509's verification with the policy's roots
+// (or the system's), the host name and server-auth usage, and returns
+// crypto/x509's error; at TlsPinnedCertificate it is the pin check, which
+// fails with [ErrPinMismatch] wrapping crypto/x509's error; at
+// TlsAllowSelfSigned and AllowHttp it accepts any chain. Tools use it to
+// tell which certificate of a chain can be pinned, and until when.
+func (p Policy) VerifyChain(chain []*x509.Certificate, serverName string) error {
+	c, err := p.compile()
+	if err != nil {
+		return err
+	}
+	switch c.level {
+	case TlsWithCACheck:
+		if len(chain) == 0 {
+			return errors.New("tlspolicy: no certificate to verify")
+		}
+		if serverName == "" {
+			return errors.New("tlspolicy: TlsWithCACheck needs the server name to check")
+		}
+		opts := x509.VerifyOptions{
+			Roots:         c.roots,
+			CurrentTime:   c.now(),
+			DNSName:       serverName,
+			Intermediates: x509.NewCertPool(),
+			KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		}
+		for _, cert := range chain[1:] {
+			opts.Intermediates.AddCert(cert)
+		}
+		_, err := chain[0].Verify(opts)
+		return err
+	case TlsPinnedCertificate:
+		return c.verifyPinned(chain, serverName)
+	}
+	return nil
+}
+
 // compiled is a validated policy with its pin parsed once.
 type compiled struct {
 	level Level

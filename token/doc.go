@@ -4,7 +4,8 @@
 // (or put [Middleware] in front of an HTTP API), hand out narrower tokens
 // with [Issuer.Narrow], and switch tokens off with a [Revocations] list. Keys
 // live in a [Keyring], saved and loaded as a JWK Set ([Keyring.JWKSet],
-// [ParseKeyring]).
+// [ParseKeyring]). Tools read a token's claims without judging it with
+// [Inspect], and keep a [MemoryRevocations] in a file through its JSON form.
 //
 // A token is a JWE (RFC 7516) whose payload is a JWT claims set (RFC 7519):
 // who it belongs to (sub), what it grants (scope, as "resource:action"

@@ -145,3 +145,25 @@ func ExampleKeyring_Rotate() {
 	// after retiring: true
 	// <nil> 1
 }
+
+// A support tool shows what an expired token said, which Verify would only
+// refuse. Inspect judges nothing: never grant anything on its result.
+func ExampleInspect() {
+	issued := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	keys := token.NewKeyring()
+	issuer := &token.Issuer{Keys: keys, Name: "https://platform.example", Audience: "api", Prefix: "lt_",
+		Now: func() time.Time { return issued }}
+	tok, err := issuer.Issue(context.Background(), token.Claims{
+		Subject: "user-42", Scopes: []string{"data:read"}, Expires: issued.Add(time.Hour),
+	})
+	if err != nil {
+		panic(err)
+	}
+
+	c, kid, err := token.Inspect(keys, "lt_", tok)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(c.Subject, c.Scopes, c.Expires.Format(time.DateTime), kid == keys.ActiveKeyID())
+	// Output: user-42 [data:read] 2026-11-26 13:00:00 true
+}

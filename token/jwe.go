@@ -107,13 +107,19 @@ func seal(k *key, prefix string, claims []byte) string {
 // open checks the form of tok, finds its key in keys and decrypts it. It
 // returns the claims JSON, or an invalidError.
 func open(keys *keyset, prefix, tok string) ([]byte, error) {
+	claims, _, err := openKid(keys, prefix, tok)
+	return claims, err
+}
+
+// openKid is open that also returns the kid of the key that decrypted tok.
+func openKid(keys *keyset, prefix, tok string) ([]byte, string, error) {
 	// The size cap comes before anything else looks at the token.
 	if len(tok) > MaxTokenSize {
-		return nil, malformed("larger than 8192 bytes")
+		return nil, "", malformed("larger than 8192 bytes")
 	}
 	rest, ok := strings.CutPrefix(tok, prefix)
 	if !ok {
-		return nil, malformed("missing the configured prefix")
+		return nil, "", malformed("missing the configured prefix")
 	}
 	header, rest, ok1 := strings.Cut(rest, ".")
 	encKey, rest, ok2 := strings.Cut(rest, ".")
@@ -121,30 +127,30 @@ func open(keys *keyset, prefix, tok string) ([]byte, error) {
 	ct, tag, ok4 := strings.Cut(rest, ".")
 	switch {
 	case !ok1 || !ok2 || !ok3 || !ok4 || strings.IndexByte(tag, '.') >= 0:
-		return nil, malformed("not five parts separated by dots")
+		return nil, "", malformed("not five parts separated by dots")
 	case encKey != "":
-		return nil, malformed("encrypted key part is not empty (alg dir has none)")
+		return nil, "", malformed("encrypted key part is not empty (alg dir has none)")
 	case len(iv) != ivB64Len:
-		return nil, malformed("iv is not 96 bits")
+		return nil, "", malformed("iv is not 96 bits")
 	case len(tag) != tagB64Len:
-		return nil, malformed("authentication tag is not 128 bits")
+		return nil, "", malformed("authentication tag is not 128 bits")
 	case len(ct) == 0:
-		return nil, malformed("ciphertext is empty")
+		return nil, "", malformed("ciphertext is empty")
 	case len(header) > maxHeaderB64:
-		return nil, malformed("header is too long")
+		return nil, "", malformed("header is too long")
 	}
 	var hbuf [maxHeaderJSON]byte
 	hjson, err := decodeB64(hbuf[:0], header)
 	if err != nil {
-		return nil, malformed("header is not canonical base64url")
+		return nil, "", malformed("header is not canonical base64url")
 	}
 	kid, problem := parseHeader(hjson)
 	if problem != "" {
-		return nil, malformed(problem)
+		return nil, "", malformed(problem)
 	}
 	k := keys.lookup(string(kid))
 	if k == nil {
-		return nil, &invalidError{ErrUnknownKey, "no key with this kid in the keyring"}
+		return nil, "", &invalidError{ErrUnknownKey, "no key with this kid in the keyring"}
 	}
 	// One buffer: the additional data (the header as written), then iv,
 	// ciphertext and tag, which is the layout the random-nonce AEAD opens.
@@ -157,14 +163,14 @@ func open(keys *keyset, prefix, tok string) ([]byte, error) {
 		}
 	}
 	if err != nil {
-		return nil, malformed("iv, ciphertext or tag is not canonical base64url")
+		return nil, "", malformed("iv, ciphertext or tag is not canonical base64url")
 	}
 	sealed := buf[len(header):]
 	claims, err := k.aead.Open(sealed[:0], nil, sealed, aad)
 	if err != nil {
-		return nil, &invalidError{ErrDecrypt, "AES-GCM authentication failed"}
+		return nil, "", &invalidError{ErrDecrypt, "AES-GCM authentication failed"}
 	}
-	return claims, nil
+	return claims, k.id, nil
 }
 
 // headerMembers names the registered JOSE header parameters that a token

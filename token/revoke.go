@@ -1,8 +1,11 @@
 package token
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -122,4 +125,93 @@ func (m *MemoryRevocations) RevokeSubject(ctx context.Context, subject string, b
 		m.subjects[subject] = before
 	}
 	return nil
+}
+
+// revocationsJSON is the JSON form of a MemoryRevocations.
+type revocationsJSON struct {
+	IDs      map[string]int64 `json:"ids"`
+	Subjects map[string]int64 `json:"subjects"`
+}
+
+// MarshalJSON returns the list as JSON, so that a tool can keep it in a
+// file between runs (latch token revoke does):
+//
+//	{"ids":{"JTI":EXP,...},"subjects":{"SUBJECT":BEFORE,...}}
+//
+// EXP is the revoked token's expiry and BEFORE the time before which the
+// subject's tokens are revoked, in seconds since 1970, rounded up so that
+// the list revokes exactly the same tokens once read back (tokens carry
+// whole seconds); EXP 0 means a token that never expires. IDs whose tokens
+// have expired are left out.
+func (m *MemoryRevocations) MarshalJSON() ([]byte, error) {
+	t := now(m.Now)
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := revocationsJSON{IDs: map[string]int64{}, Subjects: map[string]int64{}}
+	for id, exp := range m.ids {
+		if live(exp, t) {
+			out.IDs[id] = ceilUnix(exp)
+		}
+	}
+	for sub, before := range m.subjects {
+		out.Subjects[sub] = ceilUnix(before)
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON replaces the list with the one in b, as MarshalJSON writes
+// it. It refuses unknown members and entries that RevokeID and
+// RevokeSubject would refuse, and then leaves the list as it was.
+func (m *MemoryRevocations) UnmarshalJSON(b []byte) error {
+	if checkJSON(b) != nil {
+		return errors.New("token: revocation list is not strict JSON (syntax, encoding or a duplicate member)")
+	}
+	var in revocationsJSON
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return fmt.Errorf("token: revocation list: %w", err)
+	}
+	ids := make(map[string]time.Time, len(in.IDs))
+	for id, exp := range in.IDs {
+		if !checkTokenID(id) {
+			return errors.New("token: revocation list: an entry of ids is not a token ID")
+		}
+		if exp < 0 || exp > maxNumericDate {
+			return errors.New("token: revocation list: an expiry is out of range")
+		}
+		if exp != 0 {
+			ids[id] = time.Unix(exp, 0).UTC()
+		} else {
+			ids[id] = time.Time{}
+		}
+	}
+	subjects := make(map[string]time.Time, len(in.Subjects))
+	for sub, before := range in.Subjects {
+		if !checkText(sub) {
+			return errors.New("token: revocation list: an entry of subjects is not a subject")
+		}
+		if before < 0 || before > maxNumericDate {
+			return errors.New("token: revocation list: a time is out of range")
+		}
+		subjects[sub] = time.Unix(before, 0).UTC()
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.ids, m.subjects = ids, subjects
+	m.sweepAt = 2*len(ids) + 64
+	return nil
+}
+
+// ceilUnix is t in whole seconds since 1970, rounded up; 0 for the zero
+// time.
+func ceilUnix(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	s := t.Unix()
+	if t.Nanosecond() > 0 {
+		s++
+	}
+	return s
 }

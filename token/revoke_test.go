@@ -2,6 +2,7 @@ package token
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"sync"
 	"testing"
 	"time"
@@ -143,4 +144,100 @@ func TestRevokeConcurrent(t *testing.T) {
 			require.NoError(t, err)
 		}
 	}
+}
+
+// TestRevocationsJSON: a list saved and read back revokes exactly the same
+// tokens, a sub-second "before" time included.
+func TestRevocationsJSON(t *testing.T) {
+	f := newFixture(t, "")
+	byID := f.issue(t)
+	never, err := f.is.Issue(t.Context(), Claims{Subject: "user-7", Scopes: []string{"data:read"}})
+	require.NoError(t, err)
+	cID, err := f.v.Verify(t.Context(), byID)
+	require.NoError(t, err)
+	cNever, err := f.v.Verify(t.Context(), never)
+	require.NoError(t, err)
+	require.NoError(t, f.revs.RevokeID(t.Context(), cID.ID, cID.Expires))
+	require.NoError(t, f.revs.RevokeID(t.Context(), cNever.ID, time.Time{}))
+	bySubject, err := f.is.Issue(t.Context(), Claims{Subject: "user-9", Scopes: []string{"data:read"}})
+	require.NoError(t, err)
+	// Half a second into the token's second: the token is revoked.
+	require.NoError(t, f.revs.RevokeSubject(t.Context(), "user-9", f.clock.Now().Add(500*time.Millisecond)))
+	f.clock.Advance(time.Second)
+	fine, err := f.is.Issue(t.Context(), Claims{Subject: "user-9", Scopes: []string{"data:read"}})
+	require.NoError(t, err)
+
+	b, err := f.revs.MarshalJSON()
+	require.NoError(t, err)
+	back := &MemoryRevocations{Now: f.clock.Now}
+	require.NoError(t, back.UnmarshalJSON(b))
+	again, err := back.MarshalJSON()
+	require.NoError(t, err)
+	require.JSONEq(t, string(b), string(again))
+
+	v := *f.v
+	v.Revocations = back
+	for _, tok := range []string{byID, never, bySubject} {
+		_, err := v.Verify(t.Context(), tok)
+		requireRefused(t, err, ErrRevoked, tok)
+	}
+	_, err = v.Verify(t.Context(), fine)
+	require.NoError(t, err, "a token issued a second after the subject's time")
+
+	// Expired entries are left out.
+	f.clock.Advance(2 * time.Hour)
+	b, err = f.revs.MarshalJSON()
+	require.NoError(t, err)
+	var doc map[string]map[string]int64
+	require.NoError(t, json.Unmarshal(b, &doc))
+	require.Equal(t, map[string]int64{cNever.ID: 0}, doc["ids"])
+}
+
+func TestRevocationsJSONRefused(t *testing.T) {
+	id := "AAAAAAAAAAAAAAAAAAAAAA"
+	for name, doc := range map[string]string{
+		"not JSON":          `{"ids":`,
+		"duplicate member":  `{"ids":{},"ids":{}}`,
+		"unknown member":    `{"ids":{},"subjects":{},"tokens":[]}`,
+		"not a token ID":    `{"ids":{"abc":0},"subjects":{}}`,
+		"negative expiry":   `{"ids":{"` + id + `":-1},"subjects":{}}`,
+		"expiry past 9999":  `{"ids":{"` + id + `":253402300800},"subjects":{}}`,
+		"control character": `{"ids":{},"subjects":{"a\u0001":1}}`,
+		"string time":       `{"ids":{},"subjects":{"a":"2026-01-01"}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			m := &MemoryRevocations{}
+			require.NoError(t, m.RevokeSubject(t.Context(), "kept", time.Unix(100, 0)))
+			require.Error(t, m.UnmarshalJSON([]byte(doc)))
+			b, err := m.MarshalJSON()
+			require.NoError(t, err)
+			require.JSONEq(t, `{"ids":{},"subjects":{"kept":100}}`, string(b), "a refused document changes nothing")
+		})
+	}
+}
+
+func TestInspect(t *testing.T) {
+	f := newFixture(t, "lt_")
+	tok := f.issue(t)
+	want, err := f.v.Verify(t.Context(), tok)
+	require.NoError(t, err)
+
+	// Inspect shows the claims whatever the time, issuer or revocation.
+	f.clock.Advance(48 * time.Hour)
+	require.NoError(t, f.revs.RevokeID(t.Context(), want.ID, time.Time{}))
+	c, kid, err := Inspect(f.keys, "lt_", tok)
+	require.NoError(t, err)
+	require.Equal(t, want, c)
+	require.Equal(t, f.keys.ActiveKeyID(), kid)
+
+	_, _, err = Inspect(f.keys, "", tok)
+	requireRefused(t, err, ErrMalformed, tok)
+	_, _, err = Inspect(NewKeyring(), "lt_", tok)
+	requireRefused(t, err, ErrUnknownKey, tok)
+	tampered := tok[:len(tok)-30] + string(rune(tok[len(tok)-30]^1)) + tok[len(tok)-29:]
+	_, _, err = Inspect(f.keys, "lt_", tampered)
+	require.ErrorIs(t, err, ErrInvalid)
+	_, _, err = Inspect(nil, "", tok)
+	require.Error(t, err)
+	require.NotErrorIs(t, err, ErrInvalid)
 }

@@ -61,6 +61,34 @@ func (v *Verifier) Verify(ctx context.Context, tok string) (*Claims, error) {
 	return verify(ctx, v.Keys.load(), v.Prefix, tok, now(v.Now), v.Revocations, v.Issuer, v.Audience)
 }
 
+// Inspect decrypts tok with keys and returns its claims and the kid of the
+// key that decrypted it, without checking the issuer, the audience, the
+// validity period or revocation. It is for tools that show what a token
+// says, such as latch token inspect; never grant anything on its result:
+// use [Verifier.Verify]. prefix is the Issuer's Prefix, or "".
+//
+// A token that is not in the form Issuer produces, names no key of keys or
+// fails authentication is refused as by Verify, with an error under
+// [ErrInvalid] (ErrMalformed, ErrUnknownKey, ErrDecrypt).
+func Inspect(keys *Keyring, prefix, tok string) (*Claims, string, error) {
+	ks := keys.load()
+	switch {
+	case ks == nil:
+		return nil, "", errors.New("token: Inspect needs a keyring with keys")
+	case !checkPrefix(prefix):
+		return nil, "", errors.New("token: prefix is not 1 to 16 characters of A-Z a-z 0-9 _")
+	}
+	plain, kid, err := openKid(ks, prefix, tok)
+	if err != nil {
+		return nil, "", err
+	}
+	c := new(Claims)
+	if problem := parseClaims(plain, c); problem != "" {
+		return nil, "", malformed(problem)
+	}
+	return c, kid, nil
+}
+
 // verify is Verify for Verifier and Issuer.Narrow. An empty aud accepts
 // any audience.
 func verify(ctx context.Context, keys *keyset, prefix, tok string, now time.Time, revs Revocations, iss, aud string) (*Claims, error) {

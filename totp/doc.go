@@ -108,7 +108,8 @@
 // ("7k2q-9xbn-4hm0-vd3e"); case, spaces and hyphens do not matter, and i,
 // l, o are read as 1, 1, 0.
 //
-// [Key.QRCode] is the only part that uses a QR library (pquerna/otp with
-// boombuler/barcode); codes are computed with the standard library's HMAC
-// and integer arithmetic.
+// [Key.QRCode] (a PNG) and [Key.QRModules] (the same code as a grid of
+// modules, for drawing it in a terminal) are the only parts that use a QR
+// library (pquerna/otp with boombuler/barcode); codes are computed with the
+// standard library's HMAC and integer arithmetic.
 package totp

@@ -172,6 +172,37 @@ func TestQRCode(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidKeyURI)
 }
 
+// TestQRModules: the module grid is the QR code that the PNG of QRCode
+// shows, module for module.
+func TestQRModules(t *testing.T) {
+	k := Key{issuer: "Acme", account: "alice@example.com", secret: rfcSecret, alg: SHA1, digits: 6}
+	rows, err := k.QRModules()
+	require.NoError(t, err)
+	n := len(rows)
+	require.Equal(t, 0, (n-17)%4, "a QR code is 17+4v modules wide")
+	b, err := k.QRCode(512)
+	require.NoError(t, err)
+	img, err := png.Decode(bytes.NewReader(b))
+	require.NoError(t, err)
+	scale := 512 / n
+	off := (512 - n*scale) / 2
+	for y, row := range rows {
+		require.Len(t, row, n)
+		for x, dark := range row {
+			r, _, _, _ := img.At(off+x*scale+scale/2, off+y*scale+scale/2).RGBA()
+			require.Equal(t, dark, r < 0x8000, "module %d,%d", x, y)
+		}
+	}
+	// The finder pattern: a dark 7x7 square ring in the top-left corner.
+	for i := range 7 {
+		require.True(t, rows[0][i] && rows[6][i] && rows[i][0] && rows[i][6])
+	}
+	require.False(t, rows[1][1])
+
+	_, err = Key{}.QRModules()
+	require.ErrorIs(t, err, ErrInvalidKeyURI)
+}
+
 func TestKeyCodeAt(t *testing.T) {
 	k := Key{account: "a", secret: rfcSecret, alg: SHA1, digits: 8}
 	require.Equal(t, "94287082", k.Code(time.Unix(59, 0)))

@@ -1,0 +1,72 @@
+// Command latch does by hand what the Latch packages do in code: find which
+// certificate a device should pin for an integrator's API and check a
+// transport policy (tlspolicy), make and rotate token keys and issue,
+// inspect, verify and revoke API tokens (token), make sealing keys and seal,
+// open, wrap and unwrap (sealedbox), and enroll TOTP keys and compute and
+// check their codes (totp). It has no logic of its own beyond presenting
+// what those packages decide.
+//
+// Install it with
+//
+//	go install github.com/latchsec/latch/cmd/latch@latest
+//
+// # Commands
+//
+// Certificate pins and transport policies:
+//
+//	latch tls pin https://api.example.com
+//	latch tls check --policy policy.json https://api.example.com/v1/status
+//
+// tls pin connects without trusting the server, prints the chain it sends
+// (subject, issuer, validity, names, SHA-256 fingerprints of the
+// certificate and of its public key), judges each certificate as the pin of
+// a TlsPinnedCertificate policy and says until when that pin would hold,
+// recommends the server's own certificate for a device on a local network
+// and the issuing intermediate for a public API that renews its
+// certificate, and prints the policy as JSON. tls check tries a policy file
+// and explains a refusal in plain words (an expired certificate, a host
+// name the certificate does not name, a chain not under the pin, ...).
+//
+// API tokens, on a JWK Set file:
+//
+//	latch token keygen --keys keys.json
+//	latch token rotate --keys keys.json
+//	latch token issue --keys keys.json --issuer https://platform.example --audience api --subject user-42 --scope data:read --expires 30d > token.txt
+//	latch token inspect --keys keys.json token.txt
+//	latch token verify --keys keys.json --issuer https://platform.example --audience api --scope data:read token.txt
+//	latch token revoke --revocations revoked.json --keys keys.json token.txt
+//
+// token revoke and token verify keep the revocation list in a file, or,
+// with --redis, use the list a fleet of servers shares through
+// token/redisrevoke. No token command prints key material.
+//
+// Sealing (HPKE, MLKEM768X25519 by default):
+//
+//	latch seal keygen --private integration.key > integration.pub
+//	latch seal seal --to integration.pub --context integration/42/request/7 < request.json > request.sealed
+//	latch seal open --key integration.key --context integration/42/request/7 < request.sealed
+//	latch seal wrap --e2e e2e.key --key integration.key --base64 > integration.wrapped
+//	latch seal unwrap --e2e e2e.key --public integration.pub --out integration.key --base64 < integration.wrapped
+//
+// TOTP (RFC 6238):
+//
+//	latch totp enroll --issuer Acme --account alice@example.com --out alice.totp
+//	latch totp code --key alice.totp
+//	echo 287082 | latch totp verify --key alice.totp
+//
+// # Conventions
+//
+// Every command takes --help, which shows its flags and an example. The exit
+// code is 0 when the command did what was asked, 1 when it failed (a file,
+// a key, a server or a check), with the reason in one line on standard
+// error, and 2 when the command line is wrong. Secrets (token keys, tokens,
+// private and end-to-end keys, TOTP keys and codes) are read from files or
+// standard input, never from flags that would land in shell history, and key
+// files are written with mode 0600 and never overwritten (token rotate
+// replaces its key set file atomically, keeping its mode). No command prints
+// token keys. Commands whose output a script would parse take --json.
+//
+// Commands that judge time (certificate validity, token expiry, TOTP steps)
+// take --now, an RFC 3339 time to judge at instead of the clock's: tests use
+// it, and so can anyone reproducing a past judgement.
+package main
