@@ -66,7 +66,7 @@ func (m *MemoryRevocations) Revoked(ctx context.Context, c *Claims) (bool, error
 		}
 	}
 	before, ok := m.subjects[c.Subject]
-	return ok && c.IssuedAt.Before(before), nil
+	return ok && c.IssuedAt.Unix() <= before.Unix(), nil
 }
 
 func (m *MemoryRevocations) idRevoked(id string, t time.Time) bool {
@@ -138,11 +138,11 @@ type revocationsJSON struct {
 //
 //	{"ids":{"JTI":EXP,...},"subjects":{"SUBJECT":BEFORE,...}}
 //
-// EXP is the revoked token's expiry and BEFORE the time before which the
-// subject's tokens are revoked, in seconds since 1970, rounded up so that
-// the list revokes exactly the same tokens once read back (tokens carry
-// whole seconds); EXP 0 means a token that never expires. IDs whose tokens
-// have expired are left out.
+// EXP is the revoked token's expiry, in seconds since 1970 rounded up so
+// that the list revokes exactly the same tokens once read back; EXP 0 means
+// a token that never expires. BEFORE is the second up to which (that
+// second included) the subject's tokens are revoked. IDs whose tokens have
+// expired are left out.
 func (m *MemoryRevocations) MarshalJSON() ([]byte, error) {
 	t := now(m.Now)
 	m.mu.RLock()
@@ -154,7 +154,7 @@ func (m *MemoryRevocations) MarshalJSON() ([]byte, error) {
 		}
 	}
 	for sub, before := range m.subjects {
-		out.Subjects[sub] = ceilUnix(before)
+		out.Subjects[sub] = before.Unix()
 	}
 	return json.Marshal(out)
 }

@@ -113,6 +113,35 @@ func TestRevokeSubject(t *testing.T) {
 	require.Error(t, f.revs.RevokeSubject(t.Context(), "", signOut))
 }
 
+// TestRevokeSubjectOnTheSecond: a sign-out time that falls exactly on a
+// second revokes the tokens of that second too, and none of the next, in
+// memory and after a JSON round trip alike.
+func TestRevokeSubjectOnTheSecond(t *testing.T) {
+	f := newFixture(t, "")
+	f.clock.Set(f.clock.Now().Truncate(time.Second).Add(10 * time.Second))
+	signOut := f.clock.Now() // whole second
+	atSignOut := f.issue(t)
+	f.clock.Advance(999 * time.Millisecond)
+	laterSameSecond := f.issue(t)
+	f.clock.Advance(time.Millisecond)
+	nextSecond := f.issue(t)
+	require.NoError(t, f.revs.RevokeSubject(t.Context(), "user-42", signOut))
+
+	data, err := json.Marshal(f.revs)
+	require.NoError(t, err)
+	var back MemoryRevocations
+	require.NoError(t, json.Unmarshal(data, &back))
+	for _, revs := range []Revocations{f.revs, &back} {
+		f.v.Revocations = revs
+		for _, tok := range []string{atSignOut, laterSameSecond} {
+			_, err := f.v.Verify(t.Context(), tok)
+			requireRefused(t, err, ErrRevoked, tok)
+		}
+		_, err = f.v.Verify(t.Context(), nextSecond)
+		require.NoError(t, err)
+	}
+}
+
 func TestRevokeConcurrent(t *testing.T) {
 	f := newFixture(t, "")
 	toks := make([]string, 20)

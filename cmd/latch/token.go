@@ -450,7 +450,7 @@ ways:
     by its id until it expires, with every token narrowed from it;
   --id JTI: the token with that id, kept for ever (its expiry is unknown);
   --subject SUB: every token of SUB issued up to now, this second
-    included (or before --before).
+    included (or up to --before, its second included).
 A list holds token ids, subjects and times, never tokens.`,
 	example: `latch token revoke --redis redis://redis.internal:6379/0 --redis-password-file redis.pass --keys keys.json --prefix lt_ token.txt
 latch token revoke --revocations revoked.json --subject user-42`,
@@ -462,7 +462,7 @@ latch token revoke --revocations revoked.json --subject user-42`,
 		rf.define(fs)
 		id := fs.String("id", "", "revoke the token with id `JTI`")
 		subject := fs.String("subject", "", "revoke every token of subject `SUB` issued before --before")
-		before := fs.String("before", "", "with --subject: revoke tokens issued before `TIME` (RFC 3339; default now)")
+		before := fs.String("before", "", "with --subject: revoke tokens issued before `TIME`, its second included (RFC 3339; default now)")
 		clock := nowFlag(fs)
 		return func(e *env, args []string) error {
 			if err := nargs(args, 0, 1); err != nil {
@@ -495,9 +495,10 @@ latch token revoke --revocations revoked.json --subject user-42`,
 			var msg string
 			switch {
 			case *subject != "":
-				// By default every token issued so far, those of the
-				// current second included (tokens carry whole seconds).
-				at := t.Truncate(time.Second).Add(time.Second)
+				// By default every token issued so far; the package
+				// revokes those of the current second too (tokens carry
+				// whole seconds).
+				at := t
 				if *before != "" {
 					if at, err = time.Parse(time.RFC3339, *before); err != nil {
 						return usagef("--before: not an RFC 3339 time")

@@ -84,7 +84,7 @@ type List struct {
 
 	mu        sync.RWMutex
 	ids       map[string]int64 // token ID → expiry, Unix seconds; 0 = never
-	subjects  map[string]int64 // subject → tokens issued before this Unix second are revoked
+	subjects  map[string]int64 // subject → tokens issued in or before this Unix second are revoked
 	sweepAt   int
 	gen       uint64        // incremented when the subscription breaks
 	synced    bool          // the mirror holds Redis's state for gen
@@ -201,7 +201,7 @@ func (l *List) Revoked(ctx context.Context, c *token.Claims) (bool, error) {
 		}
 	}
 	before, ok := l.subjects[c.Subject]
-	return ok && c.IssuedAt.Unix() < before, nil
+	return ok && c.IssuedAt.Unix() <= before, nil
 }
 
 func (l *List) idRevoked(id string, t time.Time) bool {
@@ -244,11 +244,9 @@ func (l *List) RevokeSubject(ctx context.Context, subject string, before time.Ti
 	if !validSubject(subject) {
 		return errors.New("redisrevoke: not a subject")
 	}
-	// Tokens carry whole seconds: iat < before exactly when iat < ceil(before).
+	// Tokens carry whole seconds: those issued in before's second are
+	// revoked too (see token.Revocations).
 	b := before.Unix()
-	if before.Nanosecond() != 0 {
-		b++
-	}
 	l.mu.Lock()
 	l.applySubject(subject, b)
 	l.mu.Unlock()
