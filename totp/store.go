@@ -48,14 +48,28 @@ type Record struct {
 func (r *Record) clone() *Record {
 	c := *r
 	c.Secret = slices.Clone(r.Secret)
-	c.Recovery = make([][]byte, len(r.Recovery))
-	for i, h := range r.Recovery {
-		c.Recovery[i] = slices.Clone(h)
-	}
-	if r.Recovery == nil {
-		c.Recovery = nil
-	}
+	c.Recovery = cloneHashes(r.Recovery)
 	return &c
+}
+
+// cloneHashes deep-copies hashes into one buffer: two allocations, however
+// many hashes, since every Verify copies the record twice.
+func cloneHashes(hashes [][]byte) [][]byte {
+	if hashes == nil {
+		return nil
+	}
+	n := 0
+	for _, h := range hashes {
+		n += len(h)
+	}
+	buf := make([]byte, 0, n)
+	out := make([][]byte, len(hashes))
+	for i, h := range hashes {
+		start := len(buf)
+		buf = append(buf, h...)
+		out[i] = buf[start:len(buf):len(buf)] // capped: an append cannot reach the next hash
+	}
+	return out
 }
 
 // Store keeps one Record per account. Every change is a compare-and-swap on
