@@ -28,7 +28,7 @@ func render(w io.Writer, r *run, targets []target) (missed int) {
 	p("- machine: %s\n", orDash(r.machine))
 	p("- cpu: %s\n", orDash(r.cpu))
 	p("- platform: %s/%s, %s\n", orDash(r.goos), orDash(r.goarch), orDash(r.goVersion))
-	p("- medians of %d runs of each benchmark (`-count`), with `-benchmem`\n\n", r.maxCount())
+	p("- medians of %d runs of each benchmark, in rounds that take every benchmark in turn, with `-benchmem`\n\n", r.maxCount())
 
 	if len(targets) > 0 {
 		p("## Targets\n\n")
