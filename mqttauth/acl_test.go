@@ -153,7 +153,7 @@ func TestInvalidFilters(t *testing.T) {
 	p := principalWith(t, sub("#"))
 	for _, f := range []string{
 		"", "a/#/b", "a#", "a/b#", "+a", "a/+b", "#/", "a\x00", "a/\xff", "a\nb",
-		"$share", "$share/", "$share/g", "$share/g/", "$share//a", "$share/g+/a", "$share/#/a", "$share/g/a/#/b",
+		"$share", "$share/", "$share/g", "$share/g/", "$share//a", "$share/g+/a", "$share/#/a", "$share/g/a/#/b", "$share/\xe8/a", "$share/g\x00/a",
 		"$queue", "$queue/", "$queue/a#",
 		strings.Repeat("a", mqttauth.MaxTopicLength+1),
 		strings.Repeat("+/", mqttauth.MaxTopicLevels) + "#",
