@@ -3,6 +3,7 @@ package mqttauth_test
 import (
 	"bytes"
 	"context"
+	"encoding/base32"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -172,6 +173,25 @@ func FuzzWebhook(f *testing.F) {
 		case http.StatusBadRequest, http.StatusNotFound:
 		default:
 			t.Fatalf("status %d", rec.Code)
+		}
+	})
+}
+
+// FuzzKey: CheckKey accepts exactly the canonical base32 encodings of 128
+// bits after the prefix.
+func FuzzKey(f *testing.F) {
+	f.Add("mk_aaaaaaaaaaaaaaaaaaaaaaaaaa")
+	f.Add("mk_aaaaaaaaaaaaaaaaaaaaaaaaab")
+	f.Add("mk_77777777777777777777777777")
+	f.Fuzz(func(t *testing.T, s string) {
+		enc := base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+		want := false
+		if rest, ok := strings.CutPrefix(s, mqttauth.KeyPrefix); ok {
+			b, err := enc.DecodeString(rest)
+			want = err == nil && len(b) == 16 && enc.EncodeToString(b) == rest
+		}
+		if got := mqttauth.CheckKey(s); got != want {
+			t.Fatalf("CheckKey(%q) = %v, want %v", s, got, want)
 		}
 	})
 }
