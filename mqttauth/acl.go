@@ -97,9 +97,9 @@ func Compile(p Policy) (*ACL, error) {
 		// are the levels of every expansion.
 		var levels []template
 		for _, l := range strings.Split(r.Topic, "/") {
-			t, _ := parseTemplate(l, true)
-			if l == "" {
-				t = template{{lit: ""}}
+			t, _, _ := parseParts(l, true)
+			if len(t) == 0 {
+				t = template{{lit: ""}} // an empty level
 			}
 			levels = append(levels, t)
 		}
@@ -140,9 +140,33 @@ type part struct {
 
 type template []part
 
-// parseTemplate reads a rule topic template (topic true) or a client id
-// template.
+// parseTemplate reads and checks a rule topic template (topic true) or a
+// client id template.
 func parseTemplate(s string, topic bool) (template, error) {
+	t, x, err := parseParts(s, topic)
+	if err != nil {
+		return nil, err
+	}
+	if topic {
+		if !validPlainFilter(x) {
+			return nil, fmt.Errorf("%q is not a valid topic filter", s)
+		}
+		if f, _ := stripShare(x); f != x {
+			return nil, fmt.Errorf("%q: a rule cannot be a shared subscription", s)
+		}
+		// A level with a placeholder is a literal level: "+x" or "x#"
+		// are already refused by validPlainFilter.
+		return t, nil
+	}
+	if !CheckIdentity(x) {
+		return nil, fmt.Errorf("%q is not a valid client id template", s)
+	}
+	return t, nil
+}
+
+// parseParts splits a template into literal text and placeholders, and
+// returns it with each placeholder replaced by "x", for checking.
+func parseParts(s string, topic bool) (template, string, error) {
 	var t template
 	var sample strings.Builder // s with each placeholder as "x"
 	for rest := s; rest != ""; {
@@ -159,32 +183,17 @@ func parseTemplate(s string, topic bool) (template, error) {
 		}
 		j := strings.IndexByte(rest, '}')
 		if rest[0] != '{' || j < 0 {
-			return nil, fmt.Errorf("unmatched brace in %q", s)
+			return nil, "", fmt.Errorf("unmatched brace in %q", s)
 		}
 		ph, ok := placeholders[rest[:j+1]]
 		if !ok || (!topic && ph == phClientID) {
-			return nil, fmt.Errorf("unknown placeholder %q", rest[:j+1])
+			return nil, "", fmt.Errorf("unknown placeholder %q", rest[:j+1])
 		}
 		t = append(t, part{ph: ph})
 		sample.WriteString("x")
 		rest = rest[j+1:]
 	}
-	x := sample.String()
-	if topic {
-		if !validPlainFilter(x) {
-			return nil, fmt.Errorf("%q is not a valid topic filter", s)
-		}
-		if f, _ := stripShare(x); f != x {
-			return nil, fmt.Errorf("%q: a rule cannot be a shared subscription", s)
-		}
-		// A level with a placeholder is a literal level: "+x" or "x#"
-		// are already refused by validPlainFilter.
-		return t, nil
-	}
-	if !CheckIdentity(x) {
-		return nil, fmt.Errorf("%q is not a valid client id template", s)
-	}
-	return t, nil
+	return t, sample.String(), nil
 }
 
 // value returns the principal's value of a part: its literal text or a

@@ -65,6 +65,9 @@ func TestSubscribeSubsumption(t *testing.T) {
 		{[]string{"$SYS/#"}, "$SYS/broker/uptime", true},
 		{[]string{"$SYS/#"}, "#", false},
 		{[]string{"a/#"}, "a/$x", true}, // "$" only matters at the first level
+		{[]string{"a/$share"}, "a/$share", true},
+		{[]string{"a/$share"}, "a/", false},
+		{[]string{"a/$queue/b"}, "a/$queue/b", true},
 		// Shared subscriptions are checked by their filter.
 		{[]string{"a/+"}, "$share/g/a/b", true},
 		{[]string{"a/+"}, "$share/g/a/#", false},

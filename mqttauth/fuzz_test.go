@@ -70,6 +70,7 @@ func FuzzACL(f *testing.F) {
 	f.Add("a/{device}/+", "a/dev-1/#", "a/dev-1/x/y")
 	f.Add("+/+", "$share/g/+/x", "a/x")
 	f.Add("a", "a/#", "a/b")
+	f.Add("a/$share\nb/$queue/+", "b/$queue/#", "a/")
 	f.Fuzz(func(t *testing.T, rules, filter, topic string) {
 		var rs []mqttauth.Rule
 		for _, r := range strings.Split(rules, "\n") {
