@@ -34,6 +34,7 @@ func TestConnect(t *testing.T) {
 		{"no secret", "app-1:dev-a", a.Key, ""},
 		{"wildcard client id", "#", a.Key, a.Secret},
 		{"garbage secret", "app-1:dev-a", a.Key, "lt_not-a-token"},
+		{"secret as the user name", "app-1:dev-a", a.Secret, a.Secret},
 	}
 	for _, tt := range refused {
 		t.Run(tt.name, func(t *testing.T) {
