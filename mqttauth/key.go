@@ -186,8 +186,7 @@ func (is *Issuer) RevokeKey(ctx context.Context, key, device string) error {
 	if is.Tokens.Now != nil {
 		now = is.Tokens.Now
 	}
-	// Token times are whole seconds: revoke everything issued in this
-	// second too.
-	before := now().Truncate(time.Second).Add(time.Second)
-	return is.Tokens.Revocations.RevokeSubject(ctx, subject(key, device), before)
+	// Token times are whole seconds; RevokeSubject revokes the tokens of
+	// this second too.
+	return is.Tokens.Revocations.RevokeSubject(ctx, subject(key, device), now())
 }
