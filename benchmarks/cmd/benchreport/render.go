@@ -38,7 +38,7 @@ func render(w io.Writer, r *run, targets []target) (missed int) {
 			what := fmt.Sprintf("%s/%s %s", t.op, t.impl, t.unit)
 			bound := fmt.Sprintf("≤ %s", num(t.max))
 			if t.base != "" {
-				what = fmt.Sprintf("%s/%s ÷ %s/%s (%s)", t.op, t.impl, t.op, t.base, t.unit)
+				what = fmt.Sprintf("%s/%s ÷ %s/%s (%s)", t.op, t.impl, t.baseOpOf(), t.base, t.unit)
 				bound = fmt.Sprintf("≤ %.2f×", t.max)
 			}
 			switch {
@@ -131,7 +131,7 @@ func (r *run) targetValue(t target) (float64, bool) {
 	if t.base == "" {
 		return av, true
 	}
-	b := r.find(t.op, t.base)
+	b := r.find(t.baseOpOf(), t.base)
 	if b == nil {
 		return 0, false
 	}
