@@ -99,8 +99,11 @@ func startBrokerRecheck(t *testing.T, interval time.Duration, before ...mqtt.Hoo
 		revs:   revs,
 		log:    &syncBuffer{},
 	}
-	b.ca = testpki.New(t, testpki.Options{CA: true, CommonName: "test root"}, nil)
-	leaf := testpki.New(t, testpki.Options{}, b.ca)
+	// mosquitto and node check the broker's certificate against the real
+	// clock.
+	from, until := testpki.PeerValidity()
+	b.ca = testpki.New(t, testpki.Options{CA: true, CommonName: "test root", NotBefore: from, NotAfter: until}, nil)
+	leaf := testpki.New(t, testpki.Options{NotBefore: from, NotAfter: until}, b.ca)
 	b.caFile = filepath.Join(t.TempDir(), "ca.pem")
 	require.NoError(t, os.WriteFile(b.caFile, []byte(b.ca.PEM()), 0o600))
 
