@@ -254,3 +254,17 @@ func TestVerifierWithoutTokens(t *testing.T) {
 	require.Error(t, err)
 	require.False(t, errors.Is(err, mqttauth.ErrAuthentication))
 }
+
+// TestClientIDTemplateTooLongToMatch: a client id template whose expansion
+// outgrows MaxIdentityLength matches no client id, so it refuses; it never
+// matches a client id cut to the cap.
+func TestClientIDTemplateTooLongToMatch(t *testing.T) {
+	lit := strings.Repeat("0", mqttauth.MaxIdentityLength-2)
+	e := newEnv(t, mqttauth.Policy{ClientIDs: []string{"{app}" + lit}})
+	c := e.issue(t, mqttauth.KeyRequest{App: "app-1"})
+	full := "app-1" + lit // 131 bytes: over the cap
+	for _, id := range []string{full, full[:mqttauth.MaxIdentityLength], c.Key} {
+		_, err := e.verif.Authenticate(context.Background(), id, c.Key, c.Secret)
+		require.ErrorIs(t, err, mqttauth.ErrAuthentication, "%q", id)
+	}
+}
