@@ -1,0 +1,307 @@
+package platform
+
+import (
+	"context"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/latchsec/latch/token"
+)
+
+// Limits of the relay.
+const (
+	maxMessageSize = 64 << 10 // an end-to-end message
+	maxStateSize   = 4 << 10  // a device's state report
+	maxWait        = 25 * time.Second
+	maxBatch       = 100
+)
+
+// Device is a device as its owner sees it. Its secret is not kept: the
+// platform verifies it as a token bound to the device.
+type Device struct {
+	ID      string          `json:"id"`
+	Name    string          `json:"name"`
+	Key     string          `json:"key"`
+	State   json.RawMessage `json:"state,omitempty"`
+	Created time.Time       `json:"created"`
+}
+
+// DeviceCredentials are a new device's application key and secret, shown
+// once to the app, which hands them to the device during onboarding.
+type DeviceCredentials struct {
+	ID     string `json:"id"`
+	Key    string `json:"key"`
+	Secret string `json:"secret"`
+}
+
+// Message is an end-to-end message waiting for a device, numbered by the
+// relay. The body is opaque to the platform.
+type Message struct {
+	Seq  int64  `json:"seq"`
+	Body []byte `json:"body"`
+}
+
+func deviceSubject(id string) string { return "device:" + id }
+
+func (p *Platform) createDevice(w http.ResponseWriter, r *http.Request) {
+	c := claims(r)
+	var req struct {
+		Name string `json:"name"`
+	}
+	if !readJSON(w, r, &req) {
+		return
+	}
+	if req.Name == "" || len(req.Name) > 100 {
+		writeError(w, http.StatusBadRequest, "invalid_request", "a name of 1 to 100 bytes is required")
+		return
+	}
+	ctx := r.Context()
+	id, key := newID("dv_"), newID("dk_")
+	// The secret is a token for the device audience, limited to this
+	// device, without expiry: revoking its id is its off switch.
+	secret, err := p.issuer.Issue(ctx, token.Claims{Subject: deviceSubject(id), Audience: audienceDevice,
+		Scopes: []string{scopeDeviceRelay}, Apps: []string{id}})
+	if err != nil {
+		p.internalError(w, r, err)
+		return
+	}
+	sc, err := p.deviceV.Verify(ctx, secret)
+	if err == nil {
+		err = p.record(ctx, sc, "device secret")
+	}
+	if err == nil {
+		_, err = p.db.ExecContext(ctx, `INSERT INTO devices (id, owner, name, key, secret_id, created) VALUES (?, ?, ?, ?, ?, ?)`,
+			id, c.Subject, req.Name, key, sc.ID, p.now().Unix())
+	}
+	if err != nil {
+		p.internalError(w, r, err)
+		return
+	}
+	p.audit.Info("device added", "user", c.Subject, "device", id, "key", key)
+	writeJSON(w, http.StatusCreated, DeviceCredentials{ID: id, Key: key, Secret: secret})
+}
+
+func (p *Platform) listDevices(w http.ResponseWriter, r *http.Request) {
+	rows, err := p.db.QueryContext(r.Context(), `SELECT id, name, key, state, created FROM devices WHERE owner = ? ORDER BY created, id`, claims(r).Subject)
+	if err != nil {
+		p.internalError(w, r, err)
+		return
+	}
+	defer rows.Close()
+	list := []Device{}
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			p.internalError(w, r, err)
+			return
+		}
+		list = append(list, *d)
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+func scanDevice(s interface{ Scan(...any) error }) (*Device, error) {
+	var d Device
+	var state string
+	var created int64
+	if err := s.Scan(&d.ID, &d.Name, &d.Key, &state, &created); err != nil {
+		return nil, err
+	}
+	if state != "" {
+		d.State = json.RawMessage(state)
+	}
+	d.Created = time.Unix(created, 0).UTC()
+	return &d, nil
+}
+
+func (p *Platform) getDevice(w http.ResponseWriter, r *http.Request) {
+	d, err := scanDevice(p.db.QueryRowContext(r.Context(), `SELECT id, name, key, state, created FROM devices WHERE id = ? AND owner = ?`,
+		r.PathValue("id"), claims(r).Subject))
+	if errors.Is(err, sql.ErrNoRows) {
+		writeError(w, http.StatusNotFound, "not_found", "no such device")
+		return
+	}
+	if err != nil {
+		p.internalError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+// sendMessage relays an end-to-end message from the owner's app to the
+// device. The platform stores the bytes as they came; it cannot read them,
+// and a change or a replay is refused by the device.
+func (p *Platform) sendMessage(w http.ResponseWriter, r *http.Request) {
+	c := claims(r)
+	var req struct {
+		Message []byte `json:"message"`
+	}
+	if !readJSON(w, r, &req) {
+		return
+	}
+	if len(req.Message) == 0 || len(req.Message) > maxMessageSize {
+		writeError(w, http.StatusBadRequest, "invalid_request", "a message of 1 byte to 64 KiB is required")
+		return
+	}
+	device := r.PathValue("id")
+	var n int
+	if err := p.db.QueryRowContext(r.Context(), `SELECT count(*) FROM devices WHERE id = ? AND owner = ?`, device, c.Subject).Scan(&n); err != nil || n == 0 {
+		writeError(w, http.StatusNotFound, "not_found", "no such device")
+		return
+	}
+	seq, err := p.publish(r.Context(), device, req.Message)
+	if err != nil {
+		p.internalError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]int64{"seq": seq})
+}
+
+// publish queues a message for a device and wakes its waiting fetch.
+func (p *Platform) publish(ctx context.Context, device string, body []byte) (int64, error) {
+	res, err := p.db.ExecContext(ctx, `INSERT INTO messages (device, body) VALUES (?, ?)`, device, body)
+	if err != nil {
+		return 0, err
+	}
+	seq, err := res.LastInsertId()
+	if err != nil {
+		return 0, err
+	}
+	p.mu.Lock()
+	for _, ch := range p.waiters[device] {
+		close(ch)
+	}
+	delete(p.waiters, device)
+	p.mu.Unlock()
+	return seq, nil
+}
+
+// deviceAuth authenticates a device by its application key and secret
+// (HTTP Basic: the same pair a device gives an MQTT broker as username and
+// password). The secret must be a device token bound to the key's device.
+func (p *Platform) deviceAuth(h func(http.ResponseWriter, *http.Request, string)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key, secret, ok := r.BasicAuth()
+		var device string
+		err := errors.New("no credentials")
+		if ok {
+			err = p.db.QueryRowContext(r.Context(), `SELECT id FROM devices WHERE key = ?`, key).Scan(&device)
+		}
+		var c *token.Claims
+		if err == nil {
+			c, err = p.deviceV.Verify(r.Context(), secret)
+		}
+		if err == nil && (subtle.ConstantTimeCompare([]byte(c.Subject), []byte(deviceSubject(device))) != 1 ||
+			c.CheckApp(device) != nil || !c.HasScope(scopeDeviceRelay)) {
+			err = errors.New("secret belongs to another device")
+		}
+		if err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				err = errors.New("unknown application key")
+			}
+			p.audit.Warn("device refused", "key", key, "reason", err.Error())
+			w.Header().Set("WWW-Authenticate", `Basic realm="latch-example devices"`)
+			writeError(w, http.StatusUnauthorized, "invalid_client", "wrong application key or secret")
+			return
+		}
+		h(w, r, device)
+	})
+}
+
+// deviceMessages answers a device with its messages after the sequence
+// number "after", waiting up to "wait" seconds (long polling) when there
+// are none yet.
+func (p *Platform) deviceMessages(w http.ResponseWriter, r *http.Request, device string) {
+	after, err1 := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
+	wait, err2 := strconv.Atoi(r.URL.Query().Get("wait"))
+	if err1 != nil || err2 != nil || after < 0 || wait < 0 {
+		writeError(w, http.StatusBadRequest, "invalid_request", "after and wait must be numbers")
+		return
+	}
+	timeout := min(time.Duration(wait)*time.Second, maxWait)
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
+	for {
+		// Register before looking, so that a message published between
+		// the query and the wait is not missed.
+		ch := make(chan struct{})
+		p.mu.Lock()
+		p.waiters[device] = append(p.waiters[device], ch)
+		p.mu.Unlock()
+		msgs, err := p.fetch(r.Context(), device, after)
+		if err != nil {
+			p.internalError(w, r, err)
+			return
+		}
+		if len(msgs) > 0 || timeout == 0 {
+			writeJSON(w, http.StatusOK, msgs)
+			return
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			p.mu.Lock()
+			ws := p.waiters[device]
+			for i, c := range ws {
+				if c == ch {
+					p.waiters[device] = append(ws[:i:i], ws[i+1:]...)
+					break
+				}
+			}
+			p.mu.Unlock()
+			writeJSON(w, http.StatusOK, []Message{})
+			return
+		}
+	}
+}
+
+func (p *Platform) fetch(ctx context.Context, device string, after int64) ([]Message, error) {
+	rows, err := p.db.QueryContext(ctx, `SELECT seq, body FROM messages WHERE device = ? AND seq > ? ORDER BY seq LIMIT ?`, device, after, maxBatch)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	msgs := []Message{}
+	for rows.Next() {
+		var m Message
+		if err := rows.Scan(&m.Seq, &m.Body); err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs, rows.Err()
+}
+
+// deviceState stores what the device reports about itself: a JSON object
+// the device made (it never contains secrets; see examples/device).
+func (p *Platform) deviceState(w http.ResponseWriter, r *http.Request, device string) {
+	var state map[string]any
+	body := http.MaxBytesReader(w, r.Body, maxStateSize)
+	if err := json.NewDecoder(body).Decode(&state); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_request", "state must be a JSON object of at most 4 KiB")
+		return
+	}
+	b, _ := json.Marshal(state)
+	if _, err := p.db.ExecContext(r.Context(), `UPDATE devices SET state = ? WHERE id = ?`, string(b), device); err != nil {
+		p.internalError(w, r, err)
+		return
+	}
+	p.audit.Info("device reported", "device", device, "fields", strings.Join(sortedKeys(state), ","))
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

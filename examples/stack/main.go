@@ -1,0 +1,83 @@
+// Command stack runs the whole Latch story in one process on 127.0.0.1:
+// the platform, the integrator Acme Doors, Alice's phone app and her front
+// door controller, and narrates each step.
+//
+//	go run ./examples/stack            # the story, in a temporary directory
+//	go run ./examples/stack -state DIR # keep the state in DIR
+//	go run ./examples/stack -serve     # then keep the platform running
+//
+// It exits non-zero if any step fails, and leaves nothing running.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/latchsec/latch/examples/internal/story"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("stack", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	stateDir := fs.String("state", "", "keep the platform's state in `DIR`, a new or empty directory (default: a temporary directory, removed at exit)")
+	serve := fs.Bool("serve", false, "keep the platform running after the story, until interrupted")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	keep := *stateDir != ""
+	if !keep {
+		dir, err := os.MkdirTemp("", "latch-stack-")
+		if err != nil {
+			fmt.Fprintln(stderr, "stack:", err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		*stateDir = dir
+	} else if err := os.MkdirAll(*stateDir, 0o700); err != nil {
+		fmt.Fprintln(stderr, "stack:", err)
+		return 1
+	}
+	auditPath := filepath.Join(*stateDir, "audit.log")
+	audit, err := os.OpenFile(auditPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		fmt.Fprintln(stderr, "stack:", err)
+		return 1
+	}
+	defer audit.Close()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	runCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+
+	start := time.Now()
+	res, err := story.Run(runCtx, story.Options{Out: stdout, StateDir: *stateDir, Audit: audit})
+	if err != nil {
+		fmt.Fprintln(stderr, "stack: the story failed:", err)
+		return 1
+	}
+	defer res.Platform.Close()
+	fmt.Fprintf(stdout, "(%.1f s)\n", time.Since(start).Seconds())
+	if keep {
+		fmt.Fprintf(stdout, "The state is in %s: platform.db, the platform's audit log audit.log, the device's flash.\n", *stateDir)
+	}
+	if !*serve {
+		return 0
+	}
+	fmt.Fprintf(stdout, "\nThe platform keeps running at %s (its certificate is self-signed: made at start, trusted by nobody else).\n", res.Platform.URL)
+	fmt.Fprintf(stdout, "Demo account: %s / %q; TOTP secret %s (otpauth URI: %s).\n", story.Email, story.Password, res.TOTPKey.SecretBase32(), res.TOTPKey.URI())
+	fmt.Fprintln(stdout, "Press Ctrl-C to stop.")
+	<-ctx.Done()
+	return 0
+}
