@@ -89,22 +89,29 @@ func (p *Platform) createDevice(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Platform) listDevices(w http.ResponseWriter, r *http.Request) {
-	rows, err := p.db.QueryContext(r.Context(), `SELECT id, name, key, state, created FROM devices WHERE owner = ? ORDER BY created, id`, claims(r).Subject)
+	list, err := p.devicesOf(r.Context(), claims(r).Subject)
 	if err != nil {
 		p.internalError(w, r, err)
 		return
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+func (p *Platform) devicesOf(ctx context.Context, owner string) ([]Device, error) {
+	rows, err := p.db.QueryContext(ctx, `SELECT id, name, key, state, created FROM devices WHERE owner = ? ORDER BY created, id`, owner)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	list := []Device{}
 	for rows.Next() {
 		d, err := scanDevice(rows)
 		if err != nil {
-			p.internalError(w, r, err)
-			return
+			return nil, err
 		}
 		list = append(list, *d)
 	}
-	writeJSON(w, http.StatusOK, list)
+	return list, rows.Err()
 }
 
 func scanDevice(s interface{ Scan(...any) error }) (*Device, error) {

@@ -44,6 +44,8 @@ func (p *Platform) routes() http.Handler {
 	// Devices themselves, with their application key and secret.
 	mux.Handle("GET /v1/device/messages", p.deviceAuth(p.deviceMessages))
 	mux.Handle("POST /v1/device/state", p.deviceAuth(p.deviceState))
+	// The web console.
+	p.consoleRoutes(mux)
 	return securityHeaders(mux)
 }
 

@@ -31,6 +31,36 @@ type challenge struct {
 	tries   int
 }
 
+// userError is a refusal to show the person: an HTTP status, an OAuth-style
+// code and a sentence.
+type userError struct {
+	status      int
+	code, words string
+}
+
+func (e *userError) Error() string { return e.words }
+
+var (
+	errBadEmail        = &userError{http.StatusBadRequest, "invalid_request", "That is not an email address."}
+	errBadPassword     = &userError{http.StatusBadRequest, "invalid_request", "The password must be 10 to 1024 bytes long."}
+	errTaken           = &userError{http.StatusConflict, "conflict", "An account with this email exists."}
+	errCredentials     = &userError{http.StatusUnauthorized, "invalid_credentials", "Wrong email or password."}
+	errBusy            = &userError{http.StatusServiceUnavailable, "temporarily_unavailable", "Too many sign-ins in progress; try again."}
+	errChallenge       = &userError{http.StatusUnauthorized, "invalid_challenge", "Sign in with your password again."}
+	errCodeNotAccepted = &userError{http.StatusUnauthorized, "invalid_code", "The code was not accepted."}
+)
+
+// writeUserError answers a JSON route with err if it is a *userError, and
+// with an internal error otherwise.
+func (p *Platform) writeUserError(w http.ResponseWriter, r *http.Request, err error) {
+	var ue *userError
+	if errors.As(err, &ue) {
+		writeError(w, ue.status, ue.code, ue.words)
+		return
+	}
+	p.internalError(w, r, err)
+}
+
 // dummyHash is checked against when the email is unknown, so that an
 // unknown email costs the same time as a wrong password.
 var dummyHash = hashPassword("not a password anyone has")
@@ -48,43 +78,87 @@ type SignUpResponse struct {
 	QRCodePNG  []byte `json:"qrCodePng"`
 }
 
+// createUser makes an account with a TOTP enrollment to confirm at the
+// first sign-in.
+func (p *Platform) createUser(ctx context.Context, email, password string) (*SignUpResponse, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if len(email) > 254 || !strings.Contains(email, "@") {
+		return nil, errBadEmail
+	}
+	if len(password) < minPasswordLen || len(password) > maxPasswordLen {
+		return nil, errBadPassword
+	}
+	user := newID("u_")
+	_, err := p.db.ExecContext(ctx, `INSERT INTO users (id, email, password_hash, created) VALUES (?, ?, ?, ?)`,
+		user, email, hashPassword(password), p.now().Unix())
+	if err != nil {
+		if strings.Contains(err.Error(), "UNIQUE") {
+			return nil, errTaken
+		}
+		return nil, err
+	}
+	key, err := p.totp.Enroll(ctx, user, email)
+	if err != nil {
+		return nil, err
+	}
+	png, err := key.QRCode(256)
+	if err != nil {
+		return nil, err
+	}
+	p.audit.Info("signed up", "user", user)
+	return &SignUpResponse{UserID: user, OTPAuthURI: key.URI(), QRCodePNG: png}, nil
+}
+
 func (p *Platform) signUp(w http.ResponseWriter, r *http.Request) {
 	var req signUpRequest
 	if !readJSON(w, r, &req) {
 		return
 	}
-	req.Email = strings.ToLower(strings.TrimSpace(req.Email))
-	if len(req.Email) > 254 || !strings.Contains(req.Email, "@") {
-		writeError(w, http.StatusBadRequest, "invalid_request", "email is not an email address")
-		return
-	}
-	if len(req.Password) < minPasswordLen || len(req.Password) > maxPasswordLen {
-		writeError(w, http.StatusBadRequest, "invalid_request", "the password must be 10 to 1024 bytes")
-		return
-	}
-	user := newID("u_")
-	_, err := p.db.ExecContext(r.Context(), `INSERT INTO users (id, email, password_hash, created) VALUES (?, ?, ?, ?)`,
-		user, req.Email, hashPassword(req.Password), p.now().Unix())
+	resp, err := p.createUser(r.Context(), req.Email, req.Password)
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
-			writeError(w, http.StatusConflict, "conflict", "an account with this email exists")
-			return
+		p.writeUserError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, resp)
+}
+
+// checkPasswordStep checks the password and returns a new challenge for
+// the code step.
+func (p *Platform) checkPasswordStep(ctx context.Context, email, password string) (string, error) {
+	if len(password) > maxPasswordLen {
+		return "", errCredentials
+	}
+	var user, hash string
+	err := p.db.QueryRowContext(ctx, `SELECT id, password_hash FROM users WHERE email = ?`,
+		strings.ToLower(strings.TrimSpace(email))).Scan(&user, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		hash = dummyHash
+	} else if err != nil {
+		return "", err
+	}
+	ok, err := checkPassword(hash, password)
+	if err != nil || !ok || user == "" {
+		p.audit.Warn("sign-in refused", "step", "password", "user", user)
+		return "", errCredentials
+	}
+	return p.newChallenge(user)
+}
+
+func (p *Platform) newChallenge(user string) (string, error) {
+	id := newID("c_")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	for k, c := range p.challenges {
+		if now.After(c.expires) {
+			delete(p.challenges, k)
 		}
-		p.internalError(w, r, err)
-		return
 	}
-	key, err := p.totp.Enroll(r.Context(), user, req.Email)
-	if err != nil {
-		p.internalError(w, r, err)
-		return
+	if len(p.challenges) >= maxPendingSignIn {
+		return "", errBusy
 	}
-	png, err := key.QRCode(256)
-	if err != nil {
-		p.internalError(w, r, err)
-		return
-	}
-	p.audit.Info("signed up", "user", user)
-	writeJSON(w, http.StatusCreated, SignUpResponse{UserID: user, OTPAuthURI: key.URI(), QRCodePNG: png})
+	p.challenges[challengeKey(id)] = challenge{user: user, expires: now.Add(challengeTTL)}
+	return id, nil
 }
 
 func (p *Platform) signIn(w http.ResponseWriter, r *http.Request) {
@@ -92,40 +166,9 @@ func (p *Platform) signIn(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	if len(req.Password) > maxPasswordLen {
-		writeError(w, http.StatusUnauthorized, "invalid_credentials", "wrong email or password")
-		return
-	}
-	var user, hash string
-	err := p.db.QueryRowContext(r.Context(), `SELECT id, password_hash FROM users WHERE email = ?`,
-		strings.ToLower(strings.TrimSpace(req.Email))).Scan(&user, &hash)
-	if errors.Is(err, sql.ErrNoRows) {
-		hash = dummyHash
-	} else if err != nil {
-		p.internalError(w, r, err)
-		return
-	}
-	ok, err := checkPassword(hash, req.Password)
-	if err != nil || !ok || user == "" {
-		p.audit.Warn("sign-in refused", "step", "password", "user", user)
-		writeError(w, http.StatusUnauthorized, "invalid_credentials", "wrong email or password")
-		return
-	}
-	id := newID("c_")
-	p.mu.Lock()
-	now := p.now()
-	for k, c := range p.challenges {
-		if now.After(c.expires) {
-			delete(p.challenges, k)
-		}
-	}
-	full := len(p.challenges) >= maxPendingSignIn
-	if !full {
-		p.challenges[challengeKey(id)] = challenge{user: user, expires: now.Add(challengeTTL)}
-	}
-	p.mu.Unlock()
-	if full {
-		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "too many sign-ins in progress")
+	id, err := p.checkPasswordStep(r.Context(), req.Email, req.Password)
+	if err != nil {
+		p.writeUserError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"challenge": id, "next": "totp"})
@@ -143,7 +186,8 @@ type totpRequest struct {
 	Code      string `json:"code"`
 }
 
-// SessionResponse is the answer to a completed sign-in.
+// SessionResponse is the answer to a completed sign-in, and to the
+// creation of a token.
 type SessionResponse struct {
 	Token   string    `json:"token"`
 	TokenID string    `json:"tokenId"`
@@ -151,12 +195,10 @@ type SessionResponse struct {
 	Expires time.Time `json:"expires"`
 }
 
-func (p *Platform) signInTOTP(w http.ResponseWriter, r *http.Request) {
-	var req totpRequest
-	if !readJSON(w, r, &req) {
-		return
-	}
-	key := challengeKey(req.Challenge)
+// checkCodeStep completes a sign-in: the challenge and a TOTP code give a
+// session token.
+func (p *Platform) checkCodeStep(ctx context.Context, challengeID, code string) (*SessionResponse, error) {
+	key := challengeKey(challengeID)
 	p.mu.Lock()
 	c, ok := p.challenges[key]
 	if ok && p.now().After(c.expires) {
@@ -165,15 +207,11 @@ func (p *Platform) signInTOTP(w http.ResponseWriter, r *http.Request) {
 	}
 	p.mu.Unlock()
 	if !ok {
-		writeError(w, http.StatusUnauthorized, "invalid_challenge", "sign in with your password again")
-		return
+		return nil, errChallenge
 	}
-	ctx := r.Context()
-	err := p.checkCode(ctx, c.user, req.Code)
+	err := p.checkCode(ctx, c.user, code)
 	p.mu.Lock()
-	if err == nil {
-		delete(p.challenges, key)
-	} else if c.tries+1 >= challengeTries {
+	if err == nil || c.tries+1 >= challengeTries {
 		delete(p.challenges, key)
 	} else {
 		c.tries++
@@ -186,15 +224,26 @@ func (p *Platform) signInTOTP(w http.ResponseWriter, r *http.Request) {
 			p.audit.Warn("account locked", "user", c.user, "until", refused.RetryAfter)
 		}
 		p.audit.Warn("sign-in refused", "step", "totp", "user", c.user, "reason", err.Error())
-		writeError(w, http.StatusUnauthorized, "invalid_code", totp.ErrRefused.Error())
-		return
+		return nil, errCodeNotAccepted
 	}
 	resp, err := p.issue(ctx, c.user, "session", PersonScopes, nil, p.now().Add(sessionTTL))
 	if err != nil {
-		p.internalError(w, r, err)
-		return
+		return nil, err
 	}
 	p.audit.Info("signed in", "user", c.user, "token_id", resp.TokenID)
+	return resp, nil
+}
+
+func (p *Platform) signInTOTP(w http.ResponseWriter, r *http.Request) {
+	var req totpRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	resp, err := p.checkCodeStep(r.Context(), req.Challenge, req.Code)
+	if err != nil {
+		p.writeUserError(w, r, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, resp)
 }
 

@@ -2,14 +2,23 @@ package platform
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/latchsec/latch/token"
 )
 
 // maxTokenTTL caps what a person may ask for; tokens without expiry are
 // not offered by this API.
 const maxTokenTTL = 365 * 24 * time.Hour
+
+var (
+	errTokenRequest = &userError{http.StatusBadRequest, "invalid_request", "A token needs a name, at least one scope and an expiry of up to a year."}
+	errTokenScope   = &userError{http.StatusForbidden, "invalid_scope", "A token cannot have a scope or an application its maker lacks."}
+	errNoToken      = &userError{http.StatusNotFound, "not_found", "No such token."}
+)
 
 type createTokenRequest struct {
 	Name      string   `json:"name"`
@@ -30,29 +39,21 @@ type TokenInfo struct {
 	Revoked bool      `json:"revoked"`
 }
 
-func (p *Platform) createToken(w http.ResponseWriter, r *http.Request) {
-	c := claims(r)
-	var req createTokenRequest
-	if !readJSON(w, r, &req) {
-		return
-	}
+// createTokenFor makes a token for the holder of c, with scopes and apps
+// within c's: a person can give a token only what their own has.
+func (p *Platform) createTokenFor(ctx context.Context, c *token.Claims, req createTokenRequest) (*SessionResponse, error) {
 	ttl := time.Duration(req.ExpiresIn) * time.Second
 	if req.Name == "" || len(req.Name) > 100 || len(req.Scopes) == 0 || req.ExpiresIn <= 0 || ttl > maxTokenTTL {
-		writeError(w, http.StatusBadRequest, "invalid_request", "name, scopes and expiresIn (up to a year) are required")
-		return
+		return nil, errTokenRequest
 	}
-	// Least privilege: a person can give a token only scopes their own
-	// token has.
 	for _, s := range req.Scopes {
 		if !c.HasScope(s) {
-			writeError(w, http.StatusForbidden, "invalid_scope", "a token cannot have a scope the caller lacks")
-			return
+			return nil, errTokenScope
 		}
 	}
 	for _, a := range req.Apps {
 		if c.CheckApp(a) != nil {
-			writeError(w, http.StatusForbidden, "invalid_scope", "a token cannot reach an application the caller cannot")
-			return
+			return nil, errTokenScope
 		}
 	}
 	if len(c.Apps) > 0 && len(req.Apps) == 0 {
@@ -60,25 +61,35 @@ func (p *Platform) createToken(w http.ResponseWriter, r *http.Request) {
 	}
 	// A token outlives the session that made it, as API tokens do; the
 	// person revokes it, or signs out everywhere.
-	resp, err := p.issue(r.Context(), c.Subject, req.Name, req.Scopes, req.Apps, p.now().Add(ttl))
+	resp, err := p.issue(ctx, c.Subject, req.Name, req.Scopes, req.Apps, p.now().Add(ttl))
+	if errors.Is(err, token.ErrClaims) {
+		return nil, errTokenRequest
+	}
 	if err != nil {
-		if strings.Contains(err.Error(), "token: invalid claims") {
-			writeError(w, http.StatusBadRequest, "invalid_request", "scopes or apps are malformed")
-			return
-		}
-		p.internalError(w, r, err)
-		return
+		return nil, err
 	}
 	p.audit.Info("token created", "subject", c.Subject, "token_id", resp.TokenID, "scopes", strings.Join(resp.Scopes, " "), "by_token", c.ID)
+	return resp, nil
+}
+
+func (p *Platform) createToken(w http.ResponseWriter, r *http.Request) {
+	var req createTokenRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	resp, err := p.createTokenFor(r.Context(), claims(r), req)
+	if err != nil {
+		p.writeUserError(w, r, err)
+		return
+	}
 	writeJSON(w, http.StatusCreated, resp)
 }
 
-func (p *Platform) listTokens(w http.ResponseWriter, r *http.Request) {
-	c := claims(r)
-	rows, err := p.db.QueryContext(r.Context(), `SELECT id, name, scopes, apps, created, expires, revoked FROM tokens WHERE subject = ? ORDER BY created, id`, c.Subject)
+// tokensOf lists the tokens of subject, by id and metadata.
+func (p *Platform) tokensOf(ctx context.Context, subject string) ([]TokenInfo, error) {
+	rows, err := p.db.QueryContext(ctx, `SELECT id, name, scopes, apps, created, expires, revoked FROM tokens WHERE subject = ? ORDER BY created, rowid`, subject)
 	if err != nil {
-		p.internalError(w, r, err)
-		return
+		return nil, err
 	}
 	defer rows.Close()
 	list := []TokenInfo{}
@@ -87,39 +98,50 @@ func (p *Platform) listTokens(w http.ResponseWriter, r *http.Request) {
 		var scopes, apps string
 		var created, expires, revoked int64
 		if err := rows.Scan(&t.ID, &t.Name, &scopes, &apps, &created, &expires, &revoked); err != nil {
-			p.internalError(w, r, err)
-			return
+			return nil, err
 		}
 		t.Scopes = strings.Fields(scopes)
 		t.Apps = strings.Fields(apps)
 		t.Created, t.Expires, t.Revoked = time.Unix(created, 0).UTC(), unixOrZero(expires).UTC(), revoked != 0
 		list = append(list, t)
 	}
-	writeJSON(w, http.StatusOK, list)
+	return list, rows.Err()
 }
 
-func (p *Platform) revokeToken(w http.ResponseWriter, r *http.Request) {
-	c := claims(r)
-	id := r.PathValue("id")
-	var expires int64
-	res, err := p.db.ExecContext(r.Context(), `UPDATE tokens SET revoked = 1 WHERE id = ? AND subject = ?`, id, c.Subject)
+func (p *Platform) listTokens(w http.ResponseWriter, r *http.Request) {
+	list, err := p.tokensOf(r.Context(), claims(r).Subject)
 	if err != nil {
 		p.internalError(w, r, err)
 		return
 	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+// revokeTokenOf revokes the token id of the holder of c.
+func (p *Platform) revokeTokenOf(ctx context.Context, c *token.Claims, id string) error {
+	res, err := p.db.ExecContext(ctx, `UPDATE tokens SET revoked = 1 WHERE id = ? AND subject = ?`, id, c.Subject)
+	if err != nil {
+		return err
+	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		writeError(w, http.StatusNotFound, "not_found", "no such token")
-		return
+		return errNoToken
 	}
-	if err := p.db.QueryRowContext(r.Context(), `SELECT expires FROM tokens WHERE id = ?`, id).Scan(&expires); err != nil {
-		p.internalError(w, r, err)
-		return
+	var expires int64
+	if err := p.db.QueryRowContext(ctx, `SELECT expires FROM tokens WHERE id = ?`, id).Scan(&expires); err != nil {
+		return err
 	}
-	if err := p.revocations.RevokeID(r.Context(), id, unixOrZero(expires)); err != nil {
-		p.internalError(w, r, err)
-		return
+	if err := p.revocations.RevokeID(ctx, id, unixOrZero(expires)); err != nil {
+		return err
 	}
 	p.audit.Info("token revoked", "subject", c.Subject, "token_id", id, "by_token", c.ID)
+	return nil
+}
+
+func (p *Platform) revokeToken(w http.ResponseWriter, r *http.Request) {
+	if err := p.revokeTokenOf(r.Context(), claims(r), r.PathValue("id")); err != nil {
+		p.writeUserError(w, r, err)
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 

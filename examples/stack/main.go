@@ -75,8 +75,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if !*serve {
 		return 0
 	}
-	fmt.Fprintf(stdout, "\nThe platform keeps running at %s (its certificate is self-signed: made at start, trusted by nobody else).\n", res.Platform.URL)
-	fmt.Fprintf(stdout, "Demo account: %s / %q; TOTP secret %s (otpauth URI: %s).\n", story.Email, story.Password, res.TOTPKey.SecretBase32(), res.TOTPKey.URI())
+	fmt.Fprintf(stdout, "\nThe platform keeps running. Its web console: %s\n", res.Platform.ConsoleURL())
+	fmt.Fprintln(stdout, "(Its certificate is self-signed, made at start and trusted by nobody else: your browser will warn.)")
+	fmt.Fprintf(stdout, "Demo account: %s, password %q. Add its TOTP key to your authenticator app:\n  %s\n",
+		story.Email, story.Password, res.TOTPKey.URI())
+	fmt.Fprintln(stdout, "(The story signed Alice out everywhere; signing in again makes a new session.)")
 	fmt.Fprintln(stdout, "Press Ctrl-C to stop.")
 	<-ctx.Done()
 	return 0
