@@ -16,9 +16,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/latchsec/latch/tlspolicy"
 	"github.com/latchsec/latch/token"
+	"github.com/latchsec/latch/token/redisrevoke"
 	"github.com/latchsec/latch/totp"
+	"github.com/latchsec/latch/totp/redisstore"
 )
 
 // Scopes the platform's API knows. A token grants exactly the scopes it
@@ -58,6 +62,12 @@ type Config struct {
 	Name string
 	// Audit receives security events. Nil discards them.
 	Audit *slog.Logger
+	// Redis, if set, is where the token revocation list
+	// (token/redisrevoke) and the TOTP records (totp/redisstore) live, so
+	// that several API servers share them. Nil keeps them in this process
+	// and its database: right for one machine. Give Redis authentication
+	// and TLS in production (redis.Options.Password, TLSConfig).
+	Redis *redis.Options
 	// Now returns the current time; time.Now by default. Tests set it.
 	Now func() time.Time
 }
@@ -78,8 +88,11 @@ type Platform struct {
 	issuer      *token.Issuer
 	api         *token.Verifier
 	deviceV     *token.Verifier
-	revocations *token.MemoryRevocations
+	revocations token.Revocations
+	rdb         *redis.Client     // nil without Config.Redis
+	revokeList  *redisrevoke.List // nil without Config.Redis
 	totp        *totp.Authenticator
+	totpStore   totp.Store
 	srv         *http.Server
 	done        chan struct{}
 	stop        context.CancelFunc // ends waiting requests at Close
@@ -119,11 +132,11 @@ func Start(ctx context.Context, cfg Config) (*Platform, error) {
 	p := &Platform{cfg: cfg, db: db, audit: audit, now: cfg.Now, done: make(chan struct{}),
 		challenges: map[string]challenge{}, waiters: map[string][]chan struct{}{}}
 	if err := p.init(ctx, ar); err != nil {
-		db.Close()
+		p.closeState()
 		return nil, err
 	}
 	if err := p.listen(); err != nil {
-		db.Close()
+		p.closeState()
 		return nil, err
 	}
 	return p, nil
@@ -141,9 +154,28 @@ func (p *Platform) init(ctx context.Context, ar *atRest) error {
 	if err != nil {
 		return err
 	}
-	// The revocation list is kept in memory for Verify and rebuilt from the
-	// database at start. A fleet of API servers would use token/redisrevoke.
-	p.revocations = &token.MemoryRevocations{Now: p.now}
+	// The revocation list: in memory, rebuilt from the database at start,
+	// for one machine; on Redis, mirrored in memory by every server, for a
+	// fleet. Either way the database keeps what was revoked, and it is
+	// replayed into the list at start (revocations only grow).
+	var store totp.Store = totpStore{p.db}
+	if p.cfg.Redis != nil {
+		p.rdb = redis.NewClient(p.cfg.Redis)
+		list, err := redisrevoke.New(redisrevoke.Config{Client: p.rdb, Now: p.now})
+		if err != nil {
+			return err
+		}
+		p.revokeList = list
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := list.Sync(sctx); err != nil {
+			return fmt.Errorf("platform: revocation list on Redis: %w", err)
+		}
+		p.revocations = list
+		store = redisstore.New(p.rdb, "")
+	} else {
+		p.revocations = &token.MemoryRevocations{Now: p.now}
+	}
 	if err := p.loadRevocations(ctx); err != nil {
 		return err
 	}
@@ -157,9 +189,10 @@ func (p *Platform) init(ctx context.Context, ar *atRest) error {
 	if err != nil {
 		return err
 	}
+	p.totpStore = store
 	p.totp, err = totp.New(totp.Config{
 		Issuer:      name,
-		Store:       totpStore{p.db},
+		Store:       store,
 		SealingKeys: []totp.SealingKey{{ID: "master-v1", Key: sealing}},
 		Now:         p.now,
 	})
@@ -253,10 +286,22 @@ func (p *Platform) Close() error {
 	p.stop()
 	err := p.srv.Shutdown(ctx)
 	<-p.done
-	if cerr := p.db.Close(); err == nil {
+	if cerr := p.closeState(); err == nil {
 		err = cerr
 	}
 	return err
+}
+
+func (p *Platform) closeState() error {
+	var errs []error
+	if p.revokeList != nil {
+		errs = append(errs, p.revokeList.Close())
+	}
+	if p.rdb != nil {
+		errs = append(errs, p.rdb.Close())
+	}
+	errs = append(errs, p.db.Close())
+	return errors.Join(errs...)
 }
 
 func unixOrZero(s int64) time.Time {

@@ -250,7 +250,7 @@ func (p *Platform) signInTOTP(w http.ResponseWriter, r *http.Request) {
 // checkCode confirms the enrollment with the person's first code, and
 // verifies codes after that.
 func (p *Platform) checkCode(ctx context.Context, user, code string) error {
-	rec, err := totpStore{p.db}.Load(ctx, user)
+	rec, err := p.totpStore.Load(ctx, user)
 	if err != nil {
 		return err
 	}

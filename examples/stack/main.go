@@ -5,6 +5,7 @@
 //	go run ./examples/stack            # the story, in a temporary directory
 //	go run ./examples/stack -state DIR # keep the state in DIR
 //	go run ./examples/stack -serve     # then keep the platform running
+//	go run ./examples/stack -redis 127.0.0.1:6379 # revocations and TOTP on Redis
 //
 // It exits non-zero if any step fails, and leaves nothing running.
 package main
@@ -20,6 +21,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/latchsec/latch/examples/internal/story"
 )
 
@@ -32,6 +35,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	stateDir := fs.String("state", "", "keep the platform's state in `DIR`, a new or empty directory (default: a temporary directory, removed at exit)")
 	serve := fs.Bool("serve", false, "keep the platform running after the story, until interrupted")
+	redisAddr := fs.String("redis", "", "keep the revocation list and TOTP records on the Redis server at `HOST:PORT`")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -62,7 +66,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer cancel()
 
 	start := time.Now()
-	res, err := story.Run(runCtx, story.Options{Out: stdout, StateDir: *stateDir, Audit: audit})
+	opts := story.Options{Out: stdout, StateDir: *stateDir, Audit: audit}
+	if *redisAddr != "" {
+		opts.Redis = &redis.Options{Addr: *redisAddr}
+	}
+	res, err := story.Run(runCtx, opts)
 	if err != nil {
 		fmt.Fprintln(stderr, "stack: the story failed:", err)
 		return 1

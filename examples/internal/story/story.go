@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
@@ -54,6 +55,9 @@ type Options struct {
 	Advance func(d time.Duration)
 	// StepTimeout bounds each wait for another party; 10 s by default.
 	StepTimeout time.Duration
+	// Redis, if set, holds the platform's revocation list and TOTP records
+	// (see platform.Config.Redis).
+	Redis *redis.Options
 }
 
 // Result is what a completed story leaves for whoever wants to go on: the
@@ -97,6 +101,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		StateDir:  o.StateDir,
 		MasterKey: master,
 		Audit:     slog.New(slog.NewJSONHandler(audit, nil)),
+		Redis:     o.Redis,
 		Now:       o.Now,
 	})
 	if err != nil {
@@ -109,6 +114,9 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	}()
 	res.Platform = p
 	n.step("The platform starts at %s. Its state is an SQLite database in %s; the token keys in it are encrypted under a master key kept in its own file, and TOTP secrets are sealed.", p.URL, o.StateDir)
+	if o.Redis != nil {
+		n.step("Its token revocation list and TOTP records are on Redis at %s, where every server of a fleet would share them.", o.Redis.Addr)
+	}
 
 	acmeID, acmeSecret, err := p.RegisterIntegrator(ctx, "Acme Doors", []string{platform.ScopeRequestsWrite})
 	if err != nil {

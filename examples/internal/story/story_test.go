@@ -12,9 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/latchsec/latch/examples/internal/story"
+	"github.com/latchsec/latch/internal/interop"
 )
 
 // clock is the story's clock in tests: it moves only when told.
@@ -59,7 +61,15 @@ func (s *syncBuffer) String() string {
 // device secret, a sealed request under another key, a replayed and an
 // altered message, a definition that no API gives back); this test checks
 // that it completed, what it told, and what the audit log and state hold.
-func TestStory(t *testing.T) {
+func TestStory(t *testing.T) { runStory(t, nil) }
+
+// The same story with the revocation list and the TOTP records on Redis.
+func TestStoryOnRedis(t *testing.T) {
+	r := interop.StartRedis(t)
+	runStory(t, &redis.Options{Addr: r.Addr()})
+}
+
+func runStory(t *testing.T, rdb *redis.Options) {
 	ctx := context.Background()
 	// The clock starts at the real time (the certificates made during the
 	// story are checked by crypto/tls against it) and moves only when the
@@ -67,12 +77,20 @@ func TestStory(t *testing.T) {
 	c := &clock{now: time.Now().Truncate(time.Second)}
 	dir := t.TempDir()
 	var out, audit syncBuffer
-	res, err := story.Run(ctx, story.Options{Out: &out, StateDir: dir, Audit: &audit, Now: c.Now, Advance: c.Advance})
+	res, err := story.Run(ctx, story.Options{Out: &out, StateDir: dir, Audit: &audit, Now: c.Now, Advance: c.Advance, Redis: rdb})
 	require.NoError(t, err, "narration so far:\n%s", out.String())
 	require.NoError(t, res.Platform.Close())
 
 	// The narration: numbered steps in plain sentences, then the end line.
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if rdb != nil {
+		require.Contains(t, lines[1], "Redis at "+rdb.Addr)
+		lines = append(lines[:1], lines[2:]...)
+		for i := 1; i < 15; i++ { // renumber after the Redis step
+			_, rest, _ := strings.Cut(lines[i], ". ")
+			lines[i] = fmt.Sprintf("%2d. %s", i+1, rest)
+		}
+	}
 	require.Len(t, lines, 16)
 	for i, l := range lines[:15] {
 		require.Regexp(t, fmt.Sprintf(`^ ?%d\. [A-Z].*\.$`, i+1), l)
