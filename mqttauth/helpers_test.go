@@ -1,0 +1,78 @@
+package mqttauth_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/latchsec/latch/mqttauth"
+	"github.com/latchsec/latch/token"
+)
+
+// clock is a settable clock for tests; no test reads the wall clock.
+type clock struct{ t time.Time }
+
+func (c *clock) Now() time.Time { return c.t }
+
+var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+// env is an issuer and a verifier sharing keys, revocations and a clock.
+type env struct {
+	clock   *clock
+	revs    *token.MemoryRevocations
+	tokens  *token.Issuer
+	issuer  *mqttauth.Issuer
+	verif   *mqttauth.Verifier
+	apiToks *token.Issuer // same keys, audience "api": API tokens
+}
+
+// devicePolicy is the policy most tests use.
+var devicePolicy = mqttauth.Policy{
+	Rules: []mqttauth.Rule{
+		{Topic: "apps/{app}/devices/{device}/state", Access: mqttauth.Publish},
+		{Topic: "apps/{app}/devices/{device}/events/#", Access: mqttauth.Publish},
+		{Topic: "apps/{app}/devices/{device}/command/+", Access: mqttauth.Subscribe},
+		{Topic: "apps/{app}/broadcast/#", Access: mqttauth.Subscribe},
+		{Topic: "clients/{clientid}/#", Access: mqttauth.PublishSubscribe},
+		{Topic: "apps/{app}/admin/#", Access: mqttauth.PublishSubscribe, Permission: "mqtt:admin"},
+	},
+	ClientIDs: []string{"{app}:{device}", "{key}"},
+}
+
+func newEnv(t testing.TB, p mqttauth.Policy) *env {
+	t.Helper()
+	c := &clock{t: t0}
+	keys := token.NewKeyring()
+	revs := &token.MemoryRevocations{Now: c.Now}
+	tokens := &token.Issuer{Keys: keys, Name: "https://platform.example", Audience: "mqtt", Prefix: "lt_", Revocations: revs, Now: c.Now}
+	acl, err := mqttauth.Compile(p)
+	require.NoError(t, err)
+	return &env{
+		clock:  c,
+		revs:   revs,
+		tokens: tokens,
+		issuer: &mqttauth.Issuer{Tokens: tokens},
+		verif: &mqttauth.Verifier{
+			Tokens: &token.Verifier{Keys: keys, Issuer: "https://platform.example", Audience: "mqtt", Prefix: "lt_", Revocations: revs, Now: c.Now},
+			ACL:    acl,
+		},
+		apiToks: &token.Issuer{Keys: keys, Name: "https://platform.example", Audience: "api", Prefix: "lt_", Now: c.Now},
+	}
+}
+
+func (e *env) issue(t testing.TB, r mqttauth.KeyRequest) *mqttauth.Credential {
+	t.Helper()
+	c, err := e.issuer.Issue(context.Background(), r)
+	require.NoError(t, err)
+	return c
+}
+
+// connect authenticates a device credential with its bound client id.
+func (e *env) connect(t testing.TB, c *mqttauth.Credential) *mqttauth.Principal {
+	t.Helper()
+	p, err := e.verif.Authenticate(context.Background(), c.App+":"+c.Device, c.Key, c.Secret)
+	require.NoError(t, err)
+	return p
+}

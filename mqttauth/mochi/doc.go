@@ -1,0 +1,68 @@
+// Package mochi puts the mqttauth verifier into the embedded Go broker
+// mochi-mqtt (github.com/mochi-mqtt/server/v2): every CONNECT is
+// authenticated with an application key and secret, every PUBLISH,
+// SUBSCRIBE and delivery is decided by the mqttauth ACL. Add a [Hook] to the
+// server with [Options] naming the verifier and the server:
+//
+//	acl, err := mqttauth.Compile(policy)
+//	verifier := &mqttauth.Verifier{Tokens: tokenVerifier, ACL: acl}
+//
+//	server := mqtt.New(&mqtt.Options{InlineClient: true})
+//	err = server.AddHook(new(mochi.Hook), &mochi.Options{Verifier: verifier, Server: server})
+//	tlsConfig := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+//	err = server.AddListener(listeners.NewTCP(listeners.Config{ID: "tls", Address: ":8883", TLSConfig: tlsConfig}))
+//	err = server.Serve()
+//
+// Listen only with TLS: the password is a bearer secret. It lives in its own
+// package so that importing mqttauth never links the broker.
+//
+// # What the hook does about mochi's semantics
+//
+// mochi asks hooks in turn and lets the first one that allows win; no hook
+// can veto. Add no other hook that provides OnConnectAuthenticate or
+// OnACLCheck (mochi's auth.AllowHook or auth.Hook, for instance). Even with
+// one, this hook does not let it widen what the verifier allows: it decides
+// CONNECT in OnConnect, where a refusal ends the connection whatever other
+// hooks say; it drops, in OnPublish, a PUBLISH that another hook's
+// OnACLCheck let through; and in OnSubscribed it takes back a subscription
+// another hook allowed and rewrites its SUBACK code to "not authorized"
+// before mochi sends it. Such an event is logged at error level.
+//
+// Beyond that the hook covers what mochi leaves open:
+//
+//   - The client id must be one the policy binds to the credential
+//     (mqttauth.Policy.ClientIDs), so a device cannot connect with another's
+//     client id and take over its session: the CONNACK refusal comes before
+//     mochi disconnects the existing session. An empty client id (for which
+//     mochi would assign one) is refused.
+//   - mochi never checks the Will against the ACL, neither at CONNECT nor
+//     when sending it: the hook refuses a CONNECT whose Will topic the
+//     credential may not publish to (CONNACK 0x87, 0x05 in MQTT 3.1.1).
+//   - mochi checks a PUBLISH before resolving its topic alias, so an
+//     alias-only PUBLISH would be checked as the topic "": the hook resolves
+//     the alias first (OnPacketRead), and the ACL sees the real topic.
+//   - mochi passes a subscription filter with its "$share/group/" prefix (in
+//     any case); the ACL strips it and checks the filter.
+//   - mochi calls the ACL on every delivery to every subscriber; the check
+//     allocates nothing.
+//   - A credential revoked or expired after CONNECT: every
+//     Options.RecheckInterval (default one minute) each session's credential
+//     is checked against the revocation list again (from memory, no
+//     decryption) and sessions that fail are disconnected with reason 0x87.
+//     Hook.Recheck does it on demand.
+//
+// Refusals, as clients see them: a bad key, secret or client id gets CONNACK
+// 0x86 "bad user name or password" (MQTT 5) or 0x05 "not authorized" (3.1.1,
+// mochi's mapping); a verifier that cannot decide (revocation list
+// unavailable) gets 0x88 "server unavailable" (0x03). A denied subscription
+// gets SUBACK 0x87 (0x80 in 3.1.1). A denied PUBLISH at QoS 0 is dropped; at
+// QoS 1 and 2 MQTT 5 clients get PUBACK/PUBREC 0x87 and 3.1.1 clients are
+// disconnected, as mochi does. mochi itself drops a PUBLISH to $SYS before
+// any hook, without an acknowledgement.
+//
+// Logs go to the server's slog logger: client id and key (public), never a
+// secret.
+//
+// Tested with mochi-mqtt v2.7.9, against paho.mqtt.golang, Debian's
+// mosquitto_pub and mosquitto_sub 2.0.11 (MQTT 5 and 3.1.1) and npm mqtt 5.16.
+package mochi

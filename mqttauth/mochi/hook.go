@@ -1,0 +1,294 @@
+package mochi
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/latchsec/latch/mqttauth"
+)
+
+// DefaultRecheckInterval is how often, by default, live sessions'
+// credentials are checked against the revocation list.
+const DefaultRecheckInterval = time.Minute
+
+// Options configure a [Hook]; pass them to mqtt.Server.AddHook.
+type Options struct {
+	// Verifier authenticates CONNECTs and holds the ACL (required).
+	Verifier *mqttauth.Verifier
+	// Server is the server the hook is added to (required): the hook
+	// answers refused CONNECTs and disconnects revoked sessions through
+	// it.
+	Server *mqtt.Server
+	// RecheckInterval bounds how long a session outlives the revocation
+	// or expiry of its credential: every RecheckInterval, each session's
+	// credential is checked again and sessions whose credential no longer
+	// holds are disconnected. Zero means DefaultRecheckInterval; negative
+	// turns the schedule off (call Hook.Recheck yourself).
+	RecheckInterval time.Duration
+}
+
+// Hook is the mochi-mqtt hook: add it with
+//
+//	server.AddHook(new(mochi.Hook), &mochi.Options{Verifier: v, Server: server})
+//
+// and add no other hook that provides OnConnectAuthenticate or OnACLCheck
+// (see the package documentation).
+type Hook struct {
+	mqtt.HookBase
+	v        *mqttauth.Verifier
+	server   *mqtt.Server
+	interval time.Duration
+
+	mu       sync.RWMutex
+	sessions map[string]session // by client id
+
+	schedule sync.Mutex // guards stop and done
+	stop     chan struct{}
+	done     chan struct{}
+}
+
+type session struct {
+	cl *mqtt.Client
+	p  *mqttauth.Principal
+}
+
+// ErrOptions is returned by Init (and so by mqtt.Server.AddHook) for
+// missing or wrong options.
+var ErrOptions = errors.New("mqttauth/mochi: hook needs *Options with a Verifier and a Server")
+
+// ID implements mqtt.Hook.
+func (h *Hook) ID() string { return "latch-mqttauth" }
+
+// Provides implements mqtt.Hook.
+func (h *Hook) Provides(b byte) bool {
+	switch b {
+	case mqtt.OnConnect, mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnPacketRead,
+		mqtt.OnPublish, mqtt.OnSubscribed, mqtt.OnDisconnect, mqtt.OnClientExpired, mqtt.OnStarted:
+		return true
+	}
+	return false
+}
+
+// Init implements mqtt.Hook. config must be *Options.
+func (h *Hook) Init(config any) error {
+	o, ok := config.(*Options)
+	if !ok || o == nil || o.Verifier == nil || o.Verifier.Tokens == nil || o.Server == nil {
+		return ErrOptions
+	}
+	h.v, h.server, h.interval = o.Verifier, o.Server, o.RecheckInterval
+	if h.interval == 0 {
+		h.interval = DefaultRecheckInterval
+	}
+	h.sessions = make(map[string]session)
+	return nil
+}
+
+// OnStarted starts the recheck schedule.
+func (h *Hook) OnStarted() {
+	h.schedule.Lock()
+	defer h.schedule.Unlock()
+	if h.interval < 0 || h.stop != nil {
+		return
+	}
+	h.stop, h.done = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(h.done)
+		t := time.NewTicker(h.interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-h.stop:
+				return
+			case <-t.C:
+				h.Recheck(context.Background())
+			}
+		}
+	}()
+}
+
+// Stop implements mqtt.Hook: it ends the recheck schedule.
+func (h *Hook) Stop() error {
+	h.schedule.Lock()
+	defer h.schedule.Unlock()
+	if h.stop != nil {
+		close(h.stop)
+		<-h.done
+		h.stop = nil
+	}
+	return nil
+}
+
+// OnConnect authenticates the CONNECT and checks its Will topic. A refused
+// client gets a CONNACK "bad user name or password" (0x86; 0x05 in MQTT
+// 3.1.1), "not authorized" for a Will topic it may not publish to (0x87;
+// 0x05), or "server unavailable" when the verifier cannot decide (0x88;
+// 0x03), and the connection ends here, whatever other hooks say.
+func (h *Hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
+	c := pk.Connect
+	p, err := h.v.Authenticate(context.Background(), c.ClientIdentifier, string(c.Username), string(c.Password))
+	code := packets.ErrBadUsernameOrPassword
+	if err == nil && c.WillFlag {
+		if err = p.CanPublish(c.WillTopic); err != nil && pk.ProtocolVersion >= 5 {
+			code = packets.ErrNotAuthorized
+		}
+	} else if err != nil && !errors.Is(err, mqttauth.ErrAuthentication) {
+		code = packets.ErrServerUnavailable
+	}
+	if err != nil {
+		// The user name is the public key and the client id is checked
+		// or refused: neither is a secret. The error holds no secret.
+		h.Log.Info("connect refused", "client", printable(c.ClientIdentifier), "username", printable(string(c.Username)), "error", err)
+		_ = h.server.SendConnack(cl, code, false, nil)
+		return code
+	}
+	h.mu.Lock()
+	h.sessions[c.ClientIdentifier] = session{cl: cl, p: p}
+	h.mu.Unlock()
+	return nil
+}
+
+// printable returns s for a log line, or a placeholder when it is not an
+// identity (it may hold control characters).
+func printable(s string) string {
+	if mqttauth.CheckIdentity(s) {
+		return s
+	}
+	return "(invalid)"
+}
+
+func (h *Hook) principal(cl *mqtt.Client) *mqttauth.Principal {
+	h.mu.RLock()
+	s, ok := h.sessions[cl.ID]
+	h.mu.RUnlock()
+	if !ok || s.cl != cl {
+		return nil
+	}
+	return s.p
+}
+
+// OnConnectAuthenticate implements mqtt.Hook: true for the clients
+// OnConnect authenticated.
+func (h *Hook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
+	return h.principal(cl) != nil
+}
+
+// OnACLCheck implements mqtt.Hook. mochi calls it for each PUBLISH (write),
+// each SUBSCRIBE filter as sent, share prefix included, and each delivery
+// of a message to a subscriber (both read). A read is decided by
+// Principal.CanSubscribe, which for a topic name is the same as CanReceive.
+func (h *Hook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
+	p := h.principal(cl)
+	if p == nil {
+		return false
+	}
+	if write {
+		return p.CanPublish(topic) == nil
+	}
+	return p.CanSubscribe(topic) == nil
+}
+
+// OnPacketRead resolves an inbound topic alias before mochi checks the ACL:
+// mochi checks a PUBLISH that carries only an alias as the topic "", which
+// would refuse every alias-only publish. The alias stands for a topic that
+// an earlier PUBLISH of the same connection set, after passing the ACL.
+func (h *Hook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if pk.FixedHeader.Type == packets.Publish && pk.TopicName == "" &&
+		pk.Properties.TopicAliasFlag && pk.Properties.TopicAlias > 0 && cl.State.TopicAliases.Inbound != nil {
+		// Set with an empty topic returns the topic of a known alias
+		// without changing it, or "" (which the ACL refuses).
+		pk.TopicName = cl.State.TopicAliases.Inbound.Set(pk.Properties.TopicAlias, "")
+	}
+	return pk, nil
+}
+
+// OnPublish drops a PUBLISH the ACL refuses even if another hook's
+// OnACLCheck allowed it: mochi lets any one hook allow.
+func (h *Hook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if cl.Net.Inline {
+		return pk, nil // the server's own publishes
+	}
+	if p := h.principal(cl); p == nil || p.CanPublish(pk.TopicName) != nil {
+		return pk, packets.ErrRejectPacket
+	}
+	return pk, nil
+}
+
+// OnSubscribed takes back a subscription the ACL refuses even if another
+// hook's OnACLCheck allowed it: it removes the subscription and turns its
+// SUBACK reason code into "not authorized" (0x87; 0x80 in MQTT 3.1.1)
+// before mochi sends the SUBACK or any retained message.
+func (h *Hook) OnSubscribed(cl *mqtt.Client, pk packets.Packet, reasonCodes []byte) {
+	p := h.principal(cl)
+	for i, sub := range pk.Filters {
+		if i >= len(reasonCodes) || reasonCodes[i] >= packets.ErrUnspecifiedError.Code {
+			continue
+		}
+		if p != nil && p.CanSubscribe(sub.Filter) == nil {
+			continue
+		}
+		h.Log.Error("subscription allowed by another hook taken back", "client", cl.ID, "filter", sub.Filter)
+		h.server.Topics.Unsubscribe(sub.Filter, cl.ID)
+		cl.State.Subscriptions.Delete(sub.Filter)
+		reasonCodes[i] = packets.ErrNotAuthorized.Code
+		if cl.Properties.ProtocolVersion < 5 {
+			reasonCodes[i] = packets.ErrUnspecifiedError.Code // 0x80, failure
+		}
+	}
+}
+
+// OnDisconnect forgets the session when it ends with the connection.
+func (h *Hook) OnDisconnect(cl *mqtt.Client, err error, expire bool) {
+	if expire {
+		h.forget(cl)
+	}
+}
+
+// OnClientExpired forgets an expired persistent session.
+func (h *Hook) OnClientExpired(cl *mqtt.Client) { h.forget(cl) }
+
+func (h *Hook) forget(cl *mqtt.Client) {
+	h.mu.Lock()
+	if s, ok := h.sessions[cl.ID]; ok && s.cl == cl {
+		delete(h.sessions, cl.ID)
+	}
+	h.mu.Unlock()
+}
+
+// Recheck checks every session's credential again (see
+// mqttauth.Verifier.Recheck) and disconnects the clients whose credential
+// has been revoked or has expired, with reason "not authorized" (0x87).
+// Their sessions are forgotten, so nothing more is delivered to them.
+// When the revocation list cannot answer, sessions are kept and the error
+// is logged: a new CONNECT fails closed in that state, a live session is
+// not cut for it. It returns the number of sessions ended.
+func (h *Hook) Recheck(ctx context.Context) int {
+	h.mu.RLock()
+	all := make([]session, 0, len(h.sessions))
+	for _, s := range h.sessions {
+		all = append(all, s)
+	}
+	h.mu.RUnlock()
+	n := 0
+	for _, s := range all {
+		err := h.v.Recheck(ctx, s.p)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, mqttauth.ErrAuthentication) {
+			h.Log.Warn("credential recheck failed", "client", s.p.ClientID, "error", err)
+			continue
+		}
+		h.Log.Info("session ended: credential no longer valid", "client", s.p.ClientID, "key", s.p.Key, "error", err)
+		h.forget(s.cl)
+		if !s.cl.Closed() {
+			_ = h.server.DisconnectClient(s.cl, packets.ErrNotAuthorized)
+		}
+		n++
+	}
+	return n
+}

@@ -1,0 +1,170 @@
+package mochi_test
+
+import (
+	"context"
+	"testing"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/eclipse/paho.mqtt.golang/packets"
+	"github.com/mochi-mqtt/server/v2/hooks/auth"
+	"github.com/stretchr/testify/require"
+
+	"github.com/latchsec/latch/mqttauth/mochi"
+)
+
+func TestConnect(t *testing.T) {
+	b := startBroker(t)
+	a := b.issue(t, "app-1", "dev-a")
+	other := b.issue(t, "app-1", "dev-b")
+
+	c := b.mustConnect(t, a)
+	require.True(t, c.IsConnectionOpen())
+	// The key as client id is bound too.
+	_, err := b.connect(t, a.Key, a.Key, a.Secret, nil)
+	require.NoError(t, err)
+
+	refused := []struct {
+		name               string
+		clientID, user, pw string
+	}{
+		{"wrong secret", "app-1:dev-a", a.Key, other.Secret},
+		{"secret of key A, user name of key B", "app-1:dev-b", other.Key, a.Secret},
+		{"client id of another device", "app-1:dev-b", a.Key, a.Secret},
+		{"no secret", "app-1:dev-a", a.Key, ""},
+		{"wildcard client id", "#", a.Key, a.Secret},
+		{"garbage secret", "app-1:dev-a", a.Key, "lt_not-a-token"},
+	}
+	for _, tt := range refused {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := b.connect(t, tt.clientID, tt.user, tt.pw, nil)
+			// MQTT 3.1.1 has one code for it: 0x05 not authorized.
+			require.ErrorIs(t, err, packets.ErrorRefusedNotAuthorised)
+		})
+	}
+}
+
+func TestWillTopicCheckedAtConnect(t *testing.T) {
+	b := startBroker(t)
+	a := b.issue(t, "app-1", "dev-a")
+	_, err := b.connect(t, "app-1:dev-a", a.Key, a.Secret, func(o *paho.ClientOptions) {
+		o.SetWill("apps/app-1/devices/dev-b/will", "gone", 1, false)
+	})
+	require.ErrorIs(t, err, packets.ErrorRefusedNotAuthorised)
+	_, err = b.connect(t, "app-1:dev-a", a.Key, a.Secret, func(o *paho.ClientOptions) {
+		o.SetWill("$SYS/broker/x", "gone", 0, false)
+	})
+	require.ErrorIs(t, err, packets.ErrorRefusedNotAuthorised)
+	_, err = b.connect(t, "app-1:dev-a", a.Key, a.Secret, func(o *paho.ClientOptions) {
+		o.SetWill("apps/app-1/devices/dev-a/will", "gone", 1, false)
+	})
+	require.NoError(t, err)
+}
+
+func TestPublishAndSubscribe(t *testing.T) {
+	b := startBroker(t)
+	svc := b.mustConnect(t, b.issue(t, "app-1", "", "mqtt:service"))
+	a := b.mustConnect(t, b.issue(t, "app-1", "dev-a"))
+
+	require.Equal(t, byte(1), svc.subscribe(t, "apps/app-1/#"))
+	require.Equal(t, byte(1), a.subscribe(t, "apps/app-1/devices/dev-a/command/+"))
+	require.Equal(t, byte(1), a.subscribe(t, "$share/g/apps/app-1/devices/dev-a/command/reboot"))
+	for _, f := range []string{
+		"apps/app-1/devices/dev-a/command/#", // "#" widening the "+" rule
+		"apps/app-1/devices/+/command/+",     // other devices' commands
+		"apps/app-1/#",
+		"$share/g/apps/app-1/#",
+		"#",
+		"$SYS/#",
+		"apps/app-2/devices/dev-a/command/+",
+	} {
+		require.Equal(t, byte(0x80), a.subscribe(t, f), f)
+	}
+
+	// A denied QoS 0 publish is dropped; the allowed one after it on the
+	// same connection arrives, and is the first thing that does.
+	require.NoError(t, a.publish(t, "apps/app-1/devices/dev-b/state", 0, "forged"))
+	require.NoError(t, a.publish(t, "$SYS/broker/uptime", 0, "forged"))
+	require.NoError(t, a.publish(t, "apps/app-1/devices/dev-a/state", 0, "ok"))
+	m := svc.next(t)
+	require.Equal(t, "apps/app-1/devices/dev-a/state", m.Topic())
+	require.Equal(t, "ok", string(m.Payload()))
+
+	// The service sends a command; the device receives it.
+	require.NoError(t, svc.publish(t, "apps/app-1/devices/dev-a/command/reboot", 1, "now"))
+	m = a.next(t)
+	require.Equal(t, "apps/app-1/devices/dev-a/command/reboot", m.Topic())
+	require.Equal(t, "apps/app-1/devices/dev-a/command/reboot", svc.next(t).Topic())
+
+	// A denied QoS 1 publish ends an MQTT 3.1.1 connection (it has no
+	// negative PUBACK).
+	_ = a.Publish("apps/app-1/devices/dev-b/state", 1, false, "forged")
+	a.waitLost(t)
+}
+
+func TestNoSessionTakeover(t *testing.T) {
+	b := startBroker(t)
+	svc := b.mustConnect(t, b.issue(t, "app-1", "", "mqtt:service"))
+	require.Equal(t, byte(1), svc.subscribe(t, "apps/app-1/#"))
+	a := b.mustConnect(t, b.issue(t, "app-1", "dev-a"))
+	evil := b.issue(t, "app-1", "dev-b")
+
+	_, err := b.connect(t, "app-1:dev-a", evil.Key, evil.Secret, nil)
+	require.ErrorIs(t, err, packets.ErrorRefusedNotAuthorised)
+	// mochi would have disconnected the session before answering the
+	// CONNACK; it is still there.
+	require.NoError(t, a.publish(t, "apps/app-1/devices/dev-a/state", 1, "still here"))
+	require.Equal(t, "still here", string(svc.next(t).Payload()))
+	select {
+	case <-a.lost:
+		t.Fatal("session was taken over")
+	default:
+	}
+}
+
+func TestRevokedSessionDisconnected(t *testing.T) {
+	b := startBroker(t)
+	cred := b.issue(t, "app-1", "dev-a")
+	keep := b.issue(t, "app-1", "dev-b")
+	a := b.mustConnect(t, cred)
+	k := b.mustConnect(t, keep)
+
+	require.Zero(t, b.hook.Recheck(context.Background()))
+	require.NoError(t, b.issuer.RevokeKey(context.Background(), cred.Key, cred.Device))
+	require.Equal(t, 1, b.hook.Recheck(context.Background()))
+	a.waitLost(t)
+	require.NoError(t, k.publish(t, "apps/app-1/devices/dev-b/state", 1, "fine"))
+
+	_, err := b.connect(t, "app-1:dev-a", cred.Key, cred.Secret, nil)
+	require.ErrorIs(t, err, packets.ErrorRefusedNotAuthorised)
+}
+
+// mochi lets the first hook that allows win. With an allow-all hook added
+// before it, the Latch hook still refuses what its ACL refuses.
+func TestOtherHooksCannotWiden(t *testing.T) {
+	b := startBroker(t, new(auth.AllowHook))
+	svc := b.mustConnect(t, b.issue(t, "app-1", "", "mqtt:service"))
+	require.Equal(t, byte(1), svc.subscribe(t, "apps/app-1/#"))
+	cred := b.issue(t, "app-1", "dev-a")
+
+	_, err := b.connect(t, "app-1:dev-a", cred.Key, "wrong", nil)
+	require.ErrorIs(t, err, packets.ErrorRefusedNotAuthorised)
+
+	a := b.mustConnect(t, cred)
+	require.Equal(t, byte(0x80), a.subscribe(t, "apps/app-1/#"))
+	require.NoError(t, a.publish(t, "apps/app-1/devices/dev-b/state", 0, "forged"))
+	require.NoError(t, a.publish(t, "apps/app-1/devices/dev-a/state", 0, "ok"))
+	require.Equal(t, "ok", string(svc.next(t).Payload()))
+
+	// The refused subscription really is gone: a command to the device
+	// arrives once, through its allowed subscription only.
+	require.Equal(t, byte(1), a.subscribe(t, "apps/app-1/devices/dev-a/command/+"))
+	require.NoError(t, svc.publish(t, "apps/app-1/devices/dev-a/command/x", 1, "c1"))
+	require.NoError(t, svc.publish(t, "apps/app-1/devices/dev-a/command/y", 1, "c2"))
+	require.Equal(t, "c1", string(a.next(t).Payload()))
+	require.Equal(t, "c2", string(a.next(t).Payload()))
+}
+
+func TestInitNeedsOptions(t *testing.T) {
+	require.ErrorIs(t, new(mochi.Hook).Init(nil), mochi.ErrOptions)
+	require.ErrorIs(t, new(mochi.Hook).Init(&mochi.Options{}), mochi.ErrOptions)
+}
