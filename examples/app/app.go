@@ -180,7 +180,8 @@ func (p *Phone) AddDevice(ctx context.Context, name string) (device.Provisioning
 		return device.Provisioning{}, err
 	}
 	p.senders[cred.ID] = s
-	return device.Provisioning{DeviceID: cred.ID, Key: cred.Key, Secret: cred.Secret, E2EKey: bytes.Clone(p.e2eKey)}, nil
+	return device.Provisioning{DeviceID: cred.ID, App: cred.App, ClientID: cred.ClientID, Key: cred.Key, Secret: cred.Secret,
+		BrokerURL: cred.BrokerURL, E2EKey: bytes.Clone(p.e2eKey)}, nil
 }
 
 // EnableIntegration switches an integration with the integrator's client

@@ -46,10 +46,13 @@ func RulesContext(deviceID string) []byte {
 // local channel (Bluetooth, a QR code, a cable; in this example, a function
 // call): its identity at the platform and the end-to-end key.
 type Provisioning struct {
-	DeviceID string
-	Key      string // application key (public)
-	Secret   string // application secret
-	E2EKey   []byte // shared with the owner's app only; never sent to the cloud
+	DeviceID  string
+	App       string // the owner's id at the platform: the {app} of its topics
+	ClientID  string // its MQTT client id
+	Key       string // application key (public): the MQTT user name
+	Secret    string // application secret: the MQTT password
+	BrokerURL string
+	E2EKey    []byte // shared with the owner's app only; never sent to the cloud
 }
 
 // Rule is what the app sends the device: a request to execute, opened
@@ -70,8 +73,8 @@ type Outcome struct {
 	Error      string `json:"error,omitempty"`
 }
 
-// Link is how the device reaches the platform: HTTPSLink in this example;
-// the platform's MQTT broker fits the same shape.
+// Link is how the device reaches the platform: through its MQTT broker
+// ([DialMQTT]) or its HTTPS relay ([NewHTTPSLink]).
 type Link interface {
 	// Receive returns messages after the relay number after, waiting for
 	// one if there is none yet.

@@ -2,7 +2,6 @@ package platform
 
 import (
 	"context"
-	"crypto/subtle"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -12,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/latchsec/latch/token"
+	"github.com/latchsec/latch/mqttauth"
 )
 
 // Limits of the relay.
@@ -36,9 +35,12 @@ type Device struct {
 // DeviceCredentials are a new device's application key and secret, shown
 // once to the app, which hands them to the device during onboarding.
 type DeviceCredentials struct {
-	ID     string `json:"id"`
-	Key    string `json:"key"`
-	Secret string `json:"secret"`
+	ID        string `json:"id"`
+	App       string `json:"app"` // the owner's id: the {app} of the device's topics
+	Key       string `json:"key"`
+	Secret    string `json:"secret"`
+	ClientID  string `json:"clientId"`
+	BrokerURL string `json:"brokerUrl"`
 }
 
 // Message is an end-to-end message waiting for a device, numbered by the
@@ -47,8 +49,6 @@ type Message struct {
 	Seq  int64  `json:"seq"`
 	Body []byte `json:"body"`
 }
-
-func deviceSubject(id string) string { return "device:" + id }
 
 func (p *Platform) createDevice(w http.ResponseWriter, r *http.Request) {
 	c := claims(r)
@@ -63,29 +63,26 @@ func (p *Platform) createDevice(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	id, key := newID("dv_"), newID("dk_")
-	// The secret is a token for the device audience, limited to this
-	// device, without expiry: revoking its id is its off switch.
-	secret, err := p.issuer.Issue(ctx, token.Claims{Subject: deviceSubject(id), Audience: audienceDevice,
-		Scopes: []string{scopeDeviceRelay}, Apps: []string{id}})
-	if err != nil {
-		p.internalError(w, r, err)
-		return
-	}
-	sc, err := p.deviceV.Verify(ctx, secret)
+	id := newID("dv_")
+	// The key and secret (mqttauth): the secret is a token for the MQTT
+	// audience bound to the owner and this device, without expiry:
+	// revoking it is its off switch.
+	cred, err := p.mqttIssuer.Issue(ctx, mqttauth.KeyRequest{App: c.Subject, Device: id})
 	if err == nil {
-		err = p.record(ctx, sc, "device secret")
+		_, err = p.db.ExecContext(ctx, `INSERT INTO tokens (id, subject, name, scopes, apps, created, expires) VALUES (?, ?, ?, ?, ?, ?, 0)`,
+			cred.SecretID, "device:"+id, "device secret", mqttauth.ConnectScope, c.Subject, p.now().Unix())
 	}
 	if err == nil {
 		_, err = p.db.ExecContext(ctx, `INSERT INTO devices (id, owner, name, key, secret_id, created) VALUES (?, ?, ?, ?, ?, ?)`,
-			id, c.Subject, req.Name, key, sc.ID, p.now().Unix())
+			id, c.Subject, req.Name, cred.Key, cred.SecretID, p.now().Unix())
 	}
 	if err != nil {
 		p.internalError(w, r, err)
 		return
 	}
-	p.audit.Info("device added", "user", c.Subject, "device", id, "key", key)
-	writeJSON(w, http.StatusCreated, DeviceCredentials{ID: id, Key: key, Secret: secret})
+	p.audit.Info("device added", "user", c.Subject, "device", id, "key", cred.Key)
+	writeJSON(w, http.StatusCreated, DeviceCredentials{ID: id, App: c.Subject, Key: cred.Key, Secret: cred.Secret,
+		ClientID: c.Subject + ":" + id, BrokerURL: p.MQTTURL})
 }
 
 func (p *Platform) listDevices(w http.ResponseWriter, r *http.Request) {
@@ -187,27 +184,31 @@ func (p *Platform) publish(ctx context.Context, device string, body []byte) (int
 	}
 	delete(p.waiters, device)
 	p.mu.Unlock()
-	return seq, nil
+	var owner string
+	if err := p.db.QueryRowContext(ctx, `SELECT owner FROM devices WHERE id = ?`, device).Scan(&owner); err != nil {
+		return 0, err
+	}
+	// QoS 1: the broker keeps it for a device whose session is offline.
+	return seq, p.broker.Publish(RulesTopic(owner, device), body, false, 1)
 }
 
-// deviceAuth authenticates a device by its application key and secret
-// (HTTP Basic: the same pair a device gives an MQTT broker as username and
-// password). The secret must be a device token bound to the key's device.
+// deviceAuth authenticates a device on the HTTPS relay by its application
+// key and secret (HTTP Basic), with the verifier the broker uses: the same
+// pair a device gives the broker as user name and password.
 func (p *Platform) deviceAuth(h func(http.ResponseWriter, *http.Request, string)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, secret, ok := r.BasicAuth()
-		var device string
+		var device, owner string
 		err := errors.New("no credentials")
 		if ok {
-			err = p.db.QueryRowContext(r.Context(), `SELECT id FROM devices WHERE key = ?`, key).Scan(&device)
+			err = p.db.QueryRowContext(r.Context(), `SELECT id, owner FROM devices WHERE key = ?`, key).Scan(&device, &owner)
 		}
-		var c *token.Claims
 		if err == nil {
-			c, err = p.deviceV.Verify(r.Context(), secret)
-		}
-		if err == nil && (subtle.ConstantTimeCompare([]byte(c.Subject), []byte(deviceSubject(device))) != 1 ||
-			c.CheckApp(device) != nil || !c.HasScope(scopeDeviceRelay)) {
-			err = errors.New("secret belongs to another device")
+			var pr *mqttauth.Principal
+			pr, err = p.mqttVerifier.Authenticate(r.Context(), owner+":"+device, key, secret)
+			if err == nil && pr.Device != device {
+				err = errors.New("secret belongs to another device")
+			}
 		}
 		if err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
@@ -295,13 +296,25 @@ func (p *Platform) deviceState(w http.ResponseWriter, r *http.Request, device st
 		writeError(w, http.StatusBadRequest, "invalid_request", "state must be a JSON object of at most 4 KiB")
 		return
 	}
-	b, _ := json.Marshal(state)
-	if _, err := p.db.ExecContext(r.Context(), `UPDATE devices SET state = ? WHERE id = ?`, string(b), device); err != nil {
+	if err := p.saveState(r.Context(), "", device, state); err != nil {
 		p.internalError(w, r, err)
 		return
 	}
-	p.audit.Info("device reported", "device", device, "fields", strings.Join(sortedKeys(state), ","))
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// saveState stores a device's report; owner, when not empty, must be the
+// device's.
+func (p *Platform) saveState(ctx context.Context, owner, device string, state map[string]any) error {
+	b, err := json.Marshal(state)
+	if err != nil {
+		return err
+	}
+	if _, err := p.db.ExecContext(ctx, `UPDATE devices SET state = ? WHERE id = ? AND (? = '' OR owner = ?)`, string(b), device, owner, owner); err != nil {
+		return err
+	}
+	p.audit.Info("device reported", "device", device, "fields", strings.Join(sortedKeys(state), ","))
+	return nil
 }
 
 func sortedKeys(m map[string]any) []string {

@@ -22,13 +22,21 @@
 //     the platform validates and seals to that public key the moment they
 //     arrive. Only envelopes are stored, and no route returns a definition
 //     in the clear: the platform cannot read them once sealed.
-//   - Devices get an application key and secret (a token scoped to the one
-//     device) and receive end-to-end messages from the person's app through
-//     the platform's relay, which can neither read, alter nor replay them.
+//   - Devices get an application key and secret (mqttauth: the secret is a
+//     token bound to the owner and the device) and connect with them to the
+//     platform's embedded MQTT broker (mochi-mqtt with mqttauth/mochi, on
+//     TLS), where they may subscribe to their own rules topic and publish to
+//     their own state topic only ([RulesTopic], [StateTopic]). The person's
+//     app posts end-to-end messages, which the platform publishes to the
+//     device's rules topic: it can neither read, alter nor replay them. The
+//     same messages can be fetched over HTTPS (GET /v1/device/messages, long
+//     polling, HTTP Basic with the key and secret) where MQTT is not an
+//     option.
 //   - Security events go to Config.Audit (log/slog): sign-up, sign-in,
 //     refused codes, lockouts, tokens created and revoked, integrator
-//     tokens, sealed requests, refused devices. Never a password, code,
-//     token, secret or definition.
+//     tokens, sealed requests, refused device connections (the broker logs
+//     to the same logger). Never a password, code, token, secret or
+//     definition.
 //
 // # Secrets at rest
 //

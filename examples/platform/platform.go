@@ -16,8 +16,10 @@ import (
 	"sync"
 	"time"
 
+	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/latchsec/latch/mqttauth"
 	"github.com/latchsec/latch/tlspolicy"
 	"github.com/latchsec/latch/token"
 	"github.com/latchsec/latch/token/redisrevoke"
@@ -33,19 +35,15 @@ const (
 	ScopeDevicesManage      = "devices:manage"      // add devices, send them end-to-end messages
 	ScopeIntegrationsManage = "integrations:manage" // switch integrations on, fetch their sealed requests
 	ScopeRequestsWrite      = "requests:write"      // integrators: post request definitions
-	scopeDeviceRelay        = "device:relay"        // a device's own secret: fetch its messages, report state
 )
 
 // PersonScopes are the scopes of a person's session token; the tokens they
 // create have a subset of them.
 var PersonScopes = []string{ScopeDevicesManage, ScopeDevicesRead, ScopeIntegrationsManage, ScopeTokensManage}
 
-// Token audiences: one per kind of verifier, so that a device secret is
-// no API token and the other way round.
-const (
-	audienceAPI    = "api"
-	audienceDevice = "device"
-)
+// Token audiences: one per kind of verifier, so that a device secret
+// (audienceMQTT) is no API token and the other way round.
+const audienceAPI = "api"
 
 // Config configures a platform. StateDir and MasterKey are required.
 type Config struct {
@@ -54,9 +52,10 @@ type Config struct {
 	// MasterKey (32 bytes) encrypts the secrets kept at rest: see the
 	// package documentation. The same key must be given at every start.
 	MasterKey []byte
-	// Addr is the address to listen on; "127.0.0.1:0" (a free loopback
+	// Addr is the address the HTTPS API listens on, and MQTTAddr the
+	// address of the MQTT broker (TLS); "127.0.0.1:0" (a free loopback
 	// port) by default.
-	Addr string
+	Addr, MQTTAddr string
 	// Name is the token issuer name and the TOTP issuer shown by
 	// authenticator apps; "Latch example" by default.
 	Name string
@@ -76,26 +75,33 @@ type Config struct {
 type Platform struct {
 	// URL is the base URL of the API, such as "https://127.0.0.1:41234".
 	URL string
-	// CertPEM is the platform's TLS certificate. The example makes a
+	// MQTTURL is the broker's address, such as "ssl://127.0.0.1:41235".
+	MQTTURL string
+	// CertPEM is the platform's TLS certificate (the API's and the
+	// broker's). The example makes a
 	// self-signed one at each start; clients trust exactly it. A real
 	// deployment has a certificate from a CA that clients trust.
 	CertPEM []byte
 
-	cfg         Config
-	db          *sql.DB
-	audit       *slog.Logger
-	now         func() time.Time
-	issuer      *token.Issuer
-	api         *token.Verifier
-	deviceV     *token.Verifier
-	revocations token.Revocations
-	rdb         *redis.Client     // nil without Config.Redis
-	revokeList  *redisrevoke.List // nil without Config.Redis
-	totp        *totp.Authenticator
-	totpStore   totp.Store
-	srv         *http.Server
-	done        chan struct{}
-	stop        context.CancelFunc // ends waiting requests at Close
+	cfg          Config
+	db           *sql.DB
+	audit        *slog.Logger
+	now          func() time.Time
+	issuer       *token.Issuer
+	api          *token.Verifier
+	mqttIssuer   *mqttauth.Issuer
+	mqttVerifier *mqttauth.Verifier
+	broker       *mqtt.Server
+	revocations  token.Revocations
+	rdb          *redis.Client     // nil without Config.Redis
+	revokeList   *redisrevoke.List // nil without Config.Redis
+	totp         *totp.Authenticator
+	totpStore    totp.Store
+	srv          *http.Server
+	done         chan struct{}
+	stop         context.CancelFunc // ends waiting requests at Close
+	closeOnce    sync.Once
+	closeErr     error
 
 	mu         sync.Mutex
 	challenges map[string]challenge // pending sign-ins, by hashed id
@@ -110,6 +116,9 @@ func Start(ctx context.Context, cfg Config) (*Platform, error) {
 	}
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
+	}
+	if cfg.MQTTAddr == "" {
+		cfg.MQTTAddr = "127.0.0.1:0"
 	}
 	if cfg.Name == "" {
 		cfg.Name = "Latch example"
@@ -182,7 +191,9 @@ func (p *Platform) init(ctx context.Context, ar *atRest) error {
 	name := p.cfg.Name
 	p.issuer = &token.Issuer{Keys: keys, Name: name, Audience: audienceAPI, Prefix: "lt_", Revocations: p.revocations, Now: p.now}
 	p.api = &token.Verifier{Keys: keys, Issuer: name, Audience: audienceAPI, Prefix: "lt_", Revocations: p.revocations, Now: p.now}
-	p.deviceV = &token.Verifier{Keys: keys, Issuer: name, Audience: audienceDevice, Prefix: "lt_", Revocations: p.revocations, Now: p.now}
+	if err := p.initMQTT(keys); err != nil {
+		return err
+	}
 
 	// TOTP secrets are sealed under a key derived from the master key.
 	sealing, err := hkdf.Key(sha256.New, p.cfg.MasterKey, nil, "latch-example platform/v1 totp sealing", 32)
@@ -246,6 +257,9 @@ func (p *Platform) listen() error {
 	if err != nil {
 		return err
 	}
+	if err := p.startBroker(pair); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", p.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("platform: listen: %w", err)
@@ -279,21 +293,27 @@ func (p *Platform) Roots() *x509.CertPool {
 	return pool
 }
 
-// Close stops the server, waits for it and closes the database.
+// Close stops the servers, waits for them and closes the state. Calling it
+// again does nothing.
 func (p *Platform) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	p.stop()
-	err := p.srv.Shutdown(ctx)
-	<-p.done
-	if cerr := p.closeState(); err == nil {
-		err = cerr
-	}
-	return err
+	p.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		p.stop()
+		err := p.srv.Shutdown(ctx)
+		<-p.done
+		p.closeErr = errors.Join(err, p.broker.Close(), p.closeState())
+	})
+	return p.closeErr
 }
 
+// closeState closes what init opened (and the broker, if listen failed
+// after starting it).
 func (p *Platform) closeState() error {
 	var errs []error
+	if p.broker != nil && p.srv == nil {
+		errs = append(errs, p.broker.Close())
+	}
 	if p.revokeList != nil {
 		errs = append(errs, p.revokeList.Close())
 	}

@@ -184,13 +184,22 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		return nil, fmt.Errorf("adding the device: %w", err)
 	}
 	secret(prov.Secret)
-	bad := device.NewHTTPSLink(p.URL, p.Roots(), prov.Key, "lt_not-the-secret")
-	if err := bad.Report(ctx, map[string]string{"hello": "?"}); err == nil || !strings.Contains(err.Error(), "401") {
-		return nil, fmt.Errorf("a device with a wrong secret was not refused: %v", err)
+	mqttCfg := device.MQTTConfig{
+		BrokerURL: prov.BrokerURL, Roots: p.Roots(), ClientID: prov.ClientID, Key: prov.Key, Secret: "lt_not-the-secret",
+		RulesTopic: platform.RulesTopic(prov.App, prov.DeviceID), StateTopic: platform.StateTopic(prov.App, prov.DeviceID),
 	}
+	if _, err := device.DialMQTT(ctx, mqttCfg); !errors.Is(err, device.ErrRefused) {
+		return nil, fmt.Errorf("the broker did not refuse a device with a wrong secret: %v", err)
+	}
+	mqttCfg.Secret = prov.Secret
+	link, err := device.DialMQTT(ctx, mqttCfg)
+	if err != nil {
+		return nil, err
+	}
+	defer link.Close()
 	dev, err := device.New(device.Config{
 		Provisioning: prov,
-		Link:         device.NewHTTPSLink(p.URL, p.Roots(), prov.Key, prov.Secret),
+		Link:         link,
 		FlashPath:    filepath.Join(o.StateDir, "device-flash.json"),
 		Now:          o.Now,
 	})
@@ -201,8 +210,10 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	devDone := make(chan error, 1)
 	go func() { devDone <- dev.Run(devCtx) }()
 	defer func() { stopDevice(); <-devDone }()
-	n.step("Alice adds her front door controller %s. The platform gives it the application key %s and a secret (a token bound to this device). Her app makes the 256-bit end-to-end key and hands it, with the key and secret, to the device over a local channel; the cloud never sees the end-to-end key. A device presenting a wrong secret is refused.",
+	n.step("Alice adds her front door controller %s. The platform gives it the application key %s and a secret (a token bound to her and this device). Her app makes the 256-bit end-to-end key and hands it, with the key and secret, to the device over a local channel; the cloud never sees the end-to-end key.",
 		prov.DeviceID, prov.Key)
+	n.step("The device connects to the platform's MQTT broker at %s over TLS, with its key as user name and its secret as password, and subscribes to %s, the only topic it may read. A connection with a wrong secret is refused by the broker.",
+		p.MQTTURL, mqttCfg.RulesTopic)
 
 	// --- The integration -------------------------------------------------
 	integrationID, err := phone.EnableIntegration(ctx, acmeID)
@@ -255,7 +266,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	if err != nil || len(pushed) != 1 {
 		return nil, fmt.Errorf("pushing rules: %v", err)
 	}
-	n.step("Alice's app downloads the wrapped key and the envelope, unwraps the private key (checking the public key is the one it made), opens the request and sends it to the device as a rule: an end-to-end message, sequence 1, relayed through the platform, which can neither read nor change it.")
+	n.step("Alice's app downloads the wrapped key and the envelope, unwraps the private key (checking the public key is the one it made), opens the request and sends it to the device as a rule: an end-to-end message, sequence 1, which the platform's broker delivers but can neither read nor change.")
 
 	out, err := waitOutcome(ctx, dev, o.StepTimeout)
 	if err != nil {
@@ -272,7 +283,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	if err := phone.Do(ctx, http.MethodGet, "/v1/devices/"+prov.DeviceID, phone.Session(), nil, &state); err != nil || !bytes.Contains(state.State, []byte(requestID)) {
 		return nil, fmt.Errorf("the device's report did not reach the platform: %v", err)
 	}
-	n.step("The device opens the message, checks its sequence number, and executes the request with package integrator at TlsPinnedCertificate: it exchanges the refresh token at Acme's token endpoint (Acme rotates it; the device saves the new one to flash before using the access token) and calls the door API, which answers 200. It reports \"request %s: 200\" to the platform, and no secret.", requestID)
+	n.step("The device opens the message, checks its sequence number, and executes the request with package integrator at TlsPinnedCertificate: it exchanges the refresh token at Acme's token endpoint (Acme rotates it; the device saves the new one to flash before using the access token) and calls the door API, which answers 200. It reports \"request %s: 200\" on its state topic, and no secret.", requestID)
 
 	// --- The relay misbehaves --------------------------------------------
 	if err := phone.Relay(ctx, prov.DeviceID, pushed[0].Message); err != nil {

@@ -86,27 +86,28 @@ func runStory(t *testing.T, rdb *redis.Options) {
 	if rdb != nil {
 		require.Contains(t, lines[1], "Redis at "+rdb.Addr)
 		lines = append(lines[:1], lines[2:]...)
-		for i := 1; i < 15; i++ { // renumber after the Redis step
+		for i := 1; i < len(lines)-1; i++ { // renumber after the Redis step
 			_, rest, _ := strings.Cut(lines[i], ". ")
 			lines[i] = fmt.Sprintf("%2d. %s", i+1, rest)
 		}
 	}
-	require.Len(t, lines, 16)
-	for i, l := range lines[:15] {
+	require.Len(t, lines, 17)
+	for i, l := range lines[:16] {
 		require.Regexp(t, fmt.Sprintf(`^ ?%d\. [A-Z].*\.$`, i+1), l)
 	}
 	require.Contains(t, lines[4], "403")
 	require.Contains(t, lines[5], "401")
-	require.Contains(t, lines[8], "TlsPinnedCertificate")
-	require.Contains(t, lines[13], "refuses")
-	require.Equal(t, "The story completed: every step did what it said, and every refusal happened.", lines[15])
+	require.Contains(t, lines[7], "refused by the broker")
+	require.Contains(t, lines[9], "TlsPinnedCertificate")
+	require.Contains(t, lines[14], "refuses")
+	require.Equal(t, "The story completed: every step did what it said, and every refusal happened.", lines[16])
 
 	// The audit log: one JSON object per line, every security event of
 	// the story, and no secret.
 	log := audit.String()
 	for _, event := range []string{
 		"signed up", "sign-in refused", "signed in", "token created", "token revoked", "api token refused",
-		"device added", "device refused", "integrator registered", "integrator token issued",
+		"device added", "connect refused", "integrator registered", "integrator token issued",
 		"integration switched on", "request sealed", "device reported", "signed out everywhere",
 	} {
 		require.Contains(t, log, `"msg":"`+event+`"`)
