@@ -64,7 +64,8 @@ func (p *Platform) initMQTT(keys *token.Keyring) error {
 // startBroker starts the broker on TLS with the platform's certificate.
 func (p *Platform) startBroker(pair tls.Certificate) error {
 	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: p.audit.With("component", "broker")})
-	if err := srv.AddHook(new(mochi.Hook), &mochi.Options{Verifier: p.mqttVerifier, Server: srv}); err != nil {
+	p.mqttHook = new(mochi.Hook)
+	if err := srv.AddHook(p.mqttHook, &mochi.Options{Verifier: p.mqttVerifier, Server: srv}); err != nil {
 		return err
 	}
 	if err := srv.AddHook(&stateHook{p: p}, nil); err != nil {

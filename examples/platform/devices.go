@@ -139,6 +139,35 @@ func (p *Platform) getDevice(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, d)
 }
 
+// removeDevice revokes the device's secret, forgets the device and ends
+// its broker session at once.
+func (p *Platform) removeDevice(w http.ResponseWriter, r *http.Request) {
+	c := claims(r)
+	ctx := r.Context()
+	var secretID string
+	err := p.db.QueryRowContext(ctx, `SELECT secret_id FROM devices WHERE id = ? AND owner = ?`, r.PathValue("id"), c.Subject).Scan(&secretID)
+	if errors.Is(err, sql.ErrNoRows) {
+		writeError(w, http.StatusNotFound, "not_found", "no such device")
+		return
+	}
+	if err == nil {
+		_, err = p.db.ExecContext(ctx, `UPDATE tokens SET revoked = 1 WHERE id = ?`, secretID)
+	}
+	if err == nil {
+		err = p.revocations.RevokeID(ctx, secretID, time.Time{})
+	}
+	if err == nil {
+		_, err = p.db.ExecContext(ctx, `DELETE FROM devices WHERE id = ?`, r.PathValue("id"))
+	}
+	if err != nil {
+		p.internalError(w, r, err)
+		return
+	}
+	ended := p.mqttHook.Recheck(ctx)
+	p.audit.Info("device removed", "user", c.Subject, "device", r.PathValue("id"), "sessions_ended", ended)
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // sendMessage relays an end-to-end message from the owner's app to the
 // device. The platform stores the bytes as they came; it cannot read them,
 // and a change or a replay is refused by the device.

@@ -41,6 +41,7 @@ func (p *Platform) routes() http.Handler {
 	mux.Handle("GET /v1/devices", p.need(p.listDevices, ScopeDevicesRead))
 	mux.Handle("GET /v1/devices/{id}", p.need(p.getDevice, ScopeDevicesRead))
 	mux.Handle("POST /v1/devices/{id}/messages", p.need(p.sendMessage, ScopeDevicesManage))
+	mux.Handle("DELETE /v1/devices/{id}", p.need(p.removeDevice, ScopeDevicesManage))
 	// Devices themselves, with their application key and secret.
 	mux.Handle("GET /v1/device/messages", p.deviceAuth(p.deviceMessages))
 	mux.Handle("POST /v1/device/state", p.deviceAuth(p.deviceState))

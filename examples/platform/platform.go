@@ -20,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/latchsec/latch/mqttauth"
+	"github.com/latchsec/latch/mqttauth/mochi"
 	"github.com/latchsec/latch/tlspolicy"
 	"github.com/latchsec/latch/token"
 	"github.com/latchsec/latch/token/redisrevoke"
@@ -92,6 +93,7 @@ type Platform struct {
 	mqttIssuer   *mqttauth.Issuer
 	mqttVerifier *mqttauth.Verifier
 	broker       *mqtt.Server
+	mqttHook     *mochi.Hook
 	revocations  token.Revocations
 	rdb          *redis.Client     // nil without Config.Redis
 	revokeList   *redisrevoke.List // nil without Config.Redis
