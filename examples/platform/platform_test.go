@@ -18,6 +18,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/latchsec/latch/examples/app"
+	"github.com/latchsec/latch/examples/device"
 	"github.com/latchsec/latch/examples/platform"
 	"github.com/latchsec/latch/sealedbox"
 	"github.com/latchsec/latch/totp"
@@ -376,4 +377,35 @@ func TestDeviceCredentials(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, status(phone.Do(ctx, http.MethodGet, "/v1/devices", a.Secret, nil, nil)))
 	require.Contains(t, e.audit.String(), `"msg":"device refused"`)
 	require.NotContains(t, e.audit.String(), a.Secret)
+
+	// The HTTPS relay, for devices without MQTT: messages in order after
+	// a cursor, and reports stored.
+	link := device.NewHTTPSLink(e.p.URL, e.p.Roots(), a.Key, a.Secret)
+	require.NoError(t, phone.Relay(ctx, a.DeviceID, []byte("one")))
+	require.NoError(t, phone.Relay(ctx, a.DeviceID, []byte("two")))
+	require.NoError(t, phone.Relay(ctx, b.DeviceID, []byte("for b")))
+	msgs, err := link.Receive(ctx, 0)
+	require.NoError(t, err)
+	require.Len(t, msgs, 2)
+	require.Equal(t, "one", string(msgs[0].Body))
+	require.Equal(t, "two", string(msgs[1].Body))
+	msgs, err = link.Receive(ctx, msgs[0].Seq)
+	require.NoError(t, err)
+	require.Len(t, msgs, 1)
+	require.Equal(t, "two", string(msgs[0].Body))
+	// Waiting: a Receive with nothing new returns when a message comes.
+	got := make(chan []device.RelayedMessage, 1)
+	go func() {
+		m, _ := link.Receive(ctx, msgs[0].Seq)
+		got <- m
+	}()
+	require.NoError(t, phone.Relay(ctx, a.DeviceID, []byte("three")))
+	m3 := <-got
+	require.Len(t, m3, 1)
+	require.Equal(t, "three", string(m3[0].Body))
+	require.NoError(t, link.Report(ctx, map[string]any{"status": 200}))
+	var d platform.Device
+	require.NoError(t, phone.Do(ctx, http.MethodGet, "/v1/devices/"+a.DeviceID, phone.Session(), nil, &d))
+	require.JSONEq(t, `{"status":200}`, string(d.State))
+	require.Error(t, device.NewHTTPSLink(e.p.URL, e.p.Roots(), a.Key, b.Secret).Report(ctx, map[string]any{}))
 }

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -19,6 +21,17 @@ func TestRun(t *testing.T) {
 	code := run([]string{"-state", dir}, &out, &errOut)
 	require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
 	require.Contains(t, out.String(), "\nThe story completed: every step did what it said, and every refusal happened.\n")
+	// Nothing is left running: the addresses the story served on refuse
+	// connections once run has returned.
+	addrs := regexp.MustCompile(`(?:https|ssl)://(127\.0\.0\.1:\d+)`).FindAllStringSubmatch(out.String(), -1)
+	require.GreaterOrEqual(t, len(addrs), 3) // platform API, Acme, broker
+	for _, m := range addrs {
+		c, err := net.Dial("tcp", m[1])
+		if err == nil {
+			c.Close()
+		}
+		require.Error(t, err, "%s still accepts connections", m[1])
+	}
 	for _, f := range []string{"platform.db", "audit.log", "master.key", "device-flash.json"} {
 		fi, err := os.Stat(filepath.Join(dir, f))
 		require.NoError(t, err, f)
