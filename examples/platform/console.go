@@ -86,6 +86,7 @@ func (p *Platform) consoleRoutes(mux *http.ServeMux) {
 	post("/console/tokens", p.consoleCreateToken)
 	post("/console/tokens/{id}/revoke", p.consoleRevoke)
 	post("/console/signout", p.consoleSignOut)
+	post("/console/signout-everywhere", p.consoleSignOutEverywhere)
 	mux.Handle("GET /{$}", http.RedirectHandler("/console/", http.StatusSeeOther))
 }
 
@@ -305,6 +306,20 @@ func (p *Platform) consoleSignOut(w http.ResponseWriter, r *http.Request) {
 			p.internalError(w, r, err)
 			return
 		}
+	}
+	clearCookie(w, cookieSession)
+	http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
+}
+
+// consoleSignOutEverywhere revokes every token of the person issued until
+// now: sessions on other browsers, API tokens, tokens narrowed from them.
+func (p *Platform) consoleSignOutEverywhere(w http.ResponseWriter, r *http.Request) {
+	if c, _, ok := p.session(r); ok {
+		if err := p.revokeSubject(r.Context(), c.Subject, p.now()); err != nil {
+			p.internalError(w, r, err)
+			return
+		}
+		p.audit.Info("signed out everywhere", "subject", c.Subject, "by_token", c.ID)
 	}
 	clearCookie(w, cookieSession)
 	http.Redirect(w, r, "/console/signin", http.StatusSeeOther)

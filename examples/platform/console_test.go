@@ -88,14 +88,14 @@ func TestConsoleDefences(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	require.Equal(t, "/console/", resp.Header.Get("Location"))
-	var session string
+	var sessionCookie string
 	for _, v := range resp.Header.Values("Set-Cookie") {
 		if strings.HasPrefix(v, "__Host-latch_session=") {
-			session = v
+			sessionCookie = v
 		}
 	}
 	for _, attr := range []string{"Path=/", "HttpOnly", "Secure", "SameSite=Strict"} {
-		require.Contains(t, session, attr)
+		require.Contains(t, sessionCookie, attr)
 	}
 
 	post := func(form url.Values, header map[string]string) int {
@@ -118,6 +118,28 @@ func TestConsoleDefences(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, post(form, map[string]string{"Origin": "https://evil.example"}), "other origin")
 	require.Equal(t, http.StatusOK, post(form, map[string]string{"Sec-Fetch-Site": "same-origin"}))
 	require.Contains(t, e.audit.String(), `"msg":"console form refused"`)
+
+	// Sign out everywhere: the session and the token just made are revoked.
+	var session string
+	u, _ := url.Parse(e.p.URL)
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == "__Host-latch_session" {
+			session = ck.Value
+		}
+	}
+	require.NotEmpty(t, session)
+	phone := app.New(e.p.URL, e.p.Roots())
+	require.NoError(t, phone.Do(context.Background(), http.MethodGet, "/v1/tokens", session, nil, nil))
+	e.clock.Advance(time.Second)
+	resp, err = c.PostForm(e.p.URL+"/console/signout-everywhere", url.Values{"csrf": {token}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, "/console/signin", resp.Header.Get("Location"))
+	require.Equal(t, http.StatusUnauthorized, status(phone.Do(context.Background(), http.MethodGet, "/v1/tokens", session, nil, nil)))
+	resp, err = c.Get(e.p.ConsoleURL())
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, "/console/signin", resp.Header.Get("Location"))
 }
 
 // screenshot takes a full-page PNG, checks that it is not blank, and

@@ -32,6 +32,15 @@
 //     same messages can be fetched over HTTPS (GET /v1/device/messages, long
 //     polling, HTTP Basic with the key and secret) where MQTT is not an
 //     option.
+//   - A web console at /console/ ([Platform.ConsoleURL]): plain HTML and one
+//     small script, no build step. Sign up with the TOTP QR code, sign in
+//     with password and code, create a token by ticking scopes (shown once),
+//     revoke tokens, see integrations and devices. __Host- cookies (Secure,
+//     HttpOnly, SameSite=Strict), net/http's CrossOriginProtection and a
+//     CSRF token on every form, and a strict Content-Security-Policy.
+//   - One machine or a fleet: with Config.Redis the revocation list
+//     (token/redisrevoke) and the TOTP records (totp/redisstore) are on
+//     Redis; without it, in process and in SQLite.
 //   - Security events go to Config.Audit (log/slog): sign-up, sign-in,
 //     refused codes, lockouts, tokens created and revoked, integrator
 //     tokens, sealed requests, refused device connections (the broker logs

@@ -178,6 +178,24 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	}
 	n.step("She revokes the dashboard token: it now gets 401 invalid_token. Her token list shows ids, names, scopes and dates, and that one as revoked.")
 
+	narrow, err := phone.Exchange(ctx, phone.Session(), []string{platform.ScopeDevicesRead})
+	if err != nil {
+		return nil, fmt.Errorf("token exchange: %w", err)
+	}
+	secret(narrow)
+	if err := phone.Do(ctx, http.MethodGet, "/v1/devices", narrow, nil, nil); err != nil {
+		return nil, fmt.Errorf("the narrowed token cannot list devices: %w", err)
+	}
+	if err := phone.Do(ctx, http.MethodGet, "/v1/tokens", narrow, nil, nil); !isStatus(err, http.StatusForbidden) {
+		return nil, fmt.Errorf("the narrowed token kept a scope it was not given: %v", err)
+	}
+	var ae *app.APIError
+	if _, err := phone.Exchange(ctx, narrow, []string{platform.ScopeTokensManage}); !errors.As(err, &ae) || ae.Code != "invalid_scope" {
+		return nil, fmt.Errorf("a narrowed token was widened: %v", err)
+	}
+	n.step("For a script she narrows her session by OAuth token exchange (RFC 8693): the new token has only %q, so it can list devices but gets 403 on her tokens, and exchanging it for %q is refused (invalid_scope): a token can be narrowed, never widened.",
+		platform.ScopeDevicesRead, platform.ScopeTokensManage)
+
 	// --- Onboarding the device -------------------------------------------
 	prov, err := phone.AddDevice(ctx, "front door controller")
 	if err != nil {

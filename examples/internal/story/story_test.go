@@ -91,23 +91,24 @@ func runStory(t *testing.T, rdb *redis.Options) {
 			lines[i] = fmt.Sprintf("%2d. %s", i+1, rest)
 		}
 	}
-	require.Len(t, lines, 17)
-	for i, l := range lines[:16] {
+	require.Len(t, lines, 18)
+	for i, l := range lines[:17] {
 		require.Regexp(t, fmt.Sprintf(`^ ?%d\. [A-Z].*\.$`, i+1), l)
 	}
 	require.Contains(t, lines[4], "403")
 	require.Contains(t, lines[5], "401")
-	require.Contains(t, lines[7], "refused by the broker")
-	require.Contains(t, lines[9], "TlsPinnedCertificate")
-	require.Contains(t, lines[14], "refuses")
-	require.Equal(t, "The story completed: every step did what it said, and every refusal happened.", lines[16])
+	require.Contains(t, lines[6], "invalid_scope")
+	require.Contains(t, lines[8], "refused by the broker")
+	require.Contains(t, lines[10], "TlsPinnedCertificate")
+	require.Contains(t, lines[15], "refuses")
+	require.Equal(t, "The story completed: every step did what it said, and every refusal happened.", lines[17])
 
 	// The audit log: one JSON object per line, every security event of
 	// the story, and no secret.
 	log := audit.String()
 	for _, event := range []string{
 		"signed up", "sign-in refused", "signed in", "token created", "token revoked", "api token refused",
-		"device added", "connect refused", "integrator registered", "integrator token issued",
+		"device added", "connect refused", "integrator registered", "integrator token issued", "token narrowed",
 		"integration switched on", "request sealed", "device reported", "signed out everywhere",
 	} {
 		require.Contains(t, log, `"msg":"`+event+`"`)
