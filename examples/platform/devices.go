@@ -20,6 +20,7 @@ const (
 	maxStateSize   = 4 << 10  // a device's state report
 	maxWait        = 25 * time.Second
 	maxBatch       = 100
+	maxQueued      = 100 // messages kept per device for the HTTPS relay; older ones are dropped
 )
 
 // Device is a device as its owner sees it. Its secret is not kept: the
@@ -205,6 +206,12 @@ func (p *Platform) publish(ctx context.Context, device string, body []byte) (int
 	}
 	seq, err := res.LastInsertId()
 	if err != nil {
+		return 0, err
+	}
+	// A bounded queue per device: one offline for long gets the latest
+	// maxQueued messages over HTTPS.
+	if _, err := p.db.ExecContext(ctx, `DELETE FROM messages WHERE device = ? AND seq <
+		(SELECT seq FROM messages WHERE device = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`, device, device, maxQueued-1); err != nil {
 		return 0, err
 	}
 	p.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -408,4 +409,14 @@ func TestDeviceCredentials(t *testing.T) {
 	require.NoError(t, phone.Do(ctx, http.MethodGet, "/v1/devices/"+a.DeviceID, phone.Session(), nil, &d))
 	require.JSONEq(t, `{"status":200}`, string(d.State))
 	require.Error(t, device.NewHTTPSLink(e.p.URL, e.p.Roots(), a.Key, b.Secret).Report(ctx, map[string]any{}))
+
+	// The queue is bounded: of 103 more messages, the latest 100 are kept.
+	for i := range 103 {
+		require.NoError(t, phone.Relay(ctx, a.DeviceID, []byte(fmt.Sprint("m", i))))
+	}
+	msgs, err = link.Receive(ctx, 0)
+	require.NoError(t, err)
+	require.Len(t, msgs, 100)
+	require.Equal(t, "m3", string(msgs[0].Body))
+	require.Equal(t, "m102", string(msgs[99].Body))
 }
