@@ -170,8 +170,9 @@ func screenshot(t *testing.T, ctx context.Context, dir, name string) {
 }
 
 // The console in a real browser (Debian's chromium): sign up with the QR
-// code's key, sign in with a TOTP code, create a token by ticking a scope,
-// see it once, revoke it; a forged cross-site form is refused. A
+// code's key, confirm with a TOTP code, create a token by ticking a scope,
+// see it once, revoke it, sign out and in again with password and code; a
+// forged cross-site form is refused. A
 // screenshot of each page is checked to be non-blank.
 func TestConsoleInChromium(t *testing.T) {
 	browser := interop.Program(t, "chromium", "chromium")
@@ -254,6 +255,24 @@ func TestConsoleInChromium(t *testing.T) {
 	screenshot(t, ctx, shots, "4-revoked")
 	require.Equal(t, http.StatusUnauthorized, status(phone.Do(context.Background(), http.MethodGet, "/v1/devices", tok, nil, nil)))
 
+	// Sign out, and in again: password, then a code of a later time step
+	// (the first one was used, and a code is accepted once).
+	e.clock.Advance(30 * time.Second)
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click("#signout"),
+		chromedp.WaitVisible("#email"),
+		chromedp.SendKeys("#email", "kim@example.com"),
+		chromedp.SendKeys("#password", "a long enough password"),
+		chromedp.Click("#next"),
+		chromedp.WaitVisible("#code"),
+	))
+	screenshot(t, ctx, shots, "5-code")
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SendKeys("#code", key.Code(e.clock.Now())),
+		chromedp.Click("#verify"),
+		chromedp.WaitVisible("#tokens"),
+	))
+
 	// A forged form on another site, posted by the signed-in browser.
 	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `<!doctype html><title>win a prize</title>
@@ -273,7 +292,7 @@ func TestConsoleInChromium(t *testing.T) {
 	refused, err := chromedp.Run(ctx, chromedp.Text("body"))
 	require.NoError(t, err)
 	require.Contains(t, refused, "Forbidden")
-	screenshot(t, ctx, shots, "5-forged-refused")
+	screenshot(t, ctx, shots, "6-forged-refused")
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(e.p.ConsoleURL()), chromedp.WaitVisible("#tokens")))
 	rows, err = chromedp.Run(ctx, chromedp.Text("#tokens"))
 	require.NoError(t, err)
