@@ -71,7 +71,7 @@ type ACL struct {
 }
 
 type compiledRule struct {
-	topic      template
+	levels     []template // the topic template, level by level
 	access     Access
 	permission string
 }
@@ -90,11 +90,20 @@ func Compile(p Policy) (*ACL, error) {
 		if r.Permission != "" && !token.CheckScope(r.Permission) {
 			return nil, fmt.Errorf("%w: rule %d: permission is not a scope", ErrPolicy, i)
 		}
-		t, err := parseTemplate(r.Topic, true)
-		if err != nil {
+		if _, err := parseTemplate(r.Topic, true); err != nil {
 			return nil, fmt.Errorf("%w: rule %d: %v", ErrPolicy, i, err)
 		}
-		acl.rules = append(acl.rules, compiledRule{topic: t, access: r.Access, permission: r.Permission})
+		// Placeholder values hold no "/", so the levels of the template
+		// are the levels of every expansion.
+		var levels []template
+		for _, l := range strings.Split(r.Topic, "/") {
+			t, _, _ := parseParts(l, true)
+			if len(t) == 0 {
+				t = template{{lit: ""}} // an empty level
+			}
+			levels = append(levels, t)
+		}
+		acl.rules = append(acl.rules, compiledRule{levels: levels, access: r.Access, permission: r.Permission})
 	}
 	ids := p.ClientIDs
 	if len(ids) == 0 {
@@ -131,36 +140,13 @@ type part struct {
 
 type template []part
 
-// parseTemplate reads a rule topic template (topic true) or a client id
-// template.
+// parseTemplate reads and checks a rule topic template (topic true) or a
+// client id template.
 func parseTemplate(s string, topic bool) (template, error) {
-	var t template
-	var sample strings.Builder // s with each placeholder as "x"
-	for rest := s; rest != ""; {
-		i := strings.IndexAny(rest, "{}")
-		if i < 0 {
-			t = append(t, part{lit: rest})
-			sample.WriteString(rest)
-			break
-		}
-		if i > 0 {
-			t = append(t, part{lit: rest[:i]})
-			sample.WriteString(rest[:i])
-			rest = rest[i:]
-		}
-		j := strings.IndexByte(rest, '}')
-		if rest[0] != '{' || j < 0 {
-			return nil, fmt.Errorf("unmatched brace in %q", s)
-		}
-		ph, ok := placeholders[rest[:j+1]]
-		if !ok || (!topic && ph == phClientID) {
-			return nil, fmt.Errorf("unknown placeholder %q", rest[:j+1])
-		}
-		t = append(t, part{ph: ph})
-		sample.WriteString("x")
-		rest = rest[j+1:]
+	t, x, err := parseParts(s, topic)
+	if err != nil {
+		return nil, err
 	}
-	x := sample.String()
 	if topic {
 		if !validPlainFilter(x) {
 			return nil, fmt.Errorf("%q is not a valid topic filter", s)
@@ -178,28 +164,89 @@ func parseTemplate(s string, topic bool) (template, error) {
 	return t, nil
 }
 
+// parseParts splits a template into literal text and placeholders, and
+// returns it with each placeholder replaced by "x", for checking.
+func parseParts(s string, topic bool) (template, string, error) {
+	var t template
+	var sample strings.Builder // s with each placeholder as "x"
+	for rest := s; rest != ""; {
+		i := strings.IndexAny(rest, "{}")
+		if i < 0 {
+			t = append(t, part{lit: rest})
+			sample.WriteString(rest)
+			break
+		}
+		if i > 0 {
+			t = append(t, part{lit: rest[:i]})
+			sample.WriteString(rest[:i])
+			rest = rest[i:]
+		}
+		j := strings.IndexByte(rest, '}')
+		if rest[0] != '{' || j < 0 {
+			return nil, "", fmt.Errorf("unmatched brace in %q", s)
+		}
+		ph, ok := placeholders[rest[:j+1]]
+		if !ok || (!topic && ph == phClientID) {
+			return nil, "", fmt.Errorf("unknown placeholder %q", rest[:j+1])
+		}
+		t = append(t, part{ph: ph})
+		sample.WriteString("x")
+		rest = rest[j+1:]
+	}
+	return t, sample.String(), nil
+}
+
+// value returns the principal's value of a part: its literal text or a
+// placeholder's value ("" for a device the credential does not have).
+func (pt part) value(p *Principal) string {
+	switch pt.ph {
+	case phApp:
+		return p.App
+	case phKey:
+		return p.Key
+	case phDevice:
+		return p.Device
+	case phClientID:
+		return p.ClientID
+	}
+	return pt.lit
+}
+
 // expand returns the template with the principal's values, or false when a
 // placeholder has no value (a {device} for a credential without a device).
+// A template of one part allocates nothing.
 func (t template) expand(p *Principal) (string, bool) {
-	var b strings.Builder
+	if len(t) == 1 {
+		v := t[0].value(p)
+		return v, v != "" || t[0].ph == literal
+	}
+	n := 0
 	for _, pt := range t {
-		v := pt.lit
-		switch pt.ph {
-		case phApp:
-			v = p.App
-		case phKey:
-			v = p.Key
-		case phDevice:
-			v = p.Device
-		case phClientID:
-			v = p.ClientID
-		}
+		v := pt.value(p)
 		if pt.ph != literal && v == "" {
 			return "", false
 		}
-		b.WriteString(v)
+		n += len(v)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, pt := range t {
+		b.WriteString(pt.value(p))
 	}
 	return b.String(), true
+}
+
+// matches reports whether id is the template's expansion for p, without
+// building it.
+func (t template) matches(p *Principal, id string) bool {
+	for _, pt := range t {
+		v := pt.value(p)
+		if (pt.ph != literal && v == "") || !strings.HasPrefix(id, v) {
+			return false
+		}
+		id = id[len(v):]
+	}
+	return id == ""
 }
 
 // bind expands the policy for a principal whose identity fields are set and
@@ -208,16 +255,29 @@ func (a *ACL) bind(p *Principal) {
 	if a == nil {
 		return
 	}
+	// One backing array for every level of every rule.
+	total := 0
+	for _, r := range a.rules {
+		total += len(r.levels)
+	}
+	all := make([]string, 0, total)
+	p.rules = make([][]string, 0, len(a.rules))
+rules:
 	for _, r := range a.rules {
 		if r.permission != "" && !p.HasPermission(r.permission) {
 			continue
 		}
-		f, ok := r.topic.expand(p)
-		if !ok {
-			continue
+		start := len(all)
+		for _, l := range r.levels {
+			v, ok := l.expand(p)
+			if !ok {
+				all = all[:start]
+				continue rules
+			}
+			all = append(all, v)
 		}
 		bit := uint64(1) << len(p.rules)
-		p.rules = append(p.rules, strings.Split(f, "/"))
+		p.rules = append(p.rules, all[start:len(all):len(all)])
 		if r.access&Publish != 0 {
 			p.pub |= bit
 		}
@@ -235,7 +295,7 @@ func (a *ACL) clientIDAllowed(p *Principal, id string) bool {
 		ids = a.clientIDs
 	}
 	for _, t := range ids {
-		if s, ok := t.expand(p); ok && s == id {
+		if t.matches(p, id) {
 			return true
 		}
 	}

@@ -65,6 +65,9 @@ func TestSubscribeSubsumption(t *testing.T) {
 		{[]string{"$SYS/#"}, "$SYS/broker/uptime", true},
 		{[]string{"$SYS/#"}, "#", false},
 		{[]string{"a/#"}, "a/$x", true}, // "$" only matters at the first level
+		{[]string{"a/$share"}, "a/$share", true},
+		{[]string{"a/$share"}, "a/", false},
+		{[]string{"a/$queue/b"}, "a/$queue/b", true},
 		// Shared subscriptions are checked by their filter.
 		{[]string{"a/+"}, "$share/g/a/b", true},
 		{[]string{"a/+"}, "$share/g/a/#", false},
@@ -153,7 +156,7 @@ func TestInvalidFilters(t *testing.T) {
 	p := principalWith(t, sub("#"))
 	for _, f := range []string{
 		"", "a/#/b", "a#", "a/b#", "+a", "a/+b", "#/", "a\x00", "a/\xff", "a\nb",
-		"$share", "$share/", "$share/g", "$share/g/", "$share//a", "$share/g+/a", "$share/#/a", "$share/g/a/#/b",
+		"$share", "$share/", "$share/g", "$share/g/", "$share//a", "$share/g+/a", "$share/#/a", "$share/g/a/#/b", "$share/\xe8/a", "$share/g\x00/a",
 		"$queue", "$queue/", "$queue/a#",
 		strings.Repeat("a", mqttauth.MaxTopicLength+1),
 		strings.Repeat("+/", mqttauth.MaxTopicLevels) + "#",

@@ -36,7 +36,8 @@ var (
 	// longer than [MaxTopicLength] bytes or [MaxTopicLevels] levels, not
 	// valid UTF-8, containing NUL or another control character, a wildcard
 	// in a topic name, a "+" or "#" that is not a whole level, a "#" that
-	// is not last, a malformed "$share/" or "$queue/" subscription.
+	// is not last, a malformed "$share/" or "$queue/" subscription, a
+	// topic name under "$share" or "$queue".
 	ErrInvalidTopic error = &aclReason{"mqttauth: invalid topic"}
 	// ErrReservedTopic: a publish to $SYS, which no client may do.
 	ErrReservedTopic error = &aclReason{"mqttauth: reserved topic"}

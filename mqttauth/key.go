@@ -31,8 +31,16 @@ func CheckKey(s string) bool {
 	if len(s) != keyLen || !strings.HasPrefix(s, KeyPrefix) {
 		return false
 	}
-	b, err := keyEncoding.DecodeString(s[len(KeyPrefix):])
-	return err == nil && len(b) == 16 && keyEncoding.EncodeToString(b) == s[len(KeyPrefix):]
+	for i := len(KeyPrefix); i < len(s); i++ {
+		c := s[i]
+		if (c < 'a' || c > 'z') && (c < '2' || c > '7') {
+			return false
+		}
+	}
+	// 26 characters hold 130 bits: the last one's two low bits are zero
+	// in the canonical form.
+	last := strings.IndexByte("abcdefghijklmnopqrstuvwxyz234567", s[len(s)-1])
+	return last&3 == 0
 }
 
 func newKey() string {

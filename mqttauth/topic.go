@@ -43,9 +43,15 @@ func checkTopicText(s string) bool {
 }
 
 // ValidTopic reports whether s is a valid MQTT topic name to publish to:
-// see [ErrInvalidTopic]. It does not say whether anyone may publish to it.
+// see [ErrInvalidTopic]. Topics under "$share" and "$queue" are refused
+// too: no filter could subscribe to them, since brokers read such filters
+// as shared subscriptions. It does not say whether anyone may publish to it.
 func ValidTopic(s string) bool {
-	return checkTopicText(s) && strings.IndexByte(s, '+') < 0 && strings.IndexByte(s, '#') < 0
+	if !checkTopicText(s) || strings.IndexByte(s, '+') >= 0 || strings.IndexByte(s, '#') >= 0 {
+		return false
+	}
+	first, _, _ := strings.Cut(s, "/")
+	return !strings.EqualFold(first, "$share") && !strings.EqualFold(first, "$queue")
 }
 
 // ValidFilter reports whether s is a valid MQTT topic filter: "+" and "#"
@@ -91,7 +97,7 @@ func stripShare(s string) (filter string, ok bool) {
 			return "", false
 		}
 		group, f, found := strings.Cut(rest, "/")
-		if !found || group == "" || strings.ContainsAny(group, "+#") || f == "" {
+		if !found || !checkTopicText(group) || strings.ContainsAny(group, "+#") || f == "" {
 			return "", false
 		}
 		return f, true

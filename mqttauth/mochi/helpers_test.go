@@ -78,6 +78,13 @@ type broker struct {
 // first, as mochi asks hooks in the order they were added.
 func startBroker(t *testing.T, before ...mqtt.Hook) *broker {
 	t.Helper()
+	return startBrokerRecheck(t, -1, before...)
+}
+
+// startBrokerRecheck starts a broker whose hook rechecks credentials every
+// interval (negative: never by itself).
+func startBrokerRecheck(t *testing.T, interval time.Duration, before ...mqtt.Hook) *broker {
+	t.Helper()
 	now := func() time.Time { return t0 }
 	keys := token.NewKeyring()
 	revs := &token.MemoryRevocations{Now: now}
@@ -102,7 +109,7 @@ func startBroker(t *testing.T, before ...mqtt.Hook) *broker {
 		require.NoError(t, b.srv.AddHook(h, nil))
 	}
 	b.hook = new(mochi.Hook)
-	require.NoError(t, b.srv.AddHook(b.hook, &mochi.Options{Verifier: v, Server: b.srv, RecheckInterval: -1}))
+	require.NoError(t, b.srv.AddHook(b.hook, &mochi.Options{Verifier: v, Server: b.srv, RecheckInterval: interval}))
 	b.subscribed = make(chan string, 64)
 	require.NoError(t, b.srv.AddHook(&observer{subscribed: b.subscribed}, nil))
 	l := listeners.NewTCP(listeners.Config{ID: "tls", Address: "127.0.0.1:0", TLSConfig: &tls.Config{

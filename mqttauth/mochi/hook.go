@@ -140,9 +140,15 @@ func (h *Hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 		code = packets.ErrServerUnavailable
 	}
 	if err != nil {
-		// The user name is the public key and the client id is checked
-		// or refused: neither is a secret. The error holds no secret.
-		h.Log.Info("connect refused", "client", printable(c.ClientIdentifier), "username", printable(string(c.Username)), "error", err)
+		// Only a well-formed key is logged as the user name (a device
+		// that puts its secret there must not see it logged), and only a
+		// well-formed client id (a secret is too long to be one). The
+		// error holds no secret.
+		username := string(c.Username)
+		if !mqttauth.CheckKey(username) {
+			username = "(not a key)"
+		}
+		h.Log.Info("connect refused", "client", printable(c.ClientIdentifier), "username", username, "error", err)
 		_ = h.server.SendConnack(cl, code, false, nil)
 		return code
 	}

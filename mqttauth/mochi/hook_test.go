@@ -3,6 +3,7 @@ package mochi_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/eclipse/paho.mqtt.golang/packets"
@@ -33,6 +34,7 @@ func TestConnect(t *testing.T) {
 		{"no secret", "app-1:dev-a", a.Key, ""},
 		{"wildcard client id", "#", a.Key, a.Secret},
 		{"garbage secret", "app-1:dev-a", a.Key, "lt_not-a-token"},
+		{"secret as the user name", "app-1:dev-a", a.Secret, a.Secret},
 	}
 	for _, tt := range refused {
 		t.Run(tt.name, func(t *testing.T) {
@@ -136,6 +138,17 @@ func TestRevokedSessionDisconnected(t *testing.T) {
 
 	_, err := b.connect(t, "app-1:dev-a", cred.Key, cred.Secret, nil)
 	require.ErrorIs(t, err, packets.ErrorRefusedNotAuthorised)
+}
+
+// The schedule: with a short interval, a revoked credential's session ends
+// by itself (the test waits for the disconnection, not for time).
+func TestRecheckSchedule(t *testing.T) {
+	b := startBrokerRecheck(t, 5*time.Millisecond)
+	cred := b.issue(t, "app-1", "dev-a")
+	a := b.mustConnect(t, cred)
+	require.NoError(t, a.publish(t, "apps/app-1/devices/dev-a/state", 1, "up"))
+	require.NoError(t, b.issuer.RevokeKey(context.Background(), cred.Key, cred.Device))
+	a.waitLost(t)
 }
 
 // mochi lets the first hook that allows win. With an allow-all hook added
