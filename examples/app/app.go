@@ -1,0 +1,334 @@
+// Package app is the example phone app: the person's side of Latch.
+//
+//   - It signs the person up and in at the platform: password, then a TOTP
+//     code from their authenticator app.
+//   - At onboarding it makes the person's 256-bit end-to-end key
+//     ([sealedbox.GenerateE2EKey]) and hands it to the device over a local
+//     channel, with the device's application key and secret. The
+//     end-to-end key never goes to the cloud.
+//   - When the person switches an integration on, it makes a key pair,
+//     wraps the private key under the end-to-end key and uploads the public
+//     key and the wrapped key.
+//   - Later it downloads the sealed requests and the wrapped key, unwraps
+//     (checking that the cloud did not swap the public key), opens each
+//     request and sends the device a rule as an end-to-end message through
+//     the platform's relay, which can neither read, alter nor replay it.
+//
+// Make one with [New].
+package app
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/latchsec/latch/examples/device"
+	"github.com/latchsec/latch/examples/platform"
+	"github.com/latchsec/latch/sealedbox"
+	"github.com/latchsec/latch/totp"
+)
+
+// Phone is the person's app.
+type Phone struct {
+	base   string
+	client *http.Client
+
+	mu      sync.Mutex
+	session string // the session token from sign-in
+	e2eKey  []byte
+	senders map[string]*sealedbox.MessageSender // by device id
+}
+
+// New returns an app that talks to the platform at baseURL, whose
+// certificate chains to roots.
+func New(baseURL string, roots *x509.CertPool) *Phone {
+	return &Phone{base: baseURL, senders: map[string]*sealedbox.MessageSender{},
+		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+			TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
+		}}}
+}
+
+// APIError is a refusal from the platform: the HTTP status and the OAuth-
+// style error code.
+type APIError struct {
+	Status int
+	Code   string
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("app: platform answered %d %s", e.Status, e.Code)
+}
+
+// Do calls the platform's API with the bearer token tok ("" for none),
+// sending in as JSON (if not nil) and decoding the answer into out (if not
+// nil). A status other than 2xx is an *APIError.
+func (p *Phone) Do(ctx context.Context, method, path, tok string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, p.base+path, body)
+	if err != nil {
+		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		var e struct {
+			Error string `json:"error"`
+		}
+		json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&e)
+		return &APIError{Status: resp.StatusCode, Code: e.Error}
+	}
+	if out == nil {
+		return nil
+	}
+	return json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(out)
+}
+
+// Session returns the session token of the last sign-in.
+func (p *Phone) Session() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.session
+}
+
+// SignUp makes an account and returns the TOTP key the platform showed
+// (as a QR code and a URI), as the person's authenticator app holds it
+// after scanning.
+func (p *Phone) SignUp(ctx context.Context, email, password string) (totp.Key, error) {
+	var resp platform.SignUpResponse
+	if err := p.Do(ctx, http.MethodPost, "/v1/signup", "", map[string]string{"email": email, "password": password}, &resp); err != nil {
+		return totp.Key{}, err
+	}
+	return totp.ParseKeyURI(resp.OTPAuthURI)
+}
+
+// SignIn signs in with the password, then with the code that code returns
+// (what the person reads off their authenticator app), and keeps the
+// session token.
+func (p *Phone) SignIn(ctx context.Context, email, password string, code func() string) (*platform.SessionResponse, error) {
+	var ch struct {
+		Challenge string `json:"challenge"`
+	}
+	if err := p.Do(ctx, http.MethodPost, "/v1/signin", "", map[string]string{"email": email, "password": password}, &ch); err != nil {
+		return nil, err
+	}
+	var s platform.SessionResponse
+	if err := p.Do(ctx, http.MethodPost, "/v1/signin/totp", "", map[string]string{"challenge": ch.Challenge, "code": code()}, &s); err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	p.session = s.Token
+	p.mu.Unlock()
+	return &s, nil
+}
+
+// CreateToken makes an API token with the given scopes, valid for ttl.
+// The token is shown once; the platform keeps only its id and metadata.
+func (p *Phone) CreateToken(ctx context.Context, name string, scopes []string, ttl time.Duration) (*platform.SessionResponse, error) {
+	var s platform.SessionResponse
+	err := p.Do(ctx, http.MethodPost, "/v1/tokens", p.Session(),
+		map[string]any{"name": name, "scopes": scopes, "expiresIn": int64(ttl / time.Second)}, &s)
+	return &s, err
+}
+
+// Exchange narrows tok into a new token with only the given scopes, by
+// OAuth 2.0 token exchange (RFC 8693) at the platform's token endpoint. A
+// token can be narrowed, never widened: asking for more is an *APIError
+// with the code invalid_scope.
+func (p *Phone) Exchange(ctx context.Context, tok string, scopes []string) (string, error) {
+	form := url.Values{
+		"grant_type":         {"urn:ietf:params:oauth:grant-type:token-exchange"},
+		"subject_token":      {tok},
+		"subject_token_type": {"urn:ietf:params:oauth:token-type:access_token"},
+		"scope":              {strings.Join(scopes, " ")},
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.base+"/oauth/token", strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		AccessToken string `json:"access_token"`
+		Error       string `json:"error"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&out); err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", &APIError{Status: resp.StatusCode, Code: out.Error}
+	}
+	return out.AccessToken, nil
+}
+
+// RevokeToken revokes the token with id.
+func (p *Phone) RevokeToken(ctx context.Context, id string) error {
+	return p.Do(ctx, http.MethodDelete, "/v1/tokens/"+url.PathEscape(id), p.Session(), nil, nil)
+}
+
+// AddDevice registers a device at the platform and returns what the app
+// hands the device over the local channel: its key and secret, and the
+// person's end-to-end key (made on first use).
+func (p *Phone) AddDevice(ctx context.Context, name string) (device.Provisioning, error) {
+	var cred platform.DeviceCredentials
+	if err := p.Do(ctx, http.MethodPost, "/v1/devices", p.Session(), map[string]string{"name": name}, &cred); err != nil {
+		return device.Provisioning{}, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.e2eKey == nil {
+		p.e2eKey = sealedbox.GenerateE2EKey()
+	}
+	// The app is the one sender on this channel; a real app persists
+	// Last() and passes it here after a restart.
+	s, err := sealedbox.NewMessageSender(p.e2eKey, device.RulesContext(cred.ID), 0)
+	if err != nil {
+		return device.Provisioning{}, err
+	}
+	p.senders[cred.ID] = s
+	return device.Provisioning{DeviceID: cred.ID, App: cred.App, ClientID: cred.ClientID, Key: cred.Key, Secret: cred.Secret,
+		BrokerURL: cred.BrokerURL, E2EKey: bytes.Clone(p.e2eKey)}, nil
+}
+
+// EnableIntegration switches an integration with the integrator's client
+// id on: a new key pair (the default, hybrid post-quantum suite), the
+// private key wrapped under the end-to-end key, both uploaded. It returns
+// the integration's id.
+func (p *Phone) EnableIntegration(ctx context.Context, integratorID string) (string, error) {
+	p.mu.Lock()
+	e2e := p.e2eKey
+	p.mu.Unlock()
+	if e2e == nil {
+		return "", errors.New("app: onboard a device first (the end-to-end key is made then)")
+	}
+	priv, err := sealedbox.GenerateKey()
+	if err != nil {
+		return "", err
+	}
+	wrapped, err := sealedbox.WrapPrivateKey(e2e, priv)
+	if err != nil {
+		return "", err
+	}
+	var out struct {
+		ID string `json:"id"`
+	}
+	err = p.Do(ctx, http.MethodPost, "/v1/integrations", p.Session(), map[string]any{
+		"integrator": integratorID, "publicKey": priv.PublicKey().String(), "wrappedKey": wrapped,
+	}, &out)
+	return out.ID, err
+}
+
+// SealedRequests returns the integration's stored requests: envelopes only.
+func (p *Phone) SealedRequests(ctx context.Context, integrationID string) ([]platform.SealedRequest, error) {
+	var list []platform.SealedRequest
+	err := p.Do(ctx, http.MethodGet, "/v1/integrations/"+url.PathEscape(integrationID)+"/requests", p.Session(), nil, &list)
+	return list, err
+}
+
+// integrationKey downloads the integration's key pair and unwraps the
+// private key, which fails with sealedbox.ErrKeyMismatch if the cloud
+// swapped the public key.
+func (p *Phone) integrationKey(ctx context.Context, integrationID string) (*sealedbox.PrivateKey, error) {
+	var in platform.Integration
+	if err := p.Do(ctx, http.MethodGet, "/v1/integrations/"+url.PathEscape(integrationID), p.Session(), nil, &in); err != nil {
+		return nil, err
+	}
+	pub, err := sealedbox.ParsePublicKey(in.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	e2e := p.e2eKey
+	p.mu.Unlock()
+	return sealedbox.UnwrapPrivateKey(e2e, in.WrappedKey, pub)
+}
+
+// Pushed is a rule the app sent: the request it came from and the
+// end-to-end message as the relay got it.
+type Pushed struct {
+	Request string
+	Message []byte
+}
+
+// PushRules opens every sealed request of the integration and sends each
+// to the device as a rule over the end-to-end channel.
+func (p *Phone) PushRules(ctx context.Context, integrationID, deviceID string) ([]Pushed, error) {
+	key, err := p.integrationKey(ctx, integrationID)
+	if err != nil {
+		return nil, err
+	}
+	reqs, err := p.SealedRequests(ctx, integrationID)
+	if err != nil {
+		return nil, err
+	}
+	var sent []Pushed
+	for _, r := range reqs {
+		def, err := sealedbox.Open(key, r.Envelope, platform.RequestContext(integrationID, r.ID))
+		if err != nil {
+			return sent, fmt.Errorf("app: opening request %s: %w", r.ID, err)
+		}
+		rule, err := json.Marshal(device.Rule{Integration: integrationID, Request: r.ID, Definition: def})
+		clear(def)
+		if err != nil {
+			return sent, err
+		}
+		msg, err := p.SendToDevice(ctx, deviceID, rule)
+		clear(rule)
+		if err != nil {
+			return sent, err
+		}
+		sent = append(sent, Pushed{Request: r.ID, Message: msg})
+	}
+	return sent, nil
+}
+
+// SendToDevice seals plaintext for the device on the end-to-end channel
+// and hands it to the platform's relay. It returns the message as relayed.
+func (p *Phone) SendToDevice(ctx context.Context, deviceID string, plaintext []byte) ([]byte, error) {
+	p.mu.Lock()
+	s := p.senders[deviceID]
+	var msg []byte
+	err := errors.New("app: no end-to-end channel with that device")
+	if s != nil {
+		msg, err = s.Seal(plaintext)
+	}
+	p.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return msg, p.Relay(ctx, deviceID, msg)
+}
+
+// Relay posts a message, as it is, to the device's relay queue.
+func (p *Phone) Relay(ctx context.Context, deviceID string, msg []byte) error {
+	return p.Do(ctx, http.MethodPost, "/v1/devices/"+url.PathEscape(deviceID)+"/messages", p.Session(), map[string]any{"message": msg}, nil)
+}

@@ -1,0 +1,297 @@
+// Package device is the example firmware: a device that receives rules
+// from its owner's app as end-to-end messages, relayed by the platform,
+// and executes the integrator requests they carry.
+//
+//   - It authenticates to the platform with its application key and secret
+//     (the pair it would give an MQTT broker as username and password).
+//   - It opens each message with the end-to-end key it got from the app at
+//     onboarding ([sealedbox.MessageReceiver]); a message the relay altered
+//     or replayed is refused and reported as refused. The highest accepted
+//     sequence number is saved before the device acts on a message.
+//   - It executes the request with package integrator, under the
+//     request's security level (the example integrator pins its leaf
+//     certificate: TlsPinnedCertificate), getting OAuth access tokens with
+//     the refresh token the request carries and saving every rotated
+//     refresh token before using what came with it.
+//   - It reports each outcome (request id, HTTP status, or why it failed)
+//     to the platform: never a token, a header value, a body or a URL.
+//
+// Make one with [New], call [Device.Run] in a goroutine, and read
+// [Device.Outcomes].
+package device
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/latchsec/latch/integrator"
+	"github.com/latchsec/latch/sealedbox"
+)
+
+// RulesContext is the sealedbox message context of the channel from the
+// owner's app to device id. Sender and receiver compute the same bytes.
+func RulesContext(deviceID string) []byte {
+	return []byte("latch-example/v1 device " + deviceID + " rules")
+}
+
+// Provisioning is what the app hands the device during onboarding, over a
+// local channel (Bluetooth, a QR code, a cable; in this example, a function
+// call): its identity at the platform and the end-to-end key.
+type Provisioning struct {
+	DeviceID  string
+	App       string // the owner's id at the platform: the {app} of its topics
+	ClientID  string // its MQTT client id
+	Key       string // application key (public): the MQTT user name
+	Secret    string // application secret: the MQTT password
+	BrokerURL string
+	E2EKey    []byte // shared with the owner's app only; never sent to the cloud
+}
+
+// Rule is what the app sends the device: a request to execute, opened
+// from the integration's sealed request.
+type Rule struct {
+	Integration string          `json:"integration"`
+	Request     string          `json:"request"`
+	Definition  json.RawMessage `json:"definition"`
+}
+
+// Outcome is what the device did with one relayed message.
+type Outcome struct {
+	RelaySeq   int64  `json:"relaySeq"`   // the relay's number of the message
+	MessageSeq uint64 `json:"messageSeq"` // the end-to-end sequence number, if opened
+	Request    string `json:"request,omitempty"`
+	StatusCode int    `json:"status,omitempty"` // the API's answer
+	Refused    string `json:"refused,omitempty"`
+	Error      string `json:"error,omitempty"`
+}
+
+// Link is how the device reaches the platform: through its MQTT broker
+// ([DialMQTT]) or its HTTPS relay ([NewHTTPSLink]).
+type Link interface {
+	// Receive returns messages after the relay number after, waiting for
+	// one if there is none yet.
+	Receive(ctx context.Context, after int64) ([]RelayedMessage, error)
+	// Report sends the device's state.
+	Report(ctx context.Context, state any) error
+}
+
+// RelayedMessage is an end-to-end message as the relay numbered it.
+type RelayedMessage struct {
+	Seq  int64  `json:"seq"`
+	Body []byte `json:"body"`
+}
+
+// Flash is the device's persistent state. On a real device it lives in
+// encrypted flash; here, in a JSON file with mode 0600 (or in memory).
+type Flash struct {
+	Highest       uint64            `json:"highest"`       // highest end-to-end number accepted
+	Cursor        int64             `json:"cursor"`        // last relay number handled
+	RefreshTokens map[string]string `json:"refreshTokens"` // by request id, as last rotated
+}
+
+// Config configures a device. Provisioning and Link are required.
+type Config struct {
+	Provisioning Provisioning
+	Link         Link
+	// FlashPath is the file that holds Flash; empty keeps it in memory.
+	FlashPath string
+	// Log receives the firmware's log; nil discards it.
+	Log *slog.Logger
+	// Now is the device clock; time.Now by default.
+	Now func() time.Time
+	// RootCAs, if set, replace the system roots for TlsWithCACheck requests.
+	RootCAs *x509.CertPool
+}
+
+// Device is a running device.
+type Device struct {
+	cfg      Config
+	log      *slog.Logger
+	receiver *sealedbox.MessageReceiver
+	outcomes chan Outcome
+
+	mu      sync.Mutex
+	flash   Flash
+	callers map[string]*integrator.Caller
+}
+
+// New loads the device's flash and returns the device.
+func New(cfg Config) (*Device, error) {
+	if cfg.Link == nil || cfg.Provisioning.DeviceID == "" {
+		return nil, errors.New("device: Link and Provisioning are required")
+	}
+	d := &Device{cfg: cfg, log: cfg.Log, outcomes: make(chan Outcome, 16), callers: map[string]*integrator.Caller{}}
+	if d.log == nil {
+		d.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.FlashPath != "" {
+		b, err := os.ReadFile(cfg.FlashPath)
+		if err == nil {
+			err = json.Unmarshal(b, &d.flash)
+		}
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("device: reading flash: %w", err)
+		}
+	}
+	if d.flash.RefreshTokens == nil {
+		d.flash.RefreshTokens = map[string]string{}
+	}
+	r, err := sealedbox.NewMessageReceiver(cfg.Provisioning.E2EKey, RulesContext(cfg.Provisioning.DeviceID), d.flash.Highest)
+	if err != nil {
+		return nil, err
+	}
+	d.receiver = r
+	return d, nil
+}
+
+// Outcomes receives the outcome of every relayed message, in order.
+func (d *Device) Outcomes() <-chan Outcome { return d.outcomes }
+
+// Run receives and handles messages until ctx is done.
+func (d *Device) Run(ctx context.Context) error {
+	for {
+		d.mu.Lock()
+		cursor := d.flash.Cursor
+		d.mu.Unlock()
+		msgs, err := d.cfg.Link.Receive(ctx, cursor)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			d.log.Warn("receive failed", "err", err)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		for _, m := range msgs {
+			o := d.handle(ctx, m)
+			select {
+			case d.outcomes <- o:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+	}
+}
+
+// handle opens one message, executes its rule and reports the outcome.
+func (d *Device) handle(ctx context.Context, m RelayedMessage) Outcome {
+	o := Outcome{RelaySeq: m.Seq}
+	d.mu.Lock()
+	plaintext, seq, err := d.receiver.Open(m.Body)
+	d.flash.Cursor = m.Seq
+	if err == nil {
+		d.flash.Highest = d.receiver.Highest()
+	}
+	// Save before acting, so that after a restart a replay of this
+	// message is still refused.
+	serr := d.saveLocked()
+	d.mu.Unlock()
+	switch {
+	case errors.Is(err, sealedbox.ErrReplay):
+		o.Refused = "replayed or out of order"
+	case err != nil:
+		o.Refused = "does not open with the end-to-end key (altered, or not from the owner's app)"
+	case serr != nil:
+		o.Error = "cannot save state"
+	}
+	if o.Refused != "" || o.Error != "" {
+		d.log.Warn("message refused", "relay_seq", m.Seq, "reason", o.Refused+o.Error)
+		d.report(ctx, o)
+		return o
+	}
+	o.MessageSeq = seq
+	var rule Rule
+	if err := json.Unmarshal(plaintext, &rule); err != nil {
+		o.Error = "malformed rule"
+		d.report(ctx, o)
+		return o
+	}
+	o.Request = rule.Request
+	resp, err := d.execute(ctx, rule)
+	if err != nil {
+		o.Error = describe(err)
+	} else {
+		o.StatusCode = resp.StatusCode
+	}
+	d.log.Info("rule executed", "request", rule.Request, "status", o.StatusCode, "error", o.Error)
+	d.report(ctx, o)
+	return o
+}
+
+func (d *Device) execute(ctx context.Context, rule Rule) (*integrator.Response, error) {
+	d.mu.Lock()
+	caller := d.callers[rule.Request]
+	rt := d.flash.RefreshTokens[rule.Request]
+	d.mu.Unlock()
+	if caller == nil {
+		req, err := integrator.ParseRequest(rule.Definition)
+		if err != nil {
+			return nil, err
+		}
+		d.log.Info("executing", "request", req) // logs no secret: see integrator.Request.LogValue
+		caller, err = integrator.New(req, integrator.Options{
+			RefreshToken: rt,
+			SaveRefreshToken: func(_ context.Context, refreshToken string) error {
+				d.mu.Lock()
+				defer d.mu.Unlock()
+				d.flash.RefreshTokens[rule.Request] = refreshToken
+				return d.saveLocked()
+			},
+			RootCAs: d.cfg.RootCAs,
+			Now:     d.cfg.Now,
+		})
+		if err != nil {
+			return nil, err
+		}
+		d.mu.Lock()
+		d.callers[rule.Request] = caller
+		d.mu.Unlock()
+	}
+	return caller.Do(ctx)
+}
+
+// describe says why a request failed in words that carry no secret: the
+// integrator package's errors never contain one.
+func describe(err error) string {
+	switch {
+	case errors.Is(err, integrator.ErrReauthorize):
+		return "the integrator refused the refresh token: link the integration again"
+	case errors.Is(err, integrator.ErrInvalidRequest):
+		return "invalid request definition"
+	}
+	return err.Error()
+}
+
+func (d *Device) report(ctx context.Context, o Outcome) {
+	if err := d.cfg.Link.Report(ctx, o); err != nil {
+		d.log.Warn("report failed", "err", err)
+	}
+}
+
+// saveLocked writes the flash. d.mu is held.
+func (d *Device) saveLocked() error {
+	if d.cfg.FlashPath == "" {
+		return nil
+	}
+	b, err := json.Marshal(d.flash)
+	if err != nil {
+		return err
+	}
+	tmp := d.cfg.FlashPath + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, d.cfg.FlashPath)
+}

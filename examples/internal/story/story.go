@@ -1,0 +1,467 @@
+// Package story runs the whole Latch story on loopback: the platform, the
+// integrator Acme, the person's app and a device, narrated step by step.
+// examples/stack runs it as a program and its tests run it as a test.
+// Every step checks what it claims, the refusals included; the first
+// failed check ends the story with an error.
+package story
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/latchsec/latch/examples/app"
+	"github.com/latchsec/latch/examples/device"
+	acme "github.com/latchsec/latch/examples/integrator"
+	"github.com/latchsec/latch/examples/platform"
+	"github.com/latchsec/latch/sealedbox"
+	"github.com/latchsec/latch/totp"
+)
+
+// Demo account of the story.
+const (
+	Email    = "alice@example.com"
+	Password = "correct horse battery staple"
+)
+
+// Options configure a run.
+type Options struct {
+	// Out receives the narration.
+	Out io.Writer
+	// StateDir holds the platform's database, its master key and the
+	// device's flash. It must exist.
+	StateDir string
+	// Audit receives the platform's audit log (JSON lines); nil discards it.
+	Audit io.Writer
+	// Now is the clock of every party; time.Now by default. Tests pass a
+	// clock they advance themselves.
+	Now func() time.Time
+	// Advance moves the clock on by d; nil means the clock moves by itself
+	// (time.Now). The story needs one second to pass between two steps.
+	Advance func(d time.Duration)
+	// StepTimeout bounds each wait for another party; 10 s by default.
+	StepTimeout time.Duration
+	// Redis, if set, holds the platform's revocation list and TOTP records
+	// (see platform.Config.Redis).
+	Redis *redis.Options
+}
+
+// Result is what a completed story leaves for whoever wants to go on: the
+// running platform (with -serve) and the demo account's TOTP key.
+type Result struct {
+	Platform *platform.Platform
+	TOTPKey  totp.Key
+	// Secrets are the values that must appear in no API answer, no log and
+	// no stored file: passwords, tokens, secrets, request definitions.
+	Secrets []string
+}
+
+// Run runs the story. The platform is left running in the Result when the
+// story completes; the caller closes it. Everything else is stopped
+// before Run returns.
+func Run(ctx context.Context, o Options) (res *Result, err error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.StepTimeout == 0 {
+		o.StepTimeout = 10 * time.Second
+	}
+	audit := o.Audit
+	if audit == nil {
+		audit = io.Discard
+	}
+	n := &narrator{out: o.Out}
+	res = &Result{}
+	secret := func(s string) string { res.Secrets = append(res.Secrets, s); return s }
+	secret(Password)
+
+	// --- The platform --------------------------------------------------
+	if _, err := os.Stat(filepath.Join(o.StateDir, "platform.db")); err == nil {
+		return nil, fmt.Errorf("%s already holds a platform from an earlier run: the story starts from an empty state directory", o.StateDir)
+	}
+	master, err := loadMasterKey(filepath.Join(o.StateDir, "master.key"))
+	if err != nil {
+		return nil, err
+	}
+	p, err := platform.Start(ctx, platform.Config{
+		StateDir:  o.StateDir,
+		MasterKey: master,
+		Audit:     slog.New(slog.NewJSONHandler(audit, nil)),
+		Redis:     o.Redis,
+		Now:       o.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			p.Close()
+		}
+	}()
+	res.Platform = p
+	n.step("The platform starts at %s. Its state is an SQLite database in %s; the token keys in it are encrypted under a master key kept in its own file, and TOTP secrets are sealed.", p.URL, o.StateDir)
+	if o.Redis != nil {
+		n.step("Its token revocation list and TOTP records are on Redis at %s, where every server of a fleet would share them.", o.Redis.Addr)
+	}
+
+	acmeID, acmeSecret, err := p.RegisterIntegrator(ctx, "Acme Doors", []string{platform.ScopeRequestsWrite})
+	if err != nil {
+		return nil, err
+	}
+	secret(acmeSecret)
+	door, err := acme.Start(acme.Config{PlatformURL: p.URL, PlatformRoots: p.Roots(), ClientID: acmeID, ClientSecret: acmeSecret, Now: o.Now})
+	if err != nil {
+		return nil, err
+	}
+	defer door.Close()
+	n.step("The operator registers the integrator Acme Doors as an OAuth client %s that may only ask for the scope %q. Acme's door API runs at %s with a self-signed certificate.", acmeID, platform.ScopeRequestsWrite, door.URL)
+
+	// --- The person ----------------------------------------------------
+	phone := app.New(p.URL, p.Roots())
+	key, err := phone.SignUp(ctx, Email, Password)
+	if err != nil {
+		return nil, fmt.Errorf("sign-up: %w", err)
+	}
+	res.TOTPKey = key
+	n.step("Alice signs up as %s. The platform stores her password as an argon2id hash (%d MiB, %d passes) and shows a TOTP QR code, which she scans into her authenticator app.",
+		Email, platform.PasswordParams.Memory/1024, platform.PasswordParams.Time)
+
+	if _, err := phone.SignIn(ctx, Email, "not my password", func() string { return key.Code(o.Now()) }); !isStatus(err, http.StatusUnauthorized) {
+		return nil, fmt.Errorf("a wrong password was not refused: %v", err)
+	}
+	session, err := phone.SignIn(ctx, Email, Password, func() string { return key.Code(o.Now()) })
+	if err != nil {
+		return nil, fmt.Errorf("sign-in: %w", err)
+	}
+	secret(session.Token)
+	n.step("A wrong password is refused. Alice signs in with her password and then the 6-digit code from her app; she gets a session token with the scopes %s, valid until %s.",
+		strings.Join(session.Scopes, ", "), session.Expires.UTC().Format(time.RFC3339))
+
+	// --- Least privilege: scopes and revocation --------------------------
+	ro, err := phone.CreateToken(ctx, "dashboard", []string{platform.ScopeDevicesRead}, 30*24*time.Hour)
+	if err != nil {
+		return nil, fmt.Errorf("creating a token: %w", err)
+	}
+	secret(ro.Token)
+	if err := phone.Do(ctx, http.MethodGet, "/v1/devices", ro.Token, nil, nil); err != nil {
+		return nil, fmt.Errorf("the read-only token cannot list devices: %w", err)
+	}
+	if err := phone.Do(ctx, http.MethodPost, "/v1/devices", ro.Token, map[string]string{"name": "x"}, nil); !isStatus(err, http.StatusForbidden) {
+		return nil, fmt.Errorf("a token without %s added a device: %v", platform.ScopeDevicesManage, err)
+	}
+	n.step("For her dashboard she creates a token with only %q (shown once; the platform keeps its id %s and metadata, never the token). It can list devices; adding a device with it gets 403 insufficient_scope.",
+		platform.ScopeDevicesRead, ro.TokenID)
+
+	var list []platform.TokenInfo
+	if err := phone.RevokeToken(ctx, ro.TokenID); err != nil {
+		return nil, fmt.Errorf("revoking: %w", err)
+	}
+	if err := phone.Do(ctx, http.MethodGet, "/v1/devices", ro.Token, nil, nil); !isStatus(err, http.StatusUnauthorized) {
+		return nil, fmt.Errorf("a revoked token was not refused with 401: %v", err)
+	}
+	if err := phone.Do(ctx, http.MethodGet, "/v1/tokens", phone.Session(), nil, &list); err != nil || !revoked(list, ro.TokenID) {
+		return nil, fmt.Errorf("the token list does not show the revocation: %v", err)
+	}
+	n.step("She revokes the dashboard token: it now gets 401 invalid_token. Her token list shows ids, names, scopes and dates, and that one as revoked.")
+
+	narrow, err := phone.Exchange(ctx, phone.Session(), []string{platform.ScopeDevicesRead})
+	if err != nil {
+		return nil, fmt.Errorf("token exchange: %w", err)
+	}
+	secret(narrow)
+	if err := phone.Do(ctx, http.MethodGet, "/v1/devices", narrow, nil, nil); err != nil {
+		return nil, fmt.Errorf("the narrowed token cannot list devices: %w", err)
+	}
+	if err := phone.Do(ctx, http.MethodGet, "/v1/tokens", narrow, nil, nil); !isStatus(err, http.StatusForbidden) {
+		return nil, fmt.Errorf("the narrowed token kept a scope it was not given: %v", err)
+	}
+	var ae *app.APIError
+	if _, err := phone.Exchange(ctx, narrow, []string{platform.ScopeTokensManage}); !errors.As(err, &ae) || ae.Code != "invalid_scope" {
+		return nil, fmt.Errorf("a narrowed token was widened: %v", err)
+	}
+	n.step("For a script she narrows her session by OAuth token exchange (RFC 8693): the new token has only %q, so it can list devices but gets 403 on her tokens, and exchanging it for %q is refused (invalid_scope): a token can be narrowed, never widened.",
+		platform.ScopeDevicesRead, platform.ScopeTokensManage)
+
+	// --- Onboarding the device -------------------------------------------
+	prov, err := phone.AddDevice(ctx, "front door controller")
+	if err != nil {
+		return nil, fmt.Errorf("adding the device: %w", err)
+	}
+	secret(prov.Secret)
+	mqttCfg := device.MQTTConfig{
+		BrokerURL: prov.BrokerURL, Roots: p.Roots(), ClientID: prov.ClientID, Key: prov.Key, Secret: "lt_not-the-secret",
+		RulesTopic: platform.RulesTopic(prov.App, prov.DeviceID), StateTopic: platform.StateTopic(prov.App, prov.DeviceID),
+	}
+	if _, err := device.DialMQTT(ctx, mqttCfg); !errors.Is(err, device.ErrRefused) {
+		return nil, fmt.Errorf("the broker did not refuse a device with a wrong secret: %v", err)
+	}
+	mqttCfg.Secret = prov.Secret
+	link, err := device.DialMQTT(ctx, mqttCfg)
+	if err != nil {
+		return nil, err
+	}
+	defer link.Close()
+	dev, err := device.New(device.Config{
+		Provisioning: prov,
+		Link:         link,
+		FlashPath:    filepath.Join(o.StateDir, "device-flash.json"),
+		Now:          o.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	devCtx, stopDevice := context.WithCancel(ctx)
+	devDone := make(chan error, 1)
+	go func() { devDone <- dev.Run(devCtx) }()
+	defer func() { stopDevice(); <-devDone }()
+	n.step("Alice adds her front door controller %s. The platform gives it the application key %s and a secret (a token bound to her and this device). Her app makes the 256-bit end-to-end key and hands it, with the key and secret, to the device over a local channel; the cloud never sees the end-to-end key.",
+		prov.DeviceID, prov.Key)
+	n.step("The device connects to the platform's MQTT broker at %s over TLS, with its key as user name and its secret as password, and subscribes to %s, the only topic it may read. A connection with a wrong secret is refused by the broker.",
+		p.MQTTURL, mqttCfg.RulesTopic)
+
+	// --- The integration -------------------------------------------------
+	integrationID, err := phone.EnableIntegration(ctx, acmeID)
+	if err != nil {
+		return nil, fmt.Errorf("switching the integration on: %w", err)
+	}
+	n.step("Alice switches on the Acme Doors integration %s. Her app makes an MLKEM768-X25519 key pair, wraps the private key under the end-to-end key, and uploads the public key and the wrapped key.", integrationID)
+
+	requestID, def, err := door.Link(ctx, integrationID, "front")
+	if err != nil {
+		return nil, fmt.Errorf("linking the integration at Acme: %w", err)
+	}
+	var parsed struct {
+		URL           string `json:"url"`
+		Authorization struct {
+			RefreshToken string `json:"refreshToken"`
+			ClientSecret string `json:"clientSecret"`
+		} `json:"authorization"`
+	}
+	if err := json.Unmarshal(def, &parsed); err != nil {
+		return nil, err
+	}
+	secret(parsed.Authorization.RefreshToken)
+	secret(parsed.Authorization.ClientSecret)
+	secret(parsed.URL)
+	n.step("Alice links her Acme account. Acme gets a platform token with the OAuth client-credentials grant (scope %q) and posts its request definition: POST /v1/doors/front/open at TlsPinnedCertificate with its own certificate pinned, authorized by an OAuth refresh token for the device. The platform checks it and seals it to the integration's public key on arrival, as request %s; only the envelope is stored.",
+		platform.ScopeRequestsWrite, requestID)
+
+	// Nothing gives the definition back.
+	if err := definitionUnreadable(ctx, phone, p, acmeID, acmeSecret, integrationID, requestID, prov.DeviceID, res.Secrets, o.StateDir); err != nil {
+		return nil, err
+	}
+	n.step("No API gives the definition back: Alice's integration, request list and request show only the envelope; Acme's platform token cannot read them (403); no byte of the database holds the definition's URL, refresh token or client secret.")
+
+	// --- The app opens, the device executes ------------------------------
+	sealed, err := phone.SealedRequests(ctx, integrationID)
+	if err != nil || len(sealed) != 1 {
+		return nil, fmt.Errorf("listing sealed requests: %v (%d)", err, len(sealed))
+	}
+	stranger, err := sealedbox.GenerateKey()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := sealedbox.Open(stranger, sealed[0].Envelope, platform.RequestContext(integrationID, requestID)); !errors.Is(err, sealedbox.ErrWrongKey) {
+		return nil, fmt.Errorf("a sealed request opened with another key did not fail: %v", err)
+	}
+	n.step("Someone holding another private key, say the cloud's own, cannot open the sealed request: sealedbox refuses it (wrong key).")
+
+	pushed, err := phone.PushRules(ctx, integrationID, prov.DeviceID)
+	if err != nil || len(pushed) != 1 {
+		return nil, fmt.Errorf("pushing rules: %v", err)
+	}
+	n.step("Alice's app downloads the wrapped key and the envelope, unwraps the private key (checking the public key is the one it made), opens the request and sends it to the device as a rule: an end-to-end message, sequence 1, which the platform's broker delivers but can neither read nor change.")
+
+	out, err := waitOutcome(ctx, dev, o.StepTimeout)
+	if err != nil {
+		return nil, err
+	}
+	if out.Refused != "" || out.Error != "" || out.StatusCode != http.StatusOK || out.Request != requestID {
+		return nil, fmt.Errorf("the device did not execute the rule: %+v", out)
+	}
+	call, err := waitCall(ctx, door, o.StepTimeout)
+	if err != nil || call.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("the door API of Acme did not open the door: %+v %v", call, err)
+	}
+	var state platform.Device
+	if err := phone.Do(ctx, http.MethodGet, "/v1/devices/"+prov.DeviceID, phone.Session(), nil, &state); err != nil || !bytes.Contains(state.State, []byte(requestID)) {
+		return nil, fmt.Errorf("the device's report did not reach the platform: %v", err)
+	}
+	n.step("The device opens the message, checks its sequence number, and executes the request with package integrator at TlsPinnedCertificate: it exchanges the refresh token at Acme's token endpoint (Acme rotates it; the device saves the new one to flash before using the access token) and calls the door API, which answers 200. It reports \"request %s: 200\" on its state topic, and no secret.", requestID)
+
+	// --- The relay misbehaves --------------------------------------------
+	if err := phone.Relay(ctx, prov.DeviceID, pushed[0].Message); err != nil {
+		return nil, err
+	}
+	if out, err = waitOutcome(ctx, dev, o.StepTimeout); err != nil || out.Refused == "" || !strings.Contains(out.Refused, "replay") {
+		return nil, fmt.Errorf("a replayed message was not refused: %+v %v", out, err)
+	}
+	altered := bytes.Clone(pushed[0].Message)
+	altered[len(altered)-1] ^= 1
+	if err := phone.Relay(ctx, prov.DeviceID, altered); err != nil {
+		return nil, err
+	}
+	if out, err = waitOutcome(ctx, dev, o.StepTimeout); err != nil || out.Refused == "" || out.StatusCode != 0 {
+		return nil, fmt.Errorf("an altered message was not refused: %+v %v", out, err)
+	}
+	n.step("The relay replays the message: the device refuses it (replayed). It alters a byte of it: the device refuses that too (it does not open with the end-to-end key). The door stays shut both times.")
+
+	// --- Sign out everywhere --------------------------------------------
+	if o.Advance != nil {
+		o.Advance(time.Second) // revocation is by whole second: see token.Revocations
+	}
+	if err := phone.Do(ctx, http.MethodPost, "/v1/signout-everywhere", phone.Session(), nil, nil); err != nil {
+		return nil, err
+	}
+	if err := phone.Do(ctx, http.MethodGet, "/v1/tokens", phone.Session(), nil, nil); !isStatus(err, http.StatusUnauthorized) {
+		return nil, fmt.Errorf("the session survived signing out everywhere: %v", err)
+	}
+	n.step("Alice signs out everywhere: every token issued to her until now, the session included, gets 401.")
+
+	fmt.Fprintln(n.out, "The story completed: every step did what it said, and every refusal happened.")
+	return res, nil
+}
+
+type narrator struct {
+	out io.Writer
+	i   int
+}
+
+func (n *narrator) step(format string, args ...any) {
+	n.i++
+	fmt.Fprintf(n.out, "%2d. %s\n", n.i, fmt.Sprintf(format, args...))
+}
+
+func isStatus(err error, status int) bool {
+	var e *app.APIError
+	return errors.As(err, &e) && e.Status == status
+}
+
+func revoked(list []platform.TokenInfo, id string) bool {
+	for _, t := range list {
+		if t.ID == id {
+			return t.Revoked
+		}
+	}
+	return false
+}
+
+func waitOutcome(ctx context.Context, d *device.Device, timeout time.Duration) (device.Outcome, error) {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case o := <-d.Outcomes():
+		return o, nil
+	case <-t.C:
+		return device.Outcome{}, errors.New("the device did not handle the message in time")
+	case <-ctx.Done():
+		return device.Outcome{}, ctx.Err()
+	}
+}
+
+func waitCall(ctx context.Context, s *acme.Server, timeout time.Duration) (acme.Call, error) {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case c := <-s.Calls():
+		return c, nil
+	case <-t.C:
+		return acme.Call{}, errors.New("the door API of Acme was not called in time")
+	case <-ctx.Done():
+		return acme.Call{}, ctx.Err()
+	}
+}
+
+// definitionUnreadable checks every route that could give a stored request
+// back, as Alice and as Acme, and the database files themselves.
+func definitionUnreadable(ctx context.Context, phone *app.Phone, p *platform.Platform, acmeID, acmeSecret, integrationID, requestID, deviceID string, secrets []string, stateDir string) error {
+	paths := []string{
+		"/v1/integrations",
+		"/v1/integrations/" + integrationID,
+		"/v1/integrations/" + integrationID + "/requests",
+		"/v1/integrations/" + integrationID + "/requests/" + requestID,
+		"/v1/devices",
+		"/v1/devices/" + deviceID,
+		"/v1/tokens",
+	}
+	for _, path := range paths {
+		var raw json.RawMessage
+		if err := phone.Do(ctx, http.MethodGet, path, phone.Session(), nil, &raw); err != nil {
+			return fmt.Errorf("GET %s: %w", path, err)
+		}
+		if s := containsAny(raw, secrets); s != "" {
+			return fmt.Errorf("GET %s gives back a secret or the definition", path)
+		}
+	}
+	// Acme's own platform token, with the only scope it has.
+	cc := clientcredentials.Config{ClientID: acmeID, ClientSecret: acmeSecret, TokenURL: p.URL + "/oauth/token", AuthStyle: oauth2.AuthStyleInHeader}
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: p.Roots()}}}
+	tok, err := cc.Token(context.WithValue(ctx, oauth2.HTTPClient, hc))
+	if err != nil {
+		return fmt.Errorf("client credentials of Acme: %w", err)
+	}
+	for _, path := range paths[1:4] {
+		if err := phone.Do(ctx, http.MethodGet, path, tok.AccessToken, nil, nil); !isStatus(err, http.StatusForbidden) {
+			return fmt.Errorf("the platform token of Acme read %s: %v", path, err)
+		}
+	}
+	// The database, its journal and everything else in the state dir.
+	entries, err := os.ReadDir(stateDir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), "platform.db") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(stateDir, e.Name()))
+		if err != nil {
+			return err
+		}
+		if containsAny(b, secrets) != "" {
+			return fmt.Errorf("%s holds a secret or the definition in the clear", e.Name())
+		}
+	}
+	return nil
+}
+
+func containsAny(b []byte, secrets []string) string {
+	for _, s := range secrets {
+		if s != "" && bytes.Contains(b, []byte(s)) {
+			return s
+		}
+	}
+	return ""
+}
+
+// loadMasterKey reads the platform's master key, making it on first run.
+// The demo keeps it in a file beside the database; production keeps it in
+// a KMS or a secrets manager, never next to the data it protects.
+func loadMasterKey(path string) ([]byte, error) {
+	k, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		k = platform.NewMasterKey()
+		if err := os.WriteFile(path, k, 0o600); err != nil {
+			return nil, err
+		}
+		return k, nil
+	}
+	if err == nil && len(k) != 32 {
+		err = errors.New("story: the master key file must hold 32 bytes")
+	}
+	return k, err
+}

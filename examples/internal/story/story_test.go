@@ -1,0 +1,162 @@
+package story_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/latchsec/latch/examples/internal/story"
+	"github.com/latchsec/latch/internal/interop"
+)
+
+// clock is the story's clock in tests: it moves only when told.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// syncBuffer is a bytes.Buffer that the platform's handlers may write to
+// concurrently.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestStory runs the whole story. Every step of it checks itself (the
+// refusals included: 403 without the scope, 401 once revoked, a wrong
+// device secret, a sealed request under another key, a replayed and an
+// altered message, a definition that no API gives back); this test checks
+// that it completed, what it told, and what the audit log and state hold.
+func TestStory(t *testing.T) { runStory(t, nil) }
+
+// The same story with the revocation list and the TOTP records on Redis.
+func TestStoryOnRedis(t *testing.T) {
+	r := interop.StartRedis(t)
+	runStory(t, &redis.Options{Addr: r.Addr()})
+}
+
+func runStory(t *testing.T, rdb *redis.Options) {
+	ctx := context.Background()
+	// The clock starts at the real time (the certificates made during the
+	// story are checked by crypto/tls against it) and moves only when the
+	// story asks.
+	c := &clock{now: time.Now().Truncate(time.Second)}
+	dir := t.TempDir()
+	var out, audit syncBuffer
+	res, err := story.Run(ctx, story.Options{Out: &out, StateDir: dir, Audit: &audit, Now: c.Now, Advance: c.Advance, Redis: rdb})
+	require.NoError(t, err, "narration so far:\n%s", out.String())
+	require.NoError(t, res.Platform.Close())
+
+	// The narration: numbered steps in plain sentences, then the end line.
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if rdb != nil {
+		require.Contains(t, lines[1], "Redis at "+rdb.Addr)
+		lines = append(lines[:1], lines[2:]...)
+		for i := 1; i < len(lines)-1; i++ { // renumber after the Redis step
+			_, rest, _ := strings.Cut(lines[i], ". ")
+			lines[i] = fmt.Sprintf("%2d. %s", i+1, rest)
+		}
+	}
+	require.Len(t, lines, 18)
+	for i, l := range lines[:17] {
+		require.Regexp(t, fmt.Sprintf(`^ ?%d\. [A-Z].*\.$`, i+1), l)
+	}
+	require.Contains(t, lines[4], "403")
+	require.Contains(t, lines[5], "401")
+	require.Contains(t, lines[6], "invalid_scope")
+	require.Contains(t, lines[8], "refused by the broker")
+	require.Contains(t, lines[10], "TlsPinnedCertificate")
+	require.Contains(t, lines[15], "refuses")
+	require.Equal(t, "The story completed: every step did what it said, and every refusal happened.", lines[17])
+
+	// The audit log: one JSON object per line, every security event of
+	// the story, and no secret.
+	log := audit.String()
+	for _, event := range []string{
+		"signed up", "sign-in refused", "signed in", "token created", "token revoked", "api token refused",
+		"device added", "connect refused", "integrator registered", "integrator token issued", "token narrowed",
+		"integration switched on", "request sealed", "device reported", "signed out everywhere",
+	} {
+		require.Contains(t, log, `"msg":"`+event+`"`)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(log), "\n") {
+		require.True(t, json.Valid([]byte(line)), line)
+	}
+	require.NotEmpty(t, res.Secrets)
+	for _, s := range res.Secrets {
+		require.NotContains(t, log, s)
+		require.NotContains(t, out.String(), s)
+	}
+
+	// The state directory: the database holds none of them either (the
+	// story checked it while running; the write-ahead log is folded in
+	// at Close, so check again), and only its owner can read it.
+	db, err := os.ReadFile(filepath.Join(dir, "platform.db"))
+	require.NoError(t, err)
+	for _, s := range res.Secrets {
+		require.False(t, bytes.Contains(db, []byte(s)))
+	}
+	fi, err := os.Stat(filepath.Join(dir, "platform.db"))
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+
+	// The device saved the refresh token Acme rotated, and it is not the
+	// one in the definition (which Acme has retired).
+	var flash struct {
+		Highest       uint64            `json:"highest"`
+		RefreshTokens map[string]string `json:"refreshTokens"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "device-flash.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &flash))
+	require.Equal(t, uint64(1), flash.Highest)
+	require.Len(t, flash.RefreshTokens, 1)
+	for _, rt := range flash.RefreshTokens {
+		require.True(t, strings.HasPrefix(rt, "art_"))
+		require.NotContains(t, res.Secrets, rt)
+	}
+}
+
+// A state directory that already holds a platform is refused rather than
+// mixed with a new story.
+func TestStoryRefusesUsedState(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "platform.db"), nil, 0o600))
+	var out bytes.Buffer
+	_, err := story.Run(context.Background(), story.Options{Out: &out, StateDir: dir})
+	require.ErrorContains(t, err, "already holds a platform")
+}

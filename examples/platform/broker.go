@@ -1,0 +1,124 @@
+package platform
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/latchsec/latch/mqttauth"
+	"github.com/latchsec/latch/mqttauth/mochi"
+	"github.com/latchsec/latch/token"
+)
+
+// The MQTT side of the platform: an embedded mochi-mqtt broker on TLS,
+// whose every CONNECT, SUBSCRIBE, PUBLISH and delivery goes through
+// mqttauth. A device connects with its application key (user name) and
+// secret (password), as client id "{app}:{device}", where {app} is its
+// owner's id; it may subscribe to its rules topic only and publish to its
+// state topic only. The platform publishes the owner's end-to-end messages
+// to the rules topic and stores what arrives on state topics.
+
+// audienceMQTT is the token audience of device secrets.
+const audienceMQTT = "mqtt"
+
+// RulesTopic is where a device receives end-to-end messages from its
+// owner's app; StateTopic is where it reports.
+func RulesTopic(owner, device string) string {
+	return "apps/" + owner + "/devices/" + device + "/rules"
+}
+
+// StateTopic is where a device reports its state.
+func StateTopic(owner, device string) string {
+	return "apps/" + owner + "/devices/" + device + "/state"
+}
+
+var brokerPolicy = mqttauth.Policy{
+	Rules: []mqttauth.Rule{
+		{Topic: "apps/{app}/devices/{device}/rules", Access: mqttauth.Subscribe},
+		{Topic: "apps/{app}/devices/{device}/state", Access: mqttauth.Publish},
+	},
+	ClientIDs: []string{"{app}:{device}"},
+}
+
+func (p *Platform) initMQTT(keys *token.Keyring) error {
+	acl, err := mqttauth.Compile(brokerPolicy)
+	if err != nil {
+		return err
+	}
+	name := p.cfg.Name
+	p.mqttIssuer = &mqttauth.Issuer{Tokens: &token.Issuer{Keys: keys, Name: name, Audience: audienceMQTT, Prefix: "lt_", Revocations: p.revocations, Now: p.now}}
+	p.mqttVerifier = &mqttauth.Verifier{
+		Tokens: &token.Verifier{Keys: keys, Issuer: name, Audience: audienceMQTT, Prefix: "lt_", Revocations: p.revocations, Now: p.now},
+		ACL:    acl,
+	}
+	return nil
+}
+
+// startBroker starts the broker on TLS with the platform's certificate.
+func (p *Platform) startBroker(pair tls.Certificate) error {
+	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: p.audit.With("component", "broker")})
+	p.mqttHook = new(mochi.Hook)
+	if err := srv.AddHook(p.mqttHook, &mochi.Options{Verifier: p.mqttVerifier, Server: srv}); err != nil {
+		return err
+	}
+	if err := srv.AddHook(&stateHook{p: p}, nil); err != nil {
+		return err
+	}
+	l := listeners.NewTCP(listeners.Config{ID: "tls", Address: p.cfg.MQTTAddr,
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}})
+	if err := srv.AddListener(l); err != nil {
+		return fmt.Errorf("platform: MQTT listener: %w", err)
+	}
+	if err := srv.Serve(); err != nil {
+		return err
+	}
+	p.broker = srv
+	p.MQTTURL = "ssl://" + l.Address()
+	return nil
+}
+
+// stateHook stores what devices publish on their state topics. It runs
+// in OnPublish, after the mqttauth hook has allowed the PUBLISH and before
+// the broker acknowledges it, so a device whose report was acknowledged
+// finds it stored. It checks again that the topic is the publisher's own.
+type stateHook struct {
+	mqtt.HookBase
+	p *Platform
+}
+
+func (h *stateHook) ID() string { return "latch-example-state" }
+
+func (h *stateHook) Provides(b byte) bool { return b == mqtt.OnPublish }
+
+func (h *stateHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if cl.Net.Inline || !strings.HasSuffix(pk.TopicName, "/state") {
+		return pk, nil
+	}
+	parts := strings.Split(pk.TopicName, "/") // apps/{owner}/devices/{device}/state
+	if len(parts) != 5 || len(pk.Payload) > maxStateSize {
+		return pk, packets.ErrRejectPacket
+	}
+	ctx := context.Background()
+	var n int
+	err := h.p.db.QueryRowContext(ctx, `SELECT count(*) FROM devices WHERE key = ? AND owner = ? AND id = ?`,
+		string(cl.Properties.Username), parts[1], parts[3]).Scan(&n)
+	if err != nil || n != 1 {
+		return pk, packets.ErrRejectPacket
+	}
+	var state map[string]any
+	if err := json.NewDecoder(bytes.NewReader(pk.Payload)).Decode(&state); err != nil {
+		return pk, packets.ErrRejectPacket
+	}
+	if err := h.p.saveState(ctx, parts[1], parts[3], state); err != nil {
+		h.p.audit.Error("storing device state", "device", parts[3], "err", err.Error())
+		return pk, packets.ErrRejectPacket
+	}
+	return pk, nil
+}

@@ -1,0 +1,344 @@
+package platform
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"embed"
+	"encoding/base64"
+	"errors"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/latchsec/latch/token"
+)
+
+// The web console: plain HTML from html/template and one small script, no
+// build step. Its defences:
+//
+//   - Cookies are __Host- prefixed (Secure, Path=/, no Domain, so no other
+//     host or subdomain can set them), HttpOnly (no script reads the
+//     session) and SameSite=Strict (no cross-site request carries them).
+//   - Every state-changing request passes net/http's CrossOriginProtection
+//     (Sec-Fetch-Site and Origin) and carries a CSRF token equal to the
+//     __Host-latch_csrf cookie, compared in constant time.
+//   - A strict Content-Security-Policy: scripts and styles from this origin
+//     only, no inline script, forms post only here, no framing.
+//   - The session cookie holds the session token, verified by the token
+//     package on every request like any API token; signing out revokes it.
+
+//go:embed web
+var webFS embed.FS
+
+var pages = template.Must(template.ParseFS(webFS, "web/console.html"))
+
+const (
+	cookieSession   = "__Host-latch_session"
+	cookieChallenge = "__Host-latch_challenge"
+	cookieCSRF      = "__Host-latch_csrf"
+	csp             = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+// page is what every template gets.
+type page struct {
+	Title        string
+	Error        string
+	CSRF         string
+	Signed       bool
+	QR           template.URL
+	OTPAuth      string
+	NewToken     *newToken
+	Tokens       []TokenInfo
+	Scopes       []string
+	Integrations []integrationSummary
+	Devices      []Device
+}
+
+type newToken struct{ Name, Token string }
+
+type integrationSummary struct {
+	ID, Integrator string
+	Requests       int
+}
+
+func (p *Platform) consoleRoutes(mux *http.ServeMux) {
+	static, _ := fs.Sub(webFS, "web")
+	mux.Handle("GET /console/static/", http.StripPrefix("/console/static/", http.FileServerFS(static)))
+	mux.HandleFunc("GET /console/{$}", p.consoleHome)
+	mux.HandleFunc("GET /console/signin", p.consoleForm("signin", "Sign in"))
+	mux.HandleFunc("GET /console/signup", p.consoleForm("signup", "Sign up"))
+	mux.HandleFunc("GET /console/code", p.consoleForm("code", "Your code"))
+	protect := http.NewCrossOriginProtection()
+	protect.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.audit.Warn("console form refused", "path", r.URL.Path, "reason", "cross-origin")
+		p.render(w, r, "refused", http.StatusForbidden, page{Title: "Request refused"})
+	}))
+	post := func(pattern string, h http.HandlerFunc) {
+		mux.Handle("POST "+pattern, protect.Handler(p.checkCSRF(h)))
+	}
+	post("/console/signin", p.consoleSignIn)
+	post("/console/signup", p.consoleSignUp)
+	post("/console/code", p.consoleCode)
+	post("/console/tokens", p.consoleCreateToken)
+	post("/console/tokens/{id}/revoke", p.consoleRevoke)
+	post("/console/signout", p.consoleSignOut)
+	post("/console/signout-everywhere", p.consoleSignOutEverywhere)
+	mux.Handle("GET /{$}", http.RedirectHandler("/console/", http.StatusSeeOther))
+}
+
+// ConsoleURL is the address of the web console.
+func (p *Platform) ConsoleURL() string { return p.URL + "/console/" }
+
+func setCookie(w http.ResponseWriter, name, value string, maxAge time.Duration) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: int(maxAge / time.Second),
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+}
+
+func clearCookie(w http.ResponseWriter, name string) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1,
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+}
+
+// csrfToken returns the request's CSRF token, setting the cookie if there
+// is none yet.
+func csrfToken(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(cookieCSRF); err == nil && len(c.Value) == 43 {
+		return c.Value
+	}
+	var b [32]byte
+	rand.Read(b[:])
+	v := base64.RawURLEncoding.EncodeToString(b[:])
+	setCookie(w, cookieCSRF, v, 24*time.Hour)
+	return v
+}
+
+// checkCSRF refuses a form whose csrf field is not the cookie's value.
+func (p *Platform) checkCSRF(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		c, err := r.Cookie(cookieCSRF)
+		if err != nil || len(c.Value) != 43 || r.ParseForm() != nil ||
+			subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostForm.Get("csrf"))) != 1 {
+			p.audit.Warn("console form refused", "path", r.URL.Path, "reason", "csrf")
+			p.render(w, r, "refused", http.StatusForbidden, page{Title: "Request refused"})
+			return
+		}
+		h(w, r)
+	}
+}
+
+func (p *Platform) render(w http.ResponseWriter, r *http.Request, name string, status int, pg page) {
+	pg.CSRF = csrfToken(w, r)
+	h := w.Header()
+	h.Set("Content-Security-Policy", csp)
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := pages.ExecuteTemplate(w, name, pg); err != nil {
+		p.audit.Error("console template", "err", err.Error())
+	}
+}
+
+func (p *Platform) consoleForm(name, title string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p.render(w, r, name, http.StatusOK, page{Title: title})
+	}
+}
+
+// session returns the claims of the console's session cookie.
+func (p *Platform) session(r *http.Request) (*token.Claims, string, bool) {
+	c, err := r.Cookie(cookieSession)
+	if err != nil {
+		return nil, "", false
+	}
+	claims, err := p.api.Verify(r.Context(), c.Value)
+	if err != nil || !claims.HasScope(ScopeTokensManage) {
+		return nil, "", false
+	}
+	return claims, c.Value, true
+}
+
+func userWords(err error) (string, bool) {
+	var ue *userError
+	if errors.As(err, &ue) {
+		return ue.words, true
+	}
+	return "", false
+}
+
+func (p *Platform) consoleSignUp(w http.ResponseWriter, r *http.Request) {
+	resp, err := p.createUser(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"))
+	if words, ok := userWords(err); ok {
+		p.render(w, r, "signup", http.StatusBadRequest, page{Title: "Sign up", Error: words})
+		return
+	}
+	if err != nil {
+		p.internalError(w, r, err)
+		return
+	}
+	// The password was just set: the first code confirms the enrollment
+	// and signs in.
+	id, err := p.newChallenge(resp.UserID)
+	if err != nil {
+		p.internalError(w, r, err)
+		return
+	}
+	setCookie(w, cookieChallenge, id, challengeTTL)
+	p.render(w, r, "code", http.StatusOK, page{Title: "Set up your authenticator app",
+		QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(resp.QRCodePNG)), OTPAuth: resp.OTPAuthURI})
+}
+
+func (p *Platform) consoleSignIn(w http.ResponseWriter, r *http.Request) {
+	id, err := p.checkPasswordStep(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"))
+	if words, ok := userWords(err); ok {
+		p.render(w, r, "signin", http.StatusUnauthorized, page{Title: "Sign in", Error: words})
+		return
+	}
+	if err != nil {
+		p.internalError(w, r, err)
+		return
+	}
+	setCookie(w, cookieChallenge, id, challengeTTL)
+	http.Redirect(w, r, "/console/code", http.StatusSeeOther)
+}
+
+func (p *Platform) consoleCode(w http.ResponseWriter, r *http.Request) {
+	ch, err := r.Cookie(cookieChallenge)
+	if err != nil {
+		http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
+		return
+	}
+	s, err := p.checkCodeStep(r.Context(), ch.Value, r.PostForm.Get("code"))
+	if errors.Is(err, errChallenge) {
+		clearCookie(w, cookieChallenge)
+		p.render(w, r, "signin", http.StatusUnauthorized, page{Title: "Sign in", Error: err.Error()})
+		return
+	}
+	if words, ok := userWords(err); ok {
+		p.render(w, r, "code", http.StatusUnauthorized, page{Title: "Your code", Error: words})
+		return
+	}
+	if err != nil {
+		p.internalError(w, r, err)
+		return
+	}
+	clearCookie(w, cookieChallenge)
+	setCookie(w, cookieSession, s.Token, s.Expires.Sub(p.now()))
+	http.Redirect(w, r, "/console/", http.StatusSeeOther)
+}
+
+func (p *Platform) consoleHome(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := p.session(r)
+	if !ok {
+		http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
+		return
+	}
+	p.renderHome(w, r, c, nil, "")
+}
+
+func (p *Platform) renderHome(w http.ResponseWriter, r *http.Request, c *token.Claims, nt *newToken, problem string) {
+	ctx := r.Context()
+	pg := page{Title: "Your account", Signed: true, NewToken: nt, Error: problem, Scopes: PersonScopes}
+	var err error
+	if pg.Tokens, err = p.tokensOf(ctx, c.Subject); err == nil {
+		if pg.Integrations, err = p.integrationSummaries(ctx, c.Subject); err == nil {
+			pg.Devices, err = p.devicesOf(ctx, c.Subject)
+		}
+	}
+	if err != nil {
+		p.internalError(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if problem != "" {
+		status = http.StatusBadRequest
+	}
+	p.render(w, r, "home", status, pg)
+}
+
+func (p *Platform) consoleCreateToken(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := p.session(r)
+	if !ok {
+		http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
+		return
+	}
+	days, _ := strconv.Atoi(r.PostForm.Get("expires"))
+	resp, err := p.createTokenFor(r.Context(), c, createTokenRequest{
+		Name: r.PostForm.Get("name"), Scopes: r.PostForm["scope"], ExpiresIn: int64(days) * 24 * 3600,
+	})
+	if words, ok := userWords(err); ok {
+		p.renderHome(w, r, c, nil, words)
+		return
+	}
+	if err != nil {
+		p.internalError(w, r, err)
+		return
+	}
+	// Shown in this answer only (Cache-Control: no-store), never again.
+	p.renderHome(w, r, c, &newToken{Name: r.PostForm.Get("name"), Token: resp.Token}, "")
+}
+
+func (p *Platform) consoleRevoke(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := p.session(r)
+	if !ok {
+		http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
+		return
+	}
+	if err := p.revokeTokenOf(r.Context(), c, r.PathValue("id")); err != nil {
+		if words, ok := userWords(err); ok {
+			p.renderHome(w, r, c, nil, words)
+			return
+		}
+		p.internalError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/console/", http.StatusSeeOther)
+}
+
+func (p *Platform) consoleSignOut(w http.ResponseWriter, r *http.Request) {
+	if c, _, ok := p.session(r); ok {
+		if err := p.revokeTokenOf(r.Context(), c, c.ID); err != nil {
+			p.internalError(w, r, err)
+			return
+		}
+	}
+	clearCookie(w, cookieSession)
+	http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
+}
+
+// consoleSignOutEverywhere revokes every token of the person issued until
+// now: sessions on other browsers, API tokens, tokens narrowed from them.
+func (p *Platform) consoleSignOutEverywhere(w http.ResponseWriter, r *http.Request) {
+	if c, _, ok := p.session(r); ok {
+		if err := p.revokeSubject(r.Context(), c.Subject, p.now()); err != nil {
+			p.internalError(w, r, err)
+			return
+		}
+		p.audit.Info("signed out everywhere", "subject", c.Subject, "by_token", c.ID)
+	}
+	clearCookie(w, cookieSession)
+	http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
+}
+
+func (p *Platform) integrationSummaries(ctx context.Context, owner string) ([]integrationSummary, error) {
+	rows, err := p.db.QueryContext(ctx, `SELECT i.id, c.name, (SELECT count(*) FROM requests r WHERE r.integration = i.id)
+		FROM integrations i JOIN clients c ON c.id = i.client WHERE i.owner = ? ORDER BY i.created, i.id`, owner)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []integrationSummary
+	for rows.Next() {
+		var s integrationSummary
+		if err := rows.Scan(&s.ID, &s.Integrator, &s.Requests); err != nil {
+			return nil, err
+		}
+		list = append(list, s)
+	}
+	return list, rows.Err()
+}

@@ -1,0 +1,118 @@
+package platform
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/latchsec/latch/token"
+)
+
+// maxBody caps every request body the API reads (1 MiB, the largest
+// request definition integrator.ParseRequest accepts, plus room).
+const maxBody = 1<<20 + 4096
+
+func (p *Platform) routes() http.Handler {
+	mux := http.NewServeMux()
+	// People: sign-up and sign-in (no token yet).
+	mux.HandleFunc("POST /v1/signup", p.signUp)
+	mux.HandleFunc("POST /v1/signin", p.signIn)
+	mux.HandleFunc("POST /v1/signin/totp", p.signInTOTP)
+	// Tokens.
+	mux.Handle("POST /v1/tokens", p.need(p.createToken, ScopeTokensManage))
+	mux.Handle("GET /v1/tokens", p.need(p.listTokens, ScopeTokensManage))
+	mux.Handle("DELETE /v1/tokens/{id}", p.need(p.revokeToken, ScopeTokensManage))
+	mux.Handle("POST /v1/signout-everywhere", p.need(p.signOutEverywhere, ScopeTokensManage))
+	// OAuth 2.0 for integrators (and token exchange for anyone).
+	mux.HandleFunc("POST /oauth/token", p.oauthToken)
+	// Integrations.
+	mux.Handle("POST /v1/integrations", p.need(p.createIntegration, ScopeIntegrationsManage))
+	mux.Handle("GET /v1/integrations", p.need(p.listIntegrations, ScopeIntegrationsManage))
+	mux.Handle("GET /v1/integrations/{id}", p.need(p.getIntegration, ScopeIntegrationsManage))
+	mux.Handle("GET /v1/integrations/{id}/requests", p.need(p.listRequests, ScopeIntegrationsManage))
+	mux.Handle("GET /v1/integrations/{id}/requests/{rid}", p.need(p.getRequest, ScopeIntegrationsManage))
+	mux.Handle("POST /v1/integrations/{id}/requests", p.need(p.postRequest, ScopeRequestsWrite))
+	// Devices, as their owner sees them.
+	mux.Handle("POST /v1/devices", p.need(p.createDevice, ScopeDevicesManage))
+	mux.Handle("GET /v1/devices", p.need(p.listDevices, ScopeDevicesRead))
+	mux.Handle("GET /v1/devices/{id}", p.need(p.getDevice, ScopeDevicesRead))
+	mux.Handle("POST /v1/devices/{id}/messages", p.need(p.sendMessage, ScopeDevicesManage))
+	mux.Handle("DELETE /v1/devices/{id}", p.need(p.removeDevice, ScopeDevicesManage))
+	// Devices themselves, with their application key and secret.
+	mux.Handle("GET /v1/device/messages", p.deviceAuth(p.deviceMessages))
+	mux.Handle("POST /v1/device/state", p.deviceAuth(p.deviceState))
+	// The web console.
+	p.consoleRoutes(mux)
+	return securityHeaders(mux)
+}
+
+// securityHeaders sets what every API answer carries.
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Strict-Transport-Security", "max-age=63072000")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Cache-Control", "no-store")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// need puts h behind token.Middleware requiring scopes; refusals go to the
+// audit log with their reason (never the token).
+func (p *Platform) need(h http.HandlerFunc, scopes ...string) http.Handler {
+	mw := &token.Middleware{
+		Verifier: p.api,
+		Scopes:   scopes,
+		Realm:    "latch-example",
+		OnReject: func(r *http.Request, status int, err error) {
+			p.audit.Warn("api token refused", "path", r.URL.Path, "status", status, "reason", err.Error())
+		},
+	}
+	return mw.Wrap(h)
+}
+
+// claims returns the verified claims of a request behind need.
+func claims(r *http.Request) *token.Claims {
+	c, _ := token.ClaimsFromContext(r.Context())
+	return c
+}
+
+func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_request", "the body is not the JSON this route takes")
+		return false
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		writeError(w, http.StatusBadRequest, "invalid_request", "trailing data after the JSON body")
+		return false
+	}
+	return true
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// writeError answers with a JSON error in the shape OAuth 2.0 uses.
+func writeError(w http.ResponseWriter, status int, code, description string) {
+	writeJSON(w, status, map[string]string{"error": code, "error_description": description})
+}
+
+// newID returns a random 128-bit identifier with a readable prefix.
+func newID(prefix string) string {
+	var b [16]byte
+	rand.Read(b[:])
+	return prefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
+
+func (p *Platform) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	p.audit.Error("internal error", "path", r.URL.Path, "err", err.Error())
+	writeError(w, http.StatusInternalServerError, "server_error", "internal error")
+}

@@ -1,0 +1,210 @@
+package platform
+
+import (
+	"database/sql"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/latchsec/latch/integrator"
+	"github.com/latchsec/latch/sealedbox"
+)
+
+// RequestContext is the sealedbox context of a stored request: it names
+// the record, so an envelope moved to another record or integration does
+// not open. The app computes the same bytes to open it.
+func RequestContext(integrationID, requestID string) []byte {
+	return []byte("latch-example/v1 integration " + integrationID + " request " + requestID)
+}
+
+type createIntegrationRequest struct {
+	Integrator string `json:"integrator"` // the integrator's client id
+	PublicKey  string `json:"publicKey"`  // sealedbox text form
+	WrappedKey []byte `json:"wrappedKey"` // sealedbox.WrapPrivateKey output
+}
+
+// Integration is what the platform stores of an integration: the app's
+// public key and its private key wrapped under the person's end-to-end
+// key, which the platform does not have.
+type Integration struct {
+	ID         string    `json:"id"`
+	Integrator string    `json:"integrator"`
+	PublicKey  string    `json:"publicKey"`
+	WrappedKey []byte    `json:"wrappedKey"`
+	Created    time.Time `json:"created"`
+}
+
+// SealedRequest is a stored request: its id and envelope. There is no
+// other form of it.
+type SealedRequest struct {
+	ID       string    `json:"id"`
+	Envelope []byte    `json:"envelope"`
+	Created  time.Time `json:"created"`
+}
+
+func (p *Platform) createIntegration(w http.ResponseWriter, r *http.Request) {
+	c := claims(r)
+	var req createIntegrationRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	if _, err := sealedbox.ParsePublicKey(req.PublicKey); err != nil || len(req.WrappedKey) == 0 || len(req.WrappedKey) > 4096 {
+		writeError(w, http.StatusBadRequest, "invalid_request", "publicKey and wrappedKey are required")
+		return
+	}
+	var n int
+	if err := p.db.QueryRowContext(r.Context(), `SELECT count(*) FROM clients WHERE id = ?`, req.Integrator).Scan(&n); err != nil || n == 0 {
+		writeError(w, http.StatusBadRequest, "invalid_request", "no such integrator")
+		return
+	}
+	id := newID("in_")
+	_, err := p.db.ExecContext(r.Context(), `INSERT INTO integrations (id, owner, client, public_key, wrapped_key, created) VALUES (?, ?, ?, ?, ?, ?)`,
+		id, c.Subject, req.Integrator, req.PublicKey, req.WrappedKey, p.now().Unix())
+	if err != nil {
+		p.internalError(w, r, err)
+		return
+	}
+	p.audit.Info("integration switched on", "user", c.Subject, "integration", id, "integrator", req.Integrator)
+	writeJSON(w, http.StatusCreated, map[string]string{"id": id})
+}
+
+func (p *Platform) listIntegrations(w http.ResponseWriter, r *http.Request) {
+	rows, err := p.db.QueryContext(r.Context(), `SELECT id, client, public_key, wrapped_key, created FROM integrations WHERE owner = ? ORDER BY created, id`, claims(r).Subject)
+	if err != nil {
+		p.internalError(w, r, err)
+		return
+	}
+	defer rows.Close()
+	list := []Integration{}
+	for rows.Next() {
+		var in Integration
+		var created int64
+		if err := rows.Scan(&in.ID, &in.Integrator, &in.PublicKey, &in.WrappedKey, &created); err != nil {
+			p.internalError(w, r, err)
+			return
+		}
+		in.Created = time.Unix(created, 0).UTC()
+		list = append(list, in)
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+// ownIntegration loads an integration of the caller, answering 404 for
+// others' (so ids of others' integrations cannot be probed).
+func (p *Platform) ownIntegration(w http.ResponseWriter, r *http.Request) (*Integration, bool) {
+	var in Integration
+	var created int64
+	err := p.db.QueryRowContext(r.Context(), `SELECT id, client, public_key, wrapped_key, created FROM integrations WHERE id = ? AND owner = ?`,
+		r.PathValue("id"), claims(r).Subject).Scan(&in.ID, &in.Integrator, &in.PublicKey, &in.WrappedKey, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		writeError(w, http.StatusNotFound, "not_found", "no such integration")
+		return nil, false
+	}
+	if err != nil {
+		p.internalError(w, r, err)
+		return nil, false
+	}
+	in.Created = time.Unix(created, 0).UTC()
+	return &in, true
+}
+
+func (p *Platform) getIntegration(w http.ResponseWriter, r *http.Request) {
+	if in, ok := p.ownIntegration(w, r); ok {
+		writeJSON(w, http.StatusOK, in)
+	}
+}
+
+func (p *Platform) listRequests(w http.ResponseWriter, r *http.Request) {
+	in, ok := p.ownIntegration(w, r)
+	if !ok {
+		return
+	}
+	rows, err := p.db.QueryContext(r.Context(), `SELECT id, envelope, created FROM requests WHERE integration = ? ORDER BY created, id`, in.ID)
+	if err != nil {
+		p.internalError(w, r, err)
+		return
+	}
+	defer rows.Close()
+	list := []SealedRequest{}
+	for rows.Next() {
+		var s SealedRequest
+		var created int64
+		if err := rows.Scan(&s.ID, &s.Envelope, &created); err != nil {
+			p.internalError(w, r, err)
+			return
+		}
+		s.Created = time.Unix(created, 0).UTC()
+		list = append(list, s)
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+func (p *Platform) getRequest(w http.ResponseWriter, r *http.Request) {
+	in, ok := p.ownIntegration(w, r)
+	if !ok {
+		return
+	}
+	var s SealedRequest
+	var created int64
+	err := p.db.QueryRowContext(r.Context(), `SELECT id, envelope, created FROM requests WHERE id = ? AND integration = ?`,
+		r.PathValue("rid"), in.ID).Scan(&s.ID, &s.Envelope, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		writeError(w, http.StatusNotFound, "not_found", "no such request")
+		return
+	}
+	if err != nil {
+		p.internalError(w, r, err)
+		return
+	}
+	s.Created = time.Unix(created, 0).UTC()
+	writeJSON(w, http.StatusOK, s)
+}
+
+// postRequest takes an integrator's request definition, checks it, seals it
+// to the integration's public key and stores the envelope only. The
+// definition is in this process's memory for the length of this call and
+// nowhere else: not in the database, not in the log, not in any answer.
+func (p *Platform) postRequest(w http.ResponseWriter, r *http.Request) {
+	c := claims(r)
+	// Only the integrator the person chose may post to the integration.
+	client, isClient := strings.CutPrefix(c.Subject, "client:")
+	var pub string
+	err := p.db.QueryRowContext(r.Context(), `SELECT public_key FROM integrations WHERE id = ? AND client = ?`,
+		r.PathValue("id"), client).Scan(&pub)
+	if !isClient || err != nil {
+		writeError(w, http.StatusNotFound, "not_found", "no such integration for this integrator")
+		return
+	}
+	def, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "invalid_request", "the definition is too large")
+		return
+	}
+	if _, err := integrator.ParseRequest(def); err != nil {
+		// The error names fields, never values.
+		writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+		return
+	}
+	key, err := sealedbox.ParsePublicKey(pub)
+	if err != nil {
+		p.internalError(w, r, err)
+		return
+	}
+	integrationID, requestID := r.PathValue("id"), newID("rq_")
+	envelope, err := sealedbox.Seal(key, def, RequestContext(integrationID, requestID))
+	clear(def)
+	if err != nil {
+		p.internalError(w, r, err)
+		return
+	}
+	if _, err := p.db.ExecContext(r.Context(), `INSERT INTO requests (id, integration, envelope, created) VALUES (?, ?, ?, ?)`,
+		requestID, integrationID, envelope, p.now().Unix()); err != nil {
+		p.internalError(w, r, err)
+		return
+	}
+	p.audit.Info("request sealed", "integration", integrationID, "request", requestID, "integrator", c.Subject,
+		"suite", key.Suite().String(), "envelope_bytes", len(envelope))
+	writeJSON(w, http.StatusCreated, map[string]string{"id": requestID})
+}

@@ -1,0 +1,121 @@
+package platform
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/latchsec/latch/totp"
+)
+
+func TestPassword(t *testing.T) {
+	h := hashPassword("correct horse battery staple")
+	require.True(t, strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$"), h)
+	ok, err := checkPassword(h, "correct horse battery staple")
+	require.NoError(t, err)
+	require.True(t, ok)
+	ok, err = checkPassword(h, "correct horse battery stapl")
+	require.NoError(t, err)
+	require.False(t, ok)
+	require.NotEqual(t, h, hashPassword("correct horse battery staple"), "salted")
+
+	// A tampered row cannot make a check cost more than the caps, nor
+	// pass with another algorithm.
+	for _, bad := range []string{
+		strings.Replace(h, "m=19456", "m=4194304", 1),
+		strings.Replace(h, "t=2", "t=1000", 1),
+		strings.Replace(h, "argon2id", "argon2i", 1),
+		strings.Replace(h, "v=19", "v=16", 1),
+		h[:len(h)-10],
+		"",
+	} {
+		_, err := checkPassword(bad, "correct horse battery staple")
+		require.ErrorIs(t, err, errPasswordFormat, bad)
+	}
+}
+
+// The SQLite TOTP store keeps the Store contract: compare-and-swap on
+// versions, and a version never given twice, even across a delete.
+func TestTOTPStore(t *testing.T) {
+	ctx := context.Background()
+	db, err := openDB(ctx, t.TempDir())
+	require.NoError(t, err)
+	defer db.Close()
+	s := totpStore{db}
+
+	_, err = s.Load(ctx, "u1")
+	require.ErrorIs(t, err, totp.ErrNotEnrolled)
+	ok, err := s.CompareAndSwap(ctx, "u1", 0, &totp.Record{Secret: []byte("sealed"), Digits: 6})
+	require.NoError(t, err)
+	require.True(t, ok)
+	ok, err = s.CompareAndSwap(ctx, "u1", 0, &totp.Record{Digits: 8})
+	require.NoError(t, err)
+	require.False(t, ok, "a second create must lose")
+	r, err := s.Load(ctx, "u1")
+	require.NoError(t, err)
+	require.Equal(t, 6, r.Digits)
+	v1 := r.Version
+
+	ok, err = s.CompareAndSwap(ctx, "u1", v1, nil) // delete
+	require.NoError(t, err)
+	require.True(t, ok)
+	_, err = s.Load(ctx, "u1")
+	require.ErrorIs(t, err, totp.ErrNotEnrolled)
+	ok, err = s.CompareAndSwap(ctx, "u1", v1, &totp.Record{Digits: 6})
+	require.NoError(t, err)
+	require.False(t, ok, "a deleted record's version must not write")
+	ok, err = s.CompareAndSwap(ctx, "u1", 0, &totp.Record{Digits: 6})
+	require.NoError(t, err)
+	require.True(t, ok)
+	r, err = s.Load(ctx, "u1")
+	require.NoError(t, err)
+	require.Greater(t, r.Version, v1+1)
+
+	// Of concurrent swaps from one version, exactly one wins.
+	var wg sync.WaitGroup
+	wins := make(chan bool, 8)
+	errs := make(chan error, 8)
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok, err := s.CompareAndSwap(ctx, "u1", r.Version, &totp.Record{Digits: 6, LastStep: int64(i + 1)})
+			wins <- ok
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(wins)
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	n := 0
+	for ok := range wins {
+		if ok {
+			n++
+		}
+	}
+	require.Equal(t, 1, n)
+}
+
+// Secrets at rest open only under their own name and master key.
+func TestAtRest(t *testing.T) {
+	a, err := newAtRest(NewMasterKey())
+	require.NoError(t, err)
+	ct := a.seal("token-keyring", []byte("keys"))
+	pt, err := a.open("token-keyring", ct)
+	require.NoError(t, err)
+	require.Equal(t, "keys", string(pt))
+	_, err = a.open("other", ct)
+	require.Error(t, err)
+	b, err := newAtRest(NewMasterKey())
+	require.NoError(t, err)
+	_, err = b.open("token-keyring", ct)
+	require.Error(t, err)
+	_, err = newAtRest(make([]byte, 16))
+	require.Error(t, err)
+}

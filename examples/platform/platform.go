@@ -1,0 +1,341 @@
+package platform
+
+import (
+	"context"
+	"crypto/hkdf"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/latchsec/latch/mqttauth"
+	"github.com/latchsec/latch/mqttauth/mochi"
+	"github.com/latchsec/latch/tlspolicy"
+	"github.com/latchsec/latch/token"
+	"github.com/latchsec/latch/token/redisrevoke"
+	"github.com/latchsec/latch/totp"
+	"github.com/latchsec/latch/totp/redisstore"
+)
+
+// Scopes the platform's API knows. A token grants exactly the scopes it
+// names.
+const (
+	ScopeTokensManage       = "tokens:manage"       // create, list and revoke one's own tokens
+	ScopeDevicesRead        = "devices:read"        // list devices and read their state
+	ScopeDevicesManage      = "devices:manage"      // add devices, send them end-to-end messages
+	ScopeIntegrationsManage = "integrations:manage" // switch integrations on, fetch their sealed requests
+	ScopeRequestsWrite      = "requests:write"      // integrators: post request definitions
+)
+
+// PersonScopes are the scopes of a person's session token; the tokens they
+// create have a subset of them.
+var PersonScopes = []string{ScopeDevicesManage, ScopeDevicesRead, ScopeIntegrationsManage, ScopeTokensManage}
+
+// Token audiences: one per kind of verifier, so that a device secret
+// (audienceMQTT) is no API token and the other way round.
+const audienceAPI = "api"
+
+// Config configures a platform. StateDir and MasterKey are required.
+type Config struct {
+	// StateDir holds the SQLite database. It must exist.
+	StateDir string
+	// MasterKey (32 bytes) encrypts the secrets kept at rest: see the
+	// package documentation. The same key must be given at every start.
+	MasterKey []byte
+	// Addr is the address the HTTPS API listens on, and MQTTAddr the
+	// address of the MQTT broker (TLS); "127.0.0.1:0" (a free loopback
+	// port) by default.
+	Addr, MQTTAddr string
+	// Name is the token issuer name and the TOTP issuer shown by
+	// authenticator apps; "Latch example" by default.
+	Name string
+	// Audit receives security events. Nil discards them.
+	Audit *slog.Logger
+	// Redis, if set, is where the token revocation list
+	// (token/redisrevoke) and the TOTP records (totp/redisstore) live, so
+	// that several API servers share them. Nil keeps them in this process
+	// and its database: right for one machine. Give Redis authentication
+	// and TLS in production (redis.Options.Password, TLSConfig).
+	Redis *redis.Options
+	// Now returns the current time; time.Now by default. Tests set it.
+	Now func() time.Time
+}
+
+// Platform is a running platform.
+type Platform struct {
+	// URL is the base URL of the API, such as "https://127.0.0.1:41234".
+	URL string
+	// MQTTURL is the broker's address, such as "ssl://127.0.0.1:41235".
+	MQTTURL string
+	// CertPEM is the platform's TLS certificate (the API's and the
+	// broker's). The example makes a
+	// self-signed one at each start; clients trust exactly it. A real
+	// deployment has a certificate from a CA that clients trust.
+	CertPEM []byte
+
+	cfg          Config
+	db           *sql.DB
+	audit        *slog.Logger
+	now          func() time.Time
+	issuer       *token.Issuer
+	api          *token.Verifier
+	mqttIssuer   *mqttauth.Issuer
+	mqttVerifier *mqttauth.Verifier
+	broker       *mqtt.Server
+	mqttHook     *mochi.Hook
+	revocations  token.Revocations
+	rdb          *redis.Client     // nil without Config.Redis
+	revokeList   *redisrevoke.List // nil without Config.Redis
+	totp         *totp.Authenticator
+	totpStore    totp.Store
+	srv          *http.Server
+	done         chan struct{}
+	stop         context.CancelFunc // ends waiting requests at Close
+	closeOnce    sync.Once
+	closeErr     error
+
+	mu         sync.Mutex
+	challenges map[string]challenge // pending sign-ins, by hashed id
+	waiters    map[string][]chan struct{}
+}
+
+// Start opens the state, starts the HTTPS server and returns once it
+// accepts connections. Close stops it.
+func Start(ctx context.Context, cfg Config) (*Platform, error) {
+	if cfg.StateDir == "" {
+		return nil, errors.New("platform: Config.StateDir is required")
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:0"
+	}
+	if cfg.MQTTAddr == "" {
+		cfg.MQTTAddr = "127.0.0.1:0"
+	}
+	if cfg.Name == "" {
+		cfg.Name = "Latch example"
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	audit := cfg.Audit
+	if audit == nil {
+		audit = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	ar, err := newAtRest(cfg.MasterKey)
+	if err != nil {
+		return nil, err
+	}
+	db, err := openDB(ctx, cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	p := &Platform{cfg: cfg, db: db, audit: audit, now: cfg.Now, done: make(chan struct{}),
+		challenges: map[string]challenge{}, waiters: map[string][]chan struct{}{}}
+	if err := p.init(ctx, ar); err != nil {
+		p.closeState()
+		return nil, err
+	}
+	if err := p.listen(); err != nil {
+		p.closeState()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *Platform) init(ctx context.Context, ar *atRest) error {
+	// The token keyring: made once, kept encrypted in the database.
+	set, err := loadSecret(ctx, p.db, ar, "token-keyring", func() ([]byte, error) {
+		return token.NewKeyring().JWKSet()
+	})
+	if err != nil {
+		return fmt.Errorf("platform: token keyring: %w", err)
+	}
+	keys, err := token.ParseKeyring(set)
+	if err != nil {
+		return err
+	}
+	// The revocation list: in memory, rebuilt from the database at start,
+	// for one machine; on Redis, mirrored in memory by every server, for a
+	// fleet. Either way the database keeps what was revoked, and it is
+	// replayed into the list at start (revocations only grow).
+	var store totp.Store = totpStore{p.db}
+	if p.cfg.Redis != nil {
+		p.rdb = redis.NewClient(p.cfg.Redis)
+		list, err := redisrevoke.New(redisrevoke.Config{Client: p.rdb, Now: p.now})
+		if err != nil {
+			return err
+		}
+		p.revokeList = list
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := list.Sync(sctx); err != nil {
+			return fmt.Errorf("platform: revocation list on Redis: %w", err)
+		}
+		p.revocations = list
+		store = redisstore.New(p.rdb, "")
+	} else {
+		p.revocations = &token.MemoryRevocations{Now: p.now}
+	}
+	if err := p.loadRevocations(ctx); err != nil {
+		return err
+	}
+	name := p.cfg.Name
+	p.issuer = &token.Issuer{Keys: keys, Name: name, Audience: audienceAPI, Prefix: "lt_", Revocations: p.revocations, Now: p.now}
+	p.api = &token.Verifier{Keys: keys, Issuer: name, Audience: audienceAPI, Prefix: "lt_", Revocations: p.revocations, Now: p.now}
+	if err := p.initMQTT(keys); err != nil {
+		return err
+	}
+
+	// TOTP secrets are sealed under a key derived from the master key.
+	sealing, err := hkdf.Key(sha256.New, p.cfg.MasterKey, nil, "latch-example platform/v1 totp sealing", 32)
+	if err != nil {
+		return err
+	}
+	p.totpStore = store
+	p.totp, err = totp.New(totp.Config{
+		Issuer:      name,
+		Store:       store,
+		SealingKeys: []totp.SealingKey{{ID: "master-v1", Key: sealing}},
+		Now:         p.now,
+	})
+	return err
+}
+
+func (p *Platform) loadRevocations(ctx context.Context) error {
+	rows, err := p.db.QueryContext(ctx, `SELECT id, expires FROM tokens WHERE revoked != 0`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var exp int64
+		if err := rows.Scan(&id, &exp); err != nil {
+			return err
+		}
+		if err := p.revocations.RevokeID(ctx, id, unixOrZero(exp)); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows2, err := p.db.QueryContext(ctx, `SELECT subject, before FROM subject_revocations`)
+	if err != nil {
+		return err
+	}
+	defer rows2.Close()
+	for rows2.Next() {
+		var sub string
+		var before int64
+		if err := rows2.Scan(&sub, &before); err != nil {
+			return err
+		}
+		if err := p.revocations.RevokeSubject(ctx, sub, time.Unix(before, 0)); err != nil {
+			return err
+		}
+	}
+	return rows2.Err()
+}
+
+func (p *Platform) listen() error {
+	now := p.now()
+	certPEM, keyPEM, err := tlspolicy.GenerateSelfSigned([]string{"127.0.0.1", "localhost"}, now.Add(-time.Hour), now.AddDate(0, 0, 30))
+	if err != nil {
+		return err
+	}
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return err
+	}
+	if err := p.startBroker(pair); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", p.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("platform: listen: %w", err)
+	}
+	p.CertPEM = certPEM
+	p.URL = "https://" + ln.Addr().String()
+	base, stop := context.WithCancel(context.Background())
+	p.stop = stop
+	p.srv = &http.Server{
+		BaseContext:       func(net.Listener) context.Context { return base },
+		Handler:           p.routes(),
+		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12},
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(p.audit.Handler(), slog.LevelDebug),
+	}
+	go func() {
+		defer close(p.done)
+		p.srv.ServeTLS(ln, "", "")
+	}()
+	return nil
+}
+
+// Roots returns a pool holding the platform's certificate, for clients.
+func (p *Platform) Roots() *x509.CertPool {
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(p.CertPEM)
+	return pool
+}
+
+// Close stops the servers, waits for them and closes the state. Calling it
+// again does nothing.
+func (p *Platform) Close() error {
+	p.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		p.stop()
+		err := p.srv.Shutdown(ctx)
+		<-p.done
+		p.closeErr = errors.Join(err, p.broker.Close(), p.closeState())
+	})
+	return p.closeErr
+}
+
+// closeState closes what init opened (and the broker, if listen failed
+// after starting it).
+func (p *Platform) closeState() error {
+	var errs []error
+	if p.broker != nil && p.srv == nil {
+		errs = append(errs, p.broker.Close())
+	}
+	if p.revokeList != nil {
+		errs = append(errs, p.revokeList.Close())
+	}
+	if p.rdb != nil {
+		errs = append(errs, p.rdb.Close())
+	}
+	errs = append(errs, p.db.Close())
+	return errors.Join(errs...)
+}
+
+func unixOrZero(s int64) time.Time {
+	if s == 0 {
+		return time.Time{}
+	}
+	return time.Unix(s, 0)
+}
+
+func unixOf(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}

@@ -1,0 +1,283 @@
+package platform
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/latchsec/latch/token"
+	"github.com/latchsec/latch/totp"
+)
+
+// Sign-in is two steps: the password gives a challenge (a random one-use
+// id valid for challengeTTL), and the challenge with a TOTP code gives a
+// session token. The code is asked for only after the password, as package
+// totp asks of its callers.
+const (
+	challengeTTL     = 5 * time.Minute
+	challengeTries   = 3
+	sessionTTL       = 12 * time.Hour
+	maxPendingSignIn = 10000
+)
+
+type challenge struct {
+	user    string
+	expires time.Time
+	tries   int
+}
+
+// userError is a refusal to show the person: an HTTP status, an OAuth-style
+// code and a sentence.
+type userError struct {
+	status      int
+	code, words string
+}
+
+func (e *userError) Error() string { return e.words }
+
+var (
+	errBadEmail        = &userError{http.StatusBadRequest, "invalid_request", "That is not an email address."}
+	errBadPassword     = &userError{http.StatusBadRequest, "invalid_request", "The password must be 10 to 1024 bytes long."}
+	errTaken           = &userError{http.StatusConflict, "conflict", "An account with this email exists."}
+	errCredentials     = &userError{http.StatusUnauthorized, "invalid_credentials", "Wrong email or password."}
+	errBusy            = &userError{http.StatusServiceUnavailable, "temporarily_unavailable", "Too many sign-ins in progress; try again."}
+	errChallenge       = &userError{http.StatusUnauthorized, "invalid_challenge", "Sign in with your password again."}
+	errCodeNotAccepted = &userError{http.StatusUnauthorized, "invalid_code", "The code was not accepted."}
+)
+
+// writeUserError answers a JSON route with err if it is a *userError, and
+// with an internal error otherwise.
+func (p *Platform) writeUserError(w http.ResponseWriter, r *http.Request, err error) {
+	var ue *userError
+	if errors.As(err, &ue) {
+		writeError(w, ue.status, ue.code, ue.words)
+		return
+	}
+	p.internalError(w, r, err)
+}
+
+// dummyHash is checked against when the email is unknown, so that an
+// unknown email costs the same time as a wrong password.
+var dummyHash = hashPassword("not a password anyone has")
+
+type signUpRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// SignUpResponse is the answer to POST /v1/signup: the TOTP key to add to
+// an authenticator app, as a URI and as a QR code (PNG). It is shown once.
+type SignUpResponse struct {
+	UserID     string `json:"userId"`
+	OTPAuthURI string `json:"otpauthUri"`
+	QRCodePNG  []byte `json:"qrCodePng"`
+}
+
+// createUser makes an account with a TOTP enrollment to confirm at the
+// first sign-in.
+func (p *Platform) createUser(ctx context.Context, email, password string) (*SignUpResponse, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if len(email) > 254 || !strings.Contains(email, "@") {
+		return nil, errBadEmail
+	}
+	if len(password) < minPasswordLen || len(password) > maxPasswordLen {
+		return nil, errBadPassword
+	}
+	user := newID("u_")
+	_, err := p.db.ExecContext(ctx, `INSERT INTO users (id, email, password_hash, created) VALUES (?, ?, ?, ?)`,
+		user, email, hashPassword(password), p.now().Unix())
+	if err != nil {
+		if strings.Contains(err.Error(), "UNIQUE") {
+			return nil, errTaken
+		}
+		return nil, err
+	}
+	key, err := p.totp.Enroll(ctx, user, email)
+	if err != nil {
+		return nil, err
+	}
+	png, err := key.QRCode(256)
+	if err != nil {
+		return nil, err
+	}
+	p.audit.Info("signed up", "user", user)
+	return &SignUpResponse{UserID: user, OTPAuthURI: key.URI(), QRCodePNG: png}, nil
+}
+
+func (p *Platform) signUp(w http.ResponseWriter, r *http.Request) {
+	var req signUpRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	resp, err := p.createUser(r.Context(), req.Email, req.Password)
+	if err != nil {
+		p.writeUserError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, resp)
+}
+
+// checkPasswordStep checks the password and returns a new challenge for
+// the code step.
+func (p *Platform) checkPasswordStep(ctx context.Context, email, password string) (string, error) {
+	if len(password) > maxPasswordLen {
+		return "", errCredentials
+	}
+	var user, hash string
+	err := p.db.QueryRowContext(ctx, `SELECT id, password_hash FROM users WHERE email = ?`,
+		strings.ToLower(strings.TrimSpace(email))).Scan(&user, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		hash = dummyHash
+	} else if err != nil {
+		return "", err
+	}
+	ok, err := checkPassword(hash, password)
+	if err != nil || !ok || user == "" {
+		p.audit.Warn("sign-in refused", "step", "password", "user", user)
+		return "", errCredentials
+	}
+	return p.newChallenge(user)
+}
+
+func (p *Platform) newChallenge(user string) (string, error) {
+	id := newID("c_")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	for k, c := range p.challenges {
+		if now.After(c.expires) {
+			delete(p.challenges, k)
+		}
+	}
+	if len(p.challenges) >= maxPendingSignIn {
+		return "", errBusy
+	}
+	p.challenges[challengeKey(id)] = challenge{user: user, expires: now.Add(challengeTTL)}
+	return id, nil
+}
+
+func (p *Platform) signIn(w http.ResponseWriter, r *http.Request) {
+	var req signUpRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	id, err := p.checkPasswordStep(r.Context(), req.Email, req.Password)
+	if err != nil {
+		p.writeUserError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"challenge": id, "next": "totp"})
+}
+
+// challengeKey is how a challenge is kept: hashed, so that a memory dump
+// of pending sign-ins gives nothing to replay.
+func challengeKey(id string) string {
+	h := sha256.Sum256([]byte(id))
+	return base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+type totpRequest struct {
+	Challenge string `json:"challenge"`
+	Code      string `json:"code"`
+}
+
+// SessionResponse is the answer to a completed sign-in, and to the
+// creation of a token.
+type SessionResponse struct {
+	Token   string    `json:"token"`
+	TokenID string    `json:"tokenId"`
+	Scopes  []string  `json:"scopes"`
+	Expires time.Time `json:"expires"`
+}
+
+// checkCodeStep completes a sign-in: the challenge and a TOTP code give a
+// session token.
+func (p *Platform) checkCodeStep(ctx context.Context, challengeID, code string) (*SessionResponse, error) {
+	key := challengeKey(challengeID)
+	p.mu.Lock()
+	c, ok := p.challenges[key]
+	if ok && p.now().After(c.expires) {
+		delete(p.challenges, key)
+		ok = false
+	}
+	p.mu.Unlock()
+	if !ok {
+		return nil, errChallenge
+	}
+	err := p.checkCode(ctx, c.user, code)
+	p.mu.Lock()
+	if err == nil || c.tries+1 >= challengeTries {
+		delete(p.challenges, key)
+	} else {
+		c.tries++
+		p.challenges[key] = c
+	}
+	p.mu.Unlock()
+	if err != nil {
+		var refused *totp.RefusedError
+		if errors.As(err, &refused) && errors.Is(err, totp.ErrThrottled) {
+			p.audit.Warn("account locked", "user", c.user, "until", refused.RetryAfter)
+		}
+		p.audit.Warn("sign-in refused", "step", "totp", "user", c.user, "reason", err.Error())
+		return nil, errCodeNotAccepted
+	}
+	resp, err := p.issue(ctx, c.user, "session", PersonScopes, nil, p.now().Add(sessionTTL))
+	if err != nil {
+		return nil, err
+	}
+	p.audit.Info("signed in", "user", c.user, "token_id", resp.TokenID)
+	return resp, nil
+}
+
+func (p *Platform) signInTOTP(w http.ResponseWriter, r *http.Request) {
+	var req totpRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	resp, err := p.checkCodeStep(r.Context(), req.Challenge, req.Code)
+	if err != nil {
+		p.writeUserError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// checkCode confirms the enrollment with the person's first code, and
+// verifies codes after that.
+func (p *Platform) checkCode(ctx context.Context, user, code string) error {
+	rec, err := p.totpStore.Load(ctx, user)
+	if err != nil {
+		return err
+	}
+	if !rec.Confirmed {
+		return p.totp.Confirm(ctx, user, code)
+	}
+	return p.totp.Verify(ctx, user, code)
+}
+
+// issue makes a token and records its metadata (never the token).
+func (p *Platform) issue(ctx context.Context, subject, name string, scopes, apps []string, exp time.Time) (*SessionResponse, error) {
+	tok, err := p.issuer.Issue(ctx, token.Claims{Subject: subject, Scopes: scopes, Apps: apps, Expires: exp})
+	if err != nil {
+		return nil, err
+	}
+	c, err := p.api.Verify(ctx, tok)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.record(ctx, c, name); err != nil {
+		return nil, err
+	}
+	return &SessionResponse{Token: tok, TokenID: c.ID, Scopes: c.Scopes, Expires: c.Expires}, nil
+}
+
+func (p *Platform) record(ctx context.Context, c *token.Claims, name string) error {
+	_, err := p.db.ExecContext(ctx, `INSERT INTO tokens (id, subject, name, scopes, apps, created, expires) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.Subject, name, strings.Join(c.Scopes, " "), strings.Join(c.Apps, " "), c.IssuedAt.Unix(), unixOf(c.Expires))
+	return err
+}
