@@ -44,8 +44,11 @@ type Hook struct {
 	server   *mqtt.Server
 	interval time.Duration
 
-	mu       sync.RWMutex
-	sessions map[string]session // by client id
+	// sessions holds the principal of each connected client, by client
+	// id. A sync.Map, which locks no more than the entry it touches: every
+	// ACL check reads it, and a global lock here made a thousand clients
+	// connecting at once queue behind each other.
+	sessions sync.Map // string → session
 
 	schedule sync.Mutex // guards stop and done
 	stop     chan struct{}
@@ -84,7 +87,6 @@ func (h *Hook) Init(config any) error {
 	if h.interval == 0 {
 		h.interval = DefaultRecheckInterval
 	}
-	h.sessions = make(map[string]session)
 	return nil
 }
 
@@ -152,9 +154,7 @@ func (h *Hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 		_ = h.server.SendConnack(cl, code, false, nil)
 		return code
 	}
-	h.mu.Lock()
-	h.sessions[c.ClientIdentifier] = session{cl: cl, p: p}
-	h.mu.Unlock()
+	h.sessions.Store(c.ClientIdentifier, session{cl: cl, p: p})
 	return nil
 }
 
@@ -168,13 +168,11 @@ func printable(s string) string {
 }
 
 func (h *Hook) principal(cl *mqtt.Client) *mqttauth.Principal {
-	h.mu.RLock()
-	s, ok := h.sessions[cl.ID]
-	h.mu.RUnlock()
-	if !ok || s.cl != cl {
+	v, ok := h.sessions.Load(cl.ID)
+	if !ok || v.(session).cl != cl {
 		return nil
 	}
-	return s.p
+	return v.(session).p
 }
 
 // OnConnectAuthenticate implements mqtt.Hook: true for the clients
@@ -258,11 +256,11 @@ func (h *Hook) OnDisconnect(cl *mqtt.Client, err error, expire bool) {
 func (h *Hook) OnClientExpired(cl *mqtt.Client) { h.forget(cl) }
 
 func (h *Hook) forget(cl *mqtt.Client) {
-	h.mu.Lock()
-	if s, ok := h.sessions[cl.ID]; ok && s.cl == cl {
-		delete(h.sessions, cl.ID)
+	if v, ok := h.sessions.Load(cl.ID); ok && v.(session).cl == cl {
+		// Only this client's entry: a newer session under the same client
+		// id stays.
+		h.sessions.CompareAndDelete(cl.ID, v)
 	}
-	h.mu.Unlock()
 }
 
 // Recheck checks every session's credential again (see
@@ -273,12 +271,11 @@ func (h *Hook) forget(cl *mqtt.Client) {
 // is logged: a new CONNECT fails closed in that state, a live session is
 // not cut for it. It returns the number of sessions ended.
 func (h *Hook) Recheck(ctx context.Context) int {
-	h.mu.RLock()
-	all := make([]session, 0, len(h.sessions))
-	for _, s := range h.sessions {
-		all = append(all, s)
-	}
-	h.mu.RUnlock()
+	var all []session
+	h.sessions.Range(func(_, v any) bool {
+		all = append(all, v.(session))
+		return true
+	})
 	n := 0
 	for _, s := range all {
 		err := h.v.Recheck(ctx, s.p)
