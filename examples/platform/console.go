@@ -196,7 +196,11 @@ func (p *Platform) consoleSignUp(w http.ResponseWriter, r *http.Request) {
 func (p *Platform) consoleSignIn(w http.ResponseWriter, r *http.Request) {
 	id, err := p.checkPasswordStep(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"))
 	if words, ok := userWords(err); ok {
-		p.render(w, r, "signin", http.StatusUnauthorized, page{Title: "Sign in", Error: words})
+		status := http.StatusUnauthorized
+		if ue := (*userError)(nil); errors.As(err, &ue) && ue.status == http.StatusTooManyRequests {
+			status = ue.status
+		}
+		p.render(w, r, "signin", status, page{Title: "Sign in", Error: words})
 		return
 	}
 	if err != nil {

@@ -8,7 +8,10 @@
 //   - People sign up and sign in with a password, hashed with argon2id
 //     (golang.org/x/crypto/argon2, parameters in [PasswordParams]), and a
 //     TOTP code from an authenticator app (totp, with a [totp.Store] on
-//     SQLite). Sign-in answers with a session token.
+//     SQLite). Sign-in answers with a session token. Wrong passwords are
+//     throttled per address, known or not: after 5 in a row the address is
+//     locked for a minute, doubling up to an hour (429 with Retry-After);
+//     wrong codes are throttled by totp itself.
 //   - API tokens (token): a person creates tokens with the scopes they need
 //     (never more than their own), lists them by id and metadata, revokes
 //     one, or signs out everywhere. Every API route sits behind

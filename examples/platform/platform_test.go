@@ -1,8 +1,10 @@
 package platform_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -419,4 +421,55 @@ func TestDeviceCredentials(t *testing.T) {
 	require.Len(t, msgs, 100)
 	require.Equal(t, "m3", string(msgs[0].Body))
 	require.Equal(t, "m102", string(msgs[99].Body))
+}
+
+// TestPasswordThrottling: wrong passwords lock an address with growing
+// delays, known or not, before the password is checked; a right password
+// after the lock resets the count.
+func TestPasswordThrottling(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	_, key := e.person("frank@example.com")
+	signIn := func(email, password string) (int, string) {
+		body, err := json.Marshal(map[string]string{"email": email, "password": password})
+		require.NoError(t, err)
+		resp, err := e.client().Post(e.p.URL+"/v1/signin", "application/json", bytes.NewReader(body))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("Retry-After")
+	}
+	for _, email := range []string{"frank@example.com", "nobody@example.com"} {
+		for range 5 {
+			code, _ := signIn(email, "wrong password!!")
+			require.Equal(t, http.StatusUnauthorized, code, email)
+		}
+		// Locked for a minute: even the right password is refused, and
+		// an unknown address is answered the same way.
+		code, retry := signIn(email, "a long enough password")
+		require.Equal(t, http.StatusTooManyRequests, code, email)
+		require.Equal(t, "60", retry)
+	}
+	require.Contains(t, e.audit.String(), `"msg":"sign-in locked"`)
+
+	// After the minute, one more wrong password locks for two.
+	e.clock.Advance(time.Minute)
+	code, _ := signIn("frank@example.com", "wrong password!!")
+	require.Equal(t, http.StatusUnauthorized, code)
+	code, retry := signIn("frank@example.com", "a long enough password")
+	require.Equal(t, http.StatusTooManyRequests, code)
+	require.Equal(t, "120", retry)
+
+	// After that, the right password works and the count starts again.
+	e.clock.Advance(2 * time.Minute)
+	phone := app.New(e.p.URL, e.p.Roots())
+	_, err := phone.SignIn(ctx, "frank@example.com", "a long enough password", func() string { return key.Code(e.clock.Now()) })
+	require.NoError(t, err)
+	for range 4 {
+		code, _ := signIn("frank@example.com", "wrong password!!")
+		require.Equal(t, http.StatusUnauthorized, code)
+	}
+	code, _ = signIn("frank@example.com", "a long enough password")
+	require.Equal(t, http.StatusOK, code)
+	require.NotContains(t, e.audit.String(), "a long enough password")
+	require.NotContains(t, e.audit.String(), "wrong password!!")
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,6 +56,10 @@ var (
 func (p *Platform) writeUserError(w http.ResponseWriter, r *http.Request, err error) {
 	var ue *userError
 	if errors.As(err, &ue) {
+		var ra *retryAfterError
+		if errors.As(err, &ra) {
+			w.Header().Set("Retry-After", strconv.Itoa(int((ra.after+time.Second-1)/time.Second)))
+		}
 		writeError(w, ue.status, ue.code, ue.words)
 		return
 	}
@@ -125,21 +130,38 @@ func (p *Platform) signUp(w http.ResponseWriter, r *http.Request) {
 // checkPasswordStep checks the password and returns a new challenge for
 // the code step.
 func (p *Platform) checkPasswordStep(ctx context.Context, email, password string) (string, error) {
-	if len(password) > maxPasswordLen {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if len(email) > 254 {
 		return "", errCredentials
 	}
+	if left, err := p.passwordLockedFor(ctx, email); err != nil {
+		return "", err
+	} else if left > 0 {
+		p.audit.Warn("sign-in refused", "step", "password", "reason", "locked")
+		return "", throttledError(left)
+	}
 	var user, hash string
-	err := p.db.QueryRowContext(ctx, `SELECT id, password_hash FROM users WHERE email = ?`,
-		strings.ToLower(strings.TrimSpace(email))).Scan(&user, &hash)
+	err := p.db.QueryRowContext(ctx, `SELECT id, password_hash FROM users WHERE email = ?`, email).Scan(&user, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		hash = dummyHash
 	} else if err != nil {
 		return "", err
 	}
-	ok, err := checkPassword(hash, password)
-	if err != nil || !ok || user == "" {
+	ok := false
+	if len(password) <= maxPasswordLen {
+		if ok, err = checkPassword(hash, password); err != nil {
+			return "", err
+		}
+	}
+	if !ok || user == "" {
 		p.audit.Warn("sign-in refused", "step", "password", "user", user)
+		if err := p.passwordFailed(ctx, email); err != nil {
+			return "", err
+		}
 		return "", errCredentials
+	}
+	if err := p.passwordSucceeded(ctx, email); err != nil {
+		return "", err
 	}
 	return p.newChallenge(user)
 }

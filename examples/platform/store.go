@@ -44,6 +44,13 @@ CREATE TABLE IF NOT EXISTS tokens (
 	expires    INTEGER NOT NULL, -- 0: never
 	revoked    INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS password_failures (
+	email        TEXT PRIMARY KEY, -- as signed in with; known or not
+	failures     INTEGER NOT NULL, -- wrong passwords in a row
+	last_failure INTEGER NOT NULL,
+	locked_until INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS password_failures_last ON password_failures (last_failure);
 CREATE TABLE IF NOT EXISTS subject_revocations (
 	subject TEXT PRIMARY KEY,
 	before  INTEGER NOT NULL

@@ -1,0 +1,102 @@
+package platform
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net/http"
+	"time"
+)
+
+// Wrong passwords are throttled per email address (RFC 4226 §7.3 asks the
+// same of codes): after passwordFreeFailures wrong passwords in a row, the
+// address is locked for passwordLockBase, doubling with each further wrong
+// password up to passwordLockMax. While locked, sign-in with that address
+// is refused before the password is even hashed, with 429 and Retry-After.
+// Unknown addresses are counted and locked alike, so a lockout tells
+// nothing about who has an account. A right password resets the count, as
+// do passwordFailureMemory without a wrong one.
+//
+// The cost: whoever knows an address can keep its owner locked out (for at
+// most passwordLockMax at a time); the TOTP step has the same property.
+// Counts live in the platform's database, so they survive a restart; with
+// several platform nodes, each keeps its own.
+const (
+	passwordFreeFailures  = 5
+	passwordLockBase      = time.Minute
+	passwordLockMax       = time.Hour
+	passwordFailureMemory = 24 * time.Hour
+)
+
+// retryAfterError is a refusal to show the person that also says when to
+// try again (Retry-After).
+type retryAfterError struct {
+	userError
+	after time.Duration
+}
+
+func (e *retryAfterError) Unwrap() error { return &e.userError }
+
+// throttledError is a refusal while an address is locked.
+func throttledError(retry time.Duration) error {
+	return &retryAfterError{userError{http.StatusTooManyRequests, "too_many_attempts",
+		"Too many wrong passwords. Try again later."}, retry}
+}
+
+// passwordLockedFor returns how long sign-in with email stays locked (0:
+// not locked).
+func (p *Platform) passwordLockedFor(ctx context.Context, email string) (time.Duration, error) {
+	var until int64
+	err := p.db.QueryRowContext(ctx, `SELECT locked_until FROM password_failures WHERE email = ?`, email).Scan(&until)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if left := time.Unix(until, 0).Sub(p.now()); left > 0 {
+		return left, nil
+	}
+	return 0, nil
+}
+
+// passwordFailed counts a wrong password for email and locks it when the
+// count passes passwordFreeFailures. It also forgets counts that have been
+// idle for passwordFailureMemory, so that the table stays small.
+func (p *Platform) passwordFailed(ctx context.Context, email string) error {
+	now := p.now()
+	tx, err := p.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM password_failures WHERE last_failure < ? AND locked_until < ?`,
+		now.Add(-passwordFailureMemory).Unix(), now.Unix()); err != nil {
+		return err
+	}
+	var failures int
+	err = tx.QueryRowContext(ctx, `INSERT INTO password_failures (email, failures, last_failure, locked_until) VALUES (?, 1, ?, 0)
+		ON CONFLICT(email) DO UPDATE SET failures = failures + 1, last_failure = excluded.last_failure
+		RETURNING failures`, email, now.Unix()).Scan(&failures)
+	if err != nil {
+		return err
+	}
+	if failures >= passwordFreeFailures {
+		lock := passwordLockMax
+		if n := failures - passwordFreeFailures; n < 6 { // 1 min << 6 > 1 h
+			lock = min(passwordLockBase<<n, passwordLockMax)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE password_failures SET locked_until = ? WHERE email = ?`,
+			now.Add(lock).Unix(), email); err != nil {
+			return err
+		}
+		p.audit.Warn("sign-in locked", "step", "password", "failures", failures, "until", now.Add(lock))
+	}
+	return tx.Commit()
+}
+
+// passwordSucceeded resets the count of email.
+func (p *Platform) passwordSucceeded(ctx context.Context, email string) error {
+	_, err := p.db.ExecContext(ctx, `DELETE FROM password_failures WHERE email = ?`, email)
+	return err
+}
