@@ -1,15 +1,12 @@
 package tlspolicy
 
 import (
-	"bufio"
 	"crypto/x509"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -22,85 +19,27 @@ import (
 // intermediate and a leaf for api.openssl.test and localhost, plus an
 // unrelated root, all valid around testpki.Now.
 type opensslPKI struct {
-	dir                      string
 	root, inter, leaf, other string // PEM
 }
 
-func makeOpenSSLPKI(t *testing.T, openssl string) *opensslPKI {
-	dir := t.TempDir()
-	cnf, err := os.ReadFile(filepath.Join("testdata", "openssl-ca.cnf"))
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "ca.cnf"), cnf, 0o600))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "index.txt"), nil, 0o600))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "serial"), []byte("1000\n"), 0o600))
-
-	run := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command(openssl, args...)
-		cmd.Dir = dir
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, "openssl %s\n%s", strings.Join(args, " "), out)
-	}
-	dates := []string{
-		"-startdate", testpki.Now.Add(-30 * 24 * time.Hour).Format("20060102150405Z"),
-		"-enddate", testpki.Now.Add(365 * 24 * time.Hour).Format("20060102150405Z"),
-	}
-	for _, n := range []string{"root", "inter", "leaf", "other"} {
-		run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", n+".key")
-		run("req", "-new", "-key", n+".key", "-subj", "/CN=OpenSSL "+n, "-out", n+".csr")
-	}
-	ca := func(args ...string) {
-		t.Helper()
-		run(append(append([]string{"ca", "-batch", "-notext", "-config", "ca.cnf"}, dates...), args...)...)
-	}
-	ca("-selfsign", "-keyfile", "root.key", "-in", "root.csr", "-extensions", "root", "-out", "root.pem")
-	ca("-selfsign", "-keyfile", "other.key", "-in", "other.csr", "-extensions", "root", "-out", "other.pem")
-	ca("-cert", "root.pem", "-keyfile", "root.key", "-in", "inter.csr", "-extensions", "inter", "-out", "inter.pem")
-	ca("-cert", "inter.pem", "-keyfile", "inter.key", "-in", "leaf.csr", "-extensions", "leaf", "-out", "leaf.pem")
-
+func makeOpenSSLPKI(t *testing.T, openssl, dir string) *opensslPKI {
+	interop.OpenSSLChain(t, openssl, dir, "DNS:api.openssl.test,DNS:localhost",
+		testpki.Now.Add(-30*24*time.Hour), testpki.Now.Add(365*24*time.Hour), "other")
 	read := func(name string) string {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		require.NoError(t, err)
 		return string(b)
 	}
-	return &opensslPKI{dir: dir, root: read("root.pem"), inter: read("inter.pem"), leaf: read("leaf.pem"), other: read("other.pem")}
-}
-
-// startSServer runs "openssl s_server -www" on 127.0.0.1 at a port the
-// kernel picks, serving the leaf with the intermediate as its chain, and
-// returns its port. It is killed when the test ends.
-func startSServer(t *testing.T, openssl string, pki *opensslPKI) string {
-	cmd := exec.Command(openssl, "s_server", "-accept", "127.0.0.1:0",
-		"-cert", "leaf.pem", "-key", "leaf.key", "-cert_chain", "inter.pem", "-www")
-	cmd.Dir = pki.dir
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	cmd.Stderr = io.Discard
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	// s_server prints "ACCEPT 127.0.0.1:PORT" once it listens.
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		if addr, ok := strings.CutPrefix(sc.Text(), "ACCEPT "); ok {
-			go func() { _, _ = io.Copy(io.Discard, out) }()
-			_, port, err := net.SplitHostPort(addr)
-			require.NoError(t, err)
-			return port
-		}
-	}
-	t.Fatalf("openssl s_server exited before listening: %v", sc.Err())
-	return ""
+	return &opensslPKI{root: read("root.pem"), inter: read("inter.pem"), leaf: read("leaf.pem"), other: read("other.pem")}
 }
 
 // TestInteropOpenSSL runs the policies against openssl s_server serving a
 // chain that the openssl command-line tool made.
 func TestInteropOpenSSL(t *testing.T) {
 	openssl := interop.Program(t, "openssl", "openssl")
-	pki := makeOpenSSLPKI(t, openssl)
-	port := startSServer(t, openssl, pki)
+	dir := t.TempDir()
+	pki := makeOpenSSLPKI(t, openssl, dir)
+	port := interop.StartSServer(t, openssl, dir)
 
 	roots := func(pemText string) Policy {
 		p := Policy{SecurityLevel: TlsWithCACheck, Time: testpki.Clock}

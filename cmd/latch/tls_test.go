@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
@@ -15,7 +14,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -295,95 +293,15 @@ func TestTLSCheck(t *testing.T) {
 	latch(t, nil, "tls", "check", u).fails(t, exitUsage, "--policy is required")
 }
 
-// opensslChain makes a root, an intermediate and a leaf for localhost and
-// 127.0.0.1 with the openssl command-line tool, valid around testpki.Now,
-// in dir.
-func opensslChain(t *testing.T, openssl, dir string) {
-	cnf := `[ca]
-default_ca = ca
-[ca]
-database = index.txt
-serial = serial
-new_certs_dir = .
-default_md = sha256
-policy = any
-copy_extensions = none
-[any]
-commonName = supplied
-[root]
-basicConstraints = critical,CA:true
-keyUsage = critical,keyCertSign,cRLSign
-[inter]
-basicConstraints = critical,CA:true,pathlen:0
-keyUsage = critical,keyCertSign,cRLSign
-[leaf]
-basicConstraints = critical,CA:false
-keyUsage = critical,digitalSignature
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:localhost,IP:127.0.0.1
-`
-	writeFile(t, dir, "ca.cnf", cnf)
-	writeFile(t, dir, "index.txt", "")
-	writeFile(t, dir, "serial", "1000\n")
-	run := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command(openssl, args...)
-		cmd.Dir = dir
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, "openssl %s\n%s", strings.Join(args, " "), out)
-	}
-	dates := []string{
-		"-startdate", testpki.Now.Add(-30 * 24 * time.Hour).Format("20060102150405Z"),
-		"-enddate", testpki.Now.Add(365 * 24 * time.Hour).Format("20060102150405Z"),
-	}
-	for _, n := range []string{"root", "inter", "leaf"} {
-		run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", n+".key")
-		run("req", "-new", "-key", n+".key", "-subj", "/CN=OpenSSL "+n, "-out", n+".csr")
-	}
-	ca := func(args ...string) {
-		t.Helper()
-		run(append(append([]string{"ca", "-batch", "-notext", "-config", "ca.cnf"}, dates...), args...)...)
-	}
-	ca("-selfsign", "-keyfile", "root.key", "-in", "root.csr", "-extensions", "root", "-out", "root.pem")
-	ca("-cert", "root.pem", "-keyfile", "root.key", "-in", "inter.csr", "-extensions", "inter", "-out", "inter.pem")
-	ca("-cert", "inter.pem", "-keyfile", "inter.key", "-in", "leaf.csr", "-extensions", "leaf", "-out", "leaf.pem")
-}
-
-// startSServer runs openssl s_server -www on 127.0.0.1 at a port the kernel
-// picks, serving leaf.pem with inter.pem as its chain, and returns the port.
-func startSServer(t *testing.T, openssl, dir string) string {
-	cmd := exec.Command(openssl, "s_server", "-accept", "127.0.0.1:0",
-		"-cert", "leaf.pem", "-key", "leaf.key", "-cert_chain", "inter.pem", "-www")
-	cmd.Dir = dir
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	cmd.Stderr = io.Discard
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		if addr, ok := strings.CutPrefix(sc.Text(), "ACCEPT "); ok {
-			go func() { _, _ = io.Copy(io.Discard, out) }()
-			_, port, err := net.SplitHostPort(addr)
-			require.NoError(t, err)
-			return port
-		}
-	}
-	t.Fatalf("openssl s_server exited before listening: %v", sc.Err())
-	return ""
-}
-
 // TestTLSPinOpenSSL runs tls pin and tls check against openssl s_server
 // serving a chain the openssl tool made, and checks the fingerprints
 // against openssl's own.
 func TestTLSPinOpenSSL(t *testing.T) {
 	openssl := interop.Program(t, "openssl", "openssl")
 	dir := t.TempDir()
-	opensslChain(t, openssl, dir)
-	port := startSServer(t, openssl, dir)
+	interop.OpenSSLChain(t, openssl, dir, "DNS:localhost,IP:127.0.0.1",
+		testpki.Now.Add(-30*24*time.Hour), testpki.Now.Add(365*24*time.Hour))
+	port := interop.StartSServer(t, openssl, dir)
 
 	rep, r := pinJSON(t, "--roots", filepath.Join(dir, "root.pem"), "https://localhost:"+port)
 	r.ok(t)
