@@ -20,6 +20,11 @@ var (
 	// host name). The wrapped error says which.
 	ErrPinMismatch = errors.New("tlspolicy: server certificate does not verify against the pinned certificate")
 
+	// ErrPinNotCA: the server's certificate is not the pinned one, and the
+	// pinned certificate is no CA that could have issued it (the server
+	// has a new or another certificate). It comes with ErrPinMismatch.
+	ErrPinNotCA = errors.New("tlspolicy: the pinned certificate is neither the server's certificate nor a CA")
+
 	// ErrPlainHTTP: an http:// URL at a level other than AllowHttp. It is
 	// returned before any connection is made.
 	ErrPlainHTTP = errors.New("tlspolicy: plain http is not allowed at this security level")
@@ -32,3 +37,12 @@ var (
 	// that is empty or not a valid name.
 	ErrInvalidHost = errors.New("tlspolicy: invalid host")
 )
+
+// pinNotCAError is ErrPinMismatch for the reason ErrPinNotCA.
+type pinNotCAError struct{}
+
+func (pinNotCAError) Error() string {
+	return ErrPinMismatch.Error() + ": the pinned certificate is neither the server's certificate nor a CA"
+}
+
+func (pinNotCAError) Unwrap() []error { return []error{ErrPinMismatch, ErrPinNotCA} }

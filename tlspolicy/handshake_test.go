@@ -94,7 +94,7 @@ func TestHandshakes(t *testing.T) {
 		{"pinned certificate expired", leafUnderExpired.TLS(expiredInter), pin(expiredInter), "api.example.test", ErrPinMismatch},
 		{"expired leaf under valid pin", expiredLeaf.TLS(p.inter), pin(p.inter), "api.example.test", ErrPinMismatch},
 		{"client-auth leaf under pin", clientAuthLeaf.TLS(p.inter), pin(p.inter), "api.example.test", ErrPinMismatch},
-		{"pinned signer not a CA", leafOfNotCA.TLS(notCA), pin(notCA), "api.example.test", ErrPinMismatch},
+		{"pinned signer not a CA", leafOfNotCA.TLS(notCA), pin(notCA), "api.example.test", ErrPinNotCA},
 		{"pinned signer without cert-sign usage", leafOfNoCertSign.TLS(noCertSign), pin(noCertSign), "api.example.test", ErrPinMismatch},
 		{"path length exceeded under pin", leafOfSub.TLS(subInter, pathLen0), pin(pathLen0), "api.example.test", ErrPinMismatch},
 		{"pinned signer, no server name", p.leaf.TLS(p.inter), pin(p.inter), "", ErrPinMismatch},
@@ -217,9 +217,13 @@ func TestResumedSessionCheckedAgainstPin(t *testing.T) {
 }
 
 func TestErrorsDoNotWrapEachOther(t *testing.T) {
-	for _, a := range []error{ErrUnknownLevel, ErrInvalidPin, ErrPinMismatch, ErrPlainHTTP, ErrRedirectRefused, ErrInvalidHost} {
-		for _, b := range []error{ErrUnknownLevel, ErrInvalidPin, ErrPinMismatch, ErrPlainHTTP, ErrRedirectRefused, ErrInvalidHost} {
+	all := []error{ErrUnknownLevel, ErrInvalidPin, ErrPinMismatch, ErrPinNotCA, ErrPlainHTTP, ErrRedirectRefused, ErrInvalidHost}
+	for _, a := range all {
+		for _, b := range all {
 			require.Equal(t, a == b, errors.Is(a, b))
 		}
 	}
+	// The reason comes with the general refusal.
+	require.ErrorIs(t, pinNotCAError{}, ErrPinMismatch)
+	require.ErrorIs(t, pinNotCAError{}, ErrPinNotCA)
 }

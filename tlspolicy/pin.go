@@ -31,7 +31,7 @@ func (c *compiled) verifyPinned(presented []*x509.Certificate, serverName string
 		// constraints say it is no CA, but accepts a root without them
 		// (version 1); a pinned signer must state that it is a CA.
 		if !c.pin.BasicConstraintsValid || !c.pin.IsCA {
-			return fmt.Errorf("%w: the pinned certificate is neither the server's certificate nor a CA", ErrPinMismatch)
+			return pinNotCAError{}
 		}
 		if serverName == "" {
 			return fmt.Errorf("%w: no server name to check against a pinned signer", ErrPinMismatch)

@@ -548,8 +548,7 @@ func explain(err error, host string, t time.Time) string {
 			return "the server's certificate does not lead to the pinned certificate: it is under another CA or intermediate, or is another certificate than the one pinned (run latch tls pin to see what it sends)"
 		}
 		return "the server's certificate does not lead to a trusted root: it is self-signed or from a private CA (pin it), or the server does not send its intermediates"
-	case pinned && strings.Contains(err.Error(), "neither the server's certificate nor a CA"):
-		// tlspolicy's wording (a test of this package holds it to it).
+	case errors.Is(err, tlspolicy.ErrPinNotCA):
 		return "the server's certificate is not the pinned one (the server has a new or another certificate), and the pinned certificate is no CA that could have issued it"
 	case pinned:
 		return strings.TrimPrefix(innermost(err, tlspolicy.ErrPinMismatch), "tlspolicy: ")
