@@ -159,8 +159,8 @@ func TestRevocationAndExpiry(t *testing.T) {
 	require.NoError(t, e.verif.Recheck(ctx, p))
 
 	t.Run("expired", func(t *testing.T) {
-		e.clock.t = t0.Add(time.Hour + token.Leeway + time.Second)
-		defer func() { e.clock.t = t0 }()
+		e.clock.Set(t0.Add(time.Hour + token.Leeway + time.Second))
+		defer func() { e.clock.Set(t0) }()
 		_, err := e.verif.Authenticate(ctx, "app-1:dev-1", c.Key, c.Secret)
 		require.ErrorIs(t, err, mqttauth.ErrAuthentication)
 		require.ErrorIs(t, err, token.ErrExpired)
@@ -191,8 +191,8 @@ func TestRevocationAndExpiry(t *testing.T) {
 		_, err = e.verif.Authenticate(ctx, "app-1:dev-4", other.Key, other.Secret)
 		require.NoError(t, err)
 		// A new secret for the key, issued after the revocation, works.
-		e.clock.t = t0.Add(time.Second)
-		defer func() { e.clock.t = t0 }()
+		e.clock.Set(t0.Add(time.Second))
+		defer func() { e.clock.Set(t0) }()
 		c2 := e.issue(t, mqttauth.KeyRequest{App: "app-1", Device: "dev-3", Key: c.Key})
 		_, err = e.verif.Authenticate(ctx, "app-1:dev-3", c.Key, c2.Secret)
 		require.NoError(t, err)

@@ -7,14 +7,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/latchsec/latch/internal/testclock"
 	"github.com/latchsec/latch/mqttauth"
 	"github.com/latchsec/latch/token"
 )
-
-// clock is a settable clock for tests; no test reads the wall clock.
-type clock struct{ t time.Time }
-
-func (c *clock) Now() time.Time { return c.t }
 
 var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
@@ -43,7 +39,7 @@ var devicePolicy = mqttauth.Policy{
 
 func newEnv(t testing.TB, p mqttauth.Policy) *env {
 	t.Helper()
-	c := &clock{t: t0}
+	c := testclock.New(t0)
 	keys := token.NewKeyring()
 	revs := &token.MemoryRevocations{Now: c.Now}
 	tokens := &token.Issuer{Keys: keys, Name: "https://platform.example", Audience: "mqtt", Prefix: "lt_", Revocations: revs, Now: c.Now}
@@ -76,3 +72,6 @@ func (e *env) connect(t testing.TB, c *mqttauth.Credential) *mqttauth.Principal 
 	require.NoError(t, err)
 	return p
 }
+
+// clock is the injected test clock.
+type clock = testclock.Clock

@@ -115,11 +115,11 @@ func TestWebhookSessionExpiry(t *testing.T) {
 		return v["result"].(string)
 	}
 	// Each use extends the session by SessionTTL.
-	h.clock.t = t0.Add(50 * time.Minute)
+	h.clock.Set(t0.Add(50 * time.Minute))
 	require.Equal(t, "allow", authz())
-	h.clock.t = t0.Add(100 * time.Minute)
+	h.clock.Set(t0.Add(100 * time.Minute))
 	require.Equal(t, "allow", authz())
-	h.clock.t = t0.Add(161 * time.Minute)
+	h.clock.Set(t0.Add(161 * time.Minute))
 	require.Equal(t, "deny", authz())
 }
 

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,20 +18,9 @@ import (
 	acme "github.com/latchsec/latch/examples/integrator"
 	"github.com/latchsec/latch/examples/platform"
 	"github.com/latchsec/latch/integrator"
+	"github.com/latchsec/latch/internal/testclock"
 	"github.com/latchsec/latch/sealedbox"
 )
-
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // linked starts a platform and Acme, links an integration, and returns
 // Acme and the definition it registered.
@@ -71,7 +59,7 @@ func linked(t *testing.T, c *clock) (*acme.Server, *integrator.Request) {
 }
 
 func TestDefinition(t *testing.T) {
-	c := &clock{now: time.Now().Truncate(time.Second)}
+	c := testclock.New(time.Now().Truncate(time.Second))
 	s, req := linked(t, c)
 	require.Equal(t, "TlsPinnedCertificate", req.SecurityLevel.String())
 	require.Equal(t, s.CertPEM, req.PinnedCertificate)
@@ -82,7 +70,7 @@ func TestDefinition(t *testing.T) {
 // The token endpoint rotates refresh tokens, and a rotated-away one used
 // again ends the grant; access tokens expire by the injected clock.
 func TestRefreshRotation(t *testing.T) {
-	c := &clock{now: time.Now().Truncate(time.Second)}
+	c := testclock.New(time.Now().Truncate(time.Second))
 	s, req := linked(t, c)
 	pool := x509.NewCertPool()
 	require.True(t, pool.AppendCertsFromPEM([]byte(s.CertPEM)))
@@ -136,3 +124,6 @@ func TestRefreshRotation(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, code)
 	require.Equal(t, "invalid_client", m["error"])
 }
+
+// clock is the injected test clock.
+type clock = testclock.Clock

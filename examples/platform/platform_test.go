@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,33 +22,11 @@ import (
 	"github.com/latchsec/latch/examples/app"
 	"github.com/latchsec/latch/examples/device"
 	"github.com/latchsec/latch/examples/platform"
+	"github.com/latchsec/latch/internal/testclock"
+	"github.com/latchsec/latch/internal/testlog"
 	"github.com/latchsec/latch/sealedbox"
 	"github.com/latchsec/latch/totp"
 )
-
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 type env struct {
 	t      *testing.T
@@ -62,7 +39,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	e := &env{t: t, dir: t.TempDir(), master: platform.NewMasterKey(),
-		clock: &clock{now: time.Now().Truncate(time.Second)}, audit: &syncBuffer{}}
+		clock: testclock.New(time.Now().Truncate(time.Second)), audit: &testlog.Buffer{}}
 	e.start()
 	return e
 }
@@ -473,3 +450,9 @@ func TestPasswordThrottling(t *testing.T) {
 	require.NotContains(t, e.audit.String(), "a long enough password")
 	require.NotContains(t, e.audit.String(), "wrong password!!")
 }
+
+// clock is the injected test clock.
+type clock = testclock.Clock
+
+// syncBuffer collects what servers log.
+type syncBuffer = testlog.Buffer

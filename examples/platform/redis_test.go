@@ -13,6 +13,7 @@ import (
 
 	"github.com/latchsec/latch/examples/platform"
 	"github.com/latchsec/latch/internal/interop"
+	"github.com/latchsec/latch/internal/testclock"
 	"github.com/latchsec/latch/token"
 	"github.com/latchsec/latch/token/redisrevoke"
 	"github.com/latchsec/latch/totp/redisstore"
@@ -24,7 +25,7 @@ func TestRedis(t *testing.T) {
 	ctx := context.Background()
 	r := interop.StartRedis(t)
 	e := &env{t: t, dir: t.TempDir(), master: platform.NewMasterKey(),
-		clock: &clock{now: time.Now().Truncate(time.Second)}, audit: &syncBuffer{}}
+		clock: testclock.New(time.Now().Truncate(time.Second)), audit: &syncBuffer{}}
 	p, err := platform.Start(ctx, platform.Config{StateDir: e.dir, MasterKey: e.master, Now: e.clock.Now,
 		Audit: slog.New(slog.NewJSONHandler(e.audit, nil)), Redis: &redis.Options{Addr: r.Addr()}})
 	require.NoError(t, err)

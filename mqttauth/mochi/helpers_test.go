@@ -1,7 +1,6 @@
 package mochi_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"log/slog"
@@ -18,6 +17,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 	"github.com/stretchr/testify/require"
 
+	"github.com/latchsec/latch/internal/testlog"
 	"github.com/latchsec/latch/internal/testpki"
 	"github.com/latchsec/latch/mqttauth"
 	"github.com/latchsec/latch/mqttauth/mochi"
@@ -38,24 +38,6 @@ var policy = mqttauth.Policy{
 		{Topic: "apps/{app}/devices/+/command/+", Access: mqttauth.Publish, Permission: "mqtt:service"},
 	},
 	ClientIDs: []string{"{app}:{device}", "{key}"},
-}
-
-// syncBuffer collects the broker's log.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // broker is a mochi server with the hook, on 127.0.0.1 over TLS.
@@ -97,7 +79,7 @@ func startBrokerRecheck(t *testing.T, interval time.Duration, before ...mqtt.Hoo
 	b := &broker{
 		issuer: &mqttauth.Issuer{Tokens: &token.Issuer{Keys: keys, Name: "https://platform.example", Audience: "mqtt", Prefix: "lt_", Revocations: revs, Now: now}},
 		revs:   revs,
-		log:    &syncBuffer{},
+		log:    &testlog.Buffer{},
 	}
 	// mosquitto and node check the broker's certificate against the real
 	// clock.
@@ -281,3 +263,6 @@ func (c *client) waitLost(t *testing.T) {
 		t.Fatal("connection not lost")
 	}
 }
+
+// syncBuffer collects what servers log.
+type syncBuffer = testlog.Buffer

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,44 +16,9 @@ import (
 
 	"github.com/latchsec/latch/examples/internal/story"
 	"github.com/latchsec/latch/internal/interop"
+	"github.com/latchsec/latch/internal/testclock"
+	"github.com/latchsec/latch/internal/testlog"
 )
-
-// clock is the story's clock in tests: it moves only when told.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// syncBuffer is a bytes.Buffer that the platform's handlers may write to
-// concurrently.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestStory runs the whole story. Every step of it checks itself (the
 // refusals included: 403 without the scope, 401 once revoked, a wrong
@@ -74,7 +38,7 @@ func runStory(t *testing.T, rdb *redis.Options) {
 	// The clock starts at the real time (the certificates made during the
 	// story are checked by crypto/tls against it) and moves only when the
 	// story asks.
-	c := &clock{now: time.Now().Truncate(time.Second)}
+	c := testclock.New(time.Now().Truncate(time.Second))
 	dir := t.TempDir()
 	var out, audit syncBuffer
 	res, err := story.Run(ctx, story.Options{Out: &out, StateDir: dir, Audit: &audit, Now: c.Now, Advance: c.Advance, Redis: rdb})
@@ -160,3 +124,6 @@ func TestStoryRefusesUsedState(t *testing.T) {
 	_, err := story.Run(context.Background(), story.Options{Out: &out, StateDir: dir})
 	require.ErrorContains(t, err, "already holds a platform")
 }
+
+// syncBuffer collects what servers log.
+type syncBuffer = testlog.Buffer
