@@ -90,7 +90,8 @@
 //     expand to the same topic. Application ids cannot contain ":", so
 //     "{app}:{device}" is safe.
 //   - Brokers that combine authorizers must let this one decide: in mochi,
-//     no other auth or ACL hook; in EMQX, make it the only authenticator and
+//     no other auth or ACL hook (the hook in mqttauth/mochi refuses to run
+//     beside one); in EMQX, make it the only authenticator and
 //     authorizer with no_match = deny; in VerneMQ, no other auth plugin and
 //     allow_anonymous off.
 //

@@ -79,6 +79,10 @@ func (p *Platform) startBroker(pair tls.Certificate) error {
 	if err := srv.Serve(); err != nil {
 		return err
 	}
+	if err := p.mqttHook.Err(); err != nil {
+		_ = srv.Close()
+		return err
+	}
 	p.broker = srv
 	p.MQTTURL = "ssl://" + l.Address()
 	return nil

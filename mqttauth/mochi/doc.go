@@ -19,14 +19,40 @@
 // # What the hook does about mochi's semantics
 //
 // mochi asks hooks in turn and lets the first one that allows win; no hook
-// can veto. Add no other hook that provides OnConnectAuthenticate or
-// OnACLCheck (mochi's auth.AllowHook or auth.Hook, for instance). Even with
-// one, this hook does not let it widen what the verifier allows: it decides
-// CONNECT in OnConnect, where a refusal ends the connection whatever other
-// hooks say; it drops, in OnPublish, a PUBLISH that another hook's
-// OnACLCheck let through; and in OnSubscribed it takes back a subscription
-// another hook allowed and rewrites its SUBACK code to "not authorized"
-// before mochi sends it. Such an event is logged at error level.
+// can veto. So the hook refuses to run beside another hook that provides
+// OnConnectAuthenticate or OnACLCheck (mochi's auth.AllowHook or auth.Hook,
+// for instance, or a second Latch hook):
+//
+//   - added before it: AddHook fails with [ErrOtherAuthHook], naming the
+//     other hook;
+//   - added after it, before Serve or while serving: the hook notices at
+//     Serve (OnStarted), at the next CONNECT (mochi's hook count changed) or
+//     at the next recheck, whichever comes first. From then on it refuses
+//     every CONNECT with "server unavailable" (0x88; 0x03 in MQTT 3.1.1),
+//     ends every session, logs why at error level, and [Hook.Err] returns
+//     the reason.
+//
+// So check both AddHook's error and, after Serve, Err:
+//
+//	hook := new(mochi.Hook)
+//	err = server.AddHook(hook, &mochi.Options{Verifier: verifier, Server: server})
+//	...
+//	err = server.Serve()
+//	err = hook.Err() // an auth hook added after this one
+//
+// mochi gives no access to its hook list; the hook reads it from the
+// server's unexported field with reflect, and Init fails with
+// [ErrUnsupportedServer] if a mochi-mqtt version keeps it elsewhere.
+//
+// Behind that check, the hook still does not let any other hook widen what
+// the verifier allows (a hook may answer Provides differently from one call
+// to the next): it decides CONNECT in OnConnect, where a refusal ends the
+// connection whatever other hooks say; it drops, in OnPublish, a PUBLISH
+// that another hook's OnACLCheck let through; and in OnSubscribed it takes
+// back a subscription another hook allowed and rewrites its SUBACK code to
+// "not authorized" before mochi sends it. Such an event is logged at error
+// level. Hooks that rewrite packets (OnPacketRead, OnPublish) after the
+// ACL check are part of the server, trusted like the rest of its code.
 //
 // Beyond that the hook covers what mochi leaves open:
 //

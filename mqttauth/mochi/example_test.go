@@ -51,8 +51,9 @@ func ExampleHook() {
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(certPEM)
 	server := mqtt.New(&mqtt.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err := server.AddHook(new(mochi.Hook), &mochi.Options{Verifier: verifier, Server: server}); err != nil {
-		panic(err)
+	hook := new(mochi.Hook)
+	if err := server.AddHook(hook, &mochi.Options{Verifier: verifier, Server: server}); err != nil {
+		panic(err) // among others: another auth hook was added before
 	}
 	l := listeners.NewTCP(listeners.Config{ID: "tls", Address: "127.0.0.1:0", TLSConfig: &tls.Config{
 		Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12,
@@ -64,6 +65,9 @@ func ExampleHook() {
 		panic(err)
 	}
 	defer server.Close()
+	if err := hook.Err(); err != nil {
+		panic(err) // another auth hook was added after
+	}
 
 	// A device.
 	cred, err := issuer.Issue(ctx, mqttauth.KeyRequest{App: "app-1", Device: "d1"})

@@ -56,16 +56,28 @@ type broker struct {
 	secrets []string
 }
 
-// startBroker starts a broker; hooks added before the Latch hook come
-// first, as mochi asks hooks in the order they were added.
-func startBroker(t *testing.T, before ...mqtt.Hook) *broker {
+// startBroker starts a broker with the Latch hook, which never rechecks
+// credentials by itself.
+func startBroker(t *testing.T) *broker {
 	t.Helper()
-	return startBrokerRecheck(t, -1, before...)
+	return startBrokerWith(t, brokerOptions{recheck: -1})
 }
 
 // startBrokerRecheck starts a broker whose hook rechecks credentials every
-// interval (negative: never by itself).
-func startBrokerRecheck(t *testing.T, interval time.Duration, before ...mqtt.Hook) *broker {
+// interval.
+func startBrokerRecheck(t *testing.T, interval time.Duration) *broker {
+	t.Helper()
+	return startBrokerWith(t, brokerOptions{recheck: interval})
+}
+
+// brokerOptions: hooks added before and after the Latch hook (mochi asks
+// hooks in the order they were added), and its recheck interval.
+type brokerOptions struct {
+	before, after []mqtt.Hook
+	recheck       time.Duration
+}
+
+func startBrokerWith(t *testing.T, o brokerOptions) *broker {
 	t.Helper()
 	now := func() time.Time { return t0 }
 	keys := token.NewKeyring()
@@ -90,11 +102,14 @@ func startBrokerRecheck(t *testing.T, interval time.Duration, before ...mqtt.Hoo
 	require.NoError(t, os.WriteFile(b.caFile, []byte(b.ca.PEM()), 0o600))
 
 	b.srv = mqtt.New(&mqtt.Options{Logger: slog.New(slog.NewTextHandler(b.log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
-	for _, h := range before {
+	for _, h := range o.before {
 		require.NoError(t, b.srv.AddHook(h, nil))
 	}
 	b.hook = new(mochi.Hook)
-	require.NoError(t, b.srv.AddHook(b.hook, &mochi.Options{Verifier: v, Server: b.srv, RecheckInterval: interval}))
+	require.NoError(t, b.srv.AddHook(b.hook, &mochi.Options{Verifier: v, Server: b.srv, RecheckInterval: o.recheck}))
+	for _, h := range o.after {
+		require.NoError(t, b.srv.AddHook(h, nil))
+	}
 	b.subscribed = make(chan string, 64)
 	require.NoError(t, b.srv.AddHook(&observer{subscribed: b.subscribed}, nil))
 	l := listeners.NewTCP(listeners.Config{ID: "tls", Address: "127.0.0.1:0", TLSConfig: &tls.Config{

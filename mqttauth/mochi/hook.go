@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
@@ -50,6 +51,14 @@ type Hook struct {
 	// connecting at once queue behind each other.
 	sessions sync.Map // string → session
 
+	// hooks is the server's hook list, checked for other auth hooks at
+	// Init, at OnStarted and whenever its length changes (checked is the
+	// length last found clean). conflict holds the error once one is found.
+	hooks    *mqtt.Hooks
+	checked  atomic.Int64
+	check    sync.Mutex
+	conflict atomic.Pointer[error]
+
 	schedule sync.Mutex // guards stop and done
 	stop     chan struct{}
 	done     chan struct{}
@@ -77,12 +86,25 @@ func (h *Hook) Provides(b byte) bool {
 	return false
 }
 
-// Init implements mqtt.Hook. config must be *Options.
+// Init implements mqtt.Hook. config must be *Options. It returns
+// ErrOtherAuthHook if the server already has a hook that provides
+// OnConnectAuthenticate or OnACLCheck, and ErrUnsupportedServer if it
+// cannot tell.
 func (h *Hook) Init(config any) error {
 	o, ok := config.(*Options)
 	if !ok || o == nil || o.Verifier == nil || o.Verifier.Tokens == nil || o.Server == nil {
 		return ErrOptions
 	}
+	hooks, err := serverHooks(o.Server)
+	if err != nil {
+		return err
+	}
+	// mochi calls Init before it adds the hook: the list holds the others.
+	if err := h.otherAuthHook(hooks.GetAll()); err != nil {
+		return err
+	}
+	h.hooks = hooks
+	h.checked.Store(-1)
 	h.v, h.server, h.interval = o.Verifier, o.Server, o.RecheckInterval
 	if h.interval == 0 {
 		h.interval = DefaultRecheckInterval
@@ -90,8 +112,10 @@ func (h *Hook) Init(config any) error {
 	return nil
 }
 
-// OnStarted starts the recheck schedule.
+// OnStarted looks for auth hooks added after this one (see [Hook.Err])
+// and starts the recheck schedule.
 func (h *Hook) OnStarted() {
+	_, _ = h.checkHooks(true)
 	h.schedule.Lock()
 	defer h.schedule.Unlock()
 	if h.interval < 0 || h.stop != nil {
@@ -128,10 +152,15 @@ func (h *Hook) Stop() error {
 // OnConnect authenticates the CONNECT and checks its Will topic. A refused
 // client gets a CONNACK "bad user name or password" (0x86; 0x05 in MQTT
 // 3.1.1), "not authorized" for a Will topic it may not publish to (0x87;
-// 0x05), or "server unavailable" when the verifier cannot decide (0x88;
-// 0x03), and the connection ends here, whatever other hooks say.
+// 0x05), or "server unavailable" when the verifier cannot decide or another
+// auth hook has been added (0x88; 0x03), and the connection ends here,
+// whatever other hooks say.
 func (h *Hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	c := pk.Connect
+	if _, err := h.checkHooks(false); err != nil {
+		_ = h.server.SendConnack(cl, packets.ErrServerUnavailable, false, nil)
+		return packets.ErrServerUnavailable
+	}
 	p, err := h.v.Authenticate(context.Background(), c.ClientIdentifier, string(c.Username), string(c.Password))
 	code := packets.ErrBadUsernameOrPassword
 	if err == nil && c.WillFlag {
@@ -155,6 +184,13 @@ func (h *Hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 		return code
 	}
 	h.sessions.Store(c.ClientIdentifier, session{cl: cl, p: p})
+	if h.Err() != nil {
+		// An auth hook was found while this client was being checked,
+		// after the sweep that ended the others' sessions.
+		h.forget(cl)
+		_ = h.server.SendConnack(cl, packets.ErrServerUnavailable, false, nil)
+		return packets.ErrServerUnavailable
+	}
 	return nil
 }
 
@@ -269,8 +305,13 @@ func (h *Hook) forget(cl *mqtt.Client) {
 // Their sessions are forgotten, so nothing more is delivered to them.
 // When the revocation list cannot answer, sessions are kept and the error
 // is logged: a new CONNECT fails closed in that state, a live session is
-// not cut for it. It returns the number of sessions ended.
+// not cut for it. It also looks for an auth hook added to the server since
+// (see [Hook.Err]), and on finding one ends every session. It returns the
+// number of sessions ended.
 func (h *Hook) Recheck(ctx context.Context) int {
+	if n, err := h.checkHooks(false); err != nil {
+		return n // every session has ended
+	}
 	var all []session
 	h.sessions.Range(func(_, v any) bool {
 		all = append(all, v.(session))

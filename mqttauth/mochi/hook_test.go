@@ -2,15 +2,19 @@ package mochi_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/eclipse/paho.mqtt.golang/packets"
+	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
 	"github.com/stretchr/testify/require"
 
+	"github.com/latchsec/latch/mqttauth"
 	"github.com/latchsec/latch/mqttauth/mochi"
+	"github.com/latchsec/latch/token"
 )
 
 func TestConnect(t *testing.T) {
@@ -151,10 +155,24 @@ func TestRecheckSchedule(t *testing.T) {
 	a.waitLost(t)
 }
 
-// mochi lets the first hook that allows win. With an allow-all hook added
-// before it, the Latch hook still refuses what its ACL refuses.
+// fickle is an allow-all hook that says it provides nothing when the Latch
+// hook looks and starts providing OnConnectAuthenticate and OnACLCheck
+// later (mochi asks Provides on every call), so that it passes the check
+// for other auth hooks: what the hook's vetoes are for.
+type fickle struct {
+	auth.AllowHook
+	on atomic.Bool
+}
+
+func (f *fickle) Provides(b byte) bool { return f.on.Load() && f.AllowHook.Provides(b) }
+
+// mochi lets the first hook that allows win. With an allow-all hook that
+// went unnoticed before it, the Latch hook still refuses what its ACL
+// refuses.
 func TestOtherHooksCannotWiden(t *testing.T) {
-	b := startBroker(t, new(auth.AllowHook))
+	f := new(fickle)
+	b := startBrokerWith(t, brokerOptions{before: []mqtt.Hook{f}, recheck: -1})
+	f.on.Store(true)
 	svc := b.mustConnect(t, b.issue(t, "app-1", "", "mqtt:service"))
 	require.Equal(t, byte(1), svc.subscribe(t, "apps/app-1/#"))
 	cred := b.issue(t, "app-1", "dev-a")
@@ -175,9 +193,13 @@ func TestOtherHooksCannotWiden(t *testing.T) {
 	require.NoError(t, svc.publish(t, "apps/app-1/devices/dev-a/command/y", 1, "c2"))
 	require.Equal(t, "c1", string(a.next(t).Payload()))
 	require.Equal(t, "c2", string(a.next(t).Payload()))
+	require.Contains(t, b.log.String(), "subscription allowed by another hook taken back")
 }
 
 func TestInitNeedsOptions(t *testing.T) {
 	require.ErrorIs(t, new(mochi.Hook).Init(nil), mochi.ErrOptions)
 	require.ErrorIs(t, new(mochi.Hook).Init(&mochi.Options{}), mochi.ErrOptions)
+	// A server not made by mqtt.New has no hook list to check.
+	v := &mqttauth.Verifier{Tokens: &token.Verifier{}}
+	require.ErrorIs(t, new(mochi.Hook).Init(&mochi.Options{Verifier: v, Server: &mqtt.Server{}}), mochi.ErrUnsupportedServer)
 }
