@@ -51,6 +51,13 @@ type Config struct {
 	Lockout     time.Duration
 	MaxLockout  time.Duration
 
+	// EnrollmentTimeout is how long after Enroll (or EnrollKey) the
+	// enrollment can be confirmed: 15 minutes by default, at least one
+	// minute. Later, Confirm refuses every code (ErrEnrollmentExpired) and
+	// the person enrolls again, with a new key: a QR code left on a screen
+	// or in a screenshot stops being worth anything.
+	EnrollmentTimeout time.Duration
+
 	// Now returns the current time; time.Now by default. Tests set it.
 	Now func() time.Time
 }
@@ -68,6 +75,7 @@ type Authenticator struct {
 	maxFailures int
 	lockout     time.Duration
 	maxLockout  time.Duration
+	enrollment  time.Duration
 	now         func() time.Time
 }
 
@@ -90,7 +98,7 @@ func New(c Config) (*Authenticator, error) {
 	a := &Authenticator{
 		issuer: c.Issuer, store: c.Store, sealer: s, alg: c.Algorithm, digits: c.Digits,
 		window: c.Window, maxDrift: c.MaxDrift, maxFailures: c.MaxFailures,
-		lockout: c.Lockout, maxLockout: c.MaxLockout, now: c.Now,
+		lockout: c.Lockout, maxLockout: c.MaxLockout, enrollment: c.EnrollmentTimeout, now: c.Now,
 	}
 	if !a.alg.valid() {
 		return invalid("unknown Algorithm %v", a.alg)
@@ -127,6 +135,12 @@ func New(c Config) (*Authenticator, error) {
 	}
 	if a.lockout < time.Second || a.maxLockout < a.lockout {
 		return invalid("Lockout must be at least a second and MaxLockout at least Lockout")
+	}
+	if a.enrollment == 0 {
+		a.enrollment = defaultEnrollmentTimeout
+	}
+	if a.enrollment < minEnrollmentTimeout {
+		return invalid("EnrollmentTimeout must be at least %v", minEnrollmentTimeout)
 	}
 	if a.now == nil {
 		a.now = time.Now
@@ -181,9 +195,9 @@ func (a *Authenticator) mutate(ctx context.Context, account string, fn func(r *R
 // person: [Key.QRCode] for the app to scan, [Key.SecretBase32] to type. name
 // is the account name the app shows (an e-mail address, say); empty means
 // account. The enrollment is pending until [Authenticator.Confirm] gets a
-// valid code; enrolling again before that replaces the key. An account
-// whose enrollment is confirmed gets [ErrAlreadyEnrolled]: unenroll it
-// first.
+// valid code, which it must within Config.EnrollmentTimeout; enrolling
+// again before that replaces the key. An account whose enrollment is
+// confirmed gets [ErrAlreadyEnrolled]: unenroll it first.
 func (a *Authenticator) Enroll(ctx context.Context, account, name string) (Key, error) {
 	if name == "" {
 		name = account
@@ -225,7 +239,7 @@ func (a *Authenticator) enroll(ctx context.Context, account string, k Key) error
 		}
 		// A pending enrollment is replaced; its lockout and last step
 		// stay, so enrolling again resets neither.
-		r.Secret, r.Algorithm, r.Digits, r.Drift = sealed, k.alg, k.digits, 0
+		r.Secret, r.Algorithm, r.Digits, r.Drift, r.Enrolled = sealed, k.alg, k.digits, 0, now
 		return r, true, nil
 	})
 }
@@ -233,8 +247,9 @@ func (a *Authenticator) enroll(ctx context.Context, account string, k Key) error
 // Confirm completes a pending enrollment with the first code the person's
 // app shows. It checks the code as Verify does (and the code may not be
 // used again); on success the enrollment is active. An error matching
-// [ErrRefused] means the code was refused; any other error means it could
-// not be checked.
+// [ErrRefused] means the code was refused (with reason ErrEnrollmentExpired
+// once Config.EnrollmentTimeout has passed since Enroll: enroll again); any
+// other error means it could not be checked.
 func (a *Authenticator) Confirm(ctx context.Context, account, code string) error {
 	return a.checkCode(ctx, account, code, true)
 }
@@ -264,6 +279,8 @@ func (a *Authenticator) checkCode(ctx context.Context, account, code string, con
 			return nil, false, refused(ErrNotEnrolled)
 		case confirm && r.Confirmed:
 			return nil, false, refused(ErrAlreadyEnrolled)
+		case confirm && !now.Before(r.Enrolled.Add(a.enrollment)):
+			return nil, false, refused(ErrEnrollmentExpired)
 		case now.Before(r.LockedUntil):
 			return nil, false, throttled(r.LockedUntil)
 		}

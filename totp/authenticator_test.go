@@ -387,6 +387,52 @@ func TestConcurrentFailuresAllCount(t *testing.T) {
 	require.Equal(t, 20, f.record(t, "u").Failures)
 }
 
+// A pending enrollment can be confirmed within EnrollmentTimeout of
+// Enroll, not after: the key shown then is worth nothing, the refusal does
+// not count towards the lockout, and enrolling again starts a new period.
+func TestEnrollmentExpires(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		timeout time.Duration // Config.EnrollmentTimeout
+		expires time.Duration // the one it should have
+	}{
+		{"default", 0, 15 * time.Minute},
+		{"configured", 2 * time.Hour, 2 * time.Hour},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, func(c *Config) { c.EnrollmentTimeout = tt.timeout })
+			k, err := f.a.Enroll(f.ctx, "u", "")
+			require.NoError(t, err)
+			f.clock.Advance(tt.expires)
+			requireRefused(t, f.a.Confirm(f.ctx, "u", k.Code(f.clock.Now())), ErrEnrollmentExpired)
+			require.Zero(t, f.record(t, "u").Failures)
+			requireRefused(t, f.a.Verify(f.ctx, "u", k.Code(f.clock.Now())), ErrNotEnrolled)
+
+			// Enrolling again replaces the key and restarts the period.
+			k2, err := f.a.Enroll(f.ctx, "u", "")
+			require.NoError(t, err)
+			f.clock.Advance(tt.expires - period*time.Second)
+			require.NoError(t, f.a.Confirm(f.ctx, "u", k2.Code(f.clock.Now())))
+			require.True(t, f.record(t, "u").Confirmed)
+
+			// A confirmed enrollment does not expire.
+			f.clock.Advance(24 * time.Hour)
+			require.NoError(t, f.a.Verify(f.ctx, "u", k2.Code(f.clock.Now())))
+		})
+	}
+	t.Run("pending record without a time", func(t *testing.T) {
+		f := newFixture(t, nil)
+		k, err := f.a.Enroll(f.ctx, "u", "")
+		require.NoError(t, err)
+		r := f.record(t, "u")
+		r.Enrolled = time.Time{}
+		ok, err := f.store.CompareAndSwap(f.ctx, "u", r.Version, r)
+		require.NoError(t, err)
+		require.True(t, ok)
+		requireRefused(t, f.a.Confirm(f.ctx, "u", k.Code(f.clock.Now())), ErrEnrollmentExpired)
+	})
+}
+
 func TestConfigValidation(t *testing.T) {
 	base := func() Config {
 		return Config{Issuer: "Acme", Store: &MemoryStore{}, SealingKeys: []SealingKey{testSealingKey}}
@@ -403,15 +449,17 @@ func TestConfigValidation(t *testing.T) {
 		"duplicate key id": func(c *Config) {
 			c.SealingKeys = []SealingKey{testSealingKey, {ID: "k1", Key: make([]byte, 32)}}
 		},
-		"algorithm":         func(c *Config) { c.Algorithm = 3 },
-		"7 digits":          func(c *Config) { c.Digits = 7 },
-		"window too large":  func(c *Config) { c.Window = 5 },
-		"negative window":   func(c *Config) { c.Window = -1 },
-		"drift too large":   func(c *Config) { c.MaxDrift = 11 },
-		"failures too many": func(c *Config) { c.MaxFailures = 21 },
-		"negative failures": func(c *Config) { c.MaxFailures = -1 },
-		"short lockout":     func(c *Config) { c.Lockout = time.Millisecond },
-		"max below lockout": func(c *Config) { c.Lockout, c.MaxLockout = time.Hour, time.Minute },
+		"algorithm":           func(c *Config) { c.Algorithm = 3 },
+		"7 digits":            func(c *Config) { c.Digits = 7 },
+		"window too large":    func(c *Config) { c.Window = 5 },
+		"negative window":     func(c *Config) { c.Window = -1 },
+		"drift too large":     func(c *Config) { c.MaxDrift = 11 },
+		"failures too many":   func(c *Config) { c.MaxFailures = 21 },
+		"negative failures":   func(c *Config) { c.MaxFailures = -1 },
+		"short lockout":       func(c *Config) { c.Lockout = time.Millisecond },
+		"max below lockout":   func(c *Config) { c.Lockout, c.MaxLockout = time.Hour, time.Minute },
+		"short enrollment":    func(c *Config) { c.EnrollmentTimeout = 30 * time.Second },
+		"negative enrollment": func(c *Config) { c.EnrollmentTimeout = -time.Minute },
 	} {
 		c := base()
 		edit(&c)

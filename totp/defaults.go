@@ -39,6 +39,12 @@ const (
 	defaultLockout    = time.Minute
 	defaultMaxLockout = time.Hour
 
+	// defaultEnrollmentTimeout is how long a pending enrollment can be
+	// confirmed; minEnrollmentTimeout is the least Config.EnrollmentTimeout
+	// accepted (two time steps would not leave a person time to scan).
+	defaultEnrollmentTimeout = 15 * time.Minute
+	minEnrollmentTimeout     = time.Minute
+
 	// maxCodeInput caps the length of a submitted code, spaces included,
 	// before any other processing.
 	maxCodeInput = 64

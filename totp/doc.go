@@ -14,7 +14,9 @@
 // [ErrReplayed], [ErrThrottled], ...) is for the server's logs, through
 // [errors.Is], and a [*RefusedError] carries the end of a lockout.
 // [Authenticator.RecoveryCodes] gives the person single-use codes for when
-// the phone is lost.
+// the phone is lost. An enrollment not confirmed within
+// Config.EnrollmentTimeout (15 minutes by default) expires: Confirm refuses
+// it ([ErrEnrollmentExpired]), and Enroll gives a new key.
 //
 // # What Verify does
 //

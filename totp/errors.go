@@ -40,6 +40,11 @@ var (
 	// ErrAlreadyEnrolled: Enroll or Confirm on an account whose enrollment
 	// is already confirmed; Unenroll it first.
 	ErrAlreadyEnrolled = errors.New("totp: already enrolled")
+
+	// ErrEnrollmentExpired: Confirm on a pending enrollment started more
+	// than Config.EnrollmentTimeout ago; Enroll again. It does not count
+	// towards the lockout.
+	ErrEnrollmentExpired = errors.New("totp: enrollment expired")
 )
 
 // Errors that are not refusals of a code.
@@ -67,7 +72,8 @@ var (
 
 // RefusedError is the error of a code that was not accepted. It matches
 // [ErrRefused] and, through Reason, one of ErrInvalidCode, ErrMalformedCode,
-// ErrReplayed, ErrThrottled, ErrNotEnrolled or ErrAlreadyEnrolled. Its
+// ErrReplayed, ErrThrottled, ErrNotEnrolled, ErrAlreadyEnrolled or
+// ErrEnrollmentExpired. Its
 // message never contains the code.
 type RefusedError struct {
 	// Reason is why the code was refused.

@@ -28,6 +28,11 @@ type Record struct {
 	// enrolling; until then Verify refuses every code.
 	Confirmed bool `json:"confirmed,omitempty"`
 
+	// Enrolled is when the enrollment was started (or last replaced, while
+	// pending). A pending enrollment can be confirmed until
+	// Config.EnrollmentTimeout after it; one with no time is expired.
+	Enrolled time.Time `json:"enrolled,omitzero"`
+
 	// LastStep is the highest time step accepted (0: none); codes for it
 	// and earlier steps are refused as replays.
 	LastStep int64 `json:"lastStep,omitempty"`

@@ -127,15 +127,30 @@ func (p *Phone) SignUp(ctx context.Context, email, password string) (totp.Key, e
 	return totp.ParseKeyURI(resp.OTPAuthURI)
 }
 
+// NewKeyError is SignIn's error when the platform gave the person a new
+// TOTP key because the one from sign-up expired before its first code: add
+// Key to the authenticator app and sign in again.
+type NewKeyError struct{ Key totp.Key }
+
+func (e *NewKeyError) Error() string {
+	return "app: the TOTP key from sign-up expired unconfirmed; add the new one and sign in again"
+}
+
 // SignIn signs in with the password, then with the code that code returns
 // (what the person reads off their authenticator app), and keeps the
-// session token.
+// session token. It returns a *NewKeyError, before asking for a code, if
+// the platform replaced an expired, never confirmed key.
 func (p *Phone) SignIn(ctx context.Context, email, password string, code func() string) (*platform.SessionResponse, error) {
-	var ch struct {
-		Challenge string `json:"challenge"`
-	}
+	var ch platform.SignInResponse
 	if err := p.Do(ctx, http.MethodPost, "/v1/signin", "", map[string]string{"email": email, "password": password}, &ch); err != nil {
 		return nil, err
+	}
+	if ch.Enroll != nil {
+		k, err := totp.ParseKeyURI(ch.Enroll.OTPAuthURI)
+		if err != nil {
+			return nil, err
+		}
+		return nil, &NewKeyError{Key: k}
 	}
 	var s platform.SessionResponse
 	if err := p.Do(ctx, http.MethodPost, "/v1/signin/totp", "", map[string]string{"challenge": ch.Challenge, "code": code()}, &s); err != nil {

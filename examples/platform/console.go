@@ -194,7 +194,7 @@ func (p *Platform) consoleSignUp(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Platform) consoleSignIn(w http.ResponseWriter, r *http.Request) {
-	id, err := p.checkPasswordStep(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"))
+	resp, err := p.checkPasswordStep(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"))
 	if words, ok := userWords(err); ok {
 		status := http.StatusUnauthorized
 		if ue := (*userError)(nil); errors.As(err, &ue) && ue.status == http.StatusTooManyRequests {
@@ -207,7 +207,13 @@ func (p *Platform) consoleSignIn(w http.ResponseWriter, r *http.Request) {
 		p.internalError(w, r, err)
 		return
 	}
-	setCookie(w, cookieChallenge, id, challengeTTL)
+	setCookie(w, cookieChallenge, resp.Challenge, challengeTTL)
+	if e := resp.Enroll; e != nil {
+		// The key from sign-up expired unconfirmed: show the new one.
+		p.render(w, r, "code", http.StatusOK, page{Title: "Set up your authenticator app again",
+			QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(e.QRCodePNG)), OTPAuth: e.OTPAuthURI})
+		return
+	}
 	http.Redirect(w, r, "/console/code", http.StatusSeeOther)
 }
 

@@ -50,6 +50,52 @@ func (e *env) csrf(c *http.Client) string {
 	return ""
 }
 
+// keyIn returns the TOTP key of the otpauth URI a console page shows.
+func keyIn(t *testing.T, page string) totp.Key {
+	t.Helper()
+	i := strings.Index(page, "otpauth://")
+	require.Positive(t, i, "no key URI on the page")
+	uri := page[i:]
+	uri = strings.ReplaceAll(uri[:strings.Index(uri, "<")], "&amp;", "&")
+	key, err := totp.ParseKeyURI(uri)
+	require.NoError(t, err)
+	return key
+}
+
+// A person who signed up in the console and never entered a code: once
+// the key has expired, signing in with the password shows a new QR code,
+// and only the new key's code signs in.
+func TestConsoleRenewsExpiredEnrollment(t *testing.T) {
+	e := newEnv(t)
+	c := e.consoleClient()
+	token := e.csrf(c)
+	page := func(path string, form url.Values) (int, string) {
+		form.Set("csrf", token)
+		resp, err := c.PostForm(e.p.URL+path, form)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var body bytes.Buffer
+		body.ReadFrom(resp.Body)
+		return resp.StatusCode, body.String()
+	}
+	creds := url.Values{"email": {"kim@example.com"}, "password": {"a long enough password"}}
+	code, body := page("/console/signup", creds)
+	require.Equal(t, http.StatusOK, code)
+	old := keyIn(t, body)
+
+	e.clock.Advance(16 * time.Minute)
+	code, body = page("/console/signin", creds)
+	require.Equal(t, http.StatusOK, code)
+	renewed := keyIn(t, body)
+	require.NotEqual(t, old.URI(), renewed.URI())
+	if c := old.Code(e.clock.Now()); c != renewed.Code(e.clock.Now()) {
+		code, _ = page("/console/code", url.Values{"code": {c}})
+		require.Equal(t, http.StatusUnauthorized, code)
+	}
+	code, _ = page("/console/code", url.Values{"code": {renewed.Code(e.clock.Now())}})
+	require.Equal(t, http.StatusSeeOther, code)
+}
+
 // The console's defences without a browser: headers, cookie attributes,
 // and refusals of forms without the CSRF token or from another origin.
 func TestConsoleDefences(t *testing.T) {
@@ -77,12 +123,7 @@ func TestConsoleDefences(t *testing.T) {
 	body.ReadFrom(resp.Body)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	i := strings.Index(body.String(), "otpauth://")
-	require.Positive(t, i)
-	uri := body.String()[i:]
-	uri = strings.ReplaceAll(uri[:strings.Index(uri, "<")], "&amp;", "&")
-	key, err := totp.ParseKeyURI(uri)
-	require.NoError(t, err)
+	key := keyIn(t, body.String())
 	resp, err = c.PostForm(e.p.URL+"/console/code", url.Values{"csrf": {token}, "code": {key.Code(e.clock.Now())}})
 	require.NoError(t, err)
 	resp.Body.Close()

@@ -11,7 +11,9 @@
 //     SQLite). Sign-in answers with a session token. Wrong passwords are
 //     throttled per address, known or not: after 5 in a row the address is
 //     locked for a minute, doubling up to an hour (429 with Retry-After);
-//     wrong codes are throttled by totp itself.
+//     wrong codes are throttled by totp itself. The key shown at sign-up
+//     must be confirmed with a code within 15 minutes; after that, signing
+//     in with the password shows a new key ([SignInResponse].Enroll).
 //   - API tokens (token): a person creates tokens with the scopes they need
 //     (never more than their own), lists them by id and metadata, revokes
 //     one, or signs out everywhere. Every API route sits behind

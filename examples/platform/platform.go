@@ -208,6 +208,8 @@ func (p *Platform) init(ctx context.Context, ar *atRest) error {
 		Store:       store,
 		SealingKeys: []totp.SealingKey{{ID: "master-v1", Key: sealing}},
 		Now:         p.now,
+
+		EnrollmentTimeout: enrollmentTimeout,
 	})
 	return err
 }

@@ -176,6 +176,43 @@ func TestSignInRefusals(t *testing.T) {
 	require.NotContains(t, e.audit.String(), "a long enough password")
 }
 
+// A key from sign-up never confirmed expires after 15 minutes: the next
+// password step gives a new key (once), and only that key's codes work.
+func TestEnrollmentRenewed(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	phone := app.New(e.p.URL, e.p.Roots())
+	creds := map[string]string{"email": "gil@example.com", "password": "a long enough password"}
+	old, err := phone.SignUp(ctx, creds["email"], creds["password"])
+	require.NoError(t, err)
+
+	// Pending, not expired: no new key.
+	e.clock.Advance(14 * time.Minute)
+	var ch platform.SignInResponse
+	require.NoError(t, phone.Do(ctx, http.MethodPost, "/v1/signin", "", creds, &ch))
+	require.Nil(t, ch.Enroll)
+	e.clock.Advance(time.Minute)
+	// The old key's code is refused once the enrollment has expired, even
+	// on a challenge from before.
+	err = phone.Do(ctx, http.MethodPost, "/v1/signin/totp", "", map[string]string{"challenge": ch.Challenge, "code": old.Code(e.clock.Now())}, nil)
+	require.Equal(t, http.StatusUnauthorized, status(err))
+
+	// Through the app: a new key, then a sign-in with it.
+	_, err = phone.SignIn(ctx, creds["email"], creds["password"], func() string { return old.Code(e.clock.Now()) })
+	var nk *app.NewKeyError
+	require.ErrorAs(t, err, &nk)
+	require.NotEqual(t, old.URI(), nk.Key.URI())
+	require.Contains(t, e.audit.String(), `"msg":"enrollment renewed"`)
+	_, err = phone.SignIn(ctx, creds["email"], creds["password"], func() string { return nk.Key.Code(e.clock.Now()) })
+	require.NoError(t, err)
+
+	// Confirmed enrollments never get a new key.
+	e.clock.Advance(24 * time.Hour)
+	require.NoError(t, phone.Do(ctx, http.MethodPost, "/v1/signin", "", creds, &ch))
+	require.Nil(t, ch.Enroll)
+	require.NotContains(t, e.audit.String(), nk.Key.SecretBase32())
+}
+
 // A person can give a token only scopes they have.
 func TestTokenLeastPrivilege(t *testing.T) {
 	ctx := context.Background()

@@ -20,10 +20,14 @@ import (
 // session token. The code is asked for only after the password, as package
 // totp asks of its callers.
 const (
-	challengeTTL     = 5 * time.Minute
-	challengeTries   = 3
-	sessionTTL       = 12 * time.Hour
-	maxPendingSignIn = 10000
+	challengeTTL = 5 * time.Minute
+	// enrollmentTimeout is how long the key given at sign-up can be
+	// confirmed (totp.Config.EnrollmentTimeout); after it, signing in
+	// with the password gives a new one.
+	enrollmentTimeout = 15 * time.Minute
+	challengeTries    = 3
+	sessionTTL        = 12 * time.Hour
+	maxPendingSignIn  = 10000
 )
 
 type challenge struct {
@@ -127,43 +131,86 @@ func (p *Platform) signUp(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, resp)
 }
 
+// SignInResponse is the answer to POST /v1/signin: the challenge for the
+// code step. Enroll is set when the person's TOTP enrollment was never
+// confirmed and has expired (totp.Config.EnrollmentTimeout): the key from
+// sign-up no longer works, and this new one, shown once, is to be added to
+// the authenticator app before the code step.
+type SignInResponse struct {
+	Challenge string          `json:"challenge"`
+	Next      string          `json:"next"`
+	Enroll    *SignUpResponse `json:"enroll,omitempty"`
+}
+
 // checkPasswordStep checks the password and returns a new challenge for
-// the code step.
-func (p *Platform) checkPasswordStep(ctx context.Context, email, password string) (string, error) {
+// the code step, with a new TOTP key if the one from sign-up expired
+// unconfirmed.
+func (p *Platform) checkPasswordStep(ctx context.Context, email, password string) (*SignInResponse, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	if len(email) > 254 {
-		return "", errCredentials
+		return nil, errCredentials
 	}
 	if left, err := p.passwordLockedFor(ctx, email); err != nil {
-		return "", err
+		return nil, err
 	} else if left > 0 {
 		p.audit.Warn("sign-in refused", "step", "password", "reason", "locked")
-		return "", throttledError(left)
+		return nil, throttledError(left)
 	}
 	var user, hash string
 	err := p.db.QueryRowContext(ctx, `SELECT id, password_hash FROM users WHERE email = ?`, email).Scan(&user, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		hash = dummyHash
 	} else if err != nil {
-		return "", err
+		return nil, err
 	}
 	ok := false
 	if len(password) <= maxPasswordLen {
 		if ok, err = checkPassword(hash, password); err != nil {
-			return "", err
+			return nil, err
 		}
 	}
 	if !ok || user == "" {
 		p.audit.Warn("sign-in refused", "step", "password", "user", user)
 		if err := p.passwordFailed(ctx, email); err != nil {
-			return "", err
+			return nil, err
 		}
-		return "", errCredentials
+		return nil, errCredentials
 	}
 	if err := p.passwordSucceeded(ctx, email); err != nil {
-		return "", err
+		return nil, err
 	}
-	return p.newChallenge(user)
+	enroll, err := p.renewEnrollment(ctx, user, email)
+	if err != nil {
+		return nil, err
+	}
+	id, err := p.newChallenge(user)
+	if err != nil {
+		return nil, err
+	}
+	return &SignInResponse{Challenge: id, Next: "totp", Enroll: enroll}, nil
+}
+
+// renewEnrollment gives a person whose TOTP enrollment expired before its
+// first code a new key; nil if the enrollment is confirmed or still
+// pending. Only the password vouches for them then, as at sign-up.
+func (p *Platform) renewEnrollment(ctx context.Context, user, email string) (*SignUpResponse, error) {
+	rec, err := p.totpStore.Load(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	if rec.Confirmed || p.now().Before(rec.Enrolled.Add(enrollmentTimeout)) {
+		return nil, nil
+	}
+	key, err := p.totp.Enroll(ctx, user, email)
+	if err != nil {
+		return nil, err
+	}
+	png, err := key.QRCode(256)
+	if err != nil {
+		return nil, err
+	}
+	p.audit.Info("enrollment renewed", "user", user)
+	return &SignUpResponse{UserID: user, OTPAuthURI: key.URI(), QRCodePNG: png}, nil
 }
 
 func (p *Platform) newChallenge(user string) (string, error) {
@@ -188,12 +235,12 @@ func (p *Platform) signIn(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	id, err := p.checkPasswordStep(r.Context(), req.Email, req.Password)
+	resp, err := p.checkPasswordStep(r.Context(), req.Email, req.Password)
 	if err != nil {
 		p.writeUserError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"challenge": id, "next": "totp"})
+	writeJSON(w, http.StatusOK, resp)
 }
 
 // challengeKey is how a challenge is kept: hashed, so that a memory dump

@@ -91,12 +91,14 @@ func roundTrip(t *testing.T, s totp.Store) {
 		Secret: []byte{1, 2, 3, 0, 255}, Algorithm: totp.SHA512, Digits: 8, Confirmed: true,
 		LastStep: 58907520, Drift: -2, Failures: 3,
 		LockedUntil: time.Date(2026, 1, 1, 0, 1, 2, 345_000_000, time.UTC),
+		Enrolled:    time.Date(2025, 12, 31, 23, 59, 0, 0, time.UTC),
 		Recovery:    [][]byte{{1}, {2, 3}},
 	}
 	require.True(t, swap(t, s, a, 0, in))
 	out, _ := load(t, s, a)
 	require.True(t, in.LockedUntil.Equal(out.LockedUntil))
-	out.LockedUntil, out.Version = in.LockedUntil, 0
+	require.True(t, in.Enrolled.Equal(out.Enrolled))
+	out.LockedUntil, out.Enrolled, out.Version = in.LockedUntil, in.Enrolled, 0
 	require.Equal(t, in, out)
 }
 
