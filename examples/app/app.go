@@ -162,6 +162,35 @@ func (p *Phone) SignIn(ctx context.Context, email, password string, code func() 
 	return &s, nil
 }
 
+// RecoveryCodes makes a new set of recovery codes (the password is asked
+// again) and returns them, to keep away from the phone. They replace any
+// earlier set.
+func (p *Phone) RecoveryCodes(ctx context.Context, password string) ([]string, error) {
+	var resp platform.RecoveryCodesResponse
+	if err := p.Do(ctx, http.MethodPost, "/v1/recovery-codes", p.Session(), map[string]string{"password": password}, &resp); err != nil {
+		return nil, err
+	}
+	return resp.Codes, nil
+}
+
+// SignInWithRecoveryCode signs in with the password and one of the
+// recovery codes, for when the authenticator app is gone, and keeps the
+// session token. Each code works once.
+func (p *Phone) SignInWithRecoveryCode(ctx context.Context, email, password, code string) (*platform.SessionResponse, error) {
+	var ch platform.SignInResponse
+	if err := p.Do(ctx, http.MethodPost, "/v1/signin", "", map[string]string{"email": email, "password": password}, &ch); err != nil {
+		return nil, err
+	}
+	var s platform.SessionResponse
+	if err := p.Do(ctx, http.MethodPost, "/v1/signin/recovery", "", map[string]string{"challenge": ch.Challenge, "code": code}, &s); err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	p.session = s.Token
+	p.mu.Unlock()
+	return &s, nil
+}
+
 // CreateToken makes an API token with the given scopes, valid for ttl.
 // The token is shown once; the platform keeps only its id and metadata.
 func (p *Phone) CreateToken(ctx context.Context, name string, scopes []string, ttl time.Duration) (*platform.SessionResponse, error) {

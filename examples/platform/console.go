@@ -52,6 +52,7 @@ type page struct {
 	QR           template.URL
 	OTPAuth      string
 	NewToken     *newToken
+	NewCodes     []string // recovery codes, shown once
 	Tokens       []TokenInfo
 	Scopes       []string
 	Integrations []integrationSummary
@@ -84,6 +85,7 @@ func (p *Platform) consoleRoutes(mux *http.ServeMux) {
 	post("/console/signup", p.consoleSignUp)
 	post("/console/code", p.consoleCode)
 	post("/console/tokens", p.consoleCreateToken)
+	post("/console/recovery-codes", p.consoleRecoveryCodes)
 	post("/console/tokens/{id}/revoke", p.consoleRevoke)
 	post("/console/signout", p.consoleSignOut)
 	post("/console/signout-everywhere", p.consoleSignOutEverywhere)
@@ -223,7 +225,12 @@ func (p *Platform) consoleCode(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
 		return
 	}
-	s, err := p.checkCodeStep(r.Context(), ch.Value, r.PostForm.Get("code"))
+	recovery := r.PostForm.Get("recovery") != ""
+	code := r.PostForm.Get("code")
+	if recovery {
+		code = r.PostForm.Get("recovery")
+	}
+	s, err := p.checkCodeStep(r.Context(), ch.Value, code, recovery)
 	if errors.Is(err, errChallenge) {
 		clearCookie(w, cookieChallenge)
 		p.render(w, r, "signin", http.StatusUnauthorized, page{Title: "Sign in", Error: err.Error()})
@@ -252,8 +259,16 @@ func (p *Platform) consoleHome(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Platform) renderHome(w http.ResponseWriter, r *http.Request, c *token.Claims, nt *newToken, problem string) {
+	p.renderHomePage(w, r, c, page{NewToken: nt, Error: problem})
+}
+
+// renderHomePage renders the home page with what pg holds (a new token,
+// new recovery codes, an error) and the person's tokens, integrations and
+// devices.
+func (p *Platform) renderHomePage(w http.ResponseWriter, r *http.Request, c *token.Claims, pg page) {
 	ctx := r.Context()
-	pg := page{Title: "Your account", Signed: true, NewToken: nt, Error: problem, Scopes: PersonScopes}
+	problem := pg.Error
+	pg.Title, pg.Signed, pg.Scopes = "Your account", true, PersonScopes
 	var err error
 	if pg.Tokens, err = p.tokensOf(ctx, c.Subject); err == nil {
 		if pg.Integrations, err = p.integrationSummaries(ctx, c.Subject); err == nil {
@@ -291,6 +306,26 @@ func (p *Platform) consoleCreateToken(w http.ResponseWriter, r *http.Request) {
 	}
 	// Shown in this answer only (Cache-Control: no-store), never again.
 	p.renderHome(w, r, c, &newToken{Name: r.PostForm.Get("name"), Token: resp.Token}, "")
+}
+
+// consoleRecoveryCodes makes a new set of recovery codes, after the
+// password, and shows them in this answer only.
+func (p *Platform) consoleRecoveryCodes(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := p.session(r)
+	if !ok {
+		http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
+		return
+	}
+	codes, err := p.newRecoveryCodes(r.Context(), c.Subject, r.PostForm.Get("password"))
+	if words, ok := userWords(err); ok {
+		p.renderHome(w, r, c, nil, words)
+		return
+	}
+	if err != nil {
+		p.internalError(w, r, err)
+		return
+	}
+	p.renderHomePage(w, r, c, page{NewCodes: codes})
 }
 
 func (p *Platform) consoleRevoke(w http.ResponseWriter, r *http.Request) {

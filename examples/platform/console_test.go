@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -94,6 +95,53 @@ func TestConsoleRenewsExpiredEnrollment(t *testing.T) {
 	}
 	code, _ = page("/console/code", url.Values{"code": {renewed.Code(e.clock.Now())}})
 	require.Equal(t, http.StatusSeeOther, code)
+}
+
+// Recovery codes in the console: made on the home page with the password,
+// shown once, and accepted on the code page of a later sign-in.
+func TestConsoleRecoveryCodes(t *testing.T) {
+	e := newEnv(t)
+	c := e.consoleClient()
+	token := e.csrf(c)
+	page := func(path string, form url.Values) (int, string) {
+		form.Set("csrf", token)
+		resp, err := c.PostForm(e.p.URL+path, form)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var body bytes.Buffer
+		body.ReadFrom(resp.Body)
+		return resp.StatusCode, body.String()
+	}
+	creds := url.Values{"email": {"lou@example.com"}, "password": {"a long enough password"}}
+	_, body := page("/console/signup", creds)
+	key := keyIn(t, body)
+	code, _ := page("/console/code", url.Values{"code": {key.Code(e.clock.Now())}})
+	require.Equal(t, http.StatusSeeOther, code)
+
+	code, body = page("/console/recovery-codes", url.Values{"password": {"not my password"}})
+	require.Equal(t, http.StatusBadRequest, code)
+	require.Contains(t, body, "Wrong email or password.")
+	code, body = page("/console/recovery-codes", url.Values{"password": creds["password"]})
+	require.Equal(t, http.StatusOK, code)
+	codes := regexp.MustCompile(`<code>([0-9a-z]{4}(?:-[0-9a-z]{4}){3})</code>`).FindAllStringSubmatch(body, -1)
+	require.Len(t, codes, 10)
+
+	code, _ = page("/console/signout", url.Values{})
+	require.Equal(t, http.StatusSeeOther, code)
+	code, _ = page("/console/signin", creds)
+	require.Equal(t, http.StatusSeeOther, code)
+	resp, err := c.Get(e.p.URL + "/console/code")
+	require.NoError(t, err)
+	var form bytes.Buffer
+	form.ReadFrom(resp.Body)
+	resp.Body.Close()
+	require.Contains(t, form.String(), `name="recovery"`)
+	code, _ = page("/console/code", url.Values{"recovery": {codes[0][1]}})
+	require.Equal(t, http.StatusSeeOther, code)
+	resp, err = c.Get(e.p.ConsoleURL())
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
 }
 
 // The console's defences without a browser: headers, cookie attributes,

@@ -13,7 +13,10 @@
 //     locked for a minute, doubling up to an hour (429 with Retry-After);
 //     wrong codes are throttled by totp itself. The key shown at sign-up
 //     must be confirmed with a code within 15 minutes; after that, signing
-//     in with the password shows a new key ([SignInResponse].Enroll).
+//     in with the password shows a new key ([SignInResponse].Enroll). A
+//     signed-in person makes ten recovery codes (POST /v1/recovery-codes,
+//     the password asked again; shown once), each of which signs in once
+//     in place of a code (POST /v1/signin/recovery), logged at warn level.
 //   - API tokens (token): a person creates tokens with the scopes they need
 //     (never more than their own), lists them by id and metadata, revokes
 //     one, or signs out everywhere. Every API route sits behind

@@ -21,7 +21,9 @@ func (p *Platform) routes() http.Handler {
 	// People: sign-up and sign-in (no token yet).
 	mux.HandleFunc("POST /v1/signup", p.signUp)
 	mux.HandleFunc("POST /v1/signin", p.signIn)
-	mux.HandleFunc("POST /v1/signin/totp", p.signInTOTP)
+	mux.HandleFunc("POST /v1/signin/totp", p.signInCode(false))
+	mux.HandleFunc("POST /v1/signin/recovery", p.signInCode(true))
+	mux.Handle("POST /v1/recovery-codes", p.need(p.recoveryCodes, ScopeTokensManage))
 	// Tokens.
 	mux.Handle("POST /v1/tokens", p.need(p.createToken, ScopeTokensManage))
 	mux.Handle("GET /v1/tokens", p.need(p.listTokens, ScopeTokensManage))

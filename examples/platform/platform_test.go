@@ -213,6 +213,47 @@ func TestEnrollmentRenewed(t *testing.T) {
 	require.NotContains(t, e.audit.String(), nk.Key.SecretBase32())
 }
 
+// Recovery codes: made only with the password again, shown once, each
+// signs in once in place of a TOTP code, a new set replaces the old; none
+// reaches the audit log.
+func TestRecoveryCodes(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	const email, password = "hal@example.com", "a long enough password"
+	phone, _ := e.person(email)
+
+	_, err := phone.RecoveryCodes(ctx, "not my password")
+	require.Equal(t, http.StatusUnauthorized, status(err))
+	require.Equal(t, http.StatusUnauthorized, status(phone.Do(ctx, http.MethodPost, "/v1/recovery-codes", "", map[string]string{"password": password}, nil)))
+	codes, err := phone.RecoveryCodes(ctx, password)
+	require.NoError(t, err)
+	require.Len(t, codes, 10)
+
+	other := app.New(e.p.URL, e.p.Roots())
+	_, err = other.SignInWithRecoveryCode(ctx, email, password, "0000-0000-0000-0000")
+	require.Equal(t, http.StatusUnauthorized, status(err))
+	s, err := other.SignInWithRecoveryCode(ctx, email, password, strings.ToUpper(codes[3]))
+	require.NoError(t, err)
+	require.ElementsMatch(t, platform.PersonScopes, s.Scopes)
+	require.NoError(t, other.Do(ctx, http.MethodGet, "/v1/tokens", other.Session(), nil, nil))
+	require.Contains(t, e.audit.String(), `"msg":"recovery code used"`)
+	// Once only.
+	_, err = other.SignInWithRecoveryCode(ctx, email, password, codes[3])
+	require.Equal(t, http.StatusUnauthorized, status(err))
+
+	// A new set replaces the old one.
+	fresh, err := other.RecoveryCodes(ctx, password)
+	require.NoError(t, err)
+	_, err = phone.SignInWithRecoveryCode(ctx, email, password, codes[4])
+	require.Equal(t, http.StatusUnauthorized, status(err))
+	_, err = phone.SignInWithRecoveryCode(ctx, email, password, fresh[0])
+	require.NoError(t, err)
+
+	for _, c := range append(codes, fresh...) {
+		require.NotContains(t, e.audit.String(), c)
+	}
+}
+
 // A person can give a token only scopes they have.
 func TestTokenLeastPrivilege(t *testing.T) {
 	ctx := context.Background()

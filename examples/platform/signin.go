@@ -163,20 +163,7 @@ func (p *Platform) checkPasswordStep(ctx context.Context, email, password string
 	} else if err != nil {
 		return nil, err
 	}
-	ok := false
-	if len(password) <= maxPasswordLen {
-		if ok, err = checkPassword(hash, password); err != nil {
-			return nil, err
-		}
-	}
-	if !ok || user == "" {
-		p.audit.Warn("sign-in refused", "step", "password", "user", user)
-		if err := p.passwordFailed(ctx, email); err != nil {
-			return nil, err
-		}
-		return nil, errCredentials
-	}
-	if err := p.passwordSucceeded(ctx, email); err != nil {
+	if err := p.passwordMatches(ctx, email, user, hash, password, "sign-in"); err != nil {
 		return nil, err
 	}
 	enroll, err := p.renewEnrollment(ctx, user, email)
@@ -188,6 +175,29 @@ func (p *Platform) checkPasswordStep(ctx context.Context, email, password string
 		return nil, err
 	}
 	return &SignInResponse{Challenge: id, Next: "totp", Enroll: enroll}, nil
+}
+
+// passwordMatches checks password against hash, the password hash of the
+// account user ("" for an unknown address, whose hash is dummyHash), and
+// counts a wrong one against the address (see throttle.go). what names the
+// step in the audit log. It returns nil for the right password, else a
+// *userError.
+func (p *Platform) passwordMatches(ctx context.Context, email, user, hash, password, what string) error {
+	ok := false
+	if len(password) <= maxPasswordLen {
+		var err error
+		if ok, err = checkPassword(hash, password); err != nil {
+			return err
+		}
+	}
+	if !ok || user == "" {
+		p.audit.Warn(what+" refused", "step", "password", "user", user)
+		if err := p.passwordFailed(ctx, email); err != nil {
+			return err
+		}
+		return errCredentials
+	}
+	return p.passwordSucceeded(ctx, email)
 }
 
 // renewEnrollment gives a person whose TOTP enrollment expired before its
@@ -264,9 +274,9 @@ type SessionResponse struct {
 	Expires time.Time `json:"expires"`
 }
 
-// checkCodeStep completes a sign-in: the challenge and a TOTP code give a
-// session token.
-func (p *Platform) checkCodeStep(ctx context.Context, challengeID, code string) (*SessionResponse, error) {
+// checkCodeStep completes a sign-in: the challenge and a TOTP code (or,
+// if recovery, one of the person's recovery codes) give a session token.
+func (p *Platform) checkCodeStep(ctx context.Context, challengeID, code string, recovery bool) (*SessionResponse, error) {
 	key := challengeKey(challengeID)
 	p.mu.Lock()
 	c, ok := p.challenges[key]
@@ -278,7 +288,12 @@ func (p *Platform) checkCodeStep(ctx context.Context, challengeID, code string) 
 	if !ok {
 		return nil, errChallenge
 	}
-	err := p.checkCode(ctx, c.user, code)
+	var err error
+	if recovery {
+		err = p.totp.VerifyRecoveryCode(ctx, c.user, code)
+	} else {
+		err = p.checkCode(ctx, c.user, code)
+	}
 	p.mu.Lock()
 	if err == nil || c.tries+1 >= challengeTries {
 		delete(p.challenges, key)
@@ -292,8 +307,17 @@ func (p *Platform) checkCodeStep(ctx context.Context, challengeID, code string) 
 		if errors.As(err, &refused) && errors.Is(err, totp.ErrThrottled) {
 			p.audit.Warn("account locked", "user", c.user, "until", refused.RetryAfter)
 		}
-		p.audit.Warn("sign-in refused", "step", "totp", "user", c.user, "reason", err.Error())
+		step := "totp"
+		if recovery {
+			step = "recovery code"
+		}
+		p.audit.Warn("sign-in refused", "step", step, "user", c.user, "reason", err.Error())
 		return nil, errCodeNotAccepted
+	}
+	if recovery {
+		// The person should hear of it: a recovery code used by someone
+		// else means the password and a code sheet have leaked.
+		p.audit.Warn("recovery code used", "user", c.user)
 	}
 	resp, err := p.issue(ctx, c.user, "session", PersonScopes, nil, p.now().Add(sessionTTL))
 	if err != nil {
@@ -303,17 +327,21 @@ func (p *Platform) checkCodeStep(ctx context.Context, challengeID, code string) 
 	return resp, nil
 }
 
-func (p *Platform) signInTOTP(w http.ResponseWriter, r *http.Request) {
-	var req totpRequest
-	if !readJSON(w, r, &req) {
-		return
+// signInCode answers the code step of sign-in: POST /v1/signin/totp with a
+// TOTP code, POST /v1/signin/recovery with a recovery code.
+func (p *Platform) signInCode(recovery bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req totpRequest
+		if !readJSON(w, r, &req) {
+			return
+		}
+		resp, err := p.checkCodeStep(r.Context(), req.Challenge, req.Code, recovery)
+		if err != nil {
+			p.writeUserError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, resp)
 	}
-	resp, err := p.checkCodeStep(r.Context(), req.Challenge, req.Code)
-	if err != nil {
-		p.writeUserError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, resp)
 }
 
 // checkCode confirms the enrollment with the person's first code, and
