@@ -173,6 +173,24 @@ func (kr *Keyring) Retire(kid string) error {
 	return nil
 }
 
+// Replace gives kr the keys of next, at once for every Issuer and Verifier
+// that shares kr; next is not changed. It is how a change that must be
+// stored before it takes effect is applied: parse the stored set into a
+// copy ([ParseKeyring]), Rotate or Retire the copy, store the copy's
+// [Keyring.JWKSet], and only then Replace; if storing fails, kr has not
+// changed. It is also how a server picks up a set another one stored. It
+// fails, changing nothing, if next has no keys.
+func (kr *Keyring) Replace(next *Keyring) error {
+	s := next.load()
+	if s == nil || len(s.list) == 0 {
+		return errors.New("token: cannot replace a keyring's keys with none")
+	}
+	kr.mu.Lock()
+	defer kr.mu.Unlock()
+	kr.keys.Store(s) // a keyset never changes once stored: sharing it is safe
+	return nil
+}
+
 // Format prints the keyring as its key ids, never its keys, whatever the
 // verb.
 func (kr *Keyring) Format(f fmt.State, verb rune) {

@@ -150,6 +150,52 @@ func TestRotation(t *testing.T) {
 	require.NoError(t, err)
 }
 
+// A rotation made on a copy, stored, then applied with Replace: the
+// Issuer and Verifier sharing the keyring see it at once, and until Replace
+// nothing changed. Verifications running meanwhile see one whole keyset or
+// the other (run with -race).
+func TestReplace(t *testing.T) {
+	f := newFixture(t, "")
+	old := f.issue(t)
+	oldKid := f.keys.ActiveKeyID()
+
+	set, err := f.keys.JWKSet()
+	require.NoError(t, err)
+	next, err := ParseKeyring(set)
+	require.NoError(t, err)
+	newKid, err := next.Rotate()
+	require.NoError(t, err)
+	require.Equal(t, []string{oldKid}, f.keys.KeyIDs(), "the copy's rotation does not touch the original")
+
+	done := make(chan error, 1)
+	go func() {
+		for range 200 {
+			if _, err := f.v.Verify(t.Context(), old); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	require.NoError(t, f.keys.Replace(next))
+	require.NoError(t, <-done)
+	require.Equal(t, []string{newKid, oldKid}, f.keys.KeyIDs())
+	fresh := f.issue(t)
+	for _, tok := range []string{old, fresh} {
+		_, err := f.v.Verify(t.Context(), tok)
+		require.NoError(t, err)
+	}
+
+	// Changing next afterwards does not change f.keys.
+	require.NoError(t, next.Retire(oldKid))
+	_, err = f.v.Verify(t.Context(), old)
+	require.NoError(t, err)
+
+	require.Error(t, f.keys.Replace(new(Keyring)))
+	require.Error(t, f.keys.Replace(nil))
+	require.Equal(t, []string{newKid, oldKid}, f.keys.KeyIDs())
+}
+
 func TestRotateUpToMaxKeys(t *testing.T) {
 	var kr Keyring // the zero Keyring makes its first key on Rotate
 	for range MaxKeys {

@@ -21,7 +21,10 @@
 //     (never more than their own), lists them by id and metadata, revokes
 //     one, or signs out everywhere. Every API route sits behind
 //     token.Middleware with the scopes it needs. The platform never stores
-//     a token: only its id, owner, scopes, apps and times.
+//     a token: only its id, owner, scopes, apps and times. One keyring,
+//     stored sealed under the master key, encrypts every token (sessions,
+//     API tokens, device secrets); [Platform.RotateTokenKey] and
+//     [Platform.RetireTokenKey] change it, stored before it takes effect.
 //   - Integrators authenticate with OAuth 2.0 at /oauth/token: the
 //     client-credentials grant (RFC 6749 §4.4) issues them a token, and
 //     token exchange (RFC 8693) narrows any token to fewer scopes.

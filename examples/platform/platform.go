@@ -90,6 +90,9 @@ type Platform struct {
 	now          func() time.Time
 	issuer       *token.Issuer
 	api          *token.Verifier
+	keys         *token.Keyring // every token's keys: API, sessions, MQTT secrets
+	keysMu       sync.Mutex     // serializes key changes
+	atRest       *atRest
 	mqttIssuer   *mqttauth.Issuer
 	mqttVerifier *mqttauth.Verifier
 	broker       *mqtt.Server
@@ -165,6 +168,7 @@ func (p *Platform) init(ctx context.Context, ar *atRest) error {
 	if err != nil {
 		return err
 	}
+	p.keys, p.atRest = keys, ar
 	// The revocation list: in memory, rebuilt from the database at start,
 	// for one machine; on Redis, mirrored in memory by every server, for a
 	// fleet. Either way the database keeps what was revoked, and it is

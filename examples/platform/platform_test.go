@@ -254,6 +254,65 @@ func TestRecoveryCodes(t *testing.T) {
 	}
 }
 
+// Token key rotation: tokens issued before a rotation keep working, across
+// a restart, until their key is retired; then sessions, API tokens and
+// device secrets under it all stop, and those under the new key do not.
+func TestTokenKeyRotation(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	phone, _ := e.person("ida@example.com")
+	session := phone.Session()
+	dev, err := phone.AddDevice(ctx, "a")
+	require.NoError(t, err)
+	report := func(secret string) int {
+		req, _ := http.NewRequest(http.MethodPost, e.p.URL+"/v1/device/state", strings.NewReader(`{"ok":true}`))
+		req.SetBasicAuth(dev.Key, secret)
+		resp, err := e.client().Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	works := func(tok string) bool {
+		err := phone.Do(ctx, http.MethodGet, "/v1/tokens", tok, nil, nil)
+		if err != nil {
+			require.Equal(t, http.StatusUnauthorized, status(err), "refused for the token, not for anything else")
+		}
+		return err == nil
+	}
+	old := e.p.TokenKeyIDs()
+	require.Len(t, old, 1)
+
+	kid, err := e.p.RotateTokenKey(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []string{kid, old[0]}, e.p.TokenKeyIDs())
+	fresh, err := phone.CreateToken(ctx, "after", []string{platform.ScopeTokensManage}, time.Hour)
+	require.NoError(t, err)
+	require.True(t, works(session))
+	require.True(t, works(fresh.Token))
+	require.Equal(t, http.StatusNoContent, report(dev.Secret))
+	require.Contains(t, e.audit.String(), `"msg":"token key rotated"`)
+
+	// The rotated keyring was stored before it took effect.
+	require.NoError(t, e.p.Close())
+	e.start()
+	phone = app.New(e.p.URL, e.p.Roots())
+	require.Equal(t, []string{kid, old[0]}, e.p.TokenKeyIDs())
+	require.True(t, works(session))
+
+	require.Error(t, e.p.RetireTokenKey(ctx, kid), "the active key cannot be retired")
+	require.NoError(t, e.p.RetireTokenKey(ctx, old[0]))
+	require.False(t, works(session))
+	require.Equal(t, http.StatusUnauthorized, report(dev.Secret))
+	require.True(t, works(fresh.Token))
+
+	require.NoError(t, e.p.Close())
+	e.start()
+	phone = app.New(e.p.URL, e.p.Roots())
+	require.Equal(t, []string{kid}, e.p.TokenKeyIDs())
+	require.False(t, works(session))
+	require.True(t, works(fresh.Token))
+}
+
 // A person can give a token only scopes they have.
 func TestTokenLeastPrivilege(t *testing.T) {
 	ctx := context.Background()

@@ -174,6 +174,18 @@ func loadSecret(ctx context.Context, db *sql.DB, ar *atRest, name string, create
 	return v, nil
 }
 
+// storeSecret replaces the stored secret name with v, sealed.
+func storeSecret(ctx context.Context, db *sql.DB, ar *atRest, name string, v []byte) error {
+	res, err := db.ExecContext(ctx, `UPDATE secrets SET value = ? WHERE name = ?`, ar.seal(name, v), name)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("platform: secret %q not stored (%d rows, %v)", name, n, err)
+	}
+	return nil
+}
+
 // NewMasterKey returns a new 256-bit master key from crypto/rand.
 func NewMasterKey() []byte {
 	k := make([]byte, 32)
