@@ -34,7 +34,8 @@ const maxKeySetSize = 64 << 10
 // one for verification; once the tokens issued under an old key have expired
 // or may be invalidated, [Keyring.Retire] removes it, and its tokens stop
 // verifying. A Keyring is safe for concurrent use; Issuers and Verifiers that
-// share it see a rotation at once.
+// share it see a rotation at once. Where the keys are stored, make the change
+// on a copy, store it, then apply it with [Keyring.Replace].
 //
 // A Keyring holds secrets. It prints as its key ids only, and it has no
 // JSON form except the explicit [Keyring.JWKSet].
