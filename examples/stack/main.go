@@ -27,10 +27,15 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+// run runs the command; with -serve it returns when ctx is done (an
+// interrupt).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("stack", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	stateDir := fs.String("state", "", "keep the platform's state in `DIR`, a new or empty directory (default: a temporary directory, removed at exit)")
@@ -60,8 +65,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	defer audit.Close()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	runCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 
