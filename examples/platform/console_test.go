@@ -51,6 +51,21 @@ func (e *env) csrf(c *http.Client) string {
 	return ""
 }
 
+// consoleForm returns a function that posts a console form with c, the
+// CSRF token added, and returns the status and the page.
+func (e *env) consoleForm(c *http.Client) func(path string, form url.Values) (int, string) {
+	token := e.csrf(c)
+	return func(path string, form url.Values) (int, string) {
+		form.Set("csrf", token)
+		resp, err := c.PostForm(e.p.URL+path, form)
+		require.NoError(e.t, err)
+		defer resp.Body.Close()
+		var body bytes.Buffer
+		body.ReadFrom(resp.Body)
+		return resp.StatusCode, body.String()
+	}
+}
+
 // keyIn returns the TOTP key of the otpauth URI a console page shows.
 func keyIn(t *testing.T, page string) totp.Key {
 	t.Helper()
@@ -69,16 +84,7 @@ func keyIn(t *testing.T, page string) totp.Key {
 func TestConsoleRenewsExpiredEnrollment(t *testing.T) {
 	e := newEnv(t)
 	c := e.consoleClient()
-	token := e.csrf(c)
-	page := func(path string, form url.Values) (int, string) {
-		form.Set("csrf", token)
-		resp, err := c.PostForm(e.p.URL+path, form)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		var body bytes.Buffer
-		body.ReadFrom(resp.Body)
-		return resp.StatusCode, body.String()
-	}
+	page := e.consoleForm(c)
 	creds := url.Values{"email": {"kim@example.com"}, "password": {"a long enough password"}}
 	code, body := page("/console/signup", creds)
 	require.Equal(t, http.StatusOK, code)
@@ -102,16 +108,7 @@ func TestConsoleRenewsExpiredEnrollment(t *testing.T) {
 func TestConsoleRecoveryCodes(t *testing.T) {
 	e := newEnv(t)
 	c := e.consoleClient()
-	token := e.csrf(c)
-	page := func(path string, form url.Values) (int, string) {
-		form.Set("csrf", token)
-		resp, err := c.PostForm(e.p.URL+path, form)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		var body bytes.Buffer
-		body.ReadFrom(resp.Body)
-		return resp.StatusCode, body.String()
-	}
+	page := e.consoleForm(c)
 	creds := url.Values{"email": {"lou@example.com"}, "password": {"a long enough password"}}
 	_, body := page("/console/signup", creds)
 	key := keyIn(t, body)

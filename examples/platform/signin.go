@@ -106,6 +106,17 @@ func (p *Platform) createUser(ctx context.Context, email, password string) (*Sig
 		}
 		return nil, err
 	}
+	resp, err := p.enroll(ctx, user, email)
+	if err != nil {
+		return nil, err
+	}
+	p.audit.Info("signed up", "user", user)
+	return resp, nil
+}
+
+// enroll gives user a new TOTP key, pending until their first code, and
+// returns it to show once.
+func (p *Platform) enroll(ctx context.Context, user, email string) (*SignUpResponse, error) {
 	key, err := p.totp.Enroll(ctx, user, email)
 	if err != nil {
 		return nil, err
@@ -114,7 +125,6 @@ func (p *Platform) createUser(ctx context.Context, email, password string) (*Sig
 	if err != nil {
 		return nil, err
 	}
-	p.audit.Info("signed up", "user", user)
 	return &SignUpResponse{UserID: user, OTPAuthURI: key.URI(), QRCodePNG: png}, nil
 }
 
@@ -211,16 +221,12 @@ func (p *Platform) renewEnrollment(ctx context.Context, user, email string) (*Si
 	if rec.Confirmed || p.now().Before(rec.Enrolled.Add(enrollmentTimeout)) {
 		return nil, nil
 	}
-	key, err := p.totp.Enroll(ctx, user, email)
-	if err != nil {
-		return nil, err
-	}
-	png, err := key.QRCode(256)
+	resp, err := p.enroll(ctx, user, email)
 	if err != nil {
 		return nil, err
 	}
 	p.audit.Info("enrollment renewed", "user", user)
-	return &SignUpResponse{UserID: user, OTPAuthURI: key.URI(), QRCodePNG: png}, nil
+	return resp, nil
 }
 
 func (p *Platform) newChallenge(user string) (string, error) {
