@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"image"
+	"image/color"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -144,6 +146,59 @@ func parseQRText(t *testing.T, text string, invert bool) [][]bool {
 		}
 	}
 	return rows
+}
+
+// qrPNG draws a module grid as a PNG image, as a screenshot of the
+// terminal would show it: scale pixels a module, dark modules black, inside
+// a white quiet zone of four modules.
+func qrPNG(t *testing.T, rows [][]bool, scale int) []byte {
+	const quiet = 4
+	size := (len(rows) + 2*quiet) * scale
+	img := image.NewGray(image.Rect(0, 0, size, size))
+	for y := range size {
+		for x := range size {
+			mx, my := x/scale-quiet, y/scale-quiet
+			dark := mx >= 0 && my >= 0 && my < len(rows) && mx < len(rows[my]) && rows[my][mx]
+			if !dark {
+				img.SetGray(x, y, color.Gray{Y: 0xff})
+			}
+		}
+	}
+	var b bytes.Buffer
+	require.NoError(t, png.Encode(&b, img))
+	return b.Bytes()
+}
+
+// TestTOTPEnrollQRScans: zbarimg, a QR code reader nobody here wrote, reads
+// the QR code that latch totp enroll draws in the terminal, in both
+// colourings, back into exactly the key URI that the command prints.
+func TestTOTPEnrollQRScans(t *testing.T) {
+	interop.Program(t, "zbarimg", "zbar-tools")
+	for _, tc := range []struct {
+		name   string
+		invert bool
+		args   []string
+	}{
+		{"default", false, []string{"--issuer", "Acme Co", "--account", "alice@example.com"}},
+		{"default inverted", true, []string{"--issuer", "Acme Co", "--account", "alice@example.com", "--invert"}},
+		{"names", false, []string{"--issuer", "Bücher & Söhne #1", "--account", "zoë?x=1+y@例え.jp", "--algorithm", "SHA256", "--digits", "8"}},
+		{"names inverted", true, []string{"--issuer", "Q&A = 100% #fun?", "--account", "a+b=c & d@e #f ?g", "--algorithm", "SHA512", "--invert"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := latch(t, nil, append([]string{"totp", "enroll"}, tc.args...)...).ok(t).stdout
+			drawing, rest, found := strings.Cut(out, "\n\nuri:    ")
+			require.True(t, found, "a drawing, then the URI: %q", out)
+			uri, _, _ := strings.Cut(rest, "\n")
+			k, err := totp.ParseKeyURI(uri)
+			require.NoError(t, err)
+
+			rows := parseQRText(t, drawing+"\n", tc.invert)
+			want, err := k.QRModules()
+			require.NoError(t, err)
+			require.Equal(t, want, rows, "the drawing is the key's QR code")
+			require.Equal(t, uri, interop.ScanQR(t, qrPNG(t, rows, 4)))
+		})
+	}
 }
 
 func TestTOTPVerify(t *testing.T) {

@@ -1,6 +1,7 @@
 // Package interop finds the peer programs that Latch's interop tests run
 // against: implementations nobody here wrote (openssl, oathtool, Python's
-// pyotp and jwcrypto, Node's jose and hpke, redis-server, mosquitto clients).
+// pyotp and jwcrypto, Node's jose and hpke, redis-server, mosquitto clients,
+// zbarimg).
 //
 // When a peer is missing, the test is skipped with a message naming the
 // package that provides it, unless the environment variable LATCH_INTEROP is
