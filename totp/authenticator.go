@@ -226,6 +226,11 @@ func (a *Authenticator) enroll(ctx context.Context, account string, k Key) error
 	if err := checkAccount(account); err != nil {
 		return err
 	}
+	// A key that ParseKeyURI would refuse and no QR code could hold: names
+	// that escape to more than the URI's cap.
+	if len(k.URI()) > maxURIBytes {
+		return fmt.Errorf("%w: the key URI would be longer than %d bytes; shorten the issuer or account name", ErrInvalidKeyURI, maxURIBytes)
+	}
 	sealed, err := a.sealer.seal(account, k.alg, k.digits, k.secret)
 	if err != nil {
 		return err

@@ -122,6 +122,22 @@ func TestEnrollBadNames(t *testing.T) {
 	require.ErrorIs(t, err, ErrNotEnrolled, "nothing half-done")
 }
 
+// Names within their own caps can still escape to a key URI longer than
+// ParseKeyURI reads or a QR code holds: Enroll refuses them.
+func TestEnrollURITooLong(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.Issuer, c.Algorithm = strings.Repeat("&", 256), SHA512 })
+	_, err := f.a.Enroll(f.ctx, "u", strings.Repeat("é", 128))
+	require.ErrorIs(t, err, ErrInvalidKeyURI)
+	_, err = f.store.Load(f.ctx, "u")
+	require.ErrorIs(t, err, ErrNotEnrolled, "nothing stored")
+	k, err := f.a.Enroll(f.ctx, "u", strings.Repeat("é", 16))
+	require.NoError(t, err)
+	_, err = ParseKeyURI(k.URI())
+	require.NoError(t, err)
+	_, err = k.QRCode(2048)
+	require.NoError(t, err)
+}
+
 func TestEnrollKey(t *testing.T) {
 	f := newFixture(t, nil)
 	k, err := ParseKeyURI("otpauth://totp/Other:bob?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&algorithm=SHA256&digits=8")

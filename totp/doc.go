@@ -112,6 +112,6 @@
 //
 // [Key.QRCode] (a PNG) and [Key.QRModules] (the same code as a grid of
 // modules, for drawing it in a terminal) are the only parts that use a QR
-// library (pquerna/otp with boombuler/barcode); codes are computed with the
+// library (boombuler/barcode); codes are computed with the
 // standard library's HMAC and integer arithmetic.
 package totp

@@ -325,8 +325,9 @@ func TestInteropZbarimgScansQRCode(t *testing.T) {
 	for _, k := range keys {
 		modules, err := k.QRModules()
 		require.NoError(t, err)
-		// Two pixels a module leave no margin: the image is the code.
-		for _, size := range []int{2 * len(modules), 256, 2048} {
+		// The smallest size QRCode draws (two pixels a module and the
+		// quiet zone), the usual one and the largest.
+		for _, size := range []int{max(64, 2*(len(modules)+8)), 256, 2048} {
 			png, err := k.QRCode(size)
 			require.NoError(t, err)
 			uri := interop.ScanQR(t, png)

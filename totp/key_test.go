@@ -3,6 +3,7 @@ package totp
 import (
 	"bytes"
 	"fmt"
+	"image"
 	"image/png"
 	"strings"
 	"testing"
@@ -138,38 +139,78 @@ func TestParseKeyURI(t *testing.T) {
 	}
 }
 
-func TestQRCode(t *testing.T) {
-	k := Key{issuer: "Acme", account: "alice@example.com", secret: rfcSecret, alg: SHA1, digits: 6}
-	b, err := k.QRCode(256)
-	require.NoError(t, err)
+// requireQRImage checks that the PNG b, size pixels square, shows the
+// module grid rows: each module whole pixels, centred, every pixel outside
+// the code light, with a margin of at least four modules.
+func requireQRImage(t *testing.T, b []byte, rows [][]bool, size int) {
+	t.Helper()
 	img, err := png.Decode(bytes.NewReader(b))
 	require.NoError(t, err)
-	require.Equal(t, 256, img.Bounds().Dx())
-	require.Equal(t, 256, img.Bounds().Dy())
+	require.Equal(t, image.Rect(0, 0, size, size), img.Bounds())
+	n := len(rows)
+	scale := size / (n + 8)
+	require.GreaterOrEqual(t, scale, 2)
+	off := (size - n*scale) / 2
+	require.GreaterOrEqual(t, off, 4*scale, "quiet zone")
+	for y := range size {
+		for x := range size {
+			r, _, _, _ := img.At(x, y).RGBA()
+			mx, my := (x-off)/scale, (y-off)/scale
+			dark := x >= off && y >= off && mx < n && my < n && rows[my][mx]
+			require.Equal(t, dark, r < 0x8000, "pixel %d,%d", x, y)
+		}
+	}
+}
 
+func TestQRCode(t *testing.T) {
+	k := Key{issuer: "Acme", account: "alice@example.com", secret: rfcSecret, alg: SHA1, digits: 6}
 	// The image is the QR code of the key URI, at level M.
 	code, err := qr.Encode(k.URI(), qr.M, qr.Auto)
 	require.NoError(t, err)
 	n := code.Bounds().Dx()
-	scale := 256 / n
-	off := (256 - n*scale) / 2
-	require.GreaterOrEqual(t, scale, 2)
-	for y := range n {
-		for x := range n {
-			// Sample the centre of each module.
-			px := img.At(off+x*scale+scale/2, off+y*scale+scale/2)
-			r, _, _, _ := px.RGBA()
-			want, _, _, _ := code.At(x, y).RGBA()
-			require.Equal(t, want > 0x7fff, r > 0x7fff, "module %d,%d", x, y)
+	rows := make([][]bool, n)
+	for y := range rows {
+		rows[y] = make([]bool, n)
+		for x := range rows[y] {
+			r, _, _, _ := code.At(x, y).RGBA()
+			rows[y][x] = r < 0x8000
 		}
+	}
+	for _, size := range []int{(n + 8) * 2, 256, 257, 1000, 2048} {
+		b, err := k.QRCode(size)
+		require.NoError(t, err, size)
+		requireQRImage(t, b, rows, size)
 	}
 
 	for _, size := range []int{0, 63, 2049, -1} {
 		_, err := k.QRCode(size)
 		require.Error(t, err)
 	}
+	// Too small for two pixels a module and the margin.
+	_, err = k.QRCode((n+8)*2 - 1)
+	require.ErrorContains(t, err, "needs a size of at least")
 	_, err = Key{}.QRCode(256)
 	require.ErrorIs(t, err, ErrInvalidKeyURI)
+}
+
+// A key whose URI no QR code holds is refused with an error that does not
+// quote the URI (it holds the secret).
+func TestQRTooLong(t *testing.T) {
+	for _, n := range []int{2000, 3000} {
+		k := Key{issuer: strings.Repeat("&", n/3), account: "a", secret: rfcSecret, alg: SHA1, digits: 6}
+		_, err := k.QRModules()
+		if len(k.URI()) <= 2048 {
+			require.NoError(t, err)
+			continue
+		}
+		require.ErrorIs(t, err, ErrInvalidKeyURI)
+		_, err2 := k.QRCode(2048)
+		require.ErrorIs(t, err2, ErrInvalidKeyURI)
+		for _, e := range []error{err, err2} {
+			require.NotContains(t, e.Error(), k.SecretBase32())
+			require.NotContains(t, e.Error(), "otpauth")
+		}
+	}
 }
 
 // TestQRModules: the module grid is the QR code that the PNG of QRCode
@@ -180,19 +221,12 @@ func TestQRModules(t *testing.T) {
 	require.NoError(t, err)
 	n := len(rows)
 	require.Equal(t, 0, (n-17)%4, "a QR code is 17+4v modules wide")
+	for _, row := range rows {
+		require.Len(t, row, n)
+	}
 	b, err := k.QRCode(512)
 	require.NoError(t, err)
-	img, err := png.Decode(bytes.NewReader(b))
-	require.NoError(t, err)
-	scale := 512 / n
-	off := (512 - n*scale) / 2
-	for y, row := range rows {
-		require.Len(t, row, n)
-		for x, dark := range row {
-			r, _, _, _ := img.At(off+x*scale+scale/2, off+y*scale+scale/2).RGBA()
-			require.Equal(t, dark, r < 0x8000, "module %d,%d", x, y)
-		}
-	}
+	requireQRImage(t, b, rows, 512)
 	// The finder pattern: a dark 7x7 square ring in the top-left corner.
 	for i := range 7 {
 		require.True(t, rows[0][i] && rows[6][i] && rows[i][0] && rows[i][6])

@@ -70,7 +70,8 @@ func TestTOTPEnroll(t *testing.T) {
 	size := img.Bounds().Dx()
 	require.Equal(t, 256, size)
 	n := len(drawn)
-	scale, off := size/n, (size-size/n*n)/2
+	scale := size / (n + 8) // QRCode leaves a margin of four modules at least
+	off := (size - scale*n) / 2
 	for y := range n {
 		for x := range n {
 			r, _, _, _ := img.At(off+x*scale+scale/2, off+y*scale+scale/2).RGBA()
