@@ -199,6 +199,19 @@ func (a *Authenticator) mutate(ctx context.Context, account string, fn func(r *R
 // again before that replaces the key. An account whose enrollment is
 // confirmed gets [ErrAlreadyEnrolled]: unenroll it first.
 func (a *Authenticator) Enroll(ctx context.Context, account, name string) (Key, error) {
+	k, err := a.newKey(account, name)
+	if err != nil {
+		return Key{}, err
+	}
+	if err := a.enroll(ctx, account, k); err != nil {
+		return Key{}, err
+	}
+	return k, nil
+}
+
+// newKey makes a key for account named name (account if empty), with a
+// new random secret.
+func (a *Authenticator) newKey(account, name string) (Key, error) {
 	if name == "" {
 		name = account
 	}
@@ -206,10 +219,7 @@ func (a *Authenticator) Enroll(ctx context.Context, account, name string) (Key, 
 	if err != nil {
 		return Key{}, fmt.Errorf("%w: the name is empty, too long, not UTF-8, or has a colon or control characters", err)
 	}
-	if err := a.enroll(ctx, account, k); err != nil {
-		return Key{}, err
-	}
-	return k, nil
+	return k, checkKeyURI(k)
 }
 
 // EnrollKey starts an enrollment for account with a key made elsewhere (an
@@ -226,10 +236,8 @@ func (a *Authenticator) enroll(ctx context.Context, account string, k Key) error
 	if err := checkAccount(account); err != nil {
 		return err
 	}
-	// A key that ParseKeyURI would refuse and no QR code could hold: names
-	// that escape to more than the URI's cap.
-	if len(k.URI()) > maxURIBytes {
-		return fmt.Errorf("%w: the key URI would be longer than %d bytes; shorten the issuer or account name", ErrInvalidKeyURI, maxURIBytes)
+	if err := checkKeyURI(k); err != nil {
+		return err
 	}
 	sealed, err := a.sealer.seal(account, k.alg, k.digits, k.secret)
 	if err != nil {
@@ -247,6 +255,15 @@ func (a *Authenticator) enroll(ctx context.Context, account string, k Key) error
 		r.Secret, r.Algorithm, r.Digits, r.Drift, r.Enrolled = sealed, k.alg, k.digits, 0, now
 		return r, true, nil
 	})
+}
+
+// checkKeyURI refuses a key that ParseKeyURI would refuse and no QR code
+// could hold: names that escape to more than the URI's cap.
+func checkKeyURI(k Key) error {
+	if len(k.URI()) > maxURIBytes {
+		return fmt.Errorf("%w: the key URI would be longer than %d bytes; shorten the issuer or account name", ErrInvalidKeyURI, maxURIBytes)
+	}
+	return nil
 }
 
 // Confirm completes a pending enrollment with the first code the person's
@@ -289,26 +306,13 @@ func (a *Authenticator) checkCode(ctx context.Context, account, code string, con
 		case now.Before(r.LockedUntil):
 			return nil, false, throttled(r.LockedUntil)
 		}
-		if !r.Algorithm.valid() || !validDigits(r.Digits) {
-			return nil, false, ErrSecretUnreadable
-		}
-		v, err := parseCode(code, r.Digits)
-		if err != nil {
-			return nil, false, refused(err)
-		}
-		secret, keyID, err := a.sealer.open(account, r.Algorithm, r.Digits, r.Secret)
-		if err != nil {
-			return nil, false, err
-		}
-		g := newGenerator(secret, r.Algorithm, r.Digits)
-		clear(secret)
-		cur := step(now)
-		centre := cur + int64(clamp(r.Drift, a.maxDrift))
-		match, replayed := find(g, v, centre, a.window, r.LastStep)
+		match, replayed, keyID, err := a.match(account, r.Secret, r.Algorithm, r.Digits, code, r.Drift, r.LastStep, now)
 		switch {
+		case err != nil:
+			return nil, false, err
 		case match > 0:
 			r.LastStep = match
-			r.Drift = clamp(int(match-cur), a.maxDrift)
+			r.Drift = clamp(int(match-step(now)), a.maxDrift)
 			r.Failures, r.LockedUntil = 0, time.Time{}
 			r.Confirmed = true
 			if keyID != a.sealer.active {
@@ -322,6 +326,30 @@ func (a *Authenticator) checkCode(ctx context.Context, account, code string, con
 		}
 		return a.fail(r, now)
 	})
+}
+
+// match checks code against the sealed secret of a key in the window
+// around now moved by drift, and returns the step it matches (0: none),
+// whether it matches a step at or before lastStep instead (a replay), and
+// the id of the sealing key the secret was under. A malformed code is a
+// *RefusedError; a secret that does not open, ErrSecretUnreadable.
+func (a *Authenticator) match(account string, sealed []byte, alg Algorithm, digits int, code string, drift int, lastStep int64, now time.Time) (int64, bool, string, error) {
+	if !alg.valid() || !validDigits(digits) {
+		return 0, false, "", ErrSecretUnreadable
+	}
+	v, err := parseCode(code, digits)
+	if err != nil {
+		return 0, false, "", refused(err)
+	}
+	secret, keyID, err := a.sealer.open(account, alg, digits, sealed)
+	if err != nil {
+		return 0, false, "", err
+	}
+	g := newGenerator(secret, alg, digits)
+	clear(secret)
+	centre := step(now) + int64(clamp(drift, a.maxDrift))
+	match, replayed := find(g, v, centre, a.window, lastStep)
+	return match, replayed, keyID, nil
 }
 
 // find looks for the code value v in the window of steps around centre,

@@ -16,7 +16,10 @@
 // [Authenticator.RecoveryCodes] gives the person single-use codes for when
 // the phone is lost. An enrollment not confirmed within
 // Config.EnrollmentTimeout (15 minutes by default) expires: Confirm refuses
-// it ([ErrEnrollmentExpired]), and Enroll gives a new key.
+// it ([ErrEnrollmentExpired]), and Enroll gives a new key. To move to a new
+// phone, [Authenticator.Reenroll] gives a new key that replaces the old one
+// only when [Authenticator.ConfirmReenroll] gets one of its codes; until
+// then the old key keeps working.
 //
 // # What Verify does
 //
@@ -70,8 +73,8 @@
 // matters. What the package relies on the caller for:
 //
 //   - Check the password first, and ask for the code only then; call
-//     Enroll, RecoveryCodes and Unenroll only for a person who is signed
-//     in, with the password asked again.
+//     Enroll, Reenroll, RecoveryCodes and Unenroll only for a person who
+//     is signed in, with the password asked again.
 //   - Keep the sealing keys out of the store (a secrets manager or KMS),
 //     32 bytes from crypto/rand each. Anyone holding a key and a record can
 //     compute the person's codes.

@@ -48,12 +48,34 @@ type Record struct {
 
 	// Recovery holds the hashes of the unused recovery codes.
 	Recovery [][]byte `json:"recovery,omitempty"`
+
+	// Next is a new key waiting to replace the confirmed one
+	// ([Authenticator.Reenroll]); nil if there is none.
+	Next *NextKey `json:"next,omitempty"`
+}
+
+// NextKey is a key that will replace a confirmed enrollment's once the
+// person confirms it with a code ([Authenticator.ConfirmReenroll]). Until
+// then the enrollment's own key keeps working.
+type NextKey struct {
+	// Secret is the sealed TOTP secret, as Record.Secret.
+	Secret    []byte    `json:"secret"`
+	Algorithm Algorithm `json:"algorithm"`
+	Digits    int       `json:"digits"`
+	// Enrolled is when Reenroll made it; it can be confirmed until
+	// Config.EnrollmentTimeout after.
+	Enrolled time.Time `json:"enrolled"`
 }
 
 func (r *Record) clone() *Record {
 	c := *r
 	c.Secret = slices.Clone(r.Secret)
 	c.Recovery = cloneHashes(r.Recovery)
+	if r.Next != nil {
+		n := *r.Next
+		n.Secret = slices.Clone(r.Next.Secret)
+		c.Next = &n
+	}
 	return &c
 }
 

@@ -93,12 +93,14 @@ func roundTrip(t *testing.T, s totp.Store) {
 		LockedUntil: time.Date(2026, 1, 1, 0, 1, 2, 345_000_000, time.UTC),
 		Enrolled:    time.Date(2025, 12, 31, 23, 59, 0, 0, time.UTC),
 		Recovery:    [][]byte{{1}, {2, 3}},
+		Next:        &totp.NextKey{Secret: []byte{9, 0, 8}, Algorithm: totp.SHA256, Digits: 6, Enrolled: time.Date(2026, 1, 1, 0, 0, 30, 0, time.UTC)},
 	}
 	require.True(t, swap(t, s, a, 0, in))
 	out, _ := load(t, s, a)
 	require.True(t, in.LockedUntil.Equal(out.LockedUntil))
 	require.True(t, in.Enrolled.Equal(out.Enrolled))
-	out.LockedUntil, out.Enrolled, out.Version = in.LockedUntil, in.Enrolled, 0
+	require.True(t, in.Next.Enrolled.Equal(out.Next.Enrolled))
+	out.LockedUntil, out.Enrolled, out.Next.Enrolled, out.Version = in.LockedUntil, in.Enrolled, in.Next.Enrolled, 0
 	require.Equal(t, in, out)
 }
 
