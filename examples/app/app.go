@@ -173,6 +173,23 @@ func (p *Phone) RecoveryCodes(ctx context.Context, password string) ([]string, e
 	return resp.Codes, nil
 }
 
+// ReplaceAuthenticator starts moving to a new authenticator app (the
+// password is asked again) and returns the new key to add to it. The old
+// app keeps working until ConfirmAuthenticator gets a code of the new key.
+func (p *Phone) ReplaceAuthenticator(ctx context.Context, password string) (totp.Key, error) {
+	var resp platform.SignUpResponse
+	if err := p.Do(ctx, http.MethodPost, "/v1/totp/reenroll", p.Session(), map[string]string{"password": password}, &resp); err != nil {
+		return totp.Key{}, err
+	}
+	return totp.ParseKeyURI(resp.OTPAuthURI)
+}
+
+// ConfirmAuthenticator completes ReplaceAuthenticator with a code of the
+// new key.
+func (p *Phone) ConfirmAuthenticator(ctx context.Context, code string) error {
+	return p.Do(ctx, http.MethodPost, "/v1/totp/reenroll/confirm", p.Session(), map[string]string{"code": code}, nil)
+}
+
 // SignInWithRecoveryCode signs in with the password and one of the
 // recovery codes, for when the authenticator app is gone, and keeps the
 // session token. Each code works once.

@@ -53,6 +53,7 @@ type page struct {
 	OTPAuth      string
 	NewToken     *newToken
 	NewCodes     []string // recovery codes, shown once
+	Notice       string
 	Tokens       []TokenInfo
 	Scopes       []string
 	Integrations []integrationSummary
@@ -86,6 +87,8 @@ func (p *Platform) consoleRoutes(mux *http.ServeMux) {
 	post("/console/code", p.consoleCode)
 	post("/console/tokens", p.consoleCreateToken)
 	post("/console/recovery-codes", p.consoleRecoveryCodes)
+	post("/console/authenticator", p.consoleReenroll)
+	post("/console/authenticator/confirm", p.consoleConfirmReenroll)
 	post("/console/tokens/{id}/revoke", p.consoleRevoke)
 	post("/console/signout", p.consoleSignOut)
 	post("/console/signout-everywhere", p.consoleSignOutEverywhere)
@@ -326,6 +329,47 @@ func (p *Platform) consoleRecoveryCodes(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	p.renderHomePage(w, r, c, page{NewCodes: codes})
+}
+
+// consoleReenroll starts replacing the authenticator app, after the
+// password: it shows the new key and asks for one of its codes.
+func (p *Platform) consoleReenroll(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := p.session(r)
+	if !ok {
+		http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
+		return
+	}
+	resp, err := p.reenroll(r.Context(), c.Subject, r.PostForm.Get("password"))
+	if words, ok := userWords(err); ok {
+		p.renderHome(w, r, c, nil, words)
+		return
+	}
+	if err != nil {
+		p.internalError(w, r, err)
+		return
+	}
+	p.render(w, r, "reenroll", http.StatusOK, page{Title: "Set up your new authenticator app", Signed: true,
+		QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(resp.QRCodePNG)), OTPAuth: resp.OTPAuthURI})
+}
+
+// consoleConfirmReenroll completes the replacement with a code of the new
+// key; a refused code asks again (the new key waits until it expires).
+func (p *Platform) consoleConfirmReenroll(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := p.session(r)
+	if !ok {
+		http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
+		return
+	}
+	err := p.confirmReenroll(r.Context(), c.Subject, r.PostForm.Get("code"))
+	if words, ok := userWords(err); ok {
+		p.render(w, r, "reenroll", http.StatusUnauthorized, page{Title: "Set up your new authenticator app", Signed: true, Error: words})
+		return
+	}
+	if err != nil {
+		p.internalError(w, r, err)
+		return
+	}
+	p.renderHomePage(w, r, c, page{Notice: "Your new authenticator app is set up; the old one no longer signs in."})
 }
 
 func (p *Platform) consoleRevoke(w http.ResponseWriter, r *http.Request) {

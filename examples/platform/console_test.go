@@ -141,6 +141,34 @@ func TestConsoleRecoveryCodes(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 }
 
+// Moving to a new authenticator app in the console: the password, then the
+// new key's QR code and one of its codes; a wrong code asks again.
+func TestConsoleReplaceAuthenticator(t *testing.T) {
+	e := newEnv(t)
+	c := e.consoleClient()
+	page := e.consoleForm(c)
+	creds := url.Values{"email": {"max@example.com"}, "password": {"a long enough password"}}
+	_, body := page("/console/signup", creds)
+	old := keyIn(t, body)
+	code, _ := page("/console/code", url.Values{"code": {old.Code(e.clock.Now())}})
+	require.Equal(t, http.StatusSeeOther, code)
+
+	code, body = page("/console/authenticator", url.Values{"password": {"not my password"}})
+	require.Equal(t, http.StatusBadRequest, code)
+	require.Contains(t, body, "Wrong email or password.")
+	code, body = page("/console/authenticator", url.Values{"password": creds["password"]})
+	require.Equal(t, http.StatusOK, code)
+	next := keyIn(t, body)
+	require.NotEqual(t, old.SecretBase32(), next.SecretBase32())
+
+	code, body = page("/console/authenticator/confirm", url.Values{"code": {wrongFor(next, e.clock.Now())}})
+	require.Equal(t, http.StatusUnauthorized, code)
+	require.Contains(t, body, `action="/console/authenticator/confirm"`)
+	code, body = page("/console/authenticator/confirm", url.Values{"code": {next.Code(e.clock.Now())}})
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, "the old one no longer signs in")
+}
+
 // The console's defences without a browser: headers, cookie attributes,
 // and refusals of forms without the CSRF token or from another origin.
 func TestConsoleDefences(t *testing.T) {

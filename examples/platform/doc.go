@@ -17,6 +17,9 @@
 //     signed-in person makes ten recovery codes (POST /v1/recovery-codes,
 //     the password asked again; shown once), each of which signs in once
 //     in place of a code (POST /v1/signin/recovery), logged at warn level.
+//     Moving to a new authenticator app (POST /v1/totp/reenroll, the
+//     password again, then /v1/totp/reenroll/confirm with a code of the new
+//     key) keeps the old app working until the new one is confirmed.
 //   - API tokens (token): a person creates tokens with the scopes they need
 //     (never more than their own), lists them by id and metadata, revokes
 //     one, or signs out everywhere. Every API route sits behind

@@ -24,6 +24,8 @@ func (p *Platform) routes() http.Handler {
 	mux.HandleFunc("POST /v1/signin/totp", p.signInCode(false))
 	mux.HandleFunc("POST /v1/signin/recovery", p.signInCode(true))
 	mux.Handle("POST /v1/recovery-codes", p.need(p.recoveryCodes, ScopeTokensManage))
+	mux.Handle("POST /v1/totp/reenroll", p.need(p.reenrollRoute, ScopeTokensManage))
+	mux.Handle("POST /v1/totp/reenroll/confirm", p.need(p.confirmReenrollRoute, ScopeTokensManage))
 	// Tokens.
 	mux.Handle("POST /v1/tokens", p.need(p.createToken, ScopeTokensManage))
 	mux.Handle("GET /v1/tokens", p.need(p.listTokens, ScopeTokensManage))

@@ -137,12 +137,7 @@ func TestSignInRefusals(t *testing.T) {
 	require.Equal(t, err1.Error(), err2.Error())
 	require.Equal(t, http.StatusUnauthorized, status(err1))
 
-	wrong := "000000"
-	for _, d := range []time.Duration{-30 * time.Second, 0, 30 * time.Second} {
-		if key.Code(e.clock.Now().Add(d)) == wrong {
-			wrong = "000001"
-		}
-	}
+	wrong := wrongFor(key, e.clock.Now())
 	var ch struct {
 		Challenge string `json:"challenge"`
 	}
@@ -311,6 +306,54 @@ func TestTokenKeyRotation(t *testing.T) {
 	require.Equal(t, []string{kid}, e.p.TokenKeyIDs())
 	require.False(t, works(session))
 	require.True(t, works(fresh.Token))
+}
+
+// Moving to a new authenticator app: the password first; the old app
+// signs in until a code of the new key confirms it, then only the new one.
+func TestReplaceAuthenticator(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	const email, password = "jan@example.com", "a long enough password"
+	phone, old := e.person(email)
+
+	_, err := phone.ReplaceAuthenticator(ctx, "not my password")
+	require.Equal(t, http.StatusUnauthorized, status(err))
+	next, err := phone.ReplaceAuthenticator(ctx, password)
+	require.NoError(t, err)
+	require.NotEqual(t, old.SecretBase32(), next.SecretBase32())
+
+	// Not confirmed yet: the old app signs in.
+	e.clock.Advance(time.Minute)
+	other := app.New(e.p.URL, e.p.Roots())
+	_, err = other.SignIn(ctx, email, password, func() string { return old.Code(e.clock.Now()) })
+	require.NoError(t, err)
+
+	require.Equal(t, http.StatusUnauthorized, status(phone.ConfirmAuthenticator(ctx, wrongFor(next, e.clock.Now()))))
+	require.NoError(t, phone.ConfirmAuthenticator(ctx, next.Code(e.clock.Now())))
+	require.Contains(t, e.audit.String(), `"msg":"authenticator replaced"`)
+
+	e.clock.Advance(time.Minute)
+	if old.Code(e.clock.Now()) != next.Code(e.clock.Now()) {
+		_, err = other.SignIn(ctx, email, password, func() string { return old.Code(e.clock.Now()) })
+		require.Equal(t, http.StatusUnauthorized, status(err))
+	}
+	_, err = other.SignIn(ctx, email, password, func() string { return next.Code(e.clock.Now()) })
+	require.NoError(t, err)
+	require.NotContains(t, e.audit.String(), next.SecretBase32())
+}
+
+// wrongFor returns a code that k does not give within two steps of at.
+func wrongFor(k totp.Key, at time.Time) string {
+	for v := 0; ; v++ {
+		c := fmt.Sprintf("%06d", v)
+		ok := true
+		for d := -2; d <= 2; d++ {
+			ok = ok && k.Code(at.Add(time.Duration(d)*30*time.Second)) != c
+		}
+		if ok {
+			return c
+		}
+	}
 }
 
 // A person can give a token only scopes they have.

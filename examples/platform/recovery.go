@@ -18,16 +18,7 @@ type RecoveryCodesResponse struct {
 // stolen session alone cannot mint a way past the second factor. A wrong
 // password counts against the address like one at sign-in.
 func (p *Platform) newRecoveryCodes(ctx context.Context, user, password string) ([]string, error) {
-	var email, hash string
-	if err := p.db.QueryRowContext(ctx, `SELECT email, password_hash FROM users WHERE id = ?`, user).Scan(&email, &hash); err != nil {
-		return nil, err
-	}
-	if left, err := p.passwordLockedFor(ctx, email); err != nil {
-		return nil, err
-	} else if left > 0 {
-		return nil, throttledError(left)
-	}
-	if err := p.passwordMatches(ctx, email, user, hash, password, "recovery codes"); err != nil {
+	if _, err := p.passwordAgain(ctx, user, password, "recovery codes"); err != nil {
 		return nil, err
 	}
 	codes, err := p.totp.RecoveryCodes(ctx, user)
@@ -36,6 +27,22 @@ func (p *Platform) newRecoveryCodes(ctx context.Context, user, password string) 
 	}
 	p.audit.Info("recovery codes made", "user", user)
 	return codes, nil
+}
+
+// passwordAgain checks the signed-in person's password once more before
+// what (for the audit log) changes their second factor, and returns their
+// email. It is throttled with sign-in's wrong passwords.
+func (p *Platform) passwordAgain(ctx context.Context, user, password, what string) (string, error) {
+	var email, hash string
+	if err := p.db.QueryRowContext(ctx, `SELECT email, password_hash FROM users WHERE id = ?`, user).Scan(&email, &hash); err != nil {
+		return "", err
+	}
+	if left, err := p.passwordLockedFor(ctx, email); err != nil {
+		return "", err
+	} else if left > 0 {
+		return "", throttledError(left)
+	}
+	return email, p.passwordMatches(ctx, email, user, hash, password, what)
 }
 
 func (p *Platform) recoveryCodes(w http.ResponseWriter, r *http.Request) {
@@ -51,4 +58,63 @@ func (p *Platform) recoveryCodes(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, RecoveryCodesResponse{Codes: codes})
+}
+
+// Replacing the authenticator app (a new phone): POST /v1/totp/reenroll
+// with the password gives a new key, which replaces the old one only once
+// POST /v1/totp/reenroll/confirm gets one of its codes (totp.Reenroll);
+// until then the old app keeps signing in.
+
+// reenroll gives user a new TOTP key waiting for confirmation, after the
+// password.
+func (p *Platform) reenroll(ctx context.Context, user, password string) (*SignUpResponse, error) {
+	email, err := p.passwordAgain(ctx, user, password, "authenticator replacement")
+	if err != nil {
+		return nil, err
+	}
+	key, err := p.totp.Reenroll(ctx, user, email)
+	if err != nil {
+		return nil, err
+	}
+	p.audit.Info("authenticator replacement started", "user", user)
+	return keyResponse(user, key)
+}
+
+// confirmReenroll completes the replacement with a code of the new key.
+func (p *Platform) confirmReenroll(ctx context.Context, user, code string) error {
+	if err := p.totp.ConfirmReenroll(ctx, user, code); err != nil {
+		p.audit.Warn("authenticator replacement refused", "user", user, "reason", err.Error())
+		return errCodeNotAccepted
+	}
+	p.audit.Info("authenticator replaced", "user", user)
+	return nil
+}
+
+func (p *Platform) reenrollRoute(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Password string `json:"password"`
+	}
+	if !readJSON(w, r, &req) {
+		return
+	}
+	resp, err := p.reenroll(r.Context(), claims(r).Subject, req.Password)
+	if err != nil {
+		p.writeUserError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (p *Platform) confirmReenrollRoute(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Code string `json:"code"`
+	}
+	if !readJSON(w, r, &req) {
+		return
+	}
+	if err := p.confirmReenroll(r.Context(), claims(r).Subject, req.Code); err != nil {
+		p.writeUserError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

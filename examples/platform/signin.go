@@ -121,6 +121,11 @@ func (p *Platform) enroll(ctx context.Context, user, email string) (*SignUpRespo
 	if err != nil {
 		return nil, err
 	}
+	return keyResponse(user, key)
+}
+
+// keyResponse is a TOTP key to show the person, once.
+func keyResponse(user string, key totp.Key) (*SignUpResponse, error) {
 	png, err := key.QRCode(256)
 	if err != nil {
 		return nil, err
