@@ -11,6 +11,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/latchsec/latch/mqttauth"
+	"github.com/latchsec/latch/mqttauth/mochi"
 )
 
 // loadClients devices connect at once in BenchmarkMQTTBrokerLoad.
@@ -43,7 +44,7 @@ func BenchmarkMQTTBrokerLoad(b *testing.B) {
 		for range warmUpWaves {
 			loadWave(b, addr, creds)
 		}
-		_ = srv.Close()
+		_ = mochi.Shutdown(srv)
 		waitGoroutines(b, before)
 	}
 	for _, impl := range []string{"latch", "allowall"} {
@@ -57,7 +58,7 @@ func BenchmarkMQTTBrokerLoad(b *testing.B) {
 				loadWave(b, addr, creds)
 			}
 			b.ReportMetric(float64(b.N*loadClients)/time.Since(start).Seconds(), "connects/s")
-			_ = srv.Close()
+			_ = mochi.Shutdown(srv)
 			waitGoroutines(b, before)
 		})
 	}

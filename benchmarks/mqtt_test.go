@@ -182,7 +182,7 @@ func BenchmarkMQTTBrokerConnect(b *testing.B) {
 		b.Run(impl, func(b *testing.B) {
 			e := newMQTTEnv(b, []mqttauth.Rule{{Topic: "apps/{app}/devices/{device}/state", Access: mqttauth.Publish}})
 			addr, srv := startBroker(b, impl, e)
-			defer srv.Close()
+			defer mochi.Shutdown(srv)
 			// Each device needs its own key: a client id is bound to one.
 			const devices = 64
 			creds := make([]*mqttauth.Credential, devices)

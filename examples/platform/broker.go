@@ -80,7 +80,7 @@ func (p *Platform) startBroker(pair tls.Certificate) error {
 		return err
 	}
 	if err := p.mqttHook.Err(); err != nil {
-		_ = srv.Close()
+		_ = mochi.Shutdown(srv)
 		return err
 	}
 	p.broker = srv

@@ -310,7 +310,7 @@ func (p *Platform) Close() error {
 		p.stop()
 		err := p.srv.Shutdown(ctx)
 		<-p.done
-		p.closeErr = errors.Join(err, p.broker.Close(), p.closeState())
+		p.closeErr = errors.Join(err, mochi.Shutdown(p.broker), p.closeState())
 	})
 	return p.closeErr
 }
@@ -320,7 +320,7 @@ func (p *Platform) Close() error {
 func (p *Platform) closeState() error {
 	var errs []error
 	if p.broker != nil && p.srv == nil {
-		errs = append(errs, p.broker.Close())
+		errs = append(errs, mochi.Shutdown(p.broker))
 	}
 	if p.revokeList != nil {
 		errs = append(errs, p.revokeList.Close())

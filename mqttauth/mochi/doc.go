@@ -13,6 +13,9 @@
 //	err = server.AddListener(listeners.NewTCP(listeners.Config{ID: "tls", Address: ":8883", TLSConfig: tlsConfig}))
 //	err = server.Serve()
 //
+// Stop it with [Shutdown](server) rather than server.Close, whose mochi
+// v2.7.9 version can hang when a client comes or goes at that moment.
+//
 // Listen only with TLS: the password is a bearer secret. It lives in its own
 // package so that importing mqttauth never links the broker.
 //

@@ -64,7 +64,7 @@ func ExampleHook() {
 	if err := server.Serve(); err != nil {
 		panic(err)
 	}
-	defer server.Close()
+	defer mochi.Shutdown(server)
 	if err := hook.Err(); err != nil {
 		panic(err) // another auth hook was added after
 	}

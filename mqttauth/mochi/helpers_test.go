@@ -52,6 +52,7 @@ type broker struct {
 	caFile     string
 	log        *syncBuffer
 	subscribed chan string // client ids, as the broker handles their SUBSCRIBEs
+	shut       bool        // the test shut the server down itself
 	// issued secrets, to check that none reaches the log
 	secrets []string
 }
@@ -120,7 +121,9 @@ func startBrokerWith(t *testing.T, o brokerOptions) *broker {
 	b.addr = l.Address()
 	b.port = b.addr[strings.LastIndexByte(b.addr, ':')+1:]
 	t.Cleanup(func() {
-		require.NoError(t, b.srv.Close())
+		if !b.shut {
+			require.NoError(t, mochi.Shutdown(b.srv))
+		}
 		logs := b.log.String()
 		for _, s := range b.secrets {
 			require.NotContains(t, logs, s[3:40], "a secret reached the broker's log")
