@@ -168,6 +168,16 @@ func (p *Platform) session(r *http.Request) (*token.Claims, string, bool) {
 	return claims, c.Value, true
 }
 
+// signedIn returns the claims of the console's session, or sends the
+// browser to the sign-in page and returns false.
+func (p *Platform) signedIn(w http.ResponseWriter, r *http.Request) (*token.Claims, bool) {
+	c, _, ok := p.session(r)
+	if !ok {
+		http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
+	}
+	return c, ok
+}
+
 func userWords(err error) (string, bool) {
 	var ue *userError
 	if errors.As(err, &ue) {
@@ -253,9 +263,8 @@ func (p *Platform) consoleCode(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Platform) consoleHome(w http.ResponseWriter, r *http.Request) {
-	c, _, ok := p.session(r)
+	c, ok := p.signedIn(w, r)
 	if !ok {
-		http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
 		return
 	}
 	p.renderHome(w, r, c, nil, "")
@@ -290,9 +299,8 @@ func (p *Platform) renderHomePage(w http.ResponseWriter, r *http.Request, c *tok
 }
 
 func (p *Platform) consoleCreateToken(w http.ResponseWriter, r *http.Request) {
-	c, _, ok := p.session(r)
+	c, ok := p.signedIn(w, r)
 	if !ok {
-		http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
 		return
 	}
 	days, _ := strconv.Atoi(r.PostForm.Get("expires"))
@@ -314,9 +322,8 @@ func (p *Platform) consoleCreateToken(w http.ResponseWriter, r *http.Request) {
 // consoleRecoveryCodes makes a new set of recovery codes, after the
 // password, and shows them in this answer only.
 func (p *Platform) consoleRecoveryCodes(w http.ResponseWriter, r *http.Request) {
-	c, _, ok := p.session(r)
+	c, ok := p.signedIn(w, r)
 	if !ok {
-		http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
 		return
 	}
 	codes, err := p.newRecoveryCodes(r.Context(), c.Subject, r.PostForm.Get("password"))
@@ -334,9 +341,8 @@ func (p *Platform) consoleRecoveryCodes(w http.ResponseWriter, r *http.Request) 
 // consoleReenroll starts replacing the authenticator app, after the
 // password: it shows the new key and asks for one of its codes.
 func (p *Platform) consoleReenroll(w http.ResponseWriter, r *http.Request) {
-	c, _, ok := p.session(r)
+	c, ok := p.signedIn(w, r)
 	if !ok {
-		http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
 		return
 	}
 	resp, err := p.reenroll(r.Context(), c.Subject, r.PostForm.Get("password"))
@@ -355,9 +361,8 @@ func (p *Platform) consoleReenroll(w http.ResponseWriter, r *http.Request) {
 // consoleConfirmReenroll completes the replacement with a code of the new
 // key; a refused code asks again (the new key waits until it expires).
 func (p *Platform) consoleConfirmReenroll(w http.ResponseWriter, r *http.Request) {
-	c, _, ok := p.session(r)
+	c, ok := p.signedIn(w, r)
 	if !ok {
-		http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
 		return
 	}
 	err := p.confirmReenroll(r.Context(), c.Subject, r.PostForm.Get("code"))
@@ -373,9 +378,8 @@ func (p *Platform) consoleConfirmReenroll(w http.ResponseWriter, r *http.Request
 }
 
 func (p *Platform) consoleRevoke(w http.ResponseWriter, r *http.Request) {
-	c, _, ok := p.session(r)
+	c, ok := p.signedIn(w, r)
 	if !ok {
-		http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
 		return
 	}
 	if err := p.revokeTokenOf(r.Context(), c, r.PathValue("id")); err != nil {

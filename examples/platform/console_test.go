@@ -66,6 +66,19 @@ func (e *env) consoleForm(c *http.Client) func(path string, form url.Values) (in
 	}
 }
 
+// consoleSignedUp signs a new person up in the console with c and confirms
+// their key, and returns c's form poster, their email and password as a
+// form, and their key.
+func (e *env) consoleSignedUp(c *http.Client, email string) (func(string, url.Values) (int, string), url.Values, totp.Key) {
+	page := e.consoleForm(c)
+	creds := url.Values{"email": {email}, "password": {"a long enough password"}}
+	_, body := page("/console/signup", creds)
+	key := keyIn(e.t, body)
+	code, _ := page("/console/code", url.Values{"code": {key.Code(e.clock.Now())}})
+	require.Equal(e.t, http.StatusSeeOther, code)
+	return page, creds, key
+}
+
 // keyIn returns the TOTP key of the otpauth URI a console page shows.
 func keyIn(t *testing.T, page string) totp.Key {
 	t.Helper()
@@ -108,12 +121,9 @@ func TestConsoleRenewsExpiredEnrollment(t *testing.T) {
 func TestConsoleRecoveryCodes(t *testing.T) {
 	e := newEnv(t)
 	c := e.consoleClient()
-	page := e.consoleForm(c)
-	creds := url.Values{"email": {"lou@example.com"}, "password": {"a long enough password"}}
-	_, body := page("/console/signup", creds)
-	key := keyIn(t, body)
-	code, _ := page("/console/code", url.Values{"code": {key.Code(e.clock.Now())}})
-	require.Equal(t, http.StatusSeeOther, code)
+	page, creds, _ := e.consoleSignedUp(c, "lou@example.com")
+	var code int
+	var body string
 
 	code, body = page("/console/recovery-codes", url.Values{"password": {"not my password"}})
 	require.Equal(t, http.StatusBadRequest, code)
@@ -145,13 +155,9 @@ func TestConsoleRecoveryCodes(t *testing.T) {
 // new key's QR code and one of its codes; a wrong code asks again.
 func TestConsoleReplaceAuthenticator(t *testing.T) {
 	e := newEnv(t)
-	c := e.consoleClient()
-	page := e.consoleForm(c)
-	creds := url.Values{"email": {"max@example.com"}, "password": {"a long enough password"}}
-	_, body := page("/console/signup", creds)
-	old := keyIn(t, body)
-	code, _ := page("/console/code", url.Values{"code": {old.Code(e.clock.Now())}})
-	require.Equal(t, http.StatusSeeOther, code)
+	page, creds, old := e.consoleSignedUp(e.consoleClient(), "max@example.com")
+	var code int
+	var body string
 
 	code, body = page("/console/authenticator", url.Values{"password": {"not my password"}})
 	require.Equal(t, http.StatusBadRequest, code)
