@@ -229,14 +229,14 @@ func (a *Authenticator) EnrollKey(ctx context.Context, account string, k Key) er
 	if len(k.secret) < minSecretBytes || !k.alg.valid() || !validDigits(k.digits) {
 		return fmt.Errorf("%w: not a key from ParseKeyURI or Enroll", ErrInvalidKeyURI)
 	}
+	if err := checkKeyURI(k); err != nil {
+		return err
+	}
 	return a.enroll(ctx, account, k)
 }
 
 func (a *Authenticator) enroll(ctx context.Context, account string, k Key) error {
 	if err := checkAccount(account); err != nil {
-		return err
-	}
-	if err := checkKeyURI(k); err != nil {
 		return err
 	}
 	sealed, err := a.sealer.seal(account, k.alg, k.digits, k.secret)
