@@ -54,7 +54,12 @@
 //     CSRF token on every form, and a strict Content-Security-Policy.
 //   - One machine or a fleet: with Config.Redis the revocation list
 //     (token/redisrevoke) and the TOTP records (totp/redisstore) are on
-//     Redis; without it, in process and in SQLite.
+//     Redis; without it, in process and in SQLite. The rest of the state
+//     (accounts, token metadata, devices, the token keyring) stays in each
+//     node's SQLite file: the example shows how the Latch parts share a
+//     fleet's state, not a whole fleet; a real one keeps that state in a
+//     shared database, and every node picks up a key change from it with
+//     token.Keyring.Replace.
 //   - Security events go to Config.Audit (log/slog): sign-up, sign-in,
 //     refused codes, lockouts, tokens created and revoked, integrator
 //     tokens, sealed requests, refused device connections (the broker logs
