@@ -1,6 +1,9 @@
 package totp
 
 import (
+	"encoding/json"
+	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -125,5 +128,60 @@ func FuzzRecoveryCode(f *testing.F) {
 		again, ok := normalizeRecoveryCode(string(norm))
 		require.True(t, ok)
 		require.Equal(t, norm, again)
+	})
+}
+
+// FuzzStoredRecord: a store is outside the Authenticator's control (Redis,
+// a database), so whatever record it returns, no operation panics, each
+// returns nil or one of the package's errors, and nothing writes a record
+// that the next load cannot read.
+func FuzzStoredRecord(f *testing.F) {
+	fx := newFixture(f, nil)
+	k := fx.enrolled(f, "u")
+	if _, err := fx.a.RecoveryCodes(fx.ctx, "u"); err != nil {
+		f.Fatal(err)
+	}
+	if _, err := fx.a.Reenroll(fx.ctx, "u", ""); err != nil {
+		f.Fatal(err)
+	}
+	seed, err := json.Marshal(fx.record(f, "u"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed, k.Code(fx.clock.Now()))
+	f.Add([]byte(`{"secret":"","algorithm":0,"digits":6,"confirmed":true,"failures":9223372036854775807}`), "123456")
+	f.Add([]byte(`{"digits":8,"confirmed":true,"drift":-99999,"lastStep":-5,"next":{"secret":"AAAA","algorithm":9,"digits":7}}`), "12345678")
+	f.Add([]byte(`{"confirmed":false,"enrolled":"2026-01-01T00:00:00Z","recovery":["", "AAAA"]}`), "0000-0000-0000-0000")
+	known := []error{ErrRefused, ErrSecretUnreadable, ErrNotEnrolled, ErrAlreadyEnrolled, ErrInvalidKeyURI}
+	f.Fuzz(func(t *testing.T, data []byte, code string) {
+		var r Record
+		if json.Unmarshal(data, &r) != nil {
+			return
+		}
+		store := &MemoryStore{}
+		a, err := New(Config{Issuer: "Acme", Store: store, SealingKeys: []SealingKey{testSealingKey}, Now: fx.clock.Now})
+		require.NoError(t, err)
+		ok, err := store.CompareAndSwap(fx.ctx, "u", 0, &r)
+		require.NoError(t, err)
+		require.True(t, ok)
+		ops := []func() error{
+			func() error { return a.Verify(fx.ctx, "u", code) },
+			func() error { return a.Confirm(fx.ctx, "u", code) },
+			func() error { return a.ConfirmReenroll(fx.ctx, "u", code) },
+			func() error { return a.VerifyRecoveryCode(fx.ctx, "u", code) },
+			func() error { _, err := a.RecoveryCodes(fx.ctx, "u"); return err },
+			func() error { _, err := a.Reenroll(fx.ctx, "u", ""); return err },
+			func() error { _, err := a.Enroll(fx.ctx, "u", ""); return err },
+		}
+		for i, op := range ops {
+			if err := op(); err != nil {
+				require.True(t, slices.ContainsFunc(known, func(k error) bool { return errors.Is(err, k) }), "op %d: %v", i, err)
+			}
+			got, err := store.Load(fx.ctx, "u")
+			require.NoError(t, err)
+			b, err := json.Marshal(got)
+			require.NoError(t, err)
+			require.NoError(t, json.Unmarshal(b, new(Record)))
+		}
 	})
 }
