@@ -62,7 +62,7 @@ func (h *Hook) Err() error {
 
 // checkHooks looks at the server's hooks again if their number changed
 // since the last look (or always, if force), and returns Err. A CONNECT
-// costs one atomic load for it. When it finds an auth hook it ends every
+// costs two atomic loads for it. When it finds an auth hook it ends every
 // session and returns how many.
 func (h *Hook) checkHooks(force bool) (int, error) {
 	if err := h.Err(); err != nil {
