@@ -46,13 +46,15 @@ type userError struct {
 func (e *userError) Error() string { return e.words }
 
 var (
-	errBadEmail        = &userError{http.StatusBadRequest, "invalid_request", "That is not an email address."}
-	errBadPassword     = &userError{http.StatusBadRequest, "invalid_request", "The password must be 10 to 1024 bytes long."}
-	errTaken           = &userError{http.StatusConflict, "conflict", "An account with this email exists."}
-	errCredentials     = &userError{http.StatusUnauthorized, "invalid_credentials", "Wrong email or password."}
-	errBusy            = &userError{http.StatusServiceUnavailable, "temporarily_unavailable", "Too many sign-ins in progress; try again."}
-	errChallenge       = &userError{http.StatusUnauthorized, "invalid_challenge", "Sign in with your password again."}
-	errCodeNotAccepted = &userError{http.StatusUnauthorized, "invalid_code", "The code was not accepted."}
+	errBadEmail            = &userError{http.StatusBadRequest, "invalid_request", "That is not an email address."}
+	errBadPassword         = &userError{http.StatusBadRequest, "invalid_request", "The password must be 10 to 1024 bytes long."}
+	errTaken               = &userError{http.StatusConflict, "conflict", "An account with this email exists."}
+	errCredentials         = &userError{http.StatusUnauthorized, "invalid_credentials", "Wrong email or password."}
+	errBusy                = &userError{http.StatusServiceUnavailable, "temporarily_unavailable", "Too many sign-ins in progress; try again."}
+	errChallenge           = &userError{http.StatusUnauthorized, "invalid_challenge", "Sign in with your password again."}
+	errCodeNotAccepted     = &userError{http.StatusUnauthorized, "invalid_code", "The code was not accepted."}
+	errSecondFactorMissing = &userError{http.StatusForbidden, "second_factor_missing",
+		"Your authenticator app cannot be checked right now; contact support."}
 )
 
 // writeUserError answers a JSON route with err if it is a *userError, and
@@ -216,14 +218,28 @@ func (p *Platform) passwordMatches(ctx context.Context, email, user, hash, passw
 }
 
 // renewEnrollment gives a person whose TOTP enrollment expired before its
-// first code a new key; nil if the enrollment is confirmed or still
-// pending. Only the password vouches for them then, as at sign-up.
+// first code (or whose pending record is gone) a new key; nil if the
+// enrollment is confirmed or still pending. Only the password vouches for
+// them then, as at sign-up.
 func (p *Platform) renewEnrollment(ctx context.Context, user, email string) (*SignUpResponse, error) {
 	rec, err := p.totpStore.Load(ctx, user)
-	if err != nil {
+	switch {
+	case errors.Is(err, totp.ErrNotEnrolled):
+		// No record at all: the store lost it, or let a pending one
+		// expire (totp/redisstore does after a day). Someone who has
+		// signed in before had a confirmed enrollment: the password alone
+		// must not set up a new one.
+		var signedIn bool
+		if err := p.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM tokens WHERE subject = ?)`, user).Scan(&signedIn); err != nil {
+			return nil, err
+		}
+		if signedIn {
+			p.audit.Error("second factor missing", "user", user)
+			return nil, errSecondFactorMissing
+		}
+	case err != nil:
 		return nil, err
-	}
-	if rec.Confirmed || p.now().Before(rec.Enrolled.Add(enrollmentTimeout)) {
+	case rec.Confirmed || p.now().Before(rec.Enrolled.Add(enrollmentTimeout)):
 		return nil, nil
 	}
 	resp, err := p.enroll(ctx, user, email)

@@ -17,7 +17,10 @@
 // alike on a single server, with replicas and in a cluster (one key per
 // script). Deleting a record keeps "v" for a day, so a version is never
 // given twice to an account even across a delete; the tombstone then
-// expires.
+// expires. A record whose enrollment was never confirmed expires a day
+// after its last change too (totp refuses to confirm it after
+// Config.EnrollmentTimeout anyway), so abandoned enrollments do not pile
+// up; a confirmed record never expires.
 //
 // # The caller's duties
 //

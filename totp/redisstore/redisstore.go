@@ -24,8 +24,13 @@ type stored struct {
 	*totp.Record
 }
 
-// tombstoneMillis is how long a deleted record's version is kept.
-const tombstoneMillis = 24 * 60 * 60 * 1000
+// tombstoneMillis is how long a deleted record's version is kept;
+// pendingMillis how long a record whose enrollment was never confirmed is
+// kept after its last change (totp refuses to confirm it long before).
+const (
+	tombstoneMillis = 24 * 60 * 60 * 1000
+	pendingMillis   = 24 * 60 * 60 * 1000
+)
 
 // Store is a totp.Store on Redis. It is safe for concurrent use.
 type Store struct {
@@ -76,7 +81,8 @@ func (s *Store) Load(ctx context.Context, account string) (*totp.Record, error) 
 // casScript compares the version and writes or deletes.
 // KEYS[1]: the account's key. ARGV[1]: the expected version (0: no record).
 // ARGV[2]: the new record's JSON, or "" to delete. ARGV[3]: tombstone TTL
-// in milliseconds. It returns 1 if it wrote, 0 if the version differed.
+// in milliseconds. ARGV[4]: the new record's TTL in milliseconds, 0 for
+// none. It returns 1 if it wrote, 0 if the version differed.
 var casScript = redis.NewScript(`
 local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 local cur = 0
@@ -87,7 +93,7 @@ if ARGV[2] == '' then
   if v > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
 else
   redis.call('HSET', KEYS[1], 'v', string.format('%d', v + 1), 'r', ARGV[2])
-  redis.call('PERSIST', KEYS[1])
+  if tonumber(ARGV[4]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[4]) else redis.call('PERSIST', KEYS[1]) end
 end
 return 1
 `)
@@ -98,13 +104,17 @@ func (s *Store) CompareAndSwap(ctx context.Context, account string, old uint64, 
 		return false, err
 	}
 	var body []byte
+	ttl := 0
+	if next != nil && !next.Confirmed {
+		ttl = pendingMillis
+	}
 	if next != nil {
 		var err error
 		if body, err = json.Marshal(stored{Format: format, Record: next}); err != nil {
 			return false, fmt.Errorf("redisstore: swap: %w", err)
 		}
 	}
-	n, err := casScript.Run(ctx, s.rdb, []string{s.key(account)}, strconv.FormatUint(old, 10), body, tombstoneMillis).Int()
+	n, err := casScript.Run(ctx, s.rdb, []string{s.key(account)}, strconv.FormatUint(old, 10), body, tombstoneMillis, ttl).Int()
 	if err != nil {
 		return false, fmt.Errorf("redisstore: swap: %w", err)
 	}

@@ -53,15 +53,23 @@ func TestLayout(t *testing.T) {
 	require.NoError(t, err)
 	require.Greater(t, ttl, 23*time.Hour)
 
+	// A pending enrollment expires a day after its last change; a
+	// confirmed one never.
 	ok, err = s.CompareAndSwap(ctx, "alice", 0, &totp.Record{Digits: 6})
 	require.NoError(t, err)
 	require.True(t, ok)
 	ttl, err = rdb.PTTL(ctx, "latch:totp:alice").Result()
 	require.NoError(t, err)
-	require.Equal(t, time.Duration(-1), ttl, "no expiry on a live record")
+	require.Greater(t, ttl, 23*time.Hour)
+	ok, err = s.CompareAndSwap(ctx, "alice", 2, &totp.Record{Digits: 6, Confirmed: true})
+	require.NoError(t, err)
+	require.True(t, ok)
+	ttl, err = rdb.PTTL(ctx, "latch:totp:alice").Result()
+	require.NoError(t, err)
+	require.Equal(t, time.Duration(-1), ttl, "no expiry on a confirmed record")
 	rec, err := s.Load(ctx, "alice")
 	require.NoError(t, err)
-	require.Equal(t, uint64(2), rec.Version)
+	require.Equal(t, uint64(3), rec.Version)
 
 	// A damaged entry is an error, not a record.
 	require.NoError(t, rdb.HSet(ctx, "latch:totp:bob", "r", "{}").Err())
