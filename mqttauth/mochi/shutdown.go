@@ -11,7 +11,8 @@ import (
 // with a read lock taken twice (Clients.GetByListener), so a client
 // connecting or disconnecting at that moment hangs the server for good
 // (mochi-mqtt/server issue 488). Shutdown ends the clients itself, under
-// one read lock, before Close runs. Use it in place of Close.
+// one read lock, before Close runs. Use it in place of Close, once, as
+// Close.
 func Shutdown(server *mqtt.Server) error {
 	// A listener's closer runs once; Close's own then finds nothing to do.
 	server.Listeners.CloseAll(func(listener string) {
