@@ -417,4 +417,48 @@ func TestConsoleInChromium(t *testing.T) {
 	rows, err = chromedp.Run(ctx, chromedp.Text("#tokens"))
 	require.NoError(t, err)
 	require.NotContains(t, rows, "stolen")
+
+	// Recovery codes, shown once; one signs in on "Lost your phone?".
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SendKeys("#recovery-password", "a long enough password"),
+		chromedp.Click("#make-recovery-codes"),
+		chromedp.WaitVisible("#recovery-codes"),
+	))
+	screenshot(t, ctx, shots, "7-recovery-codes")
+	recovery, err := chromedp.Run(ctx, chromedp.Text("#recovery-codes li:first-child code"))
+	require.NoError(t, err)
+	require.Len(t, recovery, 19, recovery)
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click("#signout"),
+		chromedp.WaitVisible("#email"),
+		chromedp.SendKeys("#email", "kim@example.com"),
+		chromedp.SendKeys("#password", "a long enough password"),
+		chromedp.Click("#next"),
+		chromedp.WaitVisible("#code"),
+		chromedp.Click("details summary"),
+		chromedp.WaitVisible("#recovery"),
+		chromedp.SendKeys("#recovery", recovery),
+		chromedp.Click("#use-recovery"),
+		chromedp.WaitVisible("#tokens"),
+	))
+
+	// A new authenticator app: the password, the new QR code, a code of
+	// the new key.
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SendKeys("#reenroll-password", "a long enough password"),
+		chromedp.Click("#reenroll"),
+		chromedp.WaitVisible("#qr"),
+	))
+	screenshot(t, ctx, shots, "8-new-app")
+	uri, err = chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("otpauth").textContent`))
+	require.NoError(t, err)
+	next, err := totp.ParseKeyURI(uri)
+	require.NoError(t, err)
+	require.NotEqual(t, key.SecretBase32(), next.SecretBase32())
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SendKeys("#code", next.Code(e.clock.Now())),
+		chromedp.Click("#confirm-reenroll"),
+		chromedp.WaitVisible("#notice"),
+	))
+	screenshot(t, ctx, shots, "9-new-app-set")
 }
