@@ -205,7 +205,7 @@ func (p *Platform) consoleSignUp(w http.ResponseWriter, r *http.Request) {
 	}
 	setCookie(w, cookieChallenge, id, challengeTTL)
 	p.render(w, r, "code", http.StatusOK, page{Title: "Set up your authenticator app",
-		QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(resp.QRCodePNG)), OTPAuth: resp.OTPAuthURI})
+		QR: qrURL(resp.QRCodePNG), OTPAuth: resp.OTPAuthURI})
 }
 
 func (p *Platform) consoleSignIn(w http.ResponseWriter, r *http.Request) {
@@ -226,7 +226,7 @@ func (p *Platform) consoleSignIn(w http.ResponseWriter, r *http.Request) {
 	if e := resp.Enroll; e != nil {
 		// The key from sign-up expired unconfirmed: show the new one.
 		p.render(w, r, "code", http.StatusOK, page{Title: "Set up your authenticator app again",
-			QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(e.QRCodePNG)), OTPAuth: e.OTPAuthURI})
+			QR: qrURL(e.QRCodePNG), OTPAuth: e.OTPAuthURI})
 		return
 	}
 	http.Redirect(w, r, "/console/code", http.StatusSeeOther)
@@ -298,6 +298,27 @@ func (p *Platform) renderHomePage(w http.ResponseWriter, r *http.Request, c *tok
 	p.render(w, r, "home", status, pg)
 }
 
+// homeFailed answers a home-page form whose action failed with err: the
+// home page with the words for the person, or an internal error. It
+// returns false, answering nothing, if err is nil.
+func (p *Platform) homeFailed(w http.ResponseWriter, r *http.Request, c *token.Claims, err error) bool {
+	if err == nil {
+		return false
+	}
+	if words, ok := userWords(err); ok {
+		p.renderHome(w, r, c, nil, words)
+	} else {
+		p.internalError(w, r, err)
+	}
+	return true
+}
+
+// qrURL is a QR code PNG as an image URL for a page (the CSP allows data:
+// images).
+func qrURL(png []byte) template.URL {
+	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
+}
+
 func (p *Platform) consoleCreateToken(w http.ResponseWriter, r *http.Request) {
 	c, ok := p.signedIn(w, r)
 	if !ok {
@@ -307,12 +328,7 @@ func (p *Platform) consoleCreateToken(w http.ResponseWriter, r *http.Request) {
 	resp, err := p.createTokenFor(r.Context(), c, createTokenRequest{
 		Name: r.PostForm.Get("name"), Scopes: r.PostForm["scope"], ExpiresIn: int64(days) * 24 * 3600,
 	})
-	if words, ok := userWords(err); ok {
-		p.renderHome(w, r, c, nil, words)
-		return
-	}
-	if err != nil {
-		p.internalError(w, r, err)
+	if p.homeFailed(w, r, c, err) {
 		return
 	}
 	// Shown in this answer only (Cache-Control: no-store), never again.
@@ -327,12 +343,7 @@ func (p *Platform) consoleRecoveryCodes(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	codes, err := p.newRecoveryCodes(r.Context(), c.Subject, r.PostForm.Get("password"))
-	if words, ok := userWords(err); ok {
-		p.renderHome(w, r, c, nil, words)
-		return
-	}
-	if err != nil {
-		p.internalError(w, r, err)
+	if p.homeFailed(w, r, c, err) {
 		return
 	}
 	p.renderHomePage(w, r, c, page{NewCodes: codes})
@@ -346,16 +357,11 @@ func (p *Platform) consoleReenroll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp, err := p.reenroll(r.Context(), c.Subject, r.PostForm.Get("password"))
-	if words, ok := userWords(err); ok {
-		p.renderHome(w, r, c, nil, words)
-		return
-	}
-	if err != nil {
-		p.internalError(w, r, err)
+	if p.homeFailed(w, r, c, err) {
 		return
 	}
 	p.render(w, r, "reenroll", http.StatusOK, page{Title: "Set up your new authenticator app", Signed: true,
-		QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(resp.QRCodePNG)), OTPAuth: resp.OTPAuthURI})
+		QR: qrURL(resp.QRCodePNG), OTPAuth: resp.OTPAuthURI})
 }
 
 // consoleConfirmReenroll completes the replacement with a code of the new
@@ -382,12 +388,7 @@ func (p *Platform) consoleRevoke(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := p.revokeTokenOf(r.Context(), c, r.PathValue("id")); err != nil {
-		if words, ok := userWords(err); ok {
-			p.renderHome(w, r, c, nil, words)
-			return
-		}
-		p.internalError(w, r, err)
+	if p.homeFailed(w, r, c, p.revokeTokenOf(r.Context(), c, r.PathValue("id"))) {
 		return
 	}
 	http.Redirect(w, r, "/console/", http.StatusSeeOther)
