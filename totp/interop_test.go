@@ -111,20 +111,28 @@ func TestInteropOtplibCodes(t *testing.T) {
 // uriKeys are keys whose URIs the peers parse: names with spaces, @, +,
 // dots and non-ASCII letters.
 func uriKeys(t *testing.T) []Key {
-	var keys []Key
-	for i, c := range []struct {
-		issuer, account string
-		alg             Algorithm
-		digits          int
-	}{
+	return newKeys(t, []keySpec{
 		{"Acme", "alice@example.com", SHA1, 6},
 		{"Acme Co", "bob+2fa@example.com", SHA256, 8},
 		{"Bücher Straße", "Zoë O.Brien", SHA512, 6},
 		{"IoT-Platform_1.0~beta", "device owner 42", SHA1, 8},
-	} {
+	})
+}
+
+// keySpec names a key for newKeys.
+type keySpec struct {
+	issuer, account string
+	alg             Algorithm
+	digits          int
+}
+
+// newKeys makes a key with a new random secret for each spec.
+func newKeys(t *testing.T, specs []keySpec) []Key {
+	keys := make([]Key, len(specs))
+	for i, c := range specs {
 		k, err := generateKey(c.issuer, c.account, c.alg, c.digits)
 		require.NoError(t, err, i)
-		keys = append(keys, k)
+		keys[i] = k
 	}
 	return keys
 }
@@ -301,22 +309,13 @@ func TestInteropOtplibURIEnrolls(t *testing.T) {
 // misses about half of the codes, so that is not tested.)
 func TestInteropZbarimgScansQRCode(t *testing.T) {
 	interop.Program(t, "zbarimg", "zbar-tools")
-	var keys []Key
-	for i, c := range []struct {
-		issuer, account string
-		alg             Algorithm
-		digits          int
-	}{
+	keys := newKeys(t, []keySpec{
 		{"Acme", "alice@example.com", SHA1, 6},
 		{"Acme Co", "bob smith", SHA256, 8},
 		{"Bücher & Söhne #1", "zoë?x=1+y@例え.jp", SHA512, 6},
 		{"Q&A = 100% #fun?", "a+b=c & d@e #f ?g", SHA1, 8},
 		{strings.Repeat("Acme", 64), strings.Repeat("x", 256), SHA1, 6}, // the longest names
-	} {
-		k, err := generateKey(c.issuer, c.account, c.alg, c.digits)
-		require.NoError(t, err, i)
-		keys = append(keys, k)
-	}
+	})
 	// And a key without an issuer.
 	noIssuer, err := ParseKeyURI("otpauth://totp/carol%40example.com?secret=" + b32.EncodeToString(rfcSecret))
 	require.NoError(t, err)
