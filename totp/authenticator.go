@@ -311,21 +311,28 @@ func (a *Authenticator) checkCode(ctx context.Context, account, code string, con
 		case err != nil:
 			return nil, false, err
 		case match > 0:
-			r.LastStep = match
-			r.Drift = clamp(int(match-step(now)), a.maxDrift)
-			r.Failures, r.LockedUntil = 0, time.Time{}
 			r.Confirmed = true
-			if keyID != a.sealer.active {
-				if err := a.reseal(account, r); err != nil {
-					return nil, false, err
-				}
-			}
-			return r, true, nil
+			return a.accept(account, r, match, keyID, now)
 		case replayed:
 			return nil, false, refused(ErrReplayed)
 		}
 		return a.fail(r, now)
 	})
+}
+
+// accept records in r a code accepted for step match of its key, sealed
+// under keyID: the step becomes the last, its offset the drift, failures
+// are forgotten, and the secret is resealed under the first sealing key if
+// it was under another. It returns r to write.
+func (a *Authenticator) accept(account string, r *Record, match int64, keyID string, now time.Time) (*Record, bool, error) {
+	r.LastStep, r.Drift = match, clamp(int(match-step(now)), a.maxDrift)
+	r.Failures, r.LockedUntil = 0, time.Time{}
+	if keyID != a.sealer.active {
+		if err := a.reseal(account, r); err != nil {
+			return nil, false, err
+		}
+	}
+	return r, true, nil
 }
 
 // match checks code against the sealed secret of a key in the window

@@ -69,13 +69,6 @@ func (a *Authenticator) ConfirmReenroll(ctx context.Context, account, code strin
 			return a.fail(r, now)
 		}
 		r.Secret, r.Algorithm, r.Digits, r.Enrolled, r.Next = n.Secret, n.Algorithm, n.Digits, n.Enrolled, nil
-		r.LastStep, r.Drift = match, clamp(int(match-step(now)), a.maxDrift)
-		r.Failures, r.LockedUntil = 0, time.Time{}
-		if keyID != a.sealer.active {
-			if err := a.reseal(account, r); err != nil {
-				return nil, false, err
-			}
-		}
-		return r, true, nil
+		return a.accept(account, r, match, keyID, now)
 	})
 }
