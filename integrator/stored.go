@@ -24,6 +24,7 @@ const storedVersion = "latch-integrator-credential/v1"
 //
 //	latch-integrator-credential/v1 ORIGIN LEVEL PIN TOKEN-ENDPOINT CLIENT-ID AUTH-STYLE DELIVERED REFRESH-TOKEN
 //
+// where
 //   - ORIGIN: the API URL's scheme, host and port, as scheme://host:port
 //     (lower case, the port always written, IPv6 hosts in brackets);
 //   - LEVEL: the security level's name (TlsWithCACheck, ...);
