@@ -128,9 +128,10 @@
 //     must link the integration again (denial of service, not disclosure);
 //   - bind a bare refresh token of an earlier release, as said above.
 //
-// It cannot make the device send a rotated refresh token, a cached access
-// token, or the delivered refresh token to another token endpoint, client
-// id, API origin, security level or pin, nor read them. Signed requests
+// It cannot make the device send a credential it holds, the refresh token
+// of the chain it stores (the one delivered or one rotated since) or the
+// access token it caches, to another token endpoint, client id, API
+// origin, security level or pin, nor read them. Signed requests
 // close the rest: with them the app accepts only what the integrator
 // signed.
 //
