@@ -520,3 +520,17 @@ func TestStoredFormKnownAnswer(t *testing.T) {
 		require.NoError(t, err)
 	}
 }
+
+// TestCachedTokenPathAllocatesNothing: the binding check on the hot path
+// (a call with a cached access token) allocates nothing.
+func TestCachedTokenPathAllocatesNothing(t *testing.T) {
+	_, c := ranOnce(t)
+	d := c.def.Load()
+	ctx := context.Background()
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := c.tokens.get(ctx, d, ""); err != nil {
+			t.Fatal(err)
+		}
+	})
+	require.Zero(t, allocs)
+}
