@@ -534,3 +534,45 @@ func TestCachedTokenPathAllocatesNothing(t *testing.T) {
 	})
 	require.Zero(t, allocs)
 }
+
+// TestMovedAndBack: a definition with another binding and a token of its
+// own runs with that token; when the first definition comes back before
+// the new chain was saved, it gets its stored chain back (as it would
+// after a restart), and a third definition gets no token of either.
+func TestMovedAndBack(t *testing.T) {
+	s, c := ranOnce(t)
+	moved := newOAuthSetup(t)
+	moved.auth.valid = map[string]bool{"fresh-0": true}
+	moved.req.Authorization.RefreshToken = "fresh-0"
+	ctx := context.Background()
+
+	require.NoError(t, c.Rebind(ctx, &moved.req))
+	do(t, c)
+	third := s.req
+	third.Authorization.TokenURL = newTrap(t, nil).URL + "/token"
+	third.SecurityLevel, third.PinnedCertificate = tlspolicy.AllowHttp, ""
+	for _, carried := range []string{"rt-0", "rt-1", "fresh-0"} {
+		third.Authorization.RefreshToken = carried
+		require.ErrorIs(t, c.Rebind(ctx, &third), ErrBindingChanged, carried)
+	}
+
+	require.NoError(t, c.Rebind(ctx, &s.req))
+	s.clock.Advance(2 * time.Hour)
+	do(t, c)
+	require.Equal(t, []string{
+		"token rt-0 -> at-1", "save rt-1", "api POST /doors/12/open at-1",
+		"token rt-1 -> at-2", "save rt-2", "api POST /doors/12/open at-2",
+	}, s.ev.all(), "the stored chain, not the definition's retired token")
+	require.Equal(t, []string{"token fresh-0 -> at-1", "api POST /doors/12/open at-1"}, moved.ev.all())
+
+	// Once the moved chain is saved, the stored form holds it alone.
+	require.NoError(t, c.Rebind(ctx, &moved.req))
+	moved.auth.mu.Lock()
+	moved.auth.rotate = true
+	moved.auth.mu.Unlock()
+	do(t, c)
+	require.Nil(t, c.tokens.shelved)
+	st, err := parseStored(s.storedForm())
+	require.NoError(t, err)
+	require.Equal(t, bindingOf(&moved.req), st.binding)
+}

@@ -35,14 +35,21 @@ type tokenSource struct {
 	// bound: binding, delivered and refresh hold credentials. legacy:
 	// refresh is a bare token from an earlier release, bound to nothing
 	// yet. dirty: the state was bound here and must be saved before its
-	// refresh token is sent.
-	bound, legacy, dirty bool
-	binding              binding
-	delivered            string    // digest of the delivering definition's refresh token
-	refresh              string    // the stored refresh token
-	access               string    // the current access token, or ""
-	expiry               time.Time // when access expires; zero if the server did not say
-	pending              *pendingTokens
+	// refresh token is sent. persisted: the stored form holds this chain
+	// (it was loaded or saved), not a definition's own token.
+	bound, legacy, dirty, persisted bool
+	binding                         binding
+	delivered                       string    // digest of the delivering definition's refresh token
+	refresh                         string    // the stored refresh token
+	access                          string    // the current access token, or ""
+	expiry                          time.Time // when access expires; zero if the server did not say
+	pending                         *pendingTokens
+
+	// shelved is the stored chain that a definition with another binding
+	// and a token of its own displaced, while the stored form still holds
+	// it: a definition with its binding gets it back, as it would after a
+	// restart, and no other definition gets its tokens.
+	shelved *stored
 }
 
 type pendingTokens struct {
@@ -57,7 +64,7 @@ func newTokenSource(st *stored, opts Options, log *slog.Logger) *tokenSource {
 	}
 	s := &tokenSource{save: opts.SaveRefreshToken, now: now, log: log, lock: make(chan struct{}, 1)}
 	if st != nil {
-		s.bound, s.legacy = !st.legacy, st.legacy
+		s.bound, s.legacy, s.persisted = !st.legacy, st.legacy, true
 		s.binding, s.delivered, s.refresh = st.binding, st.delivered, st.refresh
 	}
 	return s
@@ -79,7 +86,9 @@ func (s *tokenSource) release() { <-s.lock }
 // binding gets them all. One whose binding differs gets none: it runs with
 // the refresh token it carries if that is its own (not the token that
 // started the stored chain, nor one stored since), and is refused with a
-// *BindingError otherwise, leaving the state as it was.
+// *BindingError otherwise, leaving the state as it was. A stored chain
+// that a definition's own token displaced is shelved, not forgotten, until
+// the new chain is saved: a definition with its binding gets it back.
 func (s *tokenSource) adopt(d *definition) error {
 	if d.req.Authorization.Type != OAuthRefreshToken {
 		return nil // it carries its own credential or none; the stored state is kept
@@ -92,11 +101,18 @@ func (s *tokenSource) adopt(d *definition) error {
 		s.bound, s.legacy, s.dirty = true, false, true
 		s.binding, s.delivered = d.binding, d.delivered
 		s.log.Info("integrator: a refresh token stored by an earlier release is bound to the definition it is first used with")
-	case s.binding == d.binding:
-		if s.carriesOwn(d) {
-			s.log.Info("integrator: the definition carries a new refresh token; it replaces the stored one")
-			s.start(d)
-		}
+	case s.binding == d.binding && !s.carriesOwn(d):
+		// The same place and no new credential: keep everything.
+	case s.shelved != nil && s.shelved.binding == d.binding && !carriesOwn(s.shelved, nil, d):
+		// Back to the stored chain's binding: back to the stored chain.
+		sh := s.shelved
+		s.shelved = nil
+		s.bound, s.dirty, s.persisted = true, false, true
+		s.binding, s.delivered, s.refresh = sh.binding, sh.delivered, sh.refresh
+		s.access, s.expiry, s.pending = "", time.Time{}, nil
+	case s.binding == d.binding && s.carriesOwn(d):
+		s.log.Info("integrator: the definition carries a new refresh token; it replaces the stored one")
+		s.start(d)
 	case s.carriesOwn(d):
 		s.log.Warn("integrator: the request's binding changed: its stored credentials are withheld, and it runs only with the refresh token it carries",
 			"changed", s.binding.changed(&d.binding))
@@ -111,18 +127,32 @@ func (s *tokenSource) adopt(d *definition) error {
 }
 
 // carriesOwn reports whether the definition's refresh token is none of the
-// stored credentials: neither the one that started the stored chain nor
-// one rotated since.
+// credentials held: neither the one that started the current chain nor
+// one rotated since, nor those of a shelved chain.
 func (s *tokenSource) carriesOwn(d *definition) bool {
+	cur := &stored{delivered: s.delivered, refresh: s.refresh}
+	if !carriesOwn(cur, s.pending, d) {
+		return false
+	}
+	return s.shelved == nil || carriesOwn(s.shelved, nil, d)
+}
+
+// carriesOwn reports whether d's refresh token is not of chain c (its
+// delivered token, its refresh token, or the pending rotated one).
+func carriesOwn(c *stored, pending *pendingTokens, d *definition) bool {
 	rt := d.req.Authorization.RefreshToken
 	same := func(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
-	return !same(d.delivered, s.delivered) && !same(rt, s.refresh) && (s.pending == nil || !same(rt, s.pending.refresh))
+	return !same(d.delivered, c.delivered) && !same(rt, c.refresh) && (pending == nil || !same(rt, pending.refresh))
 }
 
 // start makes the definition's own refresh token the state, bound to it.
 // It is not saved: the definition carries it until the server rotates it.
+// A stored chain it displaces is shelved until the new chain is saved.
 func (s *tokenSource) start(d *definition) {
-	s.bound, s.legacy, s.dirty = true, false, false
+	if s.bound && s.persisted {
+		s.shelved = &stored{binding: s.binding, delivered: s.delivered, refresh: s.refresh}
+	}
+	s.bound, s.legacy, s.dirty, s.persisted = true, false, false, false
 	s.binding, s.delivered, s.refresh = d.binding, d.delivered, d.req.Authorization.RefreshToken
 	s.access, s.expiry, s.pending = "", time.Time{}, nil
 }
@@ -197,6 +227,8 @@ func (s *tokenSource) store(ctx context.Context, refresh string) error {
 	if err := s.save(ctx, st.marshal()); err != nil {
 		return fmt.Errorf("%w: %w", ErrPersist, err)
 	}
+	// The stored form now holds this chain, and no longer a shelved one.
+	s.persisted, s.shelved = true, nil
 	return nil
 }
 
