@@ -78,14 +78,18 @@
 // A later definition of the same request (given to [New] with the stored
 // form, or to [Caller.Rebind]) whose binding is the same gets the stored
 // credentials; what is not part of the binding (method, path, headers,
-// body, scopes, client secret) may change. A definition whose binding
-// differs in any field gets none of them: it runs with the refresh token
-// it carries only if that token is its own, that is neither the token the
-// stored chain started with nor one stored since; otherwise it is refused
-// with a *[BindingError] ([ErrBindingChanged]) before anything is sent, and
-// a warning naming the changed fields (never their values) goes to
-// Options.Log. A refused Rebind leaves the Caller as it was, so the
-// legitimate definition keeps running. A stored credential is thus never
+// body, scopes, client secret) may change, and a refresh token of its own
+// (the person linked the integration again) replaces the stored one. A
+// definition whose binding differs in any field gets none of them: it
+// runs with the refresh token it carries only if that token is its own,
+// that is neither the token the stored chain started with nor one stored
+// since; otherwise it is refused with a *[BindingError]
+// ([ErrBindingChanged]) before anything is sent, and a warning naming the
+// changed fields (never their values) goes to Options.Log. A refused
+// Rebind leaves the Caller as it was, so the legitimate definition keeps
+// running. A stored chain that a definition's own token displaces is kept
+// until the new chain is first saved, and a definition with its binding
+// gets it back, as after a restart. A stored credential is thus never
 // sent over another level, to another origin, under another pin, to
 // another token endpoint or as another client. NoAuth and
 // OAuthAccessToken definitions carry their credential themselves and use
