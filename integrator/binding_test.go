@@ -576,3 +576,32 @@ func TestMovedAndBack(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, bindingOf(&moved.req), st.binding)
 }
+
+// TestRelinkedSameBinding: the person links the integration again, and the
+// definition, with the same binding, carries the new grant's refresh
+// token: it replaces the stored chain, on a running Caller and after a
+// restart.
+func TestRelinkedSameBinding(t *testing.T) {
+	for _, how := range []string{"rebind", "restart"} {
+		t.Run(how, func(t *testing.T) {
+			s, c := ranOnce(t)
+			s.auth.mu.Lock()
+			s.auth.valid["relinked-0"] = true
+			s.auth.mu.Unlock()
+			relinked := s.req
+			relinked.Authorization.RefreshToken = "relinked-0"
+			if how == "rebind" {
+				require.NoError(t, c.Rebind(context.Background(), &relinked))
+			} else {
+				opts := s.options()
+				opts.RefreshToken = s.storedForm()
+				c = mustNew(t, &relinked, opts)
+			}
+			do(t, c)
+			require.Contains(t, s.ev.all(), "token relinked-0 -> at-2")
+			st, err := parseStored(s.storedForm())
+			require.NoError(t, err)
+			require.Equal(t, tokenDigest("relinked-0"), st.delivered)
+		})
+	}
+}
