@@ -53,9 +53,10 @@
 //     returned to the caller;
 //   - concurrent calls on one Caller share a single refresh;
 //   - when the server rotates the refresh token, the new one is handed to
-//     Options.SaveRefreshToken before the access token that came with it is
-//     used. If saving fails, Do fails with [ErrPersist], the new access token
-//     is not used, and saving is tried again first on the next call;
+//     Options.SaveRefreshToken, in the stored form (below), before the
+//     access token that came with it is used. If saving fails, Do fails
+//     with [ErrPersist], the new access token is not used, and saving is
+//     tried again first on the next call;
 //   - when the server refuses the refresh token or the client
 //     (invalid_grant, invalid_client, unauthorized_client, invalid_scope), Do
 //     fails with [ErrReauthorize]: the person must link the integration again.

@@ -75,17 +75,23 @@ func (l *memLink) Report(_ context.Context, state any) error {
 // api is a local API with a self-signed certificate that wants a secret
 // header.
 func api(t *testing.T, now time.Time) (url, pin string) {
-	certPEM, keyPEM, err := tlspolicy.GenerateSelfSigned([]string{"lamp.local"}, now.Add(-time.Hour), now.Add(time.Hour))
-	require.NoError(t, err)
-	pair, err := tls.X509KeyPair(certPEM, keyPEM)
-	require.NoError(t, err)
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return selfSignedServer(t, now, func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("X-Api-Key") != "key-123" {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
 		w.Write([]byte("on"))
-	}))
+	})
+}
+
+// selfSignedServer serves h over TLS with a self-signed certificate, which
+// it returns for pinning.
+func selfSignedServer(t *testing.T, now time.Time, h http.HandlerFunc) (url, pin string) {
+	certPEM, keyPEM, err := tlspolicy.GenerateSelfSigned([]string{"lamp.local"}, now.Add(-time.Hour), now.Add(time.Hour))
+	require.NoError(t, err)
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	require.NoError(t, err)
+	srv := httptest.NewUnstartedServer(h)
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{pair}}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
@@ -192,11 +198,7 @@ type oauthAPI struct {
 
 func newOAuthAPI(t *testing.T, now time.Time, firstRefresh string) *oauthAPI {
 	a := &oauthAPI{valid: map[string]bool{firstRefresh: true}, access: map[string]bool{}}
-	certPEM, keyPEM, err := tlspolicy.GenerateSelfSigned([]string{"doors.local"}, now.Add(-time.Hour), now.Add(time.Hour))
-	require.NoError(t, err)
-	pair, err := tls.X509KeyPair(certPEM, keyPEM)
-	require.NoError(t, err)
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	a.url, a.pin = selfSignedServer(t, now, func(w http.ResponseWriter, r *http.Request) {
 		a.mu.Lock()
 		defer a.mu.Unlock()
 		if r.URL.Path == "/token" {
@@ -220,11 +222,7 @@ func newOAuthAPI(t *testing.T, now time.Time, firstRefresh string) *oauthAPI {
 			return
 		}
 		w.Write([]byte("opened"))
-	}))
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{pair}}
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	a.url, a.pin = srv.URL, string(certPEM)
+	})
 	return a
 }
 
