@@ -88,9 +88,10 @@ func splitURL(raw string) (scheme, host, port, path string) {
 }
 
 // joinURL is the inverse of splitURL: the canonical text of an origin (path
-// "") or of a token endpoint.
+// "") or of a token endpoint. A "%" in the host (an IPv6 zone, say) is
+// escaped again, as URLs write it.
 func joinURL(scheme, host, port, path string) string {
-	return scheme + "://" + net.JoinHostPort(host, port) + path
+	return scheme + "://" + net.JoinHostPort(strings.ReplaceAll(host, "%", "%25"), port) + path
 }
 
 // pinDigest is the SHA-256 of a pinned certificate's DER bytes in hex, or

@@ -605,3 +605,31 @@ func TestRelinkedSameBinding(t *testing.T) {
 		})
 	}
 }
+
+// TestStoredFormKeepsEveryBinding: whatever URLs a valid definition has,
+// its binding written in the stored form reads back the same, so that a
+// restarted device recognises its own definition.
+func TestStoredFormKeepsEveryBinding(t *testing.T) {
+	for _, u := range []string{
+		"https://API.Example.TEST/x",
+		"https://api.example.test:443",
+		"https://api.example.test:8443/a/b%20c/",
+		"https://[fe80::1%25eth0]:8443/t",
+		"https://[2001:DB8::1]/t",
+		"https://bücher.example/t",
+		"https://a%25b.example/t",
+		"https://a.example/p;q/%7Euser?x=1#frag",
+		"https://a.example:0443/t",
+	} {
+		r := validRefreshRequest()
+		r.URL, r.Authorization.TokenURL = u, u
+		if err := r.Validate(); err != nil {
+			t.Logf("%s: %v", u, err)
+			continue // not a definition: nothing to store
+		}
+		st := stored{binding: bindingOf(&r), delivered: tokenDigest("x"), refresh: "y"}
+		back, err := parseStored(st.marshal())
+		require.NoError(t, err, u)
+		require.Equal(t, st.binding, back.binding, u)
+	}
+}

@@ -26,7 +26,8 @@ const storedVersion = "latch-integrator-credential/v1"
 //
 // where
 //   - ORIGIN: the API URL's scheme, host and port, as scheme://host:port
-//     (lower case, the port always written, IPv6 hosts in brackets);
+//     (lower case, the port always written, IPv6 hosts in brackets, a
+//     "%" in the host, as of an IPv6 zone, written %25);
 //   - LEVEL: the security level's name (TlsWithCACheck, ...);
 //   - PIN: the SHA-256 of the pinned certificate's DER bytes in lower-case
 //     hex, or "-" when the level pins nothing;
