@@ -100,6 +100,7 @@ func New(req *Request, opts Options) (*Caller, error) {
 		opts.Log = slog.Default()
 	}
 	c := &Caller{opts: opts, maxBody: opts.MaxResponseBody}
+	c.opts.RefreshToken = "" // read once below; the Caller keeps no copy of it
 	if c.maxBody <= 0 {
 		c.maxBody = DefaultMaxResponseBody
 	}

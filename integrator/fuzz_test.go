@@ -66,3 +66,23 @@ func FuzzParseStored(f *testing.F) {
 		}
 	})
 }
+
+// FuzzStoredFormKeepsBinding: the binding of any valid definition, written
+// in the stored form, reads back the same, so a restarted device is never
+// refused its own definition nor reads its state as malformed.
+func FuzzStoredFormKeepsBinding(f *testing.F) {
+	f.Add("https://api.example.test/doors/1", "https://auth.example.test/token")
+	f.Add("https://[fe80::1%25eth0]:8443/t", "https://A%25b.example:0443/p;q/%7Eu?x#y")
+	f.Add("https://bücher.example/t", "https://[2001:DB8::1]/a%20b/")
+	f.Fuzz(func(t *testing.T, api, token string) {
+		r := validRefreshRequest()
+		r.URL, r.Authorization.TokenURL = api, token
+		if r.Validate() != nil {
+			return
+		}
+		st := stored{binding: bindingOf(&r), delivered: tokenDigest("x"), refresh: "y"}
+		back, err := parseStored(st.marshal())
+		require.NoError(t, err)
+		require.Equal(t, st.binding, back.binding)
+	})
+}
