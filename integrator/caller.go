@@ -90,11 +90,11 @@ type Response struct {
 	Body       []byte
 }
 
-// New validates req and prepares to execute it. For OAuthRefreshToken it
-// reads the stored form in opts.RefreshToken ([ErrStoredState] if it is
-// malformed) and, if the definition's binding differs from the one stored
-// and the definition carries no refresh token of its own, refuses with a
-// *[BindingError] ([ErrBindingChanged]) before anything is sent.
+// New validates req and prepares to execute it. It reads the stored form
+// in opts.RefreshToken ([ErrStoredState] if it is malformed) and, for
+// OAuthRefreshToken, if the definition's binding differs from the stored
+// one and the definition carries no refresh token of its own, refuses with
+// a *[BindingError] ([ErrBindingChanged]) before anything is sent.
 func New(req *Request, opts Options) (*Caller, error) {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
