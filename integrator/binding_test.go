@@ -394,11 +394,17 @@ func TestRebindConcurrentWithCalls(t *testing.T) {
 	moved.req.Authorization.RefreshToken = "fresh-0"
 	ctx := context.Background()
 
+	// The callers run until 60 calls after the last rebind, so every
+	// rebind happens while calls are in flight.
 	var wg sync.WaitGroup
 	var unexpected atomic.Value
+	var calls, stopAt atomic.Int64
 	for range 6 {
 		wg.Go(func() {
-			for range 30 {
+			for {
+				if n, stop := calls.Add(1), stopAt.Load(); stop != 0 && n > stop {
+					return
+				}
 				resp, err := c.Do(ctx)
 				switch {
 				case errors.Is(err, ErrBindingChanged):
@@ -427,6 +433,7 @@ func TestRebindConcurrentWithCalls(t *testing.T) {
 		if err := c.Rebind(ctx, &moved.req); err != nil {
 			unexpected.Store(err)
 		}
+		stopAt.Store(calls.Load() + 60)
 	})
 	wg.Wait()
 	require.Nil(t, unexpected.Load())
@@ -632,4 +639,25 @@ func TestStoredFormKeepsEveryBinding(t *testing.T) {
 		require.NoError(t, err, u)
 		require.Equal(t, st.binding, back.binding, u)
 	}
+}
+
+// TestCallBegunBeforeRebind: a call that loaded the old definition before a
+// Rebind to another binding, and asks for a token after it, gets
+// ErrBindingChanged: the new definition's token never goes to the old
+// endpoint, nor the old chain's to the new one.
+func TestCallBegunBeforeRebind(t *testing.T) {
+	s, c := ranOnce(t)
+	moved := newOAuthSetup(t)
+	moved.auth.valid = map[string]bool{"fresh-0": true}
+	moved.req.Authorization.RefreshToken = "fresh-0"
+	ctx := context.Background()
+
+	old := c.def.Load() // the call has begun
+	require.NoError(t, c.Rebind(ctx, &moved.req))
+	_, err := c.tokens.get(ctx, old, "")
+	requireRefused(t, err, fieldURLPort, fieldPin, fieldTokenURLPort)
+	_, err = c.tokens.get(ctx, old, "at-1") // its retry after a 401
+	require.ErrorIs(t, err, ErrBindingChanged)
+	require.Equal(t, 1, s.auth.tokenCalls())
+	require.Zero(t, moved.auth.tokenCalls())
 }
