@@ -19,7 +19,7 @@ import (
 // gets the credentials only if its binding is the same (adopt).
 //
 // The refresh token in use is always one that SaveRefreshToken has stored,
-// or the one the device started with. A rotated refresh token is saved
+// or the one the definition carries. A rotated refresh token is saved
 // before the access token that came with it is used; while saving fails,
 // the pair waits in pending and saving is tried again on the next call.
 type tokenSource struct {
@@ -38,12 +38,13 @@ type tokenSource struct {
 	// refresh token is sent. persisted: the stored form holds this chain
 	// (it was loaded or saved), not a definition's own token.
 	bound, legacy, dirty, persisted bool
-	binding                         binding
-	delivered                       string    // digest of the delivering definition's refresh token
-	refresh                         string    // the stored refresh token
-	access                          string    // the current access token, or ""
-	expiry                          time.Time // when access expires; zero if the server did not say
-	pending                         *pendingTokens
+
+	binding   binding
+	delivered string    // digest of the delivering definition's refresh token
+	refresh   string    // the refresh token in use
+	access    string    // the current access token, or ""
+	expiry    time.Time // when access expires; zero if the server did not say
+	pending   *pendingTokens
 
 	// shelved is the stored chain that a definition with another binding
 	// and a token of its own displaced, while the stored form still holds
