@@ -18,6 +18,9 @@ const (
 	maxToken       = 8 << 10
 	maxClientField = 1 << 10
 	maxScopes      = 32
+	// maxStored caps the stored form: two URLs, a client id, a refresh
+	// token and the fixed fields.
+	maxStored = 2*maxURL + maxClientField + maxToken + 512
 
 	// DefaultMaxResponseBody is how much of a response body Do reads when
 	// Options.MaxResponseBody is zero.

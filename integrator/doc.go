@@ -2,11 +2,13 @@
 // request definition that the person's app opened and handed over, sent
 // under its transport security level with its authorization. Parse the
 // definition with [ParseRequest], make a [Caller] with [New] once per
-// definition, and call [Caller.Do] each time the request is to be made:
+// request, call [Caller.Do] each time the request is to be made, and hand
+// a changed definition of the same request to [Caller.Rebind]:
 //
 //	req, err := integrator.ParseRequest(definition)
-//	caller, err := integrator.New(req, integrator.Options{SaveRefreshToken: save})
+//	caller, err := integrator.New(req, integrator.Options{RefreshToken: stored, SaveRefreshToken: save})
 //	resp, err := caller.Do(ctx)
+//	err = caller.Rebind(ctx, changed) // later: a new definition of the request
 //
 // # The request definition
 //
@@ -51,23 +53,105 @@
 //     returned to the caller;
 //   - concurrent calls on one Caller share a single refresh;
 //   - when the server rotates the refresh token, the new one is handed to
-//     Options.SaveRefreshToken before the access token that came with it is
-//     used. If saving fails, Do fails with [ErrPersist], the new access token
-//     is not used, and saving is tried again first on the next call;
+//     Options.SaveRefreshToken, in the stored form (below), before the
+//     access token that came with it is used. If saving fails, Do fails
+//     with [ErrPersist], the new access token is not used, and saving is
+//     tried again first on the next call;
 //   - when the server refuses the refresh token or the client
 //     (invalid_grant, invalid_client, unauthorized_client, invalid_scope), Do
 //     fails with [ErrReauthorize]: the person must link the integration again.
 //     Other token endpoint failures are [ErrTokenEndpoint] and may pass.
 //
+// # Stored credentials go only where they were delivered for
+//
+// What the device holds for a request, the refresh token the server
+// rotated and the access token it caches, is bound to the binding of the
+// definition that delivered it:
+//
+//   - the API URL's origin: scheme, host and port (where the access token
+//     goes);
+//   - the security level and the pinned certificate (its SHA-256; the PEM
+//     may be wrapped differently);
+//   - for OAuthRefreshToken, the token endpoint (the token URL's scheme,
+//     host, port and path; its query names no other server and is not
+//     part of it), the client id and the auth style, the default resolved.
+//
+// A later definition of the same request (given to [New] with the stored
+// form, or to [Caller.Rebind]) whose binding is the same gets the stored
+// credentials; what is not part of the binding (method, path, headers,
+// body, scopes, client secret) may change, and a refresh token of its own
+// (the person linked the integration again) replaces the stored one. A
+// definition whose binding differs in any field gets none of them: it
+// runs with the refresh token it carries only if that token is its own,
+// that is neither the token the stored chain started with nor one stored
+// since; otherwise it is refused with a *[BindingError]
+// ([ErrBindingChanged]) before anything is sent, and a warning naming the
+// changed fields (never their values) goes to Options.Log. A refused
+// Rebind leaves the Caller as it was, so the legitimate definition keeps
+// running. A stored chain that a definition's own token displaces is kept
+// until the new chain is first saved, and a definition with its binding
+// gets it back, as after a restart. A stored credential is thus never
+// sent over another level, to another origin, under another pin, to
+// another token endpoint or as another client. NoAuth and
+// OAuthAccessToken definitions carry their credential themselves and use
+// nothing stored.
+//
+// The stored form, what SaveRefreshToken is given, is one line of text:
+// "latch-integrator-credential/v1", the binding (origin, level, pin
+// digest, token endpoint, client id, auth style), the SHA-256 of the
+// refresh token the delivering definition carried, and the refresh token,
+// separated by spaces. Reading it is strict: a form that is not exactly
+// what this release writes is refused with [ErrStoredState] and nothing of
+// it is used.
+//
+// Releases before the stored form saved the bare refresh token. Such a
+// value is read, and bound on first use: to the binding of the first
+// OAuthRefreshToken definition the upgraded device gets for the request,
+// with that definition's refresh token as the start of the chain. The
+// binding is saved before the token is sent. This trusts that first
+// definition: had the stored definition been changed before the upgraded
+// device first ran the request, the token would be bound to the change.
+// From then on it is bound like any other.
+//
+// # What the cloud can and cannot make the device do
+//
+// In the flow where the platform seals an integrator's plaintext
+// definition on arrival, and without signed requests, the cloud, or
+// anyone with write access to its storage, can write any definition the
+// person's app will open. Against that, this package guarantees that the
+// credentials the device holds are sent only where they were delivered
+// for. Such an attacker can still:
+//
+//   - make the device run any request it writes, with credentials it
+//     writes itself (among them the refresh token the integrator posted,
+//     which the platform saw on arrival);
+//   - withhold a definition, serve an older one, or move one to another
+//     request id: the device cannot tell without signatures;
+//   - make the device drop a stored refresh token, by delivering a
+//     definition with another binding and a token of its own whose server
+//     rotates it: the new stored form replaces the old, and the person
+//     must link the integration again (denial of service, not disclosure);
+//   - bind a bare refresh token of an earlier release, as said above.
+//
+// It cannot make the device send a credential it holds, the refresh token
+// of the chain it stores (the one delivered or one rotated since) or the
+// access token it caches, to another token endpoint, client id, API
+// origin, security level or pin, nor read them. Signed requests
+// close the rest: with them the app accepts only what the integrator
+// signed.
+//
 // # The firmware's duties
 //
-// Store the refresh token durably: read it at start into
+// Store the stored form durably, as given: read it at start into
 // Options.RefreshToken, and in SaveRefreshToken write the new one to flash
 // (not RAM) before returning. After a rotation the old refresh token may
-// stop working at once, and some servers (oidc-provider, for one) revoke the
-// whole grant when a replaced refresh token is used again, so a device that
-// loses a rotated token must be re-linked. On [ErrReauthorize], tell the
-// person; do not retry. Keep the device clock roughly right: certificate
+// stop working at once, and some servers (oidc-provider, for one) revoke
+// the whole grant when a replaced refresh token is used again, so a device
+// that loses a rotated token must be re-linked. Keep one Caller per
+// request and give it a changed definition with Rebind rather than making
+// a second Caller: two Callers sharing a rotating refresh token race each
+// other. On [ErrReauthorize] and [ErrBindingChanged], tell the person; do
+// not retry. Keep the device clock roughly right: certificate
 // validity and token expiry are judged by it.
 //
 // # What stays secret

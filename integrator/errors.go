@@ -40,7 +40,35 @@ var (
 	// could not be read. The wrapped error says why (a tlspolicy error, a
 	// timeout, a refused connection).
 	ErrRequestFailed = errors.New("integrator: request failed")
+
+	// ErrBindingChanged: the definition sends credentials somewhere other
+	// than where the device's stored credentials for the request were
+	// delivered for (another token endpoint, client id or auth style,
+	// another API origin, security level or pinned certificate), and it
+	// carries no refresh token of its own. Nothing was sent. The error is a
+	// *[BindingError] naming the changed fields.
+	ErrBindingChanged = errors.New("integrator: the request's binding changed; its stored credentials are withheld")
+
+	// ErrStoredState: Options.RefreshToken is neither the stored form this
+	// release writes nor a bare refresh token. Nothing of it was used.
+	ErrStoredState = errors.New("integrator: invalid stored state")
 )
+
+// BindingError is the refusal of a definition whose binding differs from
+// the one the stored credentials were delivered for. Changed lists the
+// differing fields as JSON paths of the definition ("securityLevel",
+// "authorization.tokenUrl.host", ...), never their values. It matches
+// [ErrBindingChanged] with errors.Is.
+type BindingError struct {
+	Changed []string
+}
+
+func (e *BindingError) Error() string {
+	return ErrBindingChanged.Error() + ": changed " + strings.Join(e.Changed, ", ")
+}
+
+// Is reports whether target is ErrBindingChanged.
+func (e *BindingError) Is(target error) bool { return target == ErrBindingChanged }
 
 // FieldError is one problem with one field of a request definition. Field is
 // the JSON path of the field (for example "authorization.tokenUrl" or

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -111,11 +113,11 @@ func ExampleCaller_Do_refreshToken() {
 			TokenURL: url + "/oauth/token", ClientID: "door-device", ClientSecret: "s3cret",
 		},
 	}
-	stored := "rt-1" // in real firmware: read from flash at start
+	stored := "" // in real firmware: read from flash at start; empty on the first run
 	caller, err := integrator.New(req, integrator.Options{
 		RefreshToken: stored,
-		SaveRefreshToken: func(ctx context.Context, rt string) error {
-			stored = rt // in real firmware: write to flash, then return
+		SaveRefreshToken: func(ctx context.Context, form string) error {
+			stored = form // in real firmware: write to flash, then return
 			return nil
 		},
 	})
@@ -126,6 +128,54 @@ func ExampleCaller_Do_refreshToken() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println("used", string(resp.Body), "stored", stored)
-	// Output: used at-1 stored rt-2
+	f := strings.Fields(stored)
+	fmt.Println("used", string(resp.Body))
+	fmt.Println("stored", f[0], "...", f[len(f)-1])
+	// Output:
+	// used at-1
+	// stored latch-integrator-credential/v1 ... rt-2
+}
+
+// A definition that would send the stored refresh token elsewhere (here:
+// the cloud rewrote the token endpoint and lowered the level) gets none of
+// it: New refuses before anything is sent, naming the changed fields.
+func ExampleNew_bindingChanged() {
+	url, pin, stop := localAPI(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"access_token":"at-1","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-2"}`)
+	})
+	defer stop()
+	req := &integrator.Request{
+		Method: "POST", URL: url + "/doors/12/open",
+		SecurityLevel: tlspolicy.TlsPinnedCertificate, PinnedCertificate: pin,
+		Authorization: integrator.Authorization{
+			Type: integrator.OAuthRefreshToken, RefreshToken: "rt-1",
+			TokenURL: url + "/oauth/token", ClientID: "door-device", ClientSecret: "s3cret",
+		},
+	}
+	var stored string
+	opts := integrator.Options{
+		SaveRefreshToken: func(ctx context.Context, form string) error { stored = form; return nil },
+		Log:              slog.New(slog.DiscardHandler),
+	}
+	caller, err := integrator.New(req, opts)
+	if err != nil {
+		panic(err)
+	}
+	if _, err := caller.Do(context.Background()); err != nil {
+		panic(err)
+	}
+
+	// The device restarts; the next definition it receives for the request
+	// sends the token to another server, in the clear.
+	evil := *req
+	evil.SecurityLevel, evil.PinnedCertificate = tlspolicy.AllowHttp, ""
+	evil.Authorization.TokenURL = "http://attacker.example/oauth/token"
+	opts.RefreshToken = stored
+	_, err = integrator.New(&evil, opts)
+	fmt.Println(errors.Is(err, integrator.ErrBindingChanged))
+	fmt.Println(err)
+	// Output:
+	// true
+	// integrator: the request's binding changed; its stored credentials are withheld: changed securityLevel, pinnedCertificate, authorization.tokenUrl.scheme, authorization.tokenUrl.host, authorization.tokenUrl.port
 }

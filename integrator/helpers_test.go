@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -176,6 +177,9 @@ func noSave(context.Context, string) error { return nil }
 func tlsConfigFor(cert tls.Certificate) *tls.Config {
 	return &tls.Config{Certificates: []tls.Certificate{cert}}
 }
+
+// discardLog drops the package's log lines in tests that do not read them.
+var discardLog = slog.New(slog.DiscardHandler)
 
 // quietLog drops the servers' log lines about the handshakes that tests
 // make fail on purpose.

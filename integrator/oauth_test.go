@@ -25,7 +25,8 @@ type oauthSetup struct {
 	api   *httptest.Server
 	req   Request
 	clock *clock
-	saved []string
+	saved []string // the refresh tokens saved
+	forms []string // the stored forms saved
 	mu    sync.Mutex
 	fail  atomic.Bool // SaveRefreshToken fails while set
 }
@@ -47,7 +48,12 @@ func newOAuthSetup(t *testing.T) *oauthSetup {
 }
 
 func (s *oauthSetup) options() Options {
-	return Options{Now: s.clock.Now, SaveRefreshToken: func(_ context.Context, rt string) error {
+	return Options{Now: s.clock.Now, Log: discardLog, SaveRefreshToken: func(_ context.Context, form string) error {
+		st, err := parseStored(form)
+		if err != nil || st == nil || st.legacy {
+			return fmt.Errorf("saved something other than the stored form: %v", err)
+		}
+		rt := st.refresh
 		if s.fail.Load() {
 			s.ev.add("save %s failed", rt)
 			return errors.New("flash write failed")
@@ -55,6 +61,7 @@ func (s *oauthSetup) options() Options {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.saved = append(s.saved, rt)
+		s.forms = append(s.forms, form)
 		s.ev.add("save %s", rt)
 		return nil
 	}}
@@ -67,6 +74,17 @@ func (s *oauthSetup) stored() string {
 		return ""
 	}
 	return s.saved[len(s.saved)-1]
+}
+
+// storedForm is the last stored form saved, as the device would give it
+// back in Options.RefreshToken after a restart.
+func (s *oauthSetup) storedForm() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.forms) == 0 {
+		return ""
+	}
+	return s.forms[len(s.forms)-1]
 }
 
 func do(t *testing.T, c *Caller) *Response {
@@ -152,7 +170,7 @@ func TestStartsFromStoredRefreshToken(t *testing.T) {
 	s.clock.Advance(2 * time.Hour)
 	do(t, mustNew(t, &s.req, s.options())) // a restart, without Options.RefreshToken: the definition's rt-0 is in grace
 	opts := s.options()
-	opts.RefreshToken = s.stored()
+	opts.RefreshToken = s.storedForm()
 	do(t, mustNew(t, &s.req, opts))
 	require.Contains(t, s.ev.all(), "token rt-2 -> at-3", "the restarted device used the stored token")
 }

@@ -12,7 +12,12 @@
 //     request's security level (the example integrator pins its leaf
 //     certificate: TlsPinnedCertificate), getting OAuth access tokens with
 //     the refresh token the request carries and saving every rotated
-//     refresh token before using what came with it.
+//     refresh token before using what came with it. What it saves is
+//     bound to where the request's definition sends it (token endpoint,
+//     client, API origin, level, pinned certificate): a later definition
+//     of the same request that would send it elsewhere, as a cloud that
+//     rewrote the sealed request would, is refused before anything is
+//     sent, and the device reports which fields changed.
 //   - It reports each outcome (request id, HTTP status, or why it failed)
 //     to the platform: never a token, a header value, a body or a URL.
 //
@@ -21,6 +26,7 @@
 package device
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/json"
@@ -29,6 +35,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -94,7 +101,7 @@ type RelayedMessage struct {
 type Flash struct {
 	Highest       uint64            `json:"highest"`       // highest end-to-end number accepted
 	Cursor        int64             `json:"cursor"`        // last relay number handled
-	RefreshTokens map[string]string `json:"refreshTokens"` // by request id, as last rotated
+	RefreshTokens map[string]string `json:"refreshTokens"` // by request id: integrator's stored form (the token and its binding); a bare token from an earlier release is read too
 }
 
 // Config configures a device. Provisioning and Link are required.
@@ -120,7 +127,13 @@ type Device struct {
 
 	mu      sync.Mutex
 	flash   Flash
-	callers map[string]*integrator.Caller
+	callers map[string]*running
+}
+
+// running is the Caller of one request id and the definition it runs.
+type running struct {
+	caller     *integrator.Caller
+	definition []byte
 }
 
 // New loads the device's flash and returns the device.
@@ -128,7 +141,7 @@ func New(cfg Config) (*Device, error) {
 	if cfg.Link == nil || cfg.Provisioning.DeviceID == "" {
 		return nil, errors.New("device: Link and Provisioning are required")
 	}
-	d := &Device{cfg: cfg, log: cfg.Log, outcomes: make(chan Outcome, 16), callers: map[string]*integrator.Caller{}}
+	d := &Device{cfg: cfg, log: cfg.Log, outcomes: make(chan Outcome, 16), callers: map[string]*running{}}
 	if d.log == nil {
 		d.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -230,46 +243,65 @@ func (d *Device) handle(ctx context.Context, m RelayedMessage) Outcome {
 	return o
 }
 
+// execute runs the rule's request. One Caller per request id keeps the
+// request's credentials; a changed definition of the request is handed to
+// it with Rebind, which keeps them only if the definition sends them where
+// they were delivered for.
 func (d *Device) execute(ctx context.Context, rule Rule) (*integrator.Response, error) {
 	d.mu.Lock()
-	caller := d.callers[rule.Request]
-	rt := d.flash.RefreshTokens[rule.Request]
+	r := d.callers[rule.Request]
+	stored := d.flash.RefreshTokens[rule.Request]
 	d.mu.Unlock()
-	if caller == nil {
-		req, err := integrator.ParseRequest(rule.Definition)
-		if err != nil {
-			return nil, err
-		}
-		d.log.Info("executing", "request", req) // logs no secret: see integrator.Request.LogValue
-		caller, err = integrator.New(req, integrator.Options{
-			RefreshToken: rt,
-			SaveRefreshToken: func(_ context.Context, refreshToken string) error {
+	if r != nil && bytes.Equal(r.definition, rule.Definition) {
+		return r.caller.Do(ctx)
+	}
+	req, err := integrator.ParseRequest(rule.Definition)
+	if err != nil {
+		return nil, err
+	}
+	log := d.log.With("request", rule.Request)
+	log.Info("executing", "definition", req) // logs no secret: see integrator.Request.LogValue
+	if r != nil {
+		err = r.caller.Rebind(ctx, req)
+	} else {
+		r = &running{}
+		r.caller, err = integrator.New(req, integrator.Options{
+			RefreshToken: stored,
+			SaveRefreshToken: func(_ context.Context, form string) error {
 				d.mu.Lock()
 				defer d.mu.Unlock()
-				d.flash.RefreshTokens[rule.Request] = refreshToken
+				d.flash.RefreshTokens[rule.Request] = form
 				return d.saveLocked()
 			},
 			RootCAs: d.cfg.RootCAs,
 			Now:     d.cfg.Now,
+			Log:     log,
 		})
-		if err != nil {
-			return nil, err
-		}
-		d.mu.Lock()
-		d.callers[rule.Request] = caller
-		d.mu.Unlock()
 	}
-	return caller.Do(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	r.definition = bytes.Clone(rule.Definition)
+	d.callers[rule.Request] = r
+	d.mu.Unlock()
+	return r.caller.Do(ctx)
 }
 
 // describe says why a request failed in words that carry no secret: the
 // integrator package's errors never contain one.
 func describe(err error) string {
+	var be *integrator.BindingError
 	switch {
+	case errors.As(err, &be):
+		return "refused: the definition sends the request's stored credentials elsewhere than they were delivered for (changed: " +
+			strings.Join(be.Changed, ", ") + "); nothing was sent"
 	case errors.Is(err, integrator.ErrReauthorize):
 		return "the integrator refused the refresh token: link the integration again"
 	case errors.Is(err, integrator.ErrInvalidRequest):
 		return "invalid request definition"
+	case errors.Is(err, integrator.ErrStoredState):
+		return "the stored credentials of the request are unreadable: link the integration again"
 	}
 	return err.Error()
 }

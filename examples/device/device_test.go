@@ -5,10 +5,16 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -69,17 +75,23 @@ func (l *memLink) Report(_ context.Context, state any) error {
 // api is a local API with a self-signed certificate that wants a secret
 // header.
 func api(t *testing.T, now time.Time) (url, pin string) {
-	certPEM, keyPEM, err := tlspolicy.GenerateSelfSigned([]string{"lamp.local"}, now.Add(-time.Hour), now.Add(time.Hour))
-	require.NoError(t, err)
-	pair, err := tls.X509KeyPair(certPEM, keyPEM)
-	require.NoError(t, err)
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return selfSignedServer(t, now, func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("X-Api-Key") != "key-123" {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
 		w.Write([]byte("on"))
-	}))
+	})
+}
+
+// selfSignedServer serves h over TLS with a self-signed certificate, which
+// it returns for pinning.
+func selfSignedServer(t *testing.T, now time.Time, h http.HandlerFunc) (url, pin string) {
+	certPEM, keyPEM, err := tlspolicy.GenerateSelfSigned([]string{"lamp.local"}, now.Add(-time.Hour), now.Add(time.Hour))
+	require.NoError(t, err)
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	require.NoError(t, err)
+	srv := httptest.NewUnstartedServer(h)
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{pair}}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
@@ -170,4 +182,171 @@ func TestDevice(t *testing.T) {
 		require.NotContains(t, string(r), "key-123")
 		require.NotContains(t, string(r), "lamp")
 	}
+}
+
+// oauthAPI is an integrator's API and token endpoint on one pinned,
+// self-signed server: the token endpoint rotates the refresh token on
+// every use, and the API wants an access token it issued.
+type oauthAPI struct {
+	url, pin string
+	mu       sync.Mutex
+	n        int
+	valid    map[string]bool
+	access   map[string]bool
+	seen     []string // refresh tokens received, in order
+}
+
+func newOAuthAPI(t *testing.T, now time.Time, firstRefresh string) *oauthAPI {
+	a := &oauthAPI{valid: map[string]bool{firstRefresh: true}, access: map[string]bool{}}
+	a.url, a.pin = selfSignedServer(t, now, func(w http.ResponseWriter, r *http.Request) {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if r.URL.Path == "/token" {
+			rt := r.PostFormValue("refresh_token")
+			a.seen = append(a.seen, rt)
+			w.Header().Set("Content-Type", "application/json")
+			if !a.valid[rt] {
+				w.WriteHeader(http.StatusBadRequest)
+				w.Write([]byte(`{"error":"invalid_grant"}`))
+				return
+			}
+			delete(a.valid, rt)
+			a.n++
+			at, next := fmt.Sprintf("at-%d", a.n), fmt.Sprintf("rt-%d", a.n)
+			a.valid[next], a.access[at] = true, true
+			fmt.Fprintf(w, `{"access_token":%q,"token_type":"Bearer","expires_in":3600,"refresh_token":%q}`, at, next)
+			return
+		}
+		if !a.access[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")] {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Write([]byte("opened"))
+	})
+	return a
+}
+
+func (a *oauthAPI) received() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.seen...)
+}
+
+// refreshRule is a rule for request rq_1 authorized by a refresh token.
+func refreshRule(t *testing.T, level, pin, apiURL, tokenURL, refresh string) []byte {
+	def, err := json.Marshal(map[string]any{
+		"method": "POST", "url": apiURL + "/doors/1/open", "securityLevel": level, "pinnedCertificate": pin,
+		"authorization": map[string]any{"type": "OAuthRefreshToken", "refreshToken": refresh,
+			"tokenUrl": tokenURL, "clientId": "door-device", "clientSecret": "s3cret"},
+	})
+	require.NoError(t, err)
+	b, err := json.Marshal(device.Rule{Integration: "in_1", Request: "rq_1", Definition: def})
+	require.NoError(t, err)
+	return b
+}
+
+// The attack of issue 14 against the device: a request ran, so the device
+// holds a rotated refresh token; the cloud rewrites the request's token
+// endpoint (and lowers the level) and the app delivers it. The device
+// sends nothing to the new endpoint, says why, keeps running the real
+// definition, and does the same after a restart from its flash.
+func TestDeviceRefusesMovedTokenEndpoint(t *testing.T) {
+	now := time.Now()
+	door := newOAuthAPI(t, now, "rt-0")
+	var attackerHits atomic.Int64
+	attacker := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { attackerHits.Add(1) }))
+	t.Cleanup(attacker.Close)
+
+	e2e := sealedbox.GenerateE2EKey()
+	prov := device.Provisioning{DeviceID: "dv_1", Key: "dk_1", Secret: "s", E2EKey: e2e}
+	sender, err := sealedbox.NewMessageSender(e2e, device.RulesContext("dv_1"), 0)
+	require.NoError(t, err)
+	link := newMemLink()
+	flash := filepath.Join(t.TempDir(), "flash.json")
+	var logs bytes.Buffer
+	var logMu sync.Mutex
+	cfg := device.Config{Provisioning: prov, Link: link, FlashPath: flash, Now: func() time.Time { return now },
+		Log: slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, nil))}
+	push := func(d *device.Device, rule []byte) device.Outcome {
+		msg, err := sender.Seal(rule)
+		require.NoError(t, err)
+		link.push(msg)
+		return <-d.Outcomes()
+	}
+	legit := refreshRule(t, "TlsPinnedCertificate", door.pin, door.url, door.url+"/token", "rt-0")
+	evil := refreshRule(t, "AllowHttp", "", door.url, attacker.URL+"/token", "rt-0")
+
+	d, stop := start(t, cfg)
+	require.Equal(t, 200, push(d, legit).StatusCode)
+	o := push(d, evil)
+	require.Zero(t, o.StatusCode)
+	require.Contains(t, o.Error, "refused")
+	require.Contains(t, o.Error, "changed: securityLevel, pinnedCertificate, authorization.tokenUrl.scheme, authorization.tokenUrl.port")
+	require.Equal(t, 200, push(d, legit).StatusCode, "the real definition still runs")
+	stop()
+
+	d, stop = start(t, cfg)
+	defer stop()
+	require.Contains(t, push(d, evil).Error, "refused")
+	require.Equal(t, 200, push(d, legit).StatusCode)
+	require.Zero(t, attackerHits.Load(), "the attacker's server received a request")
+	require.Equal(t, []string{"rt-0", "rt-1"}, door.received(), "the rotation carried on across the restart")
+
+	var f device.Flash
+	b, err := os.ReadFile(flash)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &f))
+	require.True(t, strings.HasPrefix(f.RefreshTokens["rq_1"], "latch-integrator-credential/v1 "))
+	require.True(t, strings.HasSuffix(f.RefreshTokens["rq_1"], " rt-2"))
+
+	logMu.Lock()
+	logged := logs.String()
+	logMu.Unlock()
+	require.Contains(t, logged, "refused")
+	require.NotContains(t, logged, "rt-")
+	link.mu.Lock()
+	defer link.mu.Unlock()
+	for _, r := range link.reports {
+		require.NotContains(t, string(r), "rt-")
+		require.NotContains(t, string(r), "at-")
+	}
+}
+
+// A flash written by the release before the stored form holds a bare
+// refresh token: it is read, bound to the first definition it is used
+// with, and saved in the stored form before it is sent.
+func TestDeviceReadsLegacyFlash(t *testing.T) {
+	now := time.Now()
+	door := newOAuthAPI(t, now, "rt-5")
+	flash := filepath.Join(t.TempDir(), "flash.json")
+	require.NoError(t, os.WriteFile(flash, []byte(`{"highest":0,"cursor":0,"refreshTokens":{"rq_1":"rt-5"}}`), 0o600))
+	e2e := sealedbox.GenerateE2EKey()
+	sender, err := sealedbox.NewMessageSender(e2e, device.RulesContext("dv_1"), 0)
+	require.NoError(t, err)
+	link := newMemLink()
+	d, stop := start(t, device.Config{Provisioning: device.Provisioning{DeviceID: "dv_1", E2EKey: e2e}, Link: link, FlashPath: flash,
+		Now: func() time.Time { return now }})
+	defer stop()
+	msg, err := sender.Seal(refreshRule(t, "TlsPinnedCertificate", door.pin, door.url, door.url+"/token", "rt-0"))
+	require.NoError(t, err)
+	link.push(msg)
+	require.Equal(t, 200, (<-d.Outcomes()).StatusCode)
+	require.Equal(t, []string{"rt-5"}, door.received())
+	var f device.Flash
+	b, err := os.ReadFile(flash)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &f))
+	require.True(t, strings.HasPrefix(f.RefreshTokens["rq_1"], "latch-integrator-credential/v1 https://127.0.0.1:"))
+	require.True(t, strings.HasSuffix(f.RefreshTokens["rq_1"], " rt-1"), "the rotated token, bound")
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -9,15 +9,18 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -28,7 +31,9 @@ import (
 	"github.com/latchsec/latch/examples/device"
 	acme "github.com/latchsec/latch/examples/integrator"
 	"github.com/latchsec/latch/examples/platform"
+	"github.com/latchsec/latch/integrator"
 	"github.com/latchsec/latch/sealedbox"
+	"github.com/latchsec/latch/tlspolicy"
 	"github.com/latchsec/latch/totp"
 )
 
@@ -320,6 +325,10 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	}
 	n.step("The relay replays the message: the device refuses it (replayed). It alters a byte of it: the device refuses that too (it does not open with the end-to-end key). The door stays shut both times.")
 
+	if err := tokenEndpointRewritten(ctx, n, o, phone, dev, door, integrationID, requestID, prov.DeviceID, def); err != nil {
+		return nil, err
+	}
+
 	// --- Sign out everywhere --------------------------------------------
 	if o.Advance != nil {
 		o.Advance(time.Second) // revocation is by whole second: see token.Revocations
@@ -464,4 +473,90 @@ func loadMasterKey(path string) ([]byte, error) {
 		err = errors.New("story: the master key file must hold 32 bytes")
 	}
 	return k, err
+}
+
+// tokenEndpointRewritten is the attack on the unsigned flow: with write
+// access to the platform's storage only, the cloud replaces the envelope
+// of the request that already ran with a definition sealed to the same
+// (public) key, whose token endpoint is on the attacker's server at
+// AllowHttp. The app opens it and the device receives it, but sends the
+// refresh token it stores nowhere and says why; once the real envelope is
+// back, the device runs it with that token.
+func tokenEndpointRewritten(ctx context.Context, n *narrator, o Options, phone *app.Phone, dev *device.Device, door *acme.Server, integrationID, requestID, deviceID string, def []byte) error {
+	var hits atomic.Int64
+	attacker := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer attacker.Close()
+
+	var evil integrator.Request
+	if err := json.Unmarshal(def, &evil); err != nil {
+		return err
+	}
+	evil.Authorization.TokenURL = attacker.URL + "/token"
+	evil.SecurityLevel, evil.PinnedCertificate = tlspolicy.AllowHttp, ""
+	evilDef, err := json.Marshal(evil)
+	if err != nil {
+		return err
+	}
+	var in platform.Integration
+	if err := phone.Do(ctx, http.MethodGet, "/v1/integrations/"+integrationID, phone.Session(), nil, &in); err != nil {
+		return err
+	}
+	pub, err := sealedbox.ParsePublicKey(in.PublicKey)
+	if err != nil {
+		return err
+	}
+	forged, err := sealedbox.Seal(pub, evilDef, platform.RequestContext(integrationID, requestID))
+	if err != nil {
+		return err
+	}
+	// The cloud's write access: the database itself, beside the running
+	// platform.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(o.StateDir, "platform.db")+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var original []byte
+	if err := db.QueryRowContext(ctx, `SELECT envelope FROM requests WHERE id = ?`, requestID).Scan(&original); err != nil {
+		return err
+	}
+	swap := func(envelope []byte) error {
+		_, err := db.ExecContext(ctx, `UPDATE requests SET envelope = ? WHERE id = ?`, envelope, requestID)
+		return err
+	}
+	if err := swap(forged); err != nil {
+		return err
+	}
+	if _, err := phone.PushRules(ctx, integrationID, deviceID); err != nil {
+		return fmt.Errorf("pushing the rewritten request: %w", err)
+	}
+	out, err := waitOutcome(ctx, dev, o.StepTimeout)
+	if err != nil {
+		return err
+	}
+	if out.StatusCode != 0 || !strings.Contains(out.Error, "refused") || !strings.Contains(out.Error, "authorization.tokenUrl") || hits.Load() != 0 {
+		return fmt.Errorf("the device did not refuse the rewritten token endpoint: %+v, %d requests at the attacker", out, hits.Load())
+	}
+	select {
+	case c := <-door.Calls():
+		return fmt.Errorf("the door API was called with the rewritten request: %+v", c)
+	default:
+	}
+	n.step("In this unsigned flow the cloud, or anyone who can write to its database, replaces the sealed request with a definition it sealed to the integration's public key (public keys are public): the token endpoint on its own server %s, at AllowHttp. Alice's app opens it and sends it on, but the refresh token the device stored is bound to where it was delivered: the device runs nothing, the attacker's server receives no request, and the device reports: %s.",
+		attacker.URL, out.Error)
+
+	if err := swap(original); err != nil {
+		return err
+	}
+	if _, err := phone.PushRules(ctx, integrationID, deviceID); err != nil {
+		return err
+	}
+	if out, err = waitOutcome(ctx, dev, o.StepTimeout); err != nil || out.StatusCode != http.StatusOK {
+		return fmt.Errorf("the real request did not run after the refusal: %+v %v", out, err)
+	}
+	if call, err := waitCall(ctx, door, o.StepTimeout); err != nil || call.StatusCode != http.StatusOK {
+		return fmt.Errorf("the door API of Acme did not open the door: %+v %v", call, err)
+	}
+	n.step("With the real envelope back, the device runs the request with the refresh token it stored, and the door opens (200).")
+	return nil
 }

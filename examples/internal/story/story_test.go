@@ -55,8 +55,8 @@ func runStory(t *testing.T, rdb *redis.Options) {
 			lines[i] = fmt.Sprintf("%2d. %s", i+1, rest)
 		}
 	}
-	require.Len(t, lines, 18)
-	for i, l := range lines[:17] {
+	require.Len(t, lines, 20)
+	for i, l := range lines[:19] {
 		require.Regexp(t, fmt.Sprintf(`^ ?%d\. [A-Z].*\.$`, i+1), l)
 	}
 	require.Contains(t, lines[4], "403")
@@ -65,7 +65,10 @@ func runStory(t *testing.T, rdb *redis.Options) {
 	require.Contains(t, lines[8], "refused by the broker")
 	require.Contains(t, lines[10], "TlsPinnedCertificate")
 	require.Contains(t, lines[15], "refuses")
-	require.Equal(t, "The story completed: every step did what it said, and every refusal happened.", lines[17])
+	require.Contains(t, lines[16], "the device runs nothing")
+	require.Contains(t, lines[16], "changed: securityLevel, pinnedCertificate, authorization.tokenUrl.scheme")
+	require.Contains(t, lines[17], "(200)")
+	require.Equal(t, "The story completed: every step did what it said, and every refusal happened.", lines[19])
 
 	// The audit log: one JSON object per line, every security event of
 	// the story, and no secret.
@@ -98,8 +101,10 @@ func runStory(t *testing.T, rdb *redis.Options) {
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
 
-	// The device saved the refresh token Acme rotated, and it is not the
-	// one in the definition (which Acme has retired).
+	// The device saved the refresh token Acme rotated, bound to Acme's
+	// token endpoint, and it is not the one in the definition (which Acme
+	// has retired). It ran three rules: the request, the rewritten one it
+	// refused, and the request again.
 	var flash struct {
 		Highest       uint64            `json:"highest"`
 		RefreshTokens map[string]string `json:"refreshTokens"`
@@ -107,9 +112,14 @@ func runStory(t *testing.T, rdb *redis.Options) {
 	b, err := os.ReadFile(filepath.Join(dir, "device-flash.json"))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, &flash))
-	require.Equal(t, uint64(1), flash.Highest)
+	require.Equal(t, uint64(3), flash.Highest)
 	require.Len(t, flash.RefreshTokens, 1)
-	for _, rt := range flash.RefreshTokens {
+	for _, form := range flash.RefreshTokens {
+		f := strings.Fields(form)
+		require.Len(t, f, 9)
+		require.Equal(t, "latch-integrator-credential/v1", f[0])
+		require.Equal(t, "TlsPinnedCertificate", f[2])
+		rt := f[8]
 		require.True(t, strings.HasPrefix(rt, "art_"))
 		require.NotContains(t, res.Secrets, rt)
 	}
