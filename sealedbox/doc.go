@@ -136,10 +136,11 @@
 // # Format compatibility
 //
 // Envelopes, signed envelopes, keys and signing keys in binary and text
-// form, wrapped keys and messages are specified byte by byte in FORMAT.md, next to this file, with a worked
-// example, so that an app in another language can implement them; the
-// tests check a JavaScript implementation written from it (on hpke-js)
-// against this package, both ways. Every format starts with a magic and a
+// form, wrapped keys and messages are specified byte by byte in FORMAT.md,
+// next to this file, with worked examples, so that an app in another
+// language can implement them; the tests check a JavaScript implementation
+// written from it (on hpke-js, @noble/post-quantum's ML-DSA-65 and Node's
+// Ed25519) against this package, both ways. Every format starts with a magic and a
 // version byte; this is version 1. Future versions of this package will keep
 // opening version 1 envelopes and reading version 1 keys and wrapped keys.
 //
