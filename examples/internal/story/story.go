@@ -320,6 +320,11 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	}
 	n.step("The relay replays the message: the device refuses it (replayed). It alters a byte of it: the device refuses that too (it does not open with the end-to-end key). The door stays shut both times.")
 
+	// --- Signed requests -------------------------------------------------
+	if err := signedAct(ctx, n, o, phone, door, acmeID, dev, prov.DeviceID, secret); err != nil {
+		return nil, err
+	}
+
 	// --- Sign out everywhere --------------------------------------------
 	if o.Advance != nil {
 		o.Advance(time.Second) // revocation is by whole second: see token.Revocations

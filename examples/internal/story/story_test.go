@@ -55,8 +55,8 @@ func runStory(t *testing.T, rdb *redis.Options) {
 			lines[i] = fmt.Sprintf("%2d. %s", i+1, rest)
 		}
 	}
-	require.Len(t, lines, 18)
-	for i, l := range lines[:17] {
+	require.Len(t, lines, 23)
+	for i, l := range lines[:22] {
 		require.Regexp(t, fmt.Sprintf(`^ ?%d\. [A-Z].*\.$`, i+1), l)
 	}
 	require.Contains(t, lines[4], "403")
@@ -65,7 +65,10 @@ func runStory(t *testing.T, rdb *redis.Options) {
 	require.Contains(t, lines[8], "refused by the broker")
 	require.Contains(t, lines[10], "TlsPinnedCertificate")
 	require.Contains(t, lines[15], "refuses")
-	require.Equal(t, "The story completed: every step did what it said, and every refusal happened.", lines[17])
+	require.Contains(t, lines[16], "pins the set")
+	require.Contains(t, lines[19], "refuses it: the envelope is not signed by Acme")
+	require.Contains(t, lines[20], "has accepted version 2 for this request and refuses it")
+	require.Equal(t, "The story completed: every step did what it said, and every refusal happened.", lines[22])
 
 	// The audit log: one JSON object per line, every security event of
 	// the story, and no secret.
@@ -74,6 +77,7 @@ func runStory(t *testing.T, rdb *redis.Options) {
 		"signed up", "sign-in refused", "signed in", "token created", "token revoked", "api token refused",
 		"device added", "connect refused", "integrator registered", "integrator token issued", "token narrowed",
 		"integration switched on", "request sealed", "device reported", "signed out everywhere",
+		"signed request stored",
 	} {
 		require.Contains(t, log, `"msg":"`+event+`"`)
 	}
@@ -107,8 +111,8 @@ func runStory(t *testing.T, rdb *redis.Options) {
 	b, err := os.ReadFile(filepath.Join(dir, "device-flash.json"))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, &flash))
-	require.Equal(t, uint64(1), flash.Highest)
-	require.Len(t, flash.RefreshTokens, 1)
+	require.Equal(t, uint64(2), flash.Highest, "the front door's rule, then the signed back door's")
+	require.Len(t, flash.RefreshTokens, 2)
 	for _, rt := range flash.RefreshTokens {
 		require.True(t, strings.HasPrefix(rt, "art_"))
 		require.NotContains(t, res.Secrets, rt)
