@@ -380,12 +380,6 @@ func appendKeyText(b []byte, prefix string, bin []byte) []byte {
 	return b64.AppendEncode(b, payload)
 }
 
-// appendText appends the text encoding of key bytes raw of the algorithm
-// at index i.
-func (f *keyForm) appendText(b []byte, i int, raw []byte) []byte {
-	return appendKeyText(b, f.prefix(f.names[i]), f.appendBinary(nil, f.ids[i], raw))
-}
-
 // parseText checks a text key encoding and returns the binary encoding
 // inside it.
 func (f *keyForm) parseText(text []byte) ([]byte, error) {
