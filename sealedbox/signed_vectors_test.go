@@ -142,15 +142,7 @@ func TestSignedFormatDocExample(t *testing.T) {
 	require.NoError(t, err)
 	v := loadSignedVectors(t)[1]
 	require.Equal(t, "Ed25519", v.Scheme)
-	split := func(h string, sizes ...int) []string {
-		b := unhex(t, h)
-		var out []string
-		for _, n := range sizes {
-			out = append(out, hex.EncodeToString(b[:n]))
-			b = b[n:]
-		}
-		return append(out, hex.EncodeToString(b))
-	}
+	split := func(h string, sizes ...int) []string { return splitHex(t, h, sizes...) }
 	want := []string{v.SigningKey, v.VerifyingKey, v.SignerKeyID, v.PrivateKey, v.RecipientKeyID,
 		strings.Join(split(v.SigningKeyBin, 3, 1, 2), " "),
 		strings.Join(split(v.VerifyingKeyBin, 3, 1, 2), " "),
