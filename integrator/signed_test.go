@@ -403,3 +403,22 @@ func TestParseKeySetRefusals(t *testing.T) {
 	_, err = ParseKeySet("api.example.test", good)
 	require.NoError(t, err)
 }
+
+// TestFetchKeySetRefusesRedirectElsewhere: a key set host that redirects to
+// another host (where someone else could serve a set) is refused; the set
+// comes from the host shown to the person or not at all.
+func TestFetchKeySetRefusesRedirectElsewhere(t *testing.T) {
+	f := newSignedFixture(t, sealedbox.Ed25519())
+	doc := f.keys.Document()
+	other, ca := keySetServer(t, &doc)
+	leaf := testpki.New(t, testpki.Options{Hosts: []string{"127.0.0.1"}}, ca)
+	s := apiServerFunc(t, leaf, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "https://"+other+KeySetPath, http.StatusFound)
+	})
+	_, err := FetchKeySet(t.Context(), strings.TrimPrefix(s, "https://"), FetchOptions{RootCAs: ca.Pool(), Now: testpki.Clock})
+	require.ErrorIs(t, err, ErrKeySet)
+	require.ErrorContains(t, err, "redirect")
+	set, err := FetchKeySet(t.Context(), other, FetchOptions{RootCAs: ca.Pool(), Now: testpki.Clock})
+	require.NoError(t, err, "the set itself is fine")
+	require.Equal(t, other, set.Host)
+}
