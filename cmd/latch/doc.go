@@ -56,6 +56,12 @@
 //	latch seal seal --to integration.pub --sign integrator.sigk --context integration/42/request/7 < request.json > request.sealed
 //	latch seal open --key integration.key --signer integrator.vk --context integration/42/request/7 < request.sealed
 //
+// An integrator publishes its key set and signs and seals its request
+// definitions for the person's app (package integrator's signed requests):
+//
+//	latch sign keyset --key integrator.vk --valid 365d > latch-integrator-keys
+//	latch sign request --to integration.pub --sign integrator.sigk --integration in_7 --request rq_42 --version 3 < request.json > request.sealed
+//
 // TOTP (RFC 6238):
 //
 //	latch totp enroll --issuer Acme --account alice@example.com --out alice.totp

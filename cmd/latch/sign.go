@@ -5,12 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"strings"
+	"time"
 
+	"github.com/latchsec/latch/integrator"
 	"github.com/latchsec/latch/sealedbox"
 )
 
 func init() {
-	commands = append(commands, signKeygenCommand)
+	commands = append(commands, signKeygenCommand, signKeysetCommand, signRequestCommand)
 }
 
 var signKeygenCommand = &command{
@@ -55,6 +57,102 @@ overwritten.`,
 			}
 			_, err = fmt.Fprintf(e.stdout, "%s\n", k.VerifyingKey())
 			return err
+		}
+	},
+}
+
+var signKeysetCommand = &command{
+	name:    "sign keyset",
+	args:    "",
+	summary: "print the key set an integrator serves at https://<host>/.well-known/latch-integrator-keys",
+	detail: `Prints the JSON key set of the given verifying keys, each valid from --now
+for --valid. Serve it at /.well-known/latch-integrator-keys on the host the
+person will see; to rotate, publish a set with the new key beside the old
+one until every request is signed with the new key.`,
+	example: `latch sign keyset --key integrator.vk --valid 365d > latch-integrator-keys`,
+	setup: func(fs *flag.FlagSet) func(*env, []string) error {
+		var keys listFlag
+		fs.Var(&keys, "key", "a verifying `KEY` (latch_vk_...) or a file holding it; repeat for several (required)")
+		valid := fs.String("valid", "365d", "how long the keys are valid: a `DURATION` such as 720h or 365d")
+		clk := nowFlag(fs)
+		return func(e *env, args []string) error {
+			if err := nargs(args, 0, 0); err != nil {
+				return err
+			}
+			if len(keys) == 0 {
+				return usagef("--key is required")
+			}
+			d, err := parseExpiry(*valid)
+			if err != nil || d <= 0 {
+				return usagef("--valid %q: want a duration such as 720h or 365d", *valid)
+			}
+			now, err := clk.now()
+			if err != nil {
+				return err
+			}
+			vks, err := e.readVerifyingKeys(keys)
+			if err != nil {
+				return err
+			}
+			var published []integrator.PublishedKey
+			for _, k := range vks {
+				published = append(published, integrator.PublishedKey{Key: k, NotBefore: now.UTC().Truncate(time.Second), NotAfter: now.UTC().Truncate(time.Second).Add(d)})
+			}
+			doc, err := integrator.MarshalKeySet(published)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(e.stdout, "%s\n", doc)
+			return err
+		}
+	},
+}
+
+var signRequestCommand = &command{
+	name:    "sign request",
+	args:    "[FILE|-]",
+	summary: "sign and seal an integrator request definition (standard input or FILE) for the app; the envelope goes to standard output",
+	detail: `Checks the definition, signs the statement (the definition, --integration,
+--request and --version) with the signing key and seals it to the app's
+public key, bound to the integration and request: what an integrator
+uploads so that the platform can neither read, forge, move nor roll back
+the request. Give each new definition of a request a higher --version.`,
+	example: `latch sign request --to integration.pub --sign integrator.sigk --integration in_7 --request rq_42 --version 3 < request.json > request.sealed`,
+	setup: func(fs *flag.FlagSet) func(*env, []string) error {
+		to := fs.String("to", "", "the app's public `KEY` (latch_pk_...) or a file holding it (required)")
+		sign := fs.String("sign", "", "the signing key `FILE` (required)")
+		in := fs.String("integration", "", "the integration `ID` (required)")
+		rq := fs.String("request", "", "the request `ID` (required)")
+		version := fs.Uint64("version", 0, "the statement's `VERSION`, 1 or more, higher for each new definition (required)")
+		b64 := fs.Bool("base64", false, "write the envelope in base64")
+		return func(e *env, args []string) error {
+			if err := nargs(args, 0, 1); err != nil {
+				return err
+			}
+			if *to == "" || *sign == "" || *in == "" || *rq == "" || *version == 0 {
+				return usagef("--to, --sign, --integration, --request and --version are required")
+			}
+			pub, err := e.readPublicKey(*to)
+			if err != nil {
+				return err
+			}
+			k, err := e.readSigningKey(*sign)
+			if err != nil {
+				return err
+			}
+			data, err := e.binaryIn(args, false, "the definition")
+			if err != nil {
+				return err
+			}
+			def, err := integrator.ParseRequest(data)
+			if err != nil {
+				return err
+			}
+			env, err := integrator.SealStatement(pub, k, &integrator.Statement{IntegrationID: *in, RequestID: *rq, Version: *version, Definition: def})
+			if err != nil {
+				return err
+			}
+			return e.binaryOut(env, *b64)
 		}
 	},
 }

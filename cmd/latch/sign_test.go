@@ -5,7 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/latchsec/latch/integrator"
 	"github.com/latchsec/latch/sealedbox"
 	"github.com/stretchr/testify/require"
 )
@@ -100,4 +102,37 @@ func TestSealSignedOpen(t *testing.T) {
 	fail("x", exitFailure, "holds a verifying key", "seal", "seal", "--to", pub, "--sign", filepath.Join(dir, "integrator.vk"), "--context", ctx)
 	fail(env, exitFailure, "that is a signing key", "seal", "open", "--key", priv, "--signer", strings.TrimSpace(string(signingText)), "--context", ctx)
 	fail(env, exitFailure, "signing key", "seal", "open", "--key", priv, "--signer", signer, "--context", ctx)
+}
+
+// TestSignKeysetAndRequest: the integrator's key set and signed request
+// made with the CLI are accepted by the app's StatementVerifier.
+func TestSignKeysetAndRequest(t *testing.T) {
+	dir := t.TempDir()
+	priv, pub := sealKeys(t, dir, "app", "--suite", "X25519")
+	signer, vk := signKeys(t, dir, "integrator", "--scheme", "Ed25519")
+	doc := latch(t, nil, "sign", "keyset", "--key", vk, "--valid", "30d", "--now", testNow).ok(t).stdout
+	set, err := integrator.ParseKeySet("api.example.com", []byte(doc))
+	require.NoError(t, err)
+	require.Len(t, set.Keys, 1)
+
+	def := `{"method":"GET","url":"https://api.example.com/state","securityLevel":"TlsWithCACheck","authorization":{"type":"OAuthAccessToken","accessToken":"s3cr3t-access"}}`
+	env := latch(t, []byte(def), "sign", "request", "--to", pub, "--sign", signer, "--integration", "in_7", "--request", "rq_42", "--version", "3").ok(t).stdout
+	text, err := os.ReadFile(priv)
+	require.NoError(t, err)
+	appKey, err := sealedbox.ParsePrivateKey(strings.TrimSpace(string(text)))
+	require.NoError(t, err)
+	now, err := time.Parse(time.RFC3339, testNow)
+	require.NoError(t, err)
+	v := &integrator.StatementVerifier{Keys: set, Versions: &integrator.MemoryVersions{}, Now: func() time.Time { return now.Add(time.Hour) }}
+	s, err := v.Open(appKey, []byte(env), "in_7", "rq_42")
+	require.NoError(t, err)
+	require.Equal(t, uint64(3), s.Version)
+	require.Equal(t, "s3cr3t-access", s.Definition.Authorization.AccessToken)
+
+	r := latch(t, []byte(strings.Replace(def, "GET", "TRACE", 1)), "sign", "request", "--to", pub, "--sign", signer, "--integration", "in_7", "--request", "rq_42", "--version", "3")
+	r.fails(t, exitFailure, "method")
+	require.NotContains(t, r.stderr, "s3cr3t-access")
+	latch(t, []byte(def), "sign", "request", "--to", pub, "--sign", signer, "--integration", "in_7", "--request", "rq_42").fails(t, exitUsage, "--version")
+	latch(t, nil, "sign", "keyset").fails(t, exitUsage, "--key is required")
+	latch(t, nil, "sign", "keyset", "--key", vk, "--valid", "soon").fails(t, exitUsage, "--valid")
 }
