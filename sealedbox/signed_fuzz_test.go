@@ -51,23 +51,22 @@ func FuzzOpenSigned(f *testing.F) {
 
 // FuzzOpenSignedPayload: any payload, sealed as a signed envelope by
 // anyone with the public key, never panics and opens only if it is the
-// vector's payload.
+// vector's payload. It seals to the x25519 vector's key only, to stay
+// fast; the payload's parsing does not depend on the suite.
 func FuzzOpenSignedPayload(f *testing.F) {
 	fx := loadSignedFuzzFixture(f)
 	for _, v := range fx.vectors {
 		f.Add(fuzzUnhex(f, v.Payload))
 	}
+	priv, v := fx.privs[1], fx.vectors[1]
+	ctx := fuzzUnhex(f, v.Context)
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		for i, priv := range fx.privs {
-			v := fx.vectors[i]
-			ctx := fuzzUnhexT(t, v.Context)
-			env, err := sealEnvelope(signedEnvelope, priv.PublicKey(), payload, ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, _, err := OpenSigned(priv, fx.trusted, env, ctx); err == nil && hex.EncodeToString(payload) != v.Payload {
-				t.Fatal("a changed payload opened")
-			}
+		env, err := sealEnvelope(signedEnvelope, priv.PublicKey(), payload, ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := OpenSigned(priv, fx.trusted, env, ctx); err == nil && hex.EncodeToString(payload) != v.Payload {
+			t.Fatal("a changed payload opened")
 		}
 	})
 }
