@@ -117,7 +117,12 @@
 //     integration does not open, or names another place ([ErrMoved]); an
 //     older version is refused ([ErrRollback]). It can still withhold or
 //     delete requests, and serve the latest version again. Every refusal
-//     matches [ErrSignedRequest].
+//     matches [ErrSignedRequest]. A platform that hands the integrator a
+//     public key of its own instead of the app's can read what the
+//     integrator then seals, but still cannot get it accepted: the
+//     signature names the recipient's key, so re-sealed to the app it
+//     fails. An integrator that must keep definitions from such a platform
+//     gets the app's public key by another way.
 //   - Whoever holds the integrator's signing key can sign anything for any
 //     app; the integrator keeps it off the platform and rotates it by
 //     publishing a new set. Whoever can change what the integrator's host
