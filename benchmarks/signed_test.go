@@ -27,11 +27,7 @@ func signedImpls(b *testing.B) []sealImpl {
 		b.Fatal(err)
 	}
 	pub := priv.PublicKey()
-	impls := []sealImpl{{
-		name: "latch-unsigned",
-		seal: func(pt []byte) ([]byte, error) { return sealedbox.Seal(pub, pt, sealContext) },
-		open: func(env []byte) ([]byte, error) { return sealedbox.Open(priv, env, sealContext) },
-	}}
+	var impls []sealImpl
 	for _, s := range []struct {
 		name   string
 		scheme *sealedbox.SignatureScheme
@@ -50,7 +46,13 @@ func signedImpls(b *testing.B) []sealImpl {
 			},
 		})
 	}
-	return impls
+	// The baseline last: the first sub-benchmark of a run pays for
+	// warming up.
+	return append(impls, sealImpl{
+		name: "latch-unsigned",
+		seal: func(pt []byte) ([]byte, error) { return sealedbox.Seal(pub, pt, sealContext) },
+		open: func(env []byte) ([]byte, error) { return sealedbox.Open(priv, env, sealContext) },
+	})
 }
 
 // BenchmarkSignedSeal measures signing and sealing 1 KiB.
