@@ -34,3 +34,12 @@ const (
 	// tokenTimeout bounds one call to the token endpoint.
 	tokenTimeout = 30 * time.Second
 )
+
+// Caps of signed requests and key sets.
+const (
+	// maxID caps an integration or request id in a signed statement.
+	maxID = 256
+	// maxKeySet caps a key set document, maxKeySetKeys its keys.
+	maxKeySet     = 64 << 10
+	maxKeySetKeys = 16
+)

@@ -154,6 +154,68 @@
 // not retry. Keep the device clock roughly right: certificate
 // validity and token expiry are judged by it.
 //
+// # Signed requests
+//
+// An integrator can sign its requests so that the platform that stores
+// them can neither forge, alter, move nor roll one back, and, because it
+// seals them itself, never sees them. The integrator publishes its
+// verifying keys ([MarshalKeySet]) at https://<its host>[KeySetPath],
+// builds a [Statement] (the definition, the integration id, the request id
+// and a version number that grows with each new definition of the
+// request), and calls [SealStatement] with the app's public key, which the
+// platform hands out: a sealedbox signed envelope, signed then sealed,
+// bound to [StatementContext] of the two ids. It uploads the envelope; the
+// platform stores it as it is and can mark it signed
+// ([sealedbox.IsSigned]).
+//
+// When the person enables the integration, the app fetches the key set
+// itself with [FetchKeySet] (TlsWithCACheck, never through the platform),
+// shows the host to the person, and pins the set ([KeySet.Host],
+// [KeySet.Document], [ParseKeySet]). Later it opens each downloaded
+// request with [StatementVerifier.Open], which requires a signature by a
+// pinned key valid now, the ids of the place the request was stored at, and
+// a version not lower than the highest accepted for that request (kept in a
+// [VersionStore] the app persists). Only then does the app hand the
+// definition to the device. Rotation: [KeySet.Refresh] fetches a new set
+// from the same host, and the app pins it in place of the old one.
+//
+// What this trusts: the web PKI for the integrator's host, once, when the
+// set is fetched (and at each rotation), and the person reading the host
+// name and recognizing the integrator. A misissued certificate for that
+// host at that moment, or a person who accepts a look-alike host, defeats
+// it; nothing the platform stores or serves afterwards does.
+//
+// Who can forge what:
+//
+//   - Without signing (the platform seals plaintext on arrival): whoever can
+//     write the platform's storage (the operator, an insider, a database
+//     breach) can replace a request by any definition sealed to the app's
+//     public key, roll it back to an older one, or move it; the app cannot
+//     tell. The device's binding of stored credentials to where they were
+//     delivered for limits the damage: a rewritten token endpoint or origin
+//     gets no stored credential.
+//   - With signing: the platform can read nothing (the integrator sealed
+//     it) and forge nothing: a request it sealed itself is unsigned
+//     ([sealedbox.ErrUnsigned]) or signed by a key the app does not trust
+//     ([sealedbox.ErrUnknownSigner]); one moved to another request or
+//     integration does not open, or names another place ([ErrMoved]); an
+//     older version is refused ([ErrRollback]). It can still withhold or
+//     delete requests, and serve the latest version again. Every refusal
+//     matches [ErrSignedRequest]. A platform that hands the integrator a
+//     public key of its own instead of the app's can read what the
+//     integrator then seals, but still cannot get it accepted: the
+//     signature names the recipient's key, so re-sealed to the app it
+//     fails. An integrator that must keep definitions from such a platform
+//     gets the app's public key by another way.
+//   - Whoever holds the integrator's signing key can sign anything for any
+//     app; the integrator keeps it off the platform and rotates it by
+//     publishing a new set. Whoever can change what the integrator's host
+//     serves can get a new key set pinned at the next fetch.
+//
+// Unsigned requests stay possible for integrators that do not sign; an app
+// that has pinned a key set for an integration uses Open, which refuses
+// unsigned envelopes, and an app may refuse unsigned requests altogether.
+//
 // # What stays secret
 //
 // No error of this package contains an access or refresh token, the client
@@ -163,7 +225,7 @@
 // the method, the URL without its query, the level, header names and the
 // authorization type.
 //
-// The package is device-side: it uses only the standard library, tlspolicy
-// and golang.org/x/oauth2, and builds for linux/arm, linux/arm64 and
-// linux/mipsle.
+// The package is device-side: it uses only the standard library, tlspolicy,
+// sealedbox (for signed requests) and golang.org/x/oauth2, and builds for
+// linux/arm, linux/arm64 and linux/mipsle.
 package integrator

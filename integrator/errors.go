@@ -70,6 +70,68 @@ func (e *BindingError) Error() string {
 // Is reports whether target is ErrBindingChanged.
 func (e *BindingError) Is(target error) bool { return target == ErrBindingChanged }
 
+// Errors of signed requests and key sets (signed.go, keyset.go).
+var (
+	// ErrSignedRequest: a signed request was refused. Every refusal of
+	// [StatementVerifier.Open] matches it, along with the reason: a
+	// sealedbox error ([sealedbox.ErrUnsigned], [sealedbox.ErrUnknownSigner],
+	// [sealedbox.ErrBadSignature], [sealedbox.ErrOpen], ...),
+	// [ErrInvalidRequest], [ErrMoved], [ErrRollback] or [ErrVersionStore].
+	ErrSignedRequest = errors.New("integrator: signed request refused")
+
+	// ErrMoved: a signed statement names another integration or request
+	// than the one it was stored for.
+	ErrMoved = errors.New("integrator: signed request made for another request or integration")
+
+	// ErrRollback: a signed statement's version is lower than the highest
+	// accepted for its request, or equal to it with other contents.
+	ErrRollback = errors.New("integrator: signed request older than one accepted before")
+
+	// ErrVersionStore: the VersionStore failed to load or save; the
+	// statement was not accepted.
+	ErrVersionStore = errors.New("integrator: version store failed")
+
+	// ErrKeySet: an integrator key set could not be fetched, or its
+	// document is not a valid key set.
+	ErrKeySet = errors.New("integrator: key set refused")
+)
+
+// refusalError matches a main sentinel (ErrSignedRequest, ErrKeySet), a
+// reason (a sentinel or a description) and the cause, if any, with
+// errors.Is and errors.As.
+type refusalError struct {
+	main, reason, cause error
+}
+
+func (e *refusalError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.main.Error())
+	for _, err := range []error{e.reason, e.cause} {
+		if err != nil {
+			b.WriteString(": ")
+			b.WriteString(strings.TrimPrefix(err.Error(), "integrator: "))
+		}
+	}
+	return b.String()
+}
+
+func (e *refusalError) Unwrap() []error {
+	errs := []error{e.main}
+	for _, err := range []error{e.reason, e.cause} {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
+// refused returns a refusal of a signed request for reason, caused by cause.
+func refused(reason, cause error) error { return &refusalError{ErrSignedRequest, reason, cause} }
+
+// keySetError returns a refusal of a key set with a short description that
+// contains no key material.
+func keySetError(what string) error { return &refusalError{ErrKeySet, errors.New(what), nil} }
+
 // FieldError is one problem with one field of a request definition. Field is
 // the JSON path of the field (for example "authorization.tokenUrl" or
 // "headers[2].name"); Reason never contains the field's value.

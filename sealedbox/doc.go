@@ -12,6 +12,12 @@
 // against the stored public key. [NewMessageSender] and
 // [NewMessageReceiver] are the two ends of an end-to-end channel.
 //
+// Where the recipient must know who sealed, the sender signs as it seals:
+// [GenerateSigningKey] makes a signing key, whose [VerifyingKey] the sender
+// publishes; [SealSigned] signs and seals; [OpenSigned] opens, checks the
+// signature against the verifying keys the recipient trusts, and returns
+// the plaintext and the signer's key id.
+//
 // In Latch, the person's app generates the key pair when an integration is
 // switched on and stores the public key and the wrapped private key in the
 // cloud; the cloud seals every integrator request before storing it; the app
@@ -52,9 +58,9 @@
 //     copied to another record fails to open. The context is not stored in
 //     the envelope; keep it derivable from where the envelope is.
 //   - Anyone with the public key can seal, the cloud included: an envelope
-//     proves nothing about who made it. HPKE base mode does not
-//     authenticate the sender. Where the origin matters, authenticate it
-//     separately.
+//     made by [Seal] proves nothing about who made it. HPKE base mode does
+//     not authenticate the sender. Where the origin matters, the sender
+//     uses [SealSigned] and the recipient [OpenSigned] (below).
 //   - Swapping the stored public key for one of the adversary's own (to
 //     read whatever is sealed from then on) is caught by
 //     [UnwrapPrivateKey], which fails with [ErrKeyMismatch]: the app must
@@ -75,6 +81,39 @@
 //     it with [GenerateE2EKey], keep it on the person's devices only, and
 //     never send it through the cloud.
 //
+// # Signed envelopes
+//
+// A signed envelope ([SealSigned]) is signed, then sealed. The signature
+// covers the recipient's key id, the context and the plaintext, and it is
+// inside the encryption. With the signer's verifying key obtained by a way
+// the cloud does not control, the recipient knows:
+//
+//   - who made it: an envelope the cloud sealed itself, with the plaintext
+//     it once saw or one it made up, is refused: unsigned ([ErrUnsigned]),
+//     signed by a key the recipient does not trust ([ErrUnknownSigner]), or
+//     with a signature that does not verify ([ErrBadSignature]);
+//   - that it was made for this recipient and this context: a recipient
+//     that re-seals what it opened to someone else, or a cloud that moves
+//     an envelope to another record, produces an envelope that fails;
+//   - nothing about freshness: a signed envelope replayed in its own place
+//     (an older version of the same record) still opens. Put a version in
+//     the plaintext and keep the highest one seen, as the integrator
+//     package's signed requests do.
+//
+// [OpenSigned] trusts exactly the verifying keys it is given; which keys to
+// trust, and how to get them, is the caller's decision and the whole of the
+// guarantee. A signed envelope whose plaintext the cloud does not know is
+// still confidential, and the signer's identity is hidden from the cloud.
+//
+// Use the default scheme, [MLDSA65Ed25519]: each signature is an ML-DSA-65
+// (FIPS 204) and an Ed25519 signature of the same message, both must
+// verify, and a forgery needs both broken. A signature of it adds 3407
+// bytes to an envelope. [Ed25519] alone adds 98 bytes and falls to a
+// quantum computer; choose it only where the size matters more than a
+// forgery years from now. ML-DSA-65 is github.com/cloudflare/circl's
+// (pure ML-DSA, hedged, empty context string); Ed25519 the standard
+// library's.
+//
 // Callers never supply nonces or randomness: keys, encapsulations and
 // nonces come from crypto/rand.
 //
@@ -90,21 +129,24 @@
 // Plaintexts are at most [MaxPlaintextSize] (1 MiB), and longer envelopes
 // and messages are refused before any cryptographic work. An envelope is
 // [Suite.Overhead] bytes longer than its plaintext (1178 for MLKEM768X25519,
-// 90 for X25519), a wrapped key is 114 bytes, a message 52 bytes longer than
-// its plaintext.
+// 90 for X25519), a signed envelope [SignatureScheme.Overhead] bytes longer
+// still (3407 for MLDSA65Ed25519, 98 for Ed25519), a wrapped key is 114
+// bytes, a message 52 bytes longer than its plaintext.
 //
 // # Format compatibility
 //
-// Envelopes, keys in binary and text form, wrapped keys and messages are
-// specified byte by byte in FORMAT.md, next to this file, with a worked
-// example, so that an app in another language can implement them; the
-// tests check a JavaScript implementation written from it (on hpke-js)
-// against this package, both ways. Every format starts with a magic and a
+// Envelopes, signed envelopes, keys and signing keys in binary and text
+// form, wrapped keys and messages are specified byte by byte in FORMAT.md,
+// next to this file, with worked examples, so that an app in another
+// language can implement them; the tests check a JavaScript implementation
+// written from it (on hpke-js, @noble/post-quantum's ML-DSA-65 and Node's
+// Ed25519) against this package, both ways. Every format starts with a magic and a
 // version byte; this is version 1. Future versions of this package will keep
 // opening version 1 envelopes and reading version 1 keys and wrapped keys.
 //
 // Keys have a text form for JSON fields and configuration, such as
-// "latch_pk_mlkem768x25519_..." and "latch_sk_x25519_...": the prefix names
+// "latch_pk_mlkem768x25519_...", "latch_sk_x25519_...",
+// "latch_vk_mldsa65ed25519_..." and "latch_sigk_ed25519_...": the prefix names
 // the kind and the suite, and a checksum catches typos and keys pasted in
 // the wrong place. Parsing then marshaling a key gives the same bytes.
 package sealedbox

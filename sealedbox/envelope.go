@@ -27,16 +27,16 @@ const (
 	envelopeLabel      = "latch sealedbox envelope"
 )
 
-func appendEnvelopeHeader(b []byte, s *Suite, id KeyID) []byte {
-	b = append(b, envelopeMagic[:]...)
+func appendEnvelopeHeader(b []byte, magic [3]byte, s *Suite, id KeyID) []byte {
+	b = append(b, magic[:]...)
 	b = append(b, envelopeVersion)
 	b = append(b, s.id[:]...)
 	return append(b, id[:]...)
 }
 
-func envelopeInfo(header []byte) []byte {
-	info := make([]byte, 0, len(envelopeLabel)+len(header))
-	info = append(info, envelopeLabel...)
+func envelopeInfo(label string, header []byte) []byte {
+	info := make([]byte, 0, len(label)+len(header))
+	info = append(info, label...)
 	return append(info, header...)
 }
 
@@ -56,15 +56,31 @@ func Seal(pub *PublicKey, plaintext, context []byte) ([]byte, error) {
 	if len(plaintext) > MaxPlaintextSize {
 		return nil, ErrTooLarge
 	}
+	return sealEnvelope(plainEnvelope, pub, plaintext, context)
+}
+
+// An envelopeKind is the magic and HPKE info label of envelopes made by
+// [Seal] or by [SealSigned]. The magic is in the header, which is in the
+// HPKE info, so an envelope of one kind relabeled as the other does not
+// open.
+type envelopeKind struct {
+	magic [3]byte
+	label string
+}
+
+var plainEnvelope = envelopeKind{envelopeMagic, envelopeLabel}
+
+// sealEnvelope encrypts payload to pub as an envelope of kind k.
+func sealEnvelope(k envelopeKind, pub *PublicKey, payload, context []byte) ([]byte, error) {
 	s := pub.suite
-	out := make([]byte, 0, s.Overhead()+len(plaintext))
-	out = appendEnvelopeHeader(out, s, pub.id)
-	enc, sender, err := hpke.NewSender(pub.pk, hpkeKDF, hpkeAEAD, envelopeInfo(out))
+	out := make([]byte, 0, s.Overhead()+len(payload))
+	out = appendEnvelopeHeader(out, k.magic, s, pub.id)
+	enc, sender, err := hpke.NewSender(pub.pk, hpkeKDF, hpkeAEAD, envelopeInfo(k.label, out))
 	if err != nil {
 		// Only a degenerate X25519 public key (a low-order point) gets here.
 		return nil, fmt.Errorf("sealedbox: cannot seal to this public key: %w", err)
 	}
-	ct, err := sender.Seal(context, plaintext)
+	ct, err := sender.Seal(context, payload)
 	if err != nil {
 		return nil, err
 	}
@@ -83,9 +99,21 @@ func Open(priv *PrivateKey, envelope, context []byte) ([]byte, error) {
 	if !priv.valid() {
 		return nil, errors.New("sealedbox: Open with an invalid private key")
 	}
-	s, id, err := parseEnvelopeHeader(envelope)
+	return openEnvelope(plainEnvelope, priv, envelope, context, MaxPlaintextSize)
+}
+
+// openEnvelope opens an envelope of kind k whose payload is at most
+// maxPayload bytes.
+func openEnvelope(k envelopeKind, priv *PrivateKey, envelope, context []byte, maxPayload int) ([]byte, error) {
+	magic, s, id, err := parseEnvelopeHeader(envelope)
 	if err != nil {
 		return nil, err
+	}
+	if magic != k.magic {
+		if k.magic == signedEnvelopeMagic {
+			return nil, errOpen(ErrUnsigned)
+		}
+		return nil, errOpen(ErrMalformed)
 	}
 	if s != priv.suite {
 		return nil, &reasonError{ErrWrongKey, ErrSuiteMismatch}
@@ -97,11 +125,11 @@ func Open(priv *PrivateKey, envelope, context []byte) ([]byte, error) {
 	if len(body) < s.encSize+tagSize {
 		return nil, errOpen(ErrMalformed)
 	}
-	if len(body) > s.encSize+MaxPlaintextSize+tagSize {
+	if len(body) > s.encSize+maxPayload+tagSize {
 		return nil, errOpen(ErrTooLarge)
 	}
 	enc, ct := body[:s.encSize], body[s.encSize:]
-	r, err := priv.recipient(enc, envelopeInfo(envelope[:envelopeHeaderSize]))
+	r, err := priv.recipient(enc, envelopeInfo(k.label, envelope[:envelopeHeaderSize]))
 	if err != nil {
 		return nil, errOpen(nil)
 	}
@@ -112,12 +140,22 @@ func Open(priv *PrivateKey, envelope, context []byte) ([]byte, error) {
 	return pt, nil
 }
 
-// EnvelopeKeyID returns the key id of the public key an envelope was sealed
-// to, so that a holder of several private keys can pick the one to [Open]
-// it with. The key id is not authenticated until the envelope opens.
+// EnvelopeKeyID returns the key id of the public key an envelope (signed or
+// not) was sealed to, so that a holder of several private keys can pick the
+// one to [Open] or [OpenSigned] it with. The key id is not authenticated
+// until the envelope opens.
 func EnvelopeKeyID(envelope []byte) (KeyID, error) {
-	_, id, err := parseEnvelopeHeader(envelope)
+	_, _, id, err := parseEnvelopeHeader(envelope)
 	return id, err
+}
+
+// IsSigned reports whether envelope is, by its header, a signed envelope
+// made by [SealSigned], so that whoever stores envelopes can mark them. It
+// proves nothing: only [OpenSigned] checks the signature, and a party that
+// requires signed envelopes must open them with it.
+func IsSigned(envelope []byte) bool {
+	magic, _, _, err := parseEnvelopeHeader(envelope)
+	return err == nil && magic == signedEnvelopeMagic
 }
 
 // recipient returns the HPKE recipient context of priv's suite for enc and
@@ -126,19 +164,23 @@ func (k *PrivateKey) recipient(enc, info []byte) (*hpke.Recipient, error) {
 	return hpke.NewRecipient(enc, k.sk, hpkeKDF, hpkeAEAD, info)
 }
 
-func parseEnvelopeHeader(envelope []byte) (*Suite, KeyID, error) {
-	if len(envelope) < 4 || [3]byte(envelope[:3]) != envelopeMagic {
-		return nil, KeyID{}, errOpen(ErrMalformed)
+func parseEnvelopeHeader(envelope []byte) ([3]byte, *Suite, KeyID, error) {
+	if len(envelope) < 4 {
+		return [3]byte{}, nil, KeyID{}, errOpen(ErrMalformed)
+	}
+	magic := [3]byte(envelope[:3])
+	if magic != envelopeMagic && magic != signedEnvelopeMagic {
+		return [3]byte{}, nil, KeyID{}, errOpen(ErrMalformed)
 	}
 	if envelope[3] != envelopeVersion {
-		return nil, KeyID{}, errOpen(ErrUnsupportedVersion)
+		return [3]byte{}, nil, KeyID{}, errOpen(ErrUnsupportedVersion)
 	}
 	if len(envelope) < envelopeHeaderSize {
-		return nil, KeyID{}, errOpen(ErrMalformed)
+		return [3]byte{}, nil, KeyID{}, errOpen(ErrMalformed)
 	}
 	s := suiteByID(envelope[4 : 4+suiteIDSize])
 	if s == nil {
-		return nil, KeyID{}, errOpen(ErrUnsupportedSuite)
+		return [3]byte{}, nil, KeyID{}, errOpen(ErrUnsupportedSuite)
 	}
-	return s, KeyID(envelope[4+suiteIDSize : envelopeHeaderSize]), nil
+	return magic, s, KeyID(envelope[4+suiteIDSize : envelopeHeaderSize]), nil
 }

@@ -9,8 +9,9 @@ import (
 // wrapped key or a message matches [ErrOpen] with [errors.Is], except a wrong
 // key ([ErrWrongKey]) and a swapped public key ([ErrKeyMismatch]). Where the
 // reason is not secret (the input is malformed, of an unknown version, too
-// large, replayed), the error also matches the sentinel for that reason.
-// A failed authentication has no further reason.
+// large, replayed, unsigned, signed by an unknown key or with a signature
+// that does not verify), the error also matches the sentinel for that
+// reason. A failed decryption has no further reason.
 var (
 	// ErrOpen means that an envelope, a wrapped key or a message cannot be
 	// opened: it was altered, truncated, sealed under another context or
@@ -42,8 +43,8 @@ var (
 	// this package does not know.
 	ErrUnsupportedVersion = errors.New("sealedbox: unsupported format version")
 
-	// ErrUnsupportedSuite means that the input names a suite this package
-	// does not know.
+	// ErrUnsupportedSuite means that the input names a suite or a
+	// signature scheme this package does not know.
 	ErrUnsupportedSuite = errors.New("sealedbox: unsupported suite")
 
 	// ErrMalformed means that the input is not in the format FORMAT.md
@@ -53,6 +54,21 @@ var (
 	// ErrTooLarge means that a plaintext, envelope or message exceeds
 	// [MaxPlaintextSize] or the matching size cap.
 	ErrTooLarge = errors.New("sealedbox: input too large")
+
+	// ErrUnsigned means that [OpenSigned] was given an envelope made by
+	// [Seal]: whoever stored it may have swapped a signed envelope for one
+	// they sealed themselves.
+	ErrUnsigned = errors.New("sealedbox: envelope is not signed")
+
+	// ErrUnknownSigner means that a signed envelope was signed by a key
+	// that is not among the verifying keys given to [OpenSigned].
+	ErrUnknownSigner = errors.New("sealedbox: signed by an unknown key")
+
+	// ErrBadSignature means that the signature in a signed envelope does
+	// not verify with the verifying key it names: it was made for another
+	// recipient or context, or one of the two signatures of a hybrid
+	// scheme is missing or wrong.
+	ErrBadSignature = errors.New("sealedbox: signature does not verify")
 
 	// ErrInvalidKey means that a key's binary or text encoding cannot be
 	// parsed: it is malformed, has a bad checksum, is of the other kind

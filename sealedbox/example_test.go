@@ -146,3 +146,49 @@ func ExampleX25519() {
 	// X25519 90
 	// MLKEM768X25519 1178
 }
+
+// An integrator signs and seals a request to the app's public key; the app
+// opens it with the integrator's verifying key, which it got from the
+// integrator itself, and learns who signed. An envelope the cloud sealed
+// to the same public key is refused.
+func ExampleSealSigned() {
+	// Integrator: a signing key; the verifying key is published.
+	signer, err := sealedbox.GenerateSigningKey()
+	if err != nil {
+		log.Fatal(err)
+	}
+	published := signer.VerifyingKey().String() // "latch_vk_mldsa65ed25519_..."
+
+	// App: a key pair for the integration.
+	app, err := sealedbox.GenerateKey()
+	if err != nil {
+		log.Fatal(err)
+	}
+	record := []byte("integration 7/request 42")
+
+	envelope, err := sealedbox.SealSigned(app.PublicKey(), signer, []byte(`{"method":"GET"}`), record)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	trusted, err := sealedbox.ParseVerifyingKey(published)
+	if err != nil {
+		log.Fatal(err)
+	}
+	plaintext, signerID, err := sealedbox.OpenSigned(app, []*sealedbox.VerifyingKey{trusted}, envelope, record)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(string(plaintext), signerID == signer.KeyID())
+
+	// The cloud seals its own request to the app's public key.
+	forged, err := sealedbox.Seal(app.PublicKey(), []byte(`{"method":"POST"}`), record)
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, _, err = sealedbox.OpenSigned(app, []*sealedbox.VerifyingKey{trusted}, forged, record)
+	fmt.Println(errors.Is(err, sealedbox.ErrUnsigned))
+	// Output:
+	// {"method":"GET"} true
+	// true
+}

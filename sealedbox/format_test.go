@@ -19,16 +19,7 @@ func TestFormatDocExample(t *testing.T) {
 	v := loadVectors(t)[1]
 	require.Equal(t, "X25519", v.Suite)
 
-	// split cuts hex into the documented fields.
-	split := func(h string, sizes ...int) []string {
-		b := unhex(t, h)
-		var out []string
-		for _, n := range sizes {
-			out = append(out, hex.EncodeToString(b[:n]))
-			b = b[n:]
-		}
-		return append(out, hex.EncodeToString(b))
-	}
+	split := func(h string, sizes ...int) []string { return splitHex(t, h, sizes...) }
 	want := []string{v.PrivateKey, v.PublicKey, v.KeyID, v.E2EKey,
 		strings.Join(split(v.PrivateKeyBin, 3, 1, 6), " "),
 		strings.Join(split(v.PublicKeyBin, 3, 1, 6), " "),
@@ -48,4 +39,16 @@ func TestFormatDocExample(t *testing.T) {
 	sum := "= " + hex.EncodeToString(keyChecksum("latch_pk_x25519_", pub))
 	require.True(t, strings.Contains(flat, sum), "FORMAT.md lacks the checksum %q", sum)
 	require.True(t, strings.Contains(flat, fmt.Sprintf("public key, is %d characters", maxKeyText)), "FORMAT.md lacks the longest key text, %d", maxKeyText)
+}
+
+// splitHex cuts hex into the documented fields: one per size, then the
+// rest.
+func splitHex(t *testing.T, h string, sizes ...int) []string {
+	b := unhex(t, h)
+	var out []string
+	for _, n := range sizes {
+		out = append(out, hex.EncodeToString(b[:n]))
+		b = b[n:]
+	}
+	return append(out, hex.EncodeToString(b))
 }

@@ -12,8 +12,8 @@ import (
 )
 
 // nodeOp is one operation of testdata/interop.mjs, a JavaScript
-// implementation of FORMAT.md on @hpke/core, @hpke/hybridkem-x-wing and
-// @hpke/chacha20poly1305; nodeResult is its answer.
+// implementation of FORMAT.md on @hpke/core, @hpke/hybridkem-x-wing,
+// @hpke/chacha20poly1305 and @noble/post-quantum; nodeResult is its answer.
 type nodeOp map[string]any
 
 type nodeResult struct {
@@ -27,6 +27,12 @@ type nodeResult struct {
 	Wrapped    string `json:"wrapped"`
 	Message    string `json:"message"`
 	Seq        string `json:"seq"`
+
+	SigningKey   string `json:"signingKey"`
+	VerifyingKey string `json:"verifyingKey"`
+	Signer       string `json:"signer"`
+	Signature    string `json:"signature"`
+	Valid        bool   `json:"valid"`
 }
 
 // runNode runs the operations in one Node process and returns one result per
@@ -34,7 +40,7 @@ type nodeResult struct {
 // judge.
 func runNode(t *testing.T, ops []nodeOp) []nodeResult {
 	t.Helper()
-	interop.Node(t, "@hpke/core", "@hpke/hybridkem-x-wing", "@hpke/chacha20poly1305")
+	interop.Node(t, "@hpke/core", "@hpke/hybridkem-x-wing", "@hpke/chacha20poly1305", "@noble/post-quantum")
 	script, err := os.ReadFile("testdata/interop.mjs")
 	require.NoError(t, err)
 	in, err := json.Marshal(ops)

@@ -131,11 +131,7 @@ func newPublicKey(s *Suite, raw []byte) (*PublicKey, error) {
 	if err != nil {
 		return nil, errKey("not a valid public key of its suite")
 	}
-	enc := make([]byte, 0, keyHeaderSize+len(raw))
-	enc = append(enc, publicKeyMagic[:]...)
-	enc = append(enc, keyVersion)
-	enc = append(enc, s.id[:]...)
-	enc = append(enc, raw...)
+	enc := publicKeyForm.appendBinary(make([]byte, 0, keyHeaderSize+len(raw)), string(s.id[:]), raw)
 	return &PublicKey{suite: s, pk: pk, enc: enc, id: sha256.Sum256(enc)}, nil
 }
 
@@ -165,7 +161,7 @@ func (k *PublicKey) AppendBinary(b []byte) ([]byte, error) {
 
 // UnmarshalBinary sets k to the public key whose binary encoding is data.
 func (k *PublicKey) UnmarshalBinary(data []byte) error {
-	s, raw, err := parseKeyBinary(data, publicKeyMagic, privateKeyMagic, "public")
+	s, raw, err := parseKeyBinary(data, publicKeyForm)
 	if err != nil {
 		return err
 	}
@@ -192,7 +188,7 @@ func (k *PublicKey) AppendText(b []byte) ([]byte, error) {
 
 // UnmarshalText sets k to the public key whose text encoding is text.
 func (k *PublicKey) UnmarshalText(text []byte) error {
-	bin, err := parseKeyText(text, false)
+	bin, err := publicKeyForm.parseText(text)
 	if err != nil {
 		return err
 	}
@@ -254,15 +250,12 @@ func (k *PrivateKey) AppendBinary(b []byte) ([]byte, error) {
 }
 
 func appendPrivateBinary(b []byte, s *Suite, raw []byte) []byte {
-	b = append(b, privateKeyMagic[:]...)
-	b = append(b, keyVersion)
-	b = append(b, s.id[:]...)
-	return append(b, raw...)
+	return privateKeyForm.appendBinary(b, string(s.id[:]), raw)
 }
 
 // UnmarshalBinary sets k to the private key whose binary encoding is data.
 func (k *PrivateKey) UnmarshalBinary(data []byte) error {
-	s, raw, err := parseKeyBinary(data, privateKeyMagic, publicKeyMagic, "private")
+	s, raw, err := parseKeyBinary(data, privateKeyForm)
 	if err != nil {
 		return err
 	}
@@ -289,7 +282,7 @@ func (k *PrivateKey) AppendText(b []byte) ([]byte, error) {
 
 // UnmarshalText sets k to the private key whose text encoding is text.
 func (k *PrivateKey) UnmarshalText(text []byte) error {
-	bin, err := parseKeyText(text, true)
+	bin, err := privateKeyForm.parseText(text)
 	if err != nil {
 		return err
 	}
@@ -305,39 +298,72 @@ func ParsePrivateKey(text string) (*PrivateKey, error) {
 	return k, nil
 }
 
-// parseKeyBinary checks the header of a binary key encoding and returns its
-// suite and KEM key bytes. other is the magic of the other kind of key, to
-// say what was pasted instead.
-func parseKeyBinary(data []byte, magic, other [3]byte, kind string) (*Suite, []byte, error) {
-	if len(data) < keyHeaderSize {
-		return nil, nil, errKey(kind + " key is too short")
+// A keyForm describes the binary and text encodings of one kind of key
+// (FORMAT.md): binary = magic ‖ version ‖ algorithm id ‖ key bytes, and
+// text = prefix ‖ base64url(binary ‖ checksum), where the prefix names the
+// kind and the algorithm. The encryption keys of the suites and the signing
+// keys of the signature schemes are all written and read through one.
+type keyForm struct {
+	kind         string // in error messages: "public", "private", ...
+	magic, other [3]byte
+	idSize       int      // bytes of the algorithm id
+	names        []string // algorithm names, in text prefixes
+	ids          []string // algorithm ids, in the order of names
+	textTag      string   // "pk", "sk", ... : the prefix is "latch_" ‖ tag ‖ "_" ‖ name ‖ "_"
+	otherTag     string   // textTag of the other kind of key of the same family
+	maxText      int      // length of the longest text encoding
+}
+
+// newKeyForm returns the form of a kind of key whose algorithms have the
+// given names, ids and largest binary encoding.
+func newKeyForm(kind string, magic, other [3]byte, tag, otherTag string, names, ids []string, maxBinary int) *keyForm {
+	f := &keyForm{kind: kind, magic: magic, other: other, idSize: len(ids[0]), names: names, ids: ids, textTag: tag, otherTag: otherTag}
+	longest := 0
+	for _, n := range names {
+		longest = max(longest, len(f.prefix(n)))
+	}
+	f.maxText = longest + b64.EncodedLen(maxBinary+checksumSize)
+	return f
+}
+
+func (f *keyForm) prefix(name string) string      { return "latch_" + f.textTag + "_" + name + "_" }
+func (f *keyForm) otherPrefix(name string) string { return "latch_" + f.otherTag + "_" + name + "_" }
+func (f *keyForm) headerSize() int                { return 3 + 1 + f.idSize }
+
+// appendBinary appends the binary encoding of key bytes raw of algorithm id.
+func (f *keyForm) appendBinary(b []byte, id string, raw []byte) []byte {
+	b = append(b, f.magic[:]...)
+	b = append(b, keyVersion)
+	b = append(b, id...)
+	return append(b, raw...)
+}
+
+// parseBinary checks the header of a binary key encoding and returns the
+// index of its algorithm in f.ids and its key bytes.
+func (f *keyForm) parseBinary(data []byte) (int, []byte, error) {
+	if len(data) < f.headerSize() {
+		return 0, nil, errKey(f.kind + " key is too short")
 	}
 	switch [3]byte(data[:3]) {
-	case magic:
-	case other:
-		return nil, nil, errKey("expected a " + kind + " key, got the other kind")
+	case f.magic:
+	case f.other:
+		return 0, nil, errKey("expected a " + f.kind + " key, got the other kind")
 	default:
-		return nil, nil, errKey("not a " + kind + " key")
+		return 0, nil, errKey("not a " + f.kind + " key")
 	}
 	if data[3] != keyVersion {
-		return nil, nil, &reasonError{ErrInvalidKey, ErrUnsupportedVersion}
+		return 0, nil, &reasonError{ErrInvalidKey, ErrUnsupportedVersion}
 	}
-	s := suiteByID(data[4:keyHeaderSize])
-	if s == nil {
-		return nil, nil, &reasonError{ErrInvalidKey, ErrUnsupportedSuite}
+	for i, id := range f.ids {
+		if string(data[4:f.headerSize()]) == id {
+			return i, data[f.headerSize():], nil
+		}
 	}
-	return s, data[keyHeaderSize:], nil
+	return 0, nil, &reasonError{ErrInvalidKey, ErrUnsupportedSuite}
 }
 
 // Text key encodings (FORMAT.md): prefix ‖ base64url(binary ‖ checksum), no
 // padding, where checksum is the first 4 bytes of SHA-256(prefix ‖ binary).
-
-func textPrefix(s *Suite, private bool) string {
-	if private {
-		return "latch_sk_" + s.name + "_"
-	}
-	return "latch_pk_" + s.name + "_"
-}
 
 var b64 = base64.RawURLEncoding.Strict()
 
@@ -354,49 +380,82 @@ func appendKeyText(b []byte, prefix string, bin []byte) []byte {
 	return b64.AppendEncode(b, payload)
 }
 
-// maxKeyText is the length of the longest text key encoding: a MLKEM768X25519
-// public key.
-var maxKeyText = len(textPrefix(suiteMLKEM768X25519, false)) +
-	b64.EncodedLen(keyHeaderSize+suiteMLKEM768X25519.pubSize+checksumSize)
-
-// parseKeyText checks a text key encoding and returns the binary encoding
+// parseText checks a text key encoding and returns the binary encoding
 // inside it.
-func parseKeyText(text []byte, private bool) ([]byte, error) {
-	kind := "public"
-	if private {
-		kind = "private"
+func (f *keyForm) parseText(text []byte) ([]byte, error) {
+	if len(text) > f.maxText {
+		return nil, errKey(f.kind + " key text is too long")
 	}
-	if len(text) > maxKeyText {
-		return nil, errKey(kind + " key text is too long")
-	}
-	var prefix string
-	var suite *Suite
-	for _, s := range suites {
-		if p := textPrefix(s, private); bytes.HasPrefix(text, []byte(p)) {
-			prefix, suite = p, s
+	var prefix, id string
+	for i, n := range f.names {
+		if p := f.prefix(n); bytes.HasPrefix(text, []byte(p)) {
+			prefix, id = p, f.ids[i]
 			break
 		}
-		if bytes.HasPrefix(text, []byte(textPrefix(s, !private))) {
-			return nil, errKey("expected a " + kind + " key, got the other kind")
+		if bytes.HasPrefix(text, []byte(f.otherPrefix(n))) {
+			return nil, errKey("expected a " + f.kind + " key, got the other kind")
 		}
 	}
-	if suite == nil {
-		return nil, errKey("not a " + kind + " key of a known suite")
+	if prefix == "" {
+		return nil, errKey("not a " + f.kind + " key of a known " + f.algorithm())
 	}
 	payload, err := b64.AppendDecode(nil, text[len(prefix):])
-	if err != nil || len(payload) < keyHeaderSize+checksumSize {
-		return nil, errKey(kind + " key text is not valid base64url")
+	if err != nil || len(payload) < f.headerSize()+checksumSize {
+		return nil, errKey(f.kind + " key text is not valid base64url")
 	}
 	// The decoder skips CR and LF; require the one canonical form.
 	if !bytes.Equal(b64.AppendEncode(nil, payload), text[len(prefix):]) {
-		return nil, errKey(kind + " key text is not canonical base64url")
+		return nil, errKey(f.kind + " key text is not canonical base64url")
 	}
 	bin, sum := payload[:len(payload)-checksumSize], payload[len(payload)-checksumSize:]
 	if subtle.ConstantTimeCompare(sum, keyChecksum(prefix, bin)) != 1 {
-		return nil, errKey(kind + " key text has a bad checksum")
+		return nil, errKey(f.kind + " key text has a bad checksum")
 	}
-	if len(bin) < keyHeaderSize || string(bin[4:keyHeaderSize]) != string(suite.id[:]) {
-		return nil, errKey(kind + " key text names two different suites")
+	if string(bin[4:f.headerSize()]) != id {
+		return nil, errKey(f.kind + " key text names two different " + f.algorithm() + "s")
 	}
 	return bin, nil
+}
+
+func (f *keyForm) algorithm() string {
+	if f.idSize == suiteIDSize {
+		return "suite"
+	}
+	return "scheme"
+}
+
+// The forms of the suites' keys.
+var (
+	publicKeyForm  = suiteKeyForm("public", publicKeyMagic, privateKeyMagic, "pk", "sk", suiteMLKEM768X25519.pubSize)
+	privateKeyForm = suiteKeyForm("private", privateKeyMagic, publicKeyMagic, "sk", "pk", privSize)
+)
+
+func suiteKeyForm(kind string, magic, other [3]byte, tag, otherTag string, maxRaw int) *keyForm {
+	var names, ids []string
+	for _, s := range suites {
+		names, ids = append(names, s.name), append(ids, string(s.id[:]))
+	}
+	return newKeyForm(kind, magic, other, tag, otherTag, names, ids, keyHeaderSize+maxRaw)
+}
+
+// maxKeyText is the length of the longest text key encoding of a suite: a
+// MLKEM768X25519 public key.
+var maxKeyText = publicKeyForm.maxText
+
+// parseKeyBinary checks the header of a binary key encoding of a suite and
+// returns its suite and KEM key bytes.
+func parseKeyBinary(data []byte, f *keyForm) (*Suite, []byte, error) {
+	i, raw, err := f.parseBinary(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	return suites[i], raw, nil
+}
+
+// textPrefix returns the text prefix of the keys of suite s.
+func textPrefix(s *Suite, private bool) string {
+	if private {
+		return privateKeyForm.prefix(s.name)
+	}
+	return publicKeyForm.prefix(s.name)
 }

@@ -1,8 +1,8 @@
 // Command latch does by hand what the Latch packages do in code: find which
 // certificate a device should pin for an integrator's API and check a
 // transport policy (tlspolicy), make and rotate token keys and issue,
-// inspect, verify and revoke API tokens (token), make sealing keys and seal,
-// open, wrap and unwrap (sealedbox), and enroll TOTP keys and compute and
+// inspect, verify and revoke API tokens (token), make sealing and signing
+// keys and seal (signed or not), open, wrap and unwrap (sealedbox), and enroll TOTP keys and compute and
 // check their codes (totp). It has no logic of its own beyond presenting
 // what those packages decide.
 //
@@ -48,6 +48,20 @@
 //	latch seal wrap --e2e e2e.key --key integration.key --base64 > integration.wrapped
 //	latch seal unwrap --e2e e2e.key --public integration.pub --out integration.key --base64 < integration.wrapped
 //
+// Signed sealing (ML-DSA-65 and Ed25519 by default): the signer makes a
+// signing key and publishes the verifying key; the recipient opens with the
+// verifying keys it trusts and is told which one signed:
+//
+//	latch sign keygen --private integrator.sigk > integrator.vk
+//	latch seal seal --to integration.pub --sign integrator.sigk --context integration/42/request/7 < request.json > request.sealed
+//	latch seal open --key integration.key --signer integrator.vk --context integration/42/request/7 < request.sealed
+//
+// An integrator publishes its key set and signs and seals its request
+// definitions for the person's app (package integrator's signed requests):
+//
+//	latch sign keyset --key integrator.vk --valid 365d > latch-integrator-keys
+//	latch sign request --to integration.pub --sign integrator.sigk --integration in_7 --request rq_42 --version 3 < request.json > request.sealed
+//
 // TOTP (RFC 6238):
 //
 //	latch totp enroll --issuer Acme --account alice@example.com --out alice.totp
@@ -60,7 +74,7 @@
 // code is 0 when the command did what was asked, 1 when it failed (a file,
 // a key, a server or a check), with the reason in one line on standard
 // error, and 2 when the command line is wrong. Secrets (token keys, tokens,
-// private and end-to-end keys, TOTP keys and codes) are read from files or
+// private, end-to-end and signing keys, TOTP keys and codes) are read from files or
 // standard input, never from flags that would land in shell history, and key
 // files are written with mode 0600 and never overwritten (token rotate
 // replaces its key set file atomically, keeping its mode). No command prints

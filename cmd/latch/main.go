@@ -43,6 +43,7 @@ var groups = []struct{ name, summary string }{
 	{"tls", "find the certificate to pin for an API, and check a transport policy"},
 	{"token", "make and rotate token keys; issue, inspect, verify and revoke API tokens"},
 	{"seal", "make sealing keys; seal and open envelopes; wrap and unwrap private keys"},
+	{"sign", "make signing keys and key sets; sign and seal integrator requests"},
 	{"totp", "enroll a TOTP key (URI and QR code); compute and check codes"},
 }
 

@@ -184,10 +184,13 @@ var sealSealCommand = &command{
 	args:    "[FILE|-]",
 	summary: "seal standard input (or FILE) to a public key; the envelope goes to standard output",
 	detail: `The envelope opens only with the private key and the same --context.
-Plaintexts are at most 1 MiB.`,
-	example: `latch seal seal --to integration.pub --context integration/42/request/7 < request.json > request.sealed`,
+With --sign, the plaintext is signed (see latch sign keygen), then sealed:
+the recipient learns who sealed it. Plaintexts are at most 1 MiB.`,
+	example: `latch seal seal --to integration.pub --context integration/42/request/7 < request.json > request.sealed
+latch seal seal --to integration.pub --sign integrator.sigk --context integration/42/request/7 < request.json > request.sealed`,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
 		to := fs.String("to", "", "the public `KEY` (latch_pk_...) or a file holding it (required)")
+		sign := fs.String("sign", "", "sign with the signing key in `FILE` before sealing")
 		ctx := defineContext(fs)
 		b64 := fs.Bool("base64", false, "write the envelope in base64")
 		return func(e *env, args []string) error {
@@ -208,7 +211,7 @@ Plaintexts are at most 1 MiB.`,
 			if err != nil {
 				return err
 			}
-			envelope, err := sealedbox.Seal(pub, plain, []byte(ctx.value))
+			envelope, err := e.sealMaybeSigned(pub, *sign, plain, []byte(ctx.value))
 			if err != nil {
 				return err
 			}
@@ -223,10 +226,16 @@ var sealOpenCommand = &command{
 	summary: "open an envelope from standard input (or FILE) with the private key; the plaintext goes to standard output",
 	detail: `Fails if the envelope was sealed to another key (the message gives both
 key ids), or was altered, truncated, or sealed under another --context
-(nothing more can be said then).`,
-	example: `latch seal open --key integration.key --context integration/42/request/7 < request.sealed`,
+(nothing more can be said then). A signed envelope opens only with
+--signer, the verifying keys you trust; the key id of the one that signed
+it is printed on standard error. With --signer, an unsigned envelope is
+refused.`,
+	example: `latch seal open --key integration.key --context integration/42/request/7 < request.sealed
+latch seal open --key integration.key --signer integrator.vk --context integration/42/request/7 < request.sealed`,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
 		key := fs.String("key", "", "the private key `FILE` (required)")
+		var signers listFlag
+		fs.Var(&signers, "signer", "a trusted verifying `KEY` (latch_vk_...) or a file holding it; repeat for several")
 		ctx := defineContext(fs)
 		b64 := fs.Bool("base64", false, "read the envelope in base64")
 		return func(e *env, args []string) error {
@@ -247,7 +256,7 @@ key ids), or was altered, truncated, or sealed under another --context
 			if err != nil {
 				return err
 			}
-			plain, err := sealedbox.Open(priv, envelope, []byte(ctx.value))
+			plain, err := e.openMaybeSigned(priv, signers, envelope, []byte(ctx.value))
 			if err != nil {
 				if errors.Is(err, sealedbox.ErrWrongKey) {
 					if id, idErr := sealedbox.EnvelopeKeyID(envelope); idErr == nil {
@@ -256,7 +265,7 @@ key ids), or was altered, truncated, or sealed under another --context
 				}
 				if errors.Is(err, sealedbox.ErrOpen) && !errors.Is(err, sealedbox.ErrMalformed) &&
 					!errors.Is(err, sealedbox.ErrTooLarge) && !errors.Is(err, sealedbox.ErrUnsupportedVersion) &&
-					!errors.Is(err, sealedbox.ErrUnsupportedSuite) {
+					!errors.Is(err, sealedbox.ErrUnsupportedSuite) && !signedReason(err) {
 					return fmt.Errorf("%w: the envelope was altered or truncated, or sealed under another context", err)
 				}
 				return err

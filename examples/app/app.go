@@ -13,6 +13,11 @@
 //     (checking that the cloud did not swap the public key), opens each
 //     request and sends the device a rule as an end-to-end message through
 //     the platform's relay, which can neither read, alter nor replay it.
+//   - For an integrator that signs its requests, it fetches the
+//     integrator's key set from the integrator's own host, shows the host
+//     and pins the set ([Phone.PinIntegratorKeys]); from then on it accepts
+//     only requests of that integration signed with a pinned key, for
+//     their place, and not older than what it accepted before.
 //
 // Make one with [New].
 package app
@@ -47,6 +52,7 @@ type Phone struct {
 	session string // the session token from sign-in
 	e2eKey  []byte
 	senders map[string]*sealedbox.MessageSender // by device id
+	signed  signedState                         // pinned key sets and accepted versions
 }
 
 // New returns an app that talks to the platform at baseURL, whose
@@ -353,7 +359,7 @@ func (p *Phone) PushRules(ctx context.Context, integrationID, deviceID string) (
 	}
 	var sent []Pushed
 	for _, r := range reqs {
-		def, err := sealedbox.Open(key, r.Envelope, platform.RequestContext(integrationID, r.ID))
+		def, err := p.openRequest(key, integrationID, r)
 		if err != nil {
 			return sent, fmt.Errorf("app: opening request %s: %w", r.ID, err)
 		}

@@ -13,6 +13,11 @@
 //     client-credentials grant, through golang.org/x/oauth2/clientcredentials,
 //     and posts its request definition to the integration the person
 //     switched on. The platform seals it on arrival.
+//   - Or it signs and seals the definition itself ([Server.LinkSigned]),
+//     with the signing key whose verifying key it publishes at
+//     https://<its host>/.well-known/latch-integrator-keys: the platform
+//     stores the envelope and never sees the definition, and the person's
+//     app accepts only what Acme signed.
 //
 // Start it with [Start]; [Server.Link] is what happens when a person links
 // their Acme account to a Latch integration.
@@ -42,6 +47,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/latchsec/latch/integrator"
+	"github.com/latchsec/latch/sealedbox"
 	"github.com/latchsec/latch/tlspolicy"
 )
 
@@ -77,12 +83,17 @@ type Server struct {
 	URL string
 	// CertPEM is the API's self-signed certificate, which devices pin.
 	CertPEM string
+	// Host is the host (and port) of Acme's API, where it publishes its
+	// key set for signed requests.
+	Host string
 
 	cfg     Config
 	log     *slog.Logger
 	srv     *http.Server
 	done    chan struct{}
 	device  struct{ id, secret string } // the OAuth client the devices use
+	signer  *sealedbox.SigningKey       // signs Acme's requests; never leaves Acme
+	keySet  []byte                      // its published key set
 	mu      sync.Mutex
 	grants  map[string]*grant  // by hash of the current refresh token
 	retired map[string]*grant  // by hash of rotated-away refresh tokens
@@ -129,8 +140,19 @@ func Start(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.URL, s.CertPEM = "https://"+ln.Addr().String(), string(certPEM)
+	s.URL, s.CertPEM, s.Host = "https://"+ln.Addr().String(), string(certPEM), ln.Addr().String()
+	if s.signer, err = sealedbox.GenerateSigningKey(); err != nil {
+		return nil, err
+	}
+	s.keySet, err = integrator.MarshalKeySet([]integrator.PublishedKey{{Key: s.signer.VerifyingKey(), NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(1, 0, 0)}})
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+integrator.KeySetPath, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(s.keySet)
+	})
 	mux.HandleFunc("POST /oauth/token", s.token)
 	mux.HandleFunc("POST /v1/doors/{door}/open", s.openDoor)
 	s.srv = &http.Server{
@@ -167,46 +189,11 @@ func (s *Server) Calls() <-chan Call { return s.callCh }
 // token and the device's client secret: that is why the platform must only
 // ever store it sealed.
 func (s *Server) Link(ctx context.Context, integrationID, door string) (requestID string, definition []byte, err error) {
-	rt := randomString("art_")
-	s.mu.Lock()
-	s.grants[hash(rt)] = &grant{door: door}
-	s.mu.Unlock()
-
-	def := integrator.Request{
-		Method:            http.MethodPost,
-		URL:               s.URL + "/v1/doors/" + url.PathEscape(door) + "/open",
-		Headers:           []integrator.Header{{Name: "Content-Type", Value: "application/json"}},
-		Body:              `{"reason":"arrival"}`,
-		SecurityLevel:     tlspolicy.TlsPinnedCertificate,
-		PinnedCertificate: s.CertPEM,
-		Authorization: integrator.Authorization{
-			Type:         integrator.OAuthRefreshToken,
-			RefreshToken: rt,
-			TokenURL:     s.URL + "/oauth/token",
-			ClientID:     s.device.id,
-			ClientSecret: s.device.secret,
-			Scopes:       []string{"doors"},
-		},
-	}
-	body, err := json.Marshal(def)
+	body, err := json.Marshal(s.grantDefinition(door, `{"reason":"arrival"}`))
 	if err != nil {
 		return "", nil, err
 	}
-
-	// Acme's own access to the platform: client credentials, asking only
-	// for the scope it needs, over a client that trusts the platform's
-	// roots only.
-	platformClient := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: s.cfg.PlatformRoots, MinVersion: tls.VersionTLS12},
-	}}
-	cc := clientcredentials.Config{
-		ClientID:     s.cfg.ClientID,
-		ClientSecret: s.cfg.ClientSecret,
-		TokenURL:     s.cfg.PlatformURL + "/oauth/token",
-		Scopes:       []string{"requests:write"},
-		AuthStyle:    oauth2.AuthStyleInHeader,
-	}
-	client := cc.Client(context.WithValue(ctx, oauth2.HTTPClient, platformClient))
+	client := s.platformClient(ctx)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost,
 		s.cfg.PlatformURL+"/v1/integrations/"+url.PathEscape(integrationID)+"/requests", bytes.NewReader(body))
 	if err != nil {
@@ -229,6 +216,105 @@ func (s *Server) Link(ctx context.Context, integrationID, door string) (requestI
 	}
 	s.log.Info("request registered", "integration", integrationID, "request", out.ID)
 	return out.ID, body, nil
+}
+
+// grantDefinition makes a grant for door with a new refresh token and
+// returns the request definition that opens the door with it.
+func (s *Server) grantDefinition(door, body string) integrator.Request {
+	rt := randomString("art_")
+	s.mu.Lock()
+	s.grants[hash(rt)] = &grant{door: door}
+	s.mu.Unlock()
+	return integrator.Request{
+		Method:            http.MethodPost,
+		URL:               s.URL + "/v1/doors/" + url.PathEscape(door) + "/open",
+		Headers:           []integrator.Header{{Name: "Content-Type", Value: "application/json"}},
+		Body:              body,
+		SecurityLevel:     tlspolicy.TlsPinnedCertificate,
+		PinnedCertificate: s.CertPEM,
+		Authorization: integrator.Authorization{
+			Type:         integrator.OAuthRefreshToken,
+			RefreshToken: rt,
+			TokenURL:     s.URL + "/oauth/token",
+			ClientID:     s.device.id,
+			ClientSecret: s.device.secret,
+			Scopes:       []string{"doors"},
+		},
+	}
+}
+
+// platformClient is Acme's own access to the platform: client
+// credentials, asking only for the scope it needs, over a client that
+// trusts the platform's roots only.
+func (s *Server) platformClient(ctx context.Context) *http.Client {
+	platformClient := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: s.cfg.PlatformRoots, MinVersion: tls.VersionTLS12},
+	}}
+	cc := clientcredentials.Config{
+		ClientID:     s.cfg.ClientID,
+		ClientSecret: s.cfg.ClientSecret,
+		TokenURL:     s.cfg.PlatformURL + "/oauth/token",
+		Scopes:       []string{"requests:write"},
+		AuthStyle:    oauth2.AuthStyleInHeader,
+	}
+	return cc.Client(context.WithValue(ctx, oauth2.HTTPClient, platformClient))
+}
+
+// LinkSigned is [Server.Link] with client-side sealing: Acme makes the
+// grant and the definition (with reason in its body), gets the
+// integration's public key from the platform, signs and seals the
+// statement (the definition, integrationID, requestID and version) with
+// integrator.SealStatement, and stores the envelope as request requestID.
+// Calling it again with a higher version replaces the request with a new
+// definition. It returns the definition and the envelope it stored.
+func (s *Server) LinkSigned(ctx context.Context, integrationID, requestID, door, reason string, version uint64) (definition, envelope []byte, err error) {
+	body, err := json.Marshal(map[string]string{"reason": reason})
+	if err != nil {
+		return nil, nil, err
+	}
+	def := s.grantDefinition(door, string(body))
+	client := s.platformClient(ctx)
+	base := s.cfg.PlatformURL + "/v1/integrations/" + url.PathEscape(integrationID)
+	var key struct {
+		PublicKey string `json:"publicKey"`
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/public-key", nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("integrator: getting the integration's public key: %w", err)
+	}
+	err = json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&key)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || err != nil {
+		return nil, nil, fmt.Errorf("integrator: the platform answered %s for the public key", resp.Status)
+	}
+	pub, err := sealedbox.ParsePublicKey(key.PublicKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	envelope, err = integrator.SealStatement(pub, s.signer, &integrator.Statement{
+		IntegrationID: integrationID, RequestID: requestID, Version: version, Definition: &def})
+	if err != nil {
+		return nil, nil, err
+	}
+	req, err = http.NewRequestWithContext(ctx, http.MethodPut, base+"/requests/"+url.PathEscape(requestID), bytes.NewReader(envelope))
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Header.Set("Content-Type", "application/octet-stream")
+	if resp, err = client.Do(req); err != nil {
+		return nil, nil, fmt.Errorf("integrator: storing the signed request: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, nil, fmt.Errorf("integrator: the platform answered %s to the signed request", resp.Status)
+	}
+	s.log.Info("signed request stored", "integration", integrationID, "request", requestID, "version", version)
+	definition, err = json.Marshal(def)
+	return definition, envelope, err
 }
 
 // token is Acme's token endpoint: the refresh-token grant with rotation.

@@ -35,7 +35,13 @@
 //     wrapped private key; an integrator posts request definitions, which
 //     the platform validates and seals to that public key the moment they
 //     arrive. Only envelopes are stored, and no route returns a definition
-//     in the clear: the platform cannot read them once sealed.
+//     in the clear: the platform cannot read them once sealed. An
+//     integrator that signs its requests gets the public key (GET
+//     /v1/integrations/{id}/public-key), signs and seals them itself
+//     (integrator.SealStatement) and stores the envelope under its own
+//     request id (PUT /v1/integrations/{id}/requests/{rid}): the platform
+//     never sees that definition, marks the request signed, and cannot
+//     forge, move or roll it back without the app noticing.
 //   - Devices get an application key and secret (mqttauth: the secret is a
 //     token bound to the owner and the device) and connect with them to the
 //     platform's embedded MQTT broker (mochi-mqtt with mqttauth/mochi, on

@@ -40,6 +40,8 @@ func (p *Platform) routes() http.Handler {
 	mux.Handle("GET /v1/integrations/{id}/requests", p.need(p.listRequests, ScopeIntegrationsManage))
 	mux.Handle("GET /v1/integrations/{id}/requests/{rid}", p.need(p.getRequest, ScopeIntegrationsManage))
 	mux.Handle("POST /v1/integrations/{id}/requests", p.need(p.postRequest, ScopeRequestsWrite))
+	mux.Handle("GET /v1/integrations/{id}/public-key", p.need(p.integratorPublicKey, ScopeRequestsWrite))
+	mux.Handle("PUT /v1/integrations/{id}/requests/{rid}", p.need(p.putSignedRequest, ScopeRequestsWrite))
 	// Devices, as their owner sees them.
 	mux.Handle("POST /v1/devices", p.need(p.createDevice, ScopeDevicesManage))
 	mux.Handle("GET /v1/devices", p.need(p.listDevices, ScopeDevicesRead))

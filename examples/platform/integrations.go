@@ -37,11 +37,14 @@ type Integration struct {
 }
 
 // SealedRequest is a stored request: its id and envelope. There is no
-// other form of it.
+// other form of it. Signed marks an envelope the integrator signed and
+// sealed itself (sealedbox.IsSigned); the mark is the platform's, and the
+// app checks the signature itself.
 type SealedRequest struct {
 	ID       string    `json:"id"`
 	Envelope []byte    `json:"envelope"`
 	Created  time.Time `json:"created"`
+	Signed   bool      `json:"signed"`
 }
 
 func (p *Platform) createIntegration(w http.ResponseWriter, r *http.Request) {
@@ -121,7 +124,7 @@ func (p *Platform) listRequests(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	rows, err := p.db.QueryContext(r.Context(), `SELECT id, envelope, created FROM requests WHERE integration = ? ORDER BY created, id`, in.ID)
+	rows, err := p.db.QueryContext(r.Context(), `SELECT id, envelope, created, signed FROM requests WHERE integration = ? ORDER BY created, id`, in.ID)
 	if err != nil {
 		p.internalError(w, r, err)
 		return
@@ -131,7 +134,7 @@ func (p *Platform) listRequests(w http.ResponseWriter, r *http.Request) {
 	for rows.Next() {
 		var s SealedRequest
 		var created int64
-		if err := rows.Scan(&s.ID, &s.Envelope, &created); err != nil {
+		if err := rows.Scan(&s.ID, &s.Envelope, &created, &s.Signed); err != nil {
 			p.internalError(w, r, err)
 			return
 		}
@@ -148,8 +151,8 @@ func (p *Platform) getRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	var s SealedRequest
 	var created int64
-	err := p.db.QueryRowContext(r.Context(), `SELECT id, envelope, created FROM requests WHERE id = ? AND integration = ?`,
-		r.PathValue("rid"), in.ID).Scan(&s.ID, &s.Envelope, &created)
+	err := p.db.QueryRowContext(r.Context(), `SELECT id, envelope, created, signed FROM requests WHERE id = ? AND integration = ?`,
+		r.PathValue("rid"), in.ID).Scan(&s.ID, &s.Envelope, &created, &s.Signed)
 	if errors.Is(err, sql.ErrNoRows) {
 		writeError(w, http.StatusNotFound, "not_found", "no such request")
 		return

@@ -73,7 +73,8 @@ CREATE TABLE IF NOT EXISTS requests (
 	id           TEXT PRIMARY KEY,
 	integration  TEXT NOT NULL,
 	envelope     BLOB NOT NULL, -- sealedbox envelope; the definition is never stored
-	created      INTEGER NOT NULL
+	created      INTEGER NOT NULL,
+	signed       INTEGER NOT NULL DEFAULT 0 -- 1: sealed and signed by the integrator itself
 );
 CREATE TABLE IF NOT EXISTS devices (
 	id       TEXT PRIMARY KEY,

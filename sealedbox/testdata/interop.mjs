@@ -1,7 +1,8 @@
 // An implementation of sealedbox/FORMAT.md in JavaScript, written from the
 // format description, on @hpke/core, @hpke/hybridkem-x-wing and
-// @hpke/chacha20poly1305 (HPKE) and Node's crypto (SHA-256, X25519 public
-// keys, ChaCha20-Poly1305 under an HChaCha20 subkey for XChaCha20-Poly1305).
+// @hpke/chacha20poly1305 (HPKE), @noble/post-quantum (ML-DSA-65) and Node's
+// crypto (SHA-256, X25519 public keys, Ed25519, ChaCha20-Poly1305 under an
+// HChaCha20 subkey for XChaCha20-Poly1305).
 //
 // It reads a JSON array of operations on standard input and writes a JSON
 // array of results: {"ok": true, ...} or {"ok": false, "error": "..."}.
@@ -9,6 +10,8 @@ import { createHash, createPrivateKey, createPublicKey, createCipheriv, createDe
 import { CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from "@hpke/core";
 import { XWing } from "@hpke/hybridkem-x-wing";
 import { Chacha20Poly1305 } from "@hpke/chacha20poly1305";
+import { ml_dsa65 } from "@noble/post-quantum/ml-dsa.js";
+import { sign as edSign, verify as edVerify } from "node:crypto";
 
 // Fresh copies: a Uint8Array with its own ArrayBuffer of exactly its length.
 // Node Buffers may be views into a shared pool, and some @hpke code reads
@@ -89,18 +92,18 @@ async function keygen(name) {
 // Envelope: "LSE" ‖ 0x01 ‖ suite id ‖ key id ‖ enc ‖ ct; info = label ‖ header;
 // AAD = context.
 const LABEL = ascii("latch sealedbox envelope");
-async function seal(publicKey, plaintext, context) {
+async function seal(publicKey, plaintext, context, magic = "LSE", label = LABEL) {
   const pub = parseKeyText("public", publicKey);
-  const header = concat(ascii("LSE"), [1], pub.suite.id, keyID(pub.name, pub.raw));
+  const header = concat(ascii(magic), [1], pub.suite.id, keyID(pub.name, pub.raw));
   const suite = hpkeSuite(pub.suite);
   const pk = await suite.kem.importKey("raw", fresh(pub.raw), true);
-  const sender = await suite.createSenderContext({ recipientPublicKey: pk, info: concat(LABEL, header) });
+  const sender = await suite.createSenderContext({ recipientPublicKey: pk, info: concat(label, header) });
   const ct = await sender.seal(fresh(plaintext), fresh(context));
   return concat(header, new Uint8Array(sender.enc), new Uint8Array(ct));
 }
-async function open(privateKey, envelope, context) {
+async function open(privateKey, envelope, context, magic = "LSE", label = LABEL) {
   const sk = parseKeyText("private", privateKey);
-  if (envelope.length < 42 || !equal(envelope.subarray(0, 3), ascii("LSE"))) throw new Error("not an envelope");
+  if (envelope.length < 42 || !equal(envelope.subarray(0, 3), ascii(magic))) throw new Error("not an envelope of this kind");
   if (envelope[3] !== 1) throw new Error("unknown version");
   const found = suiteByID(envelope.subarray(4, 10));
   if (!found || found[0] !== sk.name) throw new Error("wrong suite");
@@ -111,7 +114,7 @@ async function open(privateKey, envelope, context) {
   const ct = envelope.subarray(42 + sk.suite.encSize);
   const suite = hpkeSuite(sk.suite);
   const recipient = await suite.createRecipientContext({
-    recipientKey: await importPrivate(sk.suite, sk.raw), enc: fresh(enc), info: concat(LABEL, header),
+    recipientKey: await importPrivate(sk.suite, sk.raw), enc: fresh(enc), info: concat(label, header),
   });
   return new Uint8Array(await recipient.open(fresh(ct), fresh(context)));
 }
@@ -181,6 +184,96 @@ function openMessage(e2eKey, message, context, highest) {
   return { plaintext: toHex(pt), seq: seq.toString() };
 }
 
+// Signing keys: binary = magic(3) ‖ version ‖ scheme id (2) ‖ key bytes; text
+// prefixes latch_vk_ and latch_sigk_. mldsa65ed25519 keys are ML-DSA-65 then
+// Ed25519, and so are its signatures.
+const SCHEMES = {
+  mldsa65ed25519: { id: fromHex("0001"), seedSize: 64, pubSize: 1984, sigSize: 3373 },
+  ed25519: { id: fromHex("0002"), seedSize: 32, pubSize: 32, sigSize: 64 },
+};
+const SIGN_MAGIC = { verifying: ascii("LSV"), signing: ascii("LSK") };
+const SIGN_TAG = { verifying: "vk", signing: "sigk" };
+function signKeyText(kind, name, raw) {
+  const bin = concat(SIGN_MAGIC[kind], [1], SCHEMES[name].id, raw);
+  const prefix = `latch_${SIGN_TAG[kind]}_${name}_`;
+  return prefix + Buffer.from(concat(bin, sha256(ascii(prefix), bin).subarray(0, 4))).toString("base64url");
+}
+function parseSignKeyText(kind, text) {
+  const m = /^latch_(vk|sigk)_([a-z0-9]+)_([A-Za-z0-9_-]+)$/.exec(text);
+  if (!m || m[1] !== SIGN_TAG[kind]) throw new Error(`not a ${kind} key`);
+  const scheme = SCHEMES[m[2]];
+  if (!scheme) throw new Error("unknown scheme");
+  const payload = fresh(Buffer.from(m[3], "base64url"));
+  if (Buffer.from(payload).toString("base64url") !== m[3]) throw new Error("not canonical base64url");
+  const bin = payload.subarray(0, payload.length - 4);
+  const prefix = text.slice(0, text.length - m[3].length);
+  if (!equal(sha256(ascii(prefix), bin).subarray(0, 4), payload.subarray(payload.length - 4))) throw new Error("bad checksum");
+  if (!equal(bin.subarray(0, 3), SIGN_MAGIC[kind]) || bin[3] !== 1 || !equal(bin.subarray(4, 6), scheme.id)) throw new Error("bad header");
+  const raw = fresh(bin.subarray(6));
+  if (raw.length !== (kind === "verifying" ? scheme.pubSize : scheme.seedSize)) throw new Error("bad key length");
+  return { name: m[2], scheme, raw, keyID: kind === "verifying" ? sha256(bin) : null };
+}
+// Ed25519 from Node's crypto: PKCS #8 and SPKI are fixed prefixes and the key (RFC 8410).
+const edPrivate = (seed) => createPrivateKey({ key: Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), Buffer.from(seed)]), format: "der", type: "pkcs8" });
+const edPublicRaw = (seed) => fresh(Buffer.from(createPublicKey(edPrivate(seed)).export({ format: "jwk" }).x, "base64url"));
+const edPublic = (raw) => createPublicKey({ key: Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), Buffer.from(raw)]), format: "der", type: "spki" });
+// The verifying key bytes of a signing key's seed.
+function verifyingRaw(name, seed) {
+  if (name === "ed25519") return edPublicRaw(seed);
+  return concat(ml_dsa65.keygen(fresh(seed.subarray(0, 32))).publicKey, edPublicRaw(seed.subarray(32)));
+}
+function signKeygen(name) {
+  const seed = fresh(randomBytes(SCHEMES[name].seedSize));
+  const pub = verifyingRaw(name, seed);
+  const vk = signKeyText("verifying", name, pub);
+  return { signingKey: signKeyText("signing", name, seed), verifyingKey: vk, keyID: toHex(parseSignKeyText("verifying", vk).keyID) };
+}
+function signRaw(name, seed, msg) {
+  const ed = fresh(edSign(null, Buffer.from(msg), edPrivate(name === "ed25519" ? seed : seed.subarray(32))));
+  if (name === "ed25519") return ed;
+  // Pure ML-DSA-65 with an empty context string (FIPS 204 Algorithm 2), hedged.
+  return concat(ml_dsa65.sign(fresh(msg), ml_dsa65.keygen(fresh(seed.subarray(0, 32))).secretKey), ed);
+}
+function verifyRaw(name, pub, msg, sig) {
+  const s = SCHEMES[name];
+  if (sig.length !== s.sigSize) return false;
+  const edOK = edVerify(null, Buffer.from(msg), edPublic(pub.subarray(pub.length - 32)), Buffer.from(sig.subarray(sig.length - 64)));
+  if (name === "ed25519") return edOK;
+  return ml_dsa65.verify(fresh(sig.subarray(0, 3309)), fresh(msg), fresh(pub.subarray(0, 1952))) && edOK;
+}
+// Signed envelope: payload = scheme id ‖ signer key id ‖ sig ‖ plaintext, sealed
+// with magic "LSN" and its label; sig over label ‖ scheme id ‖ signer key id ‖
+// recipient key id ‖ len(context) (8) ‖ context ‖ plaintext.
+const SIGNED_LABEL = ascii("latch sealedbox signed envelope");
+function signedMessage(schemeID, signerID, recipientID, context, plaintext) {
+  const n = Buffer.alloc(8);
+  n.writeBigUInt64BE(BigInt(context.length));
+  return concat(ascii("latch sealedbox signature v1"), schemeID, signerID, recipientID, n, context, plaintext);
+}
+async function sealSigned(publicKey, signingKey, plaintext, context) {
+  const pub = parseKeyText("public", publicKey);
+  const sk = parseSignKeyText("signing", signingKey);
+  const signerID = sha256(SIGN_MAGIC.verifying, [1], sk.scheme.id, verifyingRaw(sk.name, sk.raw));
+  const sig = signRaw(sk.name, sk.raw, signedMessage(sk.scheme.id, signerID, keyID(pub.name, pub.raw), context, plaintext));
+  return seal(publicKey, concat(sk.scheme.id, signerID, sig, plaintext), context, "LSN", SIGNED_LABEL);
+}
+async function openSigned(privateKey, verifyingKeys, envelope, context) {
+  const payload = await open(privateKey, envelope, context, "LSN", SIGNED_LABEL);
+  const sk = parseKeyText("private", privateKey);
+  const recipientID = keyID(sk.name, await publicOf(sk.name, sk.raw));
+  if (payload.length < 34) throw new Error("short payload");
+  const found = Object.entries(SCHEMES).find(([, s]) => equal(s.id, payload.subarray(0, 2)));
+  if (!found) throw new Error("unknown scheme");
+  const [name, scheme] = found;
+  if (payload.length < 34 + scheme.sigSize) throw new Error("short payload");
+  const signerID = payload.subarray(2, 34);
+  const vk = verifyingKeys.map((t) => parseSignKeyText("verifying", t)).find((k) => k.name === name && equal(k.keyID, signerID));
+  if (!vk) throw new Error("unknown signer");
+  const sig = payload.subarray(34, 34 + scheme.sigSize), plaintext = payload.subarray(34 + scheme.sigSize);
+  if (!verifyRaw(name, vk.raw, signedMessage(scheme.id, signerID, recipientID, context, plaintext), sig)) throw new Error("bad signature");
+  return { plaintext: toHex(plaintext), signer: toHex(signerID) };
+}
+
 async function run(op) {
   switch (op.op) {
     case "keygen":
@@ -197,6 +290,24 @@ async function run(op) {
       return { message: toHex(sealMessage(fromHex(op.e2eKey), op.seq, fromHex(op.plaintext), fromHex(op.context))) };
     case "openMessage":
       return openMessage(fromHex(op.e2eKey), fromHex(op.message), fromHex(op.context), op.highest);
+    case "signKeygen":
+      return signKeygen(op.scheme);
+    case "sealSigned":
+      return { envelope: toHex(await sealSigned(op.publicKey, op.signingKey, fromHex(op.plaintext), fromHex(op.context))) };
+    case "openSigned":
+      return openSigned(op.privateKey, op.verifyingKeys, fromHex(op.envelope), fromHex(op.context));
+    case "mldsaKeygen": {
+      const k = ml_dsa65.keygen(fromHex(op.seed));
+      return { publicKey: toHex(k.publicKey) };
+    }
+    case "mldsaSign": {
+      const opts = op.context === undefined ? undefined : { context: fromHex(op.context) };
+      return { signature: toHex(ml_dsa65.sign(fromHex(op.message), ml_dsa65.keygen(fromHex(op.seed)).secretKey, opts)) };
+    }
+    case "mldsaVerify": {
+      const opts = op.context === undefined ? undefined : { context: fromHex(op.context) };
+      return { valid: ml_dsa65.verify(fromHex(op.signature), fromHex(op.message), fromHex(op.publicKey), opts) };
+    }
     default:
       throw new Error(`unknown op ${op.op}`);
   }

@@ -329,6 +329,11 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		return nil, err
 	}
 
+	// --- Signed requests -------------------------------------------------
+	if err := signedAct(ctx, n, o, phone, door, acmeID, dev, prov.DeviceID, secret); err != nil {
+		return nil, err
+	}
+
 	// --- Sign out everywhere --------------------------------------------
 	if o.Advance != nil {
 		o.Advance(time.Second) // revocation is by whole second: see token.Revocations

@@ -55,8 +55,8 @@ func runStory(t *testing.T, rdb *redis.Options) {
 			lines[i] = fmt.Sprintf("%2d. %s", i+1, rest)
 		}
 	}
-	require.Len(t, lines, 20)
-	for i, l := range lines[:19] {
+	require.Len(t, lines, 25)
+	for i, l := range lines[:24] {
 		require.Regexp(t, fmt.Sprintf(`^ ?%d\. [A-Z].*\.$`, i+1), l)
 	}
 	require.Contains(t, lines[4], "403")
@@ -68,7 +68,10 @@ func runStory(t *testing.T, rdb *redis.Options) {
 	require.Contains(t, lines[16], "the device runs nothing")
 	require.Contains(t, lines[16], "changed: securityLevel, pinnedCertificate, authorization.tokenUrl.scheme")
 	require.Contains(t, lines[17], "(200)")
-	require.Equal(t, "The story completed: every step did what it said, and every refusal happened.", lines[19])
+	require.Contains(t, lines[18], "pins the set")
+	require.Contains(t, lines[21], "refuses it: the envelope is not signed by Acme")
+	require.Contains(t, lines[22], "has accepted version 2 for this request and refuses it")
+	require.Equal(t, "The story completed: every step did what it said, and every refusal happened.", lines[24])
 
 	// The audit log: one JSON object per line, every security event of
 	// the story, and no secret.
@@ -77,6 +80,7 @@ func runStory(t *testing.T, rdb *redis.Options) {
 		"signed up", "sign-in refused", "signed in", "token created", "token revoked", "api token refused",
 		"device added", "connect refused", "integrator registered", "integrator token issued", "token narrowed",
 		"integration switched on", "request sealed", "device reported", "signed out everywhere",
+		"signed request stored",
 	} {
 		require.Contains(t, log, `"msg":"`+event+`"`)
 	}
@@ -103,8 +107,8 @@ func runStory(t *testing.T, rdb *redis.Options) {
 
 	// The device saved the refresh token Acme rotated, bound to Acme's
 	// token endpoint, and it is not the one in the definition (which Acme
-	// has retired). It ran three rules: the request, the rewritten one it
-	// refused, and the request again.
+	// has retired). It ran four rules: the request, the rewritten one it
+	// refused, the request again and the signed back door's.
 	var flash struct {
 		Highest       uint64            `json:"highest"`
 		RefreshTokens map[string]string `json:"refreshTokens"`
@@ -112,8 +116,8 @@ func runStory(t *testing.T, rdb *redis.Options) {
 	b, err := os.ReadFile(filepath.Join(dir, "device-flash.json"))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, &flash))
-	require.Equal(t, uint64(3), flash.Highest)
-	require.Len(t, flash.RefreshTokens, 1)
+	require.Equal(t, uint64(4), flash.Highest, "the front door's rule, the rewritten one it refused, the rule again, then the signed back door's")
+	require.Len(t, flash.RefreshTokens, 2)
 	for _, form := range flash.RefreshTokens {
 		f := strings.Fields(form)
 		require.Len(t, f, 9)

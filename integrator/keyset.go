@@ -1,0 +1,249 @@
+package integrator
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/latchsec/latch/sealedbox"
+	"github.com/latchsec/latch/tlspolicy"
+)
+
+// KeySetPath is where an integrator publishes its key set on its own host:
+// https://<host>/.well-known/latch-integrator-keys.
+const KeySetPath = "/.well-known/latch-integrator-keys"
+
+const keySetFormat = "latch-integrator-keys/v1"
+
+// A KeySet is an integrator's verifying keys as published on its host, and
+// the host they came from. Its JSON document is
+//
+//	{
+//	  "format": "latch-integrator-keys/v1",
+//	  "keys": [
+//	    {"kid": "<key id, hex>", "key": "latch_vk_mldsa65ed25519_...",
+//	     "notBefore": "2026-01-01T00:00:00Z", "notAfter": "2027-01-01T00:00:00Z"}
+//	  ]
+//	}
+//
+// The integrator makes the document with [MarshalKeySet] and serves it at
+// [KeySetPath]; the app gets it with [FetchKeySet], pins it (stores Host
+// and [KeySet.Document]) and reloads it with [ParseKeySet].
+type KeySet struct {
+	// Host is the host (and port, if not 443) the set was fetched from: the
+	// name to show to the person.
+	Host string
+	Keys []PublishedKey
+	doc  []byte
+}
+
+// A PublishedKey is one key of a [KeySet]: a verifying key and the period
+// in which statements it signed are accepted.
+type PublishedKey struct {
+	Key       *sealedbox.VerifyingKey
+	NotBefore time.Time
+	NotAfter  time.Time
+}
+
+type keySetJSON struct {
+	Format string       `json:"format"`
+	Keys   []keyJSONRow `json:"keys"`
+}
+
+type keyJSONRow struct {
+	KID       string    `json:"kid"`
+	Key       string    `json:"key"`
+	NotBefore time.Time `json:"notBefore"`
+	NotAfter  time.Time `json:"notAfter"`
+}
+
+// MarshalKeySet returns the JSON document of a key set, for the integrator
+// to serve at [KeySetPath].
+func MarshalKeySet(keys []PublishedKey) ([]byte, error) {
+	if len(keys) == 0 || len(keys) > maxKeySetKeys {
+		return nil, keySetError(fmt.Sprintf("a key set has 1 to %d keys", maxKeySetKeys))
+	}
+	ks := keySetJSON{Format: keySetFormat}
+	for _, k := range keys {
+		if k.Key == nil {
+			return nil, keySetError("a key is missing")
+		}
+		id := k.Key.KeyID()
+		ks.Keys = append(ks.Keys, keyJSONRow{hex.EncodeToString(id[:]), k.Key.String(), k.NotBefore.UTC(), k.NotAfter.UTC()})
+	}
+	doc, err := json.MarshalIndent(ks, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := ParseKeySet("example.com", doc); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+// ParseKeySet parses and checks the key set document doc fetched from host.
+// It is strict: no unknown or repeated fields, no trailing data, at most
+// 64 KiB and 16 keys, each key id the key's own, no key twice, and each
+// validity period non-empty. Every error matches [ErrKeySet].
+func ParseKeySet(host string, doc []byte) (*KeySet, error) {
+	if err := checkHost(host); err != nil {
+		return nil, err
+	}
+	if len(doc) > maxKeySet {
+		return nil, keySetError(fmt.Sprintf("document larger than %d bytes", maxKeySet))
+	}
+	m, err := exactObject(doc, "format", "keys")
+	if err != nil {
+		return nil, keySetError(err.Error())
+	}
+	var format string
+	var rows []json.RawMessage
+	if err := field(m, "format", &format); err != nil {
+		return nil, keySetError(err.Error())
+	}
+	if format != keySetFormat {
+		return nil, keySetError("format must be " + keySetFormat)
+	}
+	if err := field(m, "keys", &rows); err != nil {
+		return nil, keySetError(err.Error())
+	}
+	if len(rows) == 0 || len(rows) > maxKeySetKeys {
+		return nil, keySetError(fmt.Sprintf("a key set has 1 to %d keys", maxKeySetKeys))
+	}
+	var ks keySetJSON
+	for i, raw := range rows {
+		m, err := exactObject(raw, "kid", "key", "notBefore", "notAfter")
+		if err != nil {
+			return nil, keySetError(fmt.Sprintf("keys[%d]: %v", i, err))
+		}
+		var row keyJSONRow
+		for _, f := range []struct {
+			name string
+			v    any
+		}{{"kid", &row.KID}, {"key", &row.Key}, {"notBefore", &row.NotBefore}, {"notAfter", &row.NotAfter}} {
+			if err := field(m, f.name, f.v); err != nil {
+				return nil, keySetError(fmt.Sprintf("keys[%d].%v", i, err))
+			}
+		}
+		ks.Keys = append(ks.Keys, row)
+	}
+	set := &KeySet{Host: host, doc: bytes.Clone(doc)}
+	seen := map[sealedbox.KeyID]bool{}
+	for i, row := range ks.Keys {
+		where := fmt.Sprintf("keys[%d]", i)
+		k, err := sealedbox.ParseVerifyingKey(row.Key)
+		if err != nil {
+			return nil, &refusalError{ErrKeySet, errors.New(where + ".key is not a verifying key"), err}
+		}
+		id := k.KeyID()
+		if row.KID != hex.EncodeToString(id[:]) {
+			return nil, keySetError(where + ".kid is not the key's id")
+		}
+		if seen[id] {
+			return nil, keySetError(where + " repeats a key")
+		}
+		seen[id] = true
+		if row.NotBefore.IsZero() || row.NotAfter.IsZero() || !row.NotAfter.After(row.NotBefore) {
+			return nil, keySetError(where + " needs notBefore before notAfter")
+		}
+		set.Keys = append(set.Keys, PublishedKey{k, row.NotBefore, row.NotAfter})
+	}
+	return set, nil
+}
+
+// Document returns the key set's JSON document as fetched, for the app to
+// store along with Host and reload with [ParseKeySet].
+func (s *KeySet) Document() []byte { return bytes.Clone(s.doc) }
+
+// validAt returns the keys whose validity period contains t.
+func (s *KeySet) validAt(t time.Time) []*sealedbox.VerifyingKey {
+	var keys []*sealedbox.VerifyingKey
+	for _, k := range s.Keys {
+		if !t.Before(k.NotBefore) && t.Before(k.NotAfter) {
+			keys = append(keys, k.Key)
+		}
+	}
+	return keys
+}
+
+// FetchOptions are the options of [FetchKeySet]. The zero value uses the
+// system roots and the wall clock.
+type FetchOptions struct {
+	// RootCAs replaces the system roots. Nil means the system roots.
+	RootCAs *x509.CertPool
+	// Now returns the current time for certificate validity. Nil means
+	// time.Now.
+	Now func() time.Time
+}
+
+// FetchKeySet fetches the key set that the integrator publishes at
+// https://host/.well-known/latch-integrator-keys, under tlspolicy's
+// TlsWithCACheck (web PKI, host name checked, TLS 1.2 or later, no
+// redirect to another host), and parses it with [ParseKeySet].
+//
+// Call it when the person enables the integration, show the person Host
+// (the integrator's name is what the person checks), and pin the result:
+// from then on, signed requests are checked against the pinned set only,
+// whatever the platform says. Call [KeySet.Refresh] to rotate.
+func FetchKeySet(ctx context.Context, host string, opts FetchOptions) (*KeySet, error) {
+	if err := checkHost(host); err != nil {
+		return nil, err
+	}
+	client, err := tlspolicy.Policy{SecurityLevel: tlspolicy.TlsWithCACheck, RootCAs: opts.RootCAs, Time: opts.Now}.Client()
+	if err != nil {
+		return nil, &refusalError{ErrKeySet, nil, err}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+host+KeySetPath, nil)
+	if err != nil {
+		return nil, &refusalError{ErrKeySet, nil, err}
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, &refusalError{ErrKeySet, errors.New("cannot fetch the key set"), err}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, keySetError(fmt.Sprintf("the key set answered status %d", resp.StatusCode))
+	}
+	doc, err := io.ReadAll(io.LimitReader(resp.Body, maxKeySet+1))
+	if err != nil {
+		return nil, &refusalError{ErrKeySet, errors.New("cannot read the key set"), err}
+	}
+	return ParseKeySet(host, doc)
+}
+
+// Refresh fetches the key set again from s.Host, for a key rotation, and
+// returns the new set; s is unchanged. The new set replaces the pinned one
+// only when the app stores it.
+func (s *KeySet) Refresh(ctx context.Context, opts FetchOptions) (*KeySet, error) {
+	return FetchKeySet(ctx, s.Host, opts)
+}
+
+// checkHost requires a host name or address with an optional port: no
+// scheme, user, path, query or fragment.
+func checkHost(host string) error {
+	if host == "" || len(host) > 255 || strings.ContainsAny(host, "/?#@\\ \t\r\n") {
+		return keySetError("host must be a host name with an optional port")
+	}
+	u, err := url.Parse("https://" + host)
+	if err != nil || u.Host != host || u.Hostname() == "" {
+		return keySetError("host must be a host name with an optional port")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return keySetError("host has an invalid port")
+		}
+	}
+	return nil
+}
