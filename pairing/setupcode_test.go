@@ -138,3 +138,27 @@ func TestStateEncoding(t *testing.T) {
 	_, err := State{Failures: -1}.MarshalBinary()
 	require.ErrorIs(t, err, ErrMalformed)
 }
+
+// TestTrivialCount counts the codes trivial refuses, the number the
+// package doc quotes.
+func TestTrivialCount(t *testing.T) {
+	n := 0
+	d := make([]byte, CodeDigits)
+	for first := byte('0'); first <= '9'; first++ {
+		for _, step := range []int{0, 1, -1} {
+			ok := true
+			for i := range d {
+				v := int(first-'0') + step*i
+				if v < 0 || v > 9 {
+					ok = false
+					break
+				}
+				d[i] = byte('0' + v)
+			}
+			if ok && trivial(d) {
+				n++
+			}
+		}
+	}
+	require.Equal(t, 16, n)
+}
