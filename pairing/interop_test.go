@@ -66,7 +66,7 @@ func TestInteropNobleCurves(t *testing.T) {
 			Hello: randomHex(36), Params: randomHex(1300), CT: randomHex(1088),
 			IDVerifier: hex.EncodeToString([]byte("dev-" + string(rune('a'+i)))),
 			X:          hex.EncodeToString(randomScalar()), Y: hex.EncodeToString(randomScalar()),
-			SS:         &ss,
+			SS: &ss,
 		}
 		for range 5 {
 			c.Frames = append(c.Frames, randomHex(40+i))
