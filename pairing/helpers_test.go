@@ -84,11 +84,10 @@ func (f *fixture) failures(t testing.TB) int {
 
 // outcome is what each side of one pairing returned.
 type outcome struct {
-	appKey  []byte
-	appErr  error
-	dev     *DeviceResult
-	devErr  error
-	elapsed time.Duration
+	appKey []byte
+	appErr error
+	dev    *DeviceResult
+	devErr error
 }
 
 // pairOver runs the app with code against dev over a connected pair of

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/binary"
-	"errors"
 
 	"filippo.io/bigmod"
 	"filippo.io/nistec"
@@ -256,7 +255,3 @@ func macSHA256(key, msg []byte) []byte {
 	m.Write(msg)
 	return m.Sum(nil)
 }
-
-// errBadShare is internal: a share or secret that the group refuses. The
-// protocol reports it as a failed authentication.
-var errBadShare = errors.New("pairing: invalid share")
