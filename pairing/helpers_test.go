@@ -19,6 +19,7 @@ var testProvisioning = Provisioning{
 	AppKey:      "ak_0123456789",
 	AppSecret:   "as_secret-value-never-in-errors",
 	PlatformURL: "https://platform.example/",
+	Settings:    []byte(`{"deviceId":"d-1"}`),
 }
 
 // memStore is an in-memory Store that counts saves.

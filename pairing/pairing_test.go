@@ -435,3 +435,26 @@ func TestErrorsCarryNoSecrets(t *testing.T) {
 	}
 	require.False(t, errors.Is(o.appErr, ErrMalformed))
 }
+
+// TestProvisioningLimits: fields at their caps make a payload that fits in
+// a frame or is refused with ErrMalformed, never a panic.
+func TestProvisioningLimits(t *testing.T) {
+	long := strings.Repeat("a", maxFieldSize)
+	for _, p := range []Provisioning{
+		{AppKey: long, AppSecret: long, PlatformURL: "https://p.example/" + long[:maxFieldSize-18], Settings: []byte(long)},
+		{AppKey: long + "a", AppSecret: "s", PlatformURL: "https://p.example/"},
+		{AppKey: "k", AppSecret: "s", PlatformURL: "https://p.example/", Settings: []byte(long + "a")},
+		{AppKey: "", AppSecret: "s", PlatformURL: "https://p.example/"},
+		{AppKey: "k", AppSecret: "s", PlatformURL: "/relative"},
+		{AppKey: "k", AppSecret: "\xff", PlatformURL: "https://p.example/"},
+	} {
+		var app App
+		_, err := app.Pair(context.Background(), &bytes.Buffer{}, NewSetupCode(), p)
+		require.ErrorIs(t, err, ErrMalformed)
+	}
+	ok := Provisioning{AppKey: long, AppSecret: long[:900], PlatformURL: "https://p.example/", Settings: []byte(long)}
+	require.NoError(t, ok.check())
+	back, err := parseProvisioning(ok.marshal())
+	require.NoError(t, err)
+	require.Equal(t, ok, *back)
+}

@@ -68,6 +68,10 @@ type Provisioning struct {
 	AppKey      string // application key: the MQTT username
 	AppSecret   string // application secret: the MQTT password
 	PlatformURL string // the platform's URL, absolute
+	// Settings is anything else the device needs from the app, such as
+	// its identity at the platform; opaque to this package, at most 1024
+	// bytes, may be empty.
+	Settings []byte
 }
 
 // maxFieldSize caps each field of a provisioning payload.
@@ -81,6 +85,12 @@ func (p *Provisioning) check() error {
 			return errMalformed("provisioning field empty, too long or not UTF-8")
 		}
 	}
+	if len(p.Settings) > maxFieldSize {
+		return errMalformed("provisioning settings too long")
+	}
+	if len(p.marshal())+chacha20poly1305.Overhead > MaxFrameSize {
+		return errMalformed("provisioning payload too large")
+	}
 	u, err := url.Parse(p.PlatformURL)
 	if err != nil || !u.IsAbs() || u.Host == "" {
 		return errMalformed("provisioning platform URL not absolute")
@@ -88,11 +98,12 @@ func (p *Provisioning) check() error {
 	return nil
 }
 
-// marshal encodes the payload: version 1, then each field as a 2-byte
-// big-endian length and its bytes.
+// marshal encodes the payload: version 1, then each field (AppKey,
+// AppSecret, PlatformURL, Settings) as a 2-byte big-endian length and its
+// bytes.
 func (p *Provisioning) marshal() []byte {
 	b := []byte{provisioningVersion}
-	for _, f := range []string{p.AppKey, p.AppSecret, p.PlatformURL} {
+	for _, f := range []string{p.AppKey, p.AppSecret, p.PlatformURL, string(p.Settings)} {
 		b = binary.BigEndian.AppendUint16(b, uint16(len(f)))
 		b = append(b, f...)
 	}
@@ -108,6 +119,9 @@ func parseProvisioning(b []byte) (*Provisioning, error) {
 	p.AppKey = string(d.bytes(int(d.uint16())))
 	p.AppSecret = string(d.bytes(int(d.uint16())))
 	p.PlatformURL = string(d.bytes(int(d.uint16())))
+	if settings := d.bytes(int(d.uint16())); len(settings) > 0 {
+		p.Settings = settings
+	}
 	if err := d.finish("provisioning payload"); err != nil {
 		return nil, err
 	}
