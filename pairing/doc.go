@@ -12,8 +12,11 @@
 // runs [Device.Pair] on the link; the app reads the code with
 // [ParseSetupCode] and runs [App.Pair] with the [Provisioning] payload.
 // Both return the same key, ready for sealedbox's private-key wrapping and
-// messages. `latch pair provision` makes the code and the record from the
-// command line.
+// messages; the device also gets the [Provisioning] payload (application
+// key and secret, platform URL, and optional Settings such as its identity
+// at the platform). `latch pair provision` makes the code and the record
+// from the command line; examples/device.Onboard and
+// examples/app.Phone.PairDevice show both sides over a local socket.
 //
 // # Protocol
 //
