@@ -54,6 +54,9 @@
 // payload. If the done frame is lost, the device is paired and the app is
 // not; the person starts again.
 //
+// FORMAT.md, beside this file, writes the protocol down byte by byte for
+// an app or a device in another language.
+//
 // # Frames
 //
 // A frame is a version byte (1), a type byte, a 2-byte big-endian length
