@@ -57,10 +57,11 @@
 //
 // Pairing (SPAKE2+ with ML-KEM-768), at manufacture:
 //
-//	latch pair provision --device-id dev-0001 --record dev-0001.record --code dev-0001.code
+//	latch pair provision --device-id dev-0001 --record dev-0001.record --code dev-0001.code --qr dev-0001.png
 //
 // pair provision writes the device's verification record (for the device)
-// and its setup code, printed form and QR payload (for the label only).
+// and its setup code, printed form and QR payload, and with --qr a PNG of
+// its QR code (for the label only).
 //
 // # Conventions
 //

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latchsec/latch/internal/interop"
 	"github.com/latchsec/latch/pairing"
 	"github.com/stretchr/testify/require"
 )
@@ -18,10 +19,11 @@ import (
 func TestPairProvision(t *testing.T) {
 	dir := t.TempDir()
 	rec, code := filepath.Join(dir, "dev.record"), filepath.Join(dir, "dev.code")
-	r := latch(t, nil, "pair", "provision", "--device-id", "dev-0001", "--record", rec, "--code", code, "--kdf-memory", "8", "--kdf-time", "1").ok(t)
+	qrFile := filepath.Join(dir, "dev.png")
+	r := latch(t, nil, "pair", "provision", "--device-id", "dev-0001", "--record", rec, "--code", code, "--qr", qrFile, "--kdf-memory", "8", "--kdf-time", "1").ok(t)
 	require.Contains(t, r.stdout, "wrote "+rec)
 
-	for _, f := range []string{rec, code} {
+	for _, f := range []string{rec, code, qrFile} {
 		st, err := os.Stat(f)
 		require.NoError(t, err)
 		require.Equal(t, os.FileMode(0o600), st.Mode().Perm(), f)
@@ -35,6 +37,9 @@ func TestPairProvision(t *testing.T) {
 	scanned, err := pairing.ParseSetupCode(lines[1])
 	require.NoError(t, err)
 	require.Equal(t, printed, scanned)
+	img, err := os.ReadFile(qrFile)
+	require.NoError(t, err)
+	require.Equal(t, lines[1], interop.ScanQR(t, img), "zbarimg reads the QR payload from the PNG")
 	require.NotContains(t, r.stdout, lines[0], "the code is not printed")
 
 	b, err := os.ReadFile(rec)
@@ -65,6 +70,11 @@ func TestPairProvision(t *testing.T) {
 	latch(t, nil, "pair", "provision", "--record", filepath.Join(dir, "other.record"), "--code", code).fails(t, exitFailure, "dev.code already exists")
 	_, err = os.Stat(filepath.Join(dir, "other.record"))
 	require.ErrorIs(t, err, os.ErrNotExist)
+	latch(t, nil, "pair", "provision", "--record", filepath.Join(dir, "r2"), "--code", filepath.Join(dir, "c2"), "--qr", qrFile).fails(t, exitFailure, "dev.png already exists")
+	for _, f := range []string{"r2", "c2"} {
+		_, err = os.Stat(filepath.Join(dir, f))
+		require.ErrorIs(t, err, os.ErrNotExist)
+	}
 	after, err := os.ReadFile(code)
 	require.NoError(t, err)
 	require.Equal(t, text, after)
