@@ -24,7 +24,8 @@ import (
 //
 // ns/op is the measured side's own time: the wall time of its Pair minus
 // the time it spent blocked on the link, waiting for the other side.
-// exchange-ns/op is the wall time of the whole exchange. There is no peer
+// exchange-ns/op is the wall time of the whole exchange; B/op and
+// allocs/op count both sides (Argon2id's 64 MiB is the app's). There is no peer
 // library to compare with: no Go SPAKE2+ is the ecosystem's standard.
 
 // timedConn counts the time spent in Read and Write.

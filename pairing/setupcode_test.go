@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -137,6 +138,8 @@ func TestStateEncoding(t *testing.T) {
 	require.ErrorIs(t, s.UnmarshalBinary([]byte("latch-pairing-state\x00\x09")), ErrUnsupportedVersion)
 	_, err := State{Failures: -1}.MarshalBinary()
 	require.ErrorIs(t, err, ErrMalformed)
+	_, err = State{WindowOpened: time.Unix(-5, 0)}.MarshalBinary()
+	require.ErrorIs(t, err, ErrMalformed, "a time the decoder would refuse is not written")
 }
 
 // TestTrivialCount counts the codes trivial refuses, the number the

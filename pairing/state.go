@@ -48,6 +48,9 @@ func (s State) MarshalBinary() ([]byte, error) {
 	var opened int64
 	if !s.WindowOpened.IsZero() {
 		opened = s.WindowOpened.UnixNano()
+		if opened <= 0 {
+			return nil, errMalformed("state window time not after 1970")
+		}
 	}
 	return binary.BigEndian.AppendUint64(b, uint64(opened)), nil
 }
