@@ -458,3 +458,29 @@ func TestProvisioningLimits(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, ok, *back)
 }
+
+// TestAppRevealsNothingToFakeDevice: posing as the device with a record of
+// a guessed code, the attacker sees from the app only its hello, its
+// share and an abort: never confirmP, never the payload.
+func TestAppRevealsNothingToFakeDevice(t *testing.T) {
+	f := newFixture(t)
+	fakeRecord, err := NewRecord(wrongCode(f.code), f.rec.DeviceID(), testKDF)
+	require.NoError(t, err)
+	fake := &Device{Record: fakeRecord, Store: &memStore{}, Now: f.clock.Now}
+	require.NoError(t, fake.OpenWindow())
+	var mu sync.Mutex
+	var fromApp []byte
+	r := newRelay(t, func(app bool, _ int, raw []byte) []byte {
+		if app {
+			mu.Lock()
+			fromApp = append(fromApp, raw[1])
+			mu.Unlock()
+		}
+		return raw
+	})
+	o := pairOver(t, fake, f.code, r.appConn, r.devConn)
+	require.ErrorIs(t, o.appErr, ErrAuthentication)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, []byte{frameHello, frameShare, frameAbort}, fromApp)
+}
