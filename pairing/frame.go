@@ -133,24 +133,14 @@ type paramsMsg struct {
 }
 
 func (m *paramsMsg) marshal() []byte {
-	b := append([]byte(nil), m.nonce...)
-	b = binary.BigEndian.AppendUint32(b, m.kdf.Time)
-	b = binary.BigEndian.AppendUint32(b, m.kdf.MemoryKiB)
-	b = append(b, m.kdf.Threads, byte(len(m.salt)))
-	b = append(b, m.salt...)
-	b = append(b, byte(len(m.deviceID)))
-	b = append(b, m.deviceID...)
+	b := appendHashParams(append([]byte(nil), m.nonce...), m.kdf, m.salt, m.deviceID)
 	return append(b, m.ek...)
 }
 
 func parseParams(p []byte) (*paramsMsg, error) {
 	d := decoder{b: p}
 	m := &paramsMsg{nonce: d.bytes(nonceSize)}
-	m.kdf.Time = d.uint32()
-	m.kdf.MemoryKiB = d.uint32()
-	m.kdf.Threads = d.byte()
-	m.salt = d.bytes(int(d.byte()))
-	m.deviceID = d.bytes(int(d.byte()))
+	m.kdf, m.salt, m.deviceID = d.hashParams()
 	m.ek = d.bytes(mlkem.EncapsulationKeySize768)
 	if err := d.finish("params frame"); err != nil {
 		return nil, err

@@ -125,12 +125,7 @@ const recordSuiteP256 = 1 // P256-SHA256-HKDF-HMAC-SHA256 with Argon2id
 func (r *Record) MarshalBinary() ([]byte, error) {
 	b := append([]byte(nil), recordMagic...)
 	b = append(b, recordSuiteP256)
-	b = binary.BigEndian.AppendUint32(b, r.kdf.Time)
-	b = binary.BigEndian.AppendUint32(b, r.kdf.MemoryKiB)
-	b = append(b, r.kdf.Threads, byte(len(r.salt)))
-	b = append(b, r.salt...)
-	b = append(b, byte(len(r.deviceID)))
-	b = append(b, r.deviceID...)
+	b = appendHashParams(b, r.kdf, r.salt, []byte(r.deviceID))
 	b = append(b, r.w0...)
 	return append(b, r.l...), nil
 }
@@ -150,11 +145,9 @@ func ParseRecord(b []byte) (*Record, error) {
 		return nil, ErrUnsupportedVersion
 	}
 	r := &Record{}
-	r.kdf.Time = d.uint32()
-	r.kdf.MemoryKiB = d.uint32()
-	r.kdf.Threads = d.byte()
-	r.salt = d.bytes(int(d.byte()))
-	r.deviceID = string(d.bytes(int(d.byte())))
+	var id []byte
+	r.kdf, r.salt, id = d.hashParams()
+	r.deviceID = string(id)
 	r.w0 = d.bytes(scalarSize)
 	r.l = d.bytes(pointSize)
 	if err := d.finish("record"); err != nil {
@@ -173,6 +166,29 @@ func ParseRecord(b []byte) (*Record, error) {
 		return nil, errMalformed("record L invalid")
 	}
 	return r, nil
+}
+
+// appendHashParams encodes what the app needs to hash the code, in the
+// record and in the params frame alike: Argon2id's time (4 bytes) and
+// memory in KiB (4 bytes), threads (1 byte), then the salt and the device
+// id, each a length byte and the bytes.
+func appendHashParams(b []byte, kdf KDFParams, salt, deviceID []byte) []byte {
+	b = binary.BigEndian.AppendUint32(b, kdf.Time)
+	b = binary.BigEndian.AppendUint32(b, kdf.MemoryKiB)
+	b = append(b, kdf.Threads, byte(len(salt)))
+	b = append(b, salt...)
+	b = append(b, byte(len(deviceID)))
+	return append(b, deviceID...)
+}
+
+// hashParams decodes what appendHashParams encodes.
+func (d *decoder) hashParams() (kdf KDFParams, salt, deviceID []byte) {
+	kdf.Time = d.uint32()
+	kdf.MemoryKiB = d.uint32()
+	kdf.Threads = d.byte()
+	salt = d.bytes(int(d.byte()))
+	deviceID = d.bytes(int(d.byte()))
+	return kdf, salt, deviceID
 }
 
 // decoder reads fixed fields from a byte string and remembers the first
