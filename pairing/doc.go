@@ -135,8 +135,8 @@
 // manufacturing step run it, never the device. The device sends its salt
 // and work factor in frame 2, so someone posing as a device could ask the
 // app for any work: the app refuses more than 256 MiB, 10 passes or 4
-// lanes ([ErrWorkFactor]), and [NewRecord] refuses less than 8 MiB and
-// one pass.
+// lanes ([ErrWorkFactor]) before hashing anything. Both the app and
+// [NewRecord] also refuse less than 8 MiB or one pass.
 //
 // # Setup codes
 //
