@@ -2,8 +2,10 @@
 // certificate a device should pin for an integrator's API and check a
 // transport policy (tlspolicy), make and rotate token keys and issue,
 // inspect, verify and revoke API tokens (token), make sealing and signing
-// keys and seal (signed or not), open, wrap and unwrap (sealedbox), and enroll TOTP keys and compute and
-// check their codes (totp). It has no logic of its own beyond presenting
+// keys and seal (signed or not), open, wrap and unwrap (sealedbox), enroll
+// TOTP keys and compute and check their codes (totp), and make a device's
+// setup code and pairing verification record (pairing). It has no logic of
+// its own beyond presenting
 // what those packages decide.
 //
 // Install it with
@@ -67,6 +69,14 @@
 //	latch totp enroll --issuer Acme --account alice@example.com --out alice.totp
 //	latch totp code --key alice.totp
 //	echo 287082 | latch totp verify --key alice.totp
+//
+// Pairing (SPAKE2+ with ML-KEM-768), at manufacture:
+//
+//	latch pair provision --device-id dev-0001 --record dev-0001.record --code dev-0001.code --qr dev-0001.png
+//
+// pair provision writes the device's verification record (for the device)
+// and its setup code, printed form and QR payload, and with --qr a PNG of
+// its QR code (for the label only).
 //
 // # Conventions
 //

@@ -34,8 +34,8 @@ type command struct {
 	setup func(fs *flag.FlagSet) func(e *env, args []string) error
 }
 
-// commands is filled by the init functions of tls.go, token.go, seal.go and
-// totp.go, in the order shown by latch --help.
+// commands is filled by the init functions of tls.go, token.go, seal.go,
+// totp.go and pair.go, in the order shown by latch --help.
 var commands []*command
 
 // groups are the first words of commands, in the order of the overview.
@@ -45,6 +45,7 @@ var groups = []struct{ name, summary string }{
 	{"seal", "make sealing keys; seal and open envelopes; wrap and unwrap private keys"},
 	{"sign", "make signing keys and key sets; sign and seal integrator requests"},
 	{"totp", "enroll a TOTP key (URI and QR code); compute and check codes"},
+	{"pair", "make a device's setup code and pairing verification record"},
 }
 
 // env is what a command runs with.

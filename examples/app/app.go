@@ -2,10 +2,13 @@
 //
 //   - It signs the person up and in at the platform: password, then a TOTP
 //     code from their authenticator app.
-//   - At onboarding it makes the person's 256-bit end-to-end key
-//     ([sealedbox.GenerateE2EKey]) and hands it to the device over a local
-//     channel, with the device's application key and secret. The
-//     end-to-end key never goes to the cloud.
+//   - At onboarding it pairs with the device over a local link with the
+//     setup code on the device's label ([Phone.PairDevice], package
+//     pairing): both derive the person's 256-bit end-to-end key, and the
+//     app sends the device its application key and secret under it. The
+//     end-to-end key never crosses the link and never goes to the cloud.
+//     ([Phone.AddDevice] is the shortcut without a link, which makes the
+//     key itself and returns it as a Go value, for tests of other parts.)
 //   - When the person switches an integration on, it makes a key pair,
 //     wraps the private key under the end-to-end key and uploads the public
 //     key and the wrapped key.
@@ -39,6 +42,7 @@ import (
 
 	"github.com/latchsec/latch/examples/device"
 	"github.com/latchsec/latch/examples/platform"
+	"github.com/latchsec/latch/pairing"
 	"github.com/latchsec/latch/sealedbox"
 	"github.com/latchsec/latch/totp"
 )
@@ -284,6 +288,45 @@ func (p *Phone) AddDevice(ctx context.Context, name string) (device.Provisioning
 	p.senders[cred.ID] = s
 	return device.Provisioning{DeviceID: cred.ID, App: cred.App, ClientID: cred.ClientID, Key: cred.Key, Secret: cred.Secret,
 		BrokerURL: cred.BrokerURL, E2EKey: bytes.Clone(p.e2eKey)}, nil
+}
+
+// PairDevice registers a device at the platform and pairs with it over
+// conn, the local link, proving knowledge of code (from the device's
+// label): the app and the device derive the end-to-end key, and the app
+// sends the device its key, secret and identity under it. The derived key
+// becomes the person's end-to-end key; this example pairs the person's
+// first device only. It returns the device's id.
+func (p *Phone) PairDevice(ctx context.Context, conn io.ReadWriter, code pairing.SetupCode, name string) (string, error) {
+	p.mu.Lock()
+	has := p.e2eKey != nil
+	p.mu.Unlock()
+	if has {
+		return "", errors.New("app: this example pairs the person's first device only")
+	}
+	var cred platform.DeviceCredentials
+	if err := p.Do(ctx, http.MethodPost, "/v1/devices", p.Session(), map[string]string{"name": name}, &cred); err != nil {
+		return "", err
+	}
+	settings, err := json.Marshal(device.Identity{DeviceID: cred.ID, App: cred.App, ClientID: cred.ClientID})
+	if err != nil {
+		return "", err
+	}
+	var pa pairing.App
+	key, err := pa.Pair(ctx, conn, code, pairing.Provisioning{
+		AppKey: cred.Key, AppSecret: cred.Secret, PlatformURL: cred.BrokerURL, Settings: settings,
+	})
+	if err != nil {
+		return "", err
+	}
+	s, err := sealedbox.NewMessageSender(key, device.RulesContext(cred.ID), 0)
+	if err != nil {
+		return "", err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.e2eKey = key
+	p.senders[cred.ID] = s
+	return cred.ID, nil
 }
 
 // EnableIntegration switches an integration with the integrator's client

@@ -4,8 +4,11 @@
 //
 //   - It authenticates to the platform with its application key and secret
 //     (the pair it would give an MQTT broker as username and password).
-//   - It opens each message with the end-to-end key it got from the app at
-//     onboarding ([sealedbox.MessageReceiver]); a message the relay altered
+//   - At onboarding it pairs with the owner's app over a local link with
+//     the setup code on its label ([Onboard], package pairing), which
+//     gives both the end-to-end key and gives the device its credentials.
+//   - It opens each message with that end-to-end key
+//     ([sealedbox.MessageReceiver]); a message the relay altered
 //     or replayed is refused and reported as refused. The highest accepted
 //     sequence number is saved before the device acts on a message.
 //   - It executes the request with package integrator, under the
@@ -49,9 +52,9 @@ func RulesContext(deviceID string) []byte {
 	return []byte("latch-example/v1 device " + deviceID + " rules")
 }
 
-// Provisioning is what the app hands the device during onboarding, over a
-// local channel (Bluetooth, a QR code, a cable; in this example, a function
-// call): its identity at the platform and the end-to-end key.
+// Provisioning is what the device holds after onboarding ([Onboard]): its
+// identity at the platform and credentials, sent by the app over the
+// paired local link, and the end-to-end key it derived with the app.
 type Provisioning struct {
 	DeviceID  string
 	App       string // the owner's id at the platform: the {app} of its topics

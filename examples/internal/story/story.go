@@ -32,6 +32,7 @@ import (
 	acme "github.com/latchsec/latch/examples/integrator"
 	"github.com/latchsec/latch/examples/platform"
 	"github.com/latchsec/latch/integrator"
+	"github.com/latchsec/latch/pairing"
 	"github.com/latchsec/latch/sealedbox"
 	"github.com/latchsec/latch/tlspolicy"
 	"github.com/latchsec/latch/totp"
@@ -202,10 +203,11 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		platform.ScopeDevicesRead, platform.ScopeTokensManage)
 
 	// --- Onboarding the device -------------------------------------------
-	prov, err := phone.AddDevice(ctx, "front door controller")
+	onb, err := onboard(ctx, o, phone, "front door controller")
 	if err != nil {
-		return nil, fmt.Errorf("adding the device: %w", err)
+		return nil, fmt.Errorf("onboarding the device: %w", err)
 	}
+	prov := onb.prov
 	secret(prov.Secret)
 	mqttCfg := device.MQTTConfig{
 		BrokerURL: prov.BrokerURL, Roots: p.Roots(), ClientID: prov.ClientID, Key: prov.Key, Secret: "lt_not-the-secret",
@@ -233,8 +235,8 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	devDone := make(chan error, 1)
 	go func() { devDone <- dev.Run(devCtx) }()
 	defer func() { stopDevice(); <-devDone }()
-	n.step("Alice adds her front door controller %s. The platform gives it the application key %s and a secret (a token bound to her and this device). Her app makes the 256-bit end-to-end key and hands it, with the key and secret, to the device over a local channel; the cloud never sees the end-to-end key.",
-		prov.DeviceID, prov.Key)
+	n.step("Alice adds her front door controller %s. Its label reads %s; in pairing mode it listens on %s, a local socket standing in for BLE. Someone in range relays a pairing with a guessed code: the device refuses it (SPAKE2+ key confirmation fails) and counts one failed attempt of %d. Alice's app pairs with the code from the label (SPAKE2+ with ML-KEM-768): app and device each derive the same 256-bit end-to-end key, and the app sends the device its application key %s and secret (a token bound to her and this device) under it. The cloud never sees the end-to-end key.",
+		prov.DeviceID, onb.label, onb.link, pairing.DefaultMaxAttempts, prov.Key)
 	n.step("The device connects to the platform's MQTT broker at %s over TLS, with its key as user name and its secret as password, and subscribes to %s, the only topic it may read. A connection with a wrong secret is refused by the broker.",
 		p.MQTTURL, mqttCfg.RulesTopic)
 

@@ -62,6 +62,8 @@ func runStory(t *testing.T, rdb *redis.Options) {
 	require.Contains(t, lines[4], "403")
 	require.Contains(t, lines[5], "401")
 	require.Contains(t, lines[6], "invalid_scope")
+	require.Contains(t, lines[7], "the device refuses it")
+	require.Regexp(t, `label reads setup code [0-9]{4}-[0-9]{4}-[0-9];`, lines[7])
 	require.Contains(t, lines[8], "refused by the broker")
 	require.Contains(t, lines[10], "TlsPinnedCertificate")
 	require.Contains(t, lines[15], "refuses")

@@ -1,0 +1,48 @@
+package device
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/latchsec/latch/pairing"
+)
+
+// Identity is the device's identity at the platform, which the app sends
+// in the pairing payload's Settings (JSON) beside the application key and
+// secret.
+type Identity struct {
+	DeviceID string `json:"deviceId"`
+	App      string `json:"app"`
+	ClientID string `json:"clientId"`
+}
+
+// Onboard is the device's side of onboarding: it pairs with the owner's
+// app over conn, the local link (BLE on a real device; a socket in the
+// example), with the setup code on its label, and returns its provisioning
+// with the end-to-end key both sides derived. The key never crosses the
+// link and never reaches the cloud. pd holds the verification record from
+// the factory and must be in pairing mode.
+func Onboard(ctx context.Context, conn io.ReadWriter, pd *pairing.Device) (Provisioning, error) {
+	res, err := pd.Pair(ctx, conn)
+	if err != nil {
+		return Provisioning{}, err
+	}
+	var id Identity
+	if err := json.Unmarshal(res.Provisioning.Settings, &id); err != nil || id.DeviceID == "" || id.App == "" || id.ClientID == "" {
+		return Provisioning{}, errors.New("device: the pairing payload has no device identity")
+	}
+	return Provisioning{
+		DeviceID: id.DeviceID, App: id.App, ClientID: id.ClientID,
+		Key: res.Provisioning.AppKey, Secret: res.Provisioning.AppSecret,
+		BrokerURL: res.Provisioning.PlatformURL, E2EKey: res.Key,
+	}, nil
+}
+
+// Label is what the device maker prints on the device: its setup code, as
+// a person types it.
+func Label(code pairing.SetupCode) string {
+	return fmt.Sprintf("setup code %s", code.Printed())
+}
