@@ -5,9 +5,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/latchsec/latch/internal/testclock"
 	"github.com/latchsec/latch/totp"
 )
 
@@ -118,4 +120,24 @@ func TestAtRest(t *testing.T) {
 	require.Error(t, err)
 	_, err = newAtRest(make([]byte, 16))
 	require.Error(t, err)
+}
+
+// One account cannot fill the pool of pending sign-ins that everyone
+// shares: its challenges past maxPendingPerAccount replace its oldest,
+// which stop working, and another person still gets one.
+func TestPendingSignInsPerAccount(t *testing.T) {
+	clock := testclock.New(time.Now())
+	p := &Platform{now: clock.Now, challenges: map[string]challenge{}}
+	first, err := p.newChallenge("u_mallory")
+	require.NoError(t, err)
+	for range maxPendingSignIn {
+		clock.Advance(time.Millisecond)
+		_, err := p.newChallenge("u_mallory")
+		require.NoError(t, err)
+	}
+	_, err = p.newChallenge("u_alice")
+	require.NoError(t, err, "one account exhausted the pool")
+	require.Len(t, p.challenges, maxPendingPerAccount+1)
+	_, err = p.checkCodeStep(context.Background(), first, "123456", false)
+	require.ErrorIs(t, err, errChallenge, "the oldest challenge was replaced")
 }

@@ -30,6 +30,7 @@ import (
 
 type env struct {
 	t      *testing.T
+	cfg    platform.Config // extra settings for start: PasswordHashingMemory
 	dir    string
 	master []byte
 	clock  *clock
@@ -37,8 +38,11 @@ type env struct {
 	p      *platform.Platform
 }
 
-func newEnv(t *testing.T) *env {
-	e := &env{t: t, dir: t.TempDir(), master: platform.NewMasterKey(),
+func newEnv(t *testing.T) *env { return newEnvWith(t, platform.Config{}) }
+
+// newEnvWith starts a platform with cfg's PasswordHashingMemory.
+func newEnvWith(t *testing.T, cfg platform.Config) *env {
+	e := &env{t: t, dir: t.TempDir(), master: platform.NewMasterKey(), cfg: cfg,
 		clock: testclock.New(time.Now().Truncate(time.Second)), audit: &testlog.Buffer{}}
 	e.start()
 	return e
@@ -46,7 +50,7 @@ func newEnv(t *testing.T) *env {
 
 func (e *env) start() {
 	p, err := platform.Start(context.Background(), platform.Config{StateDir: e.dir, MasterKey: e.master,
-		Audit: slog.New(slog.NewJSONHandler(e.audit, nil)), Now: e.clock.Now})
+		Audit: slog.New(slog.NewJSONHandler(e.audit, nil)), Now: e.clock.Now, PasswordHashingMemory: e.cfg.PasswordHashingMemory})
 	require.NoError(e.t, err)
 	e.p = p
 	e.t.Cleanup(func() { p.Close() })

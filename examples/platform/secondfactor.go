@@ -37,11 +37,6 @@ func (p *Platform) passwordAgain(ctx context.Context, user, password, what strin
 	if err := p.db.QueryRowContext(ctx, `SELECT email, password_hash FROM users WHERE id = ?`, user).Scan(&email, &hash); err != nil {
 		return "", err
 	}
-	if left, err := p.passwordLockedFor(ctx, email); err != nil {
-		return "", err
-	} else if left > 0 {
-		return "", throttledError(left)
-	}
 	return email, p.passwordMatches(ctx, email, user, hash, password, what)
 }
 

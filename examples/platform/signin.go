@@ -27,7 +27,14 @@ const (
 	enrollmentTimeout = 15 * time.Minute
 	challengeTries    = 3
 	sessionTTL        = 12 * time.Hour
-	maxPendingSignIn  = 10000
+	// maxPendingSignIn caps the challenges kept in memory, and
+	// maxPendingPerAccount those of one account: a new challenge past it
+	// replaces the account's oldest, so that one account (whose password
+	// an attacker has, or who is the attacker) cannot fill the pool that
+	// everyone shares, and a person who retries is never refused for
+	// their own abandoned sign-ins. The replaced challenge stops working.
+	maxPendingSignIn     = 10000
+	maxPendingPerAccount = 5
 )
 
 type challenge struct {
@@ -99,9 +106,13 @@ func (p *Platform) createUser(ctx context.Context, email, password string) (*Sig
 	if len(password) < minPasswordLen || len(password) > maxPasswordLen {
 		return nil, errBadPassword
 	}
+	hash, err := p.hashPassword(password)
+	if err != nil {
+		return nil, err
+	}
 	user := newID("u_")
-	_, err := p.db.ExecContext(ctx, `INSERT INTO users (id, email, password_hash, created) VALUES (?, ?, ?, ?)`,
-		user, email, hashPassword(password), p.now().Unix())
+	_, err = p.db.ExecContext(ctx, `INSERT INTO users (id, email, password_hash, created) VALUES (?, ?, ?, ?)`,
+		user, email, hash, p.now().Unix())
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE") {
 			return nil, errTaken
@@ -167,6 +178,8 @@ func (p *Platform) checkPasswordStep(ctx context.Context, email, password string
 	if len(email) > 254 {
 		return nil, errCredentials
 	}
+	// A cheap look first, so that attempts at a locked address take no
+	// share of the hashing budget; reservePassword decides.
 	if left, err := p.passwordLockedFor(ctx, email); err != nil {
 		return nil, err
 	} else if left > 0 {
@@ -195,23 +208,31 @@ func (p *Platform) checkPasswordStep(ctx context.Context, email, password string
 }
 
 // passwordMatches checks password against hash, the password hash of the
-// account user ("" for an unknown address, whose hash is dummyHash), and
-// counts a wrong one against the address (see throttle.go). what names the
-// step in the audit log. It returns nil for the right password, else a
-// *userError.
+// account user ("" for an unknown address, whose hash is dummyHash). The
+// attempt is counted against the address before the hash is computed (see
+// throttle.go), and the hash is computed within the hashing budget
+// (errHashingBusy past it, the attempt not counted). what names the step in
+// the audit log. It returns nil for the right password, else a *userError.
 func (p *Platform) passwordMatches(ctx context.Context, email, user, hash, password, what string) error {
+	h, err := parsePasswordHash(hash)
+	if err != nil {
+		return err
+	}
+	release, err := p.hashing.acquire(h.memory)
+	if err != nil {
+		p.audit.Warn(what+" refused", "step", "password", "reason", "hashing busy")
+		return err
+	}
+	defer release()
+	if err := p.reservePassword(ctx, email, what); err != nil {
+		return err
+	}
 	ok := false
 	if len(password) <= maxPasswordLen {
-		var err error
-		if ok, err = checkPassword(hash, password); err != nil {
-			return err
-		}
+		p.hashing.run(func() { ok = h.matches(password) })
 	}
 	if !ok || user == "" {
 		p.audit.Warn(what+" refused", "step", "password", "user", user)
-		if err := p.passwordFailed(ctx, email); err != nil {
-			return err
-		}
 		return errCredentials
 	}
 	return p.passwordSucceeded(ctx, email)
@@ -255,12 +276,22 @@ func (p *Platform) newChallenge(user string) (string, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
+	var oldest string
+	mine := 0
 	for k, c := range p.challenges {
-		if now.After(c.expires) {
+		switch {
+		case now.After(c.expires):
 			delete(p.challenges, k)
+		case c.user == user:
+			mine++
+			if oldest == "" || c.expires.Before(p.challenges[oldest].expires) {
+				oldest = k
+			}
 		}
 	}
-	if len(p.challenges) >= maxPendingSignIn {
+	if mine >= maxPendingPerAccount {
+		delete(p.challenges, oldest)
+	} else if len(p.challenges) >= maxPendingSignIn {
 		return "", errBusy
 	}
 	p.challenges[challengeKey(id)] = challenge{user: user, expires: now.Add(challengeTTL)}

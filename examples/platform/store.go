@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS tokens (
 );
 CREATE TABLE IF NOT EXISTS password_failures (
 	email        TEXT PRIMARY KEY, -- as signed in with; known or not
-	failures     INTEGER NOT NULL, -- wrong passwords in a row
+	failures     INTEGER NOT NULL, -- attempts since the last right password, counted before hashing
 	last_failure INTEGER NOT NULL,
 	locked_until INTEGER NOT NULL
 );
