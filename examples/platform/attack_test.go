@@ -2,8 +2,10 @@ package platform_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/latchsec/latch/examples/platform"
+	"github.com/latchsec/latch/sealedbox"
 )
 
 // post sends body as JSON to path (with bearer, if not empty) and returns
@@ -150,4 +153,57 @@ func TestPasswordHashingBudget(t *testing.T) {
 	s, _ = e.post("/v1/signin", "", map[string]string{"email": "c@example.com", "password": "wrong password!!"})
 	require.Equal(t, http.StatusUnauthorized, s)
 	require.Equal(t, int32(3), h.n.Load())
+}
+
+// A token limited to other applications (apps) is refused on every route
+// that acts on the person's application (devices, integrations), and one
+// limited to the person's own works there.
+func TestTokenAppLimits(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	clientID, _, err := e.p.RegisterIntegrator(ctx, "Acme", []string{platform.ScopeRequestsWrite})
+	require.NoError(t, err)
+	phone, _ := e.person("ivy@example.com")
+	dev, err := phone.AddDevice(ctx, "lamp")
+	require.NoError(t, err)
+	in, err := phone.EnableIntegration(ctx, clientID)
+	require.NoError(t, err)
+	limited := func(apps ...string) string {
+		var s platform.SessionResponse
+		require.NoError(t, phone.Do(ctx, http.MethodPost, "/v1/tokens", phone.Session(), map[string]any{"name": "limited",
+			"scopes":    []string{platform.ScopeDevicesManage, platform.ScopeDevicesRead, platform.ScopeIntegrationsManage},
+			"apps":      apps,
+			"expiresIn": 3600}, &s))
+		return s.Token
+	}
+	other, own := limited("other-app"), limited(dev.App)
+	pub, err := sealedbox.GenerateKey()
+	require.NoError(t, err)
+	routes := []struct {
+		method, path string
+		body         any
+		ok           int // the status with a token of the right application
+	}{
+		{http.MethodGet, "/v1/devices", nil, http.StatusOK},
+		{http.MethodPost, "/v1/devices", map[string]string{"name": "x"}, http.StatusCreated},
+		{http.MethodGet, "/v1/devices/" + dev.DeviceID, nil, http.StatusOK},
+		{http.MethodPost, "/v1/devices/" + dev.DeviceID + "/messages", map[string][]byte{"message": []byte("m")}, http.StatusAccepted},
+		{http.MethodGet, "/v1/integrations", nil, http.StatusOK},
+		{http.MethodPost, "/v1/integrations", map[string]any{"integrator": clientID, "publicKey": pub.PublicKey().String(), "wrappedKey": []byte("w")}, http.StatusCreated},
+		{http.MethodGet, "/v1/integrations/" + in, nil, http.StatusOK},
+		{http.MethodGet, "/v1/integrations/" + in + "/requests", nil, http.StatusOK},
+		{http.MethodGet, "/v1/integrations/" + in + "/requests/rq_none", nil, http.StatusNotFound},
+		{http.MethodDelete, "/v1/devices/" + dev.DeviceID, nil, http.StatusNoContent},
+	}
+	for _, r := range routes {
+		err := phone.Do(ctx, r.method, r.path, other, r.body, nil)
+		require.Equal(t, http.StatusForbidden, status(err), "%s %s", r.method, r.path)
+		err = phone.Do(ctx, r.method, r.path, own, r.body, nil)
+		if r.ok < 300 {
+			require.NoError(t, err, "%s %s", r.method, r.path)
+		} else {
+			require.Equal(t, r.ok, status(err), "%s %s", r.method, r.path)
+		}
+	}
+	require.Equal(t, len(routes), strings.Count(e.audit.String(), `"msg":"api token refused"`))
 }

@@ -170,11 +170,14 @@ func (p *Platform) postRequest(w http.ResponseWriter, r *http.Request) {
 	c := claims(r)
 	// Only the integrator the person chose may post to the integration.
 	client, isClient := strings.CutPrefix(c.Subject, "client:")
-	var pub string
-	err := p.db.QueryRowContext(r.Context(), `SELECT public_key FROM integrations WHERE id = ? AND client = ?`,
-		r.PathValue("id"), client).Scan(&pub)
+	var pub, owner string
+	err := p.db.QueryRowContext(r.Context(), `SELECT public_key, owner FROM integrations WHERE id = ? AND client = ?`,
+		r.PathValue("id"), client).Scan(&pub, &owner)
 	if !isClient || err != nil {
 		writeError(w, http.StatusNotFound, "not_found", "no such integration for this integrator")
+		return
+	}
+	if !p.checkApp(w, r, c, owner) {
 		return
 	}
 	def, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
