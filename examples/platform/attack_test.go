@@ -5,13 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/latchsec/latch/examples/app"
 	"github.com/latchsec/latch/examples/platform"
 	"github.com/latchsec/latch/sealedbox"
 )
@@ -206,4 +209,111 @@ func TestTokenAppLimits(t *testing.T) {
 		}
 	}
 	require.Equal(t, len(routes), strings.Count(e.audit.String(), `"msg":"api token refused"`))
+}
+
+// The second factor cannot be replaced without the second factor: an API
+// token with tokens:manage and the password make neither recovery codes
+// nor a new authenticator; a fresh TOTP code does, as does a session whose
+// code (or recovery code) is minutes old, and not an older one.
+func TestSecondFactorChangeNeedsSecondFactor(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	const email, password = "nat@example.com", "a long enough password"
+	phone, key := e.person(email)
+	api, err := phone.CreateToken(ctx, "ci", []string{platform.ScopeTokensManage}, time.Hour)
+	require.NoError(t, err)
+	narrowed, err := phone.Exchange(ctx, phone.Session(), []string{platform.ScopeTokensManage})
+	require.NoError(t, err)
+	for _, path := range []string{"/v1/recovery-codes", "/v1/totp/reenroll"} {
+		for _, tok := range []string{api.Token, narrowed} {
+			s, _ := e.post(path, tok, map[string]string{"password": password})
+			require.Equal(t, http.StatusForbidden, s, path)
+		}
+	}
+	require.Contains(t, e.audit.String(), "no code, and no session with a recent one")
+
+	// With a code of the app, the API token may (it holds every factor).
+	e.clock.Advance(30 * time.Second)
+	s, _ := e.post("/v1/recovery-codes", api.Token, map[string]string{"password": password, "code": wrongFor(key, e.clock.Now())})
+	require.Equal(t, http.StatusUnauthorized, s)
+	s, _ = e.post("/v1/recovery-codes", api.Token, map[string]string{"password": password, "code": key.Code(e.clock.Now())})
+	require.Equal(t, http.StatusOK, s)
+	s, _ = e.post("/v1/recovery-codes", api.Token, map[string]string{"password": password, "code": key.Code(e.clock.Now())})
+	require.Equal(t, http.StatusUnauthorized, s, "a code is accepted once")
+
+	// The session: without a code while its code is minutes old, not after.
+	codes, err := phone.RecoveryCodes(ctx, password, "")
+	require.NoError(t, err)
+	e.clock.Advance(11 * time.Minute)
+	_, err = phone.RecoveryCodes(ctx, password, "")
+	require.Equal(t, http.StatusForbidden, status(err))
+	_, err = phone.ReplaceAuthenticator(ctx, password, "")
+	require.Equal(t, http.StatusForbidden, status(err))
+
+	// Lost the app: a recovery code signs in, and the new app is set up at
+	// once without a code of the old one.
+	lost := app.New(e.p.URL, e.p.Roots())
+	_, err = lost.SignInWithRecoveryCode(ctx, email, password, codes[0])
+	require.NoError(t, err)
+	next, err := lost.ReplaceAuthenticator(ctx, password, "")
+	require.NoError(t, err)
+	require.NoError(t, lost.ConfirmAuthenticator(ctx, next.Code(e.clock.Now())))
+}
+
+// The console asks for a code of the app too once the session's is more
+// than minutes old.
+func TestConsoleSecondFactorChangeNeedsSecondFactor(t *testing.T) {
+	e := newEnv(t)
+	page, creds, key := e.consoleSignedUp(e.consoleClient(), "olga@example.com")
+	e.clock.Advance(11 * time.Minute)
+	for _, path := range []string{"/console/recovery-codes", "/console/authenticator"} {
+		code, body := page(path, url.Values{"password": creds["password"]})
+		require.Equal(t, http.StatusBadRequest, code, path)
+		require.Contains(t, body, "Type a code from your authenticator app too.", path)
+	}
+	code, body := page("/console/recovery-codes", url.Values{"password": creds["password"], "code": {key.Code(e.clock.Now())}})
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, `id="recovery-codes"`)
+}
+
+// A device that swaps its key and secret, and an integrator that sends its
+// secret as client_id, do not get their secret written to the audit log.
+func TestNoSecretsInAuditLog(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	phone, _ := e.person("pia@example.com")
+	dev, err := phone.AddDevice(ctx, "lamp")
+	require.NoError(t, err)
+	fetch := func(user, pass string) int {
+		req, err := http.NewRequest(http.MethodGet, e.p.URL+"/v1/device/messages?after=0&wait=0", nil)
+		require.NoError(t, err)
+		req.SetBasicAuth(user, pass)
+		resp, err := e.client().Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	require.Equal(t, http.StatusUnauthorized, fetch(dev.Secret, dev.Key))
+	require.Equal(t, http.StatusUnauthorized, fetch(dev.Key, "wrong secret"))
+	require.Equal(t, http.StatusOK, fetch(dev.Key, dev.Secret))
+
+	clientID, secret, err := e.p.RegisterIntegrator(ctx, "Acme", []string{platform.ScopeRequestsWrite})
+	require.NoError(t, err)
+	grant := url.Values{"grant_type": {"client_credentials"}}
+	code, _ := e.form(grant, secret, clientID)
+	require.Equal(t, http.StatusUnauthorized, code)
+	grant.Set("client_id", secret)
+	grant.Set("client_secret", clientID)
+	code, _ = e.form(grant, "", "")
+	require.Equal(t, http.StatusUnauthorized, code)
+	code, _ = e.form(url.Values{"grant_type": {"client_credentials"}}, clientID, "wrong")
+	require.Equal(t, http.StatusUnauthorized, code)
+
+	log := e.audit.String()
+	require.NotContains(t, log, dev.Secret)
+	require.NotContains(t, log, secret)
+	require.Contains(t, log, `"key":"(not a key)"`)
+	require.Contains(t, log, `"key":"`+dev.Key+`"`, "a well-formed key is still logged")
+	require.Equal(t, 2, strings.Count(log, `"client":"(not a client id)"`))
+	require.Contains(t, log, `"client":"`+clientID+`"`)
 }

@@ -336,13 +336,14 @@ func (p *Platform) consoleCreateToken(w http.ResponseWriter, r *http.Request) {
 }
 
 // consoleRecoveryCodes makes a new set of recovery codes, after the
-// password, and shows them in this answer only.
+// password and a code (none needed within stepUpWindow of signing in), and
+// shows them in this answer only.
 func (p *Platform) consoleRecoveryCodes(w http.ResponseWriter, r *http.Request) {
 	c, ok := p.signedIn(w, r)
 	if !ok {
 		return
 	}
-	codes, err := p.newRecoveryCodes(r.Context(), c.Subject, r.PostForm.Get("password"))
+	codes, err := p.newRecoveryCodes(r.Context(), c, r.PostForm.Get("password"), r.PostForm.Get("code"))
 	if p.homeFailed(w, r, c, err) {
 		return
 	}
@@ -350,13 +351,15 @@ func (p *Platform) consoleRecoveryCodes(w http.ResponseWriter, r *http.Request) 
 }
 
 // consoleReenroll starts replacing the authenticator app, after the
-// password: it shows the new key and asks for one of its codes.
+// password and a code of the current app (none needed within stepUpWindow
+// of signing in, with that app or a recovery code): it shows the new key
+// and asks for one of its codes.
 func (p *Platform) consoleReenroll(w http.ResponseWriter, r *http.Request) {
 	c, ok := p.signedIn(w, r)
 	if !ok {
 		return
 	}
-	resp, err := p.reenroll(r.Context(), c.Subject, r.PostForm.Get("password"))
+	resp, err := p.reenroll(r.Context(), c, r.PostForm.Get("password"), r.PostForm.Get("code"))
 	if p.homeFailed(w, r, c, err) {
 		return
 	}

@@ -2,6 +2,8 @@ package platform
 
 import (
 	"context"
+	"database/sql"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -140,4 +142,25 @@ func TestPendingSignInsPerAccount(t *testing.T) {
 	require.Len(t, p.challenges, maxPendingPerAccount+1)
 	_, err = p.checkCodeStep(context.Background(), first, "123456", false)
 	require.ErrorIs(t, err, errChallenge, "the oldest challenge was replaced")
+}
+
+// A database made before tokens.second_factor existed gets the column, and
+// its tokens count as older sessions (0).
+func TestMigrateSecondFactor(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "platform.db"))
+	require.NoError(t, err)
+	_, err = db.ExecContext(ctx, `CREATE TABLE tokens (id TEXT PRIMARY KEY, subject TEXT NOT NULL, name TEXT NOT NULL,
+		scopes TEXT NOT NULL, apps TEXT NOT NULL, created INTEGER NOT NULL, expires INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
+		INSERT INTO tokens (id, subject, name, scopes, apps, created, expires) VALUES ('t1', 'u1', 'session', 'tokens:manage', '', 1, 2)`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	db, err = openDB(ctx, dir)
+	require.NoError(t, err)
+	defer db.Close()
+	var at int64
+	require.NoError(t, db.QueryRowContext(ctx, `SELECT second_factor FROM tokens WHERE id = 't1'`).Scan(&at))
+	require.Zero(t, at)
+	require.NoError(t, migrate(ctx, db), "twice is harmless")
 }

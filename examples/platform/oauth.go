@@ -85,6 +85,11 @@ func (p *Platform) clientCredentials(w http.ResponseWriter, r *http.Request) {
 	err := p.db.QueryRowContext(r.Context(), `SELECT secret_hash, scopes FROM clients WHERE id = ?`, id).Scan(&hash, &allowed)
 	h := sha256.Sum256([]byte(secret))
 	if err != nil || subtle.ConstantTimeCompare(h[:], hash) != 1 {
+		// Only a well-formed client id is logged: one that swapped its
+		// id and secret must not have its secret written to the log.
+		if !checkID("cl_", id) {
+			id = "(not a client id)"
+		}
 		p.audit.Warn("integrator refused", "client", id)
 		w.Header().Set("WWW-Authenticate", `Basic realm="latch-example"`)
 		writeError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed")

@@ -221,10 +221,10 @@ func TestRecoveryCodes(t *testing.T) {
 	const email, password = "hal@example.com", "a long enough password"
 	phone, _ := e.person(email)
 
-	_, err := phone.RecoveryCodes(ctx, "not my password")
+	_, err := phone.RecoveryCodes(ctx, "not my password", "")
 	require.Equal(t, http.StatusUnauthorized, status(err))
 	require.Equal(t, http.StatusUnauthorized, status(phone.Do(ctx, http.MethodPost, "/v1/recovery-codes", "", map[string]string{"password": password}, nil)))
-	codes, err := phone.RecoveryCodes(ctx, password)
+	codes, err := phone.RecoveryCodes(ctx, password, "")
 	require.NoError(t, err)
 	require.Len(t, codes, 10)
 
@@ -241,7 +241,7 @@ func TestRecoveryCodes(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, status(err))
 
 	// A new set replaces the old one.
-	fresh, err := other.RecoveryCodes(ctx, password)
+	fresh, err := other.RecoveryCodes(ctx, password, "")
 	require.NoError(t, err)
 	_, err = phone.SignInWithRecoveryCode(ctx, email, password, codes[4])
 	require.Equal(t, http.StatusUnauthorized, status(err))
@@ -320,9 +320,9 @@ func TestReplaceAuthenticator(t *testing.T) {
 	const email, password = "jan@example.com", "a long enough password"
 	phone, old := e.person(email)
 
-	_, err := phone.ReplaceAuthenticator(ctx, "not my password")
+	_, err := phone.ReplaceAuthenticator(ctx, "not my password", "")
 	require.Equal(t, http.StatusUnauthorized, status(err))
-	next, err := phone.ReplaceAuthenticator(ctx, password)
+	next, err := phone.ReplaceAuthenticator(ctx, password, "")
 	require.NoError(t, err)
 	require.NotEqual(t, old.SecretBase32(), next.SecretBase32())
 
