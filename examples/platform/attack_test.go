@@ -317,3 +317,73 @@ func TestNoSecretsInAuditLog(t *testing.T) {
 	require.Equal(t, 2, strings.Count(log, `"client":"(not a client id)"`))
 	require.Contains(t, log, `"client":"`+clientID+`"`)
 }
+
+// The token endpoint refuses what it would otherwise ignore or choke on: a
+// scope named twice (400, not 500); a token exchange with an audience or
+// resource (invalid_target) or an actor token (invalid_request), which
+// RFC 8693 asks a server that does not honour them to refuse.
+func TestTokenEndpointRefusals(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	id, secret, err := e.p.RegisterIntegrator(ctx, "Acme", []string{platform.ScopeRequestsWrite})
+	require.NoError(t, err)
+	code, body := e.form(url.Values{"grant_type": {"client_credentials"}, "scope": {"requests:write requests:write"}}, id, secret)
+	require.Equal(t, http.StatusBadRequest, code, body)
+	require.Contains(t, body, `"error":"invalid_scope"`)
+	require.NotContains(t, e.audit.String(), `"msg":"internal error"`)
+
+	phone, _ := e.person("quinn@example.com")
+	exchange := func(extra url.Values) (int, string) {
+		v := url.Values{
+			"grant_type":         {"urn:ietf:params:oauth:grant-type:token-exchange"},
+			"subject_token":      {phone.Session()},
+			"subject_token_type": {"urn:ietf:params:oauth:token-type:access_token"},
+			"scope":              {platform.ScopeDevicesRead},
+		}
+		for k, vs := range extra {
+			v[k] = vs
+		}
+		return e.form(v, "", "")
+	}
+	for _, c := range []struct {
+		extra url.Values
+		error string
+	}{
+		{url.Values{"audience": {"https://other.example"}}, "invalid_target"},
+		{url.Values{"resource": {"https://other.example/api"}}, "invalid_target"},
+		{url.Values{"audience": {""}}, "invalid_target"},
+		{url.Values{"actor_token": {phone.Session()}, "actor_token_type": {"urn:ietf:params:oauth:token-type:access_token"}}, "invalid_request"},
+		{url.Values{"actor_token_type": {"urn:ietf:params:oauth:token-type:access_token"}}, "invalid_request"},
+	} {
+		code, body := exchange(c.extra)
+		require.Equal(t, http.StatusBadRequest, code, "%v", c.extra)
+		require.Contains(t, body, `"error":"`+c.error+`"`, "%v", c.extra)
+	}
+	code, body = exchange(nil)
+	require.Equal(t, http.StatusOK, code, body)
+}
+
+// The console serves its script and style sheet, and not the source of
+// its page templates, nor a listing of its files.
+func TestConsoleStaticFiles(t *testing.T) {
+	e := newEnv(t)
+	get := func(path string) (int, string) {
+		resp, err := e.client().Get(e.p.URL + path)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		b.ReadFrom(resp.Body)
+		return resp.StatusCode, b.String()
+	}
+	for _, path := range []string{"/console/static/app.js", "/console/static/style.css"} {
+		code, _ := get(path)
+		require.Equal(t, http.StatusOK, code, path)
+	}
+	for _, path := range []string{"/console/static/console.html", "/console/static/../console.html",
+		"/console/static/", "/console/static/static/app.js", "/console/static/web/console.html"} {
+		code, body := get(path)
+		require.NotEqual(t, http.StatusOK, code, path)
+		require.NotContains(t, body, "{{define", path)
+		require.NotContains(t, body, "app.js", path)
+	}
+}

@@ -68,8 +68,11 @@ type integrationSummary struct {
 }
 
 func (p *Platform) consoleRoutes(mux *http.ServeMux) {
-	static, _ := fs.Sub(webFS, "web")
-	mux.Handle("GET /console/static/", http.StripPrefix("/console/static/", http.FileServerFS(static)))
+	// Only web/static is served: the page templates stay out of reach,
+	// and so does a directory listing.
+	static, _ := fs.Sub(webFS, "web/static")
+	files := http.StripPrefix("/console/static/", http.FileServerFS(static))
+	mux.Handle("GET /console/static/{file}", files)
 	mux.HandleFunc("GET /console/{$}", p.consoleHome)
 	mux.HandleFunc("GET /console/signin", p.consoleForm("signin", "Sign in"))
 	mux.HandleFunc("GET /console/signup", p.consoleForm("signup", "Sign up"))
