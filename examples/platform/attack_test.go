@@ -387,3 +387,24 @@ func TestConsoleStaticFiles(t *testing.T) {
 		require.NotContains(t, body, "app.js", path)
 	}
 }
+
+// Signing up with an address that has an account says so (409, see "Who
+// has an account" in doc.go), and does nothing else: no key, no account
+// id, and the account's password and authenticator stay as they were.
+func TestSignUpTakenAddress(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	_, key := e.person("rae@example.com")
+	var resp map[string]any
+	err := app.New(e.p.URL, e.p.Roots()).Do(ctx, http.MethodPost, "/v1/signup", "",
+		map[string]string{"email": " RAE@example.com", "password": "the intruder's password"}, &resp)
+	require.Equal(t, http.StatusConflict, status(err))
+	require.Nil(t, resp)
+
+	e.clock.Advance(30 * time.Second)
+	other := app.New(e.p.URL, e.p.Roots())
+	_, err = other.SignIn(ctx, "rae@example.com", "the intruder's password", func() string { return key.Code(e.clock.Now()) })
+	require.Equal(t, http.StatusUnauthorized, status(err))
+	_, err = other.SignIn(ctx, "rae@example.com", "a long enough password", func() string { return key.Code(e.clock.Now()) })
+	require.NoError(t, err)
+}

@@ -53,9 +53,11 @@ type userError struct {
 func (e *userError) Error() string { return e.words }
 
 var (
-	errBadEmail            = &userError{http.StatusBadRequest, "invalid_request", "That is not an email address."}
-	errBadPassword         = &userError{http.StatusBadRequest, "invalid_request", "The password must be 10 to 1024 bytes long."}
-	errTaken               = &userError{http.StatusConflict, "conflict", "An account with this email exists."}
+	errBadEmail    = &userError{http.StatusBadRequest, "invalid_request", "That is not an email address."}
+	errBadPassword = &userError{http.StatusBadRequest, "invalid_request", "The password must be 10 to 1024 bytes long."}
+	// errTaken tells whoever signs up that the address has an account:
+	// a deliberate choice, see "Who has an account" in doc.go.
+	errTaken               = &userError{http.StatusConflict, "conflict", "An account with this email exists: sign in instead."}
 	errCredentials         = &userError{http.StatusUnauthorized, "invalid_credentials", "Wrong email or password."}
 	errBusy                = &userError{http.StatusServiceUnavailable, "temporarily_unavailable", "Too many sign-ins in progress; try again."}
 	errChallenge           = &userError{http.StatusUnauthorized, "invalid_challenge", "Sign in with your password again."}
