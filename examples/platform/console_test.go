@@ -419,8 +419,20 @@ func TestConsoleInChromium(t *testing.T) {
 	require.NotContains(t, rows, "stolen")
 
 	// Recovery codes, shown once; one signs in on "Lost your phone?".
+	// Ten minutes after signing in, the password alone is refused: a code
+	// of the app is asked for too.
+	e.clock.Advance(11 * time.Minute)
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.SendKeys("#recovery-password", "a long enough password"),
+		chromedp.Click("#make-recovery-codes"),
+		chromedp.WaitVisible(".error"),
+	))
+	refusal, err := chromedp.Run(ctx, chromedp.Text(".error"))
+	require.NoError(t, err)
+	require.Contains(t, refusal, "Type a code from your authenticator app too.")
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SendKeys("#recovery-password", "a long enough password"),
+		chromedp.SendKeys("#recovery-code", key.Code(e.clock.Now())),
 		chromedp.Click("#make-recovery-codes"),
 		chromedp.WaitVisible("#recovery-codes"),
 	))
@@ -442,8 +454,9 @@ func TestConsoleInChromium(t *testing.T) {
 		chromedp.WaitVisible("#tokens"),
 	))
 
-	// A new authenticator app: the password, the new QR code, a code of
-	// the new key.
+	// A new authenticator app, just after signing in with a recovery code
+	// (so no code of the old app): the password, the new QR code, a code
+	// of the new key.
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.SendKeys("#reenroll-password", "a long enough password"),
 		chromedp.Click("#reenroll"),
