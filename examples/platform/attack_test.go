@@ -149,6 +149,13 @@ func TestPasswordHashingBudget(t *testing.T) {
 	require.Equal(t, http.StatusServiceUnavailable, s)
 	require.Equal(t, "1", hdr.Get("Retry-After"))
 	require.Contains(t, e.audit.String(), `"reason":"hashing busy"`)
+	// The console says it the same way.
+	page := e.consoleForm(e.consoleClient())
+	for _, path := range []string{"/console/signin", "/console/signup"} {
+		code, body := page(path, url.Values{"email": {"e@example.com"}, "password": {"a long enough password"}})
+		require.Equal(t, http.StatusServiceUnavailable, code, path)
+		require.Contains(t, body, "try again in a moment", path)
+	}
 	h.free()
 	require.Equal(t, http.StatusUnauthorized, <-answers)
 	require.Equal(t, http.StatusUnauthorized, <-answers)

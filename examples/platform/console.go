@@ -189,10 +189,21 @@ func userWords(err error) (string, bool) {
 	return "", false
 }
 
+// refusalStatus is the status of a page refusing a form with err: 429 or
+// 503 as the API says them (with Retry-After), else status.
+func refusalStatus(w http.ResponseWriter, err error, status int) int {
+	var ue *userError
+	if errors.As(err, &ue) && (ue.status == http.StatusTooManyRequests || ue.status == http.StatusServiceUnavailable) {
+		setRetryAfter(w, err)
+		return ue.status
+	}
+	return status
+}
+
 func (p *Platform) consoleSignUp(w http.ResponseWriter, r *http.Request) {
 	resp, err := p.createUser(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"))
 	if words, ok := userWords(err); ok {
-		p.render(w, r, "signup", http.StatusBadRequest, page{Title: "Sign up", Error: words})
+		p.render(w, r, "signup", refusalStatus(w, err, http.StatusBadRequest), page{Title: "Sign up", Error: words})
 		return
 	}
 	if err != nil {
@@ -214,11 +225,7 @@ func (p *Platform) consoleSignUp(w http.ResponseWriter, r *http.Request) {
 func (p *Platform) consoleSignIn(w http.ResponseWriter, r *http.Request) {
 	resp, err := p.checkPasswordStep(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"))
 	if words, ok := userWords(err); ok {
-		status := http.StatusUnauthorized
-		if ue := (*userError)(nil); errors.As(err, &ue) && ue.status == http.StatusTooManyRequests {
-			status = ue.status
-		}
-		p.render(w, r, "signin", status, page{Title: "Sign in", Error: words})
+		p.render(w, r, "signin", refusalStatus(w, err, http.StatusUnauthorized), page{Title: "Sign in", Error: words})
 		return
 	}
 	if err != nil {

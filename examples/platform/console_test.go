@@ -312,9 +312,10 @@ func TestConsoleInChromium(t *testing.T) {
 		chromedp.Flag("ignore-certificate-errors-spki-list", base64.StdEncoding.EncodeToString(spki[:])),
 		chromedp.WindowSize(1100, 900),
 	)
-	// The whole browser session has a minute; a hang fails instead of
+	// The whole browser session has two minutes (it takes about 35 s
+	// under -race, more on a loaded machine); a hang fails instead of
 	// waiting for the test binary's timeout.
-	limit, cancelLimit := context.WithTimeout(context.Background(), time.Minute)
+	limit, cancelLimit := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancelLimit()
 	actx, cancel := chromedp.NewExecAllocator(limit, opts...)
 	defer cancel()

@@ -71,14 +71,19 @@ var (
 func (p *Platform) writeUserError(w http.ResponseWriter, r *http.Request, err error) {
 	var ue *userError
 	if errors.As(err, &ue) {
-		var ra *retryAfterError
-		if errors.As(err, &ra) {
-			w.Header().Set("Retry-After", strconv.Itoa(int((ra.after+time.Second-1)/time.Second)))
-		}
+		setRetryAfter(w, err)
 		writeError(w, ue.status, ue.code, ue.words)
 		return
 	}
 	p.internalError(w, r, err)
+}
+
+// setRetryAfter sets Retry-After if err says when to try again.
+func setRetryAfter(w http.ResponseWriter, err error) {
+	var ra *retryAfterError
+	if errors.As(err, &ra) {
+		w.Header().Set("Retry-After", strconv.Itoa(int((ra.after+time.Second-1)/time.Second)))
+	}
 }
 
 // dummyHash is checked against when the email is unknown, so that an
