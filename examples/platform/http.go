@@ -144,23 +144,6 @@ func newID(prefix string) string {
 	return prefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
 }
 
-// checkID reports whether s has the shape of an id from newID(prefix): the
-// prefix and 26 characters of lower-case base32. Only such a string goes
-// into the log where an id is expected (it might be a secret typed in the
-// wrong place).
-func checkID(prefix, s string) bool {
-	rest, ok := strings.CutPrefix(s, prefix)
-	if !ok || len(rest) != 26 {
-		return false
-	}
-	for i := 0; i < len(rest); i++ {
-		if c := rest[i]; (c < 'a' || c > 'z') && (c < '2' || c > '7') {
-			return false
-		}
-	}
-	return true
-}
-
 func (p *Platform) internalError(w http.ResponseWriter, r *http.Request, err error) {
 	p.audit.Error("internal error", "path", r.URL.Path, "err", err.Error())
 	writeError(w, http.StatusInternalServerError, "server_error", "internal error")

@@ -86,9 +86,9 @@ func (p *Platform) clientCredentials(w http.ResponseWriter, r *http.Request) {
 	err := p.db.QueryRowContext(r.Context(), `SELECT secret_hash, scopes FROM clients WHERE id = ?`, id).Scan(&hash, &allowed)
 	h := sha256.Sum256([]byte(secret))
 	if err != nil || subtle.ConstantTimeCompare(h[:], hash) != 1 {
-		// Only a well-formed client id is logged: one that swapped its
-		// id and secret must not have its secret written to the log.
-		if !checkID("cl_", id) {
+		// Only a registered client id is logged: a client that swapped
+		// its id and secret must not have its secret written to the log.
+		if err != nil {
 			id = "(not a client id)"
 		}
 		p.audit.Warn("integrator refused", "client", id)
