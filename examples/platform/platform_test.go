@@ -79,6 +79,18 @@ func (e *env) client() *http.Client {
 	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: e.p.Roots()}}}
 }
 
+// reportState posts a device's state report with key and secret (HTTP
+// Basic) and returns the status.
+func (e *env) reportState(key, secret string) int {
+	req, err := http.NewRequest(http.MethodPost, e.p.URL+"/v1/device/state", strings.NewReader(`{"ok":true}`))
+	require.NoError(e.t, err)
+	req.SetBasicAuth(key, secret)
+	resp, err := e.client().Do(req)
+	require.NoError(e.t, err)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 // form posts to the token endpoint and returns the status and the body.
 func (e *env) form(v url.Values, user, pass string) (int, string) {
 	req, err := http.NewRequest(http.MethodPost, e.p.URL+"/oauth/token", strings.NewReader(v.Encode()))
@@ -263,14 +275,7 @@ func TestTokenKeyRotation(t *testing.T) {
 	session := phone.Session()
 	dev, err := phone.AddDevice(ctx, "a")
 	require.NoError(t, err)
-	report := func(secret string) int {
-		req, _ := http.NewRequest(http.MethodPost, e.p.URL+"/v1/device/state", strings.NewReader(`{"ok":true}`))
-		req.SetBasicAuth(dev.Key, secret)
-		resp, err := e.client().Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	report := func(secret string) int { return e.reportState(dev.Key, secret) }
 	works := func(tok string) bool {
 		err := phone.Do(ctx, http.MethodGet, "/v1/tokens", tok, nil, nil)
 		if err != nil {
@@ -526,14 +531,7 @@ func TestDeviceCredentials(t *testing.T) {
 	b, err := phone.AddDevice(ctx, "b")
 	require.NoError(t, err)
 
-	report := func(key, secret string) int {
-		req, _ := http.NewRequest(http.MethodPost, e.p.URL+"/v1/device/state", strings.NewReader(`{"ok":true}`))
-		req.SetBasicAuth(key, secret)
-		resp, err := e.client().Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	report := e.reportState
 	require.Equal(t, http.StatusNoContent, report(a.Key, a.Secret))
 	require.Equal(t, http.StatusUnauthorized, report(b.Key, a.Secret))
 	require.Equal(t, http.StatusUnauthorized, report(a.Key, phone.Session()))
