@@ -113,9 +113,9 @@ var errHashingBusy = &retryAfterError{userError{http.StatusServiceUnavailable, "
 // memory and no waiting goroutines.
 type hashing struct {
 	mu     sync.Mutex
-	budget int64 // KiB
-	inUse  int64 // KiB
-	hook   func()
+	budget int64  // KiB
+	inUse  int64  // KiB
+	hook   func() // tests only (export_test.go): called in each evaluation
 }
 
 // acquire takes memory KiB of the budget (at most the whole budget, so
