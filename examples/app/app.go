@@ -172,26 +172,38 @@ func (p *Phone) SignIn(ctx context.Context, email, password string, code func() 
 	return &s, nil
 }
 
-// RecoveryCodes makes a new set of recovery codes (the password is asked
-// again) and returns them, to keep away from the phone. They replace any
-// earlier set.
-func (p *Phone) RecoveryCodes(ctx context.Context, password string) ([]string, error) {
+// RecoveryCodes makes a new set of recovery codes and returns them, to
+// keep away from the phone. They replace any earlier set. The platform asks
+// for the password again and a code from the authenticator app (code); the
+// code may be empty within ten minutes of signing in.
+func (p *Phone) RecoveryCodes(ctx context.Context, password, code string) ([]string, error) {
 	var resp platform.RecoveryCodesResponse
-	if err := p.Do(ctx, http.MethodPost, "/v1/recovery-codes", p.Session(), map[string]string{"password": password}, &resp); err != nil {
+	if err := p.Do(ctx, http.MethodPost, "/v1/recovery-codes", p.Session(), stepUp(password, code), &resp); err != nil {
 		return nil, err
 	}
 	return resp.Codes, nil
 }
 
-// ReplaceAuthenticator starts moving to a new authenticator app (the
-// password is asked again) and returns the new key to add to it. The old
-// app keeps working until ConfirmAuthenticator gets a code of the new key.
-func (p *Phone) ReplaceAuthenticator(ctx context.Context, password string) (totp.Key, error) {
+// ReplaceAuthenticator starts moving to a new authenticator app and returns
+// the new key to add to it; the password and code are asked as by
+// RecoveryCodes (after signing in with a recovery code, the password
+// alone, at once). The old app keeps working until ConfirmAuthenticator
+// gets a code of the new key.
+func (p *Phone) ReplaceAuthenticator(ctx context.Context, password, code string) (totp.Key, error) {
 	var resp platform.SignUpResponse
-	if err := p.Do(ctx, http.MethodPost, "/v1/totp/reenroll", p.Session(), map[string]string{"password": password}, &resp); err != nil {
+	if err := p.Do(ctx, http.MethodPost, "/v1/totp/reenroll", p.Session(), stepUp(password, code), &resp); err != nil {
 		return totp.Key{}, err
 	}
 	return totp.ParseKeyURI(resp.OTPAuthURI)
+}
+
+// stepUp is the body of a second-factor change.
+func stepUp(password, code string) map[string]string {
+	body := map[string]string{"password": password}
+	if code != "" {
+		body["code"] = code
+	}
+	return body
 }
 
 // ConfirmAuthenticator completes ReplaceAuthenticator with a code of the

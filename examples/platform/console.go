@@ -68,8 +68,11 @@ type integrationSummary struct {
 }
 
 func (p *Platform) consoleRoutes(mux *http.ServeMux) {
-	static, _ := fs.Sub(webFS, "web")
-	mux.Handle("GET /console/static/", http.StripPrefix("/console/static/", http.FileServerFS(static)))
+	// Only web/static is served: the page templates stay out of reach,
+	// and so does a directory listing.
+	static, _ := fs.Sub(webFS, "web/static")
+	files := http.StripPrefix("/console/static/", http.FileServerFS(static))
+	mux.Handle("GET /console/static/{file}", files)
 	mux.HandleFunc("GET /console/{$}", p.consoleHome)
 	mux.HandleFunc("GET /console/signin", p.consoleForm("signin", "Sign in"))
 	mux.HandleFunc("GET /console/signup", p.consoleForm("signup", "Sign up"))
@@ -186,10 +189,21 @@ func userWords(err error) (string, bool) {
 	return "", false
 }
 
+// refusalStatus is the status of a page refusing a form with err: 429 or
+// 503 as the API says them (with Retry-After), else status.
+func refusalStatus(w http.ResponseWriter, err error, status int) int {
+	var ue *userError
+	if errors.As(err, &ue) && (ue.status == http.StatusTooManyRequests || ue.status == http.StatusServiceUnavailable) {
+		setRetryAfter(w, err)
+		return ue.status
+	}
+	return status
+}
+
 func (p *Platform) consoleSignUp(w http.ResponseWriter, r *http.Request) {
 	resp, err := p.createUser(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"))
 	if words, ok := userWords(err); ok {
-		p.render(w, r, "signup", http.StatusBadRequest, page{Title: "Sign up", Error: words})
+		p.render(w, r, "signup", refusalStatus(w, err, http.StatusBadRequest), page{Title: "Sign up", Error: words})
 		return
 	}
 	if err != nil {
@@ -211,11 +225,7 @@ func (p *Platform) consoleSignUp(w http.ResponseWriter, r *http.Request) {
 func (p *Platform) consoleSignIn(w http.ResponseWriter, r *http.Request) {
 	resp, err := p.checkPasswordStep(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"))
 	if words, ok := userWords(err); ok {
-		status := http.StatusUnauthorized
-		if ue := (*userError)(nil); errors.As(err, &ue) && ue.status == http.StatusTooManyRequests {
-			status = ue.status
-		}
-		p.render(w, r, "signin", status, page{Title: "Sign in", Error: words})
+		p.render(w, r, "signin", refusalStatus(w, err, http.StatusUnauthorized), page{Title: "Sign in", Error: words})
 		return
 	}
 	if err != nil {
@@ -336,13 +346,14 @@ func (p *Platform) consoleCreateToken(w http.ResponseWriter, r *http.Request) {
 }
 
 // consoleRecoveryCodes makes a new set of recovery codes, after the
-// password, and shows them in this answer only.
+// password and a code (none needed within stepUpWindow of signing in), and
+// shows them in this answer only.
 func (p *Platform) consoleRecoveryCodes(w http.ResponseWriter, r *http.Request) {
 	c, ok := p.signedIn(w, r)
 	if !ok {
 		return
 	}
-	codes, err := p.newRecoveryCodes(r.Context(), c.Subject, r.PostForm.Get("password"))
+	codes, err := p.newRecoveryCodes(r.Context(), c, r.PostForm.Get("password"), r.PostForm.Get("code"))
 	if p.homeFailed(w, r, c, err) {
 		return
 	}
@@ -350,13 +361,15 @@ func (p *Platform) consoleRecoveryCodes(w http.ResponseWriter, r *http.Request) 
 }
 
 // consoleReenroll starts replacing the authenticator app, after the
-// password: it shows the new key and asks for one of its codes.
+// password and a code of the current app (none needed within stepUpWindow
+// of signing in, with that app or a recovery code): it shows the new key
+// and asks for one of its codes.
 func (p *Platform) consoleReenroll(w http.ResponseWriter, r *http.Request) {
 	c, ok := p.signedIn(w, r)
 	if !ok {
 		return
 	}
-	resp, err := p.reenroll(r.Context(), c.Subject, r.PostForm.Get("password"))
+	resp, err := p.reenroll(r.Context(), c, r.PostForm.Get("password"), r.PostForm.Get("code"))
 	if p.homeFailed(w, r, c, err) {
 		return
 	}

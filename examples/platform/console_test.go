@@ -312,9 +312,10 @@ func TestConsoleInChromium(t *testing.T) {
 		chromedp.Flag("ignore-certificate-errors-spki-list", base64.StdEncoding.EncodeToString(spki[:])),
 		chromedp.WindowSize(1100, 900),
 	)
-	// The whole browser session has a minute; a hang fails instead of
+	// The whole browser session has two minutes (it takes about 35 s
+	// under -race, more on a loaded machine); a hang fails instead of
 	// waiting for the test binary's timeout.
-	limit, cancelLimit := context.WithTimeout(context.Background(), time.Minute)
+	limit, cancelLimit := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancelLimit()
 	actx, cancel := chromedp.NewExecAllocator(limit, opts...)
 	defer cancel()
@@ -419,8 +420,20 @@ func TestConsoleInChromium(t *testing.T) {
 	require.NotContains(t, rows, "stolen")
 
 	// Recovery codes, shown once; one signs in on "Lost your phone?".
+	// Ten minutes after signing in, the password alone is refused: a code
+	// of the app is asked for too.
+	e.clock.Advance(11 * time.Minute)
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.SendKeys("#recovery-password", "a long enough password"),
+		chromedp.Click("#make-recovery-codes"),
+		chromedp.WaitVisible(".error"),
+	))
+	refusal, err := chromedp.Run(ctx, chromedp.Text(".error"))
+	require.NoError(t, err)
+	require.Contains(t, refusal, "Type a code from your authenticator app too.")
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SendKeys("#recovery-password", "a long enough password"),
+		chromedp.SendKeys("#recovery-code", key.Code(e.clock.Now())),
 		chromedp.Click("#make-recovery-codes"),
 		chromedp.WaitVisible("#recovery-codes"),
 	))
@@ -442,8 +455,9 @@ func TestConsoleInChromium(t *testing.T) {
 		chromedp.WaitVisible("#tokens"),
 	))
 
-	// A new authenticator app: the password, the new QR code, a code of
-	// the new key.
+	// A new authenticator app, just after signing in with a recovery code
+	// (so no code of the old app): the password, the new QR code, a code
+	// of the new key.
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.SendKeys("#reenroll-password", "a long enough password"),
 		chromedp.Click("#reenroll"),

@@ -250,6 +250,12 @@ func (p *Platform) deviceAuth(h func(http.ResponseWriter, *http.Request, string)
 			if errors.Is(err, sql.ErrNoRows) {
 				err = errors.New("unknown application key")
 			}
+			// Only a well-formed key is logged, as mqttauth/mochi does: a
+			// device that swapped its key and secret must not have its
+			// secret written to the log. The reason holds no secret.
+			if !mqttauth.CheckKey(key) {
+				key = "(not a key)"
+			}
 			p.audit.Warn("device refused", "key", key, "reason", err.Error())
 			w.Header().Set("WWW-Authenticate", `Basic realm="latch-example devices"`)
 			writeError(w, http.StatusUnauthorized, "invalid_client", "wrong application key or secret")

@@ -33,21 +33,22 @@ func (p *Platform) routes() http.Handler {
 	mux.Handle("POST /v1/signout-everywhere", p.need(p.signOutEverywhere, ScopeTokensManage))
 	// OAuth 2.0 for integrators (and token exchange for anyone).
 	mux.HandleFunc("POST /oauth/token", p.oauthToken)
-	// Integrations.
-	mux.Handle("POST /v1/integrations", p.need(p.createIntegration, ScopeIntegrationsManage))
-	mux.Handle("GET /v1/integrations", p.need(p.listIntegrations, ScopeIntegrationsManage))
-	mux.Handle("GET /v1/integrations/{id}", p.need(p.getIntegration, ScopeIntegrationsManage))
-	mux.Handle("GET /v1/integrations/{id}/requests", p.need(p.listRequests, ScopeIntegrationsManage))
-	mux.Handle("GET /v1/integrations/{id}/requests/{rid}", p.need(p.getRequest, ScopeIntegrationsManage))
+	// Integrations: the person's application's (needApp), and the
+	// integrator's route, which checks the application of the integration.
+	mux.Handle("POST /v1/integrations", p.needApp(p.createIntegration, ScopeIntegrationsManage))
+	mux.Handle("GET /v1/integrations", p.needApp(p.listIntegrations, ScopeIntegrationsManage))
+	mux.Handle("GET /v1/integrations/{id}", p.needApp(p.getIntegration, ScopeIntegrationsManage))
+	mux.Handle("GET /v1/integrations/{id}/requests", p.needApp(p.listRequests, ScopeIntegrationsManage))
+	mux.Handle("GET /v1/integrations/{id}/requests/{rid}", p.needApp(p.getRequest, ScopeIntegrationsManage))
 	mux.Handle("POST /v1/integrations/{id}/requests", p.need(p.postRequest, ScopeRequestsWrite))
 	mux.Handle("GET /v1/integrations/{id}/public-key", p.need(p.integratorPublicKey, ScopeRequestsWrite))
 	mux.Handle("PUT /v1/integrations/{id}/requests/{rid}", p.need(p.putSignedRequest, ScopeRequestsWrite))
-	// Devices, as their owner sees them.
-	mux.Handle("POST /v1/devices", p.need(p.createDevice, ScopeDevicesManage))
-	mux.Handle("GET /v1/devices", p.need(p.listDevices, ScopeDevicesRead))
-	mux.Handle("GET /v1/devices/{id}", p.need(p.getDevice, ScopeDevicesRead))
-	mux.Handle("POST /v1/devices/{id}/messages", p.need(p.sendMessage, ScopeDevicesManage))
-	mux.Handle("DELETE /v1/devices/{id}", p.need(p.removeDevice, ScopeDevicesManage))
+	// Devices, as their owner sees them: all of the person's application.
+	mux.Handle("POST /v1/devices", p.needApp(p.createDevice, ScopeDevicesManage))
+	mux.Handle("GET /v1/devices", p.needApp(p.listDevices, ScopeDevicesRead))
+	mux.Handle("GET /v1/devices/{id}", p.needApp(p.getDevice, ScopeDevicesRead))
+	mux.Handle("POST /v1/devices/{id}/messages", p.needApp(p.sendMessage, ScopeDevicesManage))
+	mux.Handle("DELETE /v1/devices/{id}", p.needApp(p.removeDevice, ScopeDevicesManage))
 	// Devices themselves, with their application key and secret.
 	mux.Handle("GET /v1/device/messages", p.deviceAuth(p.deviceMessages))
 	mux.Handle("POST /v1/device/state", p.deviceAuth(p.deviceState))
@@ -78,6 +79,33 @@ func (p *Platform) need(h http.HandlerFunc, scopes ...string) http.Handler {
 		},
 	}
 	return mw.Wrap(h)
+}
+
+// needApp is need for a route that acts on the application of the token's
+// holder. In this platform a person has one application, whose id is the
+// person's (the {app} of their devices' topics, DeviceCredentials.App): a
+// token limited to other applications (Claims.Apps) is refused here with
+// 403, as a missing scope is.
+func (p *Platform) needApp(h http.HandlerFunc, scopes ...string) http.Handler {
+	return p.need(func(w http.ResponseWriter, r *http.Request) {
+		if c := claims(r); !p.checkApp(w, r, c, c.Subject) {
+			return
+		}
+		h(w, r)
+	}, scopes...)
+}
+
+// checkApp answers 403 and returns false if c may not act on the
+// application app.
+func (p *Platform) checkApp(w http.ResponseWriter, r *http.Request, c *token.Claims, app string) bool {
+	err := c.CheckApp(app)
+	if err == nil {
+		return true
+	}
+	p.audit.Warn("api token refused", "path", r.URL.Path, "status", http.StatusForbidden, "reason", err.Error(), "token_id", c.ID)
+	w.Header().Set("WWW-Authenticate", `Bearer realm="latch-example", error="insufficient_scope"`)
+	writeError(w, http.StatusForbidden, "insufficient_scope", "this token is limited to other applications")
+	return false
 }
 
 // claims returns the verified claims of a request behind need.

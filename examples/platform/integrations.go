@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/latchsec/latch/integrator"
@@ -172,12 +171,8 @@ func (p *Platform) getRequest(w http.ResponseWriter, r *http.Request) {
 func (p *Platform) postRequest(w http.ResponseWriter, r *http.Request) {
 	c := claims(r)
 	// Only the integrator the person chose may post to the integration.
-	client, isClient := strings.CutPrefix(c.Subject, "client:")
-	var pub string
-	err := p.db.QueryRowContext(r.Context(), `SELECT public_key FROM integrations WHERE id = ? AND client = ?`,
-		r.PathValue("id"), client).Scan(&pub)
-	if !isClient || err != nil {
-		writeError(w, http.StatusNotFound, "not_found", "no such integration for this integrator")
+	_, pub, ok := p.integratorClient(w, r)
+	if !ok {
 		return
 	}
 	def, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))

@@ -2,12 +2,16 @@ package platform
 
 import (
 	"context"
+	"database/sql"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/latchsec/latch/internal/testclock"
 	"github.com/latchsec/latch/totp"
 )
 
@@ -118,4 +122,45 @@ func TestAtRest(t *testing.T) {
 	require.Error(t, err)
 	_, err = newAtRest(make([]byte, 16))
 	require.Error(t, err)
+}
+
+// One account cannot fill the pool of pending sign-ins that everyone
+// shares: its challenges past maxPendingPerAccount replace its oldest,
+// which stop working, and another person still gets one.
+func TestPendingSignInsPerAccount(t *testing.T) {
+	clock := testclock.New(time.Now())
+	p := &Platform{now: clock.Now, challenges: map[string]challenge{}}
+	first, err := p.newChallenge("u_mallory")
+	require.NoError(t, err)
+	for range maxPendingSignIn {
+		clock.Advance(time.Millisecond)
+		_, err := p.newChallenge("u_mallory")
+		require.NoError(t, err)
+	}
+	_, err = p.newChallenge("u_alice")
+	require.NoError(t, err, "one account exhausted the pool")
+	require.Len(t, p.challenges, maxPendingPerAccount+1)
+	_, err = p.checkCodeStep(context.Background(), first, "123456", false)
+	require.ErrorIs(t, err, errChallenge, "the oldest challenge was replaced")
+}
+
+// A database made before tokens.second_factor existed gets the column, and
+// its tokens count as older sessions (0).
+func TestMigrateSecondFactor(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "platform.db"))
+	require.NoError(t, err)
+	_, err = db.ExecContext(ctx, `CREATE TABLE tokens (id TEXT PRIMARY KEY, subject TEXT NOT NULL, name TEXT NOT NULL,
+		scopes TEXT NOT NULL, apps TEXT NOT NULL, created INTEGER NOT NULL, expires INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
+		INSERT INTO tokens (id, subject, name, scopes, apps, created, expires) VALUES ('t1', 'u1', 'session', 'tokens:manage', '', 1, 2)`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	db, err = openDB(ctx, dir)
+	require.NoError(t, err)
+	defer db.Close()
+	var at int64
+	require.NoError(t, db.QueryRowContext(ctx, `SELECT second_factor FROM tokens WHERE id = 't1'`).Scan(&at))
+	require.Zero(t, at)
+	require.NoError(t, migrate(ctx, db), "twice is harmless")
 }

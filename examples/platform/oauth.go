@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -85,6 +86,11 @@ func (p *Platform) clientCredentials(w http.ResponseWriter, r *http.Request) {
 	err := p.db.QueryRowContext(r.Context(), `SELECT secret_hash, scopes FROM clients WHERE id = ?`, id).Scan(&hash, &allowed)
 	h := sha256.Sum256([]byte(secret))
 	if err != nil || subtle.ConstantTimeCompare(h[:], hash) != 1 {
+		// Only a registered client id is logged: a client that swapped
+		// its id and secret must not have its secret written to the log.
+		if err != nil {
+			id = "(not a client id)"
+		}
 		p.audit.Warn("integrator refused", "client", id)
 		w.Header().Set("WWW-Authenticate", `Basic realm="latch-example"`)
 		writeError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed")
@@ -92,15 +98,23 @@ func (p *Platform) clientCredentials(w http.ResponseWriter, r *http.Request) {
 	}
 	scopes := strings.Fields(allowed)
 	if asked := strings.Fields(r.PostForm.Get("scope")); len(asked) > 0 {
-		for _, s := range asked {
-			if !strings.Contains(" "+allowed+" ", " "+s+" ") {
+		for i, s := range asked {
+			if !slices.Contains(scopes, s) {
 				writeError(w, http.StatusBadRequest, "invalid_scope", "the client may not have that scope")
+				return
+			}
+			if slices.Contains(asked[:i], s) {
+				writeError(w, http.StatusBadRequest, "invalid_scope", "a scope is named twice")
 				return
 			}
 		}
 		scopes = asked
 	}
 	resp, err := p.issue(r.Context(), clientSubject(id), "client credentials", scopes, nil, p.now().Add(clientTokenTTL))
+	if errors.Is(err, token.ErrClaims) {
+		writeError(w, http.StatusBadRequest, "invalid_scope", "the scope is not one a token can carry")
+		return
+	}
 	if err != nil {
 		p.internalError(w, r, err)
 		return
@@ -119,6 +133,19 @@ func (p *Platform) tokenExchange(w http.ResponseWriter, r *http.Request) {
 	}
 	if rt := f.Get("requested_token_type"); rt != "" && rt != tokenTypeAccess {
 		writeError(w, http.StatusBadRequest, "invalid_request", "only access tokens are issued")
+		return
+	}
+	// A narrowed token is for this platform's API only, and for the
+	// subject token's holder only: a target or an actor the platform would
+	// not honour is refused rather than ignored (RFC 8693 §2.2.2), so that
+	// no client believes it got a token for another audience, or a
+	// delegation.
+	if f.Has("audience") || f.Has("resource") {
+		writeError(w, http.StatusBadRequest, "invalid_target", "tokens are issued for this platform's API only: no audience or resource")
+		return
+	}
+	if f.Has("actor_token") || f.Has("actor_token_type") {
+		writeError(w, http.StatusBadRequest, "invalid_request", "delegation (actor_token) is not supported")
 		return
 	}
 	ctx := r.Context()

@@ -6,7 +6,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
+	"sync"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -50,24 +53,108 @@ func hashPassword(password string) string {
 
 // checkPassword reports whether password matches the PHC string stored.
 func checkPassword(stored, password string) (bool, error) {
+	h, err := parsePasswordHash(stored)
+	if err != nil {
+		return false, err
+	}
+	return h.matches(password), nil
+}
+
+// passwordHash is a parsed PHC string.
+type passwordHash struct {
+	memory, time uint32 // KiB, passes
+	threads      uint8
+	salt, key    []byte
+}
+
+// parsePasswordHash parses a stored PHC string, refusing parameters
+// beyond the caps.
+func parsePasswordHash(stored string) (*passwordHash, error) {
 	parts := strings.Split(stored, "$")
 	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" || parts[2] != fmt.Sprintf("v=%d", argon2.Version) {
-		return false, errPasswordFormat
+		return nil, errPasswordFormat
 	}
-	var m, t uint32
-	var p uint8
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m == 0 || m > maxHashMemory || t == 0 || t > maxHashTime || p == 0 {
-		return false, errPasswordFormat
+	var h passwordHash
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &h.memory, &h.time, &h.threads); err != nil ||
+		h.memory == 0 || h.memory > maxHashMemory || h.time == 0 || h.time > maxHashTime || h.threads == 0 {
+		return nil, errPasswordFormat
 	}
 	b64 := base64.RawStdEncoding
-	salt, err := b64.DecodeString(parts[4])
-	if err != nil || len(salt) < 16 {
-		return false, errPasswordFormat
+	var err error
+	if h.salt, err = b64.DecodeString(parts[4]); err != nil || len(h.salt) < 16 {
+		return nil, errPasswordFormat
 	}
-	want, err := b64.DecodeString(parts[5])
-	if err != nil || len(want) < 16 || len(want) > 64 {
-		return false, errPasswordFormat
+	if h.key, err = b64.DecodeString(parts[5]); err != nil || len(h.key) < 16 || len(h.key) > 64 {
+		return nil, errPasswordFormat
 	}
-	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1, nil
+	return &h, nil
+}
+
+func (h *passwordHash) matches(password string) bool {
+	got := argon2.IDKey([]byte(password), h.salt, h.time, h.memory, h.threads, uint32(len(h.key)))
+	return subtle.ConstantTimeCompare(got, h.key) == 1
+}
+
+// DefaultPasswordHashingMemory is how much memory password hashing may
+// take at once when Config.PasswordHashingMemory is zero: 256 MiB, room
+// for 13 argon2id evaluations with [PasswordParams].
+const DefaultPasswordHashingMemory = 256 << 20
+
+// errHashingBusy answers a request that would take password hashing past
+// its memory budget.
+var errHashingBusy = &retryAfterError{userError{http.StatusServiceUnavailable, "temporarily_unavailable",
+	"Too many sign-ins in progress; try again in a moment."}, time.Second}
+
+// hashing bounds the memory that password hashing holds. Each argon2id
+// evaluation holds its memory parameter (19 MiB with PasswordParams) for
+// its whole length, so evaluations run at once only while their sum fits
+// the budget; past it a request is refused at once (errHashingBusy), never
+// queued, so that a flood of sign-ins costs the server a bounded amount of
+// memory and no waiting goroutines.
+type hashing struct {
+	mu     sync.Mutex
+	budget int64  // KiB
+	inUse  int64  // KiB
+	hook   func() // tests only (export_test.go): called in each evaluation
+}
+
+// acquire takes memory KiB of the budget (at most the whole budget, so
+// that any one hash can run alone) and returns the function that gives it
+// back, or errHashingBusy if the budget is spent.
+func (h *hashing) acquire(memory uint32) (release func(), err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	kib := min(int64(memory), h.budget)
+	if h.inUse+kib > h.budget {
+		return nil, errHashingBusy
+	}
+	h.inUse += kib
+	return func() {
+		h.mu.Lock()
+		h.inUse -= kib
+		h.mu.Unlock()
+	}, nil
+}
+
+// run runs f, an argon2id evaluation, with memory acquired for it.
+func (h *hashing) run(f func()) {
+	h.mu.Lock()
+	hook := h.hook
+	h.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	f()
+}
+
+// hashPassword hashes a new password within the hashing budget.
+func (p *Platform) hashPassword(password string) (string, error) {
+	release, err := p.hashing.acquire(PasswordParams.Memory)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	var h string
+	p.hashing.run(func() { h = hashPassword(password) })
+	return h, nil
 }

@@ -68,6 +68,13 @@ type Config struct {
 	// and its database: right for one machine. Give Redis authentication
 	// and TLS in production (redis.Options.Password, TLSConfig).
 	Redis *redis.Options
+	// PasswordHashingMemory bounds the memory (bytes) that password
+	// hashing may hold at once: argon2id takes PasswordParams.Memory (19
+	// MiB) per evaluation, so unbounded parallel sign-ins would take
+	// gigabytes. Past it, sign-up, sign-in and the password asked again
+	// answer 503 with Retry-After. DefaultPasswordHashingMemory (256 MiB)
+	// if zero; at least one evaluation always runs.
+	PasswordHashingMemory int64
 	// Now returns the current time; time.Now by default. Tests set it.
 	Now func() time.Time
 }
@@ -107,6 +114,7 @@ type Platform struct {
 	stop         context.CancelFunc // ends waiting requests at Close
 	closeOnce    sync.Once
 	closeErr     error
+	hashing      *hashing // the memory budget of password hashing
 
 	mu         sync.Mutex
 	challenges map[string]challenge // pending sign-ins, by hashed id
@@ -131,6 +139,9 @@ func Start(ctx context.Context, cfg Config) (*Platform, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.PasswordHashingMemory <= 0 {
+		cfg.PasswordHashingMemory = DefaultPasswordHashingMemory
+	}
 	audit := cfg.Audit
 	if audit == nil {
 		audit = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -144,6 +155,7 @@ func Start(ctx context.Context, cfg Config) (*Platform, error) {
 		return nil, err
 	}
 	p := &Platform{cfg: cfg, db: db, audit: audit, now: cfg.Now, done: make(chan struct{}),
+		hashing:    &hashing{budget: max(cfg.PasswordHashingMemory>>10, 1)},
 		challenges: map[string]challenge{}, waiters: map[string][]chan struct{}{}}
 	if err := p.init(ctx, ar); err != nil {
 		p.closeState()

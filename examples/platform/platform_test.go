@@ -30,6 +30,7 @@ import (
 
 type env struct {
 	t      *testing.T
+	cfg    platform.Config // extra settings for start: PasswordHashingMemory
 	dir    string
 	master []byte
 	clock  *clock
@@ -37,8 +38,11 @@ type env struct {
 	p      *platform.Platform
 }
 
-func newEnv(t *testing.T) *env {
-	e := &env{t: t, dir: t.TempDir(), master: platform.NewMasterKey(),
+func newEnv(t *testing.T) *env { return newEnvWith(t, platform.Config{}) }
+
+// newEnvWith starts a platform with cfg's PasswordHashingMemory.
+func newEnvWith(t *testing.T, cfg platform.Config) *env {
+	e := &env{t: t, dir: t.TempDir(), master: platform.NewMasterKey(), cfg: cfg,
 		clock: testclock.New(time.Now().Truncate(time.Second)), audit: &testlog.Buffer{}}
 	e.start()
 	return e
@@ -46,7 +50,7 @@ func newEnv(t *testing.T) *env {
 
 func (e *env) start() {
 	p, err := platform.Start(context.Background(), platform.Config{StateDir: e.dir, MasterKey: e.master,
-		Audit: slog.New(slog.NewJSONHandler(e.audit, nil)), Now: e.clock.Now})
+		Audit: slog.New(slog.NewJSONHandler(e.audit, nil)), Now: e.clock.Now, PasswordHashingMemory: e.cfg.PasswordHashingMemory})
 	require.NoError(e.t, err)
 	e.p = p
 	e.t.Cleanup(func() { p.Close() })
@@ -73,6 +77,18 @@ func status(err error) int {
 
 func (e *env) client() *http.Client {
 	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: e.p.Roots()}}}
+}
+
+// reportState posts a device's state report with key and secret (HTTP
+// Basic) and returns the status.
+func (e *env) reportState(key, secret string) int {
+	req, err := http.NewRequest(http.MethodPost, e.p.URL+"/v1/device/state", strings.NewReader(`{"ok":true}`))
+	require.NoError(e.t, err)
+	req.SetBasicAuth(key, secret)
+	resp, err := e.client().Do(req)
+	require.NoError(e.t, err)
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 // form posts to the token endpoint and returns the status and the body.
@@ -217,10 +233,10 @@ func TestRecoveryCodes(t *testing.T) {
 	const email, password = "hal@example.com", "a long enough password"
 	phone, _ := e.person(email)
 
-	_, err := phone.RecoveryCodes(ctx, "not my password")
+	_, err := phone.RecoveryCodes(ctx, "not my password", "")
 	require.Equal(t, http.StatusUnauthorized, status(err))
 	require.Equal(t, http.StatusUnauthorized, status(phone.Do(ctx, http.MethodPost, "/v1/recovery-codes", "", map[string]string{"password": password}, nil)))
-	codes, err := phone.RecoveryCodes(ctx, password)
+	codes, err := phone.RecoveryCodes(ctx, password, "")
 	require.NoError(t, err)
 	require.Len(t, codes, 10)
 
@@ -237,7 +253,7 @@ func TestRecoveryCodes(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, status(err))
 
 	// A new set replaces the old one.
-	fresh, err := other.RecoveryCodes(ctx, password)
+	fresh, err := other.RecoveryCodes(ctx, password, "")
 	require.NoError(t, err)
 	_, err = phone.SignInWithRecoveryCode(ctx, email, password, codes[4])
 	require.Equal(t, http.StatusUnauthorized, status(err))
@@ -259,14 +275,7 @@ func TestTokenKeyRotation(t *testing.T) {
 	session := phone.Session()
 	dev, err := phone.AddDevice(ctx, "a")
 	require.NoError(t, err)
-	report := func(secret string) int {
-		req, _ := http.NewRequest(http.MethodPost, e.p.URL+"/v1/device/state", strings.NewReader(`{"ok":true}`))
-		req.SetBasicAuth(dev.Key, secret)
-		resp, err := e.client().Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	report := func(secret string) int { return e.reportState(dev.Key, secret) }
 	works := func(tok string) bool {
 		err := phone.Do(ctx, http.MethodGet, "/v1/tokens", tok, nil, nil)
 		if err != nil {
@@ -316,9 +325,9 @@ func TestReplaceAuthenticator(t *testing.T) {
 	const email, password = "jan@example.com", "a long enough password"
 	phone, old := e.person(email)
 
-	_, err := phone.ReplaceAuthenticator(ctx, "not my password")
+	_, err := phone.ReplaceAuthenticator(ctx, "not my password", "")
 	require.Equal(t, http.StatusUnauthorized, status(err))
-	next, err := phone.ReplaceAuthenticator(ctx, password)
+	next, err := phone.ReplaceAuthenticator(ctx, password, "")
 	require.NoError(t, err)
 	require.NotEqual(t, old.SecretBase32(), next.SecretBase32())
 
@@ -522,14 +531,7 @@ func TestDeviceCredentials(t *testing.T) {
 	b, err := phone.AddDevice(ctx, "b")
 	require.NoError(t, err)
 
-	report := func(key, secret string) int {
-		req, _ := http.NewRequest(http.MethodPost, e.p.URL+"/v1/device/state", strings.NewReader(`{"ok":true}`))
-		req.SetBasicAuth(key, secret)
-		resp, err := e.client().Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	report := e.reportState
 	require.Equal(t, http.StatusNoContent, report(a.Key, a.Secret))
 	require.Equal(t, http.StatusUnauthorized, report(b.Key, a.Secret))
 	require.Equal(t, http.StatusUnauthorized, report(a.Key, phone.Session()))

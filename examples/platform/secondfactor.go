@@ -2,7 +2,12 @@ package platform
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"net/http"
+	"time"
+
+	"github.com/latchsec/latch/token"
 )
 
 // RecoveryCodesResponse is the answer to POST /v1/recovery-codes: ten
@@ -13,19 +18,60 @@ type RecoveryCodesResponse struct {
 	Codes []string `json:"codes"`
 }
 
-// newRecoveryCodes makes a new set of recovery codes for user, after
-// asking for the password again (package totp asks it of its callers): a
-// stolen session alone cannot mint a way past the second factor. A wrong
-// password counts against the address like one at sign-in.
-func (p *Platform) newRecoveryCodes(ctx context.Context, user, password string) ([]string, error) {
-	if _, err := p.passwordAgain(ctx, user, password, "recovery codes"); err != nil {
+// Changing the second factor (making recovery codes, replacing the
+// authenticator app) asks for more than the token that carries the
+// request: the password again, and the second factor itself, as a fresh
+// TOTP code, or a session (the token a sign-in gives) whose code or
+// recovery code was checked less than stepUpWindow ago. An API token, a
+// token narrowed from a session and an older session never stand in for
+// the second factor, whatever their scopes: a stolen token and a leaked
+// password must not be enough to mint a way past it (recovery codes sign in
+// with every scope).
+const stepUpWindow = 10 * time.Minute
+
+var errStepUp = &userError{http.StatusForbidden, "step_up_required",
+	"Type a code from your authenticator app too."}
+
+// stepUp checks that the holder of c may change the second factor of
+// c.Subject (what names the change in the audit log): the password again
+// (throttled with sign-in's), then code, a TOTP code accepted once by
+// totp, unless code is empty and c is a session whose second factor is
+// less than stepUpWindow old. It returns the person's email.
+func (p *Platform) stepUp(ctx context.Context, c *token.Claims, password, code, what string) (string, error) {
+	email, err := p.passwordAgain(ctx, c.Subject, password, what)
+	if err != nil {
+		return "", err
+	}
+	if code != "" {
+		if err := p.totp.Verify(ctx, c.Subject, code); err != nil {
+			p.audit.Warn(what+" refused", "step", "totp", "user", c.Subject, "reason", err.Error())
+			return "", errCodeNotAccepted
+		}
+		return email, nil
+	}
+	var at int64
+	err = p.db.QueryRowContext(ctx, `SELECT second_factor FROM tokens WHERE id = ? AND subject = ?`, c.ID, c.Subject).Scan(&at)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", err
+	}
+	if at == 0 || p.now().Sub(time.Unix(at, 0)) > stepUpWindow {
+		p.audit.Warn(what+" refused", "step", "totp", "user", c.Subject, "reason", "no code, and no session with a recent one", "token_id", c.ID)
+		return "", errStepUp
+	}
+	return email, nil
+}
+
+// newRecoveryCodes makes a new set of recovery codes for the holder of c,
+// after the password and the second factor (stepUp).
+func (p *Platform) newRecoveryCodes(ctx context.Context, c *token.Claims, password, code string) ([]string, error) {
+	if _, err := p.stepUp(ctx, c, password, code, "recovery codes"); err != nil {
 		return nil, err
 	}
-	codes, err := p.totp.RecoveryCodes(ctx, user)
+	codes, err := p.totp.RecoveryCodes(ctx, c.Subject)
 	if err != nil {
 		return nil, err
 	}
-	p.audit.Info("recovery codes made", "user", user)
+	p.audit.Info("recovery codes made", "user", c.Subject, "by_token", c.ID)
 	return codes, nil
 }
 
@@ -37,22 +83,22 @@ func (p *Platform) passwordAgain(ctx context.Context, user, password, what strin
 	if err := p.db.QueryRowContext(ctx, `SELECT email, password_hash FROM users WHERE id = ?`, user).Scan(&email, &hash); err != nil {
 		return "", err
 	}
-	if left, err := p.passwordLockedFor(ctx, email); err != nil {
-		return "", err
-	} else if left > 0 {
-		return "", throttledError(left)
-	}
 	return email, p.passwordMatches(ctx, email, user, hash, password, what)
 }
 
+// stepUpRequest is the body of POST /v1/recovery-codes and POST
+// /v1/totp/reenroll. Code may be empty within stepUpWindow of signing in.
+type stepUpRequest struct {
+	Password string `json:"password"`
+	Code     string `json:"code,omitempty"`
+}
+
 func (p *Platform) recoveryCodes(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Password string `json:"password"`
-	}
+	var req stepUpRequest
 	if !readJSON(w, r, &req) {
 		return
 	}
-	codes, err := p.newRecoveryCodes(r.Context(), claims(r).Subject, req.Password)
+	codes, err := p.newRecoveryCodes(r.Context(), claims(r), req.Password, req.Code)
 	if err != nil {
 		p.writeUserError(w, r, err)
 		return
@@ -61,23 +107,24 @@ func (p *Platform) recoveryCodes(w http.ResponseWriter, r *http.Request) {
 }
 
 // Replacing the authenticator app (a new phone): POST /v1/totp/reenroll
-// with the password gives a new key, which replaces the old one only once
+// with the password and the second factor (stepUp) gives a new key, which replaces the old one only once
 // POST /v1/totp/reenroll/confirm gets one of its codes (totp.Reenroll);
 // until then the old app keeps signing in.
 
-// reenroll gives user a new TOTP key waiting for confirmation, after the
-// password.
-func (p *Platform) reenroll(ctx context.Context, user, password string) (*SignUpResponse, error) {
-	email, err := p.passwordAgain(ctx, user, password, "authenticator replacement")
+// reenroll gives the holder of c a new TOTP key waiting for confirmation,
+// after the password and the second factor (stepUp). Someone who lost the
+// old app signs in with a recovery code and does this within stepUpWindow.
+func (p *Platform) reenroll(ctx context.Context, c *token.Claims, password, code string) (*SignUpResponse, error) {
+	email, err := p.stepUp(ctx, c, password, code, "authenticator replacement")
 	if err != nil {
 		return nil, err
 	}
-	key, err := p.totp.Reenroll(ctx, user, email)
+	key, err := p.totp.Reenroll(ctx, c.Subject, email)
 	if err != nil {
 		return nil, err
 	}
-	p.audit.Info("authenticator replacement started", "user", user)
-	return keyResponse(user, key)
+	p.audit.Info("authenticator replacement started", "user", c.Subject, "by_token", c.ID)
+	return keyResponse(c.Subject, key)
 }
 
 // confirmReenroll completes the replacement with a code of the new key.
@@ -91,13 +138,11 @@ func (p *Platform) confirmReenroll(ctx context.Context, user, code string) error
 }
 
 func (p *Platform) reenrollRoute(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Password string `json:"password"`
-	}
+	var req stepUpRequest
 	if !readJSON(w, r, &req) {
 		return
 	}
-	resp, err := p.reenroll(r.Context(), claims(r).Subject, req.Password)
+	resp, err := p.reenroll(r.Context(), claims(r), req.Password, req.Code)
 	if err != nil {
 		p.writeUserError(w, r, err)
 		return

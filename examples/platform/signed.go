@@ -26,15 +26,20 @@ const maxSignedEnvelope = 1<<20 + 8192
 var signedRequestID = regexp.MustCompile(`^rq_[A-Za-z0-9_-]{1,64}$`)
 
 // integratorClient returns the integrator's client id and the public key of
-// integration id if the caller is the integrator the person chose for it;
-// otherwise it answers 404.
+// integration id if the caller is the integrator the person chose for it
+// and its token is not limited to other applications than the person's;
+// otherwise it answers 404 (or 403) and returns false.
 func (p *Platform) integratorClient(w http.ResponseWriter, r *http.Request) (string, string, bool) {
-	client, isClient := strings.CutPrefix(claims(r).Subject, "client:")
-	var pub string
-	err := p.db.QueryRowContext(r.Context(), `SELECT public_key FROM integrations WHERE id = ? AND client = ?`,
-		r.PathValue("id"), client).Scan(&pub)
+	c := claims(r)
+	client, isClient := strings.CutPrefix(c.Subject, "client:")
+	var pub, owner string
+	err := p.db.QueryRowContext(r.Context(), `SELECT public_key, owner FROM integrations WHERE id = ? AND client = ?`,
+		r.PathValue("id"), client).Scan(&pub, &owner)
 	if !isClient || err != nil {
 		writeError(w, http.StatusNotFound, "not_found", "no such integration for this integrator")
+		return "", "", false
+	}
+	if !p.checkApp(w, r, c, owner) {
 		return "", "", false
 	}
 	return client, pub, true

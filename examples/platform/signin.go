@@ -27,7 +27,14 @@ const (
 	enrollmentTimeout = 15 * time.Minute
 	challengeTries    = 3
 	sessionTTL        = 12 * time.Hour
-	maxPendingSignIn  = 10000
+	// maxPendingSignIn caps the challenges kept in memory, and
+	// maxPendingPerAccount those of one account: a new challenge past it
+	// replaces the account's oldest, so that one account (whose password
+	// an attacker has, or who is the attacker) cannot fill the pool that
+	// everyone shares, and a person who retries is never refused for
+	// their own abandoned sign-ins. The replaced challenge stops working.
+	maxPendingSignIn     = 10000
+	maxPendingPerAccount = 5
 )
 
 type challenge struct {
@@ -46,9 +53,11 @@ type userError struct {
 func (e *userError) Error() string { return e.words }
 
 var (
-	errBadEmail            = &userError{http.StatusBadRequest, "invalid_request", "That is not an email address."}
-	errBadPassword         = &userError{http.StatusBadRequest, "invalid_request", "The password must be 10 to 1024 bytes long."}
-	errTaken               = &userError{http.StatusConflict, "conflict", "An account with this email exists."}
+	errBadEmail    = &userError{http.StatusBadRequest, "invalid_request", "That is not an email address."}
+	errBadPassword = &userError{http.StatusBadRequest, "invalid_request", "The password must be 10 to 1024 bytes long."}
+	// errTaken tells whoever signs up that the address has an account:
+	// a deliberate choice, see "Who has an account" in doc.go.
+	errTaken               = &userError{http.StatusConflict, "conflict", "An account with this email exists: sign in instead."}
 	errCredentials         = &userError{http.StatusUnauthorized, "invalid_credentials", "Wrong email or password."}
 	errBusy                = &userError{http.StatusServiceUnavailable, "temporarily_unavailable", "Too many sign-ins in progress; try again."}
 	errChallenge           = &userError{http.StatusUnauthorized, "invalid_challenge", "Sign in with your password again."}
@@ -62,14 +71,19 @@ var (
 func (p *Platform) writeUserError(w http.ResponseWriter, r *http.Request, err error) {
 	var ue *userError
 	if errors.As(err, &ue) {
-		var ra *retryAfterError
-		if errors.As(err, &ra) {
-			w.Header().Set("Retry-After", strconv.Itoa(int((ra.after+time.Second-1)/time.Second)))
-		}
+		setRetryAfter(w, err)
 		writeError(w, ue.status, ue.code, ue.words)
 		return
 	}
 	p.internalError(w, r, err)
+}
+
+// setRetryAfter sets Retry-After if err says when to try again.
+func setRetryAfter(w http.ResponseWriter, err error) {
+	var ra *retryAfterError
+	if errors.As(err, &ra) {
+		w.Header().Set("Retry-After", strconv.Itoa(int((ra.after+time.Second-1)/time.Second)))
+	}
 }
 
 // dummyHash is checked against when the email is unknown, so that an
@@ -99,9 +113,13 @@ func (p *Platform) createUser(ctx context.Context, email, password string) (*Sig
 	if len(password) < minPasswordLen || len(password) > maxPasswordLen {
 		return nil, errBadPassword
 	}
+	hash, err := p.hashPassword(password)
+	if err != nil {
+		return nil, err
+	}
 	user := newID("u_")
-	_, err := p.db.ExecContext(ctx, `INSERT INTO users (id, email, password_hash, created) VALUES (?, ?, ?, ?)`,
-		user, email, hashPassword(password), p.now().Unix())
+	_, err = p.db.ExecContext(ctx, `INSERT INTO users (id, email, password_hash, created) VALUES (?, ?, ?, ?)`,
+		user, email, hash, p.now().Unix())
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE") {
 			return nil, errTaken
@@ -167,6 +185,8 @@ func (p *Platform) checkPasswordStep(ctx context.Context, email, password string
 	if len(email) > 254 {
 		return nil, errCredentials
 	}
+	// A cheap look first, so that attempts at a locked address take no
+	// share of the hashing budget; reservePassword decides.
 	if left, err := p.passwordLockedFor(ctx, email); err != nil {
 		return nil, err
 	} else if left > 0 {
@@ -195,23 +215,31 @@ func (p *Platform) checkPasswordStep(ctx context.Context, email, password string
 }
 
 // passwordMatches checks password against hash, the password hash of the
-// account user ("" for an unknown address, whose hash is dummyHash), and
-// counts a wrong one against the address (see throttle.go). what names the
-// step in the audit log. It returns nil for the right password, else a
-// *userError.
+// account user ("" for an unknown address, whose hash is dummyHash). The
+// attempt is counted against the address before the hash is computed (see
+// throttle.go), and the hash is computed within the hashing budget
+// (errHashingBusy past it, the attempt not counted). what names the step in
+// the audit log. It returns nil for the right password, else a *userError.
 func (p *Platform) passwordMatches(ctx context.Context, email, user, hash, password, what string) error {
+	h, err := parsePasswordHash(hash)
+	if err != nil {
+		return err
+	}
+	release, err := p.hashing.acquire(h.memory)
+	if err != nil {
+		p.audit.Warn(what+" refused", "step", "password", "reason", "hashing busy")
+		return err
+	}
+	defer release()
+	if err := p.reservePassword(ctx, email, what); err != nil {
+		return err
+	}
 	ok := false
 	if len(password) <= maxPasswordLen {
-		var err error
-		if ok, err = checkPassword(hash, password); err != nil {
-			return err
-		}
+		p.hashing.run(func() { ok = h.matches(password) })
 	}
 	if !ok || user == "" {
 		p.audit.Warn(what+" refused", "step", "password", "user", user)
-		if err := p.passwordFailed(ctx, email); err != nil {
-			return err
-		}
 		return errCredentials
 	}
 	return p.passwordSucceeded(ctx, email)
@@ -255,12 +283,22 @@ func (p *Platform) newChallenge(user string) (string, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
+	var oldest string
+	mine := 0
 	for k, c := range p.challenges {
-		if now.After(c.expires) {
+		switch {
+		case now.After(c.expires):
 			delete(p.challenges, k)
+		case c.user == user:
+			mine++
+			if oldest == "" || c.expires.Before(p.challenges[oldest].expires) {
+				oldest = k
+			}
 		}
 	}
-	if len(p.challenges) >= maxPendingSignIn {
+	if mine >= maxPendingPerAccount {
+		delete(p.challenges, oldest)
+	} else if len(p.challenges) >= maxPendingSignIn {
 		return "", errBusy
 	}
 	p.challenges[challengeKey(id)] = challenge{user: user, expires: now.Add(challengeTTL)}
@@ -348,6 +386,11 @@ func (p *Platform) checkCodeStep(ctx context.Context, challengeID, code string, 
 	}
 	resp, err := p.issue(ctx, c.user, "session", PersonScopes, nil, p.now().Add(sessionTTL))
 	if err != nil {
+		return nil, err
+	}
+	// What makes it a session: the time of its second factor, which lets
+	// it change the second factor for stepUpWindow without another code.
+	if _, err := p.db.ExecContext(ctx, `UPDATE tokens SET second_factor = ? WHERE id = ?`, p.now().Unix(), resp.TokenID); err != nil {
 		return nil, err
 	}
 	p.audit.Info("signed in", "user", c.user, "token_id", resp.TokenID)

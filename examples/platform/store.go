@@ -42,11 +42,12 @@ CREATE TABLE IF NOT EXISTS tokens (
 	apps       TEXT NOT NULL,
 	created    INTEGER NOT NULL,
 	expires    INTEGER NOT NULL, -- 0: never
-	revoked    INTEGER NOT NULL DEFAULT 0
+	revoked    INTEGER NOT NULL DEFAULT 0,
+	second_factor INTEGER NOT NULL DEFAULT 0 -- sessions: when the code step passed; 0 for every other token
 );
 CREATE TABLE IF NOT EXISTS password_failures (
 	email        TEXT PRIMARY KEY, -- as signed in with; known or not
-	failures     INTEGER NOT NULL, -- wrong passwords in a row
+	failures     INTEGER NOT NULL, -- attempts since the last right password, counted before hashing
 	last_failure INTEGER NOT NULL,
 	locked_until INTEGER NOT NULL
 );
@@ -115,7 +116,23 @@ func openDB(ctx context.Context, dir string) (*sql.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("platform: create schema: %w", err)
 	}
+	if err := migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("platform: update schema: %w", err)
+	}
 	return db, nil
+}
+
+// migrate brings a database made by an earlier version to the schema: the
+// column tokens.second_factor (older sessions get 0, so changing the second
+// factor with one asks for a code).
+func migrate(ctx context.Context, db *sql.DB) error {
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('tokens') WHERE name = 'second_factor'`).Scan(&n); err != nil || n > 0 {
+		return err
+	}
+	_, err := db.ExecContext(ctx, `ALTER TABLE tokens ADD COLUMN second_factor INTEGER NOT NULL DEFAULT 0`)
+	return err
 }
 
 // atRest encrypts the secrets the platform must keep (the token keyring)

@@ -8,14 +8,20 @@ import (
 	"time"
 )
 
-// Wrong passwords are throttled per email address (RFC 4226 §7.3 asks the
-// same of codes): after passwordFreeFailures wrong passwords in a row, the
-// address is locked for passwordLockBase, doubling with each further wrong
-// password up to passwordLockMax. While locked, sign-in with that address
-// is refused before the password is even hashed, with 429 and Retry-After.
-// Unknown addresses are counted and locked alike, so a lockout tells
-// nothing about who has an account. A right password resets the count, as
-// do passwordFailureMemory without a wrong one.
+// Password attempts are throttled per email address (RFC 4226 §7.3 asks
+// the same of codes), whether an account has it or not: every attempt is
+// counted before its password is hashed, and the passwordFreeFailures-th
+// attempt without a right password in between locks the address for
+// passwordLockBase, doubling with each further attempt up to
+// passwordLockMax. While locked, an attempt with that address is refused
+// before the password is hashed, with 429 and Retry-After. Because the
+// count comes first, concurrent attempts cannot outrun it: at most
+// passwordFreeFailures passwords are ever evaluated for an address between
+// locks, however many are sent at once. Unknown addresses are counted and
+// locked alike, so a lockout tells nothing about who has an account. A
+// right password clears the count, as does passwordFailureMemory without an
+// attempt. The password asked again before a second-factor change
+// (passwordAgain) shares the count of the account's address.
 //
 // The cost: whoever knows an address can keep its owner locked out (for at
 // most passwordLockMax at a time); the TOTP step has the same property.
@@ -60,10 +66,16 @@ func (p *Platform) passwordLockedFor(ctx context.Context, email string) (time.Du
 	return 0, nil
 }
 
-// passwordFailed counts a wrong password for email and locks it when the
-// count passes passwordFreeFailures. It also forgets counts that have been
-// idle for passwordFailureMemory, so that the table stays small.
-func (p *Platform) passwordFailed(ctx context.Context, email string) error {
+// reservePassword counts an attempt with email before its password is
+// hashed, and refuses it (429) if the address is locked. Counting first is
+// what bounds the evaluations: of any number of attempts sent at once, at
+// most passwordFreeFailures get past the count before the lock, whatever
+// their order; a right password then clears the count
+// (passwordSucceeded). The count that reaches passwordFreeFailures sets
+// the lock, which grows with each further attempt. It also forgets counts
+// that have been idle for passwordFailureMemory, so that the table stays
+// small. what names the step in the audit log.
+func (p *Platform) reservePassword(ctx context.Context, email, what string) error {
 	now := p.now()
 	tx, err := p.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -73,6 +85,15 @@ func (p *Platform) passwordFailed(ctx context.Context, email string) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM password_failures WHERE last_failure < ? AND locked_until < ?`,
 		now.Add(-passwordFailureMemory).Unix(), now.Unix()); err != nil {
 		return err
+	}
+	var until int64
+	err = tx.QueryRowContext(ctx, `SELECT locked_until FROM password_failures WHERE email = ?`, email).Scan(&until)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if left := time.Unix(until, 0).Sub(now); left > 0 {
+		p.audit.Warn(what+" refused", "step", "password", "reason", "locked")
+		return throttledError(left)
 	}
 	var failures int
 	err = tx.QueryRowContext(ctx, `INSERT INTO password_failures (email, failures, last_failure, locked_until) VALUES (?, 1, ?, 0)
@@ -90,7 +111,7 @@ func (p *Platform) passwordFailed(ctx context.Context, email string) error {
 			now.Add(lock).Unix(), email); err != nil {
 			return err
 		}
-		p.audit.Warn("sign-in locked", "step", "password", "failures", failures, "until", now.Add(lock))
+		p.audit.Warn("sign-in locked", "step", "password", "attempts", failures, "until", now.Add(lock))
 	}
 	return tx.Commit()
 }
