@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/latchsec/latch/internal/strictjson"
 )
 
 // Claims are what a token says. Verify returns them; Issue takes the ones a
@@ -210,11 +212,11 @@ func numericDate(t time.Time) bool {
 // c must have passed problem.
 func (c *Claims) appendJSON(b []byte) []byte {
 	b = append(b, `{"iss":`...)
-	b = appendJSONString(b, c.Issuer)
+	b = strictjson.AppendString(b, c.Issuer)
 	b = append(b, `,"sub":`...)
-	b = appendJSONString(b, c.Subject)
+	b = strictjson.AppendString(b, c.Subject)
 	b = append(b, `,"aud":`...)
-	b = appendJSONString(b, c.Audience)
+	b = strictjson.AppendString(b, c.Audience)
 	b = append(b, `,"iat":`...)
 	b = strconv.AppendInt(b, c.IssuedAt.Unix(), 10)
 	b = append(b, `,"nbf":`...)
@@ -277,14 +279,14 @@ const (
 // aud, iat, nbf, jti and scope are required. It returns a description of
 // the problem, or "".
 func parseClaims(b []byte, c *Claims) string {
-	r := jsonReader{b: b}
-	if !r.consume('{') {
+	r := strictjson.NewReader(b)
+	if !r.Consume('{') {
 		return "claims are not a JSON object"
 	}
 	var seen uint
-	if !r.consume('}') {
+	if !r.Consume('}') {
 		for more := true; more; {
-			name, err := r.member()
+			name, err := r.Member()
 			if err != nil {
 				return "claims are not valid JSON"
 			}
@@ -292,37 +294,37 @@ func parseClaims(b []byte, c *Claims) string {
 			switch string(name) {
 			case "iss":
 				bit = claimIss
-				c.Issuer, err = r.str()
+				c.Issuer, err = r.Str()
 			case "sub":
 				bit = claimSub
-				c.Subject, err = r.str()
+				c.Subject, err = r.Str()
 			case "aud":
 				bit = claimAud
-				c.Audience, err = r.str()
+				c.Audience, err = r.Str()
 			case "iat":
 				bit = claimIat
-				c.IssuedAt, err = r.date()
+				c.IssuedAt, err = readDate(&r)
 			case "nbf":
 				bit = claimNbf
-				c.NotBefore, err = r.date()
+				c.NotBefore, err = readDate(&r)
 			case "exp":
 				bit = claimExp
-				c.Expires, err = r.date()
+				c.Expires, err = readDate(&r)
 			case "jti":
 				bit = claimJti
-				c.ID, err = r.str()
+				c.ID, err = r.Str()
 			case "scope":
 				bit = claimScope
 				var s string
-				if s, err = r.str(); err == nil {
+				if s, err = r.Str(); err == nil {
 					c.Scopes = splitScope(s)
 				}
 			case "app":
 				bit = claimApp
-				c.Apps, err = r.strArray(MaxApps)
+				c.Apps, err = r.StrArray(MaxApps)
 			case "lineage":
 				bit = claimLineage
-				c.Lineage, err = r.strArray(MaxLineage)
+				c.Lineage, err = r.StrArray(MaxLineage)
 			default:
 				return "claims hold an unknown member"
 			}
@@ -333,12 +335,12 @@ func parseClaims(b []byte, c *Claims) string {
 			if err != nil {
 				return "a claim has the wrong type or is not valid JSON"
 			}
-			if more, err = r.next('}'); err != nil {
+			if more, err = r.Next('}'); err != nil {
 				return "claims are not valid JSON"
 			}
 		}
 	}
-	if !r.end() {
+	if !r.End() {
 		return "claims are followed by data"
 	}
 	if seen&claimsRequired != claimsRequired {
@@ -347,8 +349,10 @@ func parseClaims(b []byte, c *Claims) string {
 	return c.problem()
 }
 
-func (r *jsonReader) date() (time.Time, error) {
-	v, err := r.numericDate()
+// readDate reads a NumericDate: whole seconds, no fraction, exponent or
+// sign (the tokens Issuer makes have whole seconds).
+func readDate(r *strictjson.Reader) (time.Time, error) {
+	v, err := r.Uint(maxNumericDate)
 	if err != nil {
 		return time.Time{}, err
 	}

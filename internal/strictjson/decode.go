@@ -67,12 +67,22 @@ func (l Limits) withDefaults() Limits {
 func Decode(data []byte, v any) error { return DecodeLimits(data, v, Limits{}) }
 
 // DecodeLimits is Decode under the given limits.
-func DecodeLimits(data []byte, v any, lim Limits) error {
+func DecodeLimits(data []byte, v any, lim Limits) error { return decode(data, v, lim, false) }
+
+// DecodeExtensible is DecodeLimits for formats whose standard says that
+// members a reader does not know must be ignored (a JWK Set and its keys,
+// RFC 7517 sections 4 and 5): an object read into a struct may hold other
+// members, skipped (still strictly checked), but never one whose name is a
+// field's in another case ("KTY", "Kid"), nor two names that differ only in
+// case.
+func DecodeExtensible(data []byte, v any, lim Limits) error { return decode(data, v, lim, true) }
+
+func decode(data []byte, v any, lim Limits, extensible bool) error {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		panic("strictjson: Decode needs a non-nil pointer")
 	}
-	d := decoder{r: NewReader(data), lim: lim.withDefaults()}
+	d := decoder{r: NewReader(data), lim: lim.withDefaults(), extensible: extensible}
 	t := rv.Type().Elem()
 	if err := d.document(t); err != nil {
 		return err
@@ -105,8 +115,9 @@ func unmarshalError(err error) error {
 }
 
 type decoder struct {
-	r   Reader
-	lim Limits
+	r          Reader
+	lim        Limits
+	extensible bool // unknown struct members skipped (DecodeExtensible)
 }
 
 func (d *decoder) fail(reason error, member string) error {
@@ -219,10 +230,19 @@ func (d *decoder) object(t reflect.Type, path string, depth int) error {
 				}
 			}
 			ft, ok := fields[name]
-			if !ok {
+			switch {
+			case ok:
+				elem = schema(ft)
+			case !d.extensible:
 				return &Error{Reason: ErrUnknown, Member: member, Offset: start}
+			default:
+				for f := range fields {
+					if strings.EqualFold(f, name) {
+						return &Error{Reason: ErrUnknown, Member: member, Offset: start, detail: "a field's name in another case"}
+					}
+				}
+				elem = nil
 			}
-			elem = schema(ft)
 		} else if set != nil {
 			if _, dup := set[name]; dup {
 				return &Error{Reason: ErrDuplicate, Member: member, Offset: start}

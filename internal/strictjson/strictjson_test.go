@@ -139,3 +139,16 @@ func TestCheck(t *testing.T) {
 	require.ErrorIs(t, strictjson.Check([]byte(`{"a":1,"a":2}`), strictjson.Limits{}), strictjson.ErrDuplicate)
 	require.ErrorIs(t, strictjson.Check([]byte(`[[[]]]`), strictjson.Limits{MaxDepth: 2}), strictjson.ErrLimit)
 }
+
+func TestDecodeExtensible(t *testing.T) {
+	var k struct {
+		Kty string `json:"kty"`
+	}
+	require.NoError(t, strictjson.DecodeExtensible([]byte(`{"kty":"oct","ext":true,"x":{"y":1}}`), &k, strictjson.Limits{}))
+	require.Equal(t, "oct", k.Kty)
+	for _, in := range []string{`{"KTY":"RSA"}`, `{"kty":"oct","Kty":"RSA"}`, `{"ext":1,"EXT":2}`, `{"x":{"y":1,"y":2}}`} {
+		err := strictjson.DecodeExtensible([]byte(in), &k, strictjson.Limits{})
+		require.Error(t, err, in)
+	}
+	require.ErrorIs(t, strictjson.Decode([]byte(`{"kty":"oct","ext":true}`), &k), strictjson.ErrUnknown)
+}
