@@ -85,11 +85,11 @@ func decode(data []byte, v any, lim Limits, extensible bool) error {
 	d := decoder{r: NewReader(data), lim: lim.withDefaults(), extensible: extensible}
 	t := rv.Type().Elem()
 	if err := d.document(t); err != nil {
-		return err
+		return clean(err)
 	}
 	fresh := reflect.New(t)
 	if err := json.Unmarshal(data, fresh.Interface()); err != nil {
-		return unmarshalError(err)
+		return clean(unmarshalError(err))
 	}
 	rv.Elem().Set(fresh.Elem())
 	return nil
@@ -99,7 +99,14 @@ func decode(data []byte, v any, lim Limits, extensible bool) error {
 // duplicate members, trailing data and the limits.
 func Check(data []byte, lim Limits) error {
 	d := decoder{r: NewReader(data), lim: lim.withDefaults()}
-	return d.document(nil)
+	return clean(d.document(nil))
+}
+
+func clean(err error) error {
+	if e, ok := err.(*Error); ok {
+		e.Member = cleanName(e.Member)
+	}
+	return err
 }
 
 func unmarshalError(err error) error {

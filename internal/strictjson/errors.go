@@ -3,6 +3,7 @@ package strictjson
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -31,7 +32,8 @@ var (
 
 // Error is a refused document. Member is the JSON path of the member
 // concerned ("authorization.tokenUrl", "headers[2].name"; "" for the
-// document itself) and names it, never its value; Offset is the byte offset
+// document itself) and names it, never its value, cut to 64 bytes and with
+// anything but printable ASCII escaped as in a Go string; Offset is the byte offset
 // where the problem was found (-1 when unknown). Err, when not nil, is the
 // error of the field's own UnmarshalJSON or UnmarshalText.
 type Error struct {
@@ -45,13 +47,27 @@ type Error struct {
 func (e *Error) Error() string {
 	s := e.Reason.Error()
 	if e.Member != "" {
-		s += " " + quoteName(e.Member)
+		s += ` "` + e.Member + `"`
 	}
 	if e.detail != "" {
 		s += " (" + e.detail + ")"
 	}
 	if e.Offset >= 0 && e.Member == "" && e.Err == nil {
 		s += " at byte " + strconv.Itoa(e.Offset)
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Problem is the message without the package name and the member, for a
+// caller that reports the member itself: "duplicate member", "wrong type
+// (number where string is wanted)".
+func (e *Error) Problem() string {
+	s := strings.TrimPrefix(e.Reason.Error(), "strictjson: ")
+	if e.detail != "" {
+		s += " (" + e.detail + ")"
 	}
 	if e.Err != nil {
 		s += ": " + e.Err.Error()
@@ -70,10 +86,10 @@ func (e *Error) Unwrap() []error {
 // maxNameShown is the longest member path an error shows, in bytes.
 const maxNameShown = 64
 
-// quoteName quotes a member path for an error, cut to maxNameShown bytes
+// cleanName makes a member path fit for an error: cut to maxNameShown bytes
 // and with anything but printable ASCII escaped, so that a log line stays
 // one short line whatever the document held.
-func quoteName(s string) string {
+func cleanName(s string) string {
 	cut := false
 	if len(s) > maxNameShown {
 		s = s[:maxNameShown]
@@ -83,6 +99,7 @@ func quoteName(s string) string {
 		cut = true
 	}
 	q := strconv.QuoteToASCII(s)
+	q = q[1 : len(q)-1]
 	if cut {
 		q += "..."
 	}

@@ -63,7 +63,7 @@ func TestDecodeRefuses(t *testing.T) {
 		{"duplicate in raw", `{"raw":{"k":1,"k":2}}`, "raw.k", strictjson.ErrDuplicate},
 		{"duplicate in array element", `{"headers":[{"type":"a"},{"type":"a","TYPE":"b"}]}`, "headers[1].TYPE", strictjson.ErrDuplicate},
 		{"other case only", `{"URL":"https://evil"}`, "URL", strictjson.ErrUnknown},
-		{"kelvin sign", `{"authorization":{"type":"a","to\u212aenUrl":"x"}}`, "authorization.to\u212aenUrl", strictjson.ErrUnknown},
+		{"kelvin sign", `{"authorization":{"type":"a","to\u212aenUrl":"x"}}`, `authorization.to\u212aenUrl`, strictjson.ErrUnknown},
 		{"unknown", `{"url":"x","proxy":"y"}`, "proxy", strictjson.ErrUnknown},
 		{"skipped field", `{"Skipped":"y"}`, "Skipped", strictjson.ErrUnknown},
 		{"unexported field", `{"hidden":"y"}`, "hidden", strictjson.ErrUnknown},
@@ -76,7 +76,7 @@ func TestDecodeRefuses(t *testing.T) {
 		{"invalid utf-8", "{\"url\":\"\xff\"}", "url", strictjson.ErrSyntax},
 		{"lone surrogate", `{"url":"\ud800"}`, "url", strictjson.ErrSyntax},
 		{"leading zero", `{"count":01}`, "count", strictjson.ErrSyntax},
-		{"deep", `{"any":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}`, "any" + strings.Repeat("[0]", 31), strictjson.ErrLimit},
+		{"deep", `{"any":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}`, ("any" + strings.Repeat("[0]", 31))[:64] + "...", strictjson.ErrLimit},
 		{"empty", ``, "", strictjson.ErrSyntax},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -118,6 +118,9 @@ func TestErrorMessages(t *testing.T) {
 	err := strictjson.Decode([]byte(`{"`+long+`":1}`), &d)
 	require.ErrorIs(t, err, strictjson.ErrUnknown)
 	require.Less(t, len(err.Error()), 120)
+	var e *strictjson.Error
+	require.ErrorAs(t, err, &e)
+	require.Equal(t, strings.Repeat("n", 64)+"...", e.Member)
 	require.NotContains(t, err.Error(), "\n")
 
 	var lvl struct {
