@@ -23,8 +23,17 @@ type Claims struct {
 	Audience  string    // aud: the service the token is for
 	IssuedAt  time.Time // iat: set by Issue
 	NotBefore time.Time // nbf: not valid before; Issue defaults it to IssuedAt
-	Expires   time.Time // exp: zero for a token that never expires (revocation is then its off switch)
+	Expires   time.Time // exp: when the token stops working; required by Issue unless NeverExpires
 	ID        string    // jti: 128 random bits, base64url; set by Issue
+
+	// NeverExpires asks Issue for a token without exp, which works until
+	// it is revoked (revocation is then its only off switch): a deliberate
+	// choice, for credentials such as MQTT application secrets that a
+	// device keeps for years. Issue refuses claims with neither Expires nor
+	// NeverExpires ([ErrNoExpiry]), so that forgetting the expiry never
+	// makes a token that works forever. Verify sets it for tokens without
+	// exp.
+	NeverExpires bool
 
 	// Scopes are what the token grants, each "resource:action" (see
 	// [CheckScope]). A token grants only what its scopes name: no
@@ -173,6 +182,8 @@ func (c *Claims) problem() string {
 		return "nbf is before iat"
 	case !c.Expires.IsZero() && !c.Expires.After(c.NotBefore):
 		return "exp is not after nbf"
+	case c.NeverExpires != c.Expires.IsZero():
+		return "exp and NeverExpires disagree"
 	}
 	for i, s := range c.Scopes {
 		if !CheckScope(s) {
@@ -346,6 +357,7 @@ func parseClaims(b []byte, c *Claims) string {
 	if seen&claimsRequired != claimsRequired {
 		return "a required claim is missing"
 	}
+	c.NeverExpires = seen&claimExp == 0
 	return c.problem()
 }
 

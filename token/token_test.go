@@ -52,14 +52,30 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 	require.True(t, json.Valid(plain))
 }
 
-func TestIssueNeverExpiring(t *testing.T) {
+// TestIssueRequiresExpiry: forgetting Expires must not make a token that
+// works forever; never expiring is asked for by name.
+func TestIssueRequiresExpiry(t *testing.T) {
 	f := newFixture(t, "")
 	tok, err := f.is.Issue(t.Context(), Claims{Subject: "integrator-7", Scopes: []string{"data:read"}})
+	require.ErrorIs(t, err, ErrNoExpiry)
+	require.ErrorIs(t, err, ErrClaims)
+	require.Empty(t, tok)
+	require.Contains(t, err.Error(), "NeverExpires")
+
+	_, err = f.is.Issue(t.Context(), Claims{Subject: "integrator-7", Scopes: []string{"data:read"},
+		Expires: f.clock.Now().Add(time.Hour), NeverExpires: true})
+	require.ErrorIs(t, err, ErrClaims, "both an expiry and NeverExpires")
+}
+
+func TestIssueNeverExpiring(t *testing.T) {
+	f := newFixture(t, "")
+	tok, err := f.is.Issue(t.Context(), Claims{Subject: "integrator-7", Scopes: []string{"data:read"}, NeverExpires: true})
 	require.NoError(t, err)
 	f.clock.Advance(50 * 365 * 24 * time.Hour)
 	c, err := f.v.Verify(t.Context(), tok)
 	require.NoError(t, err)
 	require.True(t, c.Expires.IsZero())
+	require.True(t, c.NeverExpires)
 	require.Empty(t, c.Apps, "no app limit")
 	require.NoError(t, c.CheckApp("any-app"))
 }
@@ -260,7 +276,7 @@ func TestRotateWhileVerifying(t *testing.T) {
 					return
 				default:
 				}
-				tok, err := f.is.Issue(t.Context(), Claims{Subject: "u", Scopes: []string{"data:read"}})
+				tok, err := f.is.Issue(t.Context(), Claims{Subject: "u", Scopes: []string{"data:read"}, NeverExpires: true})
 				if err != nil {
 					t.Error(err)
 					return

@@ -266,7 +266,7 @@ never expires with --no-expiry (revocation is then its only off switch).`,
 			if err != nil {
 				return err
 			}
-			c := token.Claims{Subject: *subject, Scopes: scopes, Apps: apps}
+			c := token.Claims{Subject: *subject, Scopes: scopes, Apps: apps, NeverExpires: *noExpiry}
 			if *expires != "" {
 				d, err := parseExpiry(*expires)
 				if err != nil {
