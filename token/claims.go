@@ -96,6 +96,18 @@ func CheckScope(s string) bool {
 	return ok && scopeName(resource) && scopeName(action)
 }
 
+// ScopeGrammar says in words what [CheckScope] accepts, for error messages.
+const ScopeGrammar = `resource:action, each 1 to 32 characters of a-z 0-9 _ - . starting with a-z (such as "data:read")`
+
+// scopeProblem names a malformed scope (quoted, cut to 64 bytes) and the
+// grammar it breaks.
+func scopeProblem(s string) string {
+	if len(s) > 64 {
+		s = s[:64]
+	}
+	return "scope " + strconv.QuoteToASCII(s) + " is not " + ScopeGrammar
+}
+
 func scopeName(s string) bool {
 	if len(s) == 0 || len(s) > maxScopePart || s[0] < 'a' || s[0] > 'z' {
 		return false

@@ -69,6 +69,11 @@ func (is *Issuer) Issue(ctx context.Context, c Claims) (string, error) {
 	case !c.Expires.IsZero() && c.NeverExpires:
 		return "", claimsError("Expires and NeverExpires are both set")
 	}
+	for _, s := range c.Scopes {
+		if !CheckScope(s) {
+			return "", claimsError(scopeProblem(s))
+		}
+	}
 	c.Issuer = is.Name
 	if c.Audience == "" {
 		c.Audience = is.Audience

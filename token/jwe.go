@@ -38,6 +38,14 @@ func (e *invalidError) Unwrap() error { return e.reason }
 
 func malformed(detail string) error { return &invalidError{ErrMalformed, detail} }
 
+// strayPrefix reports whether header, which does not decode, looks like a
+// prefix followed by a header: every header starts with "eyJ", the base64url
+// of `{"`.
+func strayPrefix(header string) bool {
+	i := strings.Index(header, "eyJ")
+	return i > 0 && checkPrefix(header[:i])
+}
+
 // b64dec maps a base64url character to its value, or 0xff.
 var b64dec = func() (t [256]byte) {
 	for i := range t {
@@ -144,10 +152,16 @@ func openKid(keys *keyset, prefix, tok string) ([]byte, string, error) {
 	var hbuf [maxHeaderJSON]byte
 	hjson, err := decodeB64(hbuf[:0], header)
 	if err != nil {
+		if prefix == "" && strayPrefix(header) {
+			return nil, "", malformed("the token starts with a prefix (such as lt_) and the verifier has none: set Verifier.Prefix to the Issuer's Prefix")
+		}
 		return nil, "", malformed("header is not canonical base64url")
 	}
 	kid, problem := parseHeader(hjson)
 	if problem != "" {
+		if prefix == "" && strayPrefix(header) {
+			return nil, "", malformed("the token starts with a prefix (such as lt_) and the verifier has none: set Verifier.Prefix to the Issuer's Prefix")
+		}
 		return nil, "", malformed(problem)
 	}
 	k := keys.lookup(string(kid))

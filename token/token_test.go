@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -299,4 +300,39 @@ func TestRotateWhileVerifying(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	require.Len(t, f.keys.KeyIDs(), 1)
+}
+
+// TestVerifyNamesAMissingPrefix: a token of an Issuer with a Prefix,
+// verified by a Verifier without one, failed with "header is not canonical
+// base64url"; the error now says what is wrong, and the other way round.
+func TestVerifyNamesAMissingPrefix(t *testing.T) {
+	f := newFixture(t, "lt_")
+	tok := f.issue(t)
+	noPrefix := *f.v
+	noPrefix.Prefix = ""
+	_, err := noPrefix.Verify(t.Context(), tok)
+	require.ErrorIs(t, err, ErrMalformed)
+	require.Contains(t, err.Error(), "prefix")
+	require.Contains(t, err.Error(), "Verifier.Prefix")
+	require.NotContains(t, err.Error(), tok[3:20])
+
+	plain := newFixture(t, "")
+	tok = plain.issue(t)
+	withPrefix := *plain.v
+	withPrefix.Prefix = "lt_"
+	_, err = withPrefix.Verify(t.Context(), tok)
+	require.ErrorIs(t, err, ErrMalformed)
+	require.Contains(t, err.Error(), "prefix")
+}
+
+// TestIssueNamesTheBadScope: a scope error says which scope and what a
+// scope must look like.
+func TestIssueNamesTheBadScope(t *testing.T) {
+	f := newFixture(t, "")
+	for _, s := range []string{"Data:read", "data", "data:*", "data: read"} {
+		_, err := f.is.Issue(t.Context(), Claims{Subject: "u", Scopes: []string{"data:read", s}, Expires: f.clock.Now().Add(time.Hour)})
+		require.ErrorIs(t, err, ErrClaims)
+		require.Contains(t, err.Error(), strconv.Quote(s))
+		require.Contains(t, err.Error(), "resource:action")
+	}
 }
