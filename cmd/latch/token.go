@@ -365,6 +365,9 @@ func readToken(e *env, tf *tokenFlags, args []string) (string, *token.Keyring, e
 // cause.
 func tokenError(err error, prefix string) error {
 	if errors.Is(err, token.ErrMalformed) && prefix == "" {
+		if strings.Contains(err.Error(), "Verifier.Prefix") {
+			return fmt.Errorf("%w: the token starts with a prefix such as lt_: pass --prefix", token.ErrMalformed)
+		}
 		return fmt.Errorf("%w (if the token starts with a prefix such as lt_, pass --prefix)", err)
 	}
 	return err

@@ -99,7 +99,7 @@ func TestTokenVerifyNeedsRevocationSource(t *testing.T) {
 	tok := te.issue(t, "--subject", "user-42", "--scope", "data:read", "--expires", "1h")
 	revs := filepath.Join(te.dir, "revoked.json")
 	te.run(t, []byte(tok), "token", "revoke", "--revocations", revs, "--keys", te.keys, "--prefix", "lt_", "--now", testNow).ok(t)
-	base := append(append([]string{"token", "verify", "--keys", te.keys, "--now", testNow}, tokenIDFlags...))
+	base := append([]string{"token", "verify", "--keys", te.keys, "--now", testNow}, tokenIDFlags...)
 
 	r := te.run(t, []byte(tok), base...)
 	r.fails(t, exitUsage, "--revocations FILE", "--redis URL", "--no-revocation-check")
