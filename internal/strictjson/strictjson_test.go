@@ -31,7 +31,8 @@ type doc struct {
 	Skipped string            `json:"-"`
 	NoTag   string
 	Embedded
-	hidden string //nolint:unused
+	//lint:ignore U1000 an unexported field, which a document must not fill
+	hidden string
 }
 
 func TestDecodeAccepts(t *testing.T) {
