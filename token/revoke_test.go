@@ -233,6 +233,9 @@ func TestRevocationsJSONRefused(t *testing.T) {
 		"expiry past 9999":  `{"ids":{"` + id + `":253402300800},"subjects":{}}`,
 		"control character": `{"ids":{},"subjects":{"a\u0001":1}}`,
 		"string time":       `{"ids":{},"subjects":{"a":"2026-01-01"}}`,
+		// encoding/json merged these into ids and subjects.
+		"member in another case":      `{"ids":{},"IDs":{"` + id + `":0},"subjects":{}}`,
+		"member only in another case": `{"ids":{},"Subjects":{"kept":0}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			m := &MemoryRevocations{}
