@@ -14,7 +14,11 @@
 //
 // A [Request] is JSON with the fields method, url, headers, body,
 // securityLevel, pinnedCertificate and authorization (see [Request] for an
-// example). Parsing refuses unknown fields and trailing data, and validation
+// example). Parsing is strict, so that a definition means to the device
+// what it meant to whoever checked it: member names must match exactly
+// ("URL" is not "url"), and duplicate members (in any case, as
+// {"url":"https://good…","URL":"https://evil…"}), unknown fields and
+// trailing data are refused. Validation
 // reports every problem at once, as a *[ValidationError] naming each field
 // (never its value): a method outside GET, HEAD, POST, PUT, PATCH, DELETE
 // and OPTIONS; a URL that is not absolute https:// (http:// only at

@@ -1,16 +1,14 @@
 package integrator
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 
+	"github.com/latchsec/latch/internal/strictjson"
 	"github.com/latchsec/latch/tlspolicy"
 )
 
@@ -68,22 +66,20 @@ type Authorization struct {
 	AuthStyle    AuthStyle `json:"authStyle,omitempty"`
 }
 
-// ParseRequest parses and validates a request definition. Unknown fields,
-// trailing data and definitions over 1 MiB are refused. Every error matches
-// [ErrInvalidRequest]; a validation error is a *[ValidationError] listing
-// every problem.
+// ParseRequest parses and validates a request definition. The JSON is read
+// strictly: member names must match exactly (encoding/json would take "URL"
+// for "url"), and duplicate members (in any case), unknown members,
+// trailing data and definitions over 1 MiB are refused, so that a
+// definition cannot mean one thing to whoever checked it and another to
+// the device. Every error matches [ErrInvalidRequest]; a validation error
+// is a *[ValidationError] listing every problem.
 func ParseRequest(data []byte) (*Request, error) {
 	if len(data) > maxDefinition {
 		return nil, invalid(FieldError{"", fmt.Sprintf("definition larger than %d bytes", maxDefinition)})
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var r Request
-	if err := dec.Decode(&r); err != nil {
-		return nil, invalid(FieldError{"", jsonProblem(err)})
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, invalid(FieldError{"", "data after the JSON object"})
+	if err := strictjson.DecodeLimits(data, &r, strictjson.Limits{MaxSize: maxDefinition}); err != nil {
+		return nil, invalid(jsonProblem(err))
 	}
 	if err := r.Validate(); err != nil {
 		return nil, err
@@ -92,24 +88,19 @@ func ParseRequest(data []byte) (*Request, error) {
 }
 
 // jsonProblem describes a JSON error without quoting the input.
-func jsonProblem(err error) string {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		return fmt.Sprintf("not valid JSON (at byte %d)", syn.Offset)
-	case errors.As(err, &typ):
-		return fmt.Sprintf("field %q has the wrong type (%s where %s is wanted)", typ.Field, typ.Value, typ.Type)
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return "JSON ends too early"
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return strings.TrimPrefix(err.Error(), "json: ") // names a field, not a value
-	case errors.Is(err, tlspolicy.ErrUnknownLevel):
-		return "securityLevel is not one of TlsWithCACheck, TlsPinnedCertificate, TlsAllowSelfSigned, AllowHttp"
-	case errors.Is(err, errUnknownName):
-		return err.Error()
+func jsonProblem(err error) FieldError {
+	var e *strictjson.Error
+	if !errors.As(err, &e) {
+		return FieldError{"", "not a valid request definition"}
 	}
-	return "not a valid request definition"
+	switch {
+	case errors.Is(err, tlspolicy.ErrUnknownLevel):
+		return FieldError{"securityLevel", "not one of TlsWithCACheck, TlsPinnedCertificate, TlsAllowSelfSigned, AllowHttp"}
+	case errors.Is(err, errUnknownName):
+		return FieldError{"", e.Err.Error()}
+	}
+	// The member, never its value.
+	return FieldError{e.Member, e.Problem()}
 }
 
 func invalid(problems ...FieldError) error { return &ValidationError{Problems: problems} }

@@ -203,12 +203,22 @@ func TestParseRequestRefusals(t *testing.T) {
 		"invalid after validate": `{"method":"GET","url":"http://a.test/"}`,
 		"oversized":              `{"method":"GET","url":"https://a.test/","body":"` + strings.Repeat("a", maxDefinition) + `"}`,
 		"secret in syntax error": `{"method":"GET","url":"https://a.test/","body":"` + secretValue + `"` + secretValue + `}`,
+		// encoding/json matches names in any case and keeps the last
+		// duplicate: each of these was the evil URL or token on a device.
+		"url and URL":             `{"method":"GET","url":"https://good.test/","URL":"https://evil.test/","authorization":{"type":"NoAuth"}}`,
+		"url twice":               `{"method":"GET","url":"https://good.test/","url":"https://evil.test/","authorization":{"type":"NoAuth"}}`,
+		"URL only":                `{"method":"GET","URL":"https://evil.test/","authorization":{"type":"NoAuth"}}`,
+		"escaped duplicate":       `{"method":"GET","url":"https://good.test/","\u0075rl":"https://evil.test/","authorization":{"type":"NoAuth"}}`,
+		"tokenUrl twice in case":  `{"method":"GET","url":"https://a.test/","authorization":{"type":"OAuthRefreshToken","refreshToken":"r","clientId":"c","tokenUrl":"https://good.test/t","TokenURL":"https://evil.test/t"}}`,
+		"securityLevel downgrade": `{"method":"GET","url":"https://a.test/","securityLevel":"TlsWithCACheck","SecurityLevel":"AllowHttp","authorization":{"type":"NoAuth"}}`,
+		"header name in case":     `{"method":"GET","url":"https://a.test/","headers":[{"name":"X-A","value":"v","Name":"Host"}],"authorization":{"type":"NoAuth"}}`,
 	}
 	for name, in := range cases {
 		t.Run(name, func(t *testing.T) {
-			_, err := ParseRequest([]byte(in))
-			require.ErrorIs(t, err, ErrInvalidRequest)
+			r, err := ParseRequest([]byte(in))
+			require.ErrorIs(t, err, ErrInvalidRequest, "accepted: %+v", r)
 			requireNoSecret(t, err.Error())
+			require.NotContains(t, err.Error(), "evil", "an error quotes a value")
 		})
 	}
 }

@@ -89,6 +89,13 @@
 //     a character the first value cannot contain, or two principals could
 //     expand to the same topic. Application ids cannot contain ":", so
 //     "{app}:{device}" is safe.
+//   - A [Webhook] answers only its broker: [NewWebhook] refuses to make one
+//     without a [BrokerAuth] credential (a shared secret in a header, HTTP
+//     Basic, or a TLS client certificate, each required when set). Keep
+//     the credential as secret as the token keys, serve the webhook over
+//     https, and configure the broker to send it (see [Webhook] for EMQX 5
+//     and VerneMQ). Without it, anyone who reaches the webhook can end a
+//     device's session or learn which clients are connected.
 //   - Brokers that combine authorizers must let this one decide: in mochi,
 //     no other auth or ACL hook (the hook in mqttauth/mochi refuses to run
 //     beside one); in EMQX, make it the only authenticator and

@@ -129,16 +129,26 @@ func ExampleWebhook() {
 	acl, _ := mqttauth.Compile(mqttauth.Policy{Rules: []mqttauth.Rule{
 		{Topic: "apps/{app}/devices/{device}/state", Access: mqttauth.Publish},
 	}, ClientIDs: []string{"{app}:{device}"}})
-	webhook := &mqttauth.Webhook{Verifier: &mqttauth.Verifier{
+	// The broker proves itself with a shared secret in a header (EMQX 5:
+	// the headers of its HTTP authenticator and authorizer).
+	brokerSecret := "kept-in-the-secret-store-0123456789" // in production: from the secret store
+	webhook, err := mqttauth.NewWebhook(&mqttauth.Verifier{
 		Tokens: &token.Verifier{Keys: keys, Issuer: "p", Audience: "mqtt", Revocations: revocations, Now: now},
 		ACL:    acl,
-	}, Now: now}
+	}, mqttauth.BrokerAuth{HeaderName: "X-Latch-Webhook-Secret", HeaderSecret: brokerSecret})
+	if err != nil {
+		panic(err)
+	}
+	webhook.Now = now
 	srv := httptest.NewServer(webhook)
 	defer srv.Close()
 	cred, _ := issuer.Issue(ctx, mqttauth.KeyRequest{App: "app-1", Device: "d1"})
 
 	post := func(path, body string) {
-		resp, err := http.Post(srv.URL+path, "application/json", strings.NewReader(body))
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Latch-Webhook-Secret", brokerSecret)
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			panic(err)
 		}

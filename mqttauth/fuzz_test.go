@@ -153,7 +153,11 @@ func FuzzTemplate(f *testing.F) {
 // never a panic; a body accepted as strict JSON is valid JSON.
 func FuzzWebhook(f *testing.F) {
 	e := newEnv(f, devicePolicy)
-	h := &mqttauth.Webhook{Verifier: e.verif, Now: e.clock.Now}
+	h, err := mqttauth.NewWebhook(e.verif, mqttauth.BrokerAuth{HeaderName: brokerHeader, HeaderSecret: brokerSecret})
+	if err != nil {
+		f.Fatal(err)
+	}
+	h.Now = e.clock.Now
 	cred := e.issue(f, mqttauth.KeyRequest{App: "app-1", Device: "dev-1"})
 	f.Add("/emqx/authn", "", js(map[string]string{"clientid": "app-1:dev-1", "username": cred.Key, "password": cred.Secret}))
 	f.Add("/emqx/authz", "", `{"clientid": "app-1:dev-1", "username": "u", "topic": "a/b", "action": "publish"}`)
@@ -164,6 +168,7 @@ func FuzzWebhook(f *testing.F) {
 		req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/", strings.NewReader(body))
 		req.URL.Path = path
 		req.Header.Set("vernemq-hook", hook)
+		asBroker(req)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		switch rec.Code {

@@ -146,6 +146,9 @@ func (is *Issuer) Issue(ctx context.Context, r KeyRequest) (*Credential, error) 
 		Scopes:  scopes,
 		Apps:    []string{r.App},
 		Expires: r.Expires,
+		// A device keeps its secret for years: without an expiry it works
+		// until revoked (RevokeKey, RevokeSecret), asked for by name.
+		NeverExpires: r.Expires.IsZero(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("mqttauth: %w", err)

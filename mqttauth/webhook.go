@@ -1,7 +1,6 @@
 package mqttauth
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,7 +9,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
-	"unicode/utf8"
+
+	"github.com/latchsec/latch/internal/strictjson"
 )
 
 // Limits of the webhook.
@@ -26,14 +26,20 @@ const (
 )
 
 // A Webhook lets a clustered broker use the [Verifier] over HTTP: EMQX 5's
-// HTTP authentication and authorization, and VerneMQ's webhooks. It is an
-// http.Handler for these paths (all POST, JSON):
+// HTTP authentication and authorization, and VerneMQ's webhooks. Make one
+// with [NewWebhook]. It is an http.Handler for these paths (all POST,
+// JSON):
 //
 //	/emqx/authn   EMQX HTTP authenticator
 //	/emqx/authz   EMQX HTTP authorizer
 //	/vernemq      VerneMQ webhooks, dispatched by the vernemq-hook header:
 //	              auth_on_register, auth_on_subscribe, auth_on_publish,
 //	              their _m5 variants, on_client_offline and on_client_gone
+//
+// Every request must carry the broker's credentials ([BrokerAuth]); one
+// that does not gets 401 and changes nothing. Bodies are read strictly:
+// exact member names, no duplicates in any case, no unknown members, no
+// trailing data.
 //
 // Brokers send no password with authorization requests, so a Webhook keeps
 // the principal of each authenticated connection, by client id and user
@@ -43,9 +49,10 @@ const (
 // broker node's authentication and authorization requests to the same
 // Webhook (one per node, or client-id affinity at the load balancer).
 //
-// Verifier is required. A Webhook is safe for concurrent use.
+// Set SessionTTL, MaxSessions and Now before serving. A Webhook is safe for
+// concurrent use. A Webhook not made by NewWebhook answers every request
+// with 500 and touches nothing.
 type Webhook struct {
-	Verifier *Verifier
 	// SessionTTL is how long a connection's principal is kept after its
 	// last request; zero means DefaultSessionTTL.
 	SessionTTL time.Duration
@@ -53,11 +60,30 @@ type Webhook struct {
 	// DefaultMaxSessions. When full, expired ones are dropped first, then
 	// arbitrary ones (their next authorization is denied).
 	MaxSessions int
-	// Now returns the current time. Nil means time.Now.
+	// Now returns the current time (sessions, client certificates). Nil
+	// means time.Now.
 	Now func() time.Time
+
+	verifier *Verifier
+	broker   *brokerCheck
 
 	mu       sync.Mutex
 	sessions map[sessionKey]*webhookSession
+}
+
+// NewWebhook returns a Webhook that answers the broker authenticated by
+// broker with verifier's decisions. It refuses, with an error under
+// [ErrWebhookConfig], a nil verifier and a BrokerAuth without any
+// credential or with a weak one.
+func NewWebhook(verifier *Verifier, broker BrokerAuth) (*Webhook, error) {
+	if verifier == nil {
+		return nil, fmt.Errorf("%w: no Verifier", ErrWebhookConfig)
+	}
+	c, err := broker.check()
+	if err != nil {
+		return nil, err
+	}
+	return &Webhook{verifier: verifier, broker: c}, nil
 }
 
 type sessionKey struct{ clientID, username string }
@@ -133,7 +159,7 @@ func (w *Webhook) lookup(ctx context.Context, clientID, username string) (*Princ
 	if !ok {
 		return nil, nil
 	}
-	if err := w.Verifier.Recheck(ctx, s.p); err != nil {
+	if err := w.verifier.Recheck(ctx, s.p); err != nil {
 		if errors.Is(err, ErrAuthentication) {
 			w.forget(clientID, username)
 			return nil, nil
@@ -159,8 +185,15 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	if w.Verifier == nil {
-		http.Error(rw, "webhook not configured", http.StatusInternalServerError)
+	if w.verifier == nil || w.broker == nil {
+		http.Error(rw, "webhook not configured (use mqttauth.NewWebhook)", http.StatusInternalServerError)
+		return
+	}
+	if !w.broker.allows(r, w) {
+		if w.broker.basic {
+			rw.Header().Set("WWW-Authenticate", `Basic realm="mqttauth webhook", charset="UTF-8"`)
+		}
+		http.Error(rw, "broker credentials required", http.StatusUnauthorized)
 		return
 	}
 	body, err := readBody(rw, r)
@@ -183,95 +216,22 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 // ErrWebhookRequest is under every request body the webhook refuses.
 var ErrWebhookRequest = errors.New("mqttauth: invalid webhook request")
 
-// readBody reads a JSON body of at most MaxWebhookBody bytes and checks it
-// is strict JSON (see strictJSON).
+// readBody reads a body of at most MaxWebhookBody bytes.
 func readBody(rw http.ResponseWriter, r *http.Request) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(rw, r.Body, MaxWebhookBody))
 	if err != nil {
 		return nil, fmt.Errorf("%w: body too large or unreadable", ErrWebhookRequest)
 	}
-	if err := strictJSON(body); err != nil {
-		return nil, err
-	}
 	return body, nil
 }
 
-// strictJSON checks that b is one JSON object, valid UTF-8, without
-// duplicate member names (compared after unescaping) at any depth and
-// without anything after it. encoding/json alone keeps the last of
+// decode reads a body into v with internal/strictjson: exact member names,
+// no duplicates in any case, no unknown members, nothing after the object.
+// encoding/json alone matches names in any case and keeps the last of
 // duplicate members, which lets a body mean one thing to a proxy and
 // another to us.
-func strictJSON(b []byte) error {
-	if !utf8.Valid(b) {
-		return fmt.Errorf("%w: invalid UTF-8", ErrWebhookRequest)
-	}
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	type frame struct {
-		object bool
-		keys   map[string]bool
-		key    bool // next token is a key
-	}
-	var stack []*frame
-	first := true
-	for {
-		tok, err := d.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("%w: malformed JSON", ErrWebhookRequest)
-		}
-		if first {
-			if delim, ok := tok.(json.Delim); !ok || delim != '{' {
-				return fmt.Errorf("%w: not a JSON object", ErrWebhookRequest)
-			}
-		} else if len(stack) == 0 {
-			return fmt.Errorf("%w: data after the JSON object", ErrWebhookRequest)
-		}
-		first = false
-		var top *frame
-		if len(stack) > 0 {
-			top = stack[len(stack)-1]
-		}
-		if top != nil && top.object && top.key {
-			if delim, ok := tok.(json.Delim); ok && delim == '}' {
-				stack = stack[:len(stack)-1]
-				continue
-			}
-			k := tok.(string)
-			if top.keys[k] {
-				return fmt.Errorf("%w: duplicate member %q", ErrWebhookRequest, k)
-			}
-			top.keys[k] = true
-			top.key = false
-			continue
-		}
-		if top != nil && top.object {
-			top.key = true // a value: the next token is a key again
-		}
-		if delim, ok := tok.(json.Delim); ok {
-			switch delim {
-			case '{':
-				stack = append(stack, &frame{object: true, keys: map[string]bool{}, key: true})
-			case '[':
-				stack = append(stack, &frame{})
-			case ']':
-				stack = stack[:len(stack)-1]
-			}
-		}
-		if len(stack) > 32 {
-			return fmt.Errorf("%w: nested too deep", ErrWebhookRequest)
-		}
-	}
-	return nil
-}
-
-// decode reads a strict JSON body into v, refusing unknown members.
 func decode(body []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
+	if err := strictjson.DecodeLimits(body, v, strictjson.Limits{MaxSize: MaxWebhookBody}); err != nil {
 		return fmt.Errorf("%w: %v", ErrWebhookRequest, err)
 	}
 	return nil
@@ -293,6 +253,17 @@ func writeJSON(rw http.ResponseWriter, status int, v any) {
 // and the HTTP authorizer with method POST and the body
 //
 //	{"clientid": "${clientid}", "username": "${username}", "topic": "${topic}", "action": "${action}"}
+//
+// Both send the broker's credential in their headers: with
+// BrokerAuth{HeaderName: "X-Latch-Webhook-Secret", HeaderSecret: s},
+//
+//	headers { "content-type" = "application/json", "x-latch-webhook-secret" = "<s>" }
+//
+// (or "authorization" = "Basic <base64 of user:password>" for BasicUser
+// and BasicPassword). For a client certificate instead or as well, set the
+// authenticator's and authorizer's ssl { enable = true, certfile, keyfile,
+// cacertfile } and BrokerAuth.ClientCAs. Use https: the secret crosses the
+// network with every request.
 //
 // Answers are {"result": "allow"|"deny", "is_superuser": false} (is_superuser
 // only for authentication, and never true). A request the verifier cannot
@@ -325,7 +296,7 @@ func (w *Webhook) emqxAuthn(rw http.ResponseWriter, ctx context.Context, body []
 		return
 	}
 	no := false
-	p, err := w.Verifier.Authenticate(ctx, req.ClientID, req.Username, req.Password)
+	p, err := w.verifier.Authenticate(ctx, req.ClientID, req.Username, req.Password)
 	switch {
 	case err == nil:
 		w.remember(p)
@@ -368,10 +339,19 @@ func (w *Webhook) emqxAuthz(rw http.ResponseWriter, ctx context.Context, body []
 //
 // Register the hooks with the endpoint .../vernemq:
 //
-//	vmq-admin webhooks register hook=auth_on_register endpoint=https://auth.example/vernemq
+//	vmq-admin webhooks register hook=auth_on_register endpoint=https://vernemq:<password>@auth.example/vernemq
 //
 // and likewise auth_on_subscribe, auth_on_publish (and the _m5 variants for
 // MQTT 5), on_client_offline and on_client_gone (which forget the session).
+// vmq_webhooks cannot add a header of one's choosing, so the broker
+// authenticates with HTTP Basic or a client certificate: its HTTP client
+// (hackney) sends the user and password of the endpoint URL as HTTP Basic
+// (BrokerAuth.BasicUser and BasicPassword; the password then shows in
+// `vmq-admin webhooks show` and in vernemq.conf, so keep both private);
+// for mTLS, set vmq_webhooks.certfile, vmq_webhooks.keyfile (and
+// vmq_webhooks.cafile for the webhook's server certificate) in
+// vernemq.conf, and BrokerAuth.ClientCAs to the pool that signed certfile
+// (or to certfile itself if self-signed).
 // Answers: {"result": "ok"}, or {"result": {"error": "not_allowed"}}; a
 // subscription gets per-topic results, qos 128 (0x87 for _m5) for the
 // topics refused. A request the verifier cannot decide gets HTTP 503, which
@@ -434,7 +414,7 @@ func (w *Webhook) vernemq(rw http.ResponseWriter, r *http.Request, body []byte) 
 			writeJSON(rw, http.StatusOK, vmqNotAllowed)
 			return
 		}
-		p, err := w.Verifier.Authenticate(ctx, req.ClientID, username, *req.Password)
+		p, err := w.verifier.Authenticate(ctx, req.ClientID, username, *req.Password)
 		switch {
 		case err == nil:
 			w.remember(p)

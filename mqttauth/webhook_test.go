@@ -24,20 +24,40 @@ type hookEnv struct {
 	dev  *mqttauth.Credential
 }
 
+// The broker's credential in the tests: a shared secret in a header.
+const (
+	brokerHeader = "X-Latch-Webhook-Secret"
+	brokerSecret = "broker-secret-0123456789abcdef"
+)
+
+// asBroker adds the broker's credential to a request.
+func asBroker(r *http.Request) { r.Header.Set(brokerHeader, brokerSecret) }
+
 func newHookEnv(t *testing.T) *hookEnv {
 	e := newEnv(t, devicePolicy)
-	h := &mqttauth.Webhook{Verifier: e.verif, Now: e.clock.Now, SessionTTL: time.Hour}
+	h, err := mqttauth.NewWebhook(e.verif, mqttauth.BrokerAuth{HeaderName: brokerHeader, HeaderSecret: brokerSecret})
+	require.NoError(t, err)
+	h.Now, h.SessionTTL = e.clock.Now, time.Hour
 	srv := httptest.NewServer(h) // listens on 127.0.0.1:0
 	t.Cleanup(srv.Close)
 	return &hookEnv{env: e, srv: srv, hook: h, dev: e.issue(t, mqttauth.KeyRequest{App: "app-1", Device: "dev-1"})}
 }
 
-// post sends body to path with the given vernemq-hook header ("" for none)
-// and returns the status and the decoded JSON answer.
+// post sends body to path as the broker, with the given vernemq-hook header
+// ("" for none), and returns the status and the decoded JSON answer.
 func (h *hookEnv) post(t *testing.T, path, vmqHook, body string) (int, map[string]any) {
+	t.Helper()
+	return h.postAs(t, asBroker, path, vmqHook, body)
+}
+
+// postAs is post with the credentials that auth adds (nil: none).
+func (h *hookEnv) postAs(t *testing.T, auth func(*http.Request), path, vmqHook, body string) (int, map[string]any) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, h.srv.URL+path, strings.NewReader(body))
 	require.NoError(t, err)
+	if auth != nil {
+		auth(req)
+	}
 	req.Header.Set("Content-Type", "application/json")
 	if vmqHook != "" {
 		req.Header.Set("vernemq-hook", vmqHook)
@@ -242,6 +262,10 @@ func TestWebhookRefusesBadRequests(t *testing.T) {
 		{"duplicate member", "/emqx/authn", "", `{"clientid": "a", "username": "b", "password": "c", "password": "d"}`},
 		{"duplicate member, escaped", "/emqx/authn", "", `{"clientid": "a", "username": "b", "password": "c", "pass\u0077ord": "d"}`},
 		{"duplicate nested member", "/vernemq", "auth_on_subscribe", `{"client_id": "a", "mountpoint": "", "username": "b", "topics": [{"topic": "x", "topic": "y", "qos": 0}]}`},
+		// encoding/json took these as clientid and client_id, the last one winning.
+		{"member in another case", "/emqx/authn", "", `{"clientid": "app-1:dev-1", "username": "b", "password": "c", "ClientID": "app-1:dev-2"}`},
+		{"member only in another case", "/emqx/authz", "", `{"ClientId": "app-1:dev-1", "username": "b", "topic": "t", "action": "publish"}`},
+		{"vernemq member in another case", "/vernemq", "on_client_gone", `{"client_id": "x", "Client_ID": "app-1:dev-1", "mountpoint": ""}`},
 		{"unknown member", "/emqx/authn", "", `{"clientid": "a", "username": "b", "password": "c", "is_superuser": true}`},
 		{"trailing data", "/emqx/authn", "", good + ` {}`},
 		{"not an object", "/emqx/authn", "", `["a"]`},

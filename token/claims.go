@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/latchsec/latch/internal/strictjson"
 )
 
 // Claims are what a token says. Verify returns them; Issue takes the ones a
@@ -21,8 +23,17 @@ type Claims struct {
 	Audience  string    // aud: the service the token is for
 	IssuedAt  time.Time // iat: set by Issue
 	NotBefore time.Time // nbf: not valid before; Issue defaults it to IssuedAt
-	Expires   time.Time // exp: zero for a token that never expires (revocation is then its off switch)
+	Expires   time.Time // exp: when the token stops working; required by Issue unless NeverExpires
 	ID        string    // jti: 128 random bits, base64url; set by Issue
+
+	// NeverExpires asks Issue for a token without exp, which works until
+	// it is revoked (revocation is then its only off switch): a deliberate
+	// choice, for credentials such as MQTT application secrets that a
+	// device keeps for years. Issue refuses claims with neither Expires nor
+	// NeverExpires ([ErrNoExpiry]), so that forgetting the expiry never
+	// makes a token that works forever. Verify sets it for tokens without
+	// exp.
+	NeverExpires bool
 
 	// Scopes are what the token grants, each "resource:action" (see
 	// [CheckScope]). A token grants only what its scopes name: no
@@ -83,6 +94,18 @@ func (c *Claims) CheckApp(app string) error {
 func CheckScope(s string) bool {
 	resource, action, ok := strings.Cut(s, ":")
 	return ok && scopeName(resource) && scopeName(action)
+}
+
+// ScopeGrammar says in words what [CheckScope] accepts, for error messages.
+const ScopeGrammar = `resource:action, each 1 to 32 characters of a-z 0-9 _ - . starting with a-z (such as "data:read")`
+
+// scopeProblem names a malformed scope (quoted, cut to 64 bytes) and the
+// grammar it breaks.
+func scopeProblem(s string) string {
+	if len(s) > 64 {
+		s = s[:64]
+	}
+	return "scope " + strconv.QuoteToASCII(s) + " is not " + ScopeGrammar
 }
 
 func scopeName(s string) bool {
@@ -171,6 +194,8 @@ func (c *Claims) problem() string {
 		return "nbf is before iat"
 	case !c.Expires.IsZero() && !c.Expires.After(c.NotBefore):
 		return "exp is not after nbf"
+	case c.NeverExpires != c.Expires.IsZero():
+		return "exp and NeverExpires disagree"
 	}
 	for i, s := range c.Scopes {
 		if !CheckScope(s) {
@@ -210,11 +235,11 @@ func numericDate(t time.Time) bool {
 // c must have passed problem.
 func (c *Claims) appendJSON(b []byte) []byte {
 	b = append(b, `{"iss":`...)
-	b = appendJSONString(b, c.Issuer)
+	b = strictjson.AppendString(b, c.Issuer)
 	b = append(b, `,"sub":`...)
-	b = appendJSONString(b, c.Subject)
+	b = strictjson.AppendString(b, c.Subject)
 	b = append(b, `,"aud":`...)
-	b = appendJSONString(b, c.Audience)
+	b = strictjson.AppendString(b, c.Audience)
 	b = append(b, `,"iat":`...)
 	b = strconv.AppendInt(b, c.IssuedAt.Unix(), 10)
 	b = append(b, `,"nbf":`...)
@@ -277,14 +302,14 @@ const (
 // aud, iat, nbf, jti and scope are required. It returns a description of
 // the problem, or "".
 func parseClaims(b []byte, c *Claims) string {
-	r := jsonReader{b: b}
-	if !r.consume('{') {
+	r := strictjson.NewReader(b)
+	if !r.Consume('{') {
 		return "claims are not a JSON object"
 	}
 	var seen uint
-	if !r.consume('}') {
+	if !r.Consume('}') {
 		for more := true; more; {
-			name, err := r.member()
+			name, err := r.Member()
 			if err != nil {
 				return "claims are not valid JSON"
 			}
@@ -292,37 +317,37 @@ func parseClaims(b []byte, c *Claims) string {
 			switch string(name) {
 			case "iss":
 				bit = claimIss
-				c.Issuer, err = r.str()
+				c.Issuer, err = r.Str()
 			case "sub":
 				bit = claimSub
-				c.Subject, err = r.str()
+				c.Subject, err = r.Str()
 			case "aud":
 				bit = claimAud
-				c.Audience, err = r.str()
+				c.Audience, err = r.Str()
 			case "iat":
 				bit = claimIat
-				c.IssuedAt, err = r.date()
+				c.IssuedAt, err = readDate(&r)
 			case "nbf":
 				bit = claimNbf
-				c.NotBefore, err = r.date()
+				c.NotBefore, err = readDate(&r)
 			case "exp":
 				bit = claimExp
-				c.Expires, err = r.date()
+				c.Expires, err = readDate(&r)
 			case "jti":
 				bit = claimJti
-				c.ID, err = r.str()
+				c.ID, err = r.Str()
 			case "scope":
 				bit = claimScope
 				var s string
-				if s, err = r.str(); err == nil {
+				if s, err = r.Str(); err == nil {
 					c.Scopes = splitScope(s)
 				}
 			case "app":
 				bit = claimApp
-				c.Apps, err = r.strArray(MaxApps)
+				c.Apps, err = r.StrArray(MaxApps)
 			case "lineage":
 				bit = claimLineage
-				c.Lineage, err = r.strArray(MaxLineage)
+				c.Lineage, err = r.StrArray(MaxLineage)
 			default:
 				return "claims hold an unknown member"
 			}
@@ -333,22 +358,25 @@ func parseClaims(b []byte, c *Claims) string {
 			if err != nil {
 				return "a claim has the wrong type or is not valid JSON"
 			}
-			if more, err = r.next('}'); err != nil {
+			if more, err = r.Next('}'); err != nil {
 				return "claims are not valid JSON"
 			}
 		}
 	}
-	if !r.end() {
+	if !r.End() {
 		return "claims are followed by data"
 	}
 	if seen&claimsRequired != claimsRequired {
 		return "a required claim is missing"
 	}
+	c.NeverExpires = seen&claimExp == 0
 	return c.problem()
 }
 
-func (r *jsonReader) date() (time.Time, error) {
-	v, err := r.numericDate()
+// readDate reads a NumericDate: whole seconds, no fraction, exponent or
+// sign (the tokens Issuer makes have whole seconds).
+func readDate(r *strictjson.Reader) (time.Time, error) {
+	v, err := r.Uint(maxNumericDate)
 	if err != nil {
 		return time.Time{}, err
 	}

@@ -17,7 +17,8 @@
 //
 //	keys, err := token.ParseKeyring(jwkSet) // or token.NewKeyring()
 //	issuer := &token.Issuer{Keys: keys, Name: "https://platform.example", Audience: "api", Prefix: "lt_"}
-//	tok, err := issuer.Issue(ctx, token.Claims{Subject: userID, Scopes: []string{"data:read"}})
+//	tok, err := issuer.Issue(ctx, token.Claims{Subject: userID, Scopes: []string{"data:read"},
+//		Expires: time.Now().Add(30 * 24 * time.Hour)}) // or NeverExpires: true, by name
 //
 //	verifier := &token.Verifier{Keys: keys, Issuer: "https://platform.example", Audience: "api",
 //		Prefix: "lt_", Revocations: revocations}
@@ -40,6 +41,10 @@
 //     that key) exceeds 2⁻³² (NIST SP 800-38D §8.3). Retire an old key
 //     ([Keyring.Retire]) once its tokens have expired or may be invalidated;
 //     retiring is the only way to end a leaked key's tokens.
+//   - Give every token an expiry. Issue refuses claims without Expires
+//     ([ErrNoExpiry]) unless NeverExpires says, by name, that the token is
+//     to work until revoked (MQTT application secrets do): forgetting the
+//     expiry never makes a token that works forever.
 //   - Revocation is the off switch of a token without exp, and the only one
 //     of a leaked token. Give every Verifier the same list: one
 //     [MemoryRevocations] for a single process, a shared list (such as
@@ -108,7 +113,7 @@
 //	aud      string, same rules (one audience, not an array) required
 //	iat      integer seconds since 1970                   required
 //	nbf      integer, not before iat                      required
-//	exp      integer, after nbf                           optional: no exp, no expiry
+//	exp      integer, after nbf                           optional: no exp, no expiry (NeverExpires)
 //	jti      128 bits in base64url (22 characters)        required
 //	scope    scopes separated by single spaces            required, 1-32 scopes
 //	app      array of 1-16 application ids                optional: no app, no limit

@@ -57,6 +57,10 @@ var ErrRevocationUnavailable = errors.New("token: revocation state unavailable")
 // issued.
 var ErrClaims = errors.New("token: invalid claims")
 
+// ErrNoExpiry is returned by [Issuer.Issue] for claims with neither
+// Expires nor NeverExpires. It is also [ErrClaims].
+var ErrNoExpiry error = claimsError("Expires is required (set NeverExpires for a token that never expires)")
+
 // reason is a sentinel under ErrInvalid.
 type reason struct{ msg string }
 

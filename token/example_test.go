@@ -100,8 +100,8 @@ func ExampleMiddleware() {
 		resp.Body.Close()
 		fmt.Printf("%d %q\n", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
 	}
-	manager, _ := issuer.Issue(ctx, token.Claims{Subject: "user-42", Scopes: []string{"devices:manage"}})
-	reader, _ := issuer.Issue(ctx, token.Claims{Subject: "user-42", Scopes: []string{"data:read"}})
+	manager, _ := issuer.Issue(ctx, token.Claims{Subject: "user-42", Scopes: []string{"devices:manage"}, Expires: now().Add(time.Hour)})
+	reader, _ := issuer.Issue(ctx, token.Claims{Subject: "user-42", Scopes: []string{"data:read"}, Expires: now().Add(time.Hour)})
 	call(manager)
 	call(reader)
 	call("not-a-token")
@@ -121,7 +121,7 @@ func ExampleKeyring_Rotate() {
 	keys := token.NewKeyring()
 	issuer := &token.Issuer{Keys: keys, Name: "iss", Audience: "api", Now: now}
 	verifier := &token.Verifier{Keys: keys, Issuer: "iss", Audience: "api", Revocations: &token.MemoryRevocations{Now: now}, Now: now}
-	old, _ := issuer.Issue(ctx, token.Claims{Subject: "u", Scopes: []string{"data:read"}})
+	old, _ := issuer.Issue(ctx, token.Claims{Subject: "u", Scopes: []string{"data:read"}, Expires: now().Add(time.Hour)})
 
 	oldKey := keys.ActiveKeyID()
 	if _, err := keys.Rotate(); err != nil {

@@ -44,8 +44,9 @@ func (is *Issuer) keys() (*keyset, error) {
 
 // Issue makes a token from c. The caller chooses Subject (required),
 // Scopes (at least one), Apps, Audience (default Issuer.Audience),
-// NotBefore (default now) and Expires (zero for a token that never
-// expires); times are truncated to whole seconds. Issue sets Issuer,
+// NotBefore (default now) and Expires (required: or NeverExpires, to ask
+// by name for a token that works until revoked); times are truncated to
+// whole seconds. Issue sets Issuer,
 // IssuedAt and a random 128-bit ID: c must leave those, and Lineage,
 // empty. Scopes and Apps are written sorted.
 //
@@ -63,6 +64,15 @@ func (is *Issuer) Issue(ctx context.Context, c Claims) (string, error) {
 		return "", claimsError("IssuedAt and ID are set by Issue")
 	case len(c.Lineage) != 0:
 		return "", claimsError("Lineage is set by Narrow")
+	case c.Expires.IsZero() && !c.NeverExpires:
+		return "", ErrNoExpiry
+	case !c.Expires.IsZero() && c.NeverExpires:
+		return "", claimsError("Expires and NeverExpires are both set")
+	}
+	for _, s := range c.Scopes {
+		if !CheckScope(s) {
+			return "", claimsError(scopeProblem(s))
+		}
 	}
 	c.Issuer = is.Name
 	if c.Audience == "" {
@@ -157,7 +167,7 @@ func (is *Issuer) Narrow(ctx context.Context, tok string, scopes, apps []string,
 		if !parent.Expires.IsZero() && exp.After(parent.Expires) {
 			return "", &invalidError{ErrWidening, "an expiry later than the parent's"}
 		}
-		child.Expires = exp
+		child.Expires, child.NeverExpires = exp, false
 	}
 	child.IssuedAt = seconds(t)
 	child.NotBefore = child.IssuedAt

@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"strings"
+
+	"github.com/latchsec/latch/internal/strictjson"
 )
 
 // This file is the token's wire format: a JWE in compact serialization (RFC
@@ -35,6 +37,14 @@ func (e *invalidError) Error() string { return e.reason.Error() + ": " + e.detai
 func (e *invalidError) Unwrap() error { return e.reason }
 
 func malformed(detail string) error { return &invalidError{ErrMalformed, detail} }
+
+// strayPrefix reports whether header, which does not decode, looks like a
+// prefix followed by a header: every header starts with "eyJ", the base64url
+// of `{"`.
+func strayPrefix(header string) bool {
+	i := strings.Index(header, "eyJ")
+	return i > 0 && checkPrefix(header[:i])
+}
 
 // b64dec maps a base64url character to its value, or 0xff.
 var b64dec = func() (t [256]byte) {
@@ -142,10 +152,16 @@ func openKid(keys *keyset, prefix, tok string) ([]byte, string, error) {
 	var hbuf [maxHeaderJSON]byte
 	hjson, err := decodeB64(hbuf[:0], header)
 	if err != nil {
+		if prefix == "" && strayPrefix(header) {
+			return nil, "", malformed("the token starts with a prefix (such as lt_) and the verifier has none: set Verifier.Prefix to the Issuer's Prefix")
+		}
 		return nil, "", malformed("header is not canonical base64url")
 	}
 	kid, problem := parseHeader(hjson)
 	if problem != "" {
+		if prefix == "" && strayPrefix(header) {
+			return nil, "", malformed("the token starts with a prefix (such as lt_) and the verifier has none: set Verifier.Prefix to the Issuer's Prefix")
+		}
 		return nil, "", malformed(problem)
 	}
 	k := keys.lookup(string(kid))
@@ -184,14 +200,14 @@ var headerMembers = []string{
 // parseHeader reads the protected header: exactly alg "dir", enc "A256GCM"
 // and a kid, each once, in any order. It returns the kid, or a problem.
 func parseHeader(b []byte) (kid []byte, problem string) {
-	r := jsonReader{b: b}
-	if !r.consume('{') {
+	r := strictjson.NewReader(b)
+	if !r.Consume('{') {
 		return nil, "header is not a JSON object"
 	}
 	var alg, enc []byte
 	var seen uint
 	for more := true; more; {
-		name, err := r.member()
+		name, err := r.Member()
 		if err != nil {
 			return nil, "header is not valid JSON"
 		}
@@ -199,13 +215,13 @@ func parseHeader(b []byte) (kid []byte, problem string) {
 		switch string(name) {
 		case "alg":
 			bit = 1
-			alg, err = r.raw()
+			alg, err = r.Raw()
 		case "enc":
 			bit = 2
-			enc, err = r.raw()
+			enc, err = r.Raw()
 		case "kid":
 			bit = 4
-			kid, err = r.raw()
+			kid, err = r.Raw()
 		default:
 			for _, m := range headerMembers {
 				if m == string(name) {
@@ -221,12 +237,12 @@ func parseHeader(b []byte) (kid []byte, problem string) {
 		if err != nil {
 			return nil, "header member is not a valid JSON string"
 		}
-		if more, err = r.next('}'); err != nil {
+		if more, err = r.Next('}'); err != nil {
 			return nil, "header is not valid JSON"
 		}
 	}
 	switch {
-	case !r.end():
+	case !r.End():
 		return nil, "header is followed by data"
 	case seen != 7:
 		return nil, "header lacks alg, enc or kid"

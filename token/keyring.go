@@ -15,6 +15,8 @@ import (
 
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwk"
+
+	"github.com/latchsec/latch/internal/strictjson"
 )
 
 // KeySize is the size of a token key: 256 bits, for A256GCM.
@@ -25,6 +27,9 @@ const MaxKeys = 32
 
 // maxKeySetSize caps the JWK Set document that ParseKeyring reads.
 const maxKeySetSize = 64 << 10
+
+// keySetLimits are far above any JWK Set of token keys.
+var keySetLimits = strictjson.Limits{MaxSize: maxKeySetSize, MaxDepth: 16, MaxMembers: 256}
 
 // A Keyring holds the keys that tokens are encrypted under: one active key,
 // which encrypts new tokens, and older verify-only keys, which still decrypt
@@ -261,14 +266,19 @@ func ParseKeyring(jwks []byte) (*Keyring, error) {
 	if len(jwks) > maxKeySetSize {
 		return nil, setErr(ErrKeySet, "larger than 64 KiB")
 	}
-	if checkJSON(jwks) != nil {
+	// Members are looked up by their exact names (encoding/json would also
+	// match "KEYS" or "Kty"); other members are ignored, as RFC 7517 says.
+	var doc struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := strictjson.DecodeExtensible(jwks, &doc, keySetLimits); err != nil {
+		if errors.Is(err, strictjson.ErrType) || errors.Is(err, strictjson.ErrUnknown) {
+			return nil, setErr(ErrKeySet, `not a JWK Set: a "keys" array is required`)
+		}
 		return nil, setErr(ErrKeySet, "not strict JSON (syntax, encoding or a duplicate member)")
 	}
-	// Members are looked up by their exact names (encoding/json would also
-	// match "KEYS" or "Kty").
-	var doc map[string]json.RawMessage
-	var keys []json.RawMessage
-	if json.Unmarshal(jwks, &doc) != nil || json.Unmarshal(doc["keys"], &keys) != nil || keys == nil {
+	keys := doc.Keys
+	if keys == nil {
 		return nil, setErr(ErrKeySet, `not a JWK Set: a "keys" array is required`)
 	}
 	if len(keys) > MaxKeys {
@@ -307,18 +317,23 @@ func ParseKeyring(jwks []byte) (*Keyring, error) {
 // parseJWK reads one key of a set. The error's Index is for the caller to
 // set.
 func parseJWK(raw []byte) (k *key, active bool, _ *KeySetError) {
-	var peek struct{ Kty, Kid, K *string }
 	fail := func(reason error, kid, detail string) (*key, bool, *KeySetError) {
 		return nil, false, &KeySetError{KeyID: kid, Reason: reason, Detail: detail}
 	}
-	var members map[string]json.RawMessage
-	if json.Unmarshal(raw, &members) != nil {
-		return fail(ErrKeySet, "", "not a JSON object")
+	var peek struct {
+		Kty *string `json:"kty"`
+		Kid *string `json:"kid"`
+		K   *string `json:"k"`
 	}
-	for name, dst := range map[string]**string{"kty": &peek.Kty, "kid": &peek.Kid, "k": &peek.K} {
-		if v, ok := members[name]; ok && json.Unmarshal(v, dst) != nil {
-			return fail(ErrKeySet, "", name+" is not a string")
+	if err := strictjson.DecodeExtensible(raw, &peek, keySetLimits); err != nil {
+		var e *strictjson.Error
+		if errors.As(err, &e) && e.Member != "" && errors.Is(err, strictjson.ErrType) {
+			return fail(ErrKeySet, "", e.Member+" is not a string")
 		}
+		if errors.As(err, &e) && e.Member != "" && errors.Is(err, strictjson.ErrUnknown) {
+			return fail(ErrKeySet, "", "a member's name is kty, kid or k in another case")
+		}
+		return fail(ErrKeySet, "", "not a JSON object")
 	}
 	kid := ""
 	if peek.Kid != nil && checkKeyID(*peek.Kid) {

@@ -63,7 +63,7 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 	}
 	for _, s := range m.Scopes {
 		if !CheckScope(s) {
-			panic("token: Middleware.Scopes holds a malformed scope")
+			panic("token: Middleware.Scopes: " + scopeProblem(s))
 		}
 	}
 	for i := 0; i < len(m.Realm); i++ {

@@ -82,7 +82,7 @@ func TestNarrowRefusesWidening(t *testing.T) {
 	}
 
 	// A parent without expiry or app limit can be narrowed to both.
-	open, err := f.is.Issue(t.Context(), Claims{Subject: "u", Scopes: []string{"data:read"}})
+	open, err := f.is.Issue(t.Context(), Claims{Subject: "u", Scopes: []string{"data:read"}, NeverExpires: true})
 	require.NoError(t, err)
 	child, err := f.is.Narrow(t.Context(), open, nil, []string{"app-9"}, f.clock.Now().Add(time.Hour))
 	require.NoError(t, err)
@@ -132,7 +132,7 @@ func TestNarrowDepthAndForeignTokens(t *testing.T) {
 
 func TestNarrowKeepsAudience(t *testing.T) {
 	f := newFixture(t, "")
-	tok, err := f.is.Issue(t.Context(), Claims{Subject: "u", Audience: "mqtt", Scopes: []string{"mqtt:connect"}})
+	tok, err := f.is.Issue(t.Context(), Claims{Subject: "u", Audience: "mqtt", Scopes: []string{"mqtt:connect"}, NeverExpires: true})
 	require.NoError(t, err)
 	child, err := f.is.Narrow(t.Context(), tok, nil, []string{"app-1"}, time.Time{})
 	require.NoError(t, err)

@@ -1,13 +1,14 @@
 package token
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/latchsec/latch/internal/strictjson"
 )
 
 // Revocations is a revocation list. It stores token IDs and times, never
@@ -163,13 +164,8 @@ func (m *MemoryRevocations) MarshalJSON() ([]byte, error) {
 // it. It refuses unknown members and entries that RevokeID and
 // RevokeSubject would refuse, and then leaves the list as it was.
 func (m *MemoryRevocations) UnmarshalJSON(b []byte) error {
-	if checkJSON(b) != nil {
-		return errors.New("token: revocation list is not strict JSON (syntax, encoding or a duplicate member)")
-	}
 	var in revocationsJSON
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
+	if err := strictjson.Decode(b, &in); err != nil {
 		return fmt.Errorf("token: revocation list: %w", err)
 	}
 	ids := make(map[string]time.Time, len(in.IDs))

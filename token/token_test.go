@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -52,14 +53,30 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 	require.True(t, json.Valid(plain))
 }
 
-func TestIssueNeverExpiring(t *testing.T) {
+// TestIssueRequiresExpiry: forgetting Expires must not make a token that
+// works forever; never expiring is asked for by name.
+func TestIssueRequiresExpiry(t *testing.T) {
 	f := newFixture(t, "")
 	tok, err := f.is.Issue(t.Context(), Claims{Subject: "integrator-7", Scopes: []string{"data:read"}})
+	require.ErrorIs(t, err, ErrNoExpiry)
+	require.ErrorIs(t, err, ErrClaims)
+	require.Empty(t, tok)
+	require.Contains(t, err.Error(), "NeverExpires")
+
+	_, err = f.is.Issue(t.Context(), Claims{Subject: "integrator-7", Scopes: []string{"data:read"},
+		Expires: f.clock.Now().Add(time.Hour), NeverExpires: true})
+	require.ErrorIs(t, err, ErrClaims, "both an expiry and NeverExpires")
+}
+
+func TestIssueNeverExpiring(t *testing.T) {
+	f := newFixture(t, "")
+	tok, err := f.is.Issue(t.Context(), Claims{Subject: "integrator-7", Scopes: []string{"data:read"}, NeverExpires: true})
 	require.NoError(t, err)
 	f.clock.Advance(50 * 365 * 24 * time.Hour)
 	c, err := f.v.Verify(t.Context(), tok)
 	require.NoError(t, err)
 	require.True(t, c.Expires.IsZero())
+	require.True(t, c.NeverExpires)
 	require.Empty(t, c.Apps, "no app limit")
 	require.NoError(t, c.CheckApp("any-app"))
 }
@@ -260,7 +277,7 @@ func TestRotateWhileVerifying(t *testing.T) {
 					return
 				default:
 				}
-				tok, err := f.is.Issue(t.Context(), Claims{Subject: "u", Scopes: []string{"data:read"}})
+				tok, err := f.is.Issue(t.Context(), Claims{Subject: "u", Scopes: []string{"data:read"}, NeverExpires: true})
 				if err != nil {
 					t.Error(err)
 					return
@@ -283,4 +300,39 @@ func TestRotateWhileVerifying(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	require.Len(t, f.keys.KeyIDs(), 1)
+}
+
+// TestVerifyNamesAMissingPrefix: a token of an Issuer with a Prefix,
+// verified by a Verifier without one, failed with "header is not canonical
+// base64url"; the error now says what is wrong, and the other way round.
+func TestVerifyNamesAMissingPrefix(t *testing.T) {
+	f := newFixture(t, "lt_")
+	tok := f.issue(t)
+	noPrefix := *f.v
+	noPrefix.Prefix = ""
+	_, err := noPrefix.Verify(t.Context(), tok)
+	require.ErrorIs(t, err, ErrMalformed)
+	require.Contains(t, err.Error(), "prefix")
+	require.Contains(t, err.Error(), "Verifier.Prefix")
+	require.NotContains(t, err.Error(), tok[3:20])
+
+	plain := newFixture(t, "")
+	tok = plain.issue(t)
+	withPrefix := *plain.v
+	withPrefix.Prefix = "lt_"
+	_, err = withPrefix.Verify(t.Context(), tok)
+	require.ErrorIs(t, err, ErrMalformed)
+	require.Contains(t, err.Error(), "prefix")
+}
+
+// TestIssueNamesTheBadScope: a scope error says which scope and what a
+// scope must look like.
+func TestIssueNamesTheBadScope(t *testing.T) {
+	f := newFixture(t, "")
+	for _, s := range []string{"Data:read", "data", "data:*", "data: read"} {
+		_, err := f.is.Issue(t.Context(), Claims{Subject: "u", Scopes: []string{"data:read", s}, Expires: f.clock.Now().Add(time.Hour)})
+		require.ErrorIs(t, err, ErrClaims)
+		require.Contains(t, err.Error(), strconv.Quote(s))
+		require.Contains(t, err.Error(), "resource:action")
+	}
 }

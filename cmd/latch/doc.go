@@ -35,12 +35,16 @@
 //	latch token rotate --keys keys.json
 //	latch token issue --keys keys.json --issuer https://platform.example --audience api --subject user-42 --scope data:read --expires 30d > token.txt
 //	latch token inspect --keys keys.json token.txt
-//	latch token verify --keys keys.json --issuer https://platform.example --audience api --scope data:read token.txt
+//	latch token verify --keys keys.json --issuer https://platform.example --audience api --revocations revoked.json --scope data:read token.txt
 //	latch token revoke --revocations revoked.json --keys keys.json token.txt
 //
 // token revoke and token verify keep the revocation list in a file, or,
 // with --redis, use the list a fleet of servers shares through
-// token/redisrevoke. No token command prints key material.
+// token/redisrevoke. token verify refuses to run without one, unless
+// --no-revocation-check says to (it then prints "revocation not checked" on
+// standard error): a revoked token would pass. No token command prints key
+// material, and no error quotes a token, a key or a secret, whatever was
+// mistyped where.
 //
 // Sealing (HPKE, MLKEM768X25519 by default):
 //

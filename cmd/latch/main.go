@@ -69,6 +69,8 @@ func main() {
 // run runs the command line args and returns the exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	// Every message of run goes through redact (see redact.go).
+	errorf := func(format string, a ...any) { io.WriteString(stderr, redact(fmt.Sprintf(format, a...), args)) }
 	if len(args) == 0 || isHelp(args[0]) || args[0] == "help" {
 		if len(args) > 1 && args[0] == "help" {
 			return run(append(args[1:], "--help"), stdin, stdout, stderr)
@@ -83,11 +85,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if cmd == nil {
 		group := args[0]
 		if !knownGroup(group) {
-			fmt.Fprintf(stderr, "latch: unknown command %q; run 'latch --help'\n", group)
+			errorf("latch: unknown command %q; run 'latch --help'\n", group)
 			return exitUsage
 		}
 		if len(args) > 1 && !isHelp(args[1]) {
-			fmt.Fprintf(stderr, "latch %s: unknown command %q; run 'latch %s --help'\n", group, args[1], group)
+			errorf("latch %s: unknown command %q; run 'latch %s --help'\n", group, args[1], group)
 			return exitUsage
 		}
 		printGroup(stdout, group)
@@ -105,7 +107,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			printHelp(stdout, cmd, fs)
 			return exitOK
 		}
-		fmt.Fprintf(stderr, "latch %s: %s; run 'latch %s --help'\n", cmd.name, oneLine(err.Error()), cmd.name)
+		errorf("latch %s: %s; run 'latch %s --help'\n", cmd.name, oneLine(err.Error()), cmd.name)
 		return exitUsage
 	}
 	err := runCmd(e, fs.Args())
@@ -114,10 +116,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "latch %s: %s; run 'latch %s --help'\n", cmd.name, oneLine(err.Error()), cmd.name)
+		errorf("latch %s: %s; run 'latch %s --help'\n", cmd.name, oneLine(err.Error()), cmd.name)
 		return exitUsage
 	default:
-		fmt.Fprintf(stderr, "latch %s: %s\n", cmd.name, oneLine(err.Error()))
+		errorf("latch %s: %s\n", cmd.name, oneLine(err.Error()))
 		return exitFailure
 	}
 }

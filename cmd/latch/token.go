@@ -266,7 +266,7 @@ never expires with --no-expiry (revocation is then its only off switch).`,
 			if err != nil {
 				return err
 			}
-			c := token.Claims{Subject: *subject, Scopes: scopes, Apps: apps}
+			c := token.Claims{Subject: *subject, Scopes: scopes, Apps: apps, NeverExpires: *noExpiry}
 			if *expires != "" {
 				d, err := parseExpiry(*expires)
 				if err != nil {
@@ -365,6 +365,9 @@ func readToken(e *env, tf *tokenFlags, args []string) (string, *token.Keyring, e
 // cause.
 func tokenError(err error, prefix string) error {
 	if errors.Is(err, token.ErrMalformed) && prefix == "" {
+		if strings.Contains(err.Error(), "Verifier.Prefix") {
+			return fmt.Errorf("%w: the token starts with a prefix such as lt_: pass --prefix", token.ErrMalformed)
+		}
 		return fmt.Errorf("%w (if the token starts with a prefix such as lt_, pass --prefix)", err)
 	}
 	return err
@@ -377,7 +380,9 @@ var tokenVerifyCommand = &command{
 	detail: `Verifies the token with token.Verifier and, when asked, checks that it
 grants every --scope and may be used for --app. Prints the claims and exits
 0 if it is accepted; prints the reason and exits 1 if not. The reason is
-for you: a server tells a client no more than "invalid token".`,
+for you: a server tells a client no more than "invalid token". A revocation
+list is required (--revocations or --redis), as a server has one; to check
+a token without it, say --no-revocation-check.`,
 	example: `latch token verify --keys keys.json --issuer https://platform.example --audience api \
     --prefix lt_ --revocations revoked.json --scope data:read token.txt`,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
@@ -385,6 +390,7 @@ for you: a server tells a client no more than "invalid token".`,
 		tf.define(fs, true)
 		var rf revocationFlags
 		rf.define(fs)
+		noRevCheck := fs.Bool("no-revocation-check", false, "verify without a revocation list (a revoked token passes); says \"revocation not checked\" on standard error")
 		var scopes listFlag
 		fs.Var(&scopes, "scope", "require `SCOPE`; repeat or separate with commas")
 		app := fs.String("app", "", "require that the token may be used for application `ID`")
@@ -396,6 +402,12 @@ for you: a server tells a client no more than "invalid token".`,
 			}
 			if err := tf.check(true); err != nil {
 				return err
+			}
+			switch source := rf.file != "" || rf.redisURL != ""; {
+			case *noRevCheck && source:
+				return usagef("--no-revocation-check and --revocations or --redis exclude each other")
+			case !*noRevCheck && !source && rf.redisPasswordFile == "" && rf.redisPrefix == "":
+				return usagef("a revoked token would pass: give --revocations FILE or --redis URL, or --no-revocation-check")
 			}
 			t, err := clock.now()
 			if err != nil {
@@ -427,6 +439,9 @@ for you: a server tells a client no more than "invalid token".`,
 				if err := c.CheckApp(*app); err != nil {
 					return fmt.Errorf("refused: the token is limited to %s, not %s", strings.Join(c.Apps, " "), *app)
 				}
+			}
+			if *noRevCheck {
+				fmt.Fprintf(e.stderr, "latch %s: revocation not checked (--no-revocation-check)\n", e.cmd.name)
 			}
 			if *jsonOut {
 				return e.printJSON(toJSON(c, ""))

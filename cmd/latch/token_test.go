@@ -65,9 +65,17 @@ func (te *tokenEnv) issue(t *testing.T, extra ...string) string {
 	return tok
 }
 
+// verify runs latch token verify on tok; without a revocation flag in
+// extra, against an empty revocation list file.
 func (te *tokenEnv) verify(t *testing.T, tok string, extra ...string) result {
 	t.Helper()
 	args := append(append([]string{"token", "verify", "--keys", te.keys}, tokenIDFlags...), extra...)
+	if !containsFlag(extra, "--revocations") && !containsFlag(extra, "--redis") && !containsFlag(extra, "--no-revocation-check") &&
+		!containsFlag(extra, "--redis-prefix") {
+		empty := filepath.Join(te.dir, "empty-revocations.json")
+		require.NoError(t, os.WriteFile(empty, []byte(`{"ids":{},"subjects":{}}`), 0o644))
+		args = append(args, "--revocations", empty)
+	}
 	if !containsFlag(extra, "--now") {
 		args = append(args, "--now", testNow)
 	}
@@ -81,6 +89,31 @@ func containsFlag(args []string, f string) bool {
 		}
 	}
 	return false
+}
+
+// TestTokenVerifyNeedsRevocationSource: without a revocation list, verify
+// said "valid" for a revoked token. It now needs --revocations, --redis or
+// an explicit --no-revocation-check, which says so on standard error.
+func TestTokenVerifyNeedsRevocationSource(t *testing.T) {
+	te := newTokenEnv(t)
+	tok := te.issue(t, "--subject", "user-42", "--scope", "data:read", "--expires", "1h")
+	revs := filepath.Join(te.dir, "revoked.json")
+	te.run(t, []byte(tok), "token", "revoke", "--revocations", revs, "--keys", te.keys, "--prefix", "lt_", "--now", testNow).ok(t)
+	base := append([]string{"token", "verify", "--keys", te.keys, "--now", testNow}, tokenIDFlags...)
+
+	r := te.run(t, []byte(tok), base...)
+	r.fails(t, exitUsage, "--revocations FILE", "--redis URL", "--no-revocation-check")
+	require.NotContains(t, r.stdout, "valid")
+
+	te.run(t, []byte(tok), append(base, "--revocations", revs)...).fails(t, exitFailure, "refused: token: revoked")
+
+	r = te.run(t, []byte(tok), append(base, "--no-revocation-check")...)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	require.True(t, strings.HasPrefix(r.stdout, "valid\n"), r.stdout)
+	require.Contains(t, r.stderr, "revocation not checked")
+
+	te.run(t, []byte(tok), append(base, "--no-revocation-check", "--revocations", revs)...).fails(t, exitUsage, "exclude")
+	te.run(t, []byte(tok), append(base, "--no-revocation-check", "--redis", "redis://127.0.0.1:1/0")...).fails(t, exitUsage, "exclude")
 }
 
 func TestTokenKeygen(t *testing.T) {
@@ -135,9 +168,9 @@ func TestTokenLifecycle(t *testing.T) {
 	te.verify(t, tok, "--app", "app-2").fails(t, exitFailure, "refused: the token is limited to app-1, not app-2")
 	te.verify(t, tok, "--now", "2026-07-01T12:01:00Z").fails(t, exitFailure, "refused: token: expired")
 	te.verify(t, tok, "--now", "2026-05-31T12:00:00Z").fails(t, exitFailure, "refused: token: not yet valid")
-	te.run(t, []byte(tok), "token", "verify", "--keys", te.keys, "--issuer", "https://platform.example", "--audience", "billing", "--prefix", "lt_", "--now", testNow).
+	te.run(t, []byte(tok), "token", "verify", "--keys", te.keys, "--issuer", "https://platform.example", "--audience", "billing", "--prefix", "lt_", "--now", testNow, "--no-revocation-check").
 		fails(t, exitFailure, "refused: token: wrong audience")
-	te.run(t, []byte(tok), "token", "verify", "--keys", te.keys, "--issuer", "https://platform.example", "--audience", "api", "--now", testNow).
+	te.run(t, []byte(tok), "token", "verify", "--keys", te.keys, "--issuer", "https://platform.example", "--audience", "api", "--now", testNow, "--no-revocation-check").
 		fails(t, exitFailure, "refused: token: malformed token", "pass --prefix")
 
 	// A changed byte is caught.

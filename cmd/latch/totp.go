@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -161,12 +162,20 @@ its owner only.`,
 
 // readTOTPKey reads a key URI from a file or standard input.
 func (e *env) readTOTPKey(name string) (totp.Key, error) {
+	if name != "-" && bareBase32(name) {
+		if _, err := os.Stat(name); errors.Is(err, os.ErrNotExist) {
+			return totp.Key{}, errors.New("--key takes a FILE holding an otpauth:// key URI, not the secret itself; " + wantURI)
+		}
+	}
 	uri, err := e.readSecretLine(name, "the key")
 	if err != nil {
 		return totp.Key{}, err
 	}
 	k, err := totp.ParseKeyURI(uri)
 	if err != nil {
+		if bareBase32(uri) {
+			err = errors.New("the key is a bare base32 secret; " + wantURI)
+		}
 		// The message of ParseKeyURI never holds the secret.
 		if name == "-" {
 			return totp.Key{}, err
@@ -174,6 +183,29 @@ func (e *env) readTOTPKey(name string) (totp.Key, error) {
 		return totp.Key{}, fmt.Errorf("%s: %w", name, err)
 	}
 	return k, nil
+}
+
+// wantURI says what a key file holds.
+const wantURI = "the key must be an otpauth://totp/ key URI, which holds the secret with its issuer and settings, as latch totp enroll --out writes"
+
+// bareBase32 reports whether s looks like a base32 secret as apps and
+// services show them: 16 or more characters of A-Z 2-7 (any case, spaces
+// between groups allowed), optionally padded.
+func bareBase32(s string) bool {
+	s = strings.TrimRight(strings.ReplaceAll(s, " ", ""), "=")
+	if len(s) < 16 {
+		return false
+	}
+	upper := strings.ToUpper(s)
+	if upper != s && strings.ToLower(s) != s {
+		return false // mixed case: a file name, not a secret
+	}
+	for i := 0; i < len(upper); i++ {
+		if c := upper[i]; !(c >= 'A' && c <= 'Z' || c >= '2' && c <= '7') {
+			return false
+		}
+	}
+	return true
 }
 
 var totpCodeCommand = &command{

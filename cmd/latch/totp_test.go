@@ -283,3 +283,22 @@ for at in sys.argv[1:]:
 		require.Equal(t, out[i+1], strings.TrimSpace(ours), "at %s", sec)
 	}
 }
+
+// TestTOTPCodeBareSecret: a base32 secret given where a key URI belongs
+// (as the --key file name, or as the file's content) gets an error that
+// says an otpauth:// URI is wanted, and does not echo the secret.
+func TestTOTPCodeBareSecret(t *testing.T) {
+	const secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+	dir := t.TempDir()
+	file := filepath.Join(dir, "secret.txt")
+	require.NoError(t, os.WriteFile(file, []byte("jbsw y3dp ehpk 3pxp jbsw y3dp ehpk 3pxp\n"), 0o600))
+	for _, r := range []result{
+		latch(t, nil, "totp", "code", "--key", secret),
+		latch(t, []byte(secret+"\n"), "totp", "code"),
+		latch(t, nil, "totp", "code", "--key", file),
+		latch(t, []byte("123456\n"), "totp", "verify", "--key", file),
+	} {
+		r.fails(t, exitFailure, "otpauth://")
+		require.NotContains(t, strings.ToUpper(strings.ReplaceAll(r.stderr, " ", "")), secret[:12])
+	}
+}

@@ -1,10 +1,8 @@
 package platform
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -12,6 +10,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
 
+	"github.com/latchsec/latch/internal/strictjson"
 	"github.com/latchsec/latch/mqttauth"
 	"github.com/latchsec/latch/mqttauth/mochi"
 	"github.com/latchsec/latch/token"
@@ -117,7 +116,7 @@ func (h *stateHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packe
 		return pk, packets.ErrRejectPacket
 	}
 	var state map[string]any
-	if err := json.NewDecoder(bytes.NewReader(pk.Payload)).Decode(&state); err != nil {
+	if err := strictjson.Decode(pk.Payload, &state); err != nil {
 		return pk, packets.ErrRejectPacket
 	}
 	if err := h.p.saveState(ctx, parts[1], parts[3], state); err != nil {

@@ -5,12 +5,14 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/latchsec/latch/internal/strictjson"
 	"github.com/latchsec/latch/mqttauth"
 )
 
@@ -333,8 +335,11 @@ func (p *Platform) fetch(ctx context.Context, device string, after int64) ([]Mes
 // the device made (it never contains secrets; see examples/device).
 func (p *Platform) deviceState(w http.ResponseWriter, r *http.Request, device string) {
 	var state map[string]any
-	body := http.MaxBytesReader(w, r.Body, maxStateSize)
-	if err := json.NewDecoder(body).Decode(&state); err != nil {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxStateSize))
+	if err == nil {
+		err = strictjson.DecodeLimits(body, &state, strictjson.Limits{MaxSize: maxStateSize})
+	}
+	if err != nil {
 		writeError(w, http.StatusBadRequest, "invalid_request", "state must be a JSON object of at most 4 KiB")
 		return
 	}

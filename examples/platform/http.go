@@ -4,11 +4,11 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"strings"
 
+	"github.com/latchsec/latch/internal/strictjson"
 	"github.com/latchsec/latch/token"
 )
 
@@ -114,15 +114,18 @@ func claims(r *http.Request) *token.Claims {
 	return c
 }
 
+// readJSON reads a request body strictly (internal/strictjson): exact
+// member names, no duplicates in any case, no unknown members, nothing
+// after the value, at most maxBody bytes.
 func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_request", "the body is not the JSON this route takes")
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_request", "the body is too large or unreadable")
 		return false
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		writeError(w, http.StatusBadRequest, "invalid_request", "trailing data after the JSON body")
+	if err := strictjson.DecodeLimits(body, v, strictjson.Limits{MaxSize: maxBody}); err != nil {
+		// The error names a member, never a value.
+		writeError(w, http.StatusBadRequest, "invalid_request", "the body is not the JSON this route takes: "+err.Error())
 		return false
 	}
 	return true

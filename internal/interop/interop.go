@@ -15,11 +15,14 @@ package interop
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -77,7 +80,10 @@ func Python(t testing.TB, modules []string, debPkgs ...string) string {
 
 // NodeDir is the folder holding package.json and node_modules of the npm
 // peers, installed there by `npm ci`.
-func NodeDir() string {
+func NodeDir() string { return nodeDir() }
+
+// nodeDir is NodeDir's implementation; tests point it elsewhere.
+var nodeDir = func() string {
 	_, file, _, ok := runtime.Caller(0)
 	if !ok {
 		return ""
@@ -86,7 +92,11 @@ func NodeDir() string {
 }
 
 // Node returns the path of node after checking that each npm package is
-// installed in NodeDir.
+// installed in NodeDir; with no packages named, every dependency of
+// NodeDir's package.json (what RunNode and StartNode scripts may import). On
+// a fresh clone, before `npm ci`, the packages are listed but not installed:
+// the test skips (fails under LATCH_INTEROP=require) instead of running node
+// into "Cannot find package".
 func Node(t testing.TB, packages ...string) string {
 	t.Helper()
 	node, err := exec.LookPath("node")
@@ -94,9 +104,23 @@ func Node(t testing.TB, packages ...string) string {
 		Missing(t, "node", "Node.js 20 with npm")
 	}
 	dir := NodeDir()
+	install := "npm ci --prefix " + dir
+	if len(packages) == 0 {
+		var manifest struct {
+			Dependencies map[string]string `json:"dependencies"`
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "package.json"))
+		if err == nil {
+			err = json.Unmarshal(b, &manifest)
+		}
+		if err != nil || len(manifest.Dependencies) == 0 {
+			Missing(t, "npm packages (no package.json listing them in "+dir+")", install)
+		}
+		packages = slices.Sorted(maps.Keys(manifest.Dependencies))
+	}
 	for _, p := range packages {
 		if _, err := os.Stat(filepath.Join(dir, "node_modules", filepath.FromSlash(p), "package.json")); err != nil {
-			Missing(t, "npm package "+p, "npm ci --prefix "+dir)
+			Missing(t, "npm package "+p, install)
 		}
 	}
 	return node

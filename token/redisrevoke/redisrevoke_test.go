@@ -156,7 +156,7 @@ func TestFailsClosedAndRecovers(t *testing.T) {
 	keys := token.NewKeyring()
 	is := &token.Issuer{Keys: keys, Name: "iss", Audience: "api", Now: f.clock.Now}
 	v := &token.Verifier{Keys: keys, Issuer: "iss", Audience: "api", Revocations: a, Now: f.clock.Now}
-	tok, err := is.Issue(t.Context(), token.Claims{Subject: "user-42", Scopes: []string{"data:read"}})
+	tok, err := is.Issue(t.Context(), token.Claims{Subject: "user-42", Scopes: []string{"data:read"}, NeverExpires: true})
 	require.NoError(t, err)
 	_, err = v.Verify(t.Context(), tok)
 	require.ErrorIs(t, err, token.ErrRevocationUnavailable)
