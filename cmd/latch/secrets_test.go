@@ -80,6 +80,7 @@ func TestErrorsNeverHoldSecrets(t *testing.T) {
 	pub := mustRun("seal", "keygen", "--private", "integration.key")
 	require.NoError(t, os.WriteFile("integration.pub", []byte(pub), 0o644))
 	mustRun("seal", "keygen", "--e2e", "e2e.key")
+	mustRun("sign", "keygen", "--private", "signing.key")
 	mustRun("totp", "enroll", "--issuer", "Acme", "--account", "alice@example.com", "--out", "alice.totp")
 	read := func(name string) string {
 		b, err := os.ReadFile(name)
@@ -87,6 +88,7 @@ func TestErrorsNeverHoldSecrets(t *testing.T) {
 		return strings.TrimSpace(string(b))
 	}
 	keySet, sealKey, e2eKey, keyURI := read("keys.json"), read("integration.key"), read("e2e.key"), read("alice.totp")
+	signKey := read("signing.key")
 	u, err := url.Parse(keyURI)
 	require.NoError(t, err)
 	totpSecret := u.Query().Get("secret")
@@ -95,6 +97,7 @@ func TestErrorsNeverHoldSecrets(t *testing.T) {
 	secrets := map[string]string{
 		"token": tok, "token without prefix": strings.TrimPrefix(tok, "lt_"), "key set": keySet,
 		"sealing key": sealKey, "end-to-end key": e2eKey, "key URI": keyURI, "TOTP secret": totpSecret,
+		"signing key": signKey,
 	}
 	// cores are the random parts of each secret, which no output may show.
 	cores := map[string][]string{}
