@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -106,29 +107,34 @@ func TestRevocationReachesTheFleet(t *testing.T) {
 func TestEntriesExpireInRedis(t *testing.T) {
 	f := newFleet(t)
 	l, client := f.server(t)
+	const ids = "{latch:revoke}:ids"
 	tok := claims(f, "u")
 	require.NoError(t, l.RevokeID(t.Context(), tok.ID, tok.Expires))
-	at, err := client.Do(t.Context(), "EXPIRETIME", "latch:revoke:id:"+tok.ID).Int64()
+	score, err := client.ZScore(t.Context(), ids, tok.ID).Result()
 	require.NoError(t, err)
-	require.Equal(t, tok.Expires.Add(token.Leeway).Unix(), at, "the entry lives as long as the token can verify")
+	require.Equal(t, float64(tok.Expires.Unix()), score, "the entry holds the token's expiry")
 
 	forever := claims(f, "u")
 	require.NoError(t, l.RevokeID(t.Context(), forever.ID, time.Time{}))
-	at, err = client.Do(t.Context(), "EXPIRETIME", "latch:revoke:id:"+forever.ID).Int64()
+	score, err = client.ZScore(t.Context(), ids, forever.ID).Result()
 	require.NoError(t, err)
-	require.Equal(t, int64(-1), at, "a token without exp is revoked for ever")
+	require.True(t, math.IsInf(score, 1), "a token without exp is revoked for ever")
 
 	// A later revocation with an earlier expiry does not shorten it.
 	require.NoError(t, l.RevokeID(t.Context(), forever.ID, f.clock.Now().Add(time.Minute)))
-	at, err = client.Do(t.Context(), "EXPIRETIME", "latch:revoke:id:"+forever.ID).Int64()
+	score, err = client.ZScore(t.Context(), ids, forever.ID).Result()
 	require.NoError(t, err)
-	require.Equal(t, int64(-1), at)
+	require.True(t, math.IsInf(score, 1))
 
-	// Locally, the entry is dropped with its token.
+	// Locally, the entry is dropped with its token; in Redis, by the next
+	// write after it has expired.
 	f.clock.Advance(time.Hour + token.Leeway)
 	waitCurrent(t, l)
 	require.False(t, revoked(t, l, tok))
 	require.True(t, revoked(t, l, forever))
+	require.NoError(t, l.RevokeID(t.Context(), claims(f, "u").ID, time.Time{}))
+	require.ErrorIs(t, client.ZScore(t.Context(), ids, tok.ID).Err(), redis.Nil)
+	require.Equal(t, int64(2), client.ZCard(t.Context(), ids).Val())
 }
 
 func TestFailsClosedAndRecovers(t *testing.T) {
