@@ -154,7 +154,7 @@ func sortEntries(ents []entry) []entry {
 	} else {
 		var start [1<<16 + 1]uint32
 		for i := range ents {
-			start[binary.BigEndian.Uint16(ents[i].id[:2])+1]++
+			start[int(binary.BigEndian.Uint16(ents[i].id[:2]))+1]++
 		}
 		for i := 1; i < len(start); i++ {
 			start[i] += start[i-1]
