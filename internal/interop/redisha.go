@@ -367,3 +367,10 @@ func (c *Cluster) WaitHealthy(ctx context.Context, primaries int) error {
 		return live == primaries, nil
 	})
 }
+
+// PollUntil calls done every 50 ms until it reports true or ctx ends, and
+// returns ctx's error then. It is for waiting on servers whose state
+// changes by themselves (a client finding a new primary after a failover).
+func PollUntil(ctx context.Context, done func() bool) error {
+	return poll(ctx, func() (bool, error) { return done(), nil })
+}

@@ -80,6 +80,7 @@ func (s *Store) Load(ctx context.Context, account string) (*totp.Record, error) 
 	}
 	vals, err := s.rdb.HMGet(ctx, s.key(account), "v", "r").Result()
 	if err != nil {
+		s.reload(ctx)
 		return nil, fmt.Errorf("redisstore: load: %w", err)
 	}
 	v, vok := vals[0].(string)
@@ -142,6 +143,7 @@ func (s *Store) CompareAndSwap(ctx context.Context, account string, old uint64, 
 	if s.Replicas <= 0 {
 		n, err := casScript.Run(ctx, s.rdb, []string{key}, args...).Int()
 		if err != nil {
+			s.reload(ctx)
 			return false, fmt.Errorf("redisstore: swap: %w", err)
 		}
 		return n == 1, nil
@@ -152,7 +154,7 @@ func (s *Store) CompareAndSwap(ctx context.Context, account string, old uint64, 
 	if cluster, ok := s.rdb.(*redis.ClusterClient); ok {
 		node, err := cluster.MasterForKey(ctx, key)
 		if err != nil {
-			cluster.ReloadState(ctx)
+			s.reload(ctx)
 			return false, fmt.Errorf("redisstore: swap: %w", err)
 		}
 		c = node
@@ -171,9 +173,7 @@ func (s *Store) CompareAndSwap(ctx context.Context, account string, old uint64, 
 	n, evalErr := eval.Int()
 	switch {
 	case evalErr != nil:
-		if cluster, ok := s.rdb.(*redis.ClusterClient); ok {
-			cluster.ReloadState(ctx)
-		}
+		s.reload(ctx)
 		return false, fmt.Errorf("redisstore: swap: %w", evalErr)
 	case n != 1:
 		return false, nil // nothing written, nothing to wait for
@@ -183,6 +183,14 @@ func (s *Store) CompareAndSwap(ctx context.Context, account string, old uint64, 
 		return false, fmt.Errorf("%w: %d of %d acknowledged within %v", ErrNotReplicated, wait.Val(), s.Replicas, timeout)
 	}
 	return true, nil
+}
+
+// reload has a Cluster client learn the slots again after an error: the
+// key's primary may have failed over.
+func (s *Store) reload(ctx context.Context) {
+	if cluster, ok := s.rdb.(*redis.ClusterClient); ok {
+		cluster.ReloadState(ctx)
+	}
 }
 
 // waiter is what a go-redis pipeline has beyond Pipeliner: WAIT, with the
