@@ -189,6 +189,9 @@ func sortEntries(ents []entry) []entry {
 // ID found in both and dropping entries no longer live at t. For every ID
 // where a's expiry is later than b's (or b lacks it), it calls onlyA.
 func merge(a, b []entry, t time.Time, onlyA func(entry)) []entry {
+	if len(a) == 0 && all(b, t) {
+		return slices.Clone(b) // a first synchronization: nothing to merge; an exact fit
+	}
 	out := make([]entry, 0, len(a)+len(b))
 	keep := func(e entry) {
 		if live(e.exp, t) {
@@ -229,6 +232,16 @@ func merge(a, b []entry, t time.Time, onlyA func(entry)) []entry {
 		keep(b[j])
 	}
 	return slices.Clip(out)
+}
+
+// all reports whether every entry of ents is live at t.
+func all(ents []entry, t time.Time) bool {
+	for _, e := range ents {
+		if !live(e.exp, t) {
+			return false
+		}
+	}
+	return true
 }
 
 // delta holds what reached the mirror since its table was built: IDs in a

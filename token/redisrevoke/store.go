@@ -2,6 +2,7 @@ package redisrevoke
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
@@ -17,9 +18,9 @@ type store struct {
 	rdb            redis.UniversalClient
 	cluster        *redis.ClusterClient // rdb, when it is a Cluster
 	prefix         string
-	idsKey         string // {prefix}:ids
-	subjectsKey    string // {prefix}:subjects
-	channel        string // {prefix}:events
+	bucketKeys     []string // {prefix}:ids:0 … {prefix}:ids:1023
+	subjectsKey    string   // {prefix}:subjects
+	channel        string   // {prefix}:events
 	replicas       int
 	replicaTimeout time.Duration
 	now            func() time.Time
@@ -39,7 +40,10 @@ func newStore(rdb redis.UniversalClient, prefix string, now func() time.Time) (*
 	// Cluster: each script touches one slot, and the channel lives on the
 	// primary that runs the scripts.
 	tag := "{" + prefix + "}"
-	s := &store{rdb: rdb, prefix: prefix, idsKey: tag + ":ids", subjectsKey: tag + ":subjects", channel: tag + ":events", now: now}
+	s := &store{rdb: rdb, prefix: prefix, subjectsKey: tag + ":subjects", channel: tag + ":events", now: now}
+	for b := range buckets {
+		s.bucketKeys = append(s.bucketKeys, tag+":ids:"+strconv.Itoa(b))
+	}
 	s.cluster, _ = rdb.(*redis.ClusterClient)
 	return s, nil
 }
@@ -59,20 +63,69 @@ func validPrefix(p string) bool {
 
 // Entries only grow: a later write never shortens an ID's expiry or moves a
 // subject's time back, so Lists can merge in any order. Each script writes
-// a batch and publishes every entry that changed; revokeIDsScript also
-// drops the entries that have expired (score at or below ARGV[2]).
+// a batch and publishes every entry that changed.
+//
+// revokeIDsScript: KEYS[i] is the bucket of entry i; ARGV[1] the channel,
+// ARGV[2] the cutoff (entries expiring at or before it are dead; 0: none),
+// ARGV[1+2i] entry i's 20-byte record and ARGV[2+2i] its message. A
+// record is appended unless its bucket already holds the ID with an
+// expiry as late; a bucket that has doubled since its last rewrite is
+// rewritten without dead entries and duplicates.
 var (
 	revokeIDsScript = redis.NewScript(`
+local cutoff = tonumber(ARGV[2])
 local n = 0
-for i = 3, #ARGV, 2 do
-  if redis.call('ZADD', KEYS[1], 'GT', 'CH', ARGV[i], ARGV[i+1]) == 1 then
+for i = 1, #KEYS do
+  local rec = ARGV[1 + 2*i]
+  local id = string.sub(rec, 1, 16)
+  local exp = struct.unpack('>I4', rec, 17)
+  local blob = redis.call('GET', KEYS[i])
+  if not blob then blob = '' end
+  local newer = true
+  local pos = 5
+  while true do
+    local at = string.find(blob, id, pos, true)
+    if not at then break end
+    if (at - 5) % 20 == 0 then
+      local old = struct.unpack('>I4', blob, at + 16)
+      if old == 0 or (exp ~= 0 and old >= exp) then newer = false break end
+      pos = at + 20
+    else
+      pos = at + 1
+    end
+  end
+  if newer then
     n = n + 1
-    local exp = ARGV[i]
-    if exp == '+inf' then exp = '0' end
-    redis.call('SPUBLISH', ARGV[1], 'id ' .. exp .. ' ' .. ARGV[i+1])
+    if blob == '' then
+      blob = struct.pack('>I4', 0) .. rec
+      redis.call('SET', KEYS[i], blob)
+    else
+      blob = blob .. rec
+      redis.call('APPEND', KEYS[i], rec)
+    end
+    local kept = struct.unpack('>I4', blob, 1)
+    if (#blob - 4) / 20 >= 2 * kept + 64 then
+      local latest, order = {}, {}
+      for p = 5, #blob, 20 do
+        local k = string.sub(blob, p, p + 15)
+        local e = struct.unpack('>I4', blob, p + 16)
+        if e == 0 or e > cutoff then
+          local o = latest[k]
+          if o == nil then
+            order[#order + 1] = k
+            latest[k] = e
+          elseif o ~= 0 and (e == 0 or e > o) then
+            latest[k] = e
+          end
+        end
+      end
+      local parts = {struct.pack('>I4', #order)}
+      for _, k in ipairs(order) do parts[#parts + 1] = k .. struct.pack('>I4', latest[k]) end
+      redis.call('SET', KEYS[i], table.concat(parts))
+    end
+    redis.call('SPUBLISH', ARGV[1], ARGV[2 + 2*i])
   end
 end
-if tonumber(ARGV[2]) > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2]) end
 return n`)
 	revokeSubjectsScript = redis.NewScript(`
 local n = 0
@@ -87,6 +140,37 @@ end
 return n`)
 )
 
+// buckets is how many keys hold the IDs: an ID's bucket is its first two
+// bytes, big-endian, modulo buckets.
+const buckets = 1024
+
+func bucketOf(k *id) int { return int(binary.BigEndian.Uint16(k[:2])) % buckets }
+
+// record is an entry as a bucket holds it: the ID's 16 bytes, then its
+// expiry as 4 bytes big-endian.
+func record(e entry) string {
+	var r [20]byte
+	copy(r[:], e.id[:])
+	binary.BigEndian.PutUint32(r[16:], e.exp)
+	return string(r[:])
+}
+
+// parseBucket appends the live entries of a bucket's value to ents.
+func parseBucket(ents []entry, blob string, t time.Time) []entry {
+	if len(blob) < 4 {
+		return ents
+	}
+	for p := 4; p+20 <= len(blob); p += 20 {
+		var e entry
+		copy(e.id[:], blob[p:p+16])
+		e.exp = uint32(blob[p+16])<<24 | uint32(blob[p+17])<<16 | uint32(blob[p+18])<<8 | uint32(blob[p+19])
+		if live(e.exp, t) {
+			ents = append(ents, e)
+		}
+	}
+	return ents
+}
+
 // batch is how many entries one script call writes.
 const batch = 512
 
@@ -96,19 +180,17 @@ type subjectEntry struct {
 }
 
 func (s *store) writeIDs(ctx context.Context, ents []entry) error {
-	cutoff := s.now().Add(-token.Leeway).Unix()
+	cutoff := max(s.now().Add(-token.Leeway).Unix(), 0)
 	for len(ents) > 0 {
 		n := min(len(ents), batch)
+		keys := make([]string, n)
 		args := make([]any, 2, 2+2*n)
-		args[0], args[1] = s.channel, max(cutoff, 0)
-		for _, e := range ents[:n] {
-			score := "+inf"
-			if e.exp != 0 {
-				score = strconv.FormatUint(uint64(e.exp), 10)
-			}
-			args = append(args, score, formatID(e.id))
+		args[0], args[1] = s.channel, cutoff
+		for i, e := range ents[:n] {
+			keys[i] = s.bucketKeys[bucketOf(&e.id)]
+			args = append(args, record(e), "id "+strconv.FormatUint(uint64(e.exp), 10)+" "+formatID(e.id))
 		}
-		if err := s.run(ctx, revokeIDsScript, s.idsKey, args); err != nil {
+		if err := s.run(ctx, revokeIDsScript, keys, args); err != nil {
 			return err
 		}
 		ents = ents[n:]
@@ -124,7 +206,7 @@ func (s *store) writeSubjects(ctx context.Context, subs []subjectEntry) error {
 		for _, e := range subs[:n] {
 			args = append(args, e.subject, e.before)
 		}
-		if err := s.run(ctx, revokeSubjectsScript, s.subjectsKey, args); err != nil {
+		if err := s.run(ctx, revokeSubjectsScript, []string{s.subjectsKey}, args); err != nil {
 			return err
 		}
 		subs = subs[n:]
@@ -141,9 +223,10 @@ type waiter interface {
 // run runs a script on key and, with Replicas, waits for the replicas to
 // acknowledge it (WAIT on the connection that ran it, on the primary that
 // owns key).
-func (s *store) run(ctx context.Context, script *redis.Script, key string, args []any) error {
+func (s *store) run(ctx context.Context, script *redis.Script, keys []string, args []any) error {
+	key := keys[0]
 	if s.replicas == 0 {
-		if err := script.Run(ctx, s.rdb, []string{key}, args...).Err(); err != nil {
+		if err := script.Run(ctx, s.rdb, keys, args...).Err(); err != nil {
 			return fmt.Errorf("%w: %w", ErrNotShared, err)
 		}
 		return nil
@@ -160,7 +243,7 @@ func (s *store) run(ctx context.Context, script *redis.Script, key string, args 
 	var eval *redis.Cmd
 	var wait *redis.IntCmd
 	_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		eval = script.Eval(ctx, p, []string{key}, args...)
+		eval = script.Eval(ctx, p, keys, args...)
 		wait = p.(waiter).Wait(ctx, s.replicas, s.replicaTimeout)
 		return nil
 	})

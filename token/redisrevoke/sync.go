@@ -2,7 +2,6 @@ package redisrevoke
 
 import (
 	"context"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -120,8 +119,8 @@ func (l *List) resync(backoff *backoff) bool {
 	}
 }
 
-// scanCount is the COUNT of each ZSCAN of a resynchronization.
-const scanCount = 20000
+// mgetBuckets is how many buckets one MGET of a resynchronization reads.
+const mgetBuckets = 128
 
 // load rebuilds the mirror from Redis and its own content, replaces it at
 // once, then writes back to Redis what only the mirror had. Verification
@@ -131,34 +130,28 @@ func (l *List) load(ctx context.Context) error {
 	defer l.rebuilding.Unlock()
 	l.freeze()
 
-	// Redis's entries.
-	n, err := l.rdb.ZCard(ctx, l.idsKey).Result()
-	if err != nil {
-		return err
-	}
-	ents := make([]entry, 0, n+n/16+16)
-	var cursor uint64
-	for {
-		kv, next, err := l.rdb.ZScan(ctx, l.idsKey, cursor, "", scanCount).Result()
+	// Redis's entries: every bucket, read in a few MGETs (the buckets
+	// share a slot), parsed without an allocation per entry.
+	t := l.now()
+	var ents []entry
+	for i := 0; i < len(l.bucketKeys); i += mgetBuckets {
+		vals, err := l.rdb.MGet(ctx, l.bucketKeys[i:min(i+mgetBuckets, len(l.bucketKeys))]...).Result()
 		if err != nil {
 			return err
 		}
-		for i := 0; i+1 < len(kv); i += 2 {
-			k, ok := parseID(kv[i])
-			exp, ok2 := parseScore(kv[i+1])
-			if ok && ok2 {
-				ents = append(ents, entry{k, exp})
+		for _, v := range vals {
+			if blob, ok := v.(string); ok {
+				if ents == nil {
+					ents = make([]entry, 0, len(blob)/20*len(l.bucketKeys)*9/8)
+				}
+				ents = parseBucket(ents, blob, t)
 			}
-		}
-		if cursor = next; cursor == 0 {
-			break
 		}
 	}
 	subs, err := l.rdb.HGetAll(ctx, l.subjectsKey).Result()
 	if err != nil {
 		return err
 	}
-	t := l.now()
 	fromRedis := sortEntries(ents)
 
 	// Merge both ways.
@@ -184,19 +177,6 @@ func (l *List) load(ctx context.Context) error {
 		return err
 	}
 	return l.writeSubjects(ctx, missingSubjects)
-}
-
-// parseScore reads an ID's expiry from its score: Unix seconds, or +inf
-// for never.
-func parseScore(s string) (uint32, bool) {
-	f, err := strconv.ParseFloat(s, 64)
-	switch {
-	case err != nil || math.IsNaN(f) || f <= 0:
-		return 0, false
-	case math.IsInf(f, 1) || f > math.MaxUint32:
-		return 0, true
-	}
-	return uint32(f), true
 }
 
 // Sync confirms that the mirror is current: it waits until the List is
