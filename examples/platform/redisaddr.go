@@ -32,7 +32,7 @@ func ParseRedisAddress(s string) (*redis.UniversalOptions, error) {
 		}
 	}
 	if !sentinel && !cluster && strings.Contains(s, "://") {
-		return nil, errors.New("platform: a Redis address is host:port, sentinel://host:port,.../name or cluster://host:port,...")
+		return nil, errors.New("platform: a Redis address is host:port, sentinel://host:port[,host:port]/name or cluster://host:port[,host:port]")
 	}
 	addrs := strings.Split(rest, ",")
 	if !sentinel && !cluster && len(addrs) > 1 {
@@ -41,7 +41,7 @@ func ParseRedisAddress(s string) (*redis.UniversalOptions, error) {
 	for _, a := range addrs {
 		host, port, err := net.SplitHostPort(a)
 		if err != nil || host == "" || port == "" || strings.ContainsAny(a, "@/?# ") {
-			return nil, errors.New("platform: a Redis address is host:port, sentinel://host:port,.../name or cluster://host:port,...")
+			return nil, errors.New("platform: a Redis address is host:port, sentinel://host:port[,host:port]/name or cluster://host:port[,host:port]")
 		}
 	}
 	return &redis.UniversalOptions{Addrs: addrs, MasterName: name, IsClusterMode: cluster}, nil

@@ -148,30 +148,46 @@ func sortEntries(ents []entry) []entry {
 	if len(ents) < 2 {
 		return ents
 	}
-	byID := func(a, b entry) int { return cmpID(&a.id, &b.id) }
 	if len(ents) < 1024 {
 		slices.SortFunc(ents, byID)
-	} else {
-		var start [1<<16 + 1]uint32
-		for i := range ents {
-			start[int(binary.BigEndian.Uint16(ents[i].id[:2]))+1]++
+		return dedupe(ents)
+	}
+	var start [1<<16 + 1]uint32
+	for i := range ents {
+		start[int(binary.BigEndian.Uint16(ents[i].id[:2]))+1]++
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	sorted := make([]entry, len(ents))
+	next := start
+	for _, e := range ents {
+		p := binary.BigEndian.Uint16(e.id[:2])
+		sorted[next[p]] = e
+		next[p]++
+	}
+	copy(ents, sorted)
+	return sortRuns(ents, &start)
+}
+
+func byID(a, b entry) int { return cmpID(&a.id, &b.id) }
+
+// sortRuns sorts ents, already grouped by their first 16 bits (the group
+// p is ents[start[p]:start[p+1]]), and merges duplicates.
+func sortRuns(ents []entry, start *[1<<16 + 1]uint32) []entry {
+	for p := range 1 << 16 {
+		if run := ents[start[p]:start[p+1]]; len(run) > 1 {
+			slices.SortFunc(run, byID)
 		}
-		for i := 1; i < len(start); i++ {
-			start[i] += start[i-1]
-		}
-		sorted := make([]entry, len(ents))
-		next := start
-		for _, e := range ents {
-			p := binary.BigEndian.Uint16(e.id[:2])
-			sorted[next[p]] = e
-			next[p]++
-		}
-		for p := range 1 << 16 {
-			if run := sorted[start[p]:start[p+1]]; len(run) > 1 {
-				slices.SortFunc(run, byID)
-			}
-		}
-		copy(ents, sorted)
+	}
+	return dedupe(ents)
+}
+
+// dedupe merges adjacent entries of the same ID, keeping the later
+// expiry, in place.
+func dedupe(ents []entry) []entry {
+	if len(ents) == 0 {
+		return ents
 	}
 	out := ents[:1]
 	for _, e := range ents[1:] {
@@ -190,7 +206,7 @@ func sortEntries(ents []entry) []entry {
 // where a's expiry is later than b's (or b lacks it), it calls onlyA.
 func merge(a, b []entry, t time.Time, onlyA func(entry)) []entry {
 	if len(a) == 0 && all(b, t) {
-		return slices.Clone(b) // a first synchronization: nothing to merge; an exact fit
+		return b // a first synchronization: nothing to merge
 	}
 	out := make([]entry, 0, len(a)+len(b))
 	keep := func(e entry) {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/latchsec/latch/token"
 )
 
 // TestTable: the sorted table answers as a map would, for every size
@@ -90,4 +92,38 @@ func TestParseID(t *testing.T) {
 		_, ok := parseID(bad)
 		require.False(t, ok, "%q", bad)
 	}
+}
+
+// TestParseBuckets: parsing buckets gives what sorting their live records
+// gives, dead records dropped and duplicates merged.
+func TestParseBuckets(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	blobs := make([]string, 7)
+	var live []entry
+	for i := range 5000 {
+		var e entry
+		rand.Read(e.id[:])
+		e.exp = uint32(1_800_000_000 + mrand.IntN(1000) - 600) // some dead
+		if i%11 == 0 {
+			e.exp = 0
+		}
+		b := i % len(blobs)
+		if blobs[b] == "" {
+			blobs[b] = "\x00\x00\x00\x00"
+		}
+		blobs[b] += record(e)
+		if i%4 == 0 { // the same ID again, later, in the same bucket
+			e2 := e
+			if e2.exp != 0 {
+				e2.exp += 100
+			}
+			blobs[b] += record(e2)
+			e = e2
+		}
+		if e.exp == 0 || now.Before(time.Unix(int64(e.exp), 0).Add(token.Leeway)) {
+			live = append(live, e)
+		}
+	}
+	blobs = append(blobs, "", "abc") // missing and truncated buckets
+	require.Equal(t, sortEntries(live), parseBuckets(blobs, now))
 }

@@ -155,20 +155,41 @@ func record(e entry) string {
 	return string(r[:])
 }
 
-// parseBucket appends the live entries of a bucket's value to ents.
-func parseBucket(ents []entry, blob string, t time.Time) []entry {
-	if len(blob) < 4 {
-		return ents
-	}
-	for p := 4; p+20 <= len(blob); p += 20 {
-		var e entry
-		copy(e.id[:], blob[p:p+16])
-		e.exp = uint32(blob[p+16])<<24 | uint32(blob[p+17])<<16 | uint32(blob[p+18])<<8 | uint32(blob[p+19])
-		if live(e.exp, t) {
-			ents = append(ents, e)
+// parseBuckets returns the live entries of the buckets' values, sorted by
+// ID without duplicates. It sorts as it parses: a first pass counts the
+// records by their first 16 bits, a second puts each in its place in a
+// slice of the exact size, then each short run is sorted.
+func parseBuckets(blobs []string, t time.Time) []entry {
+	var start [1<<16 + 1]uint32
+	records := func(f func(p int, blob string)) {
+		for _, blob := range blobs {
+			for p := 4; p+20 <= len(blob); p += 20 {
+				f(p, blob)
+			}
 		}
 	}
-	return ents
+	expAt := func(blob string, p int) uint32 {
+		return uint32(blob[p+16])<<24 | uint32(blob[p+17])<<16 | uint32(blob[p+18])<<8 | uint32(blob[p+19])
+	}
+	records(func(p int, blob string) {
+		if live(expAt(blob, p), t) {
+			start[(int(blob[p])<<8|int(blob[p+1]))+1]++
+		}
+	})
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	ents := make([]entry, start[len(start)-1])
+	next := start
+	records(func(p int, blob string) {
+		if exp := expAt(blob, p); live(exp, t) {
+			e := &ents[next[int(blob[p])<<8|int(blob[p+1])]]
+			next[int(blob[p])<<8|int(blob[p+1])]++
+			copy(e.id[:], blob[p:p+16])
+			e.exp = exp
+		}
+	})
+	return sortRuns(ents, &start)
 }
 
 // batch is how many entries one script call writes.

@@ -131,9 +131,9 @@ func (l *List) load(ctx context.Context) error {
 	l.freeze()
 
 	// Redis's entries: every bucket, read in a few MGETs (the buckets
-	// share a slot), parsed without an allocation per entry.
+	// share a slot), parsed and sorted without an allocation per entry.
 	t := l.now()
-	var ents []entry
+	blobs := make([]string, 0, len(l.bucketKeys))
 	for i := 0; i < len(l.bucketKeys); i += mgetBuckets {
 		vals, err := l.rdb.MGet(ctx, l.bucketKeys[i:min(i+mgetBuckets, len(l.bucketKeys))]...).Result()
 		if err != nil {
@@ -141,18 +141,15 @@ func (l *List) load(ctx context.Context) error {
 		}
 		for _, v := range vals {
 			if blob, ok := v.(string); ok {
-				if ents == nil {
-					ents = make([]entry, 0, len(blob)/20*len(l.bucketKeys)*9/8)
-				}
-				ents = parseBucket(ents, blob, t)
+				blobs = append(blobs, blob)
 			}
 		}
 	}
+	fromRedis := parseBuckets(blobs, t)
 	subs, err := l.rdb.HGetAll(ctx, l.subjectsKey).Result()
 	if err != nil {
 		return err
 	}
-	fromRedis := sortEntries(ents)
 
 	// Merge both ways.
 	localIDs, localSubjects := l.local(t)
