@@ -90,7 +90,13 @@
 //     CSRF token on every form, and a strict Content-Security-Policy.
 //   - One machine or a fleet: with Config.Redis the revocation list
 //     (token/redisrevoke) and the TOTP records (totp/redisstore) are on
-//     Redis; without it, in process and in SQLite. The rest of the state
+//     Redis; without it, in process and in SQLite. Redis is one server, a
+//     primary managed by Sentinel or a Cluster; ParseRedisAddress reads the
+//     three address forms (host:port, sentinel://host:port,…/name and
+//     cluster://host:port,…) that examples/stack -redis takes. With
+//     Sentinel or a Cluster, a revocation or an accepted TOTP code counts
+//     only once a replica holds it, so a failover loses neither (see the
+//     two packages' docs). The rest of the state
 //     (accounts, token metadata, devices, the token keyring) stays in each
 //     node's SQLite file: the example shows how the Latch parts share a
 //     fleet's state, not a whole fleet; a real one keeps that state in a

@@ -65,9 +65,15 @@ type Config struct {
 	// Redis, if set, is where the token revocation list
 	// (token/redisrevoke) and the TOTP records (totp/redisstore) live, so
 	// that several API servers share them. Nil keeps them in this process
-	// and its database: right for one machine. Give Redis authentication
-	// and TLS in production (redis.Options.Password, TLSConfig).
-	Redis *redis.Options
+	// and its database: right for one machine. One address is a single
+	// server; MasterName set is a primary managed by Sentinel (Addrs are
+	// the Sentinels); two addresses or more, or IsClusterMode, a Cluster
+	// (see redis.NewUniversalClient and ParseRedisAddress). With Sentinel
+	// or a Cluster, a revocation or an accepted TOTP code counts only once
+	// a replica holds it (redisrevoke.Config.Replicas and
+	// redisstore.Store.Replicas set to 1). Give Redis authentication and
+	// TLS in production (Password, TLSConfig).
+	Redis *redis.UniversalOptions
 	// PasswordHashingMemory bounds the memory (bytes) that password
 	// hashing may hold at once: argon2id takes PasswordParams.Memory (19
 	// MiB) per evaluation, so unbounded parallel sign-ins would take
@@ -105,8 +111,8 @@ type Platform struct {
 	broker       *mqtt.Server
 	mqttHook     *mochi.Hook
 	revocations  token.Revocations
-	rdb          *redis.Client     // nil without Config.Redis
-	revokeList   *redisrevoke.List // nil without Config.Redis
+	rdb          redis.UniversalClient // nil without Config.Redis
+	revokeList   *redisrevoke.List     // nil without Config.Redis
 	totp         *totp.Authenticator
 	totpStore    totp.Store
 	srv          *http.Server
@@ -187,8 +193,12 @@ func (p *Platform) init(ctx context.Context, ar *atRest) error {
 	// replayed into the list at start (revocations only grow).
 	var store totp.Store = totpStore{p.db}
 	if p.cfg.Redis != nil {
-		p.rdb = redis.NewClient(p.cfg.Redis)
-		list, err := redisrevoke.New(redisrevoke.Config{Client: p.rdb, Now: p.now})
+		p.rdb = redis.NewUniversalClient(p.cfg.Redis)
+		replicas := 0
+		if r := p.cfg.Redis; r.MasterName != "" || len(r.Addrs) > 1 || r.IsClusterMode {
+			replicas = 1
+		}
+		list, err := redisrevoke.New(redisrevoke.Config{Client: p.rdb, Replicas: replicas, Now: p.now})
 		if err != nil {
 			return err
 		}
@@ -199,7 +209,9 @@ func (p *Platform) init(ctx context.Context, ar *atRest) error {
 			return fmt.Errorf("platform: revocation list on Redis: %w", err)
 		}
 		p.revocations = list
-		store = redisstore.New(p.rdb, "")
+		rs := redisstore.New(p.rdb, "")
+		rs.Replicas = replicas
+		store = rs
 	} else {
 		p.revocations = &token.MemoryRevocations{Now: p.now}
 	}

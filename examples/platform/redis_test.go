@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,8 +29,10 @@ func TestRedis(t *testing.T) {
 	r := interop.StartRedis(t)
 	e := &env{t: t, dir: t.TempDir(), master: platform.NewMasterKey(),
 		clock: testclock.New(time.Now().Truncate(time.Second)), audit: &syncBuffer{}}
+	opts, err := platform.ParseRedisAddress(r.Addr())
+	require.NoError(t, err)
 	p, err := platform.Start(ctx, platform.Config{StateDir: e.dir, MasterKey: e.master, Now: e.clock.Now,
-		Audit: slog.New(slog.NewJSONHandler(e.audit, nil)), Redis: &redis.Options{Addr: r.Addr()}})
+		Audit: slog.New(slog.NewJSONHandler(e.audit, nil)), Redis: opts})
 	require.NoError(t, err)
 	defer p.Close()
 	e.p = p
@@ -74,7 +77,7 @@ func TestMissingTOTPRecord(t *testing.T) {
 	e := &env{t: t, dir: t.TempDir(), master: platform.NewMasterKey(),
 		clock: testclock.New(time.Now().Truncate(time.Second)), audit: &syncBuffer{}}
 	p, err := platform.Start(ctx, platform.Config{StateDir: e.dir, MasterKey: e.master, Now: e.clock.Now,
-		Audit: slog.New(slog.NewJSONHandler(e.audit, nil)), Redis: &redis.Options{Addr: r.Addr()}})
+		Audit: slog.New(slog.NewJSONHandler(e.audit, nil)), Redis: &redis.UniversalOptions{Addrs: []string{r.Addr()}}})
 	require.NoError(t, err)
 	defer p.Close()
 	e.p = p
@@ -108,4 +111,76 @@ func TestMissingTOTPRecord(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, apiErr.Status)
 	require.Equal(t, "second_factor_missing", apiErr.Code)
 	require.Contains(t, e.audit.String(), `"msg":"second factor missing"`)
+}
+
+// The platform on a Sentinel-managed primary and on a Cluster, from the
+// addresses that examples/stack -redis takes: a revoked token is refused,
+// and another server on the same Redis sees the revocation.
+func TestRedisSentinelAndCluster(t *testing.T) {
+	g := interop.StartSentinelGroup(t, 1)
+	c := interop.StartCluster(t, 3, 1)
+	for name, addr := range map[string]string{
+		"sentinel": "sentinel://" + strings.Join(g.SentinelAddrs(), ",") + "/" + g.Name,
+		"cluster":  "cluster://" + strings.Join(c.Addrs(), ","),
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			opts, err := platform.ParseRedisAddress(addr)
+			require.NoError(t, err)
+			e := &env{t: t, dir: t.TempDir(), master: platform.NewMasterKey(),
+				clock: testclock.New(time.Now().Truncate(time.Second)), audit: &syncBuffer{}}
+			p, err := platform.Start(ctx, platform.Config{StateDir: e.dir, MasterKey: e.master, Now: e.clock.Now,
+				Audit: slog.New(slog.NewJSONHandler(e.audit, nil)), Redis: opts})
+			require.NoError(t, err)
+			defer p.Close()
+			e.p = p
+			phone, _ := e.person("max@example.com")
+			tok, err := phone.CreateToken(ctx, "ci", []string{platform.ScopeDevicesRead}, time.Hour)
+			require.NoError(t, err)
+			require.NoError(t, phone.RevokeToken(ctx, tok.TokenID))
+			require.Equal(t, 401, status(phone.Do(ctx, "GET", "/v1/devices", tok.Token, nil, nil)))
+
+			rdb := redis.NewUniversalClient(opts)
+			defer rdb.Close()
+			other, err := redisrevoke.New(redisrevoke.Config{Client: rdb})
+			require.NoError(t, err)
+			defer other.Close()
+			require.NoError(t, other.Sync(ctx))
+			revoked, err := other.Revoked(ctx, &token.Claims{ID: tok.TokenID, Subject: "x", IssuedAt: e.clock.Now()})
+			require.NoError(t, err)
+			require.True(t, revoked)
+		})
+	}
+}
+
+func TestParseRedisAddress(t *testing.T) {
+	for in, want := range map[string]redis.UniversalOptions{
+		"127.0.0.1:6379": {Addrs: []string{"127.0.0.1:6379"}},
+		"sentinel://10.0.0.1:26379,10.0.0.2:26379/latch": {Addrs: []string{"10.0.0.1:26379", "10.0.0.2:26379"}, MasterName: "latch"},
+		"cluster://10.0.0.1:6379":                        {Addrs: []string{"10.0.0.1:6379"}, IsClusterMode: true},
+		"cluster://[::1]:7000,[::1]:7001":                {Addrs: []string{"[::1]:7000", "[::1]:7001"}, IsClusterMode: true},
+	} {
+		got, err := platform.ParseRedisAddress(in)
+		require.NoError(t, err, in)
+		require.Equal(t, want, *got, in)
+	}
+	for _, bad := range []string{"", "redis", ":6379", "a:1,b:2", "redis://a:1", "sentinel://a:1", "sentinel://a:1/", "sentinel://a:1/x/y",
+		"cluster://", "cluster://a:1,", "sentinel://user:pw@a:1/x", "a:1?db=2"} {
+		_, err := platform.ParseRedisAddress(bad)
+		require.Error(t, err, bad)
+	}
+}
+
+func FuzzParseRedisAddress(f *testing.F) {
+	for _, s := range []string{"127.0.0.1:6379", "sentinel://a:1,b:2/m", "cluster://a:1,b:2", "x://", "a:1,b:2"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		o, err := platform.ParseRedisAddress(s)
+		if err != nil {
+			return
+		}
+		require.NotEmpty(t, o.Addrs)
+		require.False(t, o.MasterName != "" && o.IsClusterMode)
+	})
 }

@@ -6,6 +6,13 @@
 //	go run ./examples/stack -state DIR # keep the state in DIR
 //	go run ./examples/stack -serve     # then keep the platform running
 //	go run ./examples/stack -redis 127.0.0.1:6379 # revocations and TOTP on Redis
+//	go run ./examples/stack -redis sentinel://10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379/latch
+//	go run ./examples/stack -redis cluster://10.0.0.1:6379,10.0.0.2:6379,10.0.0.3:6379
+//
+// The -redis address is host:port for one server, sentinel://host:port,…/name
+// for the primary that the Sentinels at those addresses know as name, or
+// cluster://host:port,… for a Redis Cluster reached through those nodes
+// (see platform.ParseRedisAddress).
 //
 // It exits non-zero if any step fails, and leaves nothing running.
 package main
@@ -21,9 +28,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/latchsec/latch/examples/internal/story"
+	"github.com/latchsec/latch/examples/platform"
 )
 
 func main() {
@@ -40,7 +46,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	stateDir := fs.String("state", "", "keep the platform's state in `DIR`, a new or empty directory (default: a temporary directory, removed at exit)")
 	serve := fs.Bool("serve", false, "keep the platform running after the story, until interrupted")
-	redisAddr := fs.String("redis", "", "keep the revocation list and TOTP records on the Redis server at `HOST:PORT`")
+	redisAddr := fs.String("redis", "", "keep the revocation list and TOTP records on Redis at `ADDRESS`: host:port (one server), sentinel://host:port,host:port/name (the primary the Sentinels know as name) or cluster://host:port,host:port (a Cluster)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -71,7 +77,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	start := time.Now()
 	opts := story.Options{Out: stdout, StateDir: *stateDir, Audit: audit}
 	if *redisAddr != "" {
-		opts.Redis = &redis.Options{Addr: *redisAddr}
+		if opts.Redis, err = platform.ParseRedisAddress(*redisAddr); err != nil {
+			fmt.Fprintln(stderr, "stack: -redis:", err)
+			return 2
+		}
 	}
 	res, err := story.Run(runCtx, opts)
 	if err != nil {

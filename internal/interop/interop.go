@@ -1,7 +1,11 @@
 // Package interop finds the peer programs that Latch's interop tests run
 // against: implementations nobody here wrote (openssl, oathtool, Python's
-// pyotp and jwcrypto, Node's jose and hpke, redis-server, mosquitto clients,
-// zbarimg).
+// pyotp and jwcrypto, Node's jose and hpke, redis-server, redis-sentinel,
+// mosquitto clients, zbarimg), and starts the servers among them on
+// 127.0.0.1: a Redis ([StartRedis]), a primary with replicas and three
+// Sentinels ([StartSentinelGroup]), a Redis Cluster ([StartCluster]). Every
+// server is stopped when its test ends, and killed by the kernel if the
+// test process dies first (Linux).
 //
 // When a peer is missing, the test is skipped with a message naming the
 // package that provides it, unless the environment variable LATCH_INTEROP is

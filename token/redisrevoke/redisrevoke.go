@@ -3,10 +3,8 @@ package redisrevoke
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strconv"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -16,36 +14,49 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultPrefix       = "latch:revoke"
-	DefaultMaxStaleness = 5 * time.Second
+	DefaultPrefix         = "latch:revoke"
+	DefaultMaxStaleness   = 5 * time.Second
+	DefaultReplicaTimeout = time.Second
 )
 
 // Config configures a List. Client is required; the zero value of every
 // other field is its default.
 type Config struct {
-	// Client is the Redis server (or proxy) that every List of the fleet
-	// shares. The List does not close it.
-	Client *redis.Client
-	// Prefix starts the names of the List's keys and channel (see the
-	// package doc); lists with the same Prefix share their entries. At
-	// most 64 characters of A-Z a-z 0-9 ":_-". Default "latch:revoke".
+	// Client is the Redis that every List of the fleet shares: a single
+	// server (redis.NewClient), a primary managed by Sentinel
+	// (redis.NewFailoverClient) or a Cluster (redis.NewClusterClient).
+	// Redis 7 or later (sharded pub/sub). The List does not close it.
+	Client redis.UniversalClient
+	// Prefix names the List's keys and channel (see the package doc);
+	// lists with the same Prefix share their entries. At most 64
+	// characters of A-Z a-z 0-9 ":_-". Default "latch:revoke".
 	Prefix string
 	// MaxStaleness is how long the mirror may go without being confirmed
 	// current before Revoked fails closed. Default 5 s. It is the longest a
 	// revocation can go unseen by a server cut off from Redis.
 	MaxStaleness time.Duration
 	// Heartbeat is how often the mirror is confirmed current while all is
-	// well. Default MaxStaleness/5; it must be below MaxStaleness.
+	// well, and the longest pause between two attempts to reconnect.
+	// Default MaxStaleness/5; it must be below MaxStaleness.
 	Heartbeat time.Duration
+	// Replicas is how many replicas of the primary must hold a revocation
+	// before RevokeID and RevokeSubject return nil (Redis WAIT). With
+	// Sentinel or Cluster set it to 1: an acknowledged revocation then
+	// survives the loss of the primary. Default 0: the primary's word is
+	// enough, and what a failover loses is written back by the mirrors
+	// that hold it (see the package doc).
+	Replicas int
+	// ReplicaTimeout bounds the wait for Replicas. Default 1 s.
+	ReplicaTimeout time.Duration
 	// Now returns the current time, which decides staleness and when
 	// entries expire. Nil means time.Now.
 	Now func() time.Time
 }
 
 // StaleError is returned by Revoked when the mirror has not been confirmed
-// current within MaxStaleness (Redis down, a partition, a List that has
-// not synchronized yet). It wraps token.ErrRevocationUnavailable, so
-// verification fails closed and Middleware answers 503.
+// current within MaxStaleness (Redis down, a partition, a failover, a List
+// that has not synchronized yet). It wraps token.ErrRevocationUnavailable,
+// so verification fails closed and Middleware answers 503.
 type StaleError struct {
 	// LastConfirmed is when the mirror was last known to be current; zero
 	// if never.
@@ -61,37 +72,57 @@ func (e *StaleError) Error() string {
 
 func (e *StaleError) Unwrap() error { return token.ErrRevocationUnavailable }
 
-// ErrClosed is returned by a List's methods after Close.
-var ErrClosed = errors.New("redisrevoke: list closed")
+var (
+	// ErrClosed is returned by a List's methods after Close.
+	ErrClosed = errors.New("redisrevoke: list closed")
+	// ErrNotShared is returned, wrapped, by RevokeID and RevokeSubject
+	// when the revocation could not be written to Redis. It holds on this
+	// server at once all the same, and reaches Redis when the List next
+	// synchronizes.
+	ErrNotShared = errors.New("redisrevoke: revocation not yet shared through Redis")
+	// ErrNotReplicated is returned, wrapped, by RevokeID and RevokeSubject
+	// when the primary stored the revocation but fewer than
+	// Config.Replicas replicas acknowledged it within ReplicaTimeout. It
+	// holds on this server and on the primary; a failover before the
+	// replicas catch up loses it from Redis until this List writes it
+	// back.
+	ErrNotReplicated = errors.New("redisrevoke: revocation not yet on enough replicas")
+)
 
 // List is a token.Revocations shared through Redis. Each List keeps a
 // mirror of the whole list in memory, which answers Revoked without a
 // network round trip. It is safe for concurrent use.
 type List struct {
-	rdb          *redis.Client
-	idPrefix     string // prefix + ":id:"
-	subjectsKey  string // prefix + ":subjects"
-	channel      string // prefix + ":events"
+	store
 	maxStaleness time.Duration
 	heartbeat    time.Duration
-	now          func() time.Time
 
-	ps     *redis.PubSub
+	ps     atomic.Pointer[redis.PubSub]
 	stop   context.CancelFunc
 	ctx    context.Context
 	closed chan struct{}
 	wg     sync.WaitGroup
 
-	mu        sync.RWMutex
-	ids       map[string]int64 // token ID → expiry, Unix seconds; 0 = never
-	subjects  map[string]int64 // subject → tokens issued in or before this Unix second are revoked
-	sweepAt   int
-	gen       uint64        // incremented when the subscription breaks
-	synced    bool          // the mirror holds Redis's state for gen
-	confirmed time.Time     // when the mirror was last known current
-	changed   chan struct{} // closed and replaced when gen or synced change
-	seq       uint64
-	pings     map[uint64]ping
+	rebuilding sync.Mutex // one rebuild of the mirror at a time
+	// testHookRebuilt, if set, runs after a rebuild has built the new
+	// mirror and before it replaces the old one.
+	testHookRebuilt func()
+
+	mu sync.RWMutex
+	// The mirror is base, then frozen, then recent: base is immutable and
+	// replaced whole by a rebuild; recent takes what arrives meanwhile;
+	// frozen is the recent of before a rebuild, read by it and immutable.
+	base       *mirror
+	frozen     *delta
+	recent     *delta
+	sweepAt    int
+	compacting bool
+	gen        uint64        // incremented when the subscription breaks
+	synced     bool          // the mirror holds Redis's state for gen
+	confirmed  time.Time     // when the mirror was last known current
+	changed    chan struct{} // closed and replaced when gen or synced change
+	seq        uint64
+	pings      map[uint64]ping
 }
 
 type ping struct {
@@ -110,24 +141,24 @@ func New(cfg Config) (*List, error) {
 	if cfg.Client == nil {
 		return nil, errors.New("redisrevoke: Config.Client is required")
 	}
-	prefix := cfg.Prefix
-	if prefix == "" {
-		prefix = DefaultPrefix
+	if cfg.Replicas < 0 {
+		return nil, errors.New("redisrevoke: Config.Replicas must not be negative")
 	}
-	if !validPrefix(prefix) {
-		return nil, errors.New(`redisrevoke: Config.Prefix must be 1 to 64 characters of A-Z a-z 0-9 ":_-"`)
+	st, err := newStore(cfg.Client, cfg.Prefix, cfg.Now)
+	if err != nil {
+		return nil, err
+	}
+	st.replicas, st.replicaTimeout = cfg.Replicas, cfg.ReplicaTimeout
+	if st.replicaTimeout <= 0 {
+		st.replicaTimeout = DefaultReplicaTimeout
 	}
 	l := &List{
-		rdb:          cfg.Client,
-		idPrefix:     prefix + ":id:",
-		subjectsKey:  prefix + ":subjects",
-		channel:      prefix + ":events",
+		store:        *st,
 		maxStaleness: cfg.MaxStaleness,
 		heartbeat:    cfg.Heartbeat,
-		now:          cfg.Now,
 		closed:       make(chan struct{}),
-		ids:          make(map[string]int64),
-		subjects:     make(map[string]int64),
+		base:         &mirror{ids: newTable(nil), subjects: map[string]int64{}},
+		recent:       newDelta(),
 		changed:      make(chan struct{}),
 		pings:        make(map[uint64]ping),
 	}
@@ -140,28 +171,12 @@ func New(cfg Config) (*List, error) {
 	if l.heartbeat >= l.maxStaleness {
 		return nil, errors.New("redisrevoke: Config.Heartbeat must be below MaxStaleness")
 	}
-	if l.now == nil {
-		l.now = time.Now
-	}
 	l.ctx, l.stop = context.WithCancel(context.Background())
-	l.ps = l.rdb.Subscribe(l.ctx, l.channel)
+	l.ps.Store(l.rdb.SSubscribe(l.ctx, l.channel))
 	l.wg.Add(2)
 	go l.receive()
 	go l.beat()
 	return l, nil
-}
-
-func validPrefix(p string) bool {
-	if len(p) == 0 || len(p) > 64 {
-		return false
-	}
-	for i := 0; i < len(p); i++ {
-		c := p[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == ':' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // Close stops the List. Its Revoked fails closed from then on.
@@ -173,8 +188,9 @@ func (l *List) Close() error {
 	}
 	close(l.closed)
 	l.stop()
-	err := l.ps.Close()
+	err := l.ps.Load().Close()
 	l.wg.Wait()
+	_ = l.ps.Load().Close() // in case the receiver replaced it
 	l.mu.Lock()
 	l.setState(l.gen+1, false)
 	l.confirmed = time.Time{}
@@ -200,41 +216,67 @@ func (l *List) Revoked(ctx context.Context, c *token.Claims) (bool, error) {
 			return true, nil
 		}
 	}
-	before, ok := l.subjects[c.Subject]
-	return ok && c.IssuedAt.Unix() <= before, nil
+	iat := c.IssuedAt.Unix()
+	for _, subjects := range l.subjectMaps() {
+		if before, ok := subjects[c.Subject]; ok && iat <= before {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
-func (l *List) idRevoked(id string, t time.Time) bool {
-	exp, ok := l.ids[id]
+// idRevoked looks s up in the three parts of the mirror. l.mu must be
+// held. An ID that is not canonical base64url of 128 bits cannot be in the
+// list (token refuses such a jti).
+func (l *List) idRevoked(s string, t time.Time) bool {
+	k, ok := parseID(s)
+	if !ok {
+		return false
+	}
+	if exp, ok := l.base.ids.lookup(&k); ok && live(exp, t) {
+		return true
+	}
+	if l.frozen != nil {
+		if exp, ok := l.frozen.ids[k]; ok && live(exp, t) {
+			return true
+		}
+	}
+	exp, ok := l.recent.ids[k]
 	return ok && live(exp, t)
 }
 
-// live reports whether an entry for a token expiring at exp (Unix seconds,
-// 0 for never) is still needed at t.
-func live(exp int64, t time.Time) bool {
-	return exp == 0 || t.Before(time.Unix(exp, 0).Add(token.Leeway))
+// subjectMaps returns the parts of the mirror that hold subjects. l.mu
+// must be held.
+func (l *List) subjectMaps() []map[string]int64 {
+	if l.frozen != nil {
+		return []map[string]int64{l.base.subjects, l.frozen.subjects, l.recent.subjects}
+	}
+	return []map[string]int64{l.base.subjects, l.recent.subjects}
 }
 
 // RevokeID implements token.Revocations: it writes the entry to Redis,
-// with a TTL that ends Leeway after expires, and publishes it to every
+// where it stays until Leeway after expires, and publishes it to every
 // List. The entry holds on this server at once, even if Redis cannot be
 // reached; it then reaches Redis when this List next synchronizes, and the
-// error says it has not yet.
+// error (ErrNotShared, or ErrNotReplicated) says it has not yet.
 func (l *List) RevokeID(ctx context.Context, id string, expires time.Time) error {
-	if !validID(id) {
+	k, ok := parseID(id)
+	if !ok {
 		return errors.New("redisrevoke: not a token ID")
 	}
-	exp := int64(0)
+	var exp uint32
 	if !expires.IsZero() {
-		exp = expires.Unix()
-		if !live(exp, l.now()) {
+		if expires.Unix() <= 0 {
 			return nil // the token is already refused as expired
+		}
+		if exp = expiry(expires.Unix()); !live(exp, l.now()) {
+			return nil
 		}
 	}
 	l.mu.Lock()
-	l.applyID(id, exp)
+	l.addID(k, exp)
 	l.mu.Unlock()
-	return l.writeID(ctx, id, exp)
+	return l.writeIDs(ctx, []entry{{k, exp}})
 }
 
 // RevokeSubject implements token.Revocations. Like RevokeID, it holds on
@@ -248,366 +290,92 @@ func (l *List) RevokeSubject(ctx context.Context, subject string, before time.Ti
 	// revoked too (see token.Revocations).
 	b := before.Unix()
 	l.mu.Lock()
-	l.applySubject(subject, b)
+	l.recent.addSubject(subject, b)
 	l.mu.Unlock()
-	return l.writeSubject(ctx, subject, b)
+	return l.writeSubjects(ctx, []subjectEntry{{subject, b}})
 }
 
-// Entries only grow: a later write never shortens an ID's expiry or moves a
-// subject's time back, so Lists can merge in any order.
-var (
-	revokeIDScript = redis.NewScript(`
-local old = redis.call('GET', KEYS[1])
-local exp = tonumber(ARGV[1])
-local o = tonumber(old)
-if o and (o == 0 or (exp ~= 0 and o >= exp)) then return 0 end
-if exp == 0 then
-  redis.call('SET', KEYS[1], ARGV[1])
-else
-  redis.call('SET', KEYS[1], ARGV[1], 'EXAT', ARGV[2])
-end
-redis.call('PUBLISH', ARGV[3], ARGV[4])
-return 1`)
-	revokeSubjectScript = redis.NewScript(`
-local old = tonumber(redis.call('HGET', KEYS[1], ARGV[1]))
-if old and old >= tonumber(ARGV[2]) then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('PUBLISH', ARGV[3], ARGV[4])
-return 1`)
-)
-
-func (l *List) writeID(ctx context.Context, id string, exp int64) error {
-	exat := int64(0)
-	if exp != 0 {
-		exat = exp + int64(token.Leeway/time.Second)
-	}
-	err := revokeIDScript.Run(ctx, l.rdb, []string{l.idPrefix + id},
-		exp, exat, l.channel, "id "+strconv.FormatInt(exp, 10)+" "+id).Err()
-	if err != nil {
-		return fmt.Errorf("redisrevoke: revocation not yet shared through Redis: %w", err)
-	}
-	return nil
-}
-
-func (l *List) writeSubject(ctx context.Context, subject string, before int64) error {
-	err := revokeSubjectScript.Run(ctx, l.rdb, []string{l.subjectsKey},
-		subject, before, l.channel, "sub "+strconv.FormatInt(before, 10)+" "+subject).Err()
-	if err != nil {
-		return fmt.Errorf("redisrevoke: revocation not yet shared through Redis: %w", err)
-	}
-	return nil
-}
-
-// applyID merges an entry into the mirror. l.mu must be held.
-func (l *List) applyID(id string, exp int64) {
-	if old, ok := l.ids[id]; ok && (old == 0 || (exp != 0 && old >= exp)) {
+// addID merges an entry into the mirror. l.mu must be held.
+func (l *List) addID(k id, exp uint32) {
+	if !l.recent.addID(k, exp) {
 		return
 	}
-	l.ids[id] = exp
-	if len(l.ids) >= l.sweepAt {
-		t := l.now()
-		for id, exp := range l.ids {
-			if !live(exp, t) {
-				delete(l.ids, id)
-			}
-		}
-		l.sweepAt = 2*len(l.ids) + 64
-	}
-}
-
-func (l *List) applySubject(subject string, before int64) {
-	if old, ok := l.subjects[subject]; !ok || before > old {
-		l.subjects[subject] = before
-	}
-}
-
-// apply merges a message of the channel into the mirror.
-func (l *List) apply(payload string) {
-	kind, rest, _ := strings.Cut(payload, " ")
-	num, arg, _ := strings.Cut(rest, " ")
-	v, err := strconv.ParseInt(num, 10, 64)
-	if err != nil {
+	if len(l.recent.ids) < l.sweepAt {
 		return
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	switch {
-	case kind == "id" && validID(arg):
-		l.applyID(arg, v)
-	case kind == "sub" && validSubject(arg):
-		l.applySubject(arg, v)
-	}
-}
-
-// setState records a change of generation or synchronization and wakes
-// whoever waits on it. l.mu must be held.
-func (l *List) setState(gen uint64, synced bool) {
-	l.gen, l.synced = gen, synced
-	close(l.changed)
-	l.changed = make(chan struct{})
-}
-
-// receive reads the subscription. A (re)subscription starts a full
-// resynchronization; a read error means messages may be lost, so the
-// mirror is no longer synchronized until the next one.
-func (l *List) receive() {
-	defer l.wg.Done()
-	backoff := newBackoff()
-	for {
-		msg, err := l.ps.Receive(l.ctx)
-		if l.ctx.Err() != nil {
-			return
-		}
-		if err != nil {
-			l.mu.Lock()
-			l.setState(l.gen+1, false)
-			l.mu.Unlock()
-			if !backoff.wait(l.closed) {
-				return
-			}
-			continue
-		}
-		switch m := msg.(type) {
-		case *redis.Subscription:
-			if m.Kind == "subscribe" && !l.resync(backoff) {
-				return
-			}
-		case *redis.Message:
-			l.apply(m.Payload)
-		case *redis.Pong:
-			l.pong(m.Payload)
-		}
-	}
-}
-
-// resync loads the whole list from Redis into the mirror, and writes back
-// what the mirror has and Redis lacks (Redis may have restarted empty).
-// It retries until it succeeds or the List is closed; messages wait in the
-// subscription meanwhile and are applied after.
-func (l *List) resync(backoff *backoff) bool {
-	for {
-		if err := l.load(l.ctx); err == nil {
-			backoff.reset()
-			l.mu.Lock()
-			l.setState(l.gen, true)
-			l.mu.Unlock()
-			// Confirm at once rather than at the next heartbeat.
-			l.wg.Go(func() { _ = l.Sync(l.ctx) })
-			return true
-		}
-		if !backoff.wait(l.closed) {
-			return false
-		}
-	}
-}
-
-func (l *List) load(ctx context.Context) error {
-	ids := make(map[string]int64)
-	var cursor uint64
-	for {
-		keys, next, err := l.rdb.Scan(ctx, cursor, l.idPrefix+"*", 1000).Result()
-		if err != nil {
-			return err
-		}
-		if len(keys) > 0 {
-			vals, err := l.rdb.MGet(ctx, keys...).Result()
-			if err != nil {
-				return err
-			}
-			for i, v := range vals {
-				s, ok := v.(string)
-				if !ok {
-					continue // expired between SCAN and MGET
-				}
-				exp, err := strconv.ParseInt(s, 10, 64)
-				id := strings.TrimPrefix(keys[i], l.idPrefix)
-				if err == nil && validID(id) {
-					ids[id] = exp
-				}
-			}
-		}
-		if cursor = next; cursor == 0 {
-			break
-		}
-	}
-	subs, err := l.rdb.HGetAll(ctx, l.subjectsKey).Result()
-	if err != nil {
-		return err
-	}
-
-	// Merge both ways.
-	type entry struct {
-		key string
-		v   int64
-	}
-	var missingIDs, missingSubjects []entry
-	l.mu.Lock()
-	for id, exp := range ids {
-		l.applyID(id, exp)
-	}
-	for s, v := range subs {
-		if b, err := strconv.ParseInt(v, 10, 64); err == nil && validSubject(s) {
-			l.applySubject(s, b)
-		}
 	}
 	t := l.now()
-	for id, exp := range l.ids {
-		if redisExp, ok := ids[id]; live(exp, t) && (!ok || (redisExp != 0 && (exp == 0 || exp > redisExp))) {
-			missingIDs = append(missingIDs, entry{id, exp})
+	for k, exp := range l.recent.ids {
+		if !live(exp, t) {
+			delete(l.recent.ids, k)
 		}
 	}
-	for s, b := range l.subjects {
-		if v, ok := subs[s]; !ok || v != strconv.FormatInt(b, 10) {
-			missingSubjects = append(missingSubjects, entry{s, b})
-		}
-	}
-	l.mu.Unlock()
-	for _, e := range missingIDs {
-		if err := l.writeID(ctx, e.key, e.v); err != nil {
-			return err
-		}
-	}
-	for _, e := range missingSubjects {
-		if err := l.writeSubject(ctx, e.key, e.v); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Sync confirms that the mirror is current: it waits until the List is
-// subscribed and synchronized, then sends a PING through the subscription
-// and waits for its answer, which comes after every message published
-// before it. It returns nil once confirmed, or ctx's error. Call it after
-// New to wait until the List can answer.
-func (l *List) Sync(ctx context.Context) error {
-	for {
-		l.mu.Lock()
-		select {
-		case <-l.closed:
-			l.mu.Unlock()
-			return ErrClosed
-		default:
-		}
-		changed, gen, synced := l.changed, l.gen, l.synced
-		var p ping
-		var seq uint64
-		if synced {
-			l.seq++
-			seq = l.seq
-			p = ping{gen: gen, sentAt: l.now(), done: make(chan struct{})}
-			l.pings[seq] = p
-		}
-		l.mu.Unlock()
-		if !synced {
-			select {
-			case <-changed:
-				continue
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-		err := l.ps.Ping(ctx, strconv.FormatUint(gen, 10)+" "+strconv.FormatUint(seq, 10))
-		if err == nil {
-			select {
-			case <-p.done:
-				return nil
-			case <-changed:
-			case <-ctx.Done():
-				err = ctx.Err()
-			}
-		}
-		l.mu.Lock()
-		delete(l.pings, seq)
-		l.mu.Unlock()
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if err != nil {
-			// The connection broke; the receiver will notice. Wait for
-			// the state to change rather than spin.
-			select {
-			case <-changed:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
+	l.sweepAt = 2*len(l.recent.ids) + 64
+	// Fold a grown recent part into the table, in the background.
+	if len(l.recent.ids) >= 4096+l.base.ids.len()/4 && !l.compacting {
+		l.compacting = true
+		go l.compact()
 	}
 }
 
-// pong confirms the mirror current as of the ping's sending, if the ping
-// belongs to the current synchronized generation.
-func (l *List) pong(payload string) {
-	g, s, _ := strings.Cut(payload, " ")
-	gen, err1 := strconv.ParseUint(g, 10, 64)
-	seq, err2 := strconv.ParseUint(s, 10, 64)
-	if err1 != nil || err2 != nil {
-		return
-	}
+// freeze starts a rebuild: what arrives from now on goes to a new recent
+// part, and the rebuild reads the frozen one. l.rebuilding must be held.
+func (l *List) freeze() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	p, ok := l.pings[seq]
-	if !ok || p.gen != gen {
-		return
-	}
-	delete(l.pings, seq)
-	if gen == l.gen && l.synced {
-		if p.sentAt.After(l.confirmed) {
-			l.confirmed = p.sentAt
+	if l.frozen == nil {
+		l.frozen = l.recent
+	} else { // an earlier rebuild failed
+		for k, exp := range l.recent.ids {
+			l.frozen.addID(k, exp)
 		}
-		close(p.done)
-	}
-}
-
-// beat confirms the mirror every Heartbeat.
-func (l *List) beat() {
-	defer l.wg.Done()
-	tick := time.NewTicker(l.heartbeat)
-	defer tick.Stop()
-	for {
-		select {
-		case <-l.closed:
-			return
-		case <-tick.C:
-			ctx, cancel := context.WithTimeout(l.ctx, l.heartbeat)
-			_ = l.Sync(ctx)
-			cancel()
+		for s, b := range l.recent.subjects {
+			l.frozen.addSubject(s, b)
 		}
 	}
+	l.recent = newDelta()
+	l.sweepAt = 0
 }
 
-// backoff spaces out reconnection attempts: 10 ms, doubling to 1 s.
-type backoff struct{ d time.Duration }
-
-func newBackoff() *backoff { return &backoff{d: 10 * time.Millisecond} }
-
-func (b *backoff) reset() { b.d = 10 * time.Millisecond }
-
-// wait waits for the current delay; it returns false if closed first.
-func (b *backoff) wait(closed <-chan struct{}) bool {
-	t := time.NewTimer(b.d)
-	defer t.Stop()
-	b.d = min(2*b.d, time.Second)
-	select {
-	case <-closed:
-		return false
-	case <-t.C:
-		return true
-	}
-}
-
-// validID accepts token IDs: 22 characters of base64url.
-func validID(s string) bool {
-	if len(s) != 22 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
+// local returns the mirror's IDs, sorted, and its subjects, as of the
+// freeze. l.rebuilding must be held.
+func (l *List) local(t time.Time) ([]entry, map[string]int64) {
+	l.mu.RLock()
+	base, frozen := l.base, l.frozen
+	l.mu.RUnlock()
+	ids := merge(frozen.sorted(t), base.ids.ents, t, nil)
+	subjects := make(map[string]int64, len(base.subjects)+len(frozen.subjects))
+	for _, m := range []map[string]int64{base.subjects, frozen.subjects} {
+		for s, b := range m {
+			if old, ok := subjects[s]; !ok || b > old {
+				subjects[s] = b
+			}
 		}
 	}
-	return true
+	return ids, subjects
+}
+
+// replace puts a rebuilt mirror in place of the base and frozen parts, at
+// once: Revoked sees either the old parts or the new one. l.rebuilding
+// must be held.
+func (l *List) replace(m *mirror) {
+	if l.testHookRebuilt != nil {
+		l.testHookRebuilt()
+	}
+	l.mu.Lock()
+	l.base, l.frozen = m, nil
+	l.mu.Unlock()
+}
+
+// compact folds the recent part into the table.
+func (l *List) compact() {
+	l.rebuilding.Lock()
+	defer l.rebuilding.Unlock()
+	l.freeze()
+	ids, subjects := l.local(l.now())
+	l.replace(&mirror{ids: newTable(ids), subjects: subjects})
+	l.mu.Lock()
+	l.compacting = false
+	l.mu.Unlock()
 }
 
 // validSubject accepts what a token's sub can hold: 1 to 256 bytes without

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -103,32 +105,70 @@ func TestRevocationReachesTheFleet(t *testing.T) {
 	}
 }
 
-func TestEntriesExpireInRedis(t *testing.T) {
+// stored reads the records Redis holds for id, in the layout of the
+// package doc: the bucket of the ID's first two bytes, after a 4-byte
+// header, 16 bytes of ID and 4 of expiry each.
+func stored(t *testing.T, client *redis.Client, id string) []uint32 {
+	t.Helper()
+	k, err := base64.RawURLEncoding.DecodeString(id)
+	require.NoError(t, err)
+	bucket := int(binary.BigEndian.Uint16(k[:2])) % 1024
+	blob, err := client.Get(t.Context(), "{latch:revoke}:ids:"+strconv.Itoa(bucket)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil
+	}
+	require.NoError(t, err)
+	require.Zero(t, (len(blob)-4)%20)
+	var exps []uint32
+	for p := 4; p < len(blob); p += 20 {
+		if string(blob[p:p+16]) == string(k) {
+			exps = append(exps, binary.BigEndian.Uint32(blob[p+16:]))
+		}
+	}
+	return exps
+}
+
+func TestEntriesInRedis(t *testing.T) {
 	f := newFleet(t)
 	l, client := f.server(t)
 	tok := claims(f, "u")
 	require.NoError(t, l.RevokeID(t.Context(), tok.ID, tok.Expires))
-	at, err := client.Do(t.Context(), "EXPIRETIME", "latch:revoke:id:"+tok.ID).Int64()
-	require.NoError(t, err)
-	require.Equal(t, tok.Expires.Add(token.Leeway).Unix(), at, "the entry lives as long as the token can verify")
+	require.Equal(t, []uint32{uint32(tok.Expires.Unix())}, stored(t, client, tok.ID), "the entry holds the token's expiry")
 
 	forever := claims(f, "u")
 	require.NoError(t, l.RevokeID(t.Context(), forever.ID, time.Time{}))
-	at, err = client.Do(t.Context(), "EXPIRETIME", "latch:revoke:id:"+forever.ID).Int64()
-	require.NoError(t, err)
-	require.Equal(t, int64(-1), at, "a token without exp is revoked for ever")
+	require.Equal(t, []uint32{0}, stored(t, client, forever.ID), "a token without exp is revoked for ever")
 
-	// A later revocation with an earlier expiry does not shorten it.
+	// A later revocation with an earlier expiry changes nothing; one with
+	// a later expiry is added.
 	require.NoError(t, l.RevokeID(t.Context(), forever.ID, f.clock.Now().Add(time.Minute)))
-	at, err = client.Do(t.Context(), "EXPIRETIME", "latch:revoke:id:"+forever.ID).Int64()
-	require.NoError(t, err)
-	require.Equal(t, int64(-1), at)
+	require.Equal(t, []uint32{0}, stored(t, client, forever.ID))
+	require.NoError(t, l.RevokeID(t.Context(), tok.ID, tok.Expires.Add(-time.Minute)))
+	require.NoError(t, l.RevokeID(t.Context(), tok.ID, tok.Expires.Add(time.Minute)))
+	require.Equal(t, []uint32{uint32(tok.Expires.Unix()), uint32(tok.Expires.Add(time.Minute).Unix())}, stored(t, client, tok.ID))
 
 	// Locally, the entry is dropped with its token.
-	f.clock.Advance(time.Hour + token.Leeway)
+	f.clock.Advance(2*time.Hour + token.Leeway)
 	waitCurrent(t, l)
 	require.False(t, revoked(t, l, tok))
 	require.True(t, revoked(t, l, forever))
+
+	// In Redis, when its bucket is rewritten: once it has doubled. Fill
+	// tok's bucket with IDs that share its first two bytes.
+	k, _ := base64.RawURLEncoding.DecodeString(tok.ID)
+	var last string
+	for range 64 {
+		var b [16]byte
+		rand.Read(b[:])
+		copy(b[:2], k[:2])
+		last = base64.RawURLEncoding.EncodeToString(b[:])
+		require.NoError(t, l.RevokeID(t.Context(), last, f.clock.Now().Add(time.Hour)))
+	}
+	require.Empty(t, stored(t, client, tok.ID), "dropped once dead")
+	require.Len(t, stored(t, client, last), 1)
+	c := claims(f, "u")
+	c.ID = last
+	require.True(t, revoked(t, l, c))
 }
 
 func TestFailsClosedAndRecovers(t *testing.T) {

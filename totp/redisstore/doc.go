@@ -6,6 +6,34 @@
 //	rdb := redis.NewClient(&redis.Options{Addr: "redis:6379"})
 //	a, err := totp.New(totp.Config{Issuer: "Acme", Store: redisstore.New(rdb, ""), SealingKeys: keys})
 //
+// rdb is any redis.UniversalClient of go-redis v9: a single server, a
+// primary managed by Sentinel (redis.NewFailoverClient) or a Cluster
+// (redis.NewClusterClient). With replicas, set [Store.Replicas] to 1 before
+// the first use.
+//
+// # Failover
+//
+// Redis replicates asynchronously, so a change acknowledged by a primary
+// that dies at once may be missing from the replica that replaces it. With
+// Store.Replicas = n, CompareAndSwap reports a change made only once n
+// replicas hold it (WAIT, bounded by ReplicaTimeout), and otherwise returns
+// an error wrapping [ErrNotReplicated]: totp.Authenticator.Verify then
+// answers with that error, never "accepted". A code accepted (Verify
+// returned nil) is thus on a replica; Sentinel promotes the replica with
+// the most replicated data, and a Cluster with one replica per primary has
+// only that one, so after the failover the code is refused as a replay.
+// With more replicas per Cluster primary, set Replicas to their number for
+// the same guarantee. The cost: while no replica answers (one frozen, or a
+// failover that left the primary alone), no code is accepted, and a code
+// tried then is spent. TestSentinelFailoverNoReplay and TestCluster prove
+// the replay refusal across a SIGKILLed primary; TestReplicaMustAcknowledge
+// that nothing is accepted while the replica is frozen. Without Replicas,
+// a code accepted within the replication lag before a failover can be
+// accepted once more after it.
+//
+// In a Cluster, each account is one key, so every script touches one slot;
+// accounts spread over the slots.
+//
 // # Layout
 //
 // Each account is one Redis hash at prefix+account (prefix "latch:totp:"
@@ -28,7 +56,7 @@
 // without persistence, a failover to a lagging replica), enrollments,
 // recovery codes, the last accepted steps and lockouts are lost or rolled
 // back, which lets a replayed code through once or lifts a lockout. Use
-// AOF persistence and, with replicas, WAIT or min-replicas-to-write as your
-// platform requires. Restrict access to Redis: anyone who can write it can
-// delete an enrollment or a lockout (but cannot read a secret).
+// AOF persistence and, with replicas, Store.Replicas. Restrict access to
+// Redis: anyone who can write it can delete an enrollment or a lockout (but
+// cannot read a secret).
 package redisstore

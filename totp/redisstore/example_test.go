@@ -24,3 +24,24 @@ func Example() {
 	}
 	_ = a.Verify(context.Background(), "user-42", "123456")
 }
+
+// With a primary managed by Sentinel, a code counts as accepted only once
+// a replica holds it, so a failover cannot let it through again.
+func Example_sentinel() {
+	rdb := redis.NewFailoverClient(&redis.FailoverOptions{
+		MasterName:    "latch",
+		SentinelAddrs: []string{"10.0.0.1:26379", "10.0.0.2:26379", "10.0.0.3:26379"},
+	})
+	defer rdb.Close()
+	store := redisstore.New(rdb, "")
+	store.Replicas = 1
+	a, err := totp.New(totp.Config{
+		Issuer:      "Acme IoT",
+		Store:       store,
+		SealingKeys: []totp.SealingKey{{ID: "2026-01", Key: []byte(os.Getenv("TOTP_SEALING_KEY"))}},
+	})
+	if err != nil {
+		panic(err)
+	}
+	_ = a
+}

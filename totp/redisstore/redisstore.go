@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/latchsec/latch/totp"
 	"github.com/redis/go-redis/v9"
@@ -32,14 +33,37 @@ const (
 	pendingMillis   = 24 * 60 * 60 * 1000
 )
 
-// Store is a totp.Store on Redis. It is safe for concurrent use.
+// DefaultReplicaTimeout is how long a change waits for Store.Replicas
+// when ReplicaTimeout is zero.
+const DefaultReplicaTimeout = time.Second
+
+// ErrNotReplicated is returned, wrapped, by CompareAndSwap when the
+// primary made the change but fewer than Store.Replicas replicas
+// acknowledged it within ReplicaTimeout. totp then refuses to answer
+// "accepted": the attempt fails with an error, and the code it used is
+// spent on the primary.
+var ErrNotReplicated = errors.New("redisstore: change not yet on enough replicas")
+
+// Store is a totp.Store on Redis. It is safe for concurrent use; set its
+// fields before its first use.
 type Store struct {
+	// Replicas is how many replicas of the primary must hold a change
+	// (an accepted code, a failure counted, a lockout) before
+	// CompareAndSwap reports it made (Redis WAIT). With Sentinel or
+	// Cluster set it to 1: a code accepted just before a failover is then
+	// refused after it. Default 0: the primary's word is enough.
+	Replicas int
+	// ReplicaTimeout bounds the wait for Replicas. Default 1 s.
+	ReplicaTimeout time.Duration
+
 	rdb    redis.UniversalClient
 	prefix string
 }
 
 // New returns a Store that keeps its records in rdb under keys starting
-// with prefix (DefaultPrefix if empty).
+// with prefix (DefaultPrefix if empty). rdb is a single server
+// (redis.NewClient), a primary managed by Sentinel
+// (redis.NewFailoverClient) or a Cluster (redis.NewClusterClient).
 func New(rdb redis.UniversalClient, prefix string) *Store {
 	if prefix == "" {
 		prefix = DefaultPrefix
@@ -56,6 +80,7 @@ func (s *Store) Load(ctx context.Context, account string) (*totp.Record, error) 
 	}
 	vals, err := s.rdb.HMGet(ctx, s.key(account), "v", "r").Result()
 	if err != nil {
+		s.reload(ctx)
 		return nil, fmt.Errorf("redisstore: load: %w", err)
 	}
 	v, vok := vals[0].(string)
@@ -114,9 +139,62 @@ func (s *Store) CompareAndSwap(ctx context.Context, account string, old uint64, 
 			return false, fmt.Errorf("redisstore: swap: %w", err)
 		}
 	}
-	n, err := casScript.Run(ctx, s.rdb, []string{s.key(account)}, strconv.FormatUint(old, 10), body, tombstoneMillis, ttl).Int()
-	if err != nil {
-		return false, fmt.Errorf("redisstore: swap: %w", err)
+	key, args := s.key(account), []any{strconv.FormatUint(old, 10), body, tombstoneMillis, ttl}
+	if s.Replicas <= 0 {
+		n, err := casScript.Run(ctx, s.rdb, []string{key}, args...).Int()
+		if err != nil {
+			s.reload(ctx)
+			return false, fmt.Errorf("redisstore: swap: %w", err)
+		}
+		return n == 1, nil
 	}
-	return n == 1, nil
+	// WAIT must follow the script on the same connection, to the primary
+	// that owns the key.
+	var c redis.Cmdable = s.rdb
+	if cluster, ok := s.rdb.(*redis.ClusterClient); ok {
+		node, err := cluster.MasterForKey(ctx, key)
+		if err != nil {
+			s.reload(ctx)
+			return false, fmt.Errorf("redisstore: swap: %w", err)
+		}
+		c = node
+	}
+	timeout := s.ReplicaTimeout
+	if timeout <= 0 {
+		timeout = DefaultReplicaTimeout
+	}
+	var eval *redis.Cmd
+	var wait *redis.IntCmd
+	_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		eval = casScript.Eval(ctx, p, []string{key}, args...)
+		wait = p.(waiter).Wait(ctx, s.Replicas, timeout)
+		return nil
+	})
+	n, evalErr := eval.Int()
+	switch {
+	case evalErr != nil:
+		s.reload(ctx)
+		return false, fmt.Errorf("redisstore: swap: %w", evalErr)
+	case n != 1:
+		return false, nil // nothing written, nothing to wait for
+	case err != nil:
+		return false, fmt.Errorf("%w: %w", ErrNotReplicated, err)
+	case wait.Val() < int64(s.Replicas):
+		return false, fmt.Errorf("%w: %d of %d acknowledged within %v", ErrNotReplicated, wait.Val(), s.Replicas, timeout)
+	}
+	return true, nil
+}
+
+// reload has a Cluster client learn the slots again after an error: the
+// key's primary may have failed over.
+func (s *Store) reload(ctx context.Context) {
+	if cluster, ok := s.rdb.(*redis.ClusterClient); ok {
+		cluster.ReloadState(ctx)
+	}
+}
+
+// waiter is what a go-redis pipeline has beyond Pipeliner: WAIT, with the
+// read timeout extended to the wait.
+type waiter interface {
+	Wait(ctx context.Context, numReplicas int, timeout time.Duration) *redis.IntCmd
 }

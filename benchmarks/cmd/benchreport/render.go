@@ -22,6 +22,10 @@ func render(w io.Writer, r *run, targets []target) (missed int) {
 	p("disagree, the cpu-ns/op ratios are the ones to trust; the speed targets are checked on both.\n")
 	p("What each implementation does in a benchmark, and where the implementations differ, is written at\n")
 	p("the top of the benchmark's `*_test.go` file.\n\n")
+	p("Sizes that would make a `-benchtime=1x` run slow are smaller by default and set by environment\n")
+	p("variables: `BenchmarkRevocationSync` synchronizes a `token/redisrevoke` List with 100,000 revoked\n")
+	p("IDs; `LATCH_BENCH_REVOCATIONS=1000000 benchmarks/run RevocationSync` measures the 1,000,000 of\n")
+	p("issue 18 (its targets are per revoked ID, so both sizes check them).\n\n")
 
 	p("## This run\n\n")
 	p("- date: %s\n", orDash(r.date))

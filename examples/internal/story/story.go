@@ -63,7 +63,7 @@ type Options struct {
 	StepTimeout time.Duration
 	// Redis, if set, holds the platform's revocation list and TOTP records
 	// (see platform.Config.Redis).
-	Redis *redis.Options
+	Redis *redis.UniversalOptions
 }
 
 // Result is what a completed story leaves for whoever wants to go on: the
@@ -121,7 +121,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	res.Platform = p
 	n.step("The platform starts at %s. Its state is an SQLite database in %s; the token keys in it are encrypted under a master key kept in its own file, and TOTP secrets are sealed.", p.URL, o.StateDir)
 	if o.Redis != nil {
-		n.step("Its token revocation list and TOTP records are on Redis at %s, where every server of a fleet would share them.", o.Redis.Addr)
+		n.step("Its token revocation list and TOTP records are on Redis at %s, where every server of a fleet would share them.", strings.Join(o.Redis.Addrs, ","))
 	}
 
 	acmeID, acmeSecret, err := p.RegisterIntegrator(ctx, "Acme Doors", []string{platform.ScopeRequestsWrite})

@@ -30,10 +30,10 @@ func TestStory(t *testing.T) { runStory(t, nil) }
 // The same story with the revocation list and the TOTP records on Redis.
 func TestStoryOnRedis(t *testing.T) {
 	r := interop.StartRedis(t)
-	runStory(t, &redis.Options{Addr: r.Addr()})
+	runStory(t, &redis.UniversalOptions{Addrs: []string{r.Addr()}})
 }
 
-func runStory(t *testing.T, rdb *redis.Options) {
+func runStory(t *testing.T, rdb *redis.UniversalOptions) {
 	ctx := context.Background()
 	// The clock starts at the real time (the certificates made during the
 	// story are checked by crypto/tls against it) and moves only when the
@@ -48,7 +48,7 @@ func runStory(t *testing.T, rdb *redis.Options) {
 	// The narration: numbered steps in plain sentences, then the end line.
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if rdb != nil {
-		require.Contains(t, lines[1], "Redis at "+rdb.Addr)
+		require.Contains(t, lines[1], "Redis at "+strings.Join(rdb.Addrs, ","))
 		lines = append(lines[:1], lines[2:]...)
 		for i := 1; i < len(lines)-1; i++ { // renumber after the Redis step
 			_, rest, _ := strings.Cut(lines[i], ". ")

@@ -1,0 +1,97 @@
+package redisrevoke
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Migrate copies a list kept in the layout of earlier versions (one key
+// prefix:id:<jti> per ID and the hash prefix:subjects, which a Cluster
+// cannot serve) into the current layout, publishing every entry to the
+// running Lists, then deletes the old keys. prefix is the Lists'
+// Config.Prefix ("" for the default). It returns how many IDs and
+// subjects it copied. Running it again copies nothing twice; run it once
+// every server runs this version (see the package doc).
+func Migrate(ctx context.Context, rdb redis.UniversalClient, prefix string) (int, error) {
+	st, err := newStore(rdb, prefix, nil)
+	if err != nil {
+		return 0, err
+	}
+	oldIDPrefix, oldSubjects := st.prefix+":id:", st.prefix+":subjects"
+	copied := 0
+	migrate := func(ctx context.Context, node redis.Cmdable) error {
+		var cursor uint64
+		for {
+			keys, next, err := node.Scan(ctx, cursor, oldIDPrefix+"*", 1000).Result()
+			if err != nil {
+				return err
+			}
+			if len(keys) > 0 {
+				gets := make([]*redis.StringCmd, len(keys))
+				if _, err := node.Pipelined(ctx, func(p redis.Pipeliner) error {
+					for i, k := range keys {
+						gets[i] = p.Get(ctx, k)
+					}
+					return nil
+				}); err != nil && err != redis.Nil {
+					return err
+				}
+				var ents []entry
+				for i, g := range gets {
+					exp, err := strconv.ParseInt(g.Val(), 10, 64)
+					k, ok := parseID(strings.TrimPrefix(keys[i], oldIDPrefix))
+					if g.Err() == nil && err == nil && ok && exp >= 0 && (exp == 0 || live(expiry(exp), st.now())) {
+						ents = append(ents, entry{k, expiry(exp)})
+					}
+				}
+				if err := st.writeIDs(ctx, ents); err != nil {
+					return err
+				}
+				copied += len(ents)
+				if err := node.Del(ctx, keys...).Err(); err != nil {
+					return err
+				}
+			}
+			if cursor = next; cursor == 0 {
+				return nil
+			}
+		}
+	}
+	if st.cluster != nil {
+		// Old keys are spread over the slots: visit every primary, one
+		// at a time (ForEachMaster calls concurrently).
+		var mu sync.Mutex
+		err = st.cluster.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+			mu.Lock()
+			defer mu.Unlock()
+			return migrate(ctx, node)
+		})
+	} else {
+		err = migrate(ctx, rdb)
+	}
+	if err != nil {
+		return copied, fmt.Errorf("redisrevoke: migrate: %w", err)
+	}
+	subs, err := rdb.HGetAll(ctx, oldSubjects).Result()
+	if err != nil {
+		return copied, fmt.Errorf("redisrevoke: migrate: %w", err)
+	}
+	var entries []subjectEntry
+	for s, v := range subs {
+		if b, err := strconv.ParseInt(v, 10, 64); err == nil && validSubject(s) {
+			entries = append(entries, subjectEntry{s, b})
+		}
+	}
+	if err := st.writeSubjects(ctx, entries); err != nil {
+		return copied, fmt.Errorf("redisrevoke: migrate: %w", err)
+	}
+	if err := rdb.Del(ctx, oldSubjects).Err(); err != nil {
+		return copied, fmt.Errorf("redisrevoke: migrate: %w", err)
+	}
+	return copied + len(entries), nil
+}

@@ -1,0 +1,120 @@
+package redisrevoke_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/latchsec/latch/token/redisrevoke"
+)
+
+// TestResyncDoesNotBlockVerification: a List that was current loses its
+// subscription and resynchronizes. While the rebuilt mirror waits to
+// replace the old one (held there by a test hook), verification answers
+// at once, without an error, from the old mirror; a revocation made on
+// this server meanwhile holds at once and survives the swap; one made
+// elsewhere arrives after it.
+func TestResyncDoesNotBlockVerification(t *testing.T) {
+	f := newFleet(t)
+	l, client := f.server(t)
+	admin, _ := f.server(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+
+	var before []string
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 500 {
+				c := claims(f, "u")
+				require.NoError(t, admin.RevokeID(ctx, c.ID, c.Expires))
+				mu.Lock()
+				before = append(before, c.ID)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	waitCurrent(t, l)
+	ok := claims(f, "u")
+
+	paused, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	redisrevoke.SetRebuildHook(l, func() {
+		once.Do(func() {
+			close(paused)
+			<-release
+		})
+	})
+	// Break l's subscription (and admin's): the servers resynchronize.
+	require.NoError(t, client.ClientKillByFilter(ctx, "TYPE", "pubsub").Err())
+	select {
+	case <-paused:
+	case <-ctx.Done():
+		t.Fatal("no resynchronization")
+	}
+
+	during, elsewhere := claims(f, "u"), claims(f, "u")
+	checked := make(chan struct{})
+	go func() {
+		defer close(checked)
+		for _, id := range before {
+			c := claims(f, "u")
+			c.ID = id
+			require.True(t, revoked(t, l, c))
+		}
+		require.False(t, revoked(t, l, ok))
+		require.NoError(t, l.RevokeID(ctx, during.ID, during.Expires))
+		require.True(t, revoked(t, l, during), "at once, during the rebuild")
+		require.NoError(t, admin.RevokeID(ctx, elsewhere.ID, elsewhere.Expires))
+	}()
+	select {
+	case <-checked:
+	case <-ctx.Done():
+		t.Fatal("verification blocked while the mirror was rebuilt")
+	}
+	close(release)
+	waitCurrent(t, l)
+	require.True(t, revoked(t, l, during), "kept across the swap")
+	require.True(t, revoked(t, l, elsewhere))
+	require.False(t, revoked(t, l, ok))
+	c := claims(f, "u")
+	c.ID = before[len(before)-1]
+	require.True(t, revoked(t, l, c))
+}
+
+// TestCompaction: once many revocations have arrived since the last
+// rebuild, the List folds them into its table in the background, and
+// every one still holds.
+func TestCompaction(t *testing.T) {
+	f := newFleet(t)
+	l, _ := f.server(t)
+	admin, _ := f.server(t)
+	var ids []string
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 700 {
+				c := claims(f, "u")
+				require.NoError(t, admin.RevokeID(t.Context(), c.ID, c.Expires))
+				mu.Lock()
+				ids = append(ids, c.ID)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	waitCurrent(t, l)
+	for _, list := range []*redisrevoke.List{l, admin} {
+		for _, id := range ids {
+			c := claims(f, "u")
+			c.ID = id
+			require.True(t, revoked(t, list, c))
+		}
+	}
+}

@@ -1,0 +1,284 @@
+package redisrevoke
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/latchsec/latch/token"
+)
+
+// store writes the list's entries to Redis.
+type store struct {
+	rdb            redis.UniversalClient
+	cluster        *redis.ClusterClient // rdb, when it is a Cluster
+	prefix         string
+	bucketKeys     []string // {prefix}:ids:0 … {prefix}:ids:1023
+	subjectsKey    string   // {prefix}:subjects
+	channel        string   // {prefix}:events
+	replicas       int
+	replicaTimeout time.Duration
+	now            func() time.Time
+}
+
+func newStore(rdb redis.UniversalClient, prefix string, now func() time.Time) (*store, error) {
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	if !validPrefix(prefix) {
+		return nil, errors.New(`redisrevoke: Config.Prefix must be 1 to 64 characters of A-Z a-z 0-9 ":_-"`)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	// The hash tag puts every key and the channel in one slot of a
+	// Cluster: each script touches one slot, and the channel lives on the
+	// primary that runs the scripts.
+	tag := "{" + prefix + "}"
+	s := &store{rdb: rdb, prefix: prefix, subjectsKey: tag + ":subjects", channel: tag + ":events", now: now}
+	for b := range buckets {
+		s.bucketKeys = append(s.bucketKeys, tag+":ids:"+strconv.Itoa(b))
+	}
+	s.cluster, _ = rdb.(*redis.ClusterClient)
+	return s, nil
+}
+
+func validPrefix(p string) bool {
+	if len(p) == 0 || len(p) > 64 {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == ':' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// Entries only grow: a later write never shortens an ID's expiry or moves a
+// subject's time back, so Lists can merge in any order. Each script writes
+// a batch and publishes every entry that changed.
+//
+// revokeIDsScript: KEYS[i] is the bucket of entry i; ARGV[1] the channel,
+// ARGV[2] the cutoff (entries expiring at or before it are dead; 0: none),
+// ARGV[1+2i] entry i's 20-byte record and ARGV[2+2i] its message. A
+// record is appended unless its bucket already holds the ID with an
+// expiry as late; a bucket that has doubled since its last rewrite is
+// rewritten without dead entries and duplicates.
+var (
+	revokeIDsScript = redis.NewScript(`
+local cutoff = tonumber(ARGV[2])
+local n = 0
+for i = 1, #KEYS do
+  local rec = ARGV[1 + 2*i]
+  local id = string.sub(rec, 1, 16)
+  local exp = struct.unpack('>I4', rec, 17)
+  local blob = redis.call('GET', KEYS[i])
+  if not blob then blob = '' end
+  local newer = true
+  local pos = 5
+  while true do
+    local at = string.find(blob, id, pos, true)
+    if not at then break end
+    if (at - 5) % 20 == 0 then
+      local old = struct.unpack('>I4', blob, at + 16)
+      if old == 0 or (exp ~= 0 and old >= exp) then newer = false break end
+      pos = at + 20
+    else
+      pos = at + 1
+    end
+  end
+  if newer then
+    n = n + 1
+    if blob == '' then
+      blob = struct.pack('>I4', 0) .. rec
+      redis.call('SET', KEYS[i], blob)
+    else
+      blob = blob .. rec
+      redis.call('APPEND', KEYS[i], rec)
+    end
+    local kept = struct.unpack('>I4', blob, 1)
+    if (#blob - 4) / 20 >= 2 * kept + 64 then
+      local latest, order = {}, {}
+      for p = 5, #blob, 20 do
+        local k = string.sub(blob, p, p + 15)
+        local e = struct.unpack('>I4', blob, p + 16)
+        if e == 0 or e > cutoff then
+          local o = latest[k]
+          if o == nil then
+            order[#order + 1] = k
+            latest[k] = e
+          elseif o ~= 0 and (e == 0 or e > o) then
+            latest[k] = e
+          end
+        end
+      end
+      local parts = {struct.pack('>I4', #order)}
+      for _, k in ipairs(order) do parts[#parts + 1] = k .. struct.pack('>I4', latest[k]) end
+      redis.call('SET', KEYS[i], table.concat(parts))
+    end
+    redis.call('SPUBLISH', ARGV[1], ARGV[2 + 2*i])
+  end
+end
+return n`)
+	revokeSubjectsScript = redis.NewScript(`
+local n = 0
+for i = 2, #ARGV, 2 do
+  local old = tonumber(redis.call('HGET', KEYS[1], ARGV[i]))
+  if not old or old < tonumber(ARGV[i+1]) then
+    n = n + 1
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i+1])
+    redis.call('SPUBLISH', ARGV[1], 'sub ' .. ARGV[i+1] .. ' ' .. ARGV[i])
+  end
+end
+return n`)
+)
+
+// buckets is how many keys hold the IDs: an ID's bucket is its first two
+// bytes, big-endian, modulo buckets.
+const buckets = 1024
+
+func bucketOf(k *id) int { return int(binary.BigEndian.Uint16(k[:2])) % buckets }
+
+// record is an entry as a bucket holds it: the ID's 16 bytes, then its
+// expiry as 4 bytes big-endian.
+func record(e entry) string {
+	var r [20]byte
+	copy(r[:], e.id[:])
+	binary.BigEndian.PutUint32(r[16:], e.exp)
+	return string(r[:])
+}
+
+// parseBuckets returns the live entries of the buckets' values, sorted by
+// ID without duplicates. It sorts as it parses: a first pass counts the
+// records by their first 16 bits, a second puts each in its place in a
+// slice of the exact size, then each short run is sorted.
+func parseBuckets(blobs []string, t time.Time) []entry {
+	var start [1<<16 + 1]uint32
+	records := func(f func(p int, blob string)) {
+		for _, blob := range blobs {
+			for p := 4; p+20 <= len(blob); p += 20 {
+				f(p, blob)
+			}
+		}
+	}
+	expAt := func(blob string, p int) uint32 {
+		return uint32(blob[p+16])<<24 | uint32(blob[p+17])<<16 | uint32(blob[p+18])<<8 | uint32(blob[p+19])
+	}
+	records(func(p int, blob string) {
+		if live(expAt(blob, p), t) {
+			start[(int(blob[p])<<8|int(blob[p+1]))+1]++
+		}
+	})
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	ents := make([]entry, start[len(start)-1])
+	next := start
+	records(func(p int, blob string) {
+		if exp := expAt(blob, p); live(exp, t) {
+			e := &ents[next[int(blob[p])<<8|int(blob[p+1])]]
+			next[int(blob[p])<<8|int(blob[p+1])]++
+			copy(e.id[:], blob[p:p+16])
+			e.exp = exp
+		}
+	})
+	return sortRuns(ents, &start)
+}
+
+// batch is how many entries one script call writes.
+const batch = 512
+
+type subjectEntry struct {
+	subject string
+	before  int64
+}
+
+func (s *store) writeIDs(ctx context.Context, ents []entry) error {
+	cutoff := max(s.now().Add(-token.Leeway).Unix(), 0)
+	for len(ents) > 0 {
+		n := min(len(ents), batch)
+		keys := make([]string, n)
+		args := make([]any, 2, 2+2*n)
+		args[0], args[1] = s.channel, cutoff
+		for i, e := range ents[:n] {
+			keys[i] = s.bucketKeys[bucketOf(&e.id)]
+			args = append(args, record(e), "id "+strconv.FormatUint(uint64(e.exp), 10)+" "+formatID(e.id))
+		}
+		if err := s.run(ctx, revokeIDsScript, keys, args); err != nil {
+			return err
+		}
+		ents = ents[n:]
+	}
+	return nil
+}
+
+func (s *store) writeSubjects(ctx context.Context, subs []subjectEntry) error {
+	for len(subs) > 0 {
+		n := min(len(subs), batch)
+		args := make([]any, 1, 1+2*n)
+		args[0] = s.channel
+		for _, e := range subs[:n] {
+			args = append(args, e.subject, e.before)
+		}
+		if err := s.run(ctx, revokeSubjectsScript, []string{s.subjectsKey}, args); err != nil {
+			return err
+		}
+		subs = subs[n:]
+	}
+	return nil
+}
+
+// waiter is what a go-redis pipeline has beyond Pipeliner: WAIT, with the
+// read timeout extended to the wait.
+type waiter interface {
+	Wait(ctx context.Context, numReplicas int, timeout time.Duration) *redis.IntCmd
+}
+
+// run runs a script on key and, with Replicas, waits for the replicas to
+// acknowledge it (WAIT on the connection that ran it, on the primary that
+// owns key).
+func (s *store) run(ctx context.Context, script *redis.Script, keys []string, args []any) error {
+	key := keys[0]
+	if s.replicas == 0 {
+		if err := script.Run(ctx, s.rdb, keys, args...).Err(); err != nil {
+			return fmt.Errorf("%w: %w", ErrNotShared, err)
+		}
+		return nil
+	}
+	var c redis.Cmdable = s.rdb
+	if s.cluster != nil {
+		node, err := s.cluster.MasterForKey(ctx, key)
+		if err != nil {
+			s.cluster.ReloadState(ctx)
+			return fmt.Errorf("%w: %w", ErrNotShared, err)
+		}
+		c = node
+	}
+	var eval *redis.Cmd
+	var wait *redis.IntCmd
+	_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		eval = script.Eval(ctx, p, keys, args...)
+		wait = p.(waiter).Wait(ctx, s.replicas, s.replicaTimeout)
+		return nil
+	})
+	if eval != nil && eval.Err() != nil {
+		if s.cluster != nil {
+			s.cluster.ReloadState(ctx)
+		}
+		return fmt.Errorf("%w: %w", ErrNotShared, eval.Err())
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrNotReplicated, err)
+	}
+	if n := wait.Val(); n < int64(s.replicas) {
+		return fmt.Errorf("%w: %d of %d acknowledged within %v", ErrNotReplicated, n, s.replicas, s.replicaTimeout)
+	}
+	return nil
+}
