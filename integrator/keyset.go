@@ -231,13 +231,16 @@ func (s *KeySet) Refresh(ctx context.Context, opts FetchOptions) (*KeySet, error
 }
 
 // checkHost requires a host name or address with an optional port: no
-// scheme, user, path, query or fragment.
+// scheme, user, path, query or fragment, and in ASCII, so that the name
+// the person reads is the name that is fetched (an internationalized name
+// is written in its xn-- form, which shows look-alike letters for what they
+// are).
 func checkHost(host string) error {
 	if host == "" || len(host) > 255 || strings.ContainsAny(host, "/?#@\\ \t\r\n") {
 		return keySetError("host must be a host name with an optional port")
 	}
 	u, err := url.Parse("https://" + host)
-	if err != nil || u.Host != host || u.Hostname() == "" {
+	if err != nil || u.Host != host || u.Hostname() == "" || !asciiHost(u.Hostname()) {
 		return keySetError("host must be a host name with an optional port")
 	}
 	if p := u.Port(); p != "" {

@@ -1,0 +1,154 @@
+package integrator
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/latchsec/latch/sealedbox"
+)
+
+// TestAttackBindingSpellings tries, as a cloud that rewrites the stored
+// definition, spellings of the token endpoint that a careless comparison
+// could take for the stored one while the device would dial another
+// server. Each spelling either has another binding (the stored chain is
+// refused to it) or does not validate at all; none reaches a new server
+// with the stored token. The one that got through before: "straẞe" and
+// "straße" lower-case alike, but the HTTP client dials the first as
+// "strasse" and the second as "xn--strae-oqa".
+func TestAttackBindingSpellings(t *testing.T) {
+	base := validRefreshRequest()
+	base.Authorization.TokenURL = "https://auth.example.test/token"
+	stored := bindingOf(&base)
+	for _, tokenURL := range []string{
+		"https://auth.example.test./token",               // trailing dot
+		"https://auth.example.test:8443/token",           // other port
+		"https://auth.example.test/other/../token",       // dot segments
+		"https://auth.example.test/%74oken",              // escaped path
+		"https://auth.example.test//token",               // doubled slash
+		"https://xn--uth-0na.example.test/token",         // punycode look-alike
+		"https://auth.example.test%2eevil.example/token", // escaped dot in host
+		"https://[::ffff:127.0.0.1]/token",               // IPv6 spelling of another host
+		"https://user@auth.example.test/token",           // user info
+		"https://straẞe.example/token",                   // non-ASCII
+		"https://auth.example.test\\@evil.example/token", // backslash
+	} {
+		r := base
+		r.Authorization.TokenURL = tokenURL
+		if err := r.Validate(); err != nil {
+			continue
+		}
+		b := bindingOf(&r)
+		require.NotEmpty(t, stored.changed(&b), "%s has the stored binding", tokenURL)
+	}
+	// Spellings of the same server keep the binding: a default port written
+	// out, upper case.
+	for _, tokenURL := range []string{"https://auth.example.test:443/token", "HTTPS://AUTH.Example.Test/token"} {
+		r := base
+		r.Authorization.TokenURL = tokenURL
+		require.NoError(t, r.Validate())
+		b := bindingOf(&r)
+		require.Empty(t, stored.changed(&b), tokenURL)
+	}
+
+	// Why non-ASCII names are refused: these two have one binding, and the
+	// HTTP client dials two different servers for them.
+	legit, evil := base, base
+	legit.Authorization.TokenURL = "https://straße.example/token"
+	evil.Authorization.TokenURL = "https://straẞe.example/token"
+	lb, eb := bindingOf(&legit), bindingOf(&evil)
+	require.Empty(t, lb.changed(&eb))
+	require.NotEqual(t, dialedAddr(t, legit.Authorization.TokenURL), dialedAddr(t, evil.Authorization.TokenURL))
+	require.ErrorIs(t, legit.Validate(), ErrInvalidRequest)
+	require.ErrorIs(t, evil.Validate(), ErrInvalidRequest)
+}
+
+// dialedAddr returns the address an http.Transport dials for a request to
+// raw, without dialing it.
+func dialedAddr(t *testing.T, raw string) string {
+	t.Helper()
+	var addr string
+	tr := &http.Transport{DialContext: func(_ context.Context, _, a string) (net.Conn, error) {
+		addr = a
+		return nil, net.ErrClosed
+	}}
+	req, err := http.NewRequest(http.MethodPost, raw, nil)
+	require.NoError(t, err)
+	_, _ = tr.RoundTrip(req)
+	require.NotEmpty(t, addr)
+	return addr
+}
+
+// TestAttackOtherIntegratorSigns: a malicious integrator of another
+// integration (its own key set, pinned for its own integration) signs a
+// statement for this integration and request and seals it to this
+// integration's public key, which it may well know. This integration's
+// verifier, with this integrator's key set, refuses it; so does a verifier
+// that holds both sets if the statement names the other place.
+func TestAttackOtherIntegratorSigns(t *testing.T) {
+	a := newSignedFixture(t, sealedbox.Ed25519())
+	b := newSignedFixture(t, sealedbox.Ed25519())
+	// B signs for A's integration, sealed to A's app key.
+	data, err := (&Statement{IntegrationID: "in_a", RequestID: "rq_1", Version: 50, Definition: ptr(attackerDefinition())}).marshal()
+	require.NoError(t, err)
+	env, err := sealedbox.SealSigned(a.appKey.PublicKey(), b.signer, data, StatementContext("in_a", "rq_1"))
+	require.NoError(t, err)
+	_, err = a.verifier.Open(a.appKey, env, "in_a", "rq_1")
+	require.ErrorIs(t, err, ErrSignedRequest)
+	require.ErrorIs(t, err, sealedbox.ErrUnknownSigner)
+
+	// B's own, valid statement for its integration, moved by the cloud to
+	// A's integration.
+	own := b.seal(t, "in_b", "rq_1", 1, validRefreshRequest())
+	_, err = a.verifier.Open(b.appKey, own, "in_a", "rq_1")
+	require.ErrorIs(t, err, sealedbox.ErrOpen)
+	v, err := a.versions.LoadVersion("in_a", "rq_1")
+	require.NoError(t, err)
+	require.Zero(t, v.Version, "nothing refused is saved")
+}
+
+// TestAttackRotatedKeySet: after the app pins a rotated key set from the
+// same host that no longer holds the old key, statements signed with the
+// old key are refused, and the versions accepted under the old set still
+// hold under the new one.
+func TestAttackRotatedKeySet(t *testing.T) {
+	f := newSignedFixture(t, sealedbox.Ed25519())
+	oldV2 := f.seal(t, "in_7", "rq_42", 2, validRefreshRequest())
+	_, err := f.verifier.Open(f.appKey, oldV2, "in_7", "rq_42")
+	require.NoError(t, err)
+
+	next, err := sealedbox.Ed25519().GenerateSigningKey()
+	require.NoError(t, err)
+	doc, err := MarshalKeySet([]PublishedKey{{next.VerifyingKey(), f.clock.Now().Add(-time.Hour), f.clock.Now().Add(30 * 24 * time.Hour)}})
+	require.NoError(t, err)
+	rotated, err := ParseKeySet(f.keys.Host, doc)
+	require.NoError(t, err)
+	v := &StatementVerifier{Keys: rotated, Versions: f.versions, Now: f.clock.Now}
+
+	_, err = v.Open(f.appKey, f.seal(t, "in_7", "rq_42", 3, validRefreshRequest()), "in_7", "rq_42")
+	require.ErrorIs(t, err, sealedbox.ErrUnknownSigner, "the retired key signs nothing any more")
+	f.signer = next
+	_, err = v.Open(f.appKey, f.seal(t, "in_7", "rq_42", 1, validRefreshRequest()), "in_7", "rq_42")
+	require.ErrorIs(t, err, ErrRollback, "versions survive the rotation")
+	_, err = v.Open(f.appKey, f.seal(t, "in_7", "rq_42", 3, validRefreshRequest()), "in_7", "rq_42")
+	require.NoError(t, err)
+}
+
+// TestAttackKeySetHostSpelling: the host the person reads is the host the
+// key set comes from. A non-ASCII name (a look-alike Cyrillic "а", or a
+// name that the client would fold into another) is refused before any
+// fetch; its xn-- form is what the person must be shown.
+func TestAttackKeySetHostSpelling(t *testing.T) {
+	f := newSignedFixture(t, sealedbox.Ed25519())
+	doc := f.keys.Document()
+	for _, h := range []string{"p\u0430ypal.example", "straße.example", "straẞe.example", "xn--strae-oqa.example\u00a0"} {
+		_, err := ParseKeySet(h, doc)
+		require.ErrorIs(t, err, ErrKeySet, "%q", h)
+	}
+	_, err := ParseKeySet("xn--strae-oqa.example", doc)
+	require.NoError(t, err)
+}
