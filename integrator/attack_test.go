@@ -152,3 +152,32 @@ func TestAttackKeySetHostSpelling(t *testing.T) {
 	_, err := ParseKeySet("xn--strae-oqa.example", doc)
 	require.NoError(t, err)
 }
+
+// TestAttackVersionsSharedByTwoVerifiers: two verifiers on one store (the
+// app pinned a rotated key set while a request was being opened) cannot
+// lower the saved version: a save of a version not higher than the one
+// held fails, and the verifier reports ErrVersionStore.
+func TestAttackVersionsSharedByTwoVerifiers(t *testing.T) {
+	f := newSignedFixture(t, sealedbox.Ed25519())
+	require.NoError(t, f.versions.SaveVersion("in_7", "rq_42", AcceptedVersion{Version: 3}))
+	require.Error(t, f.versions.SaveVersion("in_7", "rq_42", AcceptedVersion{Version: 2}), "a slower verifier that loaded version 1")
+	require.Error(t, f.versions.SaveVersion("in_7", "rq_42", AcceptedVersion{Version: 3, Digest: [32]byte{1}}))
+	got, err := f.versions.LoadVersion("in_7", "rq_42")
+	require.NoError(t, err)
+	require.Equal(t, AcceptedVersion{Version: 3}, got)
+
+	// The verifier's view of a store that holds a higher version than it
+	// loaded: the save fails, and nothing is accepted.
+	stale := &staleVersions{MemoryVersions: f.versions}
+	v := &StatementVerifier{Keys: f.keys, Versions: stale, Now: f.clock.Now}
+	_, err = v.Open(f.appKey, f.seal(t, "in_7", "rq_42", 2, validRefreshRequest()), "in_7", "rq_42")
+	require.ErrorIs(t, err, ErrVersionStore)
+}
+
+// staleVersions loads nothing, as a verifier that loaded before another
+// verifier saved, and saves to the shared store.
+type staleVersions struct{ *MemoryVersions }
+
+func (*staleVersions) LoadVersion(string, string) (AcceptedVersion, error) {
+	return AcceptedVersion{}, nil
+}
