@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -180,4 +181,36 @@ type staleVersions struct{ *MemoryVersions }
 
 func (*staleVersions) LoadVersion(string, string) (AcceptedVersion, error) {
 	return AcceptedVersion{}, nil
+}
+
+// TestAttackStatementEdgeCases: statements that a lenient JSON reader
+// would take, refused by parseStatement: nulls for required members, a
+// version that overflows or is not an integer, a differently cased or
+// repeated member (encoding/json would match "Version" to version and keep
+// the last of two), and a byte order mark. A member name written with an
+// escape is the same name and is accepted.
+func TestAttackStatementEdgeCases(t *testing.T) {
+	good, err := (&Statement{IntegrationID: "in_7", RequestID: "rq_42", Version: 1, Definition: ptr(validRefreshRequest())}).marshal()
+	require.NoError(t, err)
+	g := string(good)
+	for name, text := range map[string]string{
+		"null format":      strings.Replace(g, `"format":"`+statementFormat+`"`, `"format":null`, 1),
+		"null id":          strings.Replace(g, `"integrationId":"in_7"`, `"integrationId":null`, 1),
+		"null version":     strings.Replace(g, `"version":1`, `"version":null`, 1),
+		"null definition":  g[:strings.Index(g, `"definition":`)] + `"definition":null}`,
+		"version overflow": strings.Replace(g, `"version":1`, `"version":18446744073709551616`, 1),
+		"version float":    strings.Replace(g, `"version":1`, `"version":1.0`, 1),
+		"version exponent": strings.Replace(g, `"version":1`, `"version":1e0`, 1),
+		"version string":   strings.Replace(g, `"version":1`, `"version":"1"`, 1),
+		"cased member":     strings.Replace(g, `"version":1`, `"Version":1`, 1),
+		"repeated version": strings.Replace(g, `"version":1`, `"version":1,"version":9`, 1),
+		"byte order mark":  "\ufeff" + g,
+		"empty":            "",
+	} {
+		_, err := parseStatement([]byte(text))
+		require.ErrorIs(t, err, ErrInvalidRequest, name)
+	}
+	s, err := parseStatement([]byte(strings.Replace(g, `"version":1`, `"\u0076ersion":1`, 1)))
+	require.NoError(t, err)
+	require.EqualValues(t, 1, s.Version)
 }
