@@ -80,9 +80,13 @@ func (p *Phone) UseStateFile(path string) error {
 		if err != nil || len(d) != len(a.Digest) || row.Version == 0 {
 			return errors.New("app: the state file holds a malformed accepted version")
 		}
+		k := [2]string{row.IntegrationID, row.RequestID}
+		if _, ok := versions[k]; ok {
+			return errors.New("app: the state file repeats a request")
+		}
 		a.Version = row.Version
 		copy(a.Digest[:], d)
-		versions[[2]string{row.IntegrationID, row.RequestID}] = a
+		versions[k] = a
 	}
 
 	s := &p.signed

@@ -103,13 +103,14 @@ func TestStateFileSurvivesRestart(t *testing.T) {
 func TestStateFileRefusesBadState(t *testing.T) {
 	dir := t.TempDir()
 	for name, content := range map[string]string{
-		"not json":       `{`,
-		"other format":   `{"format":"other"}`,
-		"unknown field":  `{"format":"latch-example-app-state/v1","extra":1}`,
-		"bad key set":    `{"format":"latch-example-app-state/v1","keySets":{"in_1":{"host":"h.example","document":"e30="}}}`,
-		"bad digest":     `{"format":"latch-example-app-state/v1","versions":[{"integrationId":"in_1","requestId":"rq","version":2,"digest":"00"}]}`,
-		"version zero":   `{"format":"latch-example-app-state/v1","versions":[{"integrationId":"in_1","requestId":"rq","version":0,"digest":"` + strings.Repeat("00", 32) + `"}]}`,
-		"trailing array": `[]`,
+		"not json":         `{`,
+		"other format":     `{"format":"other"}`,
+		"unknown field":    `{"format":"latch-example-app-state/v1","extra":1}`,
+		"bad key set":      `{"format":"latch-example-app-state/v1","keySets":{"in_1":{"host":"h.example","document":"e30="}}}`,
+		"bad digest":       `{"format":"latch-example-app-state/v1","versions":[{"integrationId":"in_1","requestId":"rq","version":2,"digest":"00"}]}`,
+		"version zero":     `{"format":"latch-example-app-state/v1","versions":[{"integrationId":"in_1","requestId":"rq","version":0,"digest":"` + strings.Repeat("00", 32) + `"}]}`,
+		"trailing array":   `[]`,
+		"repeated request": `{"format":"latch-example-app-state/v1","versions":[{"integrationId":"in_1","requestId":"rq","version":2,"digest":"` + strings.Repeat("00", 32) + `"},{"integrationId":"in_1","requestId":"rq","version":1,"digest":"` + strings.Repeat("00", 32) + `"}]}`,
 	} {
 		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-"))
 		require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
@@ -136,4 +137,34 @@ func TestSaveVersionNeverLowers(t *testing.T) {
 	require.Error(t, p.signed.SaveVersion("in", "rq", integrator.AcceptedVersion{Version: 6}))
 	got, _ = p.signed.LoadVersion("in", "rq")
 	require.EqualValues(t, 5, got.Version)
+}
+
+// FuzzStateFile: no state file content panics the app, and one it refuses
+// leaves it with no state; one it takes is written back unchanged in
+// meaning (read again, it gives the same pins and versions).
+func FuzzStateFile(f *testing.F) {
+	f.Add([]byte(`{"format":"latch-example-app-state/v1","keySets":{},"versions":[{"integrationId":"in_1","requestId":"rq","version":2,"digest":"` + strings.Repeat("ab", 32) + `"}]}`))
+	f.Add([]byte(`{"format":"latch-example-app-state/v1","keySets":{"in_1":{"host":"h.example","document":"e30="}}}`))
+	f.Add([]byte(`{`))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(dir, "state.json")
+		require.NoError(t, os.WriteFile(path, data, 0o600))
+		p := New("https://platform.invalid", nil)
+		if err := p.UseStateFile(path); err != nil {
+			require.Empty(t, p.signed.path)
+			require.Empty(t, p.signed.accepted)
+			return
+		}
+		p.signed.mu.Lock()
+		require.NoError(t, p.signed.save())
+		accepted := p.signed.accepted
+		p.signed.mu.Unlock()
+		again := New("https://platform.invalid", nil)
+		require.NoError(t, again.UseStateFile(path))
+		require.Equal(t, len(accepted), len(again.signed.accepted))
+		for k, v := range accepted {
+			require.Equal(t, v, again.signed.accepted[k])
+		}
+	})
 }
