@@ -134,6 +134,11 @@
 //   - make the device run any request it writes, with credentials it
 //     writes itself (among them the refresh token the integrator posted,
 //     which the platform saw on arrival);
+//   - make the device run a request of its own choosing with the stored
+//     credentials, at the origin and token endpoint they were delivered
+//     for: a definition that keeps the binding may change the method,
+//     path, headers and body. The credentials go nowhere else, but there
+//     they do what the cloud asks;
 //   - withhold a definition, serve an older one, or move one to another
 //     request id: the device cannot tell without signatures;
 //   - make the device drop a stored refresh token, by delivering a
@@ -157,9 +162,14 @@
 // stop working at once, and some servers (oidc-provider, for one) revoke
 // the whole grant when a replaced refresh token is used again, so a device
 // that loses a rotated token must be re-linked. Keep one Caller per
-// request and give it a changed definition with Rebind rather than making
-// a second Caller: two Callers sharing a rotating refresh token race each
-// other. On [ErrReauthorize] and [ErrBindingChanged], tell the person; do
+// integration and request, and give it a changed definition with Rebind
+// rather than making a second Caller: two Callers sharing a rotating
+// refresh token race each other. Key the Callers and the stored forms by
+// the integration id and the request id together: request ids of two
+// integrations may be equal, and Rebind hands the stored credentials to
+// any definition with the same binding, so a device keyed by request id
+// alone would run another integration's request (one the cloud wrote, in
+// the unsigned flow) with them. On [ErrReauthorize] and [ErrBindingChanged], tell the person; do
 // not retry. Keep the device clock roughly right: certificate
 // validity and token expiry are judged by it.
 //
