@@ -2,6 +2,7 @@ package integrator
 
 import (
 	"context"
+	"github.com/latchsec/latch/internal/testpki"
 	"net"
 	"net/http"
 	"strings"
@@ -213,4 +214,24 @@ func TestAttackStatementEdgeCases(t *testing.T) {
 	s, err := parseStatement([]byte(strings.Replace(g, `"version":1`, `"\u0076ersion":1`, 1)))
 	require.NoError(t, err)
 	require.EqualValues(t, 1, s.Version)
+}
+
+// TestAttackKeySetRedirectSameHost: a key set URL that redirects to another
+// path of the same host (an open redirect, or a place where others can put
+// files) is refused: the set must be served at KeySetPath itself.
+func TestAttackKeySetRedirectSameHost(t *testing.T) {
+	f := newSignedFixture(t, sealedbox.Ed25519())
+	doc := f.keys.Document()
+	ca := testpki.New(t, testpki.Options{CA: true}, nil)
+	leaf := testpki.New(t, testpki.Options{Hosts: []string{"127.0.0.1"}}, ca)
+	s := apiServerFunc(t, leaf, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == KeySetPath {
+			http.Redirect(w, r, "/uploads/someone-elses.json", http.StatusFound)
+			return
+		}
+		w.Write(doc)
+	})
+	_, err := FetchKeySet(t.Context(), strings.TrimPrefix(s, "https://"), FetchOptions{RootCAs: ca.Pool(), Now: testpki.Clock})
+	require.ErrorIs(t, err, ErrKeySet)
+	require.ErrorContains(t, err, "redirect")
 }

@@ -188,7 +188,8 @@
 // ([sealedbox.IsSigned]).
 //
 // When the person enables the integration, the app fetches the key set
-// itself with [FetchKeySet] (TlsWithCACheck, never through the platform),
+// itself with [FetchKeySet] (TlsWithCACheck, no redirect, never through
+// the platform),
 // shows the host to the person, and pins the set ([KeySet.Host],
 // [KeySet.Document], [ParseKeySet]). Later it opens each downloaded
 // request with [StatementVerifier.Open], which requires a signature by a

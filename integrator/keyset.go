@@ -188,8 +188,9 @@ type FetchOptions struct {
 
 // FetchKeySet fetches the key set that the integrator publishes at
 // https://host/.well-known/latch-integrator-keys, under tlspolicy's
-// TlsWithCACheck (web PKI, host name checked, TLS 1.2 or later, no
-// redirect to another host), and parses it with [ParseKeySet].
+// TlsWithCACheck (web PKI, host name checked, TLS 1.2 or later), following
+// no redirect, not even to another path of the same host, and parses it
+// with [ParseKeySet].
 //
 // Call it when the person enables the integration, show the person Host
 // (the integrator's name is what the person checks), and pin the result:
@@ -202,6 +203,12 @@ func FetchKeySet(ctx context.Context, host string, opts FetchOptions) (*KeySet, 
 	client, err := tlspolicy.Policy{SecurityLevel: tlspolicy.TlsWithCACheck, RootCAs: opts.RootCAs, Time: opts.Now}.Client()
 	if err != nil {
 		return nil, &refusalError{ErrKeySet, nil, err}
+	}
+	// No redirect at all, not even on the same host: an open redirect or a
+	// path where others can put files (user uploads) would otherwise serve
+	// a key set in the integrator's name.
+	client.CheckRedirect = func(*http.Request, []*http.Request) error {
+		return errors.New("integrator: the key set URL redirects; it must answer itself")
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+host+KeySetPath, nil)
 	if err != nil {
