@@ -22,7 +22,8 @@
 // reports every problem at once, as a *[ValidationError] naming each field
 // (never its value): a method outside GET, HEAD, POST, PUT, PATCH, DELETE
 // and OPTIONS; a URL that is not absolute https:// (http:// only at
-// AllowHttp), has no host or carries user information; header names that
+// AllowHttp), has no host, a host not in ASCII (an internationalized name
+// goes in its xn-- form) or user information; header names that
 // are not tokens, header values with control characters, headers the HTTP
 // client owns (Host, Content-Length, hop-by-hop headers), an Authorization
 // header beside an OAuth authorization; a body with GET or HEAD; a pinned
@@ -96,7 +97,15 @@
 // until the new chain is first saved, and a definition with its binding
 // gets it back, as after a restart. A stored credential is thus never
 // sent over another level, to another origin, under another pin, to
-// another token endpoint or as another client. NoAuth and
+// another token endpoint or as another client. Hosts are compared as
+// written, lower-cased, and only ASCII hosts are accepted: the HTTP client
+// would dial a non-ASCII name by its IDNA form, under which two names that
+// lower-case alike ("straẞe", "straße") can be two servers. A redirect is
+// followed only to the same host and port (tlspolicy), so it can move a
+// credential only to another path of the server it was delivered for,
+// which that server chose. At AllowHttp the credential crosses the network
+// in the clear, for whoever is on the path to read, as it did when it was
+// delivered. NoAuth and
 // OAuthAccessToken definitions carry their credential themselves and use
 // nothing stored.
 //
@@ -129,6 +138,11 @@
 //   - make the device run any request it writes, with credentials it
 //     writes itself (among them the refresh token the integrator posted,
 //     which the platform saw on arrival);
+//   - make the device run a request of its own choosing with the stored
+//     credentials, at the origin and token endpoint they were delivered
+//     for: a definition that keeps the binding may change the method,
+//     path, headers and body. The credentials go nowhere else, but there
+//     they do what the cloud asks;
 //   - withhold a definition, serve an older one, or move one to another
 //     request id: the device cannot tell without signatures;
 //   - make the device drop a stored refresh token, by delivering a
@@ -152,9 +166,14 @@
 // stop working at once, and some servers (oidc-provider, for one) revoke
 // the whole grant when a replaced refresh token is used again, so a device
 // that loses a rotated token must be re-linked. Keep one Caller per
-// request and give it a changed definition with Rebind rather than making
-// a second Caller: two Callers sharing a rotating refresh token race each
-// other. On [ErrReauthorize] and [ErrBindingChanged], tell the person; do
+// integration and request, and give it a changed definition with Rebind
+// rather than making a second Caller: two Callers sharing a rotating
+// refresh token race each other. Key the Callers and the stored forms by
+// the integration id and the request id together: request ids of two
+// integrations may be equal, and Rebind hands the stored credentials to
+// any definition with the same binding, so a device keyed by request id
+// alone would run another integration's request (one the cloud wrote, in
+// the unsigned flow) with them. On [ErrReauthorize] and [ErrBindingChanged], tell the person; do
 // not retry. Keep the device clock roughly right: certificate
 // validity and token expiry are judged by it.
 //
@@ -173,14 +192,25 @@
 // ([sealedbox.IsSigned]).
 //
 // When the person enables the integration, the app fetches the key set
-// itself with [FetchKeySet] (TlsWithCACheck, never through the platform),
+// itself with [FetchKeySet] (TlsWithCACheck, no redirect, never through
+// the platform),
 // shows the host to the person, and pins the set ([KeySet.Host],
 // [KeySet.Document], [ParseKeySet]). Later it opens each downloaded
 // request with [StatementVerifier.Open], which requires a signature by a
-// pinned key valid now, the ids of the place the request was stored at, and
-// a version not lower than the highest accepted for that request (kept in a
+// pinned key valid now by the app's clock, the ids of the place the
+// request was stored at, and a version not lower than the highest accepted
+// for that request, and if equal the very statement accepted (kept in a
 // [VersionStore] the app persists). Only then does the app hand the
-// definition to the device. Rotation: [KeySet.Refresh] fetches a new set
+// definition to the device. Key validity is judged when the app opens a
+// statement, not when it was signed: a statement whose key has expired no
+// longer opens, so the integrator signs its requests again with a current
+// key before the old one's notAfter.
+//
+// The app persists both the pinned key set and the versions, and acts on a
+// request only after the new version is saved. An app that forgets them on
+// a restart reopens what they close: with no versions it accepts an older
+// version again, and with no pin it treats the integration as unsigned and
+// opens a request the cloud sealed itself. Rotation: [KeySet.Refresh] fetches a new set
 // from the same host, and the app pins it in place of the old one.
 //
 // What this trusts: the web PKI for the integrator's host, once, when the
@@ -203,8 +233,12 @@
 //     ([sealedbox.ErrUnsigned]) or signed by a key the app does not trust
 //     ([sealedbox.ErrUnknownSigner]); one moved to another request or
 //     integration does not open, or names another place ([ErrMoved]); an
-//     older version is refused ([ErrRollback]). It can still withhold or
-//     delete requests, and serve the latest version again. Every refusal
+//     older version, or another statement under the version accepted, is
+//     refused ([ErrRollback]) for as long as the app keeps its versions.
+//     It can still withhold or delete requests, and serve the latest
+//     version again. Its mark of a request as signed decides nothing: once
+//     a key set is pinned, the app requires a signature whatever the mark
+//     says. Every refusal
 //     matches [ErrSignedRequest]. A platform that hands the integrator a
 //     public key of its own instead of the app's can read what the
 //     integrator then seals, but still cannot get it accepted: the
@@ -214,7 +248,14 @@
 //   - Whoever holds the integrator's signing key can sign anything for any
 //     app; the integrator keeps it off the platform and rotates it by
 //     publishing a new set. Whoever can change what the integrator's host
-//     serves can get a new key set pinned at the next fetch.
+//     serves can get a new key set pinned at the next fetch. A key removed
+//     from the published set still verifies on an app until the app pins
+//     the new set, and a leaked key signs, until its notAfter, for every
+//     app that has not.
+//   - Another integrator, of another integration, signs with keys that are
+//     not in this integration's pinned set ([sealedbox.ErrUnknownSigner]),
+//     even if it knows the app's public key for this integration; a
+//     statement of its own integration moved here does not open.
 //
 // Unsigned requests stay possible for integrators that do not sign; an app
 // that has pinned a key set for an integration uses Open, which refuses

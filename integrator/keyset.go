@@ -188,8 +188,9 @@ type FetchOptions struct {
 
 // FetchKeySet fetches the key set that the integrator publishes at
 // https://host/.well-known/latch-integrator-keys, under tlspolicy's
-// TlsWithCACheck (web PKI, host name checked, TLS 1.2 or later, no
-// redirect to another host), and parses it with [ParseKeySet].
+// TlsWithCACheck (web PKI, host name checked, TLS 1.2 or later), following
+// no redirect, not even to another path of the same host, and parses it
+// with [ParseKeySet].
 //
 // Call it when the person enables the integration, show the person Host
 // (the integrator's name is what the person checks), and pin the result:
@@ -202,6 +203,12 @@ func FetchKeySet(ctx context.Context, host string, opts FetchOptions) (*KeySet, 
 	client, err := tlspolicy.Policy{SecurityLevel: tlspolicy.TlsWithCACheck, RootCAs: opts.RootCAs, Time: opts.Now}.Client()
 	if err != nil {
 		return nil, &refusalError{ErrKeySet, nil, err}
+	}
+	// No redirect at all, not even on the same host: an open redirect or a
+	// path where others can put files (user uploads) would otherwise serve
+	// a key set in the integrator's name.
+	client.CheckRedirect = func(*http.Request, []*http.Request) error {
+		return errors.New("integrator: the key set URL redirects; it must answer itself")
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+host+KeySetPath, nil)
 	if err != nil {
@@ -231,13 +238,16 @@ func (s *KeySet) Refresh(ctx context.Context, opts FetchOptions) (*KeySet, error
 }
 
 // checkHost requires a host name or address with an optional port: no
-// scheme, user, path, query or fragment.
+// scheme, user, path, query or fragment, and in ASCII, so that the name
+// the person reads is the name that is fetched (an internationalized name
+// is written in its xn-- form, which shows look-alike letters for what they
+// are).
 func checkHost(host string) error {
 	if host == "" || len(host) > 255 || strings.ContainsAny(host, "/?#@\\ \t\r\n") {
 		return keySetError("host must be a host name with an optional port")
 	}
 	u, err := url.Parse("https://" + host)
-	if err != nil || u.Host != host || u.Hostname() == "" {
+	if err != nil || u.Host != host || u.Hostname() == "" || !asciiHost(u.Hostname()) {
 		return keySetError("host must be a host name with an optional port")
 	}
 	if p := u.Port(); p != "" {

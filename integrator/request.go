@@ -153,8 +153,8 @@ func (v *validator) add(field, reason string) {
 	v.problems = append(v.problems, FieldError{field, reason})
 }
 
-// url checks an absolute https URL (http only at AllowHttp), with a host and
-// no user information.
+// url checks an absolute https URL (http only at AllowHttp), with an ASCII
+// host and no user information.
 func (v *validator) url(field, raw string, level tlspolicy.Level) {
 	if raw == "" {
 		v.add(field, "missing")
@@ -176,7 +176,24 @@ func (v *validator) url(field, raw string, level tlspolicy.Level) {
 		v.add(field, "has no host")
 	case u.User != nil:
 		v.add(field, "must not carry user information; use the authorization or a header")
+	case !asciiHost(u.Hostname()):
+		v.add(field, "host must be written in ASCII; write an internationalized name in its xn-- form")
 	}
+}
+
+// asciiHost reports whether host is all printable ASCII. The binding of a
+// definition compares hosts as written, lower-cased; the HTTP client dials
+// a non-ASCII name by its IDNA form, which folds case differently ("ẞ"
+// becomes "ss", "ß" stays), so two spellings with the same binding could
+// reach two servers. Only ASCII names are accepted, and they are dialed as
+// written.
+func asciiHost(host string) bool {
+	for i := 0; i < len(host); i++ {
+		if host[i] <= 0x20 || host[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 func (v *validator) headers(hs []Header, auth AuthType) {

@@ -161,13 +161,19 @@ func parseStatement(data []byte) (*Statement, error) {
 // A VersionStore keeps, for the person's app, the highest version of each
 // signed request it accepted, and a digest of that statement. It is the
 // only defense against rollback: persist it durably (with the app's other
-// state), and never restore an older copy.
+// state, before acting on a request), and never restore an older copy. An
+// app that restarts with an empty store accepts any version again.
+//
+// Several verifiers may share a store (the app makes a new one when it
+// pins a rotated key set), so SaveVersion must refuse, with an error, a
+// version not higher than the one it holds rather than lower it.
 type VersionStore interface {
 	// LoadVersion returns what was saved for the request, or the zero
 	// AcceptedVersion if nothing was.
 	LoadVersion(integrationID, requestID string) (AcceptedVersion, error)
 	// SaveVersion records a newly accepted version; it must be durable
-	// when it returns.
+	// when it returns, and fail if the store already holds a version as
+	// high.
 	SaveVersion(integrationID, requestID string, v AcceptedVersion) error
 }
 
@@ -179,9 +185,10 @@ type AcceptedVersion struct {
 	Digest  [32]byte `json:"digest"`
 }
 
-// MemoryVersions is a [VersionStore] in memory, for tests and for apps that
-// persist its contents themselves ([MemoryVersions.Snapshot]). The zero
-// value is ready; it is safe for concurrent use.
+// MemoryVersions is a [VersionStore] in memory, for tests: it forgets
+// everything when the process ends, which reopens rollback. An app keeps
+// its versions in a store of its own on durable storage. The zero value is
+// ready; it is safe for concurrent use.
 type MemoryVersions struct {
 	mu sync.Mutex
 	m  map[[2]string]AcceptedVersion
@@ -198,10 +205,14 @@ func (m *MemoryVersions) LoadVersion(integrationID, requestID string) (AcceptedV
 func (m *MemoryVersions) SaveVersion(integrationID, requestID string, v AcceptedVersion) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	k := [2]string{integrationID, requestID}
+	if v.Version <= m.m[k].Version {
+		return errors.New("integrator: a version as high was saved meanwhile")
+	}
 	if m.m == nil {
 		m.m = map[[2]string]AcceptedVersion{}
 	}
-	m.m[[2]string{integrationID, requestID}] = v
+	m.m[k] = v
 	return nil
 }
 

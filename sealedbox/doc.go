@@ -20,9 +20,10 @@
 //
 // In Latch, the person's app generates the key pair when an integration is
 // switched on and stores the public key and the wrapped private key in the
-// cloud; the cloud seals every integrator request before storing it; the app
-// unwraps the private key, opens the requests, and sends what it derives
-// from them to the device over the end-to-end channel.
+// cloud; the cloud seals every integrator request before storing it, or the
+// integrator signs and seals it itself ([SealSigned]); the app unwraps the
+// private key, opens the requests, and sends what it derives from them to
+// the device over the end-to-end channel.
 //
 // # Suites
 //
@@ -103,7 +104,9 @@
 // [OpenSigned] trusts exactly the verifying keys it is given; which keys to
 // trust, and how to get them, is the caller's decision and the whole of the
 // guarantee. A signed envelope whose plaintext the cloud does not know is
-// still confidential, and the signer's identity is hidden from the cloud.
+// still confidential, and the signer's key id is inside the encryption;
+// the envelope's length still shows the signature scheme, and whoever
+// stores it knows who uploaded it.
 //
 // Use the default scheme, [MLDSA65Ed25519]: each signature is an ML-DSA-65
 // (FIPS 204) and an Ed25519 signature of the same message, both must

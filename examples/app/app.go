@@ -20,7 +20,9 @@
 //     integrator's key set from the integrator's own host, shows the host
 //     and pins the set ([Phone.PinIntegratorKeys]); from then on it accepts
 //     only requests of that integration signed with a pinned key, for
-//     their place, and not older than what it accepted before.
+//     their place, and not older than what it accepted before. With a
+//     state file ([Phone.UseStateFile]) the pins and the accepted versions
+//     survive a restart.
 //
 // Make one with [New].
 package app

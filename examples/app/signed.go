@@ -14,32 +14,79 @@ import (
 
 // signedState is what the app keeps for signed requests: the key set it
 // pinned per integration and the highest version it accepted per request.
-// A real app persists both with its other state (the versions before it
-// acts on a request); the demo keeps them in memory.
+// With a state file ([Phone.UseStateFile]) every change is written there
+// before the app acts on it; without one it lives in memory only.
 type signedState struct {
 	mu        sync.Mutex
+	path      string                                   // the state file, "" for none
 	verifiers map[string]*integrator.StatementVerifier // by integration id, with its pinned key set
-	versions  integrator.MemoryVersions
+	pins      map[string]pinnedKeySet                  // by integration id, as the state file holds them
+	accepted  map[[2]string]integrator.AcceptedVersion // by integration and request id
+}
+
+// LoadVersion implements [integrator.VersionStore].
+func (s *signedState) LoadVersion(integrationID, requestID string) (integrator.AcceptedVersion, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.accepted[[2]string{integrationID, requestID}], nil
+}
+
+// SaveVersion implements [integrator.VersionStore]: it records v, in the
+// state file if there is one, before it returns. It never lowers a
+// version, whichever verifier asks.
+func (s *signedState) SaveVersion(integrationID, requestID string, v integrator.AcceptedVersion) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := [2]string{integrationID, requestID}
+	old, had := s.accepted[k]
+	if v.Version <= old.Version {
+		return errors.New("app: a version as high was accepted meanwhile")
+	}
+	if s.accepted == nil {
+		s.accepted = map[[2]string]integrator.AcceptedVersion{}
+	}
+	s.accepted[k] = v
+	if err := s.save(); err != nil {
+		if had {
+			s.accepted[k] = old
+		} else {
+			delete(s.accepted, k)
+		}
+		return err
+	}
+	return nil
 }
 
 // PinIntegratorKeys fetches the key set the integrator publishes at
 // https://host/.well-known/latch-integrator-keys, under TlsWithCACheck
 // (roots nil means the system roots; the demo's Acme has a self-signed
-// certificate, so the demo passes it), and pins it for the integration.
-// The app shows host to the person, who checks that it is the
-// integrator's; from then on the integration's requests must be signed
-// with a key of this set.
+// certificate, so the demo passes it), and pins it for the integration,
+// in the state file if there is one. The app shows host to the person,
+// who checks that it is the integrator's; from then on the integration's
+// requests must be signed with a key of this set.
 func (p *Phone) PinIntegratorKeys(ctx context.Context, integrationID, host string, roots *x509.CertPool) (*integrator.KeySet, error) {
 	set, err := integrator.FetchKeySet(ctx, host, integrator.FetchOptions{RootCAs: roots})
 	if err != nil {
 		return nil, err
 	}
-	p.signed.mu.Lock()
-	defer p.signed.mu.Unlock()
-	if p.signed.verifiers == nil {
-		p.signed.verifiers = map[string]*integrator.StatementVerifier{}
+	s := &p.signed
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.verifiers == nil {
+		s.verifiers = map[string]*integrator.StatementVerifier{}
+		s.pins = map[string]pinnedKeySet{}
 	}
-	p.signed.verifiers[integrationID] = &integrator.StatementVerifier{Keys: set, Versions: &p.signed.versions}
+	oldPin, hadPin := s.pins[integrationID]
+	s.pins[integrationID] = pinnedKeySet{Host: set.Host, Document: set.Document()}
+	if err := s.save(); err != nil {
+		if hadPin {
+			s.pins[integrationID] = oldPin
+		} else {
+			delete(s.pins, integrationID)
+		}
+		return nil, err
+	}
+	s.verifiers[integrationID] = &integrator.StatementVerifier{Keys: set, Versions: s}
 	return set, nil
 }
 

@@ -102,9 +102,19 @@ type RelayedMessage struct {
 // Flash is the device's persistent state. On a real device it lives in
 // encrypted flash; here, in a JSON file with mode 0600 (or in memory).
 type Flash struct {
-	Highest       uint64            `json:"highest"`       // highest end-to-end number accepted
-	Cursor        int64             `json:"cursor"`        // last relay number handled
-	RefreshTokens map[string]string `json:"refreshTokens"` // by request id: integrator's stored form (the token and its binding); a bare token from an earlier release is read too
+	Highest uint64 `json:"highest"` // highest end-to-end number accepted
+	Cursor  int64  `json:"cursor"`  // last relay number handled
+	// Credentials are the integrator package's stored forms (the token and
+	// its binding), by integration id, then request id: request ids of two
+	// integrations may be equal, and a request of one integration never
+	// gets the credentials of another's.
+	Credentials map[string]map[string]string `json:"credentials,omitempty"`
+	// RefreshTokens is the flash of earlier releases, by request id alone
+	// (a stored form or a bare token). Each is moved to Credentials under
+	// the integration of the first rule that names its request id, which
+	// trusts that first rule as the integrator package trusts the first
+	// definition of a bare token.
+	RefreshTokens map[string]string `json:"refreshTokens,omitempty"`
 }
 
 // Config configures a device. Provisioning and Link are required.
@@ -130,7 +140,7 @@ type Device struct {
 
 	mu      sync.Mutex
 	flash   Flash
-	callers map[string]*running
+	callers map[[2]string]*running // by integration id and request id
 }
 
 // running is the Caller of one request id and the definition it runs.
@@ -144,7 +154,7 @@ func New(cfg Config) (*Device, error) {
 	if cfg.Link == nil || cfg.Provisioning.DeviceID == "" {
 		return nil, errors.New("device: Link and Provisioning are required")
 	}
-	d := &Device{cfg: cfg, log: cfg.Log, outcomes: make(chan Outcome, 16), callers: map[string]*running{}}
+	d := &Device{cfg: cfg, log: cfg.Log, outcomes: make(chan Outcome, 16), callers: map[[2]string]*running{}}
 	if d.log == nil {
 		d.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -157,8 +167,8 @@ func New(cfg Config) (*Device, error) {
 			return nil, fmt.Errorf("device: reading flash: %w", err)
 		}
 	}
-	if d.flash.RefreshTokens == nil {
-		d.flash.RefreshTokens = map[string]string{}
+	if d.flash.Credentials == nil {
+		d.flash.Credentials = map[string]map[string]string{}
 	}
 	r, err := sealedbox.NewMessageReceiver(cfg.Provisioning.E2EKey, RulesContext(cfg.Provisioning.DeviceID), d.flash.Highest)
 	if err != nil {
@@ -246,15 +256,24 @@ func (d *Device) handle(ctx context.Context, m RelayedMessage) Outcome {
 	return o
 }
 
-// execute runs the rule's request. One Caller per request id keeps the
-// request's credentials; a changed definition of the request is handed to
-// it with Rebind, which keeps them only if the definition sends them where
-// they were delivered for.
+// execute runs the rule's request. One Caller per integration and request
+// id keeps the request's credentials; a changed definition of the request
+// is handed to it with Rebind, which keeps them only if the definition
+// sends them where they were delivered for. A rule of another integration
+// that names the same request id gets a Caller of its own, and none of
+// them.
 func (d *Device) execute(ctx context.Context, rule Rule) (*integrator.Response, error) {
+	if rule.Integration == "" || rule.Request == "" {
+		return nil, errors.New("device: a rule without its integration or request id")
+	}
+	key := [2]string{rule.Integration, rule.Request}
 	d.mu.Lock()
-	r := d.callers[rule.Request]
-	stored := d.flash.RefreshTokens[rule.Request]
+	r := d.callers[key]
+	stored, err := d.storedLocked(rule.Integration, rule.Request)
 	d.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
 	if r != nil && bytes.Equal(r.definition, rule.Definition) {
 		return r.caller.Do(ctx)
 	}
@@ -273,7 +292,10 @@ func (d *Device) execute(ctx context.Context, rule Rule) (*integrator.Response, 
 			SaveRefreshToken: func(_ context.Context, form string) error {
 				d.mu.Lock()
 				defer d.mu.Unlock()
-				d.flash.RefreshTokens[rule.Request] = form
+				if d.flash.Credentials[rule.Integration] == nil {
+					d.flash.Credentials[rule.Integration] = map[string]string{}
+				}
+				d.flash.Credentials[rule.Integration][rule.Request] = form
 				return d.saveLocked()
 			},
 			RootCAs: d.cfg.RootCAs,
@@ -286,9 +308,33 @@ func (d *Device) execute(ctx context.Context, rule Rule) (*integrator.Response, 
 	}
 	d.mu.Lock()
 	r.definition = bytes.Clone(rule.Definition)
-	d.callers[rule.Request] = r
+	d.callers[key] = r
 	d.mu.Unlock()
 	return r.caller.Do(ctx)
+}
+
+// storedLocked returns the stored credential of a request, moving one of
+// an earlier release's flash (by request id alone) to the integration of
+// the first rule that names it, saved before it is used. d.mu is held.
+func (d *Device) storedLocked(integrationID, requestID string) (string, error) {
+	if form := d.flash.Credentials[integrationID][requestID]; form != "" {
+		return form, nil
+	}
+	legacy, ok := d.flash.RefreshTokens[requestID]
+	if !ok {
+		return "", nil
+	}
+	if d.flash.Credentials[integrationID] == nil {
+		d.flash.Credentials[integrationID] = map[string]string{}
+	}
+	d.flash.Credentials[integrationID][requestID] = legacy
+	delete(d.flash.RefreshTokens, requestID)
+	if err := d.saveLocked(); err != nil {
+		delete(d.flash.Credentials[integrationID], requestID)
+		d.flash.RefreshTokens[requestID] = legacy
+		return "", err
+	}
+	return legacy, nil
 }
 
 // describe says why a request failed in words that carry no secret: the

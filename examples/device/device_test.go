@@ -232,15 +232,20 @@ func (a *oauthAPI) received() []string {
 	return append([]string(nil), a.seen...)
 }
 
-// refreshRule is a rule for request rq_1 authorized by a refresh token.
+// refreshRule is a rule for request rq_1 of integration in_1 authorized by
+// a refresh token.
 func refreshRule(t *testing.T, level, pin, apiURL, tokenURL, refresh string) []byte {
+	return refreshRuleFor(t, "in_1", "rq_1", "/doors/1/open", level, pin, apiURL, tokenURL, refresh)
+}
+
+func refreshRuleFor(t *testing.T, integration, request, path, level, pin, apiURL, tokenURL, refresh string) []byte {
 	def, err := json.Marshal(map[string]any{
-		"method": "POST", "url": apiURL + "/doors/1/open", "securityLevel": level, "pinnedCertificate": pin,
+		"method": "POST", "url": apiURL + path, "securityLevel": level, "pinnedCertificate": pin,
 		"authorization": map[string]any{"type": "OAuthRefreshToken", "refreshToken": refresh,
 			"tokenUrl": tokenURL, "clientId": "door-device", "clientSecret": "s3cret"},
 	})
 	require.NoError(t, err)
-	b, err := json.Marshal(device.Rule{Integration: "in_1", Request: "rq_1", Definition: def})
+	b, err := json.Marshal(device.Rule{Integration: integration, Request: request, Definition: def})
 	require.NoError(t, err)
 	return b
 }
@@ -296,8 +301,8 @@ func TestDeviceRefusesMovedTokenEndpoint(t *testing.T) {
 	b, err := os.ReadFile(flash)
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, &f))
-	require.True(t, strings.HasPrefix(f.RefreshTokens["rq_1"], "latch-integrator-credential/v1 "))
-	require.True(t, strings.HasSuffix(f.RefreshTokens["rq_1"], " rt-2"))
+	require.True(t, strings.HasPrefix(f.Credentials["in_1"]["rq_1"], "latch-integrator-credential/v1 "))
+	require.True(t, strings.HasSuffix(f.Credentials["in_1"]["rq_1"], " rt-2"))
 
 	logMu.Lock()
 	logged := logs.String()
@@ -336,8 +341,9 @@ func TestDeviceReadsLegacyFlash(t *testing.T) {
 	b, err := os.ReadFile(flash)
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, &f))
-	require.True(t, strings.HasPrefix(f.RefreshTokens["rq_1"], "latch-integrator-credential/v1 https://127.0.0.1:"))
-	require.True(t, strings.HasSuffix(f.RefreshTokens["rq_1"], " rt-1"), "the rotated token, bound")
+	require.True(t, strings.HasPrefix(f.Credentials["in_1"]["rq_1"], "latch-integrator-credential/v1 https://127.0.0.1:"))
+	require.True(t, strings.HasSuffix(f.Credentials["in_1"]["rq_1"], " rt-1"), "the rotated token, bound")
+	require.Empty(t, f.RefreshTokens, "moved to the integration of the first rule that named it")
 }
 
 type lockedWriter struct {
@@ -349,4 +355,55 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// The request of another integration that names the same request id (an
+// unsigned integration whose requests the cloud writes, or a malicious
+// integrator of another integration), with a definition of the same binding
+// (Acme's token endpoint, client id, origin and pin) but its own path:
+// the device must not run it with the credentials Acme's request holds.
+// Before credentials were kept by integration, it ran with them and opened
+// another door.
+func TestDeviceKeepsCredentialsPerIntegration(t *testing.T) {
+	now := time.Now()
+	door := newOAuthAPI(t, now, "rt-0")
+	e2e := sealedbox.GenerateE2EKey()
+	sender, err := sealedbox.NewMessageSender(e2e, device.RulesContext("dv_1"), 0)
+	require.NoError(t, err)
+	link := newMemLink()
+	flash := filepath.Join(t.TempDir(), "flash.json")
+	cfg := device.Config{Provisioning: device.Provisioning{DeviceID: "dv_1", E2EKey: e2e}, Link: link, FlashPath: flash,
+		Now: func() time.Time { return now }}
+	push := func(d *device.Device, rule []byte) device.Outcome {
+		msg, err := sender.Seal(rule)
+		require.NoError(t, err)
+		link.push(msg)
+		return <-d.Outcomes()
+	}
+	legit := refreshRule(t, "TlsPinnedCertificate", door.pin, door.url, door.url+"/token", "rt-0")
+	// The foreign rule carries a refresh token of its own the server does
+	// not know, or none the device would take: either way it must not get
+	// rt-1.
+	foreign := refreshRuleFor(t, "in_evil", "rq_1", "/doors/2/open", "TlsPinnedCertificate", door.pin, door.url, door.url+"/token", "rt-0")
+
+	d, stop := start(t, cfg)
+	require.Equal(t, 200, push(d, legit).StatusCode)
+	o := push(d, foreign)
+	require.NotEqual(t, 200, o.StatusCode, "the foreign request ran with Acme's credentials")
+	require.Equal(t, 200, push(d, legit).StatusCode, "Acme's request still runs")
+	stop()
+
+	d, stop = start(t, cfg)
+	defer stop()
+	require.NotEqual(t, 200, push(d, foreign).StatusCode, "after a restart")
+	require.Equal(t, 200, push(d, legit).StatusCode)
+	// The foreign request could only try the token it carried (rt-0, used
+	// up); Acme's chain went on from its own stored rt-1.
+	require.Equal(t, []string{"rt-0", "rt-0", "rt-0", "rt-1"}, door.received())
+	var f device.Flash
+	b, err := os.ReadFile(flash)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &f))
+	require.Empty(t, f.Credentials["in_evil"])
+	require.True(t, strings.HasSuffix(f.Credentials["in_1"]["rq_1"], " rt-2"))
 }

@@ -138,6 +138,11 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 
 	// --- The person ----------------------------------------------------
 	phone := app.New(p.URL, p.Roots())
+	// The app keeps the key sets it pins and the request versions it
+	// accepts in a state file of its own, so a restart reopens neither.
+	if err := phone.UseStateFile(filepath.Join(o.StateDir, "app-state.json")); err != nil {
+		return nil, err
+	}
 	key, err := phone.SignUp(ctx, Email, Password)
 	if err != nil {
 		return nil, fmt.Errorf("sign-up: %w", err)

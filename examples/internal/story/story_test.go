@@ -112,15 +112,38 @@ func runStory(t *testing.T, rdb *redis.UniversalOptions) {
 	// has retired). It ran four rules: the request, the rewritten one it
 	// refused, the request again and the signed back door's.
 	var flash struct {
-		Highest       uint64            `json:"highest"`
-		RefreshTokens map[string]string `json:"refreshTokens"`
+		Highest     uint64                       `json:"highest"`
+		Credentials map[string]map[string]string `json:"credentials"`
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "device-flash.json"))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, &flash))
 	require.Equal(t, uint64(4), flash.Highest, "the front door's rule, the rewritten one it refused, the rule again, then the signed back door's")
-	require.Len(t, flash.RefreshTokens, 2)
-	for _, form := range flash.RefreshTokens {
+	require.Len(t, flash.Credentials, 2, "one request in each of the two integrations")
+	var forms []string
+	for _, byRequest := range flash.Credentials {
+		require.Len(t, byRequest, 1)
+		for _, form := range byRequest {
+			forms = append(forms, form)
+		}
+	}
+	// The app kept Acme's pinned key set and the version it accepted of
+	// the signed back door in its state file.
+	var appState struct {
+		KeySets  map[string]json.RawMessage `json:"keySets"`
+		Versions []struct {
+			RequestID string `json:"requestId"`
+			Version   uint64 `json:"version"`
+		} `json:"versions"`
+	}
+	b, err = os.ReadFile(filepath.Join(dir, "app-state.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &appState))
+	require.Len(t, appState.KeySets, 1)
+	require.Len(t, appState.Versions, 1)
+	require.Equal(t, "rq_back_door", appState.Versions[0].RequestID)
+	require.EqualValues(t, 2, appState.Versions[0].Version)
+	for _, form := range forms {
 		f := strings.Fields(form)
 		require.Len(t, f, 9)
 		require.Equal(t, "latch-integrator-credential/v1", f[0])
