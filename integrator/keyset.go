@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchsec/latch/internal/strictjson"
 	"github.com/latchsec/latch/sealedbox"
 	"github.com/latchsec/latch/tlspolicy"
 )
@@ -102,40 +103,15 @@ func ParseKeySet(host string, doc []byte) (*KeySet, error) {
 	if len(doc) > maxKeySet {
 		return nil, keySetError(fmt.Sprintf("document larger than %d bytes", maxKeySet))
 	}
-	m, err := exactObject(doc, "format", "keys")
-	if err != nil {
-		return nil, keySetError(err.Error())
+	var ks keySetJSON
+	if err := strictjson.DecodeLimits(doc, &ks, strictjson.Limits{MaxSize: maxKeySet}); err != nil {
+		return nil, keySetError(jsonProblem(err).Error())
 	}
-	var format string
-	var rows []json.RawMessage
-	if err := field(m, "format", &format); err != nil {
-		return nil, keySetError(err.Error())
-	}
-	if format != keySetFormat {
+	if ks.Format != keySetFormat {
 		return nil, keySetError("format must be " + keySetFormat)
 	}
-	if err := field(m, "keys", &rows); err != nil {
-		return nil, keySetError(err.Error())
-	}
-	if len(rows) == 0 || len(rows) > maxKeySetKeys {
+	if len(ks.Keys) == 0 || len(ks.Keys) > maxKeySetKeys {
 		return nil, keySetError(fmt.Sprintf("a key set has 1 to %d keys", maxKeySetKeys))
-	}
-	var ks keySetJSON
-	for i, raw := range rows {
-		m, err := exactObject(raw, "kid", "key", "notBefore", "notAfter")
-		if err != nil {
-			return nil, keySetError(fmt.Sprintf("keys[%d]: %v", i, err))
-		}
-		var row keyJSONRow
-		for _, f := range []struct {
-			name string
-			v    any
-		}{{"kid", &row.KID}, {"key", &row.Key}, {"notBefore", &row.NotBefore}, {"notAfter", &row.NotAfter}} {
-			if err := field(m, f.name, f.v); err != nil {
-				return nil, keySetError(fmt.Sprintf("keys[%d].%v", i, err))
-			}
-		}
-		ks.Keys = append(ks.Keys, row)
 	}
 	set := &KeySet{Host: host, doc: bytes.Clone(doc)}
 	seen := map[sealedbox.KeyID]bool{}

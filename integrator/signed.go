@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/latchsec/latch/internal/strictjson"
 	"github.com/latchsec/latch/sealedbox"
 )
 
@@ -126,18 +127,9 @@ func checkID(v *validator, field, id string) {
 // definition that ParseRequest accepts. Every error matches
 // ErrInvalidRequest.
 func parseStatement(data []byte) (*Statement, error) {
-	m, err := exactObject(data, "format", "integrationId", "requestId", "version", "definition")
-	if err != nil {
-		return nil, invalid(FieldError{"", err.Error()})
-	}
 	var sj statementJSON
-	for _, f := range []struct {
-		name string
-		v    any
-	}{{"format", &sj.Format}, {"integrationId", &sj.IntegrationID}, {"requestId", &sj.RequestID}, {"version", &sj.Version}, {"definition", &sj.Definition}} {
-		if err := field(m, f.name, f.v); err != nil {
-			return nil, invalid(FieldError{f.name, err.Error()})
-		}
+	if err := strictjson.Decode(data, &sj); err != nil {
+		return nil, invalid(jsonProblem(err))
 	}
 	var v validator
 	if sj.Format != statementFormat {
