@@ -49,7 +49,7 @@ type Hook struct {
 	// id. A sync.Map, which locks no more than the entry it touches: every
 	// ACL check reads it, and a global lock here made a thousand clients
 	// connecting at once queue behind each other.
-	sessions sync.Map // string → session
+	sessions sync.Map // string → *session
 
 	// hooks is the server's hook list, checked for other auth hooks at
 	// Init, at OnStarted and whenever its length changes (checked is the
@@ -67,6 +67,26 @@ type Hook struct {
 type session struct {
 	cl *mqtt.Client
 	p  *mqttauth.Principal
+	// read is the last topic (or filter) a read check allowed, so that
+	// the same check again costs a comparison: mochi checks every delivery
+	// of a message, and a client is usually sent many messages of one
+	// topic. The principal never changes, so neither does the answer.
+	read atomic.Pointer[string]
+}
+
+// canRead decides a read check (a SUBSCRIBE filter or a delivery) as
+// Principal.CanSubscribe does.
+func (s *session) canRead(topic string) bool {
+	if last := s.read.Load(); last != nil && *last == topic {
+		return true
+	}
+	if s.p.CanSubscribe(topic) != nil {
+		return false
+	}
+	t := new(string)
+	*t = topic
+	s.read.Store(t)
+	return true
 }
 
 // ErrOptions is returned by Init (and so by mqtt.Server.AddHook) for
@@ -183,7 +203,7 @@ func (h *Hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 		_ = h.server.SendConnack(cl, code, false, nil)
 		return code
 	}
-	h.sessions.Store(c.ClientIdentifier, session{cl: cl, p: p})
+	h.sessions.Store(c.ClientIdentifier, &session{cl: cl, p: p})
 	if h.Err() != nil {
 		// An auth hook was found while this client was being checked,
 		// after the sweep that ended the others' sessions.
@@ -203,12 +223,24 @@ func printable(s string) string {
 	return "(invalid)"
 }
 
-func (h *Hook) principal(cl *mqtt.Client) *mqttauth.Principal {
+// session returns cl's session, or nil if cl has none (it was refused, or
+// its session has ended, or another client has taken its client id over).
+func (h *Hook) session(cl *mqtt.Client) *session {
 	v, ok := h.sessions.Load(cl.ID)
-	if !ok || v.(session).cl != cl {
+	if !ok {
 		return nil
 	}
-	return v.(session).p
+	if s := v.(*session); s.cl == cl {
+		return s
+	}
+	return nil
+}
+
+func (h *Hook) principal(cl *mqtt.Client) *mqttauth.Principal {
+	if s := h.session(cl); s != nil {
+		return s.p
+	}
+	return nil
 }
 
 // OnConnectAuthenticate implements mqtt.Hook: true for the clients
@@ -220,16 +252,18 @@ func (h *Hook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
 // OnACLCheck implements mqtt.Hook. mochi calls it for each PUBLISH (write),
 // each SUBSCRIBE filter as sent, share prefix included, and each delivery
 // of a message to a subscriber (both read). A read is decided by
-// Principal.CanSubscribe, which for a topic name is the same as CanReceive.
+// Principal.CanSubscribe, which for a topic name is the same as CanReceive;
+// the session remembers the last topic it allowed, so that a client sent
+// many messages of one topic pays for the ACL once.
 func (h *Hook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
-	p := h.principal(cl)
-	if p == nil {
+	s := h.session(cl)
+	if s == nil {
 		return false
 	}
 	if write {
-		return p.CanPublish(topic) == nil
+		return s.p.CanPublish(topic) == nil
 	}
-	return p.CanSubscribe(topic) == nil
+	return s.canRead(topic)
 }
 
 // OnPacketRead resolves an inbound topic alias before mochi checks the ACL:
@@ -292,7 +326,7 @@ func (h *Hook) OnDisconnect(cl *mqtt.Client, err error, expire bool) {
 func (h *Hook) OnClientExpired(cl *mqtt.Client) { h.forget(cl) }
 
 func (h *Hook) forget(cl *mqtt.Client) {
-	if v, ok := h.sessions.Load(cl.ID); ok && v.(session).cl == cl {
+	if v, ok := h.sessions.Load(cl.ID); ok && v.(*session).cl == cl {
 		// Only this client's entry: a newer session under the same client
 		// id stays.
 		h.sessions.CompareAndDelete(cl.ID, v)
@@ -312,9 +346,9 @@ func (h *Hook) Recheck(ctx context.Context) int {
 	if n, err := h.checkHooks(false); err != nil {
 		return n // every session has ended
 	}
-	var all []session
+	var all []*session
 	h.sessions.Range(func(_, v any) bool {
-		all = append(all, v.(session))
+		all = append(all, v.(*session))
 		return true
 	})
 	n := 0
