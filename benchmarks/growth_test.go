@@ -220,14 +220,15 @@ func (g *growthBroker) connectAll(b *testing.B, creds []*mqttauth.Credential, fi
 	return clients
 }
 
-// close ends the broker and the clients' connections.
+// close ends the clients' connections and then the broker (which would
+// wait for ever on a pipe that nobody reads, to say goodbye).
 func (g *growthBroker) close(clients []*wireClient) {
-	_ = mochi.Shutdown(g.srv)
 	for _, c := range clients {
 		if c != nil {
 			c.conn.Close()
 		}
 	}
+	_ = mochi.Shutdown(g.srv)
 	if g.pipe != nil {
 		g.pipe.Close()
 	}
@@ -343,4 +344,76 @@ func BenchmarkMQTTFanOut(b *testing.B) {
 			}
 		})
 	}
+}
+
+// connectedClients is how many devices BenchmarkMQTTConnected keeps
+// connected.
+const connectedClients = 10_000
+
+// BenchmarkMQTTConnected: connectedClients devices connected at once to an
+// embedded mochi broker, each subscribed to its commands, with the Latch
+// hook and with allow-all. They connect over in-memory pipes (net.Pipe):
+// ten thousand TCP connections inside one process would take twenty
+// thousand file descriptors, both ends of each.
+//
+// bytes/client is the growth of the process's live heap and goroutine
+// stacks while they connect, after a collection, divided by their number
+// (heap-bytes/client the heap's alone, which varies less from run to run):
+// the broker's state for a client (two goroutines, buffers, the session and
+// its subscription), the hook's session and principal, and the
+// benchmark's own end of each pipe (the same for both). mochi's queue of
+// outbound packets is bounded at 64 packets a client
+// (MaximumClientWritesPending; the default, 8192, allocates 64 KiB per
+// client up front, which would hide everything else). One op is one more
+// device connecting, subscribing and disconnecting while the others stay
+// connected.
+func BenchmarkMQTTConnected(b *testing.B) {
+	rules := []mqttauth.Rule{{Topic: "apps/{app}/devices/{device}/command/+", Access: mqttauth.Subscribe}}
+	before := runtime.NumGoroutine()
+	for _, impl := range []string{"latch", "allowall"} {
+		b.Run(impl, func(b *testing.B) {
+			e := newMQTTEnv(b, rules)
+			creds := make([]*mqttauth.Credential, connectedClients+1)
+			for i := range creds {
+				cred, err := e.issuer.Issue(context.Background(), mqttauth.KeyRequest{App: "app-1", Device: fmt.Sprintf("dev-%d", i)})
+				if err != nil {
+					b.Fatal(err)
+				}
+				creds[i] = cred
+			}
+			g := newGrowthBroker(b, impl, e, true, 64)
+			command := func(cred *mqttauth.Credential) []string {
+				return []string{"apps/app-1/devices/" + cred.Device + "/command/+"}
+			}
+			heap, stacks := liveMemory()
+			clients := g.connectAll(b, creds[:connectedClients], func(i int) []string { return command(creds[i]) })
+			heap2, stacks2 := liveMemory()
+			perClient := float64(heap2+stacks2-heap-stacks) / connectedClients
+			heapPerClient := float64(heap2-heap) / connectedClients
+			if n := atomic.LoadInt64(&g.srv.Info.ClientsConnected); n != connectedClients {
+				b.Fatalf("%d clients connected, want %d", n, connectedClients)
+			}
+			extra := creds[connectedClients]
+			for b.Loop() {
+				c, err := g.connect(extra, command(extra)...)
+				if err != nil {
+					b.Fatal(err)
+				}
+				c.conn.Close()
+			}
+			b.ReportMetric(perClient, "bytes/client")
+			b.ReportMetric(heapPerClient, "heap-bytes/client")
+			g.close(clients)
+			waitGoroutines(b, before)
+		})
+	}
+}
+
+// liveMemory returns the bytes of live heap objects and of goroutine
+// stacks, after a collection.
+func liveMemory() (heap, stacks uint64) {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc, m.StackInuse
 }
