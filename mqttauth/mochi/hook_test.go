@@ -241,3 +241,28 @@ func TestReadDecisionRemembered(t *testing.T) {
 	a.waitLost(t)
 	require.False(t, b.hook.OnACLCheck(cl, allowed, false), "the ended session's memory is gone with it")
 }
+
+// TestRecentSessionReplaced: when a device connects again under its client
+// id, the client object of the old connection loses every right, even
+// though the hook had its session at hand from the last check.
+func TestRecentSessionReplaced(t *testing.T) {
+	b := startBroker(t)
+	cred := b.issue(t, "app-1", "dev-a")
+	a := b.mustConnect(t, cred)
+	require.Equal(t, byte(1), a.subscribe(t, "apps/app-1/devices/dev-a/command/+"))
+	old, ok := b.srv.Clients.Get("app-1:dev-a")
+	require.True(t, ok)
+	topic := "apps/app-1/devices/dev-a/command/reboot"
+	require.True(t, b.hook.OnACLCheck(old, topic, false))
+	require.True(t, b.hook.OnACLCheck(old, "apps/app-1/devices/dev-a/state", true))
+
+	again := b.mustConnect(t, cred)
+	a.waitLost(t)
+	cl, ok := b.srv.Clients.Get("app-1:dev-a")
+	require.True(t, ok)
+	require.NotSame(t, old, cl)
+	require.False(t, b.hook.OnACLCheck(old, topic, false))
+	require.False(t, b.hook.OnACLCheck(old, "apps/app-1/devices/dev-a/state", true))
+	require.True(t, b.hook.OnACLCheck(cl, topic, false))
+	require.NoError(t, again.publish(t, "apps/app-1/devices/dev-a/state", 1, "back"))
+}
