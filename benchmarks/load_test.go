@@ -69,7 +69,9 @@ func BenchmarkMQTTBrokerLoad(b *testing.B) {
 			sides[i] = s
 		}
 		wave := func(s *side) {
+			b.StopTimer()
 			runtime.GC() // no wave pays for another's garbage
+			b.StartTimer()
 			cpu, _ := processCPU()
 			start := time.Now()
 			loadWave(b, s.addr, s.creds)
@@ -77,6 +79,7 @@ func BenchmarkMQTTBrokerLoad(b *testing.B) {
 			end, _ := processCPU()
 			s.cpu += end - cpu
 		}
+		b.ResetTimer()
 		for i := range b.N {
 			if i%2 == 0 {
 				wave(sides[0])
