@@ -58,14 +58,25 @@ func render(w io.Writer, r *run, targets []target) (missed int) {
 		p("and reports their ratio (vs-allowall: the Latch broker's rate over allow-all's, so above 1 is\n")
 		p("faster). Rows without a target show a figure the issue asked to measure.\n\n")
 		p("| grows | figure | measured | target | met |\n|---|---|---|---|---|\n")
+		var notes []string
 		for _, t := range growth {
 			what, measured, bound, met := r.checkTarget(t)
 			if met != "yes" && !t.info {
 				missed++
+				if t.note != "" {
+					i := slices.Index(notes, t.note)
+					if i < 0 {
+						notes, i = append(notes, t.note), len(notes)
+					}
+					met += fmt.Sprintf(" (note %d)", i+1)
+				}
 			}
 			p("| %s | %s | %s | %s | %s |\n", t.growth, what, measured, bound, met)
 		}
 		p("\n")
+		for i, n := range notes {
+			p("Note %d. %s\n\n", i+1, n)
+		}
 	}
 
 	p("## Ratios\n\n")
