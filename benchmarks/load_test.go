@@ -9,6 +9,7 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+	mqtt "github.com/mochi-mqtt/server/v2"
 
 	"github.com/latchsec/latch/mqttauth"
 	"github.com/latchsec/latch/mqttauth/mochi"
@@ -19,18 +20,23 @@ const loadClients = 1000
 
 // BenchmarkMQTTBrokerLoad: loadClients devices at once connect to an
 // embedded mochi broker on 127.0.0.1, subscribe to their commands, publish
-// their state (QoS 1) and disconnect, with the Latch hook and with mochi's
-// allow-all hook. One op is the whole wave; connects/s is reported. After
-// the broker is closed the goroutine count must come back to where it was
-// (bounded: at most 10 s).
+// their state (QoS 1) and disconnect. Two brokers are alive at once, one
+// with the Latch hook and one with mochi's allow-all hook, and get
+// alternating waves (the first broker of a pair of waves alternates too),
+// so that load from elsewhere on the machine falls on both alike. One op is
+// one wave on each broker; ns/op and connects/s are the Latch broker's,
+// allowall-connects/s the allow-all broker's, vs-allowall the ratio of the
+// two rates and cpu-vs-allowall the same on the process's CPU time during
+// each broker's waves. After the brokers are closed the goroutine count
+// must come back to where it was (bounded: at most 10 s).
 //
 // Warming up matters more here than anywhere else: the first waves a
 // process runs are up to twice as slow as the later ones (threads, heap and
 // sockets are still being set up), whichever hook the broker has. Run
 // cold, the implementation measured first lost 25–30 % to that alone, so
 // the process runs warmUpWaves untimed waves against a broker of its own
-// before either implementation is measured, and each broker gets one more
-// before its timed waves.
+// before either is measured, and each broker gets one more before its
+// timed waves.
 func BenchmarkMQTTBrokerLoad(b *testing.B) {
 	rules := []mqttauth.Rule{
 		{Topic: "apps/{app}/devices/{device}/state", Access: mqttauth.Publish},
@@ -47,21 +53,56 @@ func BenchmarkMQTTBrokerLoad(b *testing.B) {
 		_ = mochi.Shutdown(srv)
 		waitGoroutines(b, before)
 	}
-	for _, impl := range []string{"latch", "allowall"} {
-		b.Run(impl, func(b *testing.B) {
+	b.Run("latch", func(b *testing.B) {
+		type side struct {
+			addr     string
+			srv      *mqtt.Server
+			creds    []*mqttauth.Credential
+			dur, cpu time.Duration
+		}
+		var sides [2]*side // latch, allow-all
+		for i, impl := range []string{"latch", "allowall"} {
 			e := newMQTTEnv(b, rules)
-			creds := loadCredentials(b, e)
-			addr, srv := startBroker(b, impl, e)
-			loadWave(b, addr, creds)
+			s := &side{creds: loadCredentials(b, e)}
+			s.addr, s.srv = startBroker(b, impl, e)
+			loadWave(b, s.addr, s.creds)
+			sides[i] = s
+		}
+		wave := func(s *side) {
+			b.StopTimer()
+			runtime.GC() // no wave pays for another's garbage
+			b.StartTimer()
+			cpu, _ := processCPU()
 			start := time.Now()
-			for b.Loop() {
-				loadWave(b, addr, creds)
+			loadWave(b, s.addr, s.creds)
+			s.dur += time.Since(start)
+			end, _ := processCPU()
+			s.cpu += end - cpu
+		}
+		b.ResetTimer()
+		for i := range b.N {
+			if i%2 == 0 {
+				wave(sides[0])
+				wave(sides[1])
+			} else {
+				wave(sides[1])
+				wave(sides[0])
 			}
-			b.ReportMetric(float64(b.N*loadClients)/time.Since(start).Seconds(), "connects/s")
-			_ = mochi.Shutdown(srv)
-			waitGoroutines(b, before)
-		})
-	}
+		}
+		latch, allow := sides[0], sides[1]
+		clients := float64(b.N * loadClients)
+		b.ReportMetric(float64(latch.dur.Nanoseconds())/float64(b.N), "ns/op")
+		b.ReportMetric(clients/latch.dur.Seconds(), "connects/s")
+		b.ReportMetric(clients/allow.dur.Seconds(), "allowall-connects/s")
+		b.ReportMetric(allow.dur.Seconds()/latch.dur.Seconds(), "vs-allowall")
+		if latch.cpu > 0 && allow.cpu > 0 {
+			b.ReportMetric(float64(allow.cpu)/float64(latch.cpu), "cpu-vs-allowall")
+		}
+		for _, s := range sides {
+			_ = mochi.Shutdown(s.srv)
+		}
+		waitGoroutines(b, before)
+	})
 }
 
 // warmUpWaves is how many waves warm a process up before

@@ -149,12 +149,8 @@ func idChars(s string, max int, extra string) bool {
 
 // checkTokenID reports whether s is 128 bits in canonical base64url.
 func checkTokenID(s string) bool {
-	if len(s) != idLen {
-		return false
-	}
-	var b [16]byte
-	_, err := decodeB64(b[:0], s)
-	return err == nil
+	_, ok := parseTokenID(s)
+	return ok
 }
 
 // checkText accepts the free-text claims: 1 to 256 bytes of UTF-8 without

@@ -79,7 +79,7 @@ func TestRevokedIDsAreForgotten(t *testing.T) {
 func (m *MemoryRevocations) size() int {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return len(m.ids)
+	return m.ids.Len()
 }
 
 func TestRevokeSubject(t *testing.T) {
@@ -272,4 +272,26 @@ func TestInspect(t *testing.T) {
 	_, _, err = Inspect(nil, "", tok)
 	require.Error(t, err)
 	require.NotErrorIs(t, err, ErrInvalid)
+}
+
+// TestRevokeIDFarExpiry: an expiry past the year 9999 (no token has one)
+// keeps the entry for ever, and the list still reads back from its JSON.
+func TestRevokeIDFarExpiry(t *testing.T) {
+	c := newClock()
+	m := &MemoryRevocations{Now: c.Now}
+	id := "AAAAAAAAAAAAAAAAAAAAAA"
+	require.NoError(t, m.RevokeID(t.Context(), id, time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC)))
+	require.True(t, m.idRevoked(id, c.Now().AddDate(1000, 0, 0)))
+	b, err := m.MarshalJSON()
+	require.NoError(t, err)
+	require.JSONEq(t, `{"ids":{"`+id+`":0},"subjects":{}}`, string(b))
+	require.NoError(t, (&MemoryRevocations{}).UnmarshalJSON(b))
+
+	// An expiry of a split second past a whole second is rounded up, never
+	// down: the entry outlives the token.
+	exp := c.Now().Add(time.Hour + 300*time.Millisecond)
+	other := "BBBBBBBBBBBBBBBBBBBBBA"
+	require.NoError(t, m.RevokeID(t.Context(), other, exp))
+	require.True(t, m.idRevoked(other, exp.Add(Leeway-time.Nanosecond)))
+	require.False(t, m.idRevoked(other, exp.Add(Leeway+time.Second)))
 }

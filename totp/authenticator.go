@@ -355,7 +355,8 @@ func (a *Authenticator) match(account string, sealed []byte, alg Algorithm, digi
 	g := newGenerator(secret, alg, digits)
 	clear(secret)
 	centre := step(now) + int64(clamp(drift, a.maxDrift))
-	match, replayed := find(g, v, centre, a.window, lastStep)
+	match, replayed := find(&g, v, centre, a.window, lastStep)
+	g.clear()
 	return match, replayed, keyID, nil
 }
 

@@ -1,13 +1,11 @@
 package totp
 
 import (
-	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/subtle"
 	"encoding/binary"
-	"hash"
 	"strconv"
 	"time"
 )
@@ -39,18 +37,6 @@ func (a Algorithm) String() string {
 
 func (a Algorithm) valid() bool { return a <= SHA512 }
 
-func (a Algorithm) newHash() func() hash.Hash {
-	switch a {
-	case SHA1:
-		return sha1.New
-	case SHA256:
-		return sha256.New
-	case SHA512:
-		return sha512.New
-	}
-	panic("totp: invalid algorithm " + a.String())
-}
-
 func validDigits(d int) bool { return d == 6 || d == 8 }
 
 // pow10 holds the moduli of the valid code lengths.
@@ -67,32 +53,86 @@ func step(t time.Time) int64 {
 	return s
 }
 
-// generator computes HOTP values (RFC 4226 §5.3) for one secret, reusing its
-// HMAC state from step to step.
+// generator computes HOTP values (RFC 4226 §5.3) for one secret. It holds
+// the HMAC key already XOR-ed with the pads (RFC 2104) and hashes each
+// message with the one-shot functions of crypto/sha1, crypto/sha256 and
+// crypto/sha512, so that a code costs no allocation and no hash state is
+// copied or marshalled; a server checks one code per sign-in, the case
+// this is made for. Call clear when done: the pads are secret.
 type generator struct {
-	mac    hash.Hash
+	alg    Algorithm
 	digits int
-	buf    [8]byte
-	sum    [sha512.Size]byte
+	// inner is the key XOR ipad followed by the counter; outer is the key
+	// XOR opad followed by the inner hash.
+	inner [sha512.BlockSize + 8]byte
+	outer [sha512.BlockSize + sha512.Size]byte
 }
 
-func newGenerator(secret []byte, alg Algorithm, digits int) *generator {
+// newGenerator returns a generator by value, so that it stays on the
+// caller's stack.
+func newGenerator(secret []byte, alg Algorithm, digits int) generator {
 	if !validDigits(digits) {
 		panic("totp: invalid number of digits " + strconv.Itoa(digits))
 	}
-	return &generator{mac: hmac.New(alg.newHash(), secret), digits: digits}
+	g := generator{alg: alg, digits: digits}
+	block := alg.blockSize()
+	key := secret
+	var sum [sha512.Size]byte
+	if len(key) > block {
+		key = alg.sum(&sum, key) // RFC 2104 §2: a key longer than a block is hashed
+	}
+	copy(g.inner[:block], key)
+	copy(g.outer[:block], key)
+	clear(sum[:])
+	for i := range block {
+		g.inner[i] ^= 0x36
+		g.outer[i] ^= 0x5c
+	}
+	return g
+}
+
+// blockSize is the block size of a's hash, in bytes.
+func (a Algorithm) blockSize() int {
+	if a == SHA512 {
+		return sha512.BlockSize
+	}
+	return sha1.BlockSize // SHA-256's is the same, 64 bytes
+}
+
+// sum hashes msg with a's hash into dst and returns the digest.
+func (a Algorithm) sum(dst *[sha512.Size]byte, msg []byte) []byte {
+	switch a {
+	case SHA1:
+		s := sha1.Sum(msg)
+		return dst[:copy(dst[:], s[:])]
+	case SHA256:
+		s := sha256.Sum256(msg)
+		return dst[:copy(dst[:], s[:])]
+	case SHA512:
+		*dst = sha512.Sum512(msg)
+		return dst[:]
+	}
+	panic("totp: invalid algorithm " + a.String())
 }
 
 // value returns the code for counter as a number below 10^digits.
 func (g *generator) value(counter uint64) uint32 {
-	binary.BigEndian.PutUint64(g.buf[:], counter)
-	g.mac.Reset()
-	g.mac.Write(g.buf[:])
-	sum := g.mac.Sum(g.sum[:0])
+	block := g.alg.blockSize()
+	binary.BigEndian.PutUint64(g.inner[block:], counter)
+	var in, sum [sha512.Size]byte
+	n := len(g.alg.sum(&in, g.inner[:block+8]))
+	copy(g.outer[block:], in[:n])
+	s := g.alg.sum(&sum, g.outer[:block+n])
 	// Dynamic truncation, RFC 4226 §5.4.
-	off := sum[len(sum)-1] & 0x0f
-	bin := binary.BigEndian.Uint32(sum[off:off+4]) & 0x7fff_ffff
+	off := s[len(s)-1] & 0x0f
+	bin := binary.BigEndian.Uint32(s[off:off+4]) & 0x7fff_ffff
 	return bin % pow10[g.digits]
+}
+
+// clear wipes the key material.
+func (g *generator) clear() {
+	clear(g.inner[:])
+	clear(g.outer[:])
 }
 
 // format writes v as a code of g.digits digits, with leading zeros.

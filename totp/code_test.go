@@ -1,9 +1,15 @@
 package totp
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"hash"
 	"os"
 	"strconv"
 	"testing"
@@ -225,8 +231,37 @@ func TestFind(t *testing.T) {
 		{0, 0, 1, 0, 0, false},
 		{1, 0, 1, 0, 1, false},
 	} {
-		match, replayed := find(g, g.value(uint64(c.codeStep)), c.centre, c.window, c.last)
+		match, replayed := find(&g, g.value(uint64(c.codeStep)), c.centre, c.window, c.last)
 		require.Equal(t, c.match, match, "%+v", c)
 		require.Equal(t, c.replayed, replayed, "%+v", c)
+	}
+}
+
+// TestGeneratorIsHMAC checks the generator's HMAC against crypto/hmac for
+// every algorithm and keys of every length up to beyond two blocks (a key
+// longer than a block is hashed first, RFC 2104 §2).
+func TestGeneratorIsHMAC(t *testing.T) {
+	hashes := map[Algorithm]func() hash.Hash{SHA1: sha1.New, SHA256: sha256.New, SHA512: sha512.New}
+	for alg, h := range hashes {
+		for n := 0; n <= 2*sha512.BlockSize+3; n++ {
+			key := make([]byte, n)
+			for i := range key {
+				key[i] = byte(i*7 + n)
+			}
+			g := newGenerator(key, alg, 8)
+			for _, counter := range []uint64{0, 1, 56_666_666, 1<<63 + 5} {
+				mac := hmac.New(h, key)
+				var msg [8]byte
+				binary.BigEndian.PutUint64(msg[:], counter)
+				mac.Write(msg[:])
+				sum := mac.Sum(nil)
+				off := sum[len(sum)-1] & 0x0f
+				want := (binary.BigEndian.Uint32(sum[off:off+4]) & 0x7fff_ffff) % 100_000_000
+				require.Equal(t, want, g.value(counter), "%s, key of %d bytes, counter %d", alg, n, counter)
+			}
+			g.clear()
+			require.Equal(t, [len(g.inner)]byte{}, g.inner)
+			require.Equal(t, [len(g.outer)]byte{}, g.outer)
+		}
 	}
 }

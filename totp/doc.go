@@ -115,6 +115,7 @@
 //
 // [Key.QRCode] (a PNG) and [Key.QRModules] (the same code as a grid of
 // modules, for drawing it in a terminal) are the only parts that use a QR
-// library (boombuler/barcode); codes are computed with the
-// standard library's HMAC and integer arithmetic.
+// library (boombuler/barcode); codes are computed with HMAC (RFC 2104) over
+// the standard library's SHA-1, SHA-256 and SHA-512 one-shot functions,
+// checked against crypto/hmac in the tests, and integer arithmetic.
 package totp

@@ -55,6 +55,7 @@ func (k Key) SecretBase32() string {
 // that stand in for the app.
 func (k Key) Code(t time.Time) string {
 	g := newGenerator(k.secret, k.alg, k.digits)
+	defer g.clear()
 	return g.format(g.value(uint64(step(t))))
 }
 

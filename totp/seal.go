@@ -21,13 +21,14 @@ type SealingKey struct {
 type sealer struct {
 	active string
 	aeads  map[string]cipher.AEAD
+	ids    map[string]string // each key id, by itself: open returns it without allocating
 }
 
 func newSealer(keys []SealingKey) (*sealer, error) {
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("%w: no sealing key", ErrInvalidConfig)
 	}
-	s := &sealer{active: keys[0].ID, aeads: make(map[string]cipher.AEAD, len(keys))}
+	s := &sealer{active: keys[0].ID, aeads: make(map[string]cipher.AEAD, len(keys)), ids: make(map[string]string, len(keys))}
 	for i, k := range keys {
 		if !validKeyID(k.ID) {
 			return nil, fmt.Errorf("%w: sealing key %d: id must be 1 to %d printable ASCII characters", ErrInvalidConfig, i, maxKeyIDBytes)
@@ -45,6 +46,7 @@ func newSealer(keys []SealingKey) (*sealer, error) {
 		if s.aeads[k.ID], err = cipher.NewGCM(block); err != nil {
 			return nil, err
 		}
+		s.ids[k.ID] = k.ID
 	}
 	return s, nil
 }
@@ -107,11 +109,11 @@ func (s *sealer) open(account string, alg Algorithm, digits int, sealed []byte) 
 		return nil, "", ErrSecretUnreadable
 	}
 	n := 2 + int(sealed[1])
-	keyID = string(sealed[2:n])
-	aead, ok := s.aeads[keyID]
+	keyID, ok := s.ids[string(sealed[2:n])]
 	if !ok {
 		return nil, "", ErrSecretUnreadable
 	}
+	aead := s.aeads[keyID]
 	secret, err = aead.Open(nil, sealed[n:n+nonceSize], sealed[n+nonceSize:], sealAD(sealed[:n], account, alg, digits))
 	if err != nil {
 		return nil, "", ErrSecretUnreadable

@@ -72,8 +72,16 @@
 //     the alias first (OnPacketRead), and the ACL sees the real topic.
 //   - mochi passes a subscription filter with its "$share/group/" prefix (in
 //     any case); the ACL strips it and checks the filter.
-//   - mochi calls the ACL on every delivery to every subscriber; the check
-//     allocates nothing.
+//   - mochi calls the ACL on every delivery to every subscriber. The hook
+//     finds a client's session through a slot chosen by the client's
+//     address (valid only for that client, and only until the session
+//     ends or another connection takes its client id), and each
+//     session remembers the last topic a read check allowed it (the
+//     principal, and so the answer, never changes during a session), so a
+//     client sent many messages of one topic pays for the ACL once and
+//     then for a comparison; any other topic is decided by the ACL, and a
+//     session that ends takes its memory with it. The check allocates
+//     nothing, except a string header when it remembers a new topic.
 //   - A credential revoked or expired after CONNECT: every
 //     Options.RecheckInterval (default one minute) each session's credential
 //     is checked against the revocation list again (from memory, no

@@ -3,6 +3,7 @@ package mochi
 import (
 	"context"
 	"errors"
+	"hash/maphash"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,7 +50,16 @@ type Hook struct {
 	// id. A sync.Map, which locks no more than the entry it touches: every
 	// ACL check reads it, and a global lock here made a thousand clients
 	// connecting at once queue behind each other.
-	sessions sync.Map // string → session
+	sessions sync.Map // string → *session
+
+	// recent holds, in a slot chosen by the client's address, the session
+	// a check last found for a client: a delivery then finds its session
+	// with one memory access instead of a walk through sessions, which with
+	// a thousand subscribers misses the CPU's caches at every step. A slot
+	// counts only for the very client of its session, and only while the
+	// session has not ended (it has when it leaves sessions).
+	recent [recentSlots]atomic.Pointer[session]
+	seed   maphash.Seed
 
 	// hooks is the server's hook list, checked for other auth hooks at
 	// Init, at OnStarted and whenever its length changes (checked is the
@@ -64,9 +74,33 @@ type Hook struct {
 	done     chan struct{}
 }
 
+// recentSlots is the size of Hook.recent.
+const recentSlots = 1 << 12
+
 type session struct {
-	cl *mqtt.Client
-	p  *mqttauth.Principal
+	cl    *mqtt.Client
+	p     *mqttauth.Principal
+	ended atomic.Bool // set before the session leaves Hook.sessions
+	// read is the last topic (or filter) a read check allowed, so that
+	// the same check again costs a comparison: mochi checks every delivery
+	// of a message, and a client is usually sent many messages of one
+	// topic. The principal never changes, so neither does the answer.
+	read atomic.Pointer[string]
+}
+
+// canRead decides a read check (a SUBSCRIBE filter or a delivery) as
+// Principal.CanSubscribe does.
+func (s *session) canRead(topic string) bool {
+	if last := s.read.Load(); last != nil && *last == topic {
+		return true
+	}
+	if s.p.CanSubscribe(topic) != nil {
+		return false
+	}
+	t := new(string)
+	*t = topic
+	s.read.Store(t)
+	return true
 }
 
 // ErrOptions is returned by Init (and so by mqtt.Server.AddHook) for
@@ -104,6 +138,7 @@ func (h *Hook) Init(config any) error {
 		return err
 	}
 	h.hooks = hooks
+	h.seed = maphash.MakeSeed()
 	h.checked.Store(-1)
 	h.v, h.server, h.interval = o.Verifier, o.Server, o.RecheckInterval
 	if h.interval == 0 {
@@ -183,7 +218,9 @@ func (h *Hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 		_ = h.server.SendConnack(cl, code, false, nil)
 		return code
 	}
-	h.sessions.Store(c.ClientIdentifier, session{cl: cl, p: p})
+	if old, ok := h.sessions.Swap(c.ClientIdentifier, &session{cl: cl, p: p}); ok {
+		old.(*session).ended.Store(true)
+	}
 	if h.Err() != nil {
 		// An auth hook was found while this client was being checked,
 		// after the sweep that ended the others' sessions.
@@ -203,12 +240,30 @@ func printable(s string) string {
 	return "(invalid)"
 }
 
-func (h *Hook) principal(cl *mqtt.Client) *mqttauth.Principal {
+// session returns cl's session, or nil if cl has none (it was refused, or
+// its session has ended, or another client has taken its client id over).
+func (h *Hook) session(cl *mqtt.Client) *session {
+	slot := &h.recent[maphash.Comparable(h.seed, cl)%recentSlots]
+	if s := slot.Load(); s != nil && s.cl == cl && !s.ended.Load() {
+		return s
+	}
 	v, ok := h.sessions.Load(cl.ID)
-	if !ok || v.(session).cl != cl {
+	if !ok {
 		return nil
 	}
-	return v.(session).p
+	s := v.(*session)
+	if s.cl != cl || s.ended.Load() {
+		return nil
+	}
+	slot.Store(s)
+	return s
+}
+
+func (h *Hook) principal(cl *mqtt.Client) *mqttauth.Principal {
+	if s := h.session(cl); s != nil {
+		return s.p
+	}
+	return nil
 }
 
 // OnConnectAuthenticate implements mqtt.Hook: true for the clients
@@ -220,16 +275,18 @@ func (h *Hook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
 // OnACLCheck implements mqtt.Hook. mochi calls it for each PUBLISH (write),
 // each SUBSCRIBE filter as sent, share prefix included, and each delivery
 // of a message to a subscriber (both read). A read is decided by
-// Principal.CanSubscribe, which for a topic name is the same as CanReceive.
+// Principal.CanSubscribe, which for a topic name is the same as CanReceive;
+// the session remembers the last topic it allowed, so that a client sent
+// many messages of one topic pays for the ACL once.
 func (h *Hook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
-	p := h.principal(cl)
-	if p == nil {
+	s := h.session(cl)
+	if s == nil {
 		return false
 	}
 	if write {
-		return p.CanPublish(topic) == nil
+		return s.p.CanPublish(topic) == nil
 	}
-	return p.CanSubscribe(topic) == nil
+	return s.canRead(topic)
 }
 
 // OnPacketRead resolves an inbound topic alias before mochi checks the ACL:
@@ -292,9 +349,10 @@ func (h *Hook) OnDisconnect(cl *mqtt.Client, err error, expire bool) {
 func (h *Hook) OnClientExpired(cl *mqtt.Client) { h.forget(cl) }
 
 func (h *Hook) forget(cl *mqtt.Client) {
-	if v, ok := h.sessions.Load(cl.ID); ok && v.(session).cl == cl {
+	if v, ok := h.sessions.Load(cl.ID); ok && v.(*session).cl == cl {
 		// Only this client's entry: a newer session under the same client
-		// id stays.
+		// id stays. Ended first, so that no slot of recent answers for it.
+		v.(*session).ended.Store(true)
 		h.sessions.CompareAndDelete(cl.ID, v)
 	}
 }
@@ -312,9 +370,9 @@ func (h *Hook) Recheck(ctx context.Context) int {
 	if n, err := h.checkHooks(false); err != nil {
 		return n // every session has ended
 	}
-	var all []session
+	var all []*session
 	h.sessions.Range(func(_, v any) bool {
-		all = append(all, v.(session))
+		all = append(all, v.(*session))
 		return true
 	})
 	n := 0

@@ -203,3 +203,66 @@ func TestInitNeedsOptions(t *testing.T) {
 	v := &mqttauth.Verifier{Tokens: &token.Verifier{}}
 	require.ErrorIs(t, new(mochi.Hook).Init(&mochi.Options{Verifier: v, Server: &mqtt.Server{}}), mochi.ErrUnsupportedServer)
 }
+
+// TestReadDecisionRemembered attacks the session's memory of the last
+// topic a read check allowed: it answers only for that exact topic, never
+// for another client or after the session has ended.
+func TestReadDecisionRemembered(t *testing.T) {
+	b := startBroker(t)
+	svc := b.mustConnect(t, b.issue(t, "app-1", "", "mqtt:service"))
+	cred := b.issue(t, "app-1", "dev-a")
+	a := b.mustConnect(t, cred)
+	require.Equal(t, byte(1), a.subscribe(t, "apps/app-1/devices/dev-a/command/+"))
+	for range 3 {
+		require.NoError(t, svc.publish(t, "apps/app-1/devices/dev-a/command/reboot", 1, "now"))
+		require.Equal(t, "now", string(a.next(t).Payload()))
+	}
+	cl, ok := b.srv.Clients.Get("app-1:dev-a")
+	require.True(t, ok)
+	allowed := "apps/app-1/devices/dev-a/command/reboot"
+	require.True(t, b.hook.OnACLCheck(cl, allowed, false))
+	// Topics next to the remembered one are decided by the ACL.
+	for _, topic := range []string{
+		"apps/app-1/devices/dev-b/command/reboot",
+		"apps/app-1/devices/dev-a/command/reboot/x",
+		"apps/app-1/devices/dev-a/command/#",
+		"apps/app-1/devices/dev-a/state",
+	} {
+		require.False(t, b.hook.OnACLCheck(cl, topic, false), topic)
+		require.True(t, b.hook.OnACLCheck(cl, allowed, false))
+	}
+	// A write of the remembered topic is still a write.
+	require.False(t, b.hook.OnACLCheck(cl, allowed, true))
+	// Another client (not the session's) gets nothing from it.
+	require.False(t, b.hook.OnACLCheck(&mqtt.Client{ID: cl.ID}, allowed, false))
+
+	require.NoError(t, b.issuer.RevokeKey(context.Background(), cred.Key, cred.Device))
+	require.Equal(t, 1, b.hook.Recheck(context.Background()))
+	a.waitLost(t)
+	require.False(t, b.hook.OnACLCheck(cl, allowed, false), "the ended session's memory is gone with it")
+}
+
+// TestRecentSessionReplaced: when a device connects again under its client
+// id, the client object of the old connection loses every right, even
+// though the hook had its session at hand from the last check.
+func TestRecentSessionReplaced(t *testing.T) {
+	b := startBroker(t)
+	cred := b.issue(t, "app-1", "dev-a")
+	a := b.mustConnect(t, cred)
+	require.Equal(t, byte(1), a.subscribe(t, "apps/app-1/devices/dev-a/command/+"))
+	old, ok := b.srv.Clients.Get("app-1:dev-a")
+	require.True(t, ok)
+	topic := "apps/app-1/devices/dev-a/command/reboot"
+	require.True(t, b.hook.OnACLCheck(old, topic, false))
+	require.True(t, b.hook.OnACLCheck(old, "apps/app-1/devices/dev-a/state", true))
+
+	again := b.mustConnect(t, cred)
+	a.waitLost(t)
+	cl, ok := b.srv.Clients.Get("app-1:dev-a")
+	require.True(t, ok)
+	require.NotSame(t, old, cl)
+	require.False(t, b.hook.OnACLCheck(old, topic, false))
+	require.False(t, b.hook.OnACLCheck(old, "apps/app-1/devices/dev-a/state", true))
+	require.True(t, b.hook.OnACLCheck(cl, topic, false))
+	require.NoError(t, again.publish(t, "apps/app-1/devices/dev-a/state", 1, "back"))
+}

@@ -88,7 +88,7 @@ func (h *Hook) checkHooks(force bool) (int, error) {
 	h.Log.Error("another auth hook was added to the server: refusing every client from now on", "error", err)
 	ended := 0
 	h.sessions.Range(func(_, v any) bool {
-		s := v.(session)
+		s := v.(*session)
 		h.forget(s.cl)
 		if !s.cl.Closed() {
 			_ = h.server.DisconnectClient(s.cl, packets.ErrImplementationSpecificError)

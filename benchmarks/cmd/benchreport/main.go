@@ -29,7 +29,7 @@ func main() {
 		os.Exit(1)
 	}
 	run.date, run.machine, run.goVersion = *date, *machine, *goVersion
-	missed := render(os.Stdout, run, targets)
+	missed := render(os.Stdout, run, append(targets, growthTargets...))
 	if missed > 0 {
 		fmt.Fprintf(os.Stderr, "benchreport: %d target(s) not met in this run\n", missed)
 	}

@@ -71,3 +71,44 @@ func TestParseRefusesBadNames(t *testing.T) {
 		t.Fatal("input without results was accepted")
 	}
 }
+
+func TestGrowthTable(t *testing.T) {
+	r, err := parse(`BenchmarkMQTTACL/latch-2 1000 150 ns/op
+BenchmarkMQTTFanOut/latch-1000-2 10 5000000 ns/op 0.99 vs-allowall 0.95 cpu-vs-allowall 280 hook-cpu-ns/delivery
+BenchmarkMQTTFanOut/latch-1000-2 10 5000000 ns/op 0.97 vs-allowall 0.96 cpu-vs-allowall 320 hook-cpu-ns/delivery
+BenchmarkMQTTFanOut/latch-1000-2 10 5000000 ns/op 1.01 vs-allowall 0.97 cpu-vs-allowall 300 hook-cpu-ns/delivery
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	missed := render(&out, r, []target{
+		{op: "MQTTACL", impl: "latch", base: "ledger", unit: "ns/op", max: 0.5},
+		{growth: "subscribers: 1,000", op: "MQTTFanOut", impl: "latch-1000", unit: "vs-allowall", max: 0.98, atLeast: true},
+		{growth: "subscribers: 1,000", op: "MQTTFanOut", impl: "latch-1000", unit: "cpu-vs-allowall", max: 0.98, atLeast: true, note: "why it is missed"},
+		{growth: "subscribers: 1,000", op: "MQTTFanOut", impl: "latch-1000", unit: "vs-allowall", max: 0.9, atLeast: true, note: "never shown: met"},
+		{growth: "subscribers: 1,000", op: "MQTTFanOut", impl: "latch-1000", unit: "hook-cpu-ns/delivery", baseOp: "MQTTACL", base: "latch", baseUnit: "ns/op", max: 2},
+		{growth: "subscribers: 1,000", op: "MQTTFanOut", impl: "latch-1000", unit: "hook-ns/delivery", info: true},
+	})
+	if missed != 2 {
+		t.Errorf("missed %d targets, want 2 (the unmeasured ledger, cpu-vs-allowall at 0.96)\n%s", missed, out.String())
+	}
+	for _, want := range []string{
+		"## How costs grow",
+		"| subscribers: 1,000 | MQTTFanOut/latch-1000 vs-allowall | 0.99 | ≥ 0.98 | yes |",
+		"| subscribers: 1,000 | MQTTFanOut/latch-1000 cpu-vs-allowall | 0.96 | ≥ 0.98 | **no** (note 1) |",
+		"Note 1. why it is missed",
+		"| subscribers: 1,000 | MQTTFanOut/latch-1000 hook-cpu-ns/delivery ÷ MQTTACL/latch ns/op | 2.00× | ≤ 2.00× | yes |",
+		"| subscribers: 1,000 | MQTTFanOut/latch-1000 hook-ns/delivery | not measured | – | – |",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "never shown") {
+		t.Error("the note of a met target is shown")
+	}
+	if strings.Contains(out.String(), "\n| MQTTFanOut/latch-1000 vs-allowall |") {
+		t.Error("a growth target is in the main table too")
+	}
+}
