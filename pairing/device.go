@@ -106,11 +106,17 @@ func (d *Device) OpenWindow() error {
 
 // ResetAttempts sets the failed-attempt counter to zero. Call it only on
 // an action that needs physical access to the device, such as a factory
-// reset, never on a request from the link.
+// reset, never on a request from the link. A stored state that cannot be
+// read ([ErrMalformed], [ErrUnsupportedVersion]) makes every other method
+// fail closed; ResetAttempts replaces it with a fresh state, not in pairing
+// mode, so that a factory reset recovers the device.
 func (d *Device) ResetAttempts() error {
 	stateMu.Lock()
 	defer stateMu.Unlock()
 	s, err := d.Store.Load()
+	if errors.Is(err, ErrMalformed) || errors.Is(err, ErrUnsupportedVersion) {
+		s, err = State{}, nil
+	}
 	if err != nil {
 		return err
 	}

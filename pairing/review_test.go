@@ -1,7 +1,11 @@
 package pairing
 
 import (
+	"crypto/mlkem"
 	"errors"
+	"net"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"testing"
@@ -55,4 +59,163 @@ func TestParallelSessionsCountEveryGuess(t *testing.T) {
 	}
 	require.LessOrEqual(t, answered, limit, "guesses answered beyond the attempt limit")
 	require.Equal(t, answered, store.state().Failures, "a guess answered but not counted")
+}
+
+// TestMLKEMSwapFailsConfirmation: a man in the middle replaces the
+// device's ML-KEM encapsulation key with its own and re-encapsulates to
+// the device, so that it would hold both ML-KEM secrets. The swap changes
+// the SPAKE2+ Context, so the app refuses confirmV before it relies on the
+// ML-KEM secret, and the device counts the attempt.
+func TestMLKEMSwapFailsConfirmation(t *testing.T) {
+	f := newFixture(t)
+	mitm, err := mlkem.GenerateKey768()
+	require.NoError(t, err)
+	var deviceEK *mlkem.EncapsulationKey768
+	var mu sync.Mutex
+	r := newRelay(t, func(_ bool, i int, raw []byte) []byte {
+		mu.Lock()
+		defer mu.Unlock()
+		out := append([]byte(nil), raw...)
+		switch i {
+		case 1: // params: the ek is the payload's last bytes
+			ek := out[len(out)-mlkem.EncapsulationKeySize768:]
+			deviceEK, err = mlkem.NewEncapsulationKey768(append([]byte(nil), ek...))
+			require.NoError(t, err)
+			copy(ek, mitm.EncapsulationKey().Bytes())
+		case 2: // share: decapsulate the app's ct, re-encapsulate to the device
+			ct := out[frameHeaderSize+pointSize:]
+			_, err := mitm.Decapsulate(ct)
+			require.NoError(t, err)
+			_, ct2 := deviceEK.Encapsulate()
+			copy(ct, ct2)
+		}
+		return out
+	})
+	o := pairOver(t, f.dev, f.code, r.appConn, r.devConn)
+	require.ErrorIs(t, o.appErr, ErrAuthentication)
+	require.Nil(t, o.appKey)
+	require.Error(t, o.devErr)
+	require.Nil(t, o.dev)
+	require.Equal(t, 1, f.failures(t))
+}
+
+// failingStore fails every Save after the first n.
+type failingStore struct {
+	memStore
+	n int
+}
+
+func (s *failingStore) Save(st State) error {
+	s.mu.Lock()
+	if s.saves >= s.n {
+		s.mu.Unlock()
+		return errors.New("disk full")
+	}
+	s.mu.Unlock()
+	return s.memStore.Save(st)
+}
+
+// TestCountWriteFailureAnswersNothing: when the device cannot store the
+// attempt, it does not answer the guess: the app never sees confirmV.
+func TestCountWriteFailureAnswersNothing(t *testing.T) {
+	f := newFixture(t)
+	store := &failingStore{n: 1} // OpenWindow's save only
+	f.store = store
+	dev := f.device()
+	require.NoError(t, dev.OpenWindow())
+	var mu sync.Mutex
+	var fromDevice []byte
+	r := newRelay(t, func(fromApp bool, _ int, raw []byte) []byte {
+		if !fromApp {
+			mu.Lock()
+			fromDevice = append(fromDevice, raw[1])
+			mu.Unlock()
+		}
+		return raw
+	})
+	o := pairOver(t, dev, wrongCode(f.code), r.appConn, r.devConn)
+	require.ErrorIs(t, o.devErr, ErrPairing)
+	require.Error(t, o.appErr)
+	require.NotErrorIs(t, o.appErr, ErrAuthentication, "the app must not learn the guess was wrong")
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, []byte{frameParams}, fromDevice)
+}
+
+// crashConn fails every Write after the first n, as a device that loses
+// its power (or its link) at that point.
+type crashConn struct {
+	net.Conn
+	n, writes int
+}
+
+func (c *crashConn) Write(b []byte) (int, error) {
+	c.writes++
+	if c.writes > c.n {
+		return 0, errors.New("power cut")
+	}
+	return c.Conn.Write(b)
+}
+
+// TestCrashAfterCountKeepsIt: the device stops right after it stored the
+// attempt, before confirmV leaves it (even with the right code): after the
+// restart the attempt is still counted.
+func TestCrashAfterCountKeepsIt(t *testing.T) {
+	f := newFixture(t)
+	f.store = FileStore{Path: filepath.Join(t.TempDir(), "state")}
+	require.NoError(t, f.device().OpenWindow())
+	a, d := net.Pipe()
+	o := pairOver(t, f.device(), f.code, a, &crashConn{Conn: d, n: 1}) // params only
+	require.Error(t, o.devErr)
+	require.Error(t, o.appErr)
+	restarted := FileStore{Path: f.store.(FileStore).Path}
+	st, err := restarted.Load()
+	require.NoError(t, err)
+	require.Equal(t, 1, st.Failures)
+}
+
+// TestCorruptStateFailsClosed: a state file that cannot be read (damaged,
+// truncated, of another version) stops pairing and opening the window
+// with a typed error, counts nothing as reset, and only a factory reset
+// (ResetAttempts) recovers the device, closed until the window opens.
+func TestCorruptStateFailsClosed(t *testing.T) {
+	for name, content := range map[string][]byte{
+		"garbage":   []byte("not a state"),
+		"truncated": append([]byte(nil), stateMagic[:len(stateMagic)-1]...),
+		"version":   append([]byte("latch-pairing-state\x00\x02"), make([]byte, 12)...),
+		"empty":     {},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			path := filepath.Join(t.TempDir(), "state")
+			f.store = FileStore{Path: path}
+			dev := f.device()
+			require.NoError(t, dev.OpenWindow())
+			require.NoError(t, os.WriteFile(path, content, 0o600))
+
+			o := pair(t, dev, f.code)
+			require.ErrorIs(t, o.devErr, ErrPairing)
+			require.True(t, errors.Is(o.devErr, ErrMalformed) || errors.Is(o.devErr, ErrUnsupportedVersion), o.devErr)
+			require.Error(t, o.appErr)
+			require.Nil(t, o.appKey)
+			err := dev.OpenWindow()
+			require.True(t, errors.Is(err, ErrMalformed) || errors.Is(err, ErrUnsupportedVersion), err)
+
+			require.NoError(t, dev.ResetAttempts())
+			require.Equal(t, State{}, FileStore{Path: path}.mustLoad(t))
+			o = pair(t, dev, f.code)
+			require.ErrorIs(t, o.devErr, ErrWindowClosed)
+			require.NoError(t, dev.OpenWindow())
+			o = pair(t, dev, f.code)
+			require.NoError(t, o.devErr)
+			require.NoError(t, o.appErr)
+		})
+	}
+}
+
+func (s FileStore) mustLoad(t *testing.T) State {
+	t.Helper()
+	st, err := s.Load()
+	require.NoError(t, err)
+	return st
 }
