@@ -219,3 +219,27 @@ func (s FileStore) mustLoad(t *testing.T) State {
 	require.NoError(t, err)
 	return st
 }
+
+// TestFileStoreSyncsDirectory: Save syncs the directory after the rename,
+// so that the counted attempt is on disk before the device answers.
+func TestFileStoreSyncsDirectory(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "state")
+	fs := FileStore{Path: path}
+	var synced []string
+	real := syncDir
+	t.Cleanup(func() { syncDir = real })
+	syncDir = func(d string) error {
+		// The rename has happened: the new state is in place.
+		st := fs.mustLoad(t)
+		require.Equal(t, 7, st.Failures)
+		synced = append(synced, d)
+		return real(d)
+	}
+	require.NoError(t, fs.Save(State{Failures: 7}))
+	require.Equal(t, []string{dir}, synced)
+
+	// A failed sync fails the Save, so the device does not answer.
+	syncDir = func(string) error { return errors.New("sync failed") }
+	require.Error(t, fs.Save(State{Failures: 8}))
+}
