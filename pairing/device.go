@@ -184,7 +184,7 @@ func (d *Device) succeed() error {
 // [ErrWindowClosed] or [ErrAttemptsExhausted]. A success resets the
 // counter and leaves pairing mode.
 func (d *Device) Pair(ctx context.Context, rw io.ReadWriter) (*DeviceResult, error) {
-	if d.Record == nil || d.Store == nil {
+	if d.Record == nil || d.Record.w0 == nil || d.Store == nil {
 		return nil, errPairing(errNilRecord)
 	}
 	rec := d.Record

@@ -1,6 +1,8 @@
 package pairing
 
 import (
+	"bytes"
+	"context"
 	"crypto/mlkem"
 	"errors"
 	"net"
@@ -242,4 +244,25 @@ func TestFileStoreSyncsDirectory(t *testing.T) {
 	// A failed sync fails the Save, so the device does not answer.
 	syncDir = func(string) error { return errors.New("sync failed") }
 	require.Error(t, fs.Save(State{Failures: 8}))
+}
+
+// TestParsedRecordOwnsItsBytes: a device that wipes the buffer it read
+// the record from (as it should with a secret) still pairs, and a record
+// that was never made (the zero Record) is refused, not a panic.
+func TestParsedRecordOwnsItsBytes(t *testing.T) {
+	f := newFixture(t)
+	b, err := f.rec.MarshalBinary()
+	require.NoError(t, err)
+	rec, err := ParseRecord(b)
+	require.NoError(t, err)
+	clear(b)
+	dev := f.device()
+	dev.Record = rec
+	o := pair(t, dev, f.code)
+	require.NoError(t, o.devErr)
+	require.NoError(t, o.appErr)
+
+	dev.Record = &Record{}
+	_, err = dev.Pair(context.Background(), &bytes.Buffer{})
+	require.ErrorIs(t, err, ErrPairing)
 }
