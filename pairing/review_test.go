@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -265,4 +266,88 @@ func TestParsedRecordOwnsItsBytes(t *testing.T) {
 	dev.Record = &Record{}
 	_, err = dev.Pair(context.Background(), &bytes.Buffer{})
 	require.ErrorIs(t, err, ErrPairing)
+}
+
+// TestRecordingWithBrokenECDLPGivesNoKey: someone records a pairing and,
+// years later, breaks P-256's discrete logarithm: it then knows x (the
+// discrete logarithm of shareP minus w0*M) and, by an offline search, the
+// code, so it recomputes all of SPAKE2+ from the recording: Z, V, K_main,
+// K_shared, and confirmV checks out. It still has neither the end-to-end
+// key nor the payload, which need the ML-KEM-768 secret as well. Here the
+// test plays the app with a known x to stand for that attacker's
+// knowledge.
+func TestRecordingWithBrokenECDLPGivesNoKey(t *testing.T) {
+	f := newFixture(t)
+	var mu sync.Mutex
+	var recording [][]byte
+	r := newRelay(t, func(_ bool, _ int, raw []byte) []byte {
+		mu.Lock()
+		recording = append(recording, append([]byte(nil), raw...))
+		mu.Unlock()
+		return raw
+	})
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	var res *DeviceResult
+	var devErr error
+	wg.Go(func() { res, devErr = f.dev.Pair(ctx, r.devConn); r.devConn.Close() })
+
+	// The app, by hand, with its x kept.
+	l := &link{rw: r.appConn, timeout: time.Minute}
+	nonce := make([]byte, nonceSize)
+	require.NoError(t, l.send(ctx, frameHello, nonce))
+	pp, err := l.receive(ctx, frameParams)
+	require.NoError(t, err)
+	params, err := parseParams(pp)
+	require.NoError(t, err)
+	ek, err := mlkem.NewEncapsulationKey768(params.ek)
+	require.NoError(t, err)
+	w0, w1 := deriveW(f.code, nil, params.deviceID, params.salt, params.kdf)
+	ss, ct := ek.Encapsulate()
+	x := randomScalar()
+	shareP := share(x, w0, pointM)
+	require.NoError(t, l.send(ctx, frameShare, (&shareMsg{shareP: shareP, ct: ct}).marshal()))
+	pv, err := l.receive(ctx, frameConfirmV)
+	require.NoError(t, err)
+	cv, err := parseConfirmV(pv)
+	require.NoError(t, err)
+	z, v, ok := proverSecrets(x, w0, w1, cv.shareV)
+	require.True(t, ok)
+	sched := keySchedule(&transcript{context: spakeContext(l.frames[0], l.frames[1], ct),
+		idVerifier: params.deviceID, shareP: shareP, shareV: cv.shareV, z: z, v: v, w0: w0})
+	require.True(t, bytes.Equal(sched.confirmV, cv.confirmV))
+	require.NoError(t, l.send(ctx, frameConfirmP, sched.confirmP))
+	keys := deriveSessionKeys(sched.kShared, ss, l.frames)
+	require.NoError(t, l.send(ctx, framePayload, keys.sealPayload(testProvisioning.marshal())))
+	_, err = l.receive(ctx, frameDone)
+	require.NoError(t, err)
+	r.appConn.Close()
+	wg.Wait()
+	require.NoError(t, devErr)
+	require.Equal(t, keys.e2e, res.Key)
+
+	// The attacker: the recording, x and the code; everything SPAKE2+
+	// gives, but not ss.
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, recording, 7)
+	recCV, err := parseConfirmV(recording[3][frameHeaderSize:])
+	require.NoError(t, err)
+	recShare, err := parseShare(recording[2][frameHeaderSize:])
+	require.NoError(t, err)
+	az, av, ok := proverSecrets(x, w0, w1, recCV.shareV)
+	require.True(t, ok)
+	atk := keySchedule(&transcript{context: spakeContext(recording[0], recording[1], recShare.ct),
+		idVerifier: params.deviceID, shareP: recShare.shareP, shareV: recCV.shareV, z: az, v: av, w0: w0})
+	require.Equal(t, sched.kShared, atk.kShared, "the attacker has all of SPAKE2+")
+	for _, guess := range [][]byte{nil, make([]byte, mlkem.SharedKeySize)} {
+		k := deriveSessionKeys(atk.kShared, guess, recording[:5])
+		require.NotEqual(t, res.Key, k.e2e)
+		_, err := k.openPayload(recording[5][frameHeaderSize:])
+		require.ErrorIs(t, err, ErrAuthentication)
+	}
+	// With the ML-KEM secret, the same derivation opens it: the secret,
+	// and only it, is what is missing.
+	_, err = deriveSessionKeys(atk.kShared, ss, recording[:5]).openPayload(recording[5][frameHeaderSize:])
+	require.NoError(t, err)
 }
