@@ -351,3 +351,20 @@ func TestRecordingWithBrokenECDLPGivesNoKey(t *testing.T) {
 	_, err = deriveSessionKeys(atk.kShared, ss, recording[:5]).openPayload(recording[5][frameHeaderSize:])
 	require.NoError(t, err)
 }
+
+// TestWindowClosesMidSession: a session that began inside the window but
+// whose share arrives after it closed is refused at the count, and no
+// guess is answered or counted.
+func TestWindowClosesMidSession(t *testing.T) {
+	f := newFixture(t)
+	r := newRelay(t, func(_ bool, i int, raw []byte) []byte {
+		if i == 2 { // the share, held until the window has passed
+			f.clock.Advance(DefaultWindow)
+		}
+		return raw
+	})
+	o := pairOver(t, f.dev, f.code, r.appConn, r.devConn)
+	require.ErrorIs(t, o.devErr, ErrWindowClosed)
+	require.ErrorIs(t, o.appErr, ErrWindowClosed)
+	require.Equal(t, 0, f.failures(t))
+}
