@@ -21,7 +21,11 @@ const (
 // A Device is the device's side of pairing: RFC 9383's verifier. It holds
 // the verification record made at manufacture and a [Store] for the
 // attempt counter and pairing window. Its zero fields take the defaults;
-// Record and Store are required. Its methods are safe for concurrent use.
+// Record and Store are required. Its methods are safe for concurrent use:
+// sessions on several links at once, through one Device or several over
+// the same Store, each count their attempt before they answer (within one
+// process; a Store shared between processes must serialize Load and Save
+// itself).
 type Device struct {
 	// Record is the device's verification record from [NewRecord].
 	Record *Record
@@ -40,9 +44,14 @@ type Device struct {
 	// StepTimeout bounds each read and write of a pairing, on top of the
 	// caller's context; 0 means DefaultStepTimeout (30 seconds).
 	StepTimeout time.Duration
-
-	mu sync.Mutex // serializes changes to the stored state
 }
+
+// stateMu serializes every read-modify-write of a stored State in this
+// process, whichever Device value does it: firmware may well make one
+// Device per link over one Store, and two sessions that each read the
+// counter before the other saved it would each get a guess for one count.
+// Pairing is rare, so one lock for all devices costs nothing.
+var stateMu sync.Mutex
 
 // DeviceResult is what a device holds after a successful pairing.
 type DeviceResult struct {
@@ -85,8 +94,8 @@ func stepTimeout(t time.Duration) time.Duration {
 // held at power-up, a factory reset). It does not reset the attempt
 // counter.
 func (d *Device) OpenWindow() error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	stateMu.Lock()
+	defer stateMu.Unlock()
 	s, err := d.Store.Load()
 	if err != nil {
 		return err
@@ -97,11 +106,17 @@ func (d *Device) OpenWindow() error {
 
 // ResetAttempts sets the failed-attempt counter to zero. Call it only on
 // an action that needs physical access to the device, such as a factory
-// reset, never on a request from the link.
+// reset, never on a request from the link. A stored state that cannot be
+// read ([ErrMalformed], [ErrUnsupportedVersion]) makes every other method
+// fail closed; ResetAttempts replaces it with a fresh state, not in pairing
+// mode, so that a factory reset recovers the device.
 func (d *Device) ResetAttempts() error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	stateMu.Lock()
+	defer stateMu.Unlock()
 	s, err := d.Store.Load()
+	if errors.Is(err, ErrMalformed) || errors.Is(err, ErrUnsupportedVersion) {
+		s, err = State{}, nil
+	}
 	if err != nil {
 		return err
 	}
@@ -131,8 +146,8 @@ func refusalError(reason byte) error {
 // check loads the state and returns the refusal reason, or 0 (and, with
 // count, records one more failed attempt before returning).
 func (d *Device) check(count bool) (byte, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	stateMu.Lock()
+	defer stateMu.Unlock()
 	s, err := d.Store.Load()
 	if err != nil {
 		return 0, errPairing(err)
@@ -151,8 +166,8 @@ func (d *Device) check(count bool) (byte, error) {
 
 // succeed resets the counter and leaves pairing mode.
 func (d *Device) succeed() error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	stateMu.Lock()
+	defer stateMu.Unlock()
 	return d.Store.Save(State{})
 }
 
@@ -169,7 +184,7 @@ func (d *Device) succeed() error {
 // [ErrWindowClosed] or [ErrAttemptsExhausted]. A success resets the
 // counter and leaves pairing mode.
 func (d *Device) Pair(ctx context.Context, rw io.ReadWriter) (*DeviceResult, error) {
-	if d.Record == nil || d.Store == nil {
+	if d.Record == nil || d.Record.w0 == nil || d.Store == nil {
 		return nil, errPairing(errNilRecord)
 	}
 	rec := d.Record

@@ -88,13 +88,19 @@
 //     and the device counts it in its [Store] before it answers
 //     (after frame 3, before frame 4). A session that stops earlier tests
 //     no guess and is not counted; a successful pairing resets the count.
+//     Sessions on several links at once each count before they answer:
+//     the count is read and written under one lock in the process, so the
+//     limit holds against parallel sessions too.
 //     With the default limit of 20 failed attempts and codes of 8 random
 //     digits (10^8 values, fewer the 16 trivial ones refused), a guessing
-//     attacker succeeds with probability at most 20/(10^8 - 16), about
-//     1 in 5 million, before the device stops pairing until
-//     [Device.ResetAttempts]. Posing as the device to the app gives the
-//     same: one guess per session the person starts, and a person will not
-//     start millions.
+//     attacker tests at most 20 codes between two successful pairings (or
+//     resets): it succeeds with probability at most 20/(10^8 - 16), about
+//     1 in 5 million, per pairing the owner makes; once it has used the
+//     20, the device pairs with no one until [Device.ResetAttempts]. Over
+//     the device's life the bound is 20 guesses per successful pairing,
+//     about 1 in 5 million times the number of pairings. Posing as the
+//     device to the app gives the same: one guess per session the person
+//     starts, and a person will not start millions.
 //   - The device pairs only for 15 minutes ([DefaultWindow]) after the
 //     person put it in pairing mode and stops after a success. The counter
 //     and the window live in the store, so cutting the power does not
@@ -109,6 +115,15 @@
 //     computational Diffie-Hellman problem on P-256). An attacker who ran
 //     a session with a guess learns whether that one guess was right, and
 //     nothing that helps with another guess.
+//   - A recording of the link and a future break of the P-256 discrete
+//     logarithm (a quantum computer) do not give the end-to-end key, the
+//     payload or anything under them: they all come from the ML-KEM-768
+//     secret as well. Such an attacker can, however, find the setup code
+//     from the recording by an offline search (10^8 codes, one Argon2id
+//     each: the discrete logarithm of shareP gives x for every guess of
+//     w0, and confirmV tells the right one), and then pair with the device
+//     whenever its window opens again. Against that future, a device
+//     that may be paired again needs a code that is not the one recorded.
 //   - The device stores w0 and L = w1*P, not the code and not w1. Someone
 //     who reads the record cannot pair as the app (that needs w1, RFC 9383
 //     section 4), but can test guesses offline at the cost of one Argon2id
@@ -152,8 +167,12 @@
 //
 //   - Keep the record readable by the pairing process only.
 //   - Give [Device] a [Store] whose Save is durable when it returns
-//     ([FileStore] writes, syncs and renames); without one, a power cut
-//     resets the attempt counter.
+//     ([FileStore] writes, syncs, renames and syncs the directory);
+//     without one, a power cut resets the attempt counter. Run every
+//     pairing of one device in one process: the lock that makes parallel
+//     sessions count one after another is the process's. A state that
+//     cannot be read fails closed (no pairing, no window) until
+//     [Device.ResetAttempts] replaces it.
 //   - Call [Device.OpenWindow] only on a physical action on the device, and
 //     [Device.ResetAttempts] only on a factory reset.
 //   - Keep the key from [DeviceResult] as you keep the record.

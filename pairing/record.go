@@ -153,6 +153,11 @@ func ParseRecord(b []byte) (*Record, error) {
 	if err := d.finish("record"); err != nil {
 		return nil, err
 	}
+	// The record keeps copies: a caller that wipes or reuses b after
+	// parsing (as it should with a secret) must not change w0 under it.
+	r.salt = append([]byte(nil), r.salt...)
+	r.w0 = append([]byte(nil), r.w0...)
+	r.l = append([]byte(nil), r.l...)
 	if !r.kdf.valid() {
 		return nil, ErrWorkFactor
 	}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 )
 
@@ -80,7 +81,8 @@ func (s *State) UnmarshalBinary(b []byte) error {
 }
 
 // FileStore is a [Store] in one file, written whole to a temporary file
-// beside it, synced and renamed over it, with mode 0600.
+// beside it, synced and renamed over it, with mode 0600; then the
+// directory is synced, so that the rename itself survives a power cut.
 type FileStore struct {
 	Path string
 }
@@ -124,5 +126,29 @@ func (f FileStore) Save(s State) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), f.Path)
+	if err := os.Rename(tmp.Name(), f.Path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(f.Path))
+}
+
+// syncDir makes a rename in dir durable: without it, a power cut just
+// after Save returned may bring back the previous file, and with it a
+// lower attempt count, although the device already answered the guess.
+// Windows cannot sync a directory (and needs not: its rename is
+// journaled), so there it does nothing. A variable so that a test can
+// watch it.
+var syncDir = func(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
