@@ -125,7 +125,7 @@ func protected(t *testing.T, l *redisrevoke.List) (*httptest.Server, string) {
 	keys := token.NewKeyring()
 	is := &token.Issuer{Keys: keys, Name: "iss", Audience: "api"}
 	v := &token.Verifier{Keys: keys, Issuer: "iss", Audience: "api", Revocations: l}
-	tok, err := is.Issue(t.Context(), token.Claims{Subject: "user-1", Scopes: []string{"data:read"}})
+	tok, err := is.Issue(t.Context(), token.Claims{Subject: "user-1", Scopes: []string{"data:read"}, NeverExpires: true})
 	require.NoError(t, err)
 	mw := &token.Middleware{Verifier: v, Scopes: []string{"data:read"}}
 	srv := httptest.NewServer(mw.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
