@@ -33,7 +33,8 @@ func haServer(t *testing.T, rdb redis.UniversalClient, clk *clock, replicaTimeou
 func sentinelClient(g *interop.SentinelGroup) redis.UniversalClient {
 	return redis.NewFailoverClient(&redis.FailoverOptions{
 		MasterName: g.Name, SentinelAddrs: g.SentinelAddrs(), MaxRetries: -1,
-		DialTimeout: 200 * time.Millisecond,
+		DialTimeout:      200 * time.Millisecond,
+		PipelinePoolSize: -1, // see the package doc: go-redis v9.23's pipeline pool and failover
 	})
 }
 
