@@ -6,20 +6,21 @@
 // linear probing. The array is rebuilt when it is three quarters full, and
 // the rebuild drops the entries the caller no longer needs (expired
 // tokens) and leaves it half full, so the array costs 28 to 42 bytes an
-// entry and a list that has shrunk gives its memory back. Go's map[[16]byte]int64 costs
-// 35 to 57 bytes an entry and never shrinks.
+// entry and a list that has shrunk gives its memory back. Go's
+// map[[16]byte]int64 costs 35 to 57 bytes an entry and never shrinks.
 //
 // Beside the array, a blocked Bloom filter answers most lookups of an
-// absent ID without touching the array: one 64-byte block (a cache line
-// once the array is large) per ID, eight bits set in it, one byte of filter
-// per slot, so 11 to 16 bits per entry and about one absent ID in a hundred
-// or fewer passes the filter and is looked up in the array. The filter of a
-// million entries is about 1.6 MB and stays in the CPU's cache where the
-// 34 MB array does not: a lookup that finds nothing costs one near memory
-// read instead of a far one. The filter has no false negatives: every
-// entry's bits are set when it is inserted and the filter is rebuilt with
-// the array, so a Get of an ID the set holds always reaches the array. An
-// entry costs 1.3 to 2 bytes more, 29 to 44 bytes in all.
+// absent ID without touching the array: an ID has eight bits set, all in
+// one 64-byte block chosen by its hash (a cache line: a large filter is
+// page-aligned), one byte of filter per slot, so 11 to 16 bits per entry
+// and about one absent ID in a hundred or fewer passes the filter and is
+// looked up in the array. The filter of a million entries is about 1.6 MB
+// and stays in the CPU's cache where the array (about 34 MB) does not: a
+// lookup that finds nothing costs one near memory read instead of a far
+// one. The filter has no false negatives: every entry's bits are set when
+// it is inserted and the filter is rebuilt with the array, so a Get of an
+// ID the set holds always reaches the array. An entry costs 1.3 to 2 bytes
+// more, 29 to 44 bytes in all.
 //
 // Positions in the array and in the filter come from a hash with a random
 // per-set seed (hash/maphash), so whoever chooses the IDs cannot make them
