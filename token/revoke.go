@@ -43,11 +43,15 @@ type Revocations interface {
 // value is an empty list; it is safe for concurrent use. For a fleet of
 // servers, use a shared list such as token/redisrevoke's.
 //
-// A revoked ID costs 28 to 42 bytes of memory (its 16 bytes and its
-// token's expiry in a flat hash table), and entries of expired tokens are
-// dropped as the table grows, so the list stays as large as the set of
-// revoked tokens that could still verify. Lookups cost the same with a
-// million entries as with none.
+// A revoked ID costs 29 to 44 bytes of memory (its 16 bytes and its
+// token's expiry in a flat hash table, and a Bloom filter of one byte per
+// slot beside it), and entries of expired tokens are dropped as the table
+// grows, so the list stays as large as the set of revoked tokens that
+// could still verify. Lookups cost the same with a million entries as with
+// none: a token that is not revoked is nearly always turned away by the
+// filter (about 1.6 MB for a million entries, small enough to stay in the
+// CPU's cache) without reading the table; the filter never turns away a
+// revoked ID.
 type MemoryRevocations struct {
 	// Now returns the current time, which decides when entries are
 	// forgotten. Nil means time.Now.

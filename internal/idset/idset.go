@@ -5,13 +5,27 @@
 // A slot is 21 bytes (the ID and a 40-bit value), in one flat array with
 // linear probing. The array is rebuilt when it is three quarters full, and
 // the rebuild drops the entries the caller no longer needs (expired
-// tokens) and leaves it half full, so an entry costs 28 to 42 bytes and a
-// list that has shrunk gives its memory back. Go's map[[16]byte]int64 costs
-// 35 to 57 bytes an entry and never shrinks.
+// tokens) and leaves it half full, so the array costs 28 to 42 bytes an
+// entry and a list that has shrunk gives its memory back. Go's
+// map[[16]byte]int64 costs 35 to 57 bytes an entry and never shrinks.
 //
-// Positions come from a hash with a random per-set seed (hash/maphash), so
-// whoever chooses the IDs cannot make them collide. A Set is not safe for
-// concurrent use; its owner locks.
+// Beside the array, a blocked Bloom filter answers most lookups of an
+// absent ID without touching the array: an ID has eight bits set, all in
+// one 64-byte block chosen by its hash (a cache line: a large filter is
+// page-aligned), one byte of filter per slot, so 11 to 16 bits per entry
+// and about one absent ID in a hundred or fewer passes the filter and is
+// looked up in the array. The filter of a million entries is about 1.6 MB
+// and stays in the CPU's cache where the array (about 34 MB) does not: a
+// lookup that finds nothing costs one near memory read instead of a far
+// one. The filter has no false negatives: every entry's bits are set when
+// it is inserted and the filter is rebuilt with the array, so a Get of an
+// ID the set holds always reaches the array. An entry costs 1.3 to 2 bytes
+// more, 29 to 44 bytes in all.
+//
+// Positions in the array and in the filter come from a hash with a random
+// per-set seed (hash/maphash), so whoever chooses the IDs cannot make them
+// collide in the array or aim them at one block of the filter. A Set is
+// not safe for concurrent use; its owner locks.
 package idset
 
 import (
@@ -53,17 +67,70 @@ func (s *slot) set(id ID, v int64) {
 // Set maps IDs to values in 0..MaxValue. The zero value is empty and ready
 // to use.
 type Set struct {
-	seed  maphash.Seed
-	slots []slot
-	n     int
+	seed   maphash.Seed
+	slots  []slot
+	filter []block // one bit in eight set per slot; its length is blocks(len(slots))
+	n      int
+}
+
+// block is one block of the Bloom filter: 512 bits, a cache line.
+type block [8]uint64
+
+// blocks is the number of filter blocks for an array of n slots: one byte
+// of filter per slot.
+func blocks(n int) int { return (n + 63) / 64 }
+
+// bloomSalt holds odd constants that spread the low 32 bits of an ID's
+// hash over one bit in each word of a block (the split block Bloom
+// filter of Apache Parquet, with 64-bit words).
+var bloomSalt = [8]uint32{
+	0x47b6137b, 0x44974d91, 0x8824ad5b, 0xa2b7289d,
+	0x705495c7, 0x2df1424b, 0x9efc4947, 0x5c6bfb31,
+}
+
+// mask is the pattern of bits hash h sets in its block: one bit in each
+// word, chosen by the low 32 bits of h (the block is chosen by the high
+// bits).
+func mask(h uint64) block {
+	var m block
+	x := uint32(h)
+	for i := range m {
+		m[i] = 1 << ((x * bloomSalt[i]) >> 26)
+	}
+	return m
+}
+
+// blockOf returns the filter block of hash h.
+func (s *Set) blockOf(h uint64) *block {
+	i, _ := bits.Mul64(h, uint64(len(s.filter)))
+	return &s.filter[i]
+}
+
+// mayHold reports whether the filter lets hash h through: false means the
+// set certainly does not hold the ID.
+func (s *Set) mayHold(h uint64) bool {
+	b, m := s.blockOf(h), mask(h)
+	return b[0]&m[0] != 0 && b[1]&m[1] != 0 && b[2]&m[2] != 0 && b[3]&m[3] != 0 &&
+		b[4]&m[4] != 0 && b[5]&m[5] != 0 && b[6]&m[6] != 0 && b[7]&m[7] != 0
+}
+
+// addFilter sets hash h's bits in the filter.
+func (s *Set) addFilter(h uint64) {
+	b, m := s.blockOf(h), mask(h)
+	for i := range b {
+		b[i] |= m[i]
+	}
 }
 
 // Len returns the number of entries.
 func (s *Set) Len() int { return s.n }
 
-// home is the slot where id's probe sequence starts.
-func (s *Set) home(id *ID) int {
-	hi, _ := bits.Mul64(maphash.Comparable(s.seed, *id), uint64(len(s.slots)))
+// hash is id's hash under the set's seed.
+func (s *Set) hash(id *ID) uint64 { return maphash.Comparable(s.seed, *id) }
+
+// home is the slot where the probe sequence of the ID with hash h starts.
+func (s *Set) home(h uint64) int {
+	hi, _ := bits.Mul64(h, uint64(len(s.slots)))
 	return int(hi)
 }
 
@@ -72,7 +139,11 @@ func (s *Set) Get(id ID) (int64, bool) {
 	if s.n == 0 {
 		return 0, false
 	}
-	for i := s.home(&id); ; i++ {
+	h := s.hash(&id)
+	if !s.mayHold(h) {
+		return 0, false
+	}
+	for i := s.home(h); ; i++ {
 		if i == len(s.slots) {
 			i = 0
 		}
@@ -108,7 +179,11 @@ func (s *Set) find(id ID) *slot {
 	if s.n == 0 {
 		return nil
 	}
-	for i := s.home(&id); ; i++ {
+	h := s.hash(&id)
+	if !s.mayHold(h) {
+		return nil
+	}
+	for i := s.home(h); ; i++ {
 		if i == len(s.slots) {
 			i = 0
 		}
@@ -124,7 +199,9 @@ func (s *Set) find(id ID) *slot {
 
 // insert adds id, which the set does not hold, to an array with room.
 func (s *Set) insert(id ID, v int64) {
-	for i := s.home(&id); ; i++ {
+	h := s.hash(&id)
+	s.addFilter(h)
+	for i := s.home(h); ; i++ {
 		if i == len(s.slots) {
 			i = 0
 		}
@@ -144,7 +221,8 @@ func (s *Set) Grow(n int) {
 }
 
 // rebuild moves the entries that keep accepts to a new array, half full
-// once extra more entries are added.
+// once extra more entries are added, and builds a new filter of them: the
+// dropped entries leave the filter too.
 func (s *Set) rebuild(keep func(int64) bool, extra int) {
 	old := s.slots
 	live := 0
@@ -157,6 +235,7 @@ func (s *Set) rebuild(keep func(int64) bool, extra int) {
 		s.seed = maphash.MakeSeed()
 	}
 	s.slots, s.n = make([]slot, max(minSlots, 2*(live+extra))), 0
+	s.filter = make([]block, blocks(len(s.slots)))
 	for i := range old {
 		if sl := &old[i]; !sl.empty() {
 			if v := sl.value(); keep == nil || keep(v) {

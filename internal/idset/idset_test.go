@@ -1,6 +1,7 @@
 package idset
 
 import (
+	"math/bits"
 	"math/rand/v2"
 	"testing"
 
@@ -140,6 +141,196 @@ func BenchmarkGetMiss(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		s.Get(probe[i&(len(probe)-1)])
+		i++
+	}
+}
+
+// TestFilterNoFalseNegative keeps a Set and a Go map side by side through
+// growth, overwrites and rebuilds that drop entries (as expiry does), and
+// after every step requires every ID of the map to be found with its value
+// — the filter must never turn away an ID the set holds — and every
+// dropped ID to be absent.
+func TestFilterNoFalseNegative(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	var s Set
+	want := map[ID]int64{}
+	var ids []ID
+	now := int64(100)
+	keep := func(v int64) bool { return v == 0 || v > now }
+	check := func() {
+		t.Helper()
+		for id, v := range want {
+			got, ok := s.Get(id)
+			require.True(t, ok, "an ID the set holds is not found")
+			require.Equal(t, v, got)
+		}
+	}
+	rebuilds := 0
+	for step := range 30000 {
+		if step%3000 == 2999 {
+			now += 50 // time passes: entries up to now may be dropped
+			check()
+		}
+		var id ID
+		if step%6 == 5 && len(ids) > 0 {
+			id = ids[r.IntN(len(ids))]
+		} else {
+			id = randomID(r)
+			ids = append(ids, id)
+		}
+		v := now + 1 + r.Int64N(400)
+		if step%11 == 0 {
+			v = 0
+		}
+		before := len(s.slots)
+		s.Put(id, v, keep)
+		want[id] = v
+		if len(s.slots) != before {
+			rebuilds++
+			// A rebuild drops what keep refuses; the map does likewise.
+			for k, kv := range want {
+				if !keep(kv) {
+					delete(want, k)
+				}
+			}
+			check()
+		}
+		require.Equal(t, len(want), s.Len())
+	}
+	check()
+	require.Greater(t, rebuilds, 10)
+	for _, id := range ids {
+		if _, ok := want[id]; !ok {
+			_, found := s.Get(id)
+			require.False(t, found, "a dropped ID is still found")
+		}
+	}
+}
+
+// FuzzFilter inserts the IDs cut from the input into a Set, one in three
+// at once after a Grow, and requires each to be found, then requires a Go
+// map's answers for every ID.
+func FuzzFilter(f *testing.F) {
+	f.Add([]byte("0123456789abcdef0123456789abcdeX"))
+	f.Add(make([]byte, 16*40))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var s Set
+		want := map[ID]int64{}
+		for i := 0; i+16 <= len(b); i += 16 {
+			id := ID(b[i : i+16])
+			if i%48 == 0 {
+				s.Grow(3)
+			}
+			s.Put(id, int64(i), nil)
+			want[id] = int64(i)
+			if v, ok := s.Get(id); !ok || v != int64(i) {
+				t.Fatalf("ID %d not found after Put", i/16)
+			}
+		}
+		for id, v := range want {
+			if got, ok := s.Get(id); !ok || got != v {
+				t.Fatal("an ID the set holds is not found")
+			}
+		}
+		// Flipping a byte of an ID gives one the set holds or an absent
+		// one: the answer must match the map's.
+		for id := range want {
+			id[0] ^= 0x80
+			_, ok := s.Get(id)
+			_, in := want[id]
+			if ok != in {
+				t.Fatal("the set and the map disagree")
+			}
+		}
+	})
+}
+
+// TestFilterFilters: the filter turns away nearly all absent IDs at every
+// fill of the array, so that a lookup that finds nothing rarely reaches
+// the array.
+func TestFilterFilters(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	var s Set
+	for n := range 200_000 {
+		s.Put(randomID(r), 1, nil)
+		if n%25_000 != 24_999 {
+			continue
+		}
+		passed := 0
+		const probes = 20_000
+		for range probes {
+			id := randomID(r)
+			if s.mayHold(s.hash(&id)) {
+				passed++
+			}
+		}
+		fill := float64(s.Len()) / float64(len(s.slots))
+		t.Logf("%d entries, array %.2f full: %.2f%% of absent IDs pass the filter", s.Len(), fill, 100*float64(passed)/probes)
+		require.Less(t, passed, probes*3/100, "more than 3%% of absent IDs pass")
+	}
+}
+
+// TestFilterSeeded: two sets of the same IDs place them in different
+// filter blocks, so IDs chosen against one set's layout do not crowd one
+// block of another's.
+func TestFilterSeeded(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	var a, b Set
+	var ids []ID
+	for range 1000 {
+		id := randomID(r)
+		ids = append(ids, id)
+		a.Put(id, 1, nil)
+		b.Put(id, 1, nil)
+	}
+	require.Equal(t, len(a.filter), len(b.filter))
+	same := 0
+	for _, id := range ids {
+		ia, _ := bits.Mul64(a.hash(&id), uint64(len(a.filter)))
+		ib, _ := bits.Mul64(b.hash(&id), uint64(len(b.filter)))
+		if ia == ib {
+			same++
+		}
+	}
+	require.Less(t, same, len(ids)/4, "the blocks do not depend on the seed")
+
+	// An attacker who knows one set's layout and sends IDs that all land
+	// in one of its blocks spreads them over the other set's blocks.
+	var target []ID
+	for len(target) < 200 {
+		id := randomID(r)
+		if i, _ := bits.Mul64(a.hash(&id), uint64(len(a.filter))); i == 0 {
+			target = append(target, id)
+		}
+	}
+	hit := map[uint64]int{}
+	for _, id := range target {
+		i, _ := bits.Mul64(b.hash(&id), uint64(len(b.filter)))
+		hit[i]++
+	}
+	most := 0
+	for _, c := range hit {
+		most = max(most, c)
+	}
+	require.Less(t, most, 20, "IDs aimed at one block of one set crowd a block of another")
+}
+
+func BenchmarkGetHit(b *testing.B) {
+	r := rand.New(rand.NewPCG(7, 8))
+	var s Set
+	probe := make([]ID, 1<<12)
+	for i := range 1 << 20 {
+		id := randomID(r)
+		s.Put(id, 1, nil)
+		if i%256 == 0 {
+			probe[i/256] = id
+		}
+	}
+	i := 0
+	for b.Loop() {
+		if _, ok := s.Get(probe[i&(len(probe)-1)]); !ok {
+			b.Fatal("not found")
+		}
 		i++
 	}
 }
