@@ -156,7 +156,7 @@ func TestRedisSentinelAndCluster(t *testing.T) {
 func TestParseRedisAddress(t *testing.T) {
 	for in, want := range map[string]redis.UniversalOptions{
 		"127.0.0.1:6379": {Addrs: []string{"127.0.0.1:6379"}},
-		"sentinel://10.0.0.1:26379,10.0.0.2:26379/latch": {Addrs: []string{"10.0.0.1:26379", "10.0.0.2:26379"}, MasterName: "latch", PipelinePoolSize: -1},
+		"sentinel://10.0.0.1:26379,10.0.0.2:26379/latch": {Addrs: []string{"10.0.0.1:26379", "10.0.0.2:26379"}, MasterName: "latch"},
 		"cluster://10.0.0.1:6379":                        {Addrs: []string{"10.0.0.1:6379"}, IsClusterMode: true},
 		"cluster://[::1]:7000,[::1]:7001":                {Addrs: []string{"[::1]:7000", "[::1]:7001"}, IsClusterMode: true},
 	} {

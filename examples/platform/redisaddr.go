@@ -44,13 +44,5 @@ func ParseRedisAddress(s string) (*redis.UniversalOptions, error) {
 			return nil, errors.New("platform: a Redis address is host:port, sentinel://host:port[,host:port]/name or cluster://host:port[,host:port]")
 		}
 	}
-	o := &redis.UniversalOptions{Addrs: addrs, MasterName: name, IsClusterMode: cluster}
-	if name != "" {
-		// go-redis v9.23: a Sentinel client's dedicated pipeline pool
-		// answers "client is closed" to every pipelined command after a
-		// failover, and both stores pipeline their writes with WAIT; the
-		// main pool follows the new primary. See token/redisrevoke's doc.
-		o.PipelinePoolSize = -1
-	}
-	return o, nil
+	return &redis.UniversalOptions{Addrs: addrs, MasterName: name, IsClusterMode: cluster}, nil
 }

@@ -12,15 +12,6 @@
 // or a Cluster (redis.NewClusterClient). Redis 7 or later is required
 // (sharded pub/sub). With Sentinel or Cluster, set Config.Replicas to 1.
 //
-// With Sentinel, set redis.FailoverOptions.PipelinePoolSize to -1. In
-// go-redis v9.23 a failover client's dedicated pipeline pool stops working
-// once Sentinel promotes a replica: every pipelined command fails with
-// "redis: client is closed", and a List writes each revocation through a
-// pipeline (the script and WAIT together), so every RevokeID would fail
-// from then on (it fails, so nothing is lost, but nothing can be revoked).
-// With -1, pipelines use the main pool, which follows the new primary.
-// TestSentinelFailover failed in two runs out of three without it.
-//
 // # How it works, and what it guarantees
 //
 // Verification never waits for Redis. Each List keeps a mirror of the whole

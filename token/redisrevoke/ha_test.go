@@ -146,11 +146,6 @@ func TestSentinelFailover(t *testing.T) {
 		c := redis.NewFailoverClient(&redis.FailoverOptions{
 			MasterName: g.Name, SentinelAddrs: g.SentinelAddrs(), MaxRetries: -1,
 			DialTimeout: 200 * time.Millisecond, ReadTimeout: time.Second, WriteTimeout: time.Second,
-			// go-redis v9.23: a FailoverClient's dedicated pipeline pool
-			// answers "client is closed" to every pipelined command after
-			// a failover (see the package doc); without it, pipelines use
-			// the main pool, which follows the new primary.
-			PipelinePoolSize: -1,
 		})
 		t.Cleanup(func() { c.Close() })
 		return c

@@ -9,11 +9,7 @@
 // rdb is any redis.UniversalClient of go-redis v9: a single server, a
 // primary managed by Sentinel (redis.NewFailoverClient) or a Cluster
 // (redis.NewClusterClient). With replicas, set [Store.Replicas] to 1 before
-// the first use. With Sentinel, set redis.FailoverOptions.PipelinePoolSize
-// to -1: in go-redis v9.23 a failover client's dedicated pipeline pool
-// answers "redis: client is closed" to every pipelined command after a
-// failover, and the store pipelines each accepted code with WAIT, so no
-// code would be accepted from then on (see token/redisrevoke).
+// the first use.
 //
 // # Failover
 //

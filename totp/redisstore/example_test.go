@@ -31,9 +31,6 @@ func Example_sentinel() {
 	rdb := redis.NewFailoverClient(&redis.FailoverOptions{
 		MasterName:    "latch",
 		SentinelAddrs: []string{"10.0.0.1:26379", "10.0.0.2:26379", "10.0.0.3:26379"},
-		// go-redis v9.23's dedicated pipeline pool does not follow a
-		// failover: let pipelines use the main pool.
-		PipelinePoolSize: -1,
 	})
 	defer rdb.Close()
 	store := redisstore.New(rdb, "")

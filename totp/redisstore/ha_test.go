@@ -33,8 +33,7 @@ func haServer(t *testing.T, rdb redis.UniversalClient, clk *clock, replicaTimeou
 func sentinelClient(g *interop.SentinelGroup) redis.UniversalClient {
 	return redis.NewFailoverClient(&redis.FailoverOptions{
 		MasterName: g.Name, SentinelAddrs: g.SentinelAddrs(), MaxRetries: -1,
-		DialTimeout:      200 * time.Millisecond,
-		PipelinePoolSize: -1, // see the package doc: go-redis v9.23's pipeline pool and failover
+		DialTimeout: 200 * time.Millisecond,
 	})
 }
 
