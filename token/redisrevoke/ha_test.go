@@ -31,6 +31,7 @@ func haList(t *testing.T, client redis.UniversalClient, prefix string) *redisrev
 	t.Helper()
 	l, err := redisrevoke.New(redisrevoke.Config{
 		Client: client, Prefix: prefix, MaxStaleness: haStaleness, Heartbeat: haHeartbeat, Replicas: 1,
+		ReplicaTimeout: 300 * time.Millisecond, // below the clients' ReadTimeout of 1 s
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { l.Close() })

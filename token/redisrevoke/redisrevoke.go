@@ -46,7 +46,11 @@ type Config struct {
 	// enough, and what a failover loses is written back by the mirrors
 	// that hold it (see the package doc).
 	Replicas int
-	// ReplicaTimeout bounds the wait for Replicas. Default 1 s.
+	// ReplicaTimeout bounds the wait for Replicas. Default 1 s. It must
+	// be shorter than the client's ReadTimeout: go-redis reads a pipeline,
+	// and so the WAIT sent with each change, under ReadTimeout, not under
+	// WAIT's own timeout, so a WAIT as long as ReadTimeout fails every
+	// change once no replica answers. New refuses such a Config.
 	ReplicaTimeout time.Duration
 	// Now returns the current time, which decides staleness and when
 	// entries expire. Nil means time.Now.
@@ -151,6 +155,9 @@ func New(cfg Config) (*List, error) {
 	st.replicas, st.replicaTimeout = cfg.Replicas, cfg.ReplicaTimeout
 	if st.replicaTimeout <= 0 {
 		st.replicaTimeout = DefaultReplicaTimeout
+	}
+	if rt, ok := readTimeout(cfg.Client); ok && st.replicas > 0 && rt > 0 && st.replicaTimeout >= rt {
+		return nil, errors.New("redisrevoke: Config.ReplicaTimeout must be shorter than the client's ReadTimeout (WAIT is read under it)")
 	}
 	l := &List{
 		store:        *st,
@@ -390,4 +397,16 @@ func validSubject(s string) bool {
 		}
 	}
 	return true
+}
+
+// readTimeout returns the read timeout of c's connections, when c is one of
+// go-redis's clients (a FailoverClient is a *redis.Client).
+func readTimeout(c redis.UniversalClient) (time.Duration, bool) {
+	switch c := c.(type) {
+	case *redis.Client:
+		return c.Options().ReadTimeout, true
+	case *redis.ClusterClient:
+		return c.Options().ReadTimeout, true
+	}
+	return 0, false
 }

@@ -261,10 +261,16 @@ func TestStartsWhileRedisIsDown(t *testing.T) {
 func TestConfig(t *testing.T) {
 	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
 	defer client.Close()
+	fast := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ReadTimeout: 500 * time.Millisecond})
+	defer fast.Close()
 	for name, cfg := range map[string]redisrevoke.Config{
 		"no client":          {},
 		"bad prefix":         {Client: client, Prefix: "a*b"},
 		"heartbeat too slow": {Client: client, MaxStaleness: time.Second, Heartbeat: time.Second},
+		// go-redis reads the pipelined WAIT under ReadTimeout (5 s by
+		// default in v9.23): a wait as long would fail every change.
+		"wait as long as reads":          {Client: client, Replicas: 1, ReplicaTimeout: 5 * time.Second},
+		"default wait longer than reads": {Client: fast, Replicas: 1},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := redisrevoke.New(cfg)

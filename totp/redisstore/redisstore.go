@@ -53,7 +53,10 @@ type Store struct {
 	// Cluster set it to 1: a code accepted just before a failover is then
 	// refused after it. Default 0: the primary's word is enough.
 	Replicas int
-	// ReplicaTimeout bounds the wait for Replicas. Default 1 s.
+	// ReplicaTimeout bounds the wait for Replicas. Default 1 s. Keep it
+	// shorter than the client's ReadTimeout: go-redis reads the pipeline
+	// that carries WAIT under ReadTimeout, so a longer wait fails every
+	// accepted code once no replica answers.
 	ReplicaTimeout time.Duration
 
 	rdb    redis.UniversalClient
