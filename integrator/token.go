@@ -191,6 +191,12 @@ func (s *tokenSource) get(ctx context.Context, d *definition, stale string) (str
 	issued := s.now()
 	tok, err := d.config.TokenSource(tctx, &oauth2.Token{RefreshToken: s.refresh}).Token()
 	if err != nil {
+		if cerr := tctx.Err(); cerr != nil {
+			// Cancelled or timed out, whichever error x/oauth2 made of
+			// it: it formats some (a body read cut short) with %v, which
+			// loses the context's error from the chain.
+			return "", &TokenError{cause: cerr}
+		}
 		return "", tokenError(err)
 	}
 	p := &pendingTokens{refresh: tok.RefreshToken, access: tok.AccessToken, expiry: expiryOf(tok, issued)}
