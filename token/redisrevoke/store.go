@@ -235,8 +235,9 @@ func (s *store) writeSubjects(ctx context.Context, subs []subjectEntry) error {
 	return nil
 }
 
-// waiter is what a go-redis pipeline has beyond Pipeliner: WAIT, with the
-// read timeout extended to the wait.
+// waiter is what a go-redis pipeline has beyond Pipeliner: WAIT. In a
+// pipeline go-redis reads the reply under the client's ReadTimeout, not
+// under the wait's own timeout, so the wait must be the shorter of the two.
 type waiter interface {
 	Wait(ctx context.Context, numReplicas int, timeout time.Duration) *redis.IntCmd
 }

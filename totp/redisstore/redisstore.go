@@ -196,8 +196,9 @@ func (s *Store) reload(ctx context.Context) {
 	}
 }
 
-// waiter is what a go-redis pipeline has beyond Pipeliner: WAIT, with the
-// read timeout extended to the wait.
+// waiter is what a go-redis pipeline has beyond Pipeliner: WAIT. In a
+// pipeline go-redis reads the reply under the client's ReadTimeout, not
+// under the wait's own timeout, so the wait must be the shorter of the two.
 type waiter interface {
 	Wait(ctx context.Context, numReplicas int, timeout time.Duration) *redis.IntCmd
 }
