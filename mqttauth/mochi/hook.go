@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"hash/maphash"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,6 +62,20 @@ type Hook struct {
 	recent [recentSlots]atomic.Pointer[session]
 	seed   maphash.Seed
 
+	// lastRead is the read topic (or filter) last checked, and interned
+	// the topics checked lately, by name: a session remembers the last
+	// topic it was allowed to read as a pointer to its readTopic, so that
+	// a delivery compares two pointers instead of two strings that lie in
+	// memory nobody has touched since the previous message. mochi passes
+	// the same topic to each subscriber of a message, so lastRead answers
+	// all but the first delivery of a message by comparing a string with
+	// itself. interned is bounded (see maxInternedSize); when it would
+	// grow past its bound it starts again empty (a session whose topic
+	// was dropped checks the ACL once more, that is all).
+	lastRead     atomic.Pointer[readTopic]
+	interned     sync.Map // string → *readTopic
+	internedSize atomic.Int64
+
 	// hooks is the server's hook list, checked for other auth hooks at
 	// Init, at OnStarted and whenever its length changes (checked is the
 	// length last found clean). conflict holds the error once one is found.
@@ -74,8 +89,26 @@ type Hook struct {
 	done     chan struct{}
 }
 
-// recentSlots is the size of Hook.recent.
-const recentSlots = 1 << 12
+// recentSlots is the size of Hook.recent: four times the slots of the
+// thousand clients a broker may deliver one message to, so that few of
+// them share a slot (those that do take turns at it, and the one that
+// lost it finds its session in Hook.sessions).
+const recentSlots = 1 << 14
+
+// Hook.interned holds topics of at most maxInternedTopic bytes (longer
+// ones are checked as often as they come), and at most maxInternedSize
+// bytes of them, counting internedOverhead bytes for each: a client that
+// sends SUBSCRIBEs with thousands of long filters holds no more than that.
+const (
+	maxInternedTopic = 1 << 10
+	maxInternedSize  = 1 << 20
+	internedOverhead = 128
+)
+
+// readTopic is a topic or filter a read check was asked about, interned
+// by Hook.readTopic: two checks of the same name get the same pointer
+// while it stays in Hook.interned.
+type readTopic struct{ name string }
 
 type session struct {
 	cl    *mqtt.Client
@@ -85,22 +118,44 @@ type session struct {
 	// the same check again costs a comparison: mochi checks every delivery
 	// of a message, and a client is usually sent many messages of one
 	// topic. The principal never changes, so neither does the answer.
-	read atomic.Pointer[string]
+	read atomic.Pointer[readTopic]
 }
 
 // canRead decides a read check (a SUBSCRIBE filter or a delivery) as
-// Principal.CanSubscribe does.
-func (s *session) canRead(topic string) bool {
-	if last := s.read.Load(); last != nil && *last == topic {
+// Principal.CanSubscribe does. A session's read answers only for the
+// readTopic it points to, whose name is the topic it was allowed for.
+func (s *session) canRead(t *readTopic) bool {
+	if s.read.Load() == t {
 		return true
 	}
-	if s.p.CanSubscribe(topic) != nil {
+	if s.p.CanSubscribe(t.name) != nil {
 		return false
 	}
-	t := new(string)
-	*t = topic
 	s.read.Store(t)
 	return true
+}
+
+// readTopic returns the interned readTopic named topic.
+func (h *Hook) readTopic(topic string) *readTopic {
+	if t := h.lastRead.Load(); t != nil && t.name == topic {
+		return t
+	}
+	var t *readTopic
+	if v, ok := h.interned.Load(topic); ok {
+		t = v.(*readTopic)
+	} else {
+		t = &readTopic{name: strings.Clone(topic)}
+		if len(topic) <= maxInternedTopic {
+			if h.internedSize.Add(int64(len(topic))+internedOverhead) > maxInternedSize {
+				h.interned.Clear()
+				h.internedSize.Store(int64(len(topic)) + internedOverhead)
+			}
+			v, _ := h.interned.LoadOrStore(t.name, t)
+			t = v.(*readTopic)
+		}
+	}
+	h.lastRead.Store(t)
+	return t
 }
 
 // ErrOptions is returned by Init (and so by mqtt.Server.AddHook) for
@@ -286,7 +341,7 @@ func (h *Hook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 	if write {
 		return s.p.CanPublish(topic) == nil
 	}
-	return s.canRead(topic)
+	return s.canRead(h.readTopic(topic))
 }
 
 // OnPacketRead resolves an inbound topic alias before mochi checks the ACL:

@@ -2,6 +2,8 @@ package mochi_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -265,4 +267,42 @@ func TestRecentSessionReplaced(t *testing.T) {
 	require.False(t, b.hook.OnACLCheck(old, "apps/app-1/devices/dev-a/state", true))
 	require.True(t, b.hook.OnACLCheck(cl, topic, false))
 	require.NoError(t, again.publish(t, "apps/app-1/devices/dev-a/state", 1, "back"))
+}
+
+// TestReadTopicsInterned attacks the hook's table of the topics read
+// checks were asked about, by which a session remembers the last topic it
+// may read: a copy of a topic gets the remembered answer, no other topic
+// does, and a client that floods the table with long filters neither
+// grows it past its bound nor changes a decision.
+func TestReadTopicsInterned(t *testing.T) {
+	b := startBroker(t)
+	a := b.mustConnect(t, b.issue(t, "app-1", "dev-a"))
+	require.Equal(t, byte(1), a.subscribe(t, "apps/app-1/devices/dev-a/command/+"))
+	cl, ok := b.srv.Clients.Get("app-1:dev-a")
+	require.True(t, ok)
+	allowed := "apps/app-1/devices/dev-a/command/reboot"
+	refused := "apps/app-1/devices/dev-b/command/reboot"
+	require.True(t, b.hook.OnACLCheck(cl, allowed, false))
+	// A topic of the same bytes in other memory, as each PUBLISH brings.
+	require.True(t, b.hook.OnACLCheck(cl, strings.Clone(allowed), false))
+	require.False(t, b.hook.OnACLCheck(cl, refused, false))
+	require.True(t, b.hook.OnACLCheck(cl, strings.Clone(allowed), false))
+
+	// Another client floods the table with refused filters of every
+	// length, long ones included.
+	b.mustConnect(t, b.issue(t, "app-1", "dev-m"))
+	mcl, ok := b.srv.Clients.Get("app-1:dev-m")
+	require.True(t, ok)
+	for i := range 3000 {
+		filter := fmt.Sprintf("apps/app-2/%d/%s", i, strings.Repeat("x", i%2000))
+		require.False(t, b.hook.OnACLCheck(mcl, filter, false))
+		require.LessOrEqual(t, b.hook.InternedSize(), int64(mochi.MaxInternedSize))
+		if i%500 == 0 {
+			require.True(t, b.hook.OnACLCheck(cl, strings.Clone(allowed), false))
+			require.False(t, b.hook.OnACLCheck(cl, refused, false))
+		}
+	}
+	require.True(t, b.hook.OnACLCheck(cl, allowed, false))
+	require.False(t, b.hook.OnACLCheck(mcl, allowed, false), "dev-m may not read dev-a's commands")
+	require.False(t, b.hook.OnACLCheck(cl, refused, false))
 }
