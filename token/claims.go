@@ -48,23 +48,6 @@ type Claims struct {
 	Lineage []string
 }
 
-// Limits on what a token can hold. They cap the work a token can make a
-// verifier do; every token that satisfies them fits in [MaxTokenSize].
-const (
-	MaxTokenSize = 8192 // bytes of the whole token, prefix included; checked before any decoding
-	MaxScopes    = 32   // scopes per token
-	MaxApps      = 16   // application ids per token
-	MaxLineage   = 8    // narrowing steps from a token made by Issue
-	maxText      = 256  // bytes of iss, sub, aud
-	maxScopePart = 32   // bytes of a scope's resource, and of its action
-	maxAppID     = 64   // bytes of an application id
-	maxKeyID     = 64   // bytes of a kid
-
-	// maxNumericDate is 9999-12-31T23:59:59Z.
-	maxNumericDate = 253402300799
-	idLen          = 22 // base64url characters of a 128-bit jti
-)
-
 // HasScope reports whether the claims grant scope, exactly as written.
 func (c *Claims) HasScope(scope string) bool {
 	return slices.Contains(c.Scopes, scope)
@@ -125,26 +108,6 @@ func scopeName(s string) bool {
 // bytes of ASCII letters, digits, "_", "-" and ".".
 func CheckAppID(s string) bool {
 	return idChars(s, maxAppID, "_-.")
-}
-
-// checkKeyID reports whether s is a well-formed kid: 1 to 64 bytes of ASCII
-// letters, digits and "_-.~" (URL-safe, so it can be logged and compared
-// as is).
-func checkKeyID(s string) bool {
-	return idChars(s, maxKeyID, "_-.~")
-}
-
-func idChars(s string, max int, extra string) bool {
-	if len(s) == 0 || len(s) > max {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(extra, c) >= 0) {
-			return false
-		}
-	}
-	return true
 }
 
 // checkTokenID reports whether s is 128 bits in canonical base64url.

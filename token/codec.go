@@ -26,18 +26,6 @@ const (
 	maxHeaderJSON = maxHeaderB64 / 4 * 3
 )
 
-// invalidError is a refusal with its reason (a sentinel under ErrInvalid)
-// and a detail for logs. The detail never quotes the token.
-type invalidError struct {
-	reason error
-	detail string
-}
-
-func (e *invalidError) Error() string { return e.reason.Error() + ": " + e.detail }
-func (e *invalidError) Unwrap() error { return e.reason }
-
-func malformed(detail string) error { return &invalidError{ErrMalformed, detail} }
-
 // strayPrefix reports whether header, which does not decode, looks like a
 // prefix followed by a header: every header starts with "eyJ", the base64url
 // of `{"`.
@@ -254,4 +242,29 @@ func parseHeader(b []byte) (kid []byte, problem string) {
 		return nil, "kid is not 1 to 64 URL-safe characters"
 	}
 	return kid, ""
+}
+
+// checkPrefix accepts "" and 1 to 16 characters of A-Z a-z 0-9 _.
+func checkPrefix(p string) bool {
+	return p == "" || idChars(p, 16, "_")
+}
+
+// checkKeyID reports whether s is a well-formed kid: 1 to 64 bytes of ASCII
+// letters, digits and "_-.~" (URL-safe, so it can be logged and compared
+// as is).
+func checkKeyID(s string) bool {
+	return idChars(s, maxKeyID, "_-.~")
+}
+
+func idChars(s string, max int, extra string) bool {
+	if len(s) == 0 || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(extra, c) >= 0) {
+			return false
+		}
+	}
+	return true
 }

@@ -180,11 +180,6 @@ func (is *Issuer) Narrow(ctx context.Context, tok string, scopes, apps []string,
 	return issue(keys, is.Prefix, &child)
 }
 
-type claimsError string
-
-func (e claimsError) Error() string        { return "token: invalid claims: " + string(e) }
-func (e claimsError) Is(target error) bool { return target == ErrClaims }
-
 // seconds truncates t to whole seconds, in UTC.
 func seconds(t time.Time) time.Time { return time.Unix(t.Unix(), 0).UTC() }
 

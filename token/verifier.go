@@ -6,12 +6,6 @@ import (
 	"time"
 )
 
-// Leeway is how far the verifier's clock may be behind or ahead of the
-// issuer's: a token is still accepted for Leeway after its exp, and already
-// accepted Leeway before its nbf and iat. It is fixed so that every server
-// of a fleet agrees on when a token ends.
-const Leeway = time.Minute
-
 // A Verifier checks tokens. Keys, Issuer, Audience and Revocations are
 // required; a Verifier missing one of them refuses every token with a
 // configuration error (not ErrInvalid). A Verifier is safe for concurrent
@@ -118,23 +112,4 @@ func verify(ctx context.Context, keys *keyset, prefix, tok string, now time.Time
 		return nil, ErrRevoked
 	}
 	return c, nil
-}
-
-// revocationError is a revocation list's failure, prefixed so that logs say
-// where it came from.
-type revocationError struct{ err error }
-
-func (e *revocationError) Error() string { return "token: revocation check: " + e.err.Error() }
-func (e *revocationError) Unwrap() error { return e.err }
-
-func now(f func() time.Time) time.Time {
-	if f == nil {
-		return time.Now()
-	}
-	return f()
-}
-
-// checkPrefix accepts "" and 1 to 16 characters of A-Z a-z 0-9 _.
-func checkPrefix(p string) bool {
-	return p == "" || idChars(p, 16, "_")
 }
