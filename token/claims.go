@@ -110,10 +110,15 @@ func CheckAppID(s string) bool {
 	return idChars(s, maxAppID, "_-.")
 }
 
-// checkTokenID reports whether s is 128 bits in canonical base64url.
+// checkTokenID reports whether s is a token ID: 128 bits in canonical
+// base64url, 22 characters.
 func checkTokenID(s string) bool {
-	_, ok := parseTokenID(s)
-	return ok
+	if len(s) != idLen {
+		return false
+	}
+	var id [16]byte
+	_, err := decodeB64(id[:0], s)
+	return err == nil
 }
 
 // checkText accepts the free-text claims: 1 to 256 bytes of UTF-8 without
