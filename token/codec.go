@@ -26,63 +26,6 @@ const (
 	maxHeaderJSON = maxHeaderB64 / 4 * 3
 )
 
-// strayPrefix reports whether header, which does not decode, looks like a
-// prefix followed by a header: every header starts with "eyJ", the base64url
-// of `{"`.
-func strayPrefix(header string) bool {
-	i := strings.Index(header, "eyJ")
-	return i > 0 && checkPrefix(header[:i])
-}
-
-// b64dec maps a base64url character to its value, or 0xff.
-var b64dec = func() (t [256]byte) {
-	for i := range t {
-		t[i] = 0xff
-	}
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-	for i := range len(alphabet) {
-		t[alphabet[i]] = byte(i)
-	}
-	return t
-}()
-
-var errBase64 = errors.New("not canonical base64url")
-
-// decodeB64 appends the bytes of s to dst. s must be canonical unpadded
-// base64url (RFC 7515 §2): only the 64 characters of the URL-safe alphabet,
-// no padding, no whitespace, and zero trailing bits, so that every byte
-// string has exactly one encoding. (encoding/base64 skips newlines even in
-// Strict mode.)
-func decodeB64(dst []byte, s string) ([]byte, error) {
-	if len(s)%4 == 1 {
-		return nil, errBase64
-	}
-	i := 0
-	for ; i+4 <= len(s); i += 4 {
-		a, b, c, d := b64dec[s[i]], b64dec[s[i+1]], b64dec[s[i+2]], b64dec[s[i+3]]
-		if (a|b|c|d)&0xc0 != 0 {
-			return nil, errBase64
-		}
-		v := uint32(a)<<18 | uint32(b)<<12 | uint32(c)<<6 | uint32(d)
-		dst = append(dst, byte(v>>16), byte(v>>8), byte(v))
-	}
-	switch len(s) - i {
-	case 2:
-		a, b := b64dec[s[i]], b64dec[s[i+1]]
-		if (a|b)&0xc0 != 0 || b&0x0f != 0 {
-			return nil, errBase64
-		}
-		dst = append(dst, a<<2|b>>4)
-	case 3:
-		a, b, c := b64dec[s[i]], b64dec[s[i+1]], b64dec[s[i+2]]
-		if (a|b|c)&0xc0 != 0 || c&0x03 != 0 {
-			return nil, errBase64
-		}
-		dst = append(dst, a<<2|b>>4, b<<4|c>>2)
-	}
-	return dst, nil
-}
-
 // seal encrypts claims under k and returns the token.
 func seal(k *key, prefix string, claims []byte) string {
 	aad := []byte(k.header)
@@ -177,6 +120,68 @@ func openKid(keys *keyset, prefix, tok string) ([]byte, string, error) {
 	return claims, k.id, nil
 }
 
+// decodeB64 appends the bytes of s to dst. s must be canonical unpadded
+// base64url (RFC 7515 §2): only the 64 characters of the URL-safe alphabet,
+// no padding, no whitespace, and zero trailing bits, so that every byte
+// string has exactly one encoding. (encoding/base64 skips newlines even in
+// Strict mode.)
+func decodeB64(dst []byte, s string) ([]byte, error) {
+	if len(s)%4 == 1 {
+		return nil, errBase64
+	}
+	i := 0
+	for ; i+4 <= len(s); i += 4 {
+		a, b, c, d := b64dec[s[i]], b64dec[s[i+1]], b64dec[s[i+2]], b64dec[s[i+3]]
+		if (a|b|c|d)&0xc0 != 0 {
+			return nil, errBase64
+		}
+		v := uint32(a)<<18 | uint32(b)<<12 | uint32(c)<<6 | uint32(d)
+		dst = append(dst, byte(v>>16), byte(v>>8), byte(v))
+	}
+	switch len(s) - i {
+	case 2:
+		a, b := b64dec[s[i]], b64dec[s[i+1]]
+		if (a|b)&0xc0 != 0 || b&0x0f != 0 {
+			return nil, errBase64
+		}
+		dst = append(dst, a<<2|b>>4)
+	case 3:
+		a, b, c := b64dec[s[i]], b64dec[s[i+1]], b64dec[s[i+2]]
+		if (a|b|c)&0xc0 != 0 || c&0x03 != 0 {
+			return nil, errBase64
+		}
+		dst = append(dst, a<<2|b>>4, b<<4|c>>2)
+	}
+	return dst, nil
+}
+
+// b64dec maps a base64url character to its value, or 0xff.
+var b64dec = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	for i := range len(alphabet) {
+		t[alphabet[i]] = byte(i)
+	}
+	return t
+}()
+
+var errBase64 = errors.New("not canonical base64url")
+
+// strayPrefix reports whether header, which does not decode, looks like a
+// prefix followed by a header: every header starts with "eyJ", the base64url
+// of `{"`.
+func strayPrefix(header string) bool {
+	i := strings.Index(header, "eyJ")
+	return i > 0 && checkPrefix(header[:i])
+}
+
+// checkPrefix accepts "" and 1 to 16 characters of A-Z a-z 0-9 _.
+func checkPrefix(p string) bool {
+	return p == "" || idChars(p, 16, "_")
+}
+
 // headerMembers names the registered JOSE header parameters that a token
 // must not have, so that logs say which one was refused. Anything else
 // unknown is refused too.
@@ -242,11 +247,6 @@ func parseHeader(b []byte) (kid []byte, problem string) {
 		return nil, "kid is not 1 to 64 URL-safe characters"
 	}
 	return kid, ""
-}
-
-// checkPrefix accepts "" and 1 to 16 characters of A-Z a-z 0-9 _.
-func checkPrefix(p string) bool {
-	return p == "" || idChars(p, 16, "_")
 }
 
 // checkKeyID reports whether s is a well-formed kid: 1 to 64 bytes of ASCII
