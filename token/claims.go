@@ -18,7 +18,7 @@ import (
 // scope (space-separated, as in RFC 8693 and RFC 9068), app (an array) and
 // lineage (an array).
 type Claims struct {
-	Issuer    string    // iss: who issued the token (Issuer.Name)
+	Issuer    string    // iss: who issued the token (Config.Issuer)
 	Subject   string    // sub: whose token it is (a user or integrator id)
 	Audience  string    // aud: the service the token is for
 	IssuedAt  time.Time // iat: set by Issue

@@ -84,14 +84,14 @@ func openKid(keys *keyset, prefix, tok string) ([]byte, string, error) {
 	hjson, err := decodeB64(hbuf[:0], header)
 	if err != nil {
 		if prefix == "" && strayPrefix(header) {
-			return nil, "", malformed("the token starts with a prefix (such as lt_) and the verifier has none: set Verifier.Prefix to the Issuer's Prefix")
+			return nil, "", malformed("the token starts with a prefix (such as lt_) and the verifier has none: set Config.Prefix to the Issuer's")
 		}
 		return nil, "", malformed("header is not canonical base64url")
 	}
 	kid, problem := parseHeader(hjson)
 	if problem != "" {
 		if prefix == "" && strayPrefix(header) {
-			return nil, "", malformed("the token starts with a prefix (such as lt_) and the verifier has none: set Verifier.Prefix to the Issuer's Prefix")
+			return nil, "", malformed("the token starts with a prefix (such as lt_) and the verifier has none: set Config.Prefix to the Issuer's")
 		}
 		return nil, "", malformed(problem)
 	}
@@ -175,11 +175,6 @@ var errBase64 = errors.New("not canonical base64url")
 func strayPrefix(header string) bool {
 	i := strings.Index(header, "eyJ")
 	return i > 0 && checkPrefix(header[:i])
-}
-
-// checkPrefix accepts "" and 1 to 16 characters of A-Z a-z 0-9 _.
-func checkPrefix(p string) bool {
-	return p == "" || idChars(p, 16, "_")
 }
 
 // headerMembers names the registered JOSE header parameters that a token
