@@ -347,3 +347,34 @@ func TestMisconfiguredVerifier(t *testing.T) {
 		})
 	}
 }
+
+func TestMisconfiguredIssuer(t *testing.T) {
+	f := newFixture(t, "")
+	tok := f.issue(t)
+	claims := Claims{Subject: "u", Scopes: []string{"data:read"}, NeverExpires: true}
+	for name, cfg := range map[string]Config{
+		"no keys":       {Issuer: "i", Audience: "a", Revocations: f.revs},
+		"empty keyring": {Keys: new(Keyring), Issuer: "i", Audience: "a", Revocations: f.revs},
+		"no issuer":     {Keys: f.keys, Audience: "a", Revocations: f.revs},
+		"bad issuer":    {Keys: f.keys, Issuer: "i\n", Audience: "a", Revocations: f.revs},
+		"bad prefix":    {Keys: f.keys, Issuer: "i", Audience: "a", Revocations: f.revs, Prefix: "a.b"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			is := &Issuer{Config: cfg}
+			got, c, err := is.Issue(t.Context(), claims)
+			require.Error(t, err)
+			require.False(t, errors.Is(err, ErrClaims), "a configuration error is not the claims' fault")
+			require.Empty(t, got)
+			require.Nil(t, c)
+			_, _, err = is.Narrow(t.Context(), tok, nil, nil, time.Time{})
+			require.Error(t, err)
+			require.False(t, errors.Is(err, ErrInvalid), "a configuration error is not the token's fault")
+		})
+	}
+	noRevs := *f.is
+	noRevs.Revocations = nil
+	_, _, err := noRevs.Narrow(t.Context(), tok, nil, nil, time.Time{})
+	require.Error(t, err)
+	require.False(t, errors.Is(err, ErrInvalid))
+	require.Error(t, noRevs.Revoke(t.Context(), &Claims{ID: "AAECAwQFBgcICQoLDA0ODw"}))
+}
