@@ -44,11 +44,6 @@ func (is *Issuer) Issue(ctx context.Context, c Claims) (string, *Claims, error) 
 	case !c.Expires.IsZero() && c.NeverExpires:
 		return "", nil, claimsError("Expires and NeverExpires are both set")
 	}
-	for _, s := range c.Scopes {
-		if !CheckScope(s) {
-			return "", nil, claimsError(scopeProblem(s))
-		}
-	}
 	c.Issuer = is.Issuer
 	if c.Audience == "" {
 		c.Audience = is.Audience
@@ -69,9 +64,15 @@ func (is *Issuer) Issue(ctx context.Context, c Claims) (string, *Claims, error) 
 	return issue(keys, is.Prefix, &c)
 }
 
-// issue gives c a new ID and encrypts it under the active key. It returns
-// the token and c.
+// issue checks c's scopes (naming a malformed one in the error), gives c a
+// new ID, checks the shape of the claims and encrypts them under the active
+// key. It returns the token and c.
 func issue(keys *keyset, prefix string, c *Claims) (string, *Claims, error) {
+	for _, s := range c.Scopes {
+		if !CheckScope(s) {
+			return "", nil, claimsError(scopeProblem(s))
+		}
+	}
 	var id [16]byte
 	rand.Read(id[:])
 	c.ID = base64.RawURLEncoding.EncodeToString(id[:])
