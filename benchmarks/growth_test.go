@@ -55,7 +55,7 @@ func BenchmarkTokenVerifyRevoked(b *testing.B) {
 	ctx := context.Background()
 	toks := make([]string, revokedTokens+1)
 	for i := range toks {
-		tok, err := f.issuer.Issue(ctx, token.Claims{
+		tok, _, err := f.issuer.Issue(ctx, token.Claims{
 			Subject: benchSubject, Scopes: benchScopes, Apps: benchApps, Expires: time.Now().Add(time.Hour),
 		})
 		if err != nil {

@@ -61,10 +61,11 @@ func newMQTTEnv(b *testing.B, rules []mqttauth.Rule) *mqttEnv {
 	if err != nil {
 		b.Fatal(err)
 	}
+	tokens := token.Config{Keys: keys, Issuer: "https://platform.example", Audience: "mqtt", Prefix: "lt_", Revocations: revs, Now: now}
 	e := &mqttEnv{
-		issuer: &mqttauth.Issuer{Tokens: &token.Issuer{Keys: keys, Name: "https://platform.example", Audience: "mqtt", Prefix: "lt_", Now: now}},
+		issuer: &mqttauth.Issuer{Tokens: &token.Issuer{Config: tokens}},
 		verifier: &mqttauth.Verifier{
-			Tokens: &token.Verifier{Keys: keys, Issuer: "https://platform.example", Audience: "mqtt", Prefix: "lt_", Revocations: revs, Now: now},
+			Tokens: &token.Verifier{Config: tokens},
 			ACL:    acl,
 		},
 	}

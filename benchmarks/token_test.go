@@ -95,12 +95,13 @@ func newTokenFixture(b *testing.B) *tokenFixture {
 	if err := revs.RevokeSubject(ctx, "user-7", time.Now()); err != nil {
 		b.Fatal(err)
 	}
+	cfg := token.Config{Keys: keys, Issuer: benchIssuer, Audience: benchAudience, Prefix: "lt_", Revocations: revs}
 	return &tokenFixture{
 		keys:     keys,
 		kid:      keys.ActiveKeyID(),
 		key:      raw,
-		issuer:   &token.Issuer{Keys: keys, Name: benchIssuer, Audience: benchAudience, Prefix: "lt_"},
-		verifier: &token.Verifier{Keys: keys, Issuer: benchIssuer, Audience: benchAudience, Prefix: "lt_", Revocations: revs},
+		issuer:   &token.Issuer{Config: cfg},
+		verifier: &token.Verifier{Config: cfg},
 	}
 }
 
@@ -149,9 +150,10 @@ func (f *tokenFixture) latch() tokenImpl {
 	return tokenImpl{
 		name: "latch",
 		issue: func() (string, error) {
-			return f.issuer.Issue(ctx, token.Claims{
+			tok, _, err := f.issuer.Issue(ctx, token.Claims{
 				Subject: benchSubject, Scopes: benchScopes, Apps: benchApps, Expires: time.Now().Add(time.Hour),
 			})
+			return tok, err
 		},
 		verify: func(tok string) (plainClaims, error) {
 			c, err := f.verifier.Verify(ctx, tok)

@@ -73,13 +73,13 @@ func TestAuthenticateRefusals(t *testing.T) {
 	a := e.issue(t, mqttauth.KeyRequest{App: "app-1", Device: "dev-a", Expires: t0.Add(time.Hour)})
 	b := e.issue(t, mqttauth.KeyRequest{App: "app-1", Device: "dev-b"})
 	other := e.issue(t, mqttauth.KeyRequest{App: "app-2", Device: "dev-a"})
-	api, err := e.apiToks.Issue(ctx, token.Claims{Subject: "mqtt:" + a.Key + ":dev-a", Scopes: []string{"mqtt:connect"}, Apps: []string{"app-1"}, NeverExpires: true})
+	api, _, err := e.apiToks.Issue(ctx, token.Claims{Subject: "mqtt:" + a.Key + ":dev-a", Scopes: []string{"mqtt:connect"}, Apps: []string{"app-1"}, NeverExpires: true})
 	require.NoError(t, err)
-	noScope, err := e.tokens.Issue(ctx, token.Claims{Subject: "mqtt:" + a.Key + ":dev-a", Scopes: []string{"data:read"}, Apps: []string{"app-1"}, NeverExpires: true})
+	noScope, _, err := e.tokens.Issue(ctx, token.Claims{Subject: "mqtt:" + a.Key + ":dev-a", Scopes: []string{"data:read"}, Apps: []string{"app-1"}, NeverExpires: true})
 	require.NoError(t, err)
-	noApp, err := e.tokens.Issue(ctx, token.Claims{Subject: "mqtt:" + a.Key + ":dev-a", Scopes: []string{"mqtt:connect"}, NeverExpires: true})
+	noApp, _, err := e.tokens.Issue(ctx, token.Claims{Subject: "mqtt:" + a.Key + ":dev-a", Scopes: []string{"mqtt:connect"}, NeverExpires: true})
 	require.NoError(t, err)
-	notMQTT, err := e.tokens.Issue(ctx, token.Claims{Subject: "user-42", Scopes: []string{"mqtt:connect"}, Apps: []string{"app-1"}, NeverExpires: true})
+	notMQTT, _, err := e.tokens.Issue(ctx, token.Claims{Subject: "user-42", Scopes: []string{"mqtt:connect"}, Apps: []string{"app-1"}, NeverExpires: true})
 	require.NoError(t, err)
 
 	tests := []struct {

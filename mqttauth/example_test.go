@@ -24,11 +24,14 @@ func Example() {
 	keys := token.NewKeyring() // in production: token.ParseKeyring(jwkSetFromSecretStore)
 	revocations := &token.MemoryRevocations{Now: now}
 
-	// The platform.
-	issuer := &mqttauth.Issuer{Tokens: &token.Issuer{
-		Keys: keys, Name: "https://platform.example", Audience: "mqtt", Prefix: "lt_",
+	// What the platform's issuer and the broker's verifier share.
+	tokens := token.Config{
+		Keys: keys, Issuer: "https://platform.example", Audience: "mqtt", Prefix: "lt_",
 		Revocations: revocations, Now: now,
-	}}
+	}
+
+	// The platform.
+	issuer := &mqttauth.Issuer{Tokens: &token.Issuer{Config: tokens}}
 	cred, err := issuer.Issue(ctx, mqttauth.KeyRequest{App: "app-1", Device: "thermostat-7"})
 	if err != nil {
 		panic(err)
@@ -48,11 +51,8 @@ func Example() {
 		panic(err)
 	}
 	verifier := &mqttauth.Verifier{
-		Tokens: &token.Verifier{
-			Keys: keys, Issuer: "https://platform.example", Audience: "mqtt", Prefix: "lt_",
-			Revocations: revocations, Now: now,
-		},
-		ACL: acl,
+		Tokens: &token.Verifier{Config: tokens},
+		ACL:    acl,
 	}
 
 	// CONNECT: client id, user name = key, password = secret.
@@ -92,13 +92,14 @@ func ExamplePrincipal_CanSubscribe() {
 	now := func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) }
 	keys := token.NewKeyring()
 	revocations := &token.MemoryRevocations{Now: now}
-	issuer := &mqttauth.Issuer{Tokens: &token.Issuer{Keys: keys, Name: "p", Audience: "mqtt", Now: now}}
+	tokens := token.Config{Keys: keys, Issuer: "p", Audience: "mqtt", Revocations: revocations, Now: now}
+	issuer := &mqttauth.Issuer{Tokens: &token.Issuer{Config: tokens}}
 	acl, _ := mqttauth.Compile(mqttauth.Policy{Rules: []mqttauth.Rule{
 		{Topic: "sensors/{app}/+", Access: mqttauth.Subscribe},
 		{Topic: "#", Access: mqttauth.Subscribe},
 	}})
 	verifier := &mqttauth.Verifier{
-		Tokens: &token.Verifier{Keys: keys, Issuer: "p", Audience: "mqtt", Revocations: revocations, Now: now},
+		Tokens: &token.Verifier{Config: tokens},
 		ACL:    acl,
 	}
 	cred, _ := issuer.Issue(ctx, mqttauth.KeyRequest{App: "app-1"})
@@ -125,7 +126,8 @@ func ExampleWebhook() {
 	now := func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) }
 	keys := token.NewKeyring()
 	revocations := &token.MemoryRevocations{Now: now}
-	issuer := &mqttauth.Issuer{Tokens: &token.Issuer{Keys: keys, Name: "p", Audience: "mqtt", Now: now}}
+	tokens := token.Config{Keys: keys, Issuer: "p", Audience: "mqtt", Revocations: revocations, Now: now}
+	issuer := &mqttauth.Issuer{Tokens: &token.Issuer{Config: tokens}}
 	acl, _ := mqttauth.Compile(mqttauth.Policy{Rules: []mqttauth.Rule{
 		{Topic: "apps/{app}/devices/{device}/state", Access: mqttauth.Publish},
 	}, ClientIDs: []string{"{app}:{device}"}})
@@ -133,7 +135,7 @@ func ExampleWebhook() {
 	// the headers of its HTTP authenticator and authorizer).
 	brokerSecret := "kept-in-the-secret-store-0123456789" // in production: from the secret store
 	webhook, err := mqttauth.NewWebhook(&mqttauth.Verifier{
-		Tokens: &token.Verifier{Keys: keys, Issuer: "p", Audience: "mqtt", Revocations: revocations, Now: now},
+		Tokens: &token.Verifier{Config: tokens},
 		ACL:    acl,
 	}, mqttauth.BrokerAuth{HeaderName: "X-Latch-Webhook-Secret", HeaderSecret: brokerSecret})
 	if err != nil {

@@ -42,7 +42,10 @@ func newEnv(t testing.TB, p mqttauth.Policy) *env {
 	c := testclock.New(t0)
 	keys := token.NewKeyring()
 	revs := &token.MemoryRevocations{Now: c.Now}
-	tokens := &token.Issuer{Keys: keys, Name: "https://platform.example", Audience: "mqtt", Prefix: "lt_", Revocations: revs, Now: c.Now}
+	cfg := token.Config{Keys: keys, Issuer: "https://platform.example", Audience: "mqtt", Prefix: "lt_", Revocations: revs, Now: c.Now}
+	tokens := &token.Issuer{Config: cfg}
+	api := cfg
+	api.Audience, api.Revocations = "api", nil
 	acl, err := mqttauth.Compile(p)
 	require.NoError(t, err)
 	return &env{
@@ -51,10 +54,10 @@ func newEnv(t testing.TB, p mqttauth.Policy) *env {
 		tokens: tokens,
 		issuer: &mqttauth.Issuer{Tokens: tokens},
 		verif: &mqttauth.Verifier{
-			Tokens: &token.Verifier{Keys: keys, Issuer: "https://platform.example", Audience: "mqtt", Prefix: "lt_", Revocations: revs, Now: c.Now},
+			Tokens: &token.Verifier{Config: cfg},
 			ACL:    acl,
 		},
-		apiToks: &token.Issuer{Keys: keys, Name: "https://platform.example", Audience: "api", Prefix: "lt_", Now: c.Now},
+		apiToks: &token.Issuer{Config: api},
 	}
 }
 

@@ -117,9 +117,9 @@ func (c Credential) Format(f fmt.State, verb rune) {
 }
 
 // An Issuer makes application keys and secrets. Tokens makes the secrets:
-// give it an Audience of its own (such as "mqtt"), so that API tokens and
-// MQTT secrets never stand in for each other, and the same Keys, Name,
-// Audience and Prefix as the [Verifier]'s token.Verifier.
+// give it a token.Config with an Audience of its own (such as "mqtt"), so
+// that API tokens and MQTT secrets never stand in for each other, and the
+// same Config to the [Verifier]'s token.Verifier.
 type Issuer struct {
 	Tokens *token.Issuer
 }
@@ -141,7 +141,7 @@ func (is *Issuer) Issue(ctx context.Context, r KeyRequest) (*Credential, error) 
 		return nil, fmt.Errorf("%w: malformed key", ErrIssue)
 	}
 	scopes := append([]string{ConnectScope}, r.Permissions...)
-	tok, err := is.Tokens.Issue(ctx, token.Claims{
+	tok, claims, err := is.Tokens.Issue(ctx, token.Claims{
 		Subject: subject(key, r.Device),
 		Scopes:  scopes,
 		Apps:    []string{r.App},
@@ -153,25 +153,7 @@ func (is *Issuer) Issue(ctx context.Context, r KeyRequest) (*Credential, error) 
 	if err != nil {
 		return nil, fmt.Errorf("mqttauth: %w", err)
 	}
-	c := &Credential{Key: key, Secret: tok, App: r.App, Device: r.Device, Expires: r.Expires.Truncate(time.Second)}
-	// The token is ours: read its ID back rather than make the caller
-	// decrypt it.
-	c.SecretID, err = tokenID(ctx, is.Tokens, tok)
-	if err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
-// tokenID decrypts a token just issued to learn its ID.
-func tokenID(ctx context.Context, is *token.Issuer, tok string) (string, error) {
-	v := &token.Verifier{Keys: is.Keys, Issuer: is.Name, Audience: is.Audience,
-		Prefix: is.Prefix, Revocations: &token.MemoryRevocations{}, Now: is.Now}
-	c, err := v.Verify(ctx, tok)
-	if err != nil {
-		return "", fmt.Errorf("mqttauth: reading back an issued secret: %w", err)
-	}
-	return c.ID, nil
+	return &Credential{Key: key, Secret: tok, App: r.App, Device: r.Device, SecretID: claims.ID, Expires: claims.Expires}, nil
 }
 
 // RevokeKey revokes every secret of key (with its device, as issued)

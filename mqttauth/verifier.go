@@ -16,9 +16,8 @@ import (
 // configuration error, one without an ACL allows no topic. A Verifier is
 // safe for concurrent use.
 type Verifier struct {
-	// Tokens verifies the secrets: the same Keys, Name (as Issuer),
-	// Audience and Prefix as the [Issuer]'s token.Issuer, and the shared
-	// revocation list.
+	// Tokens verifies the secrets: the same token.Config as the
+	// [Issuer]'s token.Issuer, with the shared revocation list.
 	Tokens *token.Verifier
 	// ACL is the compiled policy (see [Compile]).
 	ACL *ACL

@@ -15,7 +15,7 @@ func TestVerifyAllocations(t *testing.T) {
 		t.Skip("allocation counts are checked in full runs")
 	}
 	f := newFixture(t, "lt_")
-	tok, err := f.is.Issue(t.Context(), Claims{
+	tok, _, err := f.is.Issue(t.Context(), Claims{
 		Subject: "user-42",
 		Scopes:  []string{"data:read", "data:write", "devices:read", "devices:manage", "rules:read"},
 		Apps:    []string{"app-1"},
@@ -30,7 +30,7 @@ func TestVerifyAllocations(t *testing.T) {
 	t.Logf("Verify: %.0f allocations, token of %d bytes", allocs, len(tok))
 	require.LessOrEqual(t, allocs, 20.0)
 	issueAllocs := testing.AllocsPerRun(100, func() {
-		if _, err := f.is.Issue(t.Context(), Claims{Subject: "user-42", Scopes: []string{"data:read"}, NeverExpires: true}); err != nil {
+		if _, _, err := f.is.Issue(t.Context(), Claims{Subject: "user-42", Scopes: []string{"data:read"}, NeverExpires: true}); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -301,7 +301,7 @@ func TestWrongApp(t *testing.T) {
 
 func TestLeeway(t *testing.T) {
 	f := newFixture(t, "")
-	tok, err := f.is.Issue(t.Context(), Claims{
+	tok, _, err := f.is.Issue(t.Context(), Claims{
 		Subject: "user-42", Scopes: []string{"data:read"},
 		NotBefore: f.clock.Now().Add(10 * time.Minute),
 		Expires:   f.clock.Now().Add(20 * time.Minute),
@@ -332,7 +332,7 @@ func TestLeeway(t *testing.T) {
 func TestMisconfiguredVerifier(t *testing.T) {
 	f := newFixture(t, "")
 	tok := f.issue(t)
-	for name, v := range map[string]Verifier{
+	for name, cfg := range map[string]Config{
 		"no keys":        {Issuer: "i", Audience: "a", Revocations: f.revs},
 		"no issuer":      {Keys: f.keys, Audience: "a", Revocations: f.revs},
 		"no audience":    {Keys: f.keys, Issuer: "i", Revocations: f.revs},
@@ -340,9 +340,41 @@ func TestMisconfiguredVerifier(t *testing.T) {
 		"bad prefix":     {Keys: f.keys, Issuer: "i", Audience: "a", Revocations: f.revs, Prefix: "a.b"},
 	} {
 		t.Run(name, func(t *testing.T) {
+			v := &Verifier{Config: cfg}
 			_, err := v.Verify(t.Context(), tok)
 			require.Error(t, err)
 			require.False(t, errors.Is(err, ErrInvalid), "a configuration error is not the token's fault")
 		})
 	}
+}
+
+func TestMisconfiguredIssuer(t *testing.T) {
+	f := newFixture(t, "")
+	tok := f.issue(t)
+	claims := Claims{Subject: "u", Scopes: []string{"data:read"}, NeverExpires: true}
+	for name, cfg := range map[string]Config{
+		"no keys":       {Issuer: "i", Audience: "a", Revocations: f.revs},
+		"empty keyring": {Keys: new(Keyring), Issuer: "i", Audience: "a", Revocations: f.revs},
+		"no issuer":     {Keys: f.keys, Audience: "a", Revocations: f.revs},
+		"bad issuer":    {Keys: f.keys, Issuer: "i\n", Audience: "a", Revocations: f.revs},
+		"bad prefix":    {Keys: f.keys, Issuer: "i", Audience: "a", Revocations: f.revs, Prefix: "a.b"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			is := &Issuer{Config: cfg}
+			got, c, err := is.Issue(t.Context(), claims)
+			require.Error(t, err)
+			require.False(t, errors.Is(err, ErrClaims), "a configuration error is not the claims' fault")
+			require.Empty(t, got)
+			require.Nil(t, c)
+			_, _, err = is.Narrow(t.Context(), tok, nil, nil, time.Time{})
+			require.Error(t, err)
+			require.False(t, errors.Is(err, ErrInvalid), "a configuration error is not the token's fault")
+		})
+	}
+	noRevs := *f.is
+	noRevs.Revocations = nil
+	_, _, err := noRevs.Narrow(t.Context(), tok, nil, nil, time.Time{})
+	require.Error(t, err)
+	require.False(t, errors.Is(err, ErrInvalid))
+	require.Error(t, noRevs.Revoke(t.Context(), &Claims{ID: "AAECAwQFBgcICQoLDA0ODw"}))
 }

@@ -18,7 +18,7 @@ import (
 // scope (space-separated, as in RFC 8693 and RFC 9068), app (an array) and
 // lineage (an array).
 type Claims struct {
-	Issuer    string    // iss: who issued the token (Issuer.Name)
+	Issuer    string    // iss: who issued the token (Config.Issuer)
 	Subject   string    // sub: whose token it is (a user or integrator id)
 	Audience  string    // aud: the service the token is for
 	IssuedAt  time.Time // iat: set by Issue
@@ -48,23 +48,6 @@ type Claims struct {
 	Lineage []string
 }
 
-// Limits on what a token can hold. They cap the work a token can make a
-// verifier do; every token that satisfies them fits in [MaxTokenSize].
-const (
-	MaxTokenSize = 8192 // bytes of the whole token, prefix included; checked before any decoding
-	MaxScopes    = 32   // scopes per token
-	MaxApps      = 16   // application ids per token
-	MaxLineage   = 8    // narrowing steps from a token made by Issue
-	maxText      = 256  // bytes of iss, sub, aud
-	maxScopePart = 32   // bytes of a scope's resource, and of its action
-	maxAppID     = 64   // bytes of an application id
-	maxKeyID     = 64   // bytes of a kid
-
-	// maxNumericDate is 9999-12-31T23:59:59Z.
-	maxNumericDate = 253402300799
-	idLen          = 22 // base64url characters of a 128-bit jti
-)
-
 // HasScope reports whether the claims grant scope, exactly as written.
 func (c *Claims) HasScope(scope string) bool {
 	return slices.Contains(c.Scopes, scope)
@@ -78,203 +61,6 @@ func (c *Claims) CheckApp(app string) error {
 		return nil
 	}
 	return ErrWrongApp
-}
-
-// CheckScope reports whether s is a well-formed scope. The grammar:
-//
-//	scope    = resource ":" action
-//	resource = name
-//	action   = name
-//	name     = lower *31( lower / DIGIT / "_" / "-" / "." )
-//	lower    = %x61-7A ; a-z
-//
-// So "data:read" and "devices:manage" are scopes; "data", "Data:read",
-// "data:*", "data:read:all" and "data: read" are not. There are no
-// wildcards: a scope grants exactly what it names.
-func CheckScope(s string) bool {
-	resource, action, ok := strings.Cut(s, ":")
-	return ok && scopeName(resource) && scopeName(action)
-}
-
-// ScopeGrammar says in words what [CheckScope] accepts, for error messages.
-const ScopeGrammar = `resource:action, each 1 to 32 characters of a-z 0-9 _ - . starting with a-z (such as "data:read")`
-
-// scopeProblem names a malformed scope (quoted, cut to 64 bytes) and the
-// grammar it breaks.
-func scopeProblem(s string) string {
-	if len(s) > 64 {
-		s = s[:64]
-	}
-	return "scope " + strconv.QuoteToASCII(s) + " is not " + ScopeGrammar
-}
-
-func scopeName(s string) bool {
-	if len(s) == 0 || len(s) > maxScopePart || s[0] < 'a' || s[0] > 'z' {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
-			return false
-		}
-	}
-	return true
-}
-
-// CheckAppID reports whether s is a well-formed application id: 1 to 64
-// bytes of ASCII letters, digits, "_", "-" and ".".
-func CheckAppID(s string) bool {
-	return idChars(s, maxAppID, "_-.")
-}
-
-// checkKeyID reports whether s is a well-formed kid: 1 to 64 bytes of ASCII
-// letters, digits and "_-.~" (URL-safe, so it can be logged and compared
-// as is).
-func checkKeyID(s string) bool {
-	return idChars(s, maxKeyID, "_-.~")
-}
-
-func idChars(s string, max int, extra string) bool {
-	if len(s) == 0 || len(s) > max {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(extra, c) >= 0) {
-			return false
-		}
-	}
-	return true
-}
-
-// checkTokenID reports whether s is 128 bits in canonical base64url.
-func checkTokenID(s string) bool {
-	_, ok := parseTokenID(s)
-	return ok
-}
-
-// checkText accepts the free-text claims: 1 to 256 bytes of UTF-8 without
-// control characters (which would let a subject forge lines in a log).
-func checkText(s string) bool {
-	if len(s) == 0 || len(s) > maxText {
-		return false
-	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' {
-			return false
-		}
-	}
-	return true
-}
-
-// problem returns what is wrong with the shape of c, or "" when it is a
-// set of claims that Issue could have made. The text goes into error
-// messages: it never quotes a claim.
-func (c *Claims) problem() string {
-	switch {
-	case !checkText(c.Issuer):
-		return "iss is empty, too long or has control characters"
-	case !checkText(c.Subject):
-		return "sub is empty, too long or has control characters"
-	case !checkText(c.Audience):
-		return "aud is empty, too long or has control characters"
-	case !checkTokenID(c.ID):
-		return "jti is not 128 bits in base64url"
-	case len(c.Scopes) == 0 || len(c.Scopes) > MaxScopes:
-		return "scope must hold 1 to " + strconv.Itoa(MaxScopes) + " scopes"
-	case len(c.Apps) > MaxApps:
-		return "app holds more than " + strconv.Itoa(MaxApps) + " application ids"
-	case len(c.Lineage) > MaxLineage:
-		return "lineage is longer than " + strconv.Itoa(MaxLineage)
-	case c.IssuedAt.IsZero() || c.NotBefore.Before(c.IssuedAt):
-		return "nbf is before iat"
-	case !c.Expires.IsZero() && !c.Expires.After(c.NotBefore):
-		return "exp is not after nbf"
-	case c.NeverExpires != c.Expires.IsZero():
-		return "exp and NeverExpires disagree"
-	}
-	for i, s := range c.Scopes {
-		if !CheckScope(s) {
-			return "a scope is outside the scope grammar"
-		}
-		if slices.Contains(c.Scopes[:i], s) {
-			return "a scope is repeated"
-		}
-	}
-	for i, a := range c.Apps {
-		if !CheckAppID(a) {
-			return "an application id is outside its grammar"
-		}
-		if slices.Contains(c.Apps[:i], a) {
-			return "an application id is repeated"
-		}
-	}
-	for i, id := range c.Lineage {
-		if !checkTokenID(id) || id == c.ID || slices.Contains(c.Lineage[:i], id) {
-			return "lineage holds a malformed or repeated id"
-		}
-	}
-	if !numericDate(c.IssuedAt) || !numericDate(c.NotBefore) || !(c.Expires.IsZero() || numericDate(c.Expires)) {
-		return "a time is out of range or not whole seconds"
-	}
-	return ""
-}
-
-// numericDate reports whether t fits a token's time claims: whole seconds
-// from 1970 to 9999.
-func numericDate(t time.Time) bool {
-	u := t.Unix()
-	return u >= 0 && u <= maxNumericDate && t.Nanosecond() == 0
-}
-
-// appendJSON appends the claims as the JSON object Issue puts in a token.
-// c must have passed problem.
-func (c *Claims) appendJSON(b []byte) []byte {
-	b = append(b, `{"iss":`...)
-	b = strictjson.AppendString(b, c.Issuer)
-	b = append(b, `,"sub":`...)
-	b = strictjson.AppendString(b, c.Subject)
-	b = append(b, `,"aud":`...)
-	b = strictjson.AppendString(b, c.Audience)
-	b = append(b, `,"iat":`...)
-	b = strconv.AppendInt(b, c.IssuedAt.Unix(), 10)
-	b = append(b, `,"nbf":`...)
-	b = strconv.AppendInt(b, c.NotBefore.Unix(), 10)
-	if !c.Expires.IsZero() {
-		b = append(b, `,"exp":`...)
-		b = strconv.AppendInt(b, c.Expires.Unix(), 10)
-	}
-	b = append(b, `,"jti":"`...)
-	b = append(b, c.ID...)
-	b = append(b, `","scope":"`...)
-	for i, s := range c.Scopes {
-		if i > 0 {
-			b = append(b, ' ')
-		}
-		b = append(b, s...)
-	}
-	b = append(b, '"')
-	b = appendIDs(b, `,"app":[`, c.Apps)
-	b = appendIDs(b, `,"lineage":[`, c.Lineage)
-	return append(b, '}')
-}
-
-// appendIDs appends a member holding an array of grammar-checked ids (no
-// escaping needed), or nothing for an empty array.
-func appendIDs(b []byte, member string, ids []string) []byte {
-	if len(ids) == 0 {
-		return b
-	}
-	b = append(b, member...)
-	for i, id := range ids {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, '"')
-		b = append(b, id...)
-		b = append(b, '"')
-	}
-	return append(b, ']')
 }
 
 // Claim members, as bits of a set.
@@ -399,4 +185,186 @@ func splitScope(s string) []string {
 		}
 		s = rest
 	}
+}
+
+// problem returns what is wrong with the shape of c, or "" when it is a
+// set of claims that Issue could have made. The text goes into error
+// messages: it never quotes a claim.
+func (c *Claims) problem() string {
+	switch {
+	case !checkText(c.Issuer):
+		return "iss is empty, too long or has control characters"
+	case !checkText(c.Subject):
+		return "sub is empty, too long or has control characters"
+	case !checkText(c.Audience):
+		return "aud is empty, too long or has control characters"
+	case !checkTokenID(c.ID):
+		return "jti is not 128 bits in base64url"
+	case len(c.Scopes) == 0 || len(c.Scopes) > MaxScopes:
+		return "scope must hold 1 to " + strconv.Itoa(MaxScopes) + " scopes"
+	case len(c.Apps) > MaxApps:
+		return "app holds more than " + strconv.Itoa(MaxApps) + " application ids"
+	case len(c.Lineage) > MaxLineage:
+		return "lineage is longer than " + strconv.Itoa(MaxLineage)
+	case c.IssuedAt.IsZero() || c.NotBefore.Before(c.IssuedAt):
+		return "nbf is before iat"
+	case !c.Expires.IsZero() && !c.Expires.After(c.NotBefore):
+		return "exp is not after nbf"
+	case c.NeverExpires != c.Expires.IsZero():
+		return "exp and NeverExpires disagree"
+	}
+	for i, s := range c.Scopes {
+		if !CheckScope(s) {
+			return "a scope is outside the scope grammar"
+		}
+		if slices.Contains(c.Scopes[:i], s) {
+			return "a scope is repeated"
+		}
+	}
+	for i, a := range c.Apps {
+		if !CheckAppID(a) {
+			return "an application id is outside its grammar"
+		}
+		if slices.Contains(c.Apps[:i], a) {
+			return "an application id is repeated"
+		}
+	}
+	for i, id := range c.Lineage {
+		if !checkTokenID(id) || id == c.ID || slices.Contains(c.Lineage[:i], id) {
+			return "lineage holds a malformed or repeated id"
+		}
+	}
+	if !numericDate(c.IssuedAt) || !numericDate(c.NotBefore) || !(c.Expires.IsZero() || numericDate(c.Expires)) {
+		return "a time is out of range or not whole seconds"
+	}
+	return ""
+}
+
+// checkText accepts the free-text claims: 1 to 256 bytes of UTF-8 without
+// control characters (which would let a subject forge lines in a log).
+func checkText(s string) bool {
+	if len(s) == 0 || len(s) > maxText {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' {
+			return false
+		}
+	}
+	return true
+}
+
+// checkTokenID reports whether s is a token ID: 128 bits in canonical
+// base64url, 22 characters.
+func checkTokenID(s string) bool {
+	if len(s) != idLen {
+		return false
+	}
+	var id [16]byte
+	_, err := decodeB64(id[:0], s)
+	return err == nil
+}
+
+// CheckScope reports whether s is a well-formed scope. The grammar:
+//
+//	scope    = resource ":" action
+//	resource = name
+//	action   = name
+//	name     = lower *31( lower / DIGIT / "_" / "-" / "." )
+//	lower    = %x61-7A ; a-z
+//
+// So "data:read" and "devices:manage" are scopes; "data", "Data:read",
+// "data:*", "data:read:all" and "data: read" are not. There are no
+// wildcards: a scope grants exactly what it names.
+func CheckScope(s string) bool {
+	resource, action, ok := strings.Cut(s, ":")
+	return ok && scopeName(resource) && scopeName(action)
+}
+
+// ScopeGrammar says in words what [CheckScope] accepts, for error messages.
+const ScopeGrammar = `resource:action, each 1 to 32 characters of a-z 0-9 _ - . starting with a-z (such as "data:read")`
+
+// scopeProblem names a malformed scope (quoted, cut to 64 bytes) and the
+// grammar it breaks.
+func scopeProblem(s string) string {
+	if len(s) > 64 {
+		s = s[:64]
+	}
+	return "scope " + strconv.QuoteToASCII(s) + " is not " + ScopeGrammar
+}
+
+func scopeName(s string) bool {
+	if len(s) == 0 || len(s) > maxScopePart || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// CheckAppID reports whether s is a well-formed application id: 1 to 64
+// bytes of ASCII letters, digits, "_", "-" and ".".
+func CheckAppID(s string) bool {
+	return idChars(s, maxAppID, "_-.")
+}
+
+// numericDate reports whether t fits a token's time claims: whole seconds
+// from 1970 to 9999.
+func numericDate(t time.Time) bool {
+	u := t.Unix()
+	return u >= 0 && u <= maxNumericDate && t.Nanosecond() == 0
+}
+
+// appendJSON appends the claims as the JSON object Issue puts in a token.
+// c must have passed problem.
+func (c *Claims) appendJSON(b []byte) []byte {
+	b = append(b, `{"iss":`...)
+	b = strictjson.AppendString(b, c.Issuer)
+	b = append(b, `,"sub":`...)
+	b = strictjson.AppendString(b, c.Subject)
+	b = append(b, `,"aud":`...)
+	b = strictjson.AppendString(b, c.Audience)
+	b = append(b, `,"iat":`...)
+	b = strconv.AppendInt(b, c.IssuedAt.Unix(), 10)
+	b = append(b, `,"nbf":`...)
+	b = strconv.AppendInt(b, c.NotBefore.Unix(), 10)
+	if !c.Expires.IsZero() {
+		b = append(b, `,"exp":`...)
+		b = strconv.AppendInt(b, c.Expires.Unix(), 10)
+	}
+	b = append(b, `,"jti":"`...)
+	b = append(b, c.ID...)
+	b = append(b, `","scope":"`...)
+	for i, s := range c.Scopes {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, s...)
+	}
+	b = append(b, '"')
+	b = appendIDs(b, `,"app":[`, c.Apps)
+	b = appendIDs(b, `,"lineage":[`, c.Lineage)
+	return append(b, '}')
+}
+
+// appendIDs appends a member holding an array of grammar-checked ids (no
+// escaping needed), or nothing for an empty array.
+func appendIDs(b []byte, member string, ids []string) []byte {
+	if len(ids) == 0 {
+		return b
+	}
+	b = append(b, member...)
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, id...)
+		b = append(b, '"')
+	}
+	return append(b, ']')
 }

@@ -2,7 +2,8 @@
 // encrypted, self-contained tokens that a server verifies without storing
 // them. Make tokens with [Issuer.Issue], check them with [Verifier.Verify]
 // (or put [Middleware] in front of an HTTP API), hand out narrower tokens
-// with [Issuer.Narrow], and switch tokens off with a [Revocations] list. Keys
+// with [Issuer.Narrow], and switch tokens off with [Issuer.Revoke] and a
+// [Revocations] list. An Issuer and its Verifiers share one [Config]. Keys
 // live in a [Keyring], saved and loaded as a JWK Set ([Keyring.JWKSet],
 // [ParseKeyring]). Tools read a token's claims without judging it with
 // [Inspect], and keep a [MemoryRevocations] in a file through its JSON form.
@@ -16,12 +17,15 @@
 // keyring: a holder can neither read nor change them.
 //
 //	keys, err := token.ParseKeyring(jwkSet) // or token.NewKeyring()
-//	issuer := &token.Issuer{Keys: keys, Name: "https://platform.example", Audience: "api", Prefix: "lt_"}
-//	tok, err := issuer.Issue(ctx, token.Claims{Subject: userID, Scopes: []string{"data:read"},
-//		Expires: time.Now().Add(30 * 24 * time.Hour)}) // or NeverExpires: true, by name
-//
-//	verifier := &token.Verifier{Keys: keys, Issuer: "https://platform.example", Audience: "api",
+//	cfg := token.Config{Keys: keys, Issuer: "https://platform.example", Audience: "api",
 //		Prefix: "lt_", Revocations: revocations}
+//
+//	issuer := &token.Issuer{Config: cfg}
+//	tok, issued, err := issuer.Issue(ctx, token.Claims{Subject: userID, Scopes: []string{"data:read"},
+//		Expires: time.Now().Add(30 * 24 * time.Hour)}) // or NeverExpires: true, by name
+//	// record issued.ID and issued.Expires (never tok); later: issuer.Revoke(ctx, issued)
+//
+//	verifier := &token.Verifier{Config: cfg}
 //	claims, err := verifier.Verify(ctx, tok) // errors.Is(err, token.ErrInvalid) when refused
 //
 // # Threat model and the caller's duties
@@ -46,7 +50,9 @@
 //     to work until revoked (MQTT application secrets do): forgetting the
 //     expiry never makes a token that works forever.
 //   - Revocation is the off switch of a token without exp, and the only one
-//     of a leaked token. Give every Verifier the same list: one
+//     of a leaked token. Keep the ID and expiry of the claims Issue returns
+//     (never the token) to revoke it later ([Issuer.Revoke]). Give every
+//     Issuer and Verifier the same list, through their Config: one
 //     [MemoryRevocations] for a single process, a shared list (such as
 //     token/redisrevoke's) for a fleet. Verify reads the list from local
 //     memory; a list that cannot vouch for its freshness fails verification
@@ -65,7 +71,7 @@
 //     never contain a token, a part of one or key material.
 //   - Send tokens only over TLS and only in the Authorization header:
 //     tokens in URLs end up in logs and Referer headers, so Middleware
-//     refuses them. Set a Prefix (such as "lt_") so that secret scanners
+//     refuses them. Set Config.Prefix (such as "lt_") so that secret scanners
 //     recognise leaked tokens.
 //   - Servers' clocks must agree within [Leeway] (one minute), which every
 //     verifier allows on exp, nbf and iat.

@@ -1,6 +1,9 @@
 package token
 
-import "errors"
+import (
+	"errors"
+	"strconv"
+)
 
 // ErrInvalid is the error under every refusal of a token by [Verifier.Verify]
 // and [Issuer.Narrow]: test for it with errors.Is. The reason is a second
@@ -67,3 +70,69 @@ type reason struct{ msg string }
 func (r *reason) Error() string { return r.msg }
 
 func (r *reason) Is(target error) bool { return target == ErrInvalid }
+
+// invalidError is a refusal with its reason (a sentinel under ErrInvalid)
+// and a detail for logs. The detail never quotes the token.
+type invalidError struct {
+	reason error
+	detail string
+}
+
+func (e *invalidError) Error() string { return e.reason.Error() + ": " + e.detail }
+func (e *invalidError) Unwrap() error { return e.reason }
+
+func malformed(detail string) error { return &invalidError{ErrMalformed, detail} }
+
+// claimsError is a reason why claims cannot be issued, under ErrClaims.
+type claimsError string
+
+func (e claimsError) Error() string        { return "token: invalid claims: " + string(e) }
+func (e claimsError) Is(target error) bool { return target == ErrClaims }
+
+// revocationError is a revocation list's failure, prefixed so that logs say
+// where it came from.
+type revocationError struct{ err error }
+
+func (e *revocationError) Error() string { return "token: revocation check: " + e.err.Error() }
+func (e *revocationError) Unwrap() error { return e.err }
+
+// JWK Set errors.
+var (
+	// ErrKeySet is under every error of ParseKeyring.
+	ErrKeySet = errors.New("token: invalid key set")
+	// ErrNoActiveKey: the set has no usable key marked active, or more
+	// than one.
+	ErrNoActiveKey error = &keySetReason{"no single active key"}
+	// ErrDuplicateKeyID: two keys of the set have the same kid.
+	ErrDuplicateKeyID error = &keySetReason{"duplicate kid"}
+	// ErrUnsupportedKey: a key that is not a 256-bit "oct" key for
+	// alg "dir" with a kid (RSA, EC and OKP keys, other sizes, keys for
+	// signing).
+	ErrUnsupportedKey error = &keySetReason{"unsupported key"}
+)
+
+type keySetReason struct{ msg string }
+
+func (r *keySetReason) Error() string        { return "token: key set: " + r.msg }
+func (r *keySetReason) Is(target error) bool { return target == ErrKeySet }
+
+// KeySetError reports what is wrong with a JWK Set, and which key.
+type KeySetError struct {
+	Index  int    // position of the key in "keys", or -1 for the whole set
+	KeyID  string // its kid, when it has a well-formed one
+	Reason error  // ErrNoActiveKey, ErrDuplicateKeyID, ErrUnsupportedKey or ErrKeySet
+	Detail string
+}
+
+func (e *KeySetError) Error() string {
+	msg := "token: key set"
+	if e.Index >= 0 {
+		msg += ": key " + strconv.Itoa(e.Index)
+		if e.KeyID != "" {
+			msg += " (kid " + strconv.Quote(e.KeyID) + ")"
+		}
+	}
+	return msg + ": " + e.Detail
+}
+
+func (e *KeySetError) Unwrap() error { return e.Reason }

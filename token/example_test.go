@@ -19,17 +19,17 @@ func Example() {
 
 	keys := token.NewKeyring() // in production: token.ParseKeyring(jwkSetFromSecretStore)
 	revocations := &token.MemoryRevocations{Now: now}
-	issuer := &token.Issuer{
-		Keys: keys, Name: "https://platform.example", Audience: "api",
-		Prefix: "lt_", Revocations: revocations, Now: now,
-	}
-	verifier := &token.Verifier{
+	// The issuer and its verifiers share one Config.
+	cfg := token.Config{
 		Keys: keys, Issuer: "https://platform.example", Audience: "api",
 		Prefix: "lt_", Revocations: revocations, Now: now,
 	}
+	issuer := &token.Issuer{Config: cfg}
+	verifier := &token.Verifier{Config: cfg}
 
 	// A person asks for a token that can read data and manage devices.
-	tok, err := issuer.Issue(ctx, token.Claims{
+	// The platform records its claims' ID (never the token), to revoke it.
+	tok, issued, err := issuer.Issue(ctx, token.Claims{
 		Subject: "user-42",
 		Scopes:  []string{"data:read", "devices:manage"},
 		Expires: now().Add(30 * 24 * time.Hour),
@@ -41,10 +41,10 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(c.Subject, c.Scopes, c.Expires.Format(time.DateOnly))
+	fmt.Println(c.Subject, c.Scopes, c.Expires.Format(time.DateOnly), c.ID == issued.ID)
 
 	// They hand an integrator a narrower token: read only, one app, a day.
-	child, err := issuer.Narrow(ctx, tok, []string{"data:read"}, []string{"app-1"}, now().Add(24*time.Hour))
+	child, _, err := issuer.Narrow(ctx, tok, []string{"data:read"}, []string{"app-1"}, now().Add(24*time.Hour))
 	if err != nil {
 		panic(err)
 	}
@@ -55,17 +55,17 @@ func Example() {
 	fmt.Println(cc.Scopes, cc.Apps, cc.Expires.Format(time.DateOnly))
 
 	// The narrow token cannot be widened again.
-	_, err = issuer.Narrow(ctx, child, []string{"devices:manage"}, nil, time.Time{})
+	_, _, err = issuer.Narrow(ctx, child, []string{"devices:manage"}, nil, time.Time{})
 	fmt.Println(errors.Is(err, token.ErrInvalid), errors.Is(err, token.ErrWidening))
 
 	// Revoking the original token revokes the narrow one as well.
-	if err := revocations.RevokeID(ctx, c.ID, c.Expires); err != nil {
+	if err := issuer.Revoke(ctx, issued); err != nil {
 		panic(err)
 	}
 	_, err = verifier.Verify(ctx, child)
 	fmt.Println(errors.Is(err, token.ErrInvalid), errors.Is(err, token.ErrRevoked))
 	// Output:
-	// user-42 [data:read devices:manage] 2026-12-26
+	// user-42 [data:read devices:manage] 2026-12-26 true
 	// [data:read] [app-1] 2026-11-27
 	// true true
 	// true true
@@ -78,8 +78,9 @@ func ExampleMiddleware() {
 	now := func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) }
 	keys := token.NewKeyring()
 	revocations := &token.MemoryRevocations{Now: now}
-	issuer := &token.Issuer{Keys: keys, Name: "https://platform.example", Audience: "api", Now: now}
-	verifier := &token.Verifier{Keys: keys, Issuer: "https://platform.example", Audience: "api", Revocations: revocations, Now: now}
+	cfg := token.Config{Keys: keys, Issuer: "https://platform.example", Audience: "api", Revocations: revocations, Now: now}
+	issuer := &token.Issuer{Config: cfg}
+	verifier := &token.Verifier{Config: cfg}
 
 	mw := &token.Middleware{Verifier: verifier, Scopes: []string{"devices:manage"}}
 	srv := httptest.NewServer(mw.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -100,8 +101,8 @@ func ExampleMiddleware() {
 		resp.Body.Close()
 		fmt.Printf("%d %q\n", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
 	}
-	manager, _ := issuer.Issue(ctx, token.Claims{Subject: "user-42", Scopes: []string{"devices:manage"}, Expires: now().Add(time.Hour)})
-	reader, _ := issuer.Issue(ctx, token.Claims{Subject: "user-42", Scopes: []string{"data:read"}, Expires: now().Add(time.Hour)})
+	manager, _, _ := issuer.Issue(ctx, token.Claims{Subject: "user-42", Scopes: []string{"devices:manage"}, Expires: now().Add(time.Hour)})
+	reader, _, _ := issuer.Issue(ctx, token.Claims{Subject: "user-42", Scopes: []string{"data:read"}, Expires: now().Add(time.Hour)})
 	call(manager)
 	call(reader)
 	call("not-a-token")
@@ -119,9 +120,10 @@ func ExampleKeyring_Rotate() {
 	ctx := context.Background()
 	now := func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) }
 	keys := token.NewKeyring()
-	issuer := &token.Issuer{Keys: keys, Name: "iss", Audience: "api", Now: now}
-	verifier := &token.Verifier{Keys: keys, Issuer: "iss", Audience: "api", Revocations: &token.MemoryRevocations{Now: now}, Now: now}
-	old, _ := issuer.Issue(ctx, token.Claims{Subject: "u", Scopes: []string{"data:read"}, Expires: now().Add(time.Hour)})
+	cfg := token.Config{Keys: keys, Issuer: "iss", Audience: "api", Revocations: &token.MemoryRevocations{Now: now}, Now: now}
+	issuer := &token.Issuer{Config: cfg}
+	verifier := &token.Verifier{Config: cfg}
+	old, _, _ := issuer.Issue(ctx, token.Claims{Subject: "u", Scopes: []string{"data:read"}, Expires: now().Add(time.Hour)})
 
 	oldKey := keys.ActiveKeyID()
 	if _, err := keys.Rotate(); err != nil {
@@ -151,9 +153,9 @@ func ExampleKeyring_Rotate() {
 func ExampleInspect() {
 	issued := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	keys := token.NewKeyring()
-	issuer := &token.Issuer{Keys: keys, Name: "https://platform.example", Audience: "api", Prefix: "lt_",
-		Now: func() time.Time { return issued }}
-	tok, err := issuer.Issue(context.Background(), token.Claims{
+	issuer := &token.Issuer{Config: token.Config{Keys: keys, Issuer: "https://platform.example", Audience: "api", Prefix: "lt_",
+		Now: func() time.Time { return issued }}}
+	tok, _, err := issuer.Issue(context.Background(), token.Claims{
 		Subject: "user-42", Scopes: []string{"data:read"}, Expires: issued.Add(time.Hour),
 	})
 	if err != nil {

@@ -30,7 +30,7 @@ func FuzzVerify(f *testing.F) {
 	fx := fuzzFixture(f)
 	good := fx.issue(f)
 	f.Add(good)
-	child, err := fx.is.Narrow(f.Context(), good, []string{"data:read"}, nil, time.Time{})
+	child, _, err := fx.is.Narrow(f.Context(), good, []string{"data:read"}, nil, time.Time{})
 	require.NoError(f, err)
 	f.Add(child)
 	kid, secret := fx.activeSecret()

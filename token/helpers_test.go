@@ -27,15 +27,16 @@ func newFixture(t testing.TB, prefix string) *fixture {
 	t.Helper()
 	f := &fixture{clock: newClock(), keys: NewKeyring()}
 	f.revs = &MemoryRevocations{Now: f.clock.Now}
-	f.is = &Issuer{Keys: f.keys, Name: "https://latch.example", Audience: "api", Prefix: prefix, Revocations: f.revs, Now: f.clock.Now}
-	f.v = &Verifier{Keys: f.keys, Issuer: "https://latch.example", Audience: "api", Prefix: prefix, Revocations: f.revs, Now: f.clock.Now}
+	cfg := Config{Keys: f.keys, Issuer: "https://latch.example", Audience: "api", Prefix: prefix, Revocations: f.revs, Now: f.clock.Now}
+	f.is = &Issuer{Config: cfg}
+	f.v = &Verifier{Config: cfg}
 	return f
 }
 
 // issue issues a token with typical claims, expiring in an hour.
 func (f *fixture) issue(t testing.TB) string {
 	t.Helper()
-	tok, err := f.is.Issue(t.Context(), Claims{
+	tok, _, err := f.is.Issue(t.Context(), Claims{
 		Subject: "user-42",
 		Scopes:  []string{"data:read", "devices:manage"},
 		Apps:    []string{"app-1"},

@@ -45,11 +45,12 @@ func newInteropFixture(t *testing.T) *interopFixture {
 	clock := func() time.Time { return now }
 	keys := token.NewKeyring()
 	revs := &token.MemoryRevocations{Now: clock}
+	cfg := token.Config{Keys: keys, Issuer: "https://platform.example", Audience: "api", Revocations: revs, Now: clock}
 	f := &interopFixture{
 		now:      now,
 		keys:     keys,
-		issuer:   &token.Issuer{Keys: keys, Name: "https://platform.example", Audience: "api", Revocations: revs, Now: clock},
-		verifier: &token.Verifier{Keys: keys, Issuer: "https://platform.example", Audience: "api", Revocations: revs, Now: clock},
+		issuer:   &token.Issuer{Config: cfg},
+		verifier: &token.Verifier{Config: cfg},
 	}
 	set, err := keys.JWKSet()
 	require.NoError(t, err)
@@ -90,14 +91,14 @@ func testPeer(t *testing.T, p peer) {
 	ctx := context.Background()
 
 	t.Run("our tokens decrypt", func(t *testing.T) {
-		tok, err := f.issuer.Issue(ctx, token.Claims{
+		tok, _, err := f.issuer.Issue(ctx, token.Claims{
 			Subject: "user-42", Scopes: []string{"data:read", "devices:manage"},
 			Apps: []string{"app-1"}, Expires: f.now.Add(time.Hour),
 		})
 		require.NoError(t, err)
-		child, err := f.issuer.Narrow(ctx, tok, []string{"data:read"}, nil, time.Time{})
+		child, _, err := f.issuer.Narrow(ctx, tok, []string{"data:read"}, nil, time.Time{})
 		require.NoError(t, err)
-		forever, err := f.issuer.Issue(ctx, token.Claims{Subject: "ünïcode \"quoted\" subject", Scopes: []string{"data:read"}, NeverExpires: true})
+		forever, _, err := f.issuer.Issue(ctx, token.Claims{Subject: "ünïcode \"quoted\" subject", Scopes: []string{"data:read"}, NeverExpires: true})
 		require.NoError(t, err)
 		for _, tok := range []string{tok, child, forever} {
 			c, err := f.verifier.Verify(ctx, tok)

@@ -9,72 +9,42 @@ import (
 	"time"
 )
 
-// An Issuer makes tokens. Keys and Name are required. An Issuer is safe for
-// concurrent use.
+// An Issuer makes tokens under its [Config]: Keys and Issuer are required.
+// Give its Verifiers the same Config. An Issuer is safe for concurrent use.
 type Issuer struct {
-	// Keys encrypt the tokens: always under the active key.
-	Keys *Keyring
-	// Name goes into every token's iss.
-	Name string
-	// Audience is the aud of tokens whose Claims leave it empty.
-	Audience string
-	// Prefix, when not empty, is written before every token so that secret
-	// scanners can recognise a leaked one (for example "lt_"): 1 to 16
-	// characters of A-Z a-z 0-9 _. Verifiers must be given the same Prefix.
-	Prefix string
-	// Revocations is consulted by Narrow, which refuses to narrow a revoked
-	// token. Issue does not use it.
-	Revocations Revocations
-	// Now returns the current time. Nil means time.Now.
-	Now func() time.Time
+	Config
 }
 
-func (is *Issuer) keys() (*keyset, error) {
-	keys := is.Keys.load()
-	switch {
-	case keys == nil:
-		return nil, errors.New("token: Issuer.Keys has no keys")
-	case !checkText(is.Name):
-		return nil, errors.New("token: Issuer.Name is empty, too long or has control characters")
-	case !checkPrefix(is.Prefix):
-		return nil, errors.New("token: Issuer.Prefix is not 1 to 16 characters of A-Z a-z 0-9 _")
-	}
-	return keys, nil
-}
-
-// Issue makes a token from c. The caller chooses Subject (required),
-// Scopes (at least one), Apps, Audience (default Issuer.Audience),
-// NotBefore (default now) and Expires (required: or NeverExpires, to ask
-// by name for a token that works until revoked); times are truncated to
-// whole seconds. Issue sets Issuer,
+// Issue makes a token from c and returns it with its claims, as the token
+// holds them: keep the claims' ID and Expires where the service records
+// the token, to revoke it later ([Issuer.Revoke]). The caller chooses
+// Subject (required), Scopes (at least one), Apps, Audience (default
+// Config.Audience), NotBefore (default now) and Expires (required: or
+// NeverExpires, to ask by name for a token that works until revoked);
+// times are truncated to whole seconds. Issue sets Issuer (Config.Issuer),
 // IssuedAt and a random 128-bit ID: c must leave those, and Lineage,
 // empty. Scopes and Apps are written sorted.
 //
 // Claims that cannot be issued give an error under [ErrClaims]; nothing is
 // issued.
-func (is *Issuer) Issue(ctx context.Context, c Claims) (string, error) {
+func (is *Issuer) Issue(ctx context.Context, c Claims) (string, *Claims, error) {
 	keys, err := is.keys()
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	switch {
-	case c.Issuer != "" && c.Issuer != is.Name:
-		return "", claimsError("Issuer differs from Issuer.Name")
+	case c.Issuer != "" && c.Issuer != is.Issuer:
+		return "", nil, claimsError("Issuer differs from Config.Issuer")
 	case !c.IssuedAt.IsZero() || c.ID != "":
-		return "", claimsError("IssuedAt and ID are set by Issue")
+		return "", nil, claimsError("IssuedAt and ID are set by Issue")
 	case len(c.Lineage) != 0:
-		return "", claimsError("Lineage is set by Narrow")
+		return "", nil, claimsError("Lineage is set by Narrow")
 	case c.Expires.IsZero() && !c.NeverExpires:
-		return "", ErrNoExpiry
+		return "", nil, ErrNoExpiry
 	case !c.Expires.IsZero() && c.NeverExpires:
-		return "", claimsError("Expires and NeverExpires are both set")
+		return "", nil, claimsError("Expires and NeverExpires are both set")
 	}
-	for _, s := range c.Scopes {
-		if !CheckScope(s) {
-			return "", claimsError(scopeProblem(s))
-		}
-	}
-	c.Issuer = is.Name
+	c.Issuer = is.Issuer
 	if c.Audience == "" {
 		c.Audience = is.Audience
 	}
@@ -82,11 +52,11 @@ func (is *Issuer) Issue(ctx context.Context, c Claims) (string, error) {
 	if c.NotBefore.IsZero() {
 		c.NotBefore = c.IssuedAt
 	} else if c.NotBefore = seconds(c.NotBefore); c.NotBefore.Before(c.IssuedAt) {
-		return "", claimsError("NotBefore is in the past")
+		return "", nil, claimsError("NotBefore is in the past")
 	}
 	if !c.Expires.IsZero() {
 		if c.Expires = seconds(c.Expires); !c.Expires.After(c.NotBefore) {
-			return "", claimsError("Expires is not after NotBefore and now")
+			return "", nil, claimsError("Expires is not after NotBefore and now")
 		}
 	}
 	c.Scopes = sorted(c.Scopes)
@@ -94,26 +64,34 @@ func (is *Issuer) Issue(ctx context.Context, c Claims) (string, error) {
 	return issue(keys, is.Prefix, &c)
 }
 
-// issue gives c a new ID and encrypts it under the active key.
-func issue(keys *keyset, prefix string, c *Claims) (string, error) {
+// issue checks c's scopes (naming a malformed one in the error), gives c a
+// new ID, checks the shape of the claims and encrypts them under the active
+// key. It returns the token and c.
+func issue(keys *keyset, prefix string, c *Claims) (string, *Claims, error) {
+	for _, s := range c.Scopes {
+		if !CheckScope(s) {
+			return "", nil, claimsError(scopeProblem(s))
+		}
+	}
 	var id [16]byte
 	rand.Read(id[:])
 	c.ID = base64.RawURLEncoding.EncodeToString(id[:])
 	if problem := c.problem(); problem != "" {
-		return "", claimsError(problem)
+		return "", nil, claimsError(problem)
 	}
 	buf := make([]byte, 0, 512)
 	tok := seal(keys.active(), prefix, c.appendJSON(buf))
 	if len(tok) > MaxTokenSize {
 		// Not reachable within the limits (a test checks the largest
 		// claims); kept so that Issue never makes a token Verify refuses.
-		return "", claimsError("the token would be larger than MaxTokenSize")
+		return "", nil, claimsError("the token would be larger than MaxTokenSize")
 	}
-	return tok, nil
+	return tok, c, nil
 }
 
 // Narrow makes a child token from tok, a token of this Issuer that must
-// verify (any audience; the child keeps it): the child has the given scopes
+// verify (any audience; the child keeps it), and returns it with its claims
+// (keep them as Issue's, to revoke the child): the child has the given scopes
 // and apps and expires at exp, and each must be within the parent's. Nil
 // scopes or apps keep the parent's; a zero exp keeps the parent's expiry.
 // A parent limited to applications gives children limited to a subset of
@@ -124,40 +102,40 @@ func issue(keys *keyset, prefix string, c *Claims) (string, error) {
 // Asking for a scope, an application or an expiry beyond the parent's, or
 // narrowing more than MaxLineage times, fails with [ErrWidening] (under
 // [ErrInvalid]); a parent that does not verify fails as in Verify.
-// Narrow needs Issuer.Revocations.
-func (is *Issuer) Narrow(ctx context.Context, tok string, scopes, apps []string, exp time.Time) (string, error) {
+// Narrow needs Config.Revocations.
+func (is *Issuer) Narrow(ctx context.Context, tok string, scopes, apps []string, exp time.Time) (string, *Claims, error) {
 	keys, err := is.keys()
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if is.Revocations == nil {
-		return "", errors.New("token: Issuer.Revocations is required to narrow")
+		return "", nil, errors.New("token: Config.Revocations is required to narrow")
 	}
 	t := now(is.Now)
-	parent, err := verify(ctx, keys, is.Prefix, tok, t, is.Revocations, is.Name, "")
+	parent, err := verify(ctx, &is.Config, keys, tok, t, "")
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	child := *parent
 	if len(parent.Lineage) >= MaxLineage {
-		return "", &invalidError{ErrWidening, "the parent was narrowed MaxLineage times already"}
+		return "", nil, &invalidError{ErrWidening, "the parent was narrowed MaxLineage times already"}
 	}
 	child.Lineage = append(slices.Clip(parent.Lineage), parent.ID)
 	if scopes != nil {
 		for _, s := range scopes {
 			if !parent.HasScope(s) {
-				return "", &invalidError{ErrWidening, "a scope the parent does not grant"}
+				return "", nil, &invalidError{ErrWidening, "a scope the parent does not grant"}
 			}
 		}
 		child.Scopes = sorted(scopes)
 	}
 	if apps != nil {
 		if len(apps) == 0 && len(parent.Apps) != 0 {
-			return "", &invalidError{ErrWidening, "no application limit on a child of a limited parent"}
+			return "", nil, &invalidError{ErrWidening, "no application limit on a child of a limited parent"}
 		}
 		for _, a := range apps {
 			if len(parent.Apps) != 0 && !slices.Contains(parent.Apps, a) {
-				return "", &invalidError{ErrWidening, "an application the parent is not limited to"}
+				return "", nil, &invalidError{ErrWidening, "an application the parent is not limited to"}
 			}
 		}
 		child.Apps = sorted(apps)
@@ -165,7 +143,7 @@ func (is *Issuer) Narrow(ctx context.Context, tok string, scopes, apps []string,
 	if !exp.IsZero() {
 		exp = seconds(exp)
 		if !parent.Expires.IsZero() && exp.After(parent.Expires) {
-			return "", &invalidError{ErrWidening, "an expiry later than the parent's"}
+			return "", nil, &invalidError{ErrWidening, "an expiry later than the parent's"}
 		}
 		child.Expires, child.NeverExpires = exp, false
 	}
@@ -175,15 +153,24 @@ func (is *Issuer) Narrow(ctx context.Context, tok string, scopes, apps []string,
 		child.NotBefore = parent.NotBefore
 	}
 	if !child.Expires.IsZero() && !child.Expires.After(child.NotBefore) {
-		return "", claimsError("Expires is not after now")
+		return "", nil, claimsError("Expires is not after now")
 	}
 	return issue(keys, is.Prefix, &child)
 }
 
-type claimsError string
-
-func (e claimsError) Error() string        { return "token: invalid claims: " + string(e) }
-func (e claimsError) Is(target error) bool { return target == ErrClaims }
+// Revoke revokes the token that c describes, and every token narrowed from
+// it, in Config.Revocations, until the token expires (for ever for a token
+// that never expires). c is the claims that Issue or Narrow returned with the
+// token, or that Verify returned for it; Revoke uses their ID and Expires,
+// which is what a service records to revoke a token later. To revoke every
+// token of a subject ("sign out everywhere"), use the list's
+// [Revocations.RevokeSubject].
+func (is *Issuer) Revoke(ctx context.Context, c *Claims) error {
+	if is.Revocations == nil {
+		return errors.New("token: Config.Revocations is required to revoke")
+	}
+	return is.Revocations.RevokeID(ctx, c.ID, c.Expires)
+}
 
 // seconds truncates t to whole seconds, in UTC.
 func seconds(t time.Time) time.Time { return time.Unix(t.Unix(), 0).UTC() }

@@ -37,7 +37,7 @@ func readKAT(t *testing.T) (*katFile, *fixture) {
 	f := newFixture(t, "")
 	f.keys, f.is.Keys, f.v.Keys = keys, keys, keys
 	f.clock.Set(time.Unix(k.Now, 0).UTC())
-	f.is.Name, f.v.Issuer = "https://platform.example", "https://platform.example"
+	f.is.Issuer, f.v.Issuer = "https://platform.example", "https://platform.example"
 	return &k, f
 }
 
@@ -64,7 +64,7 @@ func TestKnownAnswers(t *testing.T) {
 func TestGoldenToken(t *testing.T) {
 	k, f := readKAT(t)
 	cryptotest.SetGlobalRandom(t, k.Golden.Seed)
-	tok, err := f.is.Issue(t.Context(), Claims{
+	tok, _, err := f.is.Issue(t.Context(), Claims{
 		Subject: "user-42",
 		Scopes:  []string{"devices:manage", "data:read"},
 		Apps:    []string{"app-1"},

@@ -19,18 +19,6 @@ import (
 	"github.com/latchsec/latch/internal/strictjson"
 )
 
-// KeySize is the size of a token key: 256 bits, for A256GCM.
-const KeySize = 32
-
-// MaxKeys caps the keys of a keyring (one active, the others verify-only).
-const MaxKeys = 32
-
-// maxKeySetSize caps the JWK Set document that ParseKeyring reads.
-const maxKeySetSize = 64 << 10
-
-// keySetLimits are far above any JWK Set of token keys.
-var keySetLimits = strictjson.Limits{MaxSize: maxKeySetSize, MaxDepth: 16, MaxMembers: 256}
-
 // A Keyring holds the keys that tokens are encrypted under: one active key,
 // which encrypts new tokens, and older verify-only keys, which still decrypt
 // the tokens issued under them. The token header's kid names the key.
@@ -202,47 +190,6 @@ func (kr *Keyring) Replace(next *Keyring) error {
 func (kr *Keyring) Format(f fmt.State, verb rune) {
 	fmt.Fprintf(f, "token.Keyring%q", kr.KeyIDs())
 }
-
-// JWK Set errors.
-var (
-	// ErrKeySet is under every error of ParseKeyring.
-	ErrKeySet = errors.New("token: invalid key set")
-	// ErrNoActiveKey: the set has no usable key marked active, or more
-	// than one.
-	ErrNoActiveKey error = &keySetReason{"no single active key"}
-	// ErrDuplicateKeyID: two keys of the set have the same kid.
-	ErrDuplicateKeyID error = &keySetReason{"duplicate kid"}
-	// ErrUnsupportedKey: a key that is not a 256-bit "oct" key for
-	// alg "dir" with a kid (RSA, EC and OKP keys, other sizes, keys for
-	// signing).
-	ErrUnsupportedKey error = &keySetReason{"unsupported key"}
-)
-
-type keySetReason struct{ msg string }
-
-func (r *keySetReason) Error() string        { return "token: key set: " + r.msg }
-func (r *keySetReason) Is(target error) bool { return target == ErrKeySet }
-
-// KeySetError reports what is wrong with a JWK Set, and which key.
-type KeySetError struct {
-	Index  int    // position of the key in "keys", or -1 for the whole set
-	KeyID  string // its kid, when it has a well-formed one
-	Reason error  // ErrNoActiveKey, ErrDuplicateKeyID, ErrUnsupportedKey or ErrKeySet
-	Detail string
-}
-
-func (e *KeySetError) Error() string {
-	msg := "token: key set"
-	if e.Index >= 0 {
-		msg += ": key " + strconv.Itoa(e.Index)
-		if e.KeyID != "" {
-			msg += " (kid " + strconv.Quote(e.KeyID) + ")"
-		}
-	}
-	return msg + ": " + e.Detail
-}
-
-func (e *KeySetError) Unwrap() error { return e.Reason }
 
 // ParseKeyring reads a keyring from a JWK Set (RFC 7517) document, as
 // written by [Keyring.JWKSet]:

@@ -42,7 +42,7 @@ func TestMiddleware(t *testing.T) {
 	defer srv.Close()
 
 	good := f.issue(t) // data:read devices:manage, app-1
-	readOnly, err := f.is.Issue(t.Context(), Claims{Subject: "user-42", Scopes: []string{"data:read"}, NeverExpires: true})
+	readOnly, _, err := f.is.Issue(t.Context(), Claims{Subject: "user-42", Scopes: []string{"data:read"}, NeverExpires: true})
 	require.NoError(t, err)
 	revoked := f.issue(t)
 	c, err := f.v.Verify(t.Context(), revoked)

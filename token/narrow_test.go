@@ -14,7 +14,7 @@ func TestNarrow(t *testing.T) {
 	require.NoError(t, err)
 
 	f.clock.Advance(time.Minute)
-	childTok, err := f.is.Narrow(t.Context(), parentTok, []string{"data:read"}, nil, time.Time{})
+	childTok, _, err := f.is.Narrow(t.Context(), parentTok, []string{"data:read"}, nil, time.Time{})
 	require.NoError(t, err)
 	child, err := f.v.Verify(t.Context(), childTok)
 	require.NoError(t, err)
@@ -27,7 +27,7 @@ func TestNarrow(t *testing.T) {
 	require.NotEqual(t, parent.ID, child.ID)
 	require.Equal(t, f.clock.Now(), child.IssuedAt)
 
-	grandTok, err := f.is.Narrow(t.Context(), childTok, nil, []string{"app-1"}, parent.Expires.Add(-time.Minute))
+	grandTok, _, err := f.is.Narrow(t.Context(), childTok, nil, []string{"app-1"}, parent.Expires.Add(-time.Minute))
 	require.NoError(t, err)
 	grand, err := f.v.Verify(t.Context(), grandTok)
 	require.NoError(t, err)
@@ -36,7 +36,7 @@ func TestNarrow(t *testing.T) {
 
 	// Revoking the original revokes its descendants; revoking the middle
 	// one revokes only its own line.
-	sibling, err := f.is.Narrow(t.Context(), parentTok, []string{"devices:manage"}, nil, time.Time{})
+	sibling, _, err := f.is.Narrow(t.Context(), parentTok, []string{"devices:manage"}, nil, time.Time{})
 	require.NoError(t, err)
 	require.NoError(t, f.revs.RevokeID(t.Context(), child.ID, child.Expires))
 	for _, tok := range []string{childTok, grandTok} {
@@ -50,7 +50,7 @@ func TestNarrow(t *testing.T) {
 	require.NoError(t, f.revs.RevokeID(t.Context(), parent.ID, parent.Expires))
 	_, err = f.v.Verify(t.Context(), sibling)
 	require.ErrorIs(t, err, ErrRevoked, "child of a revoked parent")
-	_, err = f.is.Narrow(t.Context(), parentTok, []string{"data:read"}, nil, time.Time{})
+	_, _, err = f.is.Narrow(t.Context(), parentTok, []string{"data:read"}, nil, time.Time{})
 	require.ErrorIs(t, err, ErrRevoked, "a revoked token cannot be narrowed")
 }
 
@@ -75,28 +75,28 @@ func TestNarrowRefusesWidening(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			tok, err := f.is.Narrow(t.Context(), parentTok, tc.scopes, tc.apps, tc.exp)
+			tok, _, err := f.is.Narrow(t.Context(), parentTok, tc.scopes, tc.apps, tc.exp)
 			requireRefused(t, err, ErrWidening, parentTok)
 			require.Empty(t, tok)
 		})
 	}
 
 	// A parent without expiry or app limit can be narrowed to both.
-	open, err := f.is.Issue(t.Context(), Claims{Subject: "u", Scopes: []string{"data:read"}, NeverExpires: true})
+	open, _, err := f.is.Issue(t.Context(), Claims{Subject: "u", Scopes: []string{"data:read"}, NeverExpires: true})
 	require.NoError(t, err)
-	child, err := f.is.Narrow(t.Context(), open, nil, []string{"app-9"}, f.clock.Now().Add(time.Hour))
+	child, _, err := f.is.Narrow(t.Context(), open, nil, []string{"app-9"}, f.clock.Now().Add(time.Hour))
 	require.NoError(t, err)
 	c, err := f.v.Verify(t.Context(), child)
 	require.NoError(t, err)
 	require.Equal(t, []string{"app-9"}, c.Apps)
 	require.Equal(t, f.clock.Now().Add(time.Hour), c.Expires)
-	_, err = f.is.Narrow(t.Context(), child, nil, nil, f.clock.Now().Add(2*time.Hour))
+	_, _, err = f.is.Narrow(t.Context(), child, nil, nil, f.clock.Now().Add(2*time.Hour))
 	require.ErrorIs(t, err, ErrWidening, "the child now has an expiry")
 
 	// Not widening, but nothing to issue.
-	_, err = f.is.Narrow(t.Context(), parentTok, []string{}, nil, time.Time{})
+	_, _, err = f.is.Narrow(t.Context(), parentTok, []string{}, nil, time.Time{})
 	require.ErrorIs(t, err, ErrClaims, "no scopes at all")
-	_, err = f.is.Narrow(t.Context(), parentTok, nil, nil, f.clock.Now().Add(-time.Second))
+	_, _, err = f.is.Narrow(t.Context(), parentTok, nil, nil, f.clock.Now().Add(-time.Second))
 	require.ErrorIs(t, err, ErrClaims, "an expiry in the past")
 }
 
@@ -105,36 +105,36 @@ func TestNarrowDepthAndForeignTokens(t *testing.T) {
 	tok := f.issue(t)
 	for range MaxLineage {
 		var err error
-		tok, err = f.is.Narrow(t.Context(), tok, nil, nil, time.Time{})
+		tok, _, err = f.is.Narrow(t.Context(), tok, nil, nil, time.Time{})
 		require.NoError(t, err)
 	}
-	_, err := f.is.Narrow(t.Context(), tok, nil, nil, time.Time{})
+	_, _, err := f.is.Narrow(t.Context(), tok, nil, nil, time.Time{})
 	requireRefused(t, err, ErrWidening, tok)
 
 	other := newFixture(t, "")
-	_, err = f.is.Narrow(t.Context(), other.issue(t), nil, nil, time.Time{})
+	_, _, err = f.is.Narrow(t.Context(), other.issue(t), nil, nil, time.Time{})
 	require.ErrorIs(t, err, ErrUnknownKey)
-	_, err = f.is.Narrow(t.Context(), "garbage", nil, nil, time.Time{})
+	_, _, err = f.is.Narrow(t.Context(), "garbage", nil, nil, time.Time{})
 	require.ErrorIs(t, err, ErrMalformed)
 
 	// A token of another issuer name under the same keys is refused.
 	is := *f.is
-	is.Name = "someone-else"
-	_, err = is.Narrow(t.Context(), f.issue(t), nil, nil, time.Time{})
+	is.Issuer = "someone-else"
+	_, _, err = is.Narrow(t.Context(), f.issue(t), nil, nil, time.Time{})
 	require.ErrorIs(t, err, ErrWrongIssuer)
 
 	noRevs := *f.is
 	noRevs.Revocations = nil
-	_, err = noRevs.Narrow(t.Context(), f.issue(t), nil, nil, time.Time{})
+	_, _, err = noRevs.Narrow(t.Context(), f.issue(t), nil, nil, time.Time{})
 	require.Error(t, err)
 	require.NotErrorIs(t, err, ErrInvalid)
 }
 
 func TestNarrowKeepsAudience(t *testing.T) {
 	f := newFixture(t, "")
-	tok, err := f.is.Issue(t.Context(), Claims{Subject: "u", Audience: "mqtt", Scopes: []string{"mqtt:connect"}, NeverExpires: true})
+	tok, _, err := f.is.Issue(t.Context(), Claims{Subject: "u", Audience: "mqtt", Scopes: []string{"mqtt:connect"}, NeverExpires: true})
 	require.NoError(t, err)
-	child, err := f.is.Narrow(t.Context(), tok, nil, []string{"app-1"}, time.Time{})
+	child, _, err := f.is.Narrow(t.Context(), tok, nil, []string{"app-1"}, time.Time{})
 	require.NoError(t, err)
 	v := *f.v
 	v.Audience = "mqtt"

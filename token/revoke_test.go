@@ -34,7 +34,7 @@ func TestRevokeID(t *testing.T) {
 
 func TestRevokeIDNeverExpiring(t *testing.T) {
 	f := newFixture(t, "")
-	tok, err := f.is.Issue(t.Context(), Claims{Subject: "integrator-7", Scopes: []string{"data:read"}, NeverExpires: true})
+	tok, _, err := f.is.Issue(t.Context(), Claims{Subject: "integrator-7", Scopes: []string{"data:read"}, NeverExpires: true})
 	require.NoError(t, err)
 	c, err := f.v.Verify(t.Context(), tok)
 	require.NoError(t, err)
@@ -90,7 +90,7 @@ func TestRevokeSubject(t *testing.T) {
 	// Issued 200 ms after the sign-out, in the same second: tokens carry
 	// whole seconds, so it is revoked too (the documented, safe side).
 	sameSecond := f.issue(t)
-	other, err := f.is.Issue(t.Context(), Claims{Subject: "user-43", Scopes: []string{"data:read"}, NeverExpires: true})
+	other, _, err := f.is.Issue(t.Context(), Claims{Subject: "user-43", Scopes: []string{"data:read"}, NeverExpires: true})
 	require.NoError(t, err)
 
 	require.NoError(t, f.revs.RevokeSubject(t.Context(), "user-42", signOut))
@@ -180,7 +180,7 @@ func TestRevokeConcurrent(t *testing.T) {
 func TestRevocationsJSON(t *testing.T) {
 	f := newFixture(t, "")
 	byID := f.issue(t)
-	never, err := f.is.Issue(t.Context(), Claims{Subject: "user-7", Scopes: []string{"data:read"}, NeverExpires: true})
+	never, _, err := f.is.Issue(t.Context(), Claims{Subject: "user-7", Scopes: []string{"data:read"}, NeverExpires: true})
 	require.NoError(t, err)
 	cID, err := f.v.Verify(t.Context(), byID)
 	require.NoError(t, err)
@@ -188,12 +188,12 @@ func TestRevocationsJSON(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, f.revs.RevokeID(t.Context(), cID.ID, cID.Expires))
 	require.NoError(t, f.revs.RevokeID(t.Context(), cNever.ID, time.Time{}))
-	bySubject, err := f.is.Issue(t.Context(), Claims{Subject: "user-9", Scopes: []string{"data:read"}, NeverExpires: true})
+	bySubject, _, err := f.is.Issue(t.Context(), Claims{Subject: "user-9", Scopes: []string{"data:read"}, NeverExpires: true})
 	require.NoError(t, err)
 	// Half a second into the token's second: the token is revoked.
 	require.NoError(t, f.revs.RevokeSubject(t.Context(), "user-9", f.clock.Now().Add(500*time.Millisecond)))
 	f.clock.Advance(time.Second)
-	fine, err := f.is.Issue(t.Context(), Claims{Subject: "user-9", Scopes: []string{"data:read"}, NeverExpires: true})
+	fine, _, err := f.is.Issue(t.Context(), Claims{Subject: "user-9", Scopes: []string{"data:read"}, NeverExpires: true})
 	require.NoError(t, err)
 
 	b, err := f.revs.MarshalJSON()

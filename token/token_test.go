@@ -16,7 +16,7 @@ import (
 func TestIssueVerifyRoundTrip(t *testing.T) {
 	f := newFixture(t, "")
 	now := f.clock.Now()
-	tok, err := f.is.Issue(t.Context(), Claims{
+	tok, issued, err := f.is.Issue(t.Context(), Claims{
 		Subject:  "user-42",
 		Audience: "api",
 		Scopes:   []string{"devices:manage", "data:read"},
@@ -28,6 +28,7 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 
 	c, err := f.v.Verify(t.Context(), tok)
 	require.NoError(t, err)
+	require.Equal(t, c, issued, "Issue returns the claims as the token holds them")
 	require.Equal(t, "https://latch.example", c.Issuer)
 	require.Equal(t, "user-42", c.Subject)
 	require.Equal(t, "api", c.Audience)
@@ -53,24 +54,66 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 	require.True(t, json.Valid(plain))
 }
 
+// TestRevokeWithIssuedClaims: the claims Issue and Narrow return are
+// enough to revoke the token, its descendants with it, and only them.
+func TestRevokeWithIssuedClaims(t *testing.T) {
+	f := newFixture(t, "lt_")
+	ctx := t.Context()
+	tok, issued, err := f.is.Issue(ctx, Claims{Subject: "user-42", Scopes: []string{"data:read"}, Expires: f.clock.Now().Add(time.Hour)})
+	require.NoError(t, err)
+	child, childClaims, err := f.is.Narrow(ctx, tok, nil, []string{"app-1"}, time.Time{})
+	require.NoError(t, err)
+	verified, err := f.v.Verify(ctx, child)
+	require.NoError(t, err)
+	require.Equal(t, verified, childClaims, "Narrow returns the child's claims as the token holds them")
+	other := f.issue(t)
+
+	require.NoError(t, f.is.Revoke(ctx, childClaims))
+	_, err = f.v.Verify(ctx, child)
+	requireRefused(t, err, ErrRevoked, child)
+	_, err = f.v.Verify(ctx, tok)
+	require.NoError(t, err, "revoking a child leaves its parent")
+
+	require.NoError(t, f.is.Revoke(ctx, issued))
+	_, err = f.v.Verify(ctx, tok)
+	requireRefused(t, err, ErrRevoked, tok)
+	_, err = f.v.Verify(ctx, other)
+	require.NoError(t, err, "revoking one token leaves the subject's others")
+
+	// A token that never expires stays revoked for ever.
+	forever, foreverClaims, err := f.is.Issue(ctx, Claims{Subject: "device-1", Scopes: []string{"mqtt:connect"}, NeverExpires: true})
+	require.NoError(t, err)
+	require.NoError(t, f.is.Revoke(ctx, foreverClaims))
+	f.clock.Advance(100 * 365 * 24 * time.Hour)
+	_, err = f.v.Verify(ctx, forever)
+	requireRefused(t, err, ErrRevoked, forever)
+
+	// Claims that name no token revoke nothing; an Issuer without a list
+	// cannot revoke.
+	require.Error(t, f.is.Revoke(ctx, &Claims{ID: "not-a-token-id"}))
+	noList := *f.is
+	noList.Revocations = nil
+	require.Error(t, noList.Revoke(ctx, issued))
+}
+
 // TestIssueRequiresExpiry: forgetting Expires must not make a token that
 // works forever; never expiring is asked for by name.
 func TestIssueRequiresExpiry(t *testing.T) {
 	f := newFixture(t, "")
-	tok, err := f.is.Issue(t.Context(), Claims{Subject: "integrator-7", Scopes: []string{"data:read"}})
+	tok, _, err := f.is.Issue(t.Context(), Claims{Subject: "integrator-7", Scopes: []string{"data:read"}})
 	require.ErrorIs(t, err, ErrNoExpiry)
 	require.ErrorIs(t, err, ErrClaims)
 	require.Empty(t, tok)
 	require.Contains(t, err.Error(), "NeverExpires")
 
-	_, err = f.is.Issue(t.Context(), Claims{Subject: "integrator-7", Scopes: []string{"data:read"},
+	_, _, err = f.is.Issue(t.Context(), Claims{Subject: "integrator-7", Scopes: []string{"data:read"},
 		Expires: f.clock.Now().Add(time.Hour), NeverExpires: true})
 	require.ErrorIs(t, err, ErrClaims, "both an expiry and NeverExpires")
 }
 
 func TestIssueNeverExpiring(t *testing.T) {
 	f := newFixture(t, "")
-	tok, err := f.is.Issue(t.Context(), Claims{Subject: "integrator-7", Scopes: []string{"data:read"}, NeverExpires: true})
+	tok, _, err := f.is.Issue(t.Context(), Claims{Subject: "integrator-7", Scopes: []string{"data:read"}, NeverExpires: true})
 	require.NoError(t, err)
 	f.clock.Advance(50 * 365 * 24 * time.Hour)
 	c, err := f.v.Verify(t.Context(), tok)
@@ -120,14 +163,14 @@ func TestIssueRefusesBadClaims(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			tok, err := f.is.Issue(t.Context(), c)
+			tok, _, err := f.is.Issue(t.Context(), c)
 			require.ErrorIs(t, err, ErrClaims)
 			require.Empty(t, tok)
 		})
 	}
 	noAud := *f.is
 	noAud.Audience = ""
-	_, err := noAud.Issue(t.Context(), ok)
+	_, _, err := noAud.Issue(t.Context(), ok)
 	require.ErrorIs(t, err, ErrClaims, "no audience at all")
 }
 
@@ -234,8 +277,8 @@ func TestLargestTokenFits(t *testing.T) {
 	keys.keys.Store(&keyset{list: []*key{newKey(kid, secret)}})
 	f := newFixture(t, strings.Repeat("p", 16))
 	f.is.Keys, f.v.Keys = keys, keys
-	f.is.Name = strings.Repeat(`"`, maxText)
-	f.v.Issuer = f.is.Name
+	f.is.Issuer = strings.Repeat(`"`, maxText)
+	f.v.Issuer = f.is.Issuer
 	long := func(prefix string, n int) string { return prefix + strings.Repeat("x", n-len(prefix)) }
 	c := Claims{
 		Subject:  strings.Repeat(`\`, maxText),
@@ -248,10 +291,10 @@ func TestLargestTokenFits(t *testing.T) {
 	for i := range MaxApps {
 		c.Apps = append(c.Apps, long(fmt.Sprintf("a%02d", i), maxAppID))
 	}
-	tok, err := f.is.Issue(t.Context(), c)
+	tok, _, err := f.is.Issue(t.Context(), c)
 	require.NoError(t, err)
 	for range MaxLineage {
-		tok, err = f.is.Narrow(t.Context(), tok, nil, nil, time.Time{})
+		tok, _, err = f.is.Narrow(t.Context(), tok, nil, nil, time.Time{})
 		require.NoError(t, err)
 	}
 	t.Logf("largest token: %d bytes", len(tok))
@@ -277,7 +320,7 @@ func TestRotateWhileVerifying(t *testing.T) {
 					return
 				default:
 				}
-				tok, err := f.is.Issue(t.Context(), Claims{Subject: "u", Scopes: []string{"data:read"}, NeverExpires: true})
+				tok, _, err := f.is.Issue(t.Context(), Claims{Subject: "u", Scopes: []string{"data:read"}, NeverExpires: true})
 				if err != nil {
 					t.Error(err)
 					return
@@ -313,7 +356,7 @@ func TestVerifyNamesAMissingPrefix(t *testing.T) {
 	_, err := noPrefix.Verify(t.Context(), tok)
 	require.ErrorIs(t, err, ErrMalformed)
 	require.Contains(t, err.Error(), "prefix")
-	require.Contains(t, err.Error(), "Verifier.Prefix")
+	require.Contains(t, err.Error(), "Config.Prefix")
 	require.NotContains(t, err.Error(), tok[3:20])
 
 	plain := newFixture(t, "")
@@ -330,7 +373,7 @@ func TestVerifyNamesAMissingPrefix(t *testing.T) {
 func TestIssueNamesTheBadScope(t *testing.T) {
 	f := newFixture(t, "")
 	for _, s := range []string{"Data:read", "data", "data:*", "data: read"} {
-		_, err := f.is.Issue(t.Context(), Claims{Subject: "u", Scopes: []string{"data:read", s}, Expires: f.clock.Now().Add(time.Hour)})
+		_, _, err := f.is.Issue(t.Context(), Claims{Subject: "u", Scopes: []string{"data:read", s}, Expires: f.clock.Now().Add(time.Hour)})
 		require.ErrorIs(t, err, ErrClaims)
 		require.Contains(t, err.Error(), strconv.Quote(s))
 		require.Contains(t, err.Error(), "resource:action")

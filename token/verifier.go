@@ -6,31 +6,12 @@ import (
 	"time"
 )
 
-// Leeway is how far the verifier's clock may be behind or ahead of the
-// issuer's: a token is still accepted for Leeway after its exp, and already
-// accepted Leeway before its nbf and iat. It is fixed so that every server
-// of a fleet agrees on when a token ends.
-const Leeway = time.Minute
-
-// A Verifier checks tokens. Keys, Issuer, Audience and Revocations are
-// required; a Verifier missing one of them refuses every token with a
-// configuration error (not ErrInvalid). A Verifier is safe for concurrent
-// use.
+// A Verifier checks tokens under its [Config], the one their Issuer has:
+// Keys, Issuer, Audience and Revocations are required; a Verifier missing
+// one of them refuses every token with a configuration error (not
+// ErrInvalid). A Verifier is safe for concurrent use.
 type Verifier struct {
-	// Keys decrypt the tokens, chosen by the kid of each token's header.
-	Keys *Keyring
-	// Issuer is the iss a token must have (the Issuer's Name).
-	Issuer string
-	// Audience is the aud a token must have: this service's name.
-	Audience string
-	// Prefix, when not empty, is the text every token must start with (the
-	// Issuer's Prefix, such as "lt_"); see [Issuer.Prefix].
-	Prefix string
-	// Revocations is the revocation list, consulted on every verification
-	// (from local memory: see [Revocations]).
-	Revocations Revocations
-	// Now returns the current time. Nil means time.Now.
-	Now func() time.Time
+	Config
 }
 
 // Verify decrypts tok and returns its claims if it is a valid token for
@@ -48,24 +29,23 @@ type Verifier struct {
 // Verify does not check the token's scopes or applications: see
 // [Claims.HasScope], [Claims.CheckApp] and [Middleware].
 func (v *Verifier) Verify(ctx context.Context, tok string) (*Claims, error) {
+	keys, err := v.keys()
 	switch {
-	case v.Keys.load() == nil:
-		return nil, errors.New("token: Verifier.Keys has no keys")
-	case v.Issuer == "" || v.Audience == "":
-		return nil, errors.New("token: Verifier.Issuer and Verifier.Audience are required")
+	case err != nil:
+		return nil, err
+	case v.Audience == "":
+		return nil, errors.New("token: Config.Audience is required to verify")
 	case v.Revocations == nil:
-		return nil, errors.New("token: Verifier.Revocations is required")
-	case !checkPrefix(v.Prefix):
-		return nil, errors.New("token: Verifier.Prefix is not 1 to 16 characters of A-Z a-z 0-9 _")
+		return nil, errors.New("token: Config.Revocations is required to verify")
 	}
-	return verify(ctx, v.Keys.load(), v.Prefix, tok, now(v.Now), v.Revocations, v.Issuer, v.Audience)
+	return verify(ctx, &v.Config, keys, tok, now(v.Now), v.Audience)
 }
 
 // Inspect decrypts tok with keys and returns its claims and the kid of the
 // key that decrypted it, without checking the issuer, the audience, the
 // validity period or revocation. It is for tools that show what a token
 // says, such as latch token inspect; never grant anything on its result:
-// use [Verifier.Verify]. prefix is the Issuer's Prefix, or "".
+// use [Verifier.Verify]. prefix is the Config's Prefix, or "".
 //
 // A token that is not in the form Issuer produces, names no key of keys or
 // fails authentication is refused as by Verify, with an error under
@@ -89,10 +69,11 @@ func Inspect(keys *Keyring, prefix, tok string) (*Claims, string, error) {
 	return c, kid, nil
 }
 
-// verify is Verify for Verifier and Issuer.Narrow. An empty aud accepts
-// any audience.
-func verify(ctx context.Context, keys *keyset, prefix, tok string, now time.Time, revs Revocations, iss, aud string) (*Claims, error) {
-	plain, err := open(keys, prefix, tok)
+// verify is Verify for Verifier and Issuer.Narrow: tok must be a token of
+// cfg, decrypted with keys, valid at now. An empty aud accepts any
+// audience.
+func verify(ctx context.Context, cfg *Config, keys *keyset, tok string, now time.Time, aud string) (*Claims, error) {
+	plain, err := open(keys, cfg.Prefix, tok)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +82,7 @@ func verify(ctx context.Context, keys *keyset, prefix, tok string, now time.Time
 		return nil, malformed(problem)
 	}
 	switch {
-	case c.Issuer != iss:
+	case c.Issuer != cfg.Issuer:
 		return nil, ErrWrongIssuer
 	case aud != "" && c.Audience != aud:
 		return nil, ErrWrongAudience
@@ -110,7 +91,7 @@ func verify(ctx context.Context, keys *keyset, prefix, tok string, now time.Time
 	case now.Add(Leeway).Before(c.NotBefore) || now.Add(Leeway).Before(c.IssuedAt):
 		return nil, ErrNotYetValid
 	}
-	revoked, err := revs.Revoked(ctx, c)
+	revoked, err := cfg.Revocations.Revoked(ctx, c)
 	switch {
 	case err != nil:
 		return nil, &revocationError{err}
@@ -118,23 +99,4 @@ func verify(ctx context.Context, keys *keyset, prefix, tok string, now time.Time
 		return nil, ErrRevoked
 	}
 	return c, nil
-}
-
-// revocationError is a revocation list's failure, prefixed so that logs say
-// where it came from.
-type revocationError struct{ err error }
-
-func (e *revocationError) Error() string { return "token: revocation check: " + e.err.Error() }
-func (e *revocationError) Unwrap() error { return e.err }
-
-func now(f func() time.Time) time.Time {
-	if f == nil {
-		return time.Now()
-	}
-	return f()
-}
-
-// checkPrefix accepts "" and 1 to 16 characters of A-Z a-z 0-9 _.
-func checkPrefix(p string) bool {
-	return p == "" || idChars(p, 16, "_")
 }

@@ -24,7 +24,7 @@ type tokenFlags struct {
 
 func (f *tokenFlags) define(fs *flag.FlagSet, issuerAudience bool) {
 	fs.StringVar(&f.keys, "keys", "", "the JWK Set `FILE` of token keys (required)")
-	fs.StringVar(&f.prefix, "prefix", "", "the `PREFIX` written before every token, such as lt_ (the Issuer's Prefix)")
+	fs.StringVar(&f.prefix, "prefix", "", "the `PREFIX` written before every token, such as lt_ (the token.Config's Prefix)")
 	if issuerAudience {
 		fs.StringVar(&f.issuer, "issuer", "", "the issuer `NAME` (iss), such as https://platform.example (required)")
 		fs.StringVar(&f.audience, "audience", "", "the `SERVICE` the tokens are for (aud) (required)")
@@ -41,6 +41,13 @@ func (f *tokenFlags) check(issuerAudience bool) error {
 		return usagef("--audience is required")
 	}
 	return nil
+}
+
+// config is the token.Config of the flags, with keys, revocations (nil when
+// there is no list) and a clock fixed at now.
+func (f *tokenFlags) config(keys *token.Keyring, revs token.Revocations, now time.Time) token.Config {
+	return token.Config{Keys: keys, Issuer: f.issuer, Audience: f.audience, Prefix: f.prefix,
+		Revocations: revs, Now: func() time.Time { return now }}
 }
 
 // loadKeys reads the keyring. Its errors never hold key material (those of
@@ -278,9 +285,8 @@ never expires with --no-expiry (revocation is then its only off switch).`,
 			if err != nil {
 				return err
 			}
-			is := &token.Issuer{Keys: kr, Name: tf.issuer, Audience: tf.audience, Prefix: tf.prefix,
-				Now: func() time.Time { return t }}
-			tok, err := is.Issue(context.Background(), c)
+			is := &token.Issuer{Config: tf.config(kr, nil, t)}
+			tok, claims, err := is.Issue(context.Background(), c)
 			if err != nil {
 				return err
 			}
@@ -288,14 +294,10 @@ never expires with --no-expiry (revocation is then its only off switch).`,
 				_, err = fmt.Fprintln(e.stdout, tok)
 				return err
 			}
-			claims, kid, err := token.Inspect(kr, tf.prefix, tok)
-			if err != nil {
-				return err
-			}
 			return e.printJSON(struct {
 				Token  string     `json:"token"`
 				Claims claimsJSON `json:"claims"`
-			}{tok, toJSON(claims, kid)})
+			}{tok, toJSON(claims, kr.ActiveKeyID())})
 		}
 	},
 }
@@ -365,7 +367,7 @@ func readToken(e *env, tf *tokenFlags, args []string) (string, *token.Keyring, e
 // cause.
 func tokenError(err error, prefix string) error {
 	if errors.Is(err, token.ErrMalformed) && prefix == "" {
-		if strings.Contains(err.Error(), "Verifier.Prefix") {
+		if strings.Contains(err.Error(), "Config.Prefix") {
 			return fmt.Errorf("%w: the token starts with a prefix such as lt_: pass --prefix", token.ErrMalformed)
 		}
 		return fmt.Errorf("%w (if the token starts with a prefix such as lt_, pass --prefix)", err)
@@ -421,8 +423,7 @@ a token without it, say --no-revocation-check.`,
 			if err != nil {
 				return err
 			}
-			v := &token.Verifier{Keys: kr, Issuer: tf.issuer, Audience: tf.audience, Prefix: tf.prefix,
-				Revocations: revs, Now: func() time.Time { return t }}
+			v := &token.Verifier{Config: tf.config(kr, revs, t)}
 			c, err := v.Verify(context.Background(), tok)
 			if derr := revs.done(); derr != nil && err == nil {
 				return derr

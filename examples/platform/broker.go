@@ -46,15 +46,19 @@ var brokerPolicy = mqttauth.Policy{
 	ClientIDs: []string{"{app}:{device}"},
 }
 
-func (p *Platform) initMQTT(keys *token.Keyring) error {
+// initMQTT makes the MQTT issuer and verifier: the API's token settings
+// with an audience of their own, so that API tokens and MQTT secrets never
+// stand in for each other.
+func (p *Platform) initMQTT(api token.Config) error {
 	acl, err := mqttauth.Compile(brokerPolicy)
 	if err != nil {
 		return err
 	}
-	name := p.cfg.Name
-	p.mqttIssuer = &mqttauth.Issuer{Tokens: &token.Issuer{Keys: keys, Name: name, Audience: audienceMQTT, Prefix: "lt_", Revocations: p.revocations, Now: p.now}}
+	secrets := api
+	secrets.Audience = audienceMQTT
+	p.mqttIssuer = &mqttauth.Issuer{Tokens: &token.Issuer{Config: secrets}}
 	p.mqttVerifier = &mqttauth.Verifier{
-		Tokens: &token.Verifier{Keys: keys, Issuer: name, Audience: audienceMQTT, Prefix: "lt_", Revocations: p.revocations, Now: p.now},
+		Tokens: &token.Verifier{Config: secrets},
 		ACL:    acl,
 	}
 	return nil

@@ -219,9 +219,10 @@ func (p *Platform) init(ctx context.Context, ar *atRest) error {
 		return err
 	}
 	name := p.cfg.Name
-	p.issuer = &token.Issuer{Keys: keys, Name: name, Audience: audienceAPI, Prefix: "lt_", Revocations: p.revocations, Now: p.now}
-	p.api = &token.Verifier{Keys: keys, Issuer: name, Audience: audienceAPI, Prefix: "lt_", Revocations: p.revocations, Now: p.now}
-	if err := p.initMQTT(keys); err != nil {
+	api := token.Config{Keys: keys, Issuer: name, Audience: audienceAPI, Prefix: "lt_", Revocations: p.revocations, Now: p.now}
+	p.issuer = &token.Issuer{Config: api}
+	p.api = &token.Verifier{Config: api}
+	if err := p.initMQTT(api); err != nil {
 		return err
 	}
 

@@ -26,7 +26,8 @@ func ExampleHook() {
 	now := func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) }
 	keys := token.NewKeyring()
 	revocations := &token.MemoryRevocations{Now: now}
-	issuer := &mqttauth.Issuer{Tokens: &token.Issuer{Keys: keys, Name: "https://platform.example", Audience: "mqtt", Now: now}}
+	tokens := token.Config{Keys: keys, Issuer: "https://platform.example", Audience: "mqtt", Revocations: revocations, Now: now}
+	issuer := &mqttauth.Issuer{Tokens: &token.Issuer{Config: tokens}}
 	acl, err := mqttauth.Compile(mqttauth.Policy{
 		Rules:     []mqttauth.Rule{{Topic: "apps/{app}/devices/{device}/state", Access: mqttauth.Publish}},
 		ClientIDs: []string{"{app}:{device}"},
@@ -35,7 +36,7 @@ func ExampleHook() {
 		panic(err)
 	}
 	verifier := &mqttauth.Verifier{
-		Tokens: &token.Verifier{Keys: keys, Issuer: "https://platform.example", Audience: "mqtt", Revocations: revocations, Now: now},
+		Tokens: &token.Verifier{Config: tokens},
 		ACL:    acl,
 	}
 

@@ -86,11 +86,11 @@ func startBrokerWith(t *testing.T, o brokerOptions) *broker {
 	acl, err := mqttauth.Compile(policy)
 	require.NoError(t, err)
 	v := &mqttauth.Verifier{
-		Tokens: &token.Verifier{Keys: keys, Issuer: "https://platform.example", Audience: "mqtt", Prefix: "lt_", Revocations: revs, Now: now},
+		Tokens: &token.Verifier{Config: token.Config{Keys: keys, Issuer: "https://platform.example", Audience: "mqtt", Prefix: "lt_", Revocations: revs, Now: now}},
 		ACL:    acl,
 	}
 	b := &broker{
-		issuer: &mqttauth.Issuer{Tokens: &token.Issuer{Keys: keys, Name: "https://platform.example", Audience: "mqtt", Prefix: "lt_", Revocations: revs, Now: now}},
+		issuer: &mqttauth.Issuer{Tokens: &token.Issuer{Config: token.Config{Keys: keys, Issuer: "https://platform.example", Audience: "mqtt", Prefix: "lt_", Revocations: revs, Now: now}}},
 		revs:   revs,
 		log:    &testlog.Buffer{},
 	}

@@ -23,10 +23,10 @@ func TestLedgerDecisionTable(t *testing.T) {
 	now := func() time.Time { return t0 }
 	keys := token.NewKeyring()
 	revs := &token.MemoryRevocations{Now: now}
-	issuer := &mqttauth.Issuer{Tokens: &token.Issuer{Keys: keys, Name: "p", Audience: "mqtt", Now: now}}
+	issuer := &mqttauth.Issuer{Tokens: &token.Issuer{Config: token.Config{Keys: keys, Issuer: "p", Audience: "mqtt", Now: now}}}
 	cred, err := issuer.Issue(context.Background(), mqttauth.KeyRequest{App: "app-1", Device: "dev-1"})
 	require.NoError(t, err)
-	tokens := &token.Verifier{Keys: keys, Issuer: "p", Audience: "mqtt", Revocations: revs, Now: now}
+	tokens := &token.Verifier{Config: token.Config{Keys: keys, Issuer: "p", Audience: "mqtt", Revocations: revs, Now: now}}
 
 	rows := []struct {
 		pitfall string

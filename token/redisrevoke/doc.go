@@ -5,7 +5,7 @@
 //
 //	list, err := redisrevoke.New(redisrevoke.Config{Client: rdb, Replicas: 1})
 //	if err := list.Sync(ctx); err != nil { ... } // the mirror is current
-//	verifier := &token.Verifier{..., Revocations: list}
+//	verifier := &token.Verifier{Config: token.Config{..., Revocations: list}}
 //
 // Client is any redis.UniversalClient of go-redis v9: a single server
 // (redis.NewClient), a primary managed by Sentinel (redis.NewFailoverClient)

@@ -29,7 +29,7 @@ func Example_sentinel() {
 	if err := list.Sync(ctx); err != nil {
 		panic(err) // Redis unreachable: the server cannot answer yet
 	}
-	verifier := &token.Verifier{Keys: token.NewKeyring(), Issuer: "https://platform.example", Audience: "api", Revocations: list}
+	verifier := &token.Verifier{Config: token.Config{Keys: token.NewKeyring(), Issuer: "https://platform.example", Audience: "api", Revocations: list}}
 	_ = verifier
 }
 

@@ -124,9 +124,9 @@ func probe(t *testing.T, srv *httptest.Server, tok string, stop <-chan struct{})
 // token, 503 while l cannot answer.
 func protected(t *testing.T, l *redisrevoke.List) (*httptest.Server, string) {
 	keys := token.NewKeyring()
-	is := &token.Issuer{Keys: keys, Name: "iss", Audience: "api"}
-	v := &token.Verifier{Keys: keys, Issuer: "iss", Audience: "api", Revocations: l}
-	tok, err := is.Issue(t.Context(), token.Claims{Subject: "user-1", Scopes: []string{"data:read"}, NeverExpires: true})
+	is := &token.Issuer{Config: token.Config{Keys: keys, Issuer: "iss", Audience: "api"}}
+	v := &token.Verifier{Config: token.Config{Keys: keys, Issuer: "iss", Audience: "api", Revocations: l}}
+	tok, _, err := is.Issue(t.Context(), token.Claims{Subject: "user-1", Scopes: []string{"data:read"}, NeverExpires: true})
 	require.NoError(t, err)
 	mw := &token.Middleware{Verifier: v, Scopes: []string{"data:read"}}
 	srv := httptest.NewServer(mw.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))

@@ -194,9 +194,9 @@ func TestFailsClosedAndRecovers(t *testing.T) {
 
 	// Through a Verifier: refused, and not as the token's fault.
 	keys := token.NewKeyring()
-	is := &token.Issuer{Keys: keys, Name: "iss", Audience: "api", Now: f.clock.Now}
-	v := &token.Verifier{Keys: keys, Issuer: "iss", Audience: "api", Revocations: a, Now: f.clock.Now}
-	tok, err := is.Issue(t.Context(), token.Claims{Subject: "user-42", Scopes: []string{"data:read"}, NeverExpires: true})
+	is := &token.Issuer{Config: token.Config{Keys: keys, Issuer: "iss", Audience: "api", Now: f.clock.Now}}
+	v := &token.Verifier{Config: token.Config{Keys: keys, Issuer: "iss", Audience: "api", Revocations: a, Now: f.clock.Now}}
+	tok, _, err := is.Issue(t.Context(), token.Claims{Subject: "user-42", Scopes: []string{"data:read"}, NeverExpires: true})
 	require.NoError(t, err)
 	_, err = v.Verify(t.Context(), tok)
 	require.ErrorIs(t, err, token.ErrRevocationUnavailable)

@@ -26,75 +26,6 @@ const (
 	maxHeaderJSON = maxHeaderB64 / 4 * 3
 )
 
-// invalidError is a refusal with its reason (a sentinel under ErrInvalid)
-// and a detail for logs. The detail never quotes the token.
-type invalidError struct {
-	reason error
-	detail string
-}
-
-func (e *invalidError) Error() string { return e.reason.Error() + ": " + e.detail }
-func (e *invalidError) Unwrap() error { return e.reason }
-
-func malformed(detail string) error { return &invalidError{ErrMalformed, detail} }
-
-// strayPrefix reports whether header, which does not decode, looks like a
-// prefix followed by a header: every header starts with "eyJ", the base64url
-// of `{"`.
-func strayPrefix(header string) bool {
-	i := strings.Index(header, "eyJ")
-	return i > 0 && checkPrefix(header[:i])
-}
-
-// b64dec maps a base64url character to its value, or 0xff.
-var b64dec = func() (t [256]byte) {
-	for i := range t {
-		t[i] = 0xff
-	}
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-	for i := range len(alphabet) {
-		t[alphabet[i]] = byte(i)
-	}
-	return t
-}()
-
-var errBase64 = errors.New("not canonical base64url")
-
-// decodeB64 appends the bytes of s to dst. s must be canonical unpadded
-// base64url (RFC 7515 §2): only the 64 characters of the URL-safe alphabet,
-// no padding, no whitespace, and zero trailing bits, so that every byte
-// string has exactly one encoding. (encoding/base64 skips newlines even in
-// Strict mode.)
-func decodeB64(dst []byte, s string) ([]byte, error) {
-	if len(s)%4 == 1 {
-		return nil, errBase64
-	}
-	i := 0
-	for ; i+4 <= len(s); i += 4 {
-		a, b, c, d := b64dec[s[i]], b64dec[s[i+1]], b64dec[s[i+2]], b64dec[s[i+3]]
-		if (a|b|c|d)&0xc0 != 0 {
-			return nil, errBase64
-		}
-		v := uint32(a)<<18 | uint32(b)<<12 | uint32(c)<<6 | uint32(d)
-		dst = append(dst, byte(v>>16), byte(v>>8), byte(v))
-	}
-	switch len(s) - i {
-	case 2:
-		a, b := b64dec[s[i]], b64dec[s[i+1]]
-		if (a|b)&0xc0 != 0 || b&0x0f != 0 {
-			return nil, errBase64
-		}
-		dst = append(dst, a<<2|b>>4)
-	case 3:
-		a, b, c := b64dec[s[i]], b64dec[s[i+1]], b64dec[s[i+2]]
-		if (a|b|c)&0xc0 != 0 || c&0x03 != 0 {
-			return nil, errBase64
-		}
-		dst = append(dst, a<<2|b>>4, b<<4|c>>2)
-	}
-	return dst, nil
-}
-
 // seal encrypts claims under k and returns the token.
 func seal(k *key, prefix string, claims []byte) string {
 	aad := []byte(k.header)
@@ -153,14 +84,14 @@ func openKid(keys *keyset, prefix, tok string) ([]byte, string, error) {
 	hjson, err := decodeB64(hbuf[:0], header)
 	if err != nil {
 		if prefix == "" && strayPrefix(header) {
-			return nil, "", malformed("the token starts with a prefix (such as lt_) and the verifier has none: set Verifier.Prefix to the Issuer's Prefix")
+			return nil, "", malformed("the token starts with a prefix (such as lt_) and the verifier has none: set Config.Prefix to the Issuer's")
 		}
 		return nil, "", malformed("header is not canonical base64url")
 	}
 	kid, problem := parseHeader(hjson)
 	if problem != "" {
 		if prefix == "" && strayPrefix(header) {
-			return nil, "", malformed("the token starts with a prefix (such as lt_) and the verifier has none: set Verifier.Prefix to the Issuer's Prefix")
+			return nil, "", malformed("the token starts with a prefix (such as lt_) and the verifier has none: set Config.Prefix to the Issuer's")
 		}
 		return nil, "", malformed(problem)
 	}
@@ -187,6 +118,63 @@ func openKid(keys *keyset, prefix, tok string) ([]byte, string, error) {
 		return nil, "", &invalidError{ErrDecrypt, "AES-GCM authentication failed"}
 	}
 	return claims, k.id, nil
+}
+
+// decodeB64 appends the bytes of s to dst. s must be canonical unpadded
+// base64url (RFC 7515 §2): only the 64 characters of the URL-safe alphabet,
+// no padding, no whitespace, and zero trailing bits, so that every byte
+// string has exactly one encoding. (encoding/base64 skips newlines even in
+// Strict mode.)
+func decodeB64(dst []byte, s string) ([]byte, error) {
+	if len(s)%4 == 1 {
+		return nil, errBase64
+	}
+	i := 0
+	for ; i+4 <= len(s); i += 4 {
+		a, b, c, d := b64dec[s[i]], b64dec[s[i+1]], b64dec[s[i+2]], b64dec[s[i+3]]
+		if (a|b|c|d)&0xc0 != 0 {
+			return nil, errBase64
+		}
+		v := uint32(a)<<18 | uint32(b)<<12 | uint32(c)<<6 | uint32(d)
+		dst = append(dst, byte(v>>16), byte(v>>8), byte(v))
+	}
+	switch len(s) - i {
+	case 2:
+		a, b := b64dec[s[i]], b64dec[s[i+1]]
+		if (a|b)&0xc0 != 0 || b&0x0f != 0 {
+			return nil, errBase64
+		}
+		dst = append(dst, a<<2|b>>4)
+	case 3:
+		a, b, c := b64dec[s[i]], b64dec[s[i+1]], b64dec[s[i+2]]
+		if (a|b|c)&0xc0 != 0 || c&0x03 != 0 {
+			return nil, errBase64
+		}
+		dst = append(dst, a<<2|b>>4, b<<4|c>>2)
+	}
+	return dst, nil
+}
+
+// b64dec maps a base64url character to its value, or 0xff.
+var b64dec = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	for i := range len(alphabet) {
+		t[alphabet[i]] = byte(i)
+	}
+	return t
+}()
+
+var errBase64 = errors.New("not canonical base64url")
+
+// strayPrefix reports whether header, which does not decode, looks like a
+// prefix followed by a header: every header starts with "eyJ", the base64url
+// of `{"`.
+func strayPrefix(header string) bool {
+	i := strings.Index(header, "eyJ")
+	return i > 0 && checkPrefix(header[:i])
 }
 
 // headerMembers names the registered JOSE header parameters that a token
@@ -254,4 +242,24 @@ func parseHeader(b []byte) (kid []byte, problem string) {
 		return nil, "kid is not 1 to 64 URL-safe characters"
 	}
 	return kid, ""
+}
+
+// checkKeyID reports whether s is a well-formed kid: 1 to 64 bytes of ASCII
+// letters, digits and "_-.~" (URL-safe, so it can be logged and compared
+// as is).
+func checkKeyID(s string) bool {
+	return idChars(s, maxKeyID, "_-.~")
+}
+
+func idChars(s string, max int, extra string) bool {
+	if len(s) == 0 || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(extra, c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
