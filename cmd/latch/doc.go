@@ -94,6 +94,20 @@
 // replaces its key set file atomically, keeping its mode). No command prints
 // token keys. Commands whose output a script would parse take --json.
 //
+// Flags may come before, between or after the arguments, so a command can
+// be finished with the flag one forgot:
+//
+//	latch token verify token.txt --keys keys.json --issuer https://platform.example --audience api --no-revocation-check
+//
+// A flag that takes a value takes the next argument whatever it looks
+// like; after --, every argument is an argument, even one that begins with
+// a dash. The flags age users type most have age's short forms: -o for
+// --out, -r for --to (the recipient's public key), -i for seal open's
+// --key (the identity that opens) and -a for --base64 (age's armor); --help
+// shows them beside their long form. latch --version (or latch version)
+// prints the module version latch was built from, "(devel)" when that is
+// unknown (a build from a checkout).
+//
 // Commands that judge time (certificate validity, token expiry, TOTP steps)
 // take --now, an RFC 3339 time to judge at instead of the clock's: tests use
 // it, and so can anyone reproducing a past judgement.
