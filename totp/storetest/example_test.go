@@ -2,83 +2,81 @@ package storetest_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	"slices"
 	"sync"
 
 	"github.com/latchsec/latch/totp"
 )
 
-// versionedMap is a Store such as one writes for a database, here on a
-// map: its tests (TestVersionedMap) call storetest.Run on a new one.
+// rowStore is a Store written the way one is for a database, on a map
+// standing in for a table of (account, version, record) rows. Its test
+// calls storetest.Run on a new one:
 //
-//	func TestVersionedMap(t *testing.T) {
-//		storetest.Run(t, newVersionedMap())
+//	func TestRowStore(t *testing.T) {
+//		storetest.Run(t, newRowStore())
 //	}
-type versionedMap struct {
-	mu       sync.Mutex
-	records  map[string]totp.Record
-	versions map[string]uint64 // kept after a delete: a version is never given twice
+//
+// The record is stored as JSON, so what Load returns is always a copy. A
+// delete keeps the row's version with no record (a tombstone), so a
+// version is never given twice to an account.
+type rowStore struct {
+	mu   sync.Mutex // a database makes the compare and the write one transaction
+	rows map[string]row
 }
 
-func newVersionedMap() *versionedMap {
-	return &versionedMap{records: map[string]totp.Record{}, versions: map[string]uint64{}}
+type row struct {
+	version uint64
+	record  []byte // JSON; nil once deleted
 }
 
-func (m *versionedMap) Load(ctx context.Context, account string) (*totp.Record, error) {
+func newRowStore() *rowStore { return &rowStore{rows: map[string]row{}} }
+
+func (s *rowStore) Load(ctx context.Context, account string) (*totp.Record, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	r, ok := m.records[account]
-	if !ok {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.rows[account]
+	if r.record == nil {
 		return nil, totp.ErrNotEnrolled
 	}
-	return deepCopy(&r), nil
+	var rec totp.Record
+	if err := json.Unmarshal(r.record, &rec); err != nil {
+		return nil, err
+	}
+	rec.Version = r.version
+	return &rec, nil
 }
 
-func (m *versionedMap) CompareAndSwap(ctx context.Context, account string, old uint64, next *totp.Record) (bool, error) {
+func (s *rowStore) CompareAndSwap(ctx context.Context, account string, old uint64, next *totp.Record) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var cur uint64
-	if r, ok := m.records[account]; ok {
-		cur = r.Version
+	var data []byte
+	if next != nil {
+		var err error
+		if data, err = json.Marshal(next); err != nil { // Version is not marshaled
+			return false, err
+		}
 	}
-	if cur != old {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.rows[account]
+	current := r.version
+	if r.record == nil {
+		current = 0 // no record: never made, or deleted
+	}
+	if current != old {
 		return false, nil
 	}
-	if next == nil {
-		delete(m.records, account)
-		return true, nil
-	}
-	c := deepCopy(next)
-	m.versions[account]++
-	c.Version = m.versions[account]
-	m.records[account] = *c
+	s.rows[account] = row{version: r.version + 1, record: data}
 	return true, nil
 }
 
-func deepCopy(r *totp.Record) *totp.Record {
-	c := *r
-	c.Secret = slices.Clone(r.Secret)
-	c.Recovery = nil
-	for _, h := range r.Recovery {
-		c.Recovery = append(c.Recovery, slices.Clone(h))
-	}
-	if r.Next != nil {
-		n := *r.Next
-		n.Secret = slices.Clone(n.Secret)
-		c.Next = &n
-	}
-	return &c
-}
-
 func Example() {
-	s := newVersionedMap()
+	s := newRowStore()
 	ctx := context.Background()
 	ok, _ := s.CompareAndSwap(ctx, "alice", 0, &totp.Record{Digits: 6})
 	r, _ := s.Load(ctx, "alice")

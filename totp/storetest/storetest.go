@@ -188,21 +188,22 @@ func copies(t tb, s totp.Store) {
 	require.True(t, swap(t, s, a, 0, next))
 	next.Secret[0], next.Recovery[0][0], next.Next.Secret[0], next.Digits, next.Next.Digits = 9, 9, 9, 8, 8
 	r, _ := mustLoad(t, s, a)
-	require.Equal(t, 6, r.Digits, "the Store must keep a copy of the record it was given")
-	require.Equal(t, []byte{1}, r.Secret, "the Store must keep a copy of the record it was given")
-	require.Equal(t, [][]byte{{2}}, r.Recovery, "the Store must keep a copy of the record it was given")
-	require.NotNil(t, r.Next)
-	require.Equal(t, []byte{3}, r.Next.Secret, "the Store must keep a copy of the record it was given")
-	require.Equal(t, 6, r.Next.Digits, "the Store must keep a copy of the record it was given")
+	unchanged(t, r, "the Store must keep a copy of the record it was given")
 
 	r.Secret[0], r.Recovery[0][0], r.Next.Secret[0], r.Digits, r.Next.Digits = 9, 9, 9, 8, 8
 	again, _ := mustLoad(t, s, a)
-	require.Equal(t, 6, again.Digits, "Load must return a copy")
-	require.Equal(t, []byte{1}, again.Secret, "Load must return a copy")
-	require.Equal(t, [][]byte{{2}}, again.Recovery, "Load must return a copy")
-	require.NotNil(t, again.Next)
-	require.Equal(t, []byte{3}, again.Next.Secret, "Load must return a copy")
-	require.Equal(t, 6, again.Next.Digits, "Load must return a copy")
+	unchanged(t, again, "Load must return a copy")
+}
+
+// unchanged checks that r is the record that copies stored.
+func unchanged(t tb, r *totp.Record, why string) {
+	t.Helper()
+	require.Equal(t, 6, r.Digits, why)
+	require.Equal(t, []byte{1}, r.Secret, why)
+	require.Equal(t, [][]byte{{2}}, r.Recovery, why)
+	require.NotNil(t, r.Next, why)
+	require.Equal(t, []byte{3}, r.Next.Secret, why)
+	require.Equal(t, 6, r.Next.Digits, why)
 }
 
 // accountsSeparate: a write to one account changes no other.

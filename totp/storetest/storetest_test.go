@@ -22,7 +22,7 @@ type faultyStore struct {
 	mu       sync.Mutex
 	records  map[string]*totp.Record
 	versions map[string]uint64
-	inFlight atomic.Int32
+	updates  atomic.Int32 // updates that passed the compare ("racy")
 }
 
 func newFaulty(fault string) *faultyStore {
@@ -72,12 +72,14 @@ func (s *faultyStore) CompareAndSwap(ctx context.Context, account string, old ui
 	if !match {
 		return false, nil
 	}
-	if s.fault == "racy" {
-		// Compare, then write in a second step: wait (a bounded while)
-		// for another caller to pass the same compare.
-		s.inFlight.Add(1)
-		defer s.inFlight.Add(-1)
-		for i := 0; i < 10000 && s.inFlight.Load() < 2; i++ {
+	if s.fault == "racy" && old != 0 {
+		// An update that compares, then writes in a second step (SELECT
+		// the version, then UPDATE without "WHERE version = old"); a
+		// create is atomic (an INSERT on a unique key). Let a second
+		// update pass the same compare before writing, as the race
+		// would: the concurrent check starts many at once.
+		s.updates.Add(1)
+		for i := 0; i < 1<<24 && s.updates.Load() < 2; i++ { // the bound only keeps a broken suite from hanging
 			runtime.Gosched()
 		}
 	}

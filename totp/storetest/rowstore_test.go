@@ -7,6 +7,6 @@ import (
 )
 
 // The Example's Store keeps the contract.
-func TestVersionedMap(t *testing.T) {
-	storetest.Run(t, newVersionedMap())
+func TestRowStore(t *testing.T) {
+	storetest.Run(t, newRowStore())
 }
