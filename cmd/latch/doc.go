@@ -111,8 +111,9 @@
 // --out, -r for --to (the recipient's public key), -i for seal open's
 // --key (the identity that opens) and -a for --base64 (age's armor, for
 // envelopes); --help shows them beside their long form. latch --version
-// (or latch version) prints the module version latch was built from,
-// "(devel)" when that is unknown (a build from a checkout).
+// (or latch version) prints the module version latch was built from (the
+// tag or pseudo-version go install records), "(devel)" when the build has
+// none (a build from a checkout with -buildvcs=false, or go run).
 //
 // Commands that judge time (certificate validity, token expiry, TOTP steps)
 // take --now, an RFC 3339 time to judge at instead of the clock's: tests use
