@@ -151,5 +151,9 @@
 // "latch_pk_mlkem768x25519_...", "latch_sk_x25519_...",
 // "latch_vk_mldsa65ed25519_..." and "latch_sigk_ed25519_...": the prefix names
 // the kind and the suite, and a checksum catches typos and keys pasted in
-// the wrong place. Parsing then marshaling a key gives the same bytes.
+// the wrong place. Parsing then marshaling a key gives the same bytes. The
+// end-to-end key and wrapped private keys, which the API gives as bytes,
+// have text forms of the same family: [E2EKeyText] ("latch_e2e_...") and
+// [ParseE2EKey], [WrappedKeyText] ("latch_wk_mlkem768x25519_...") and
+// [ParseWrappedKey].
 package sealedbox

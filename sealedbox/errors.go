@@ -70,10 +70,11 @@ var (
 	// scheme is missing or wrong.
 	ErrBadSignature = errors.New("sealedbox: signature does not verify")
 
-	// ErrInvalidKey means that a key's binary or text encoding cannot be
-	// parsed: it is malformed, has a bad checksum, is of the other kind
-	// (a private key where a public key is expected or the reverse), or is
-	// not a valid key of its suite.
+	// ErrInvalidKey means that a key's binary or text encoding (or the
+	// text form of an end-to-end key or a wrapped key) cannot be parsed: it
+	// is malformed, has a bad checksum, is of another kind (a private key
+	// where a public key is expected or the reverse), or is not a valid key
+	// of its suite.
 	ErrInvalidKey = errors.New("sealedbox: invalid key")
 )
 

@@ -192,3 +192,56 @@ func ExampleSealSigned() {
 	// {"method":"GET"} true
 	// true
 }
+
+// The end-to-end key and a wrapped private key as text, for a file, a JSON
+// field or a secrets manager: a prefix names what it is, and a checksum
+// catches a key mistyped, cut short or pasted in the wrong place.
+func ExampleWrappedKeyText() {
+	e2eKey := sealedbox.GenerateE2EKey()
+	priv, err := sealedbox.X25519().GenerateKey()
+	if err != nil {
+		log.Fatal(err)
+	}
+	wrapped, err := sealedbox.WrapPrivateKey(e2eKey, priv)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// The app keeps the end-to-end key as text; the cloud stores the
+	// wrapped key as text beside the public key.
+	e2eText, err := sealedbox.E2EKeyText(e2eKey)
+	if err != nil {
+		log.Fatal(err)
+	}
+	wrappedText, err := sealedbox.WrappedKeyText(wrapped)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(e2eText[:10], len(e2eText))
+	fmt.Println(wrappedText[:16], len(wrappedText))
+
+	// Later: parse both and unwrap.
+	e2eKey, err = sealedbox.ParseE2EKey(e2eText)
+	if err != nil {
+		log.Fatal(err)
+	}
+	wrapped, err = sealedbox.ParseWrappedKey(wrappedText)
+	if err != nil {
+		log.Fatal(err)
+	}
+	key, err := sealedbox.UnwrapPrivateKey(e2eKey, wrapped, priv.PublicKey())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(key.PublicKey().Equal(priv.PublicKey()))
+
+	// A wrapped key pasted where the end-to-end key belongs.
+	_, err = sealedbox.ParseE2EKey(wrappedText)
+	fmt.Println(errors.Is(err, sealedbox.ErrInvalidKey))
+
+	// Output:
+	// latch_e2e_ 64
+	// latch_wk_x25519_ 174
+	// true
+	// true
+}

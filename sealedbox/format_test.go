@@ -35,6 +35,16 @@ func TestFormatDocExample(t *testing.T) {
 	for _, w := range want {
 		require.True(t, strings.Contains(flat, w), "FORMAT.md lacks %q", w)
 	}
+	// The text forms of the end-to-end key and of the wrapped key.
+	e2e, wrapped := unhex(t, v.E2EKey), unhex(t, v.WrappedKey)
+	want = append(want, must(E2EKeyText(e2e)), must(WrappedKeyText(wrapped)),
+		"`"+hex.EncodeToString(keyChecksum(e2eKeyPrefix, append([]byte("LSX\x01"), e2e...)))+"`",
+		"`"+hex.EncodeToString(keyChecksum("latch_wk_x25519_", wrapped))+"`")
+	for _, w := range want {
+		require.True(t, strings.Contains(flat, w), "FORMAT.md lacks %q", w)
+	}
+	require.True(t, strings.Contains(flat, fmt.Sprintf("(%d characters)", len(must(E2EKeyText(e2e))))))
+	require.True(t, strings.Contains(flat, fmt.Sprintf("longer than %d (end-to-end key) or %d (wrapped key)", len(must(E2EKeyText(e2e))), wrappedKeyForm.maxText)))
 	pub := unhex(t, v.PublicKeyBin)
 	sum := "= " + hex.EncodeToString(keyChecksum("latch_pk_x25519_", pub))
 	require.True(t, strings.Contains(flat, sum), "FORMAT.md lacks the checksum %q", sum)

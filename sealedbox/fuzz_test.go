@@ -156,3 +156,45 @@ func fuzzUnhexT(t *testing.T, s string) []byte {
 	}
 	return b
 }
+
+func FuzzParseE2EKey(f *testing.F) {
+	fx := loadFuzzFixture(f)
+	for _, v := range fx.vectors {
+		f.Add(must(E2EKeyText(fuzzUnhex(f, v.E2EKey))))
+	}
+	f.Add("latch_e2e_")
+	f.Fuzz(func(t *testing.T, text string) {
+		k, err := ParseE2EKey(text)
+		if err != nil {
+			if k != nil {
+				t.Fatal("key with an error")
+			}
+			return
+		}
+		if must(E2EKeyText(k)) != text {
+			t.Fatal("end-to-end key text does not marshal back")
+		}
+	})
+}
+
+func FuzzParseWrappedKey(f *testing.F) {
+	fx := loadFuzzFixture(f)
+	for _, v := range fx.vectors {
+		f.Add(must(WrappedKeyText(fuzzUnhex(f, v.WrappedKey))))
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		w, err := ParseWrappedKey(text)
+		if err != nil {
+			if w != nil {
+				t.Fatal("wrapped key with an error")
+			}
+			return
+		}
+		if must(WrappedKeyText(w)) != text {
+			t.Fatal("wrapped key text does not marshal back")
+		}
+		if len(w) != wrappedSize {
+			t.Fatal("a wrapped key of the wrong size parsed")
+		}
+	})
+}

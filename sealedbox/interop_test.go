@@ -27,6 +27,8 @@ type nodeResult struct {
 	Wrapped    string `json:"wrapped"`
 	Message    string `json:"message"`
 	Seq        string `json:"seq"`
+	Text       string `json:"text"`
+	E2EKey     string `json:"e2eKey"`
 
 	SigningKey   string `json:"signingKey"`
 	VerifyingKey string `json:"verifyingKey"`
@@ -173,4 +175,61 @@ func TestInteropNodeWrapAndMessages(t *testing.T) {
 	require.NoError(t, err, "Go opens Node's message")
 	require.Equal(t, "fan off", string(pt))
 	require.Equal(t, "43", strconv.FormatUint(seq, 10))
+}
+
+// TestInteropNodeKeyTexts: the text forms of the end-to-end key and of
+// wrapped keys, implemented in Node from FORMAT.md, give the same text as
+// Go's and parse Go's; Node's texts parse in Go; both refuse a typo.
+func TestInteropNodeKeyTexts(t *testing.T) {
+	e2e := GenerateE2EKey()
+	e2eText := must(E2EKeyText(e2e))
+	var ops []nodeOp
+	var wrapped [][]byte
+	for _, s := range allSuites() {
+		w := must(WrapPrivateKey(e2e, must(s.GenerateKey())))
+		wrapped = append(wrapped, w)
+		text := must(WrappedKeyText(w))
+		ops = append(ops,
+			nodeOp{"op": "wrappedText", "wrapped": hx(w)},
+			nodeOp{"op": "parseWrappedText", "text": text},
+			nodeOp{"op": "parseWrappedText", "text": typo(text)},
+		)
+	}
+	ops = append(ops,
+		nodeOp{"op": "e2eText", "e2eKey": hx(e2e)},
+		nodeOp{"op": "parseE2EText", "text": e2eText},
+		nodeOp{"op": "parseE2EText", "text": typo(e2eText)},
+		nodeOp{"op": "parseE2EText", "text": must(WrappedKeyText(wrapped[0]))},
+	)
+	res := runNode(t, ops)
+	for i, w := range wrapped {
+		r := res[3*i : 3*i+3]
+		require.True(t, r[0].OK, r[0].Error)
+		require.Equal(t, must(WrappedKeyText(w)), r[0].Text, "Node writes Go's text")
+		got, err := ParseWrappedKey(r[0].Text)
+		require.NoError(t, err)
+		require.Equal(t, w, got)
+		require.True(t, r[1].OK, r[1].Error)
+		require.Equal(t, hx(w), r[1].Wrapped, "Node reads Go's text")
+		require.False(t, r[2].OK, "Node refuses a typo")
+		require.Contains(t, r[2].Error, "bad checksum")
+	}
+	r := res[3*len(wrapped):]
+	require.True(t, r[0].OK, r[0].Error)
+	require.Equal(t, e2eText, r[0].Text, "Node writes Go's text")
+	require.True(t, r[1].OK, r[1].Error)
+	require.Equal(t, hx(e2e), r[1].E2EKey, "Node reads Go's text")
+	require.False(t, r[2].OK, "Node refuses a typo")
+	require.Contains(t, r[2].Error, "bad checksum")
+	require.False(t, r[3].OK, "Node refuses a wrapped key as an end-to-end key")
+}
+
+// typo changes one character in the middle of a text key.
+func typo(text string) string {
+	i := len(text) / 2
+	c := byte('A')
+	if text[i] == 'A' {
+		c = 'B'
+	}
+	return text[:i] + string(c) + text[i+1:]
 }

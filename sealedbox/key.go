@@ -399,20 +399,31 @@ func (f *keyForm) parseText(text []byte) ([]byte, error) {
 	if prefix == "" {
 		return nil, errKey("not a " + f.kind + " key of a known " + f.algorithm())
 	}
-	payload, err := b64.AppendDecode(nil, text[len(prefix):])
-	if err != nil || len(payload) < f.headerSize()+checksumSize {
-		return nil, errKey(f.kind + " key text is not valid base64url")
-	}
-	// The decoder skips CR and LF; require the one canonical form.
-	if !bytes.Equal(b64.AppendEncode(nil, payload), text[len(prefix):]) {
-		return nil, errKey(f.kind + " key text is not canonical base64url")
-	}
-	bin, sum := payload[:len(payload)-checksumSize], payload[len(payload)-checksumSize:]
-	if subtle.ConstantTimeCompare(sum, keyChecksum(prefix, bin)) != 1 {
-		return nil, errKey(f.kind + " key text has a bad checksum")
+	bin, err := decodeKeyText(f.kind, prefix, text, f.headerSize())
+	if err != nil {
+		return nil, err
 	}
 	if string(bin[4:f.headerSize()]) != id {
 		return nil, errKey(f.kind + " key text names two different " + f.algorithm() + "s")
+	}
+	return bin, nil
+}
+
+// decodeKeyText checks the base64url and the checksum of text, which
+// begins with prefix, and returns the binary encoding inside it, at least
+// minBinary bytes long. kind names the key in error messages.
+func decodeKeyText(kind, prefix string, text []byte, minBinary int) ([]byte, error) {
+	payload, err := b64.AppendDecode(nil, text[len(prefix):])
+	if err != nil || len(payload) < minBinary+checksumSize {
+		return nil, errKey(kind + " key text is not valid base64url")
+	}
+	// The decoder skips CR and LF; require the one canonical form.
+	if !bytes.Equal(b64.AppendEncode(nil, payload), text[len(prefix):]) {
+		return nil, errKey(kind + " key text is not canonical base64url")
+	}
+	bin, sum := payload[:len(payload)-checksumSize], payload[len(payload)-checksumSize:]
+	if subtle.ConstantTimeCompare(sum, keyChecksum(prefix, bin)) != 1 {
+		return nil, errKey(kind + " key text has a bad checksum")
 	}
 	return bin, nil
 }

@@ -14,7 +14,8 @@ const E2EKeySize = 32
 //
 // An end-to-end key is shared by the person's app and devices and by nobody
 // else, least of all the cloud that relays and stores what it protects. How
-// it reaches each of them (pairing, QR code, ...) is up to the caller.
+// it reaches each of them (pairing, QR code, ...) is up to the caller; its
+// text form is [E2EKeyText].
 func GenerateE2EKey() []byte {
 	k := make([]byte, E2EKeySize)
 	rand.Read(k)
@@ -41,7 +42,7 @@ var errE2EKeySize = errors.New("sealedbox: end-to-end key must be 32 bytes")
 // WrapPrivateKey encrypts priv under the end-to-end key e2eKey, so that the
 // cloud can store it along with priv's public key without being able to
 // use it. The wrapped key is bound to the public key's key id: see
-// [UnwrapPrivateKey].
+// [UnwrapPrivateKey]. Its text form, for a JSON field, is [WrappedKeyText].
 func WrapPrivateKey(e2eKey []byte, priv *PrivateKey) ([]byte, error) {
 	if len(e2eKey) != E2EKeySize {
 		return nil, errE2EKeySize

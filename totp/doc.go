@@ -50,11 +50,12 @@
 // # Storage
 //
 // The per-account [Record] lives in a [Store]: [MemoryStore] for one
-// server, totp/redisstore for a fleet. Every change is a compare-and-swap
-// on the record's version, so servers sharing a store never lose each
-// other's writes: of any number of concurrent Verify calls with the same
-// valid code, on any number of servers, exactly one succeeds, and every
-// wrong code is counted.
+// server, totp/redisstore for a fleet, or your own for your database, whose
+// tests call totp/storetest's Run to check the contract. Every change is a
+// compare-and-swap on the record's version, so servers sharing a store
+// never lose each other's writes: of any number of concurrent Verify calls
+// with the same valid code, on any number of servers, exactly one
+// succeeds, and every wrong code is counted.
 //
 // The record holds no secret in the clear. The TOTP secret is sealed with
 // AES-256-GCM under the first of Config.SealingKeys, with the key's id in

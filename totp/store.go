@@ -105,7 +105,8 @@ func cloneHashes(hashes [][]byte) [][]byte {
 // is what makes a code usable once and a lockout count every failure.
 //
 // A Store must be safe for concurrent use. [MemoryStore] is one for a single
-// server; totp/redisstore is one for a fleet.
+// server; totp/redisstore is one for a fleet. A Store for another database
+// checks its contract by calling totp/storetest's Run from its tests.
 type Store interface {
 	// Load returns the account's record, or an error that matches
 	// ErrNotEnrolled if there is none. The caller may modify the record it

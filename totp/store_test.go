@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/latchsec/latch/totp"
-	"github.com/latchsec/latch/totp/internal/storetest"
+	"github.com/latchsec/latch/totp/storetest"
 )
 
 func TestMemoryStore(t *testing.T) {

@@ -51,8 +51,14 @@
 //	latch seal keygen --private integration.key > integration.pub
 //	latch seal seal --to integration.pub --context integration/42/request/7 < request.json > request.sealed
 //	latch seal open --key integration.key --context integration/42/request/7 < request.sealed
-//	latch seal wrap --e2e e2e.key --key integration.key --base64 > integration.wrapped
-//	latch seal unwrap --e2e e2e.key --public integration.pub --out integration.key --base64 < integration.wrapped
+//	latch seal wrap --e2e e2e.key --key integration.key > integration.wrapped
+//	latch seal unwrap --e2e e2e.key --public integration.pub --out integration.key < integration.wrapped
+//
+// Keys and wrapped keys are text with a prefix that names them and a
+// checksum: public and private keys latch_pk_... and latch_sk_..., the
+// end-to-end key latch_e2e_..., a wrapped private key latch_wk_...
+// (sealedbox's text forms, FORMAT.md). Envelopes are binary, or base64
+// with --base64.
 //
 // Signed sealing (ML-DSA-65 and Ed25519 by default): the signer makes a
 // signing key and publishes the verifying key; the recipient opens with the
@@ -93,6 +99,21 @@
 // files are written with mode 0600 and never overwritten (token rotate
 // replaces its key set file atomically, keeping its mode). No command prints
 // token keys. Commands whose output a script would parse take --json.
+//
+// Flags may come before, between or after the arguments, so a command can
+// be finished with the flag one forgot:
+//
+//	latch token verify token.txt --keys keys.json --issuer https://platform.example --audience api --no-revocation-check
+//
+// A flag that takes a value takes the next argument whatever it looks
+// like; after --, every argument is an argument, even one that begins with
+// a dash. The flags age users type most have age's short forms: -o for
+// --out, -r for --to (the recipient's public key), -i for seal open's
+// --key (the identity that opens) and -a for --base64 (age's armor, for
+// envelopes); --help shows them beside their long form. latch --version
+// (or latch version) prints the module version latch was built from (the
+// tag or pseudo-version go install records), "(devel)" when the build has
+// none (a build from a checkout with -buildvcs=false, or go run).
 //
 // Commands that judge time (certificate validity, token expiry, TOTP steps)
 // take --now, an RFC 3339 time to judge at instead of the clock's: tests use

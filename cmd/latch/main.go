@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -81,6 +82,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
+	if isVersion(args[0]) {
+		if len(args) > 1 {
+			errorf("latch: unexpected argument %q after %s\n", args[1], args[0])
+			return exitUsage
+		}
+		fmt.Fprintf(stdout, "latch %s\n", version())
+		return exitOK
+	}
 	cmd, rest := lookup(args)
 	if cmd == nil {
 		group := args[0]
@@ -102,7 +111,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("latch "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	runCmd := cmd.setup(fs)
-	if err := fs.Parse(rest); err != nil {
+	addShortFlags(cmd, fs)
+	positional, err := parseFlags(fs, rest)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printHelp(stdout, cmd, fs)
 			return exitOK
@@ -110,7 +121,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		errorf("latch %s: %s; run 'latch %s --help'\n", cmd.name, oneLine(err.Error()), cmd.name)
 		return exitUsage
 	}
-	err := runCmd(e, fs.Args())
+	err = runCmd(e, positional)
 	var ue *usageError
 	switch {
 	case err == nil:
@@ -125,6 +136,94 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 func isHelp(s string) bool { return s == "-h" || s == "-help" || s == "--help" }
+
+func isVersion(s string) bool { return s == "--version" || s == "-version" || s == "version" }
+
+// version is the module version latch was built from: the tag or
+// pseudo-version go install stamps, or "(devel)" for a build whose version
+// is unknown (go run, or a build from a checkout without version control
+// information).
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok || bi.Main.Version == "" {
+		return "(devel)"
+	}
+	return bi.Main.Version
+}
+
+// parseFlags parses args into fs and returns the positional arguments.
+// Flags may come before, between and after them, as in
+// "latch token verify TOKEN --keys k.json"; after "--", every argument is
+// positional (for one that begins with "-"). A lone "-" (standard input)
+// is positional.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var flags, positional []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			positional = append(positional, args[i+1:]...)
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			positional = append(positional, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		// A flag that takes a value takes the next argument, whatever
+		// it looks like, as package flag does.
+		if f := fs.Lookup(name); f != nil && !isBoolFlag(f) && i+1 < len(args) {
+			i++
+			flags = append(flags, args[i])
+		}
+	}
+	if err := fs.Parse(flags); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 { // cannot happen: every argument in flags is a flag or a flag's value
+		return nil, usagef("unexpected argument %q", fs.Arg(0))
+	}
+	return positional, nil
+}
+
+func isBoolFlag(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// shortFlags are the one-letter forms of the flags that age users type
+// most: -o for the output file, -r for the recipient, -i for the identity
+// (the private key that opens), -a for armor (base64). A short form exists
+// in a command that has its long flag (and, where only is set, only in
+// that command).
+var shortFlags = []struct{ short, long, only string }{
+	{"a", "base64", ""},
+	{"i", "key", "seal open"},
+	{"o", "out", ""},
+	{"r", "to", ""},
+}
+
+// addShortFlags defines, in fs, the short forms of cmd's flags.
+func addShortFlags(cmd *command, fs *flag.FlagSet) {
+	for _, s := range shortFlags {
+		if f := fs.Lookup(s.long); f != nil && (s.only == "" || s.only == cmd.name) {
+			fs.Var(f.Value, s.short, "short for --"+s.long)
+		}
+	}
+}
+
+// shortFor returns the short form of long in fs, or "".
+func shortFor(fs *flag.FlagSet, long string) string {
+	for _, s := range shortFlags {
+		if f := fs.Lookup(s.short); f != nil && f.Value == fs.Lookup(long).Value {
+			return s.short
+		}
+	}
+	return ""
+}
 
 func knownGroup(name string) bool {
 	for _, g := range groups {
@@ -167,7 +266,8 @@ Commands:
 		}
 	}
 	fmt.Fprint(w, `
-Every command takes --help and shows an example. Exit codes: 0 done,
+Every command takes --help and shows an example; flags may come before or
+after the arguments. latch --version prints the version. Exit codes: 0 done,
 1 failed (the reason on standard error, in one line), 2 wrong usage.
 Secrets (keys, tokens, TOTP keys) are read from files or standard input,
 never from flags.
@@ -190,7 +290,11 @@ func printHelp(w io.Writer, c *command, fs *flag.FlagSet) {
 		fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(c.detail))
 	}
 	var names []string
-	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	fs.VisitAll(func(f *flag.Flag) {
+		if len(f.Name) > 1 { // short forms are shown beside their long flag
+			names = append(names, f.Name)
+		}
+	})
 	if len(names) > 0 {
 		sort.Strings(names)
 		fmt.Fprint(w, "\nFlags:\n")
@@ -204,7 +308,11 @@ func printHelp(w io.Writer, c *command, fs *flag.FlagSet) {
 			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
 				def = fmt.Sprintf(" (default %s)", f.DefValue)
 			}
-			fmt.Fprintf(w, "  --%s%s\n      %s%s\n", n, arg, usage, def)
+			short := ""
+			if s := shortFor(fs, n); s != "" {
+				short = ", -" + s
+			}
+			fmt.Fprintf(w, "  --%s%s%s\n      %s%s\n", n, short, arg, usage, def)
 		}
 	}
 	fmt.Fprintf(w, "\nExample:\n")

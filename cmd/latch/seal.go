@@ -106,15 +106,16 @@ func (e *env) readPrivateKey(name string) (*sealedbox.PrivateKey, error) {
 	return priv, nil
 }
 
-// e2eKey files hold an end-to-end key as unpadded base64url text.
+// e2eKey files hold an end-to-end key in its text form (latch_e2e_...,
+// sealedbox.E2EKeyText).
 func (e *env) readE2EKey(name string) ([]byte, error) {
 	text, err := e.readSecretLine(name, "the end-to-end key")
 	if err != nil {
 		return nil, err
 	}
-	k, err := base64.RawURLEncoding.DecodeString(text)
-	if err != nil || len(k) != sealedbox.E2EKeySize {
-		return nil, fmt.Errorf("%s is not an end-to-end key (%d bytes in unpadded base64url, as latch seal keygen --e2e writes)", name, sealedbox.E2EKeySize)
+	k, err := sealedbox.ParseE2EKey(text)
+	if err != nil {
+		return nil, fmt.Errorf("%s is not an end-to-end key (latch_e2e_..., as latch seal keygen --e2e writes): %w", name, err)
 	}
 	return k, nil
 }
@@ -126,8 +127,8 @@ var sealKeygenCommand = &command{
 	detail: `With --private, makes a key pair of the default suite, MLKEM768X25519
 (hybrid post-quantum), writes the private key to FILE with mode 0600 and
 prints the public key. With --e2e, makes an end-to-end key instead, the key
-that wraps private keys, and writes it to FILE with mode 0600. Existing
-files are never overwritten.`,
+that wraps private keys, and writes its text form (latch_e2e_...) to FILE
+with mode 0600. Existing files are never overwritten.`,
 	example: `latch seal keygen --private integration.key > integration.pub
 latch seal keygen --e2e e2e.key`,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
@@ -142,11 +143,14 @@ latch seal keygen --e2e e2e.key`,
 			case (*private == "") == (*e2e == ""):
 				return usagef("give --private FILE or --e2e FILE")
 			case *e2e != "":
-				text := base64.RawURLEncoding.EncodeToString(sealedbox.GenerateE2EKey())
+				text, err := sealedbox.E2EKeyText(sealedbox.GenerateE2EKey())
+				if err != nil {
+					return err
+				}
 				if err := writeNewFile(*e2e, []byte(text+"\n"), 0o600); err != nil {
 					return err
 				}
-				_, err := fmt.Fprintf(e.stdout, "wrote %s: an end-to-end key; keep it on the person's devices only\n", *e2e)
+				_, err = fmt.Fprintf(e.stdout, "wrote %s: an end-to-end key; keep it on the person's devices only\n", *e2e)
 				return err
 			}
 			var s *sealedbox.Suite
@@ -280,13 +284,14 @@ var sealWrapCommand = &command{
 	name:    "seal wrap",
 	args:    "",
 	summary: "wrap a private key under an end-to-end key, for storage beside its public key",
-	detail: `The wrapped key is bound to the public key: latch seal unwrap checks that
-the public key stored beside it is the right one.`,
-	example: `latch seal wrap --e2e e2e.key --key integration.key --base64 > integration.wrapped`,
+	detail: `Prints the wrapped key's text form (latch_wk_mlkem768x25519_..., with a
+checksum), for a JSON field or a file. The wrapped key is bound to the
+public key: latch seal unwrap checks that the public key stored beside it
+is the right one.`,
+	example: `latch seal wrap --e2e e2e.key --key integration.key > integration.wrapped`,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
 		e2e := fs.String("e2e", "", "the end-to-end key `FILE` (required)")
 		key := fs.String("key", "", "the private key `FILE` to wrap (required)")
-		b64 := fs.Bool("base64", false, "write the wrapped key in base64")
 		return func(e *env, args []string) error {
 			if err := nargs(args, 0, 0); err != nil {
 				return err
@@ -306,7 +311,12 @@ the public key stored beside it is the right one.`,
 			if err != nil {
 				return err
 			}
-			return e.binaryOut(wrapped, *b64)
+			text, err := sealedbox.WrappedKeyText(wrapped)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(e.stdout, text)
+			return err
 		}
 	},
 }
@@ -315,14 +325,14 @@ var sealUnwrapCommand = &command{
 	name:    "seal unwrap",
 	args:    "[WRAPPED-FILE|-]",
 	summary: "unwrap a private key, checking it against the stored public key, into a new 0600 file",
-	detail: `Fails loudly if the public key is not the wrapped key's own: whoever
-stored it swapped it, perhaps for one whose private key they hold.`,
-	example: `latch seal unwrap --e2e e2e.key --public integration.pub --out integration.key --base64 < integration.wrapped`,
+	detail: `Reads the wrapped key's text form (latch_wk_..., as latch seal wrap
+prints it). Fails loudly if the public key is not the wrapped key's own:
+whoever stored it swapped it, perhaps for one whose private key they hold.`,
+	example: `latch seal unwrap --e2e e2e.key --public integration.pub --out integration.key < integration.wrapped`,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
 		e2e := fs.String("e2e", "", "the end-to-end key `FILE` (required)")
 		public := fs.String("public", "", "the public `KEY` stored beside the wrapped key, or a file holding it (required)")
 		out := fs.String("out", "", "write the private key to `FILE` (mode 0600, never overwritten) (required)")
-		b64 := fs.Bool("base64", false, "read the wrapped key in base64")
 		return func(e *env, args []string) error {
 			if err := nargs(args, 0, 1); err != nil {
 				return err
@@ -338,9 +348,17 @@ stored it swapped it, perhaps for one whose private key they hold.`,
 			if err != nil {
 				return err
 			}
-			wrapped, err := e.binaryIn(args, *b64, "the wrapped key")
+			name := "-"
+			if len(args) == 1 {
+				name = args[0]
+			}
+			wrappedText, err := e.readSecretLine(name, "the wrapped key")
 			if err != nil {
 				return err
+			}
+			wrapped, err := sealedbox.ParseWrappedKey(wrappedText)
+			if err != nil {
+				return fmt.Errorf("the wrapped key is not one (latch_wk_..., as latch seal wrap prints it): %w", err)
 			}
 			priv, err := sealedbox.UnwrapPrivateKey(k, wrapped, pub)
 			if err != nil {

@@ -154,29 +154,52 @@ func TestSealWrapUnwrap(t *testing.T) {
 	otherE2E := filepath.Join(dir, "other-e2e.key")
 	latch(t, nil, "seal", "keygen", "--e2e", otherE2E).ok(t)
 
-	wrapped := latch(t, nil, "seal", "wrap", "--e2e", e2e, "--key", priv, "--base64").ok(t).stdout
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(wrapped))
+	// The end-to-end key file holds its text form.
+	e2eText := strings.TrimSpace(string(mustRead(t, e2e)))
+	require.True(t, strings.HasPrefix(e2eText, "latch_e2e_"), "the end-to-end key's text form")
+	_, err := sealedbox.ParseE2EKey(e2eText)
+	require.NoError(t, err)
+
+	// seal wrap prints the wrapped key's text form.
+	wrapped := latch(t, nil, "seal", "wrap", "--e2e", e2e, "--key", priv).ok(t).stdout
+	require.True(t, strings.HasPrefix(wrapped, "latch_wk_mlkem768x25519_"), wrapped)
+	require.Equal(t, 1, strings.Count(wrapped, "\n"))
+	raw, err := sealedbox.ParseWrappedKey(strings.TrimSpace(wrapped))
 	require.NoError(t, err)
 	require.Len(t, raw, 114, "a wrapped key is 114 bytes")
 	require.NotContains(t, wrapped, strings.TrimSpace(string(mustRead(t, priv))))
 
 	out := filepath.Join(dir, "back.key")
-	r := latch(t, []byte(wrapped), "seal", "unwrap", "--e2e", e2e, "--public", pub, "--out", out, "--base64").ok(t)
+	r := latch(t, []byte(wrapped), "seal", "unwrap", "--e2e", e2e, "--public", pub, "--out", out).ok(t)
 	require.Contains(t, r.stdout, "wrote "+out)
 	require.Equal(t, mustRead(t, priv), mustRead(t, out))
 	st, err := os.Stat(out)
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o600), st.Mode().Perm())
 
-	// And from a binary file.
-	wf := filepath.Join(dir, "wrapped.bin")
-	require.NoError(t, os.WriteFile(wf, raw, 0o600))
+	// And from a file.
+	wf := filepath.Join(dir, "integration.wrapped")
+	require.NoError(t, os.WriteFile(wf, []byte(wrapped), 0o600))
 	latch(t, nil, "seal", "unwrap", "--e2e", e2e, "--public", filepath.Join(dir, "a.pub"), "--out", filepath.Join(dir, "back2.key"), wf).ok(t)
+
+	// The binary and base64 forms of before are refused, as is a typo.
+	unwrapIn := func(in []byte) result {
+		return latch(t, in, "seal", "unwrap", "--e2e", e2e, "--public", pub, "--out", filepath.Join(dir, "x.key"))
+	}
+	unwrapIn(raw).fails(t, exitFailure, "the wrapped key is not one", "latch_wk_")
+	unwrapIn([]byte(base64.StdEncoding.EncodeToString(raw))).fails(t, exitFailure, "the wrapped key is not one")
+	typo := []byte(wrapped)
+	typo[50] = 'A'
+	if wrapped[50] == 'A' {
+		typo[50] = 'B'
+	}
+	unwrapIn(typo).fails(t, exitFailure, "bad checksum")
+	unwrapIn([]byte(e2eText)).fails(t, exitFailure, "the wrapped key is not one")
 
 	notKey := filepath.Join(dir, "not-e2e.key")
 	require.NoError(t, os.WriteFile(notKey, []byte("c2hvcnQ\n"), 0o600))
 	unwrap := func(args ...string) result {
-		return latch(t, []byte(wrapped), append([]string{"seal", "unwrap", "--base64"}, args...)...)
+		return latch(t, []byte(wrapped), append([]string{"seal", "unwrap"}, args...)...)
 	}
 	unwrap("--e2e", e2e, "--public", otherPub, "--out", filepath.Join(dir, "x.key")).
 		fails(t, exitFailure, "public key does not belong to the wrapped private key", "was swapped")
@@ -189,4 +212,8 @@ func TestSealWrapUnwrap(t *testing.T) {
 
 	latch(t, nil, "seal", "wrap", "--e2e", e2e, "--key", filepath.Join(dir, "a.pub")).fails(t, exitFailure, "holds a public key")
 	latch(t, nil, "seal", "wrap", "--e2e", priv, "--key", priv).fails(t, exitFailure, "is not an end-to-end key")
+	// The unpadded base64url of before is refused, by its missing prefix.
+	old := filepath.Join(dir, "old-e2e.key")
+	require.NoError(t, os.WriteFile(old, []byte(base64.RawURLEncoding.EncodeToString(sealedbox.GenerateE2EKey())+"\n"), 0o600))
+	latch(t, nil, "seal", "wrap", "--e2e", old, "--key", priv).fails(t, exitFailure, "is not an end-to-end key (latch_e2e_...")
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -56,7 +57,9 @@ func exampleArgs(c *command) []string {
 // flag it has, an extra argument, an unknown flag, the command words), and
 // checks that standard error never holds 12 characters of the secret. It
 // failed before: "latch token verify lt_eyJ..." answered "cannot read the
-// token: lt_eyJ...: file name too long".
+// token: lt_eyJ...: file name too long". As flags may come anywhere, each
+// flag (short forms too) gets the secret as its value both after the
+// example's arguments and right after the command words.
 func TestErrorsNeverHoldSecrets(t *testing.T) {
 	// No name lookups from this process: a secret taken for a host name
 	// must not leave the machine either.
@@ -126,6 +129,7 @@ func TestErrorsNeverHoldSecrets(t *testing.T) {
 		fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 		fs.SetOutput(io.Discard)
 		c.setup(fs)
+		addShortFlags(c, fs)
 		var lines [][]string
 		words := strings.Fields(c.name)
 		for i := range base {
@@ -141,14 +145,20 @@ func TestErrorsNeverHoldSecrets(t *testing.T) {
 				lines = append(lines, l)
 			}
 		}
+		// Every flag (short forms too) with the secret as its value, after
+		// the example's arguments and, as flags may come anywhere, right
+		// after the command words.
 		fs.VisitAll(func(f *flag.Flag) {
 			lines = append(lines, append(append([]string(nil), base...), "--"+f.Name+"=\x00"))
 			lines = append(lines, append(append([]string(nil), base...), "--"+f.Name, "\x00"))
+			lines = append(lines, slices.Concat(words, []string{"-" + f.Name, "\x00"}, base[len(words):]))
 		})
 		lines = append(lines,
 			append(append([]string(nil), base...), "\x00"),
 			append(append([]string(nil), base...), "--\x00"),
 			append(append([]string(nil), base...), "\x00", "\x00"),
+			append(append([]string(nil), base...), "--", "\x00"),
+			slices.Concat(words, []string{"\x00"}, base[len(words):]),
 			[]string{words[0], "\x00"}, []string{"\x00"}, []string{"\x00", "--help"})
 		for _, l := range lines {
 			for name, secret := range secrets {

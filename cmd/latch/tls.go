@@ -59,7 +59,7 @@ latch tls pin --json https://api.example.com | jq .policy`,
 			if err := nargs(args, 1, 1); err != nil {
 				return err
 			}
-			return tlsPin(e, args[0], *which, *roots, *out, *jsonOut, clock)
+			return tlsPin(e, args[0], pinOptions{which: *which, rootsFile: *roots, out: *out, jsonOut: *jsonOut, clock: clock})
 		}
 	},
 }
@@ -183,16 +183,28 @@ func readRoots(name string, e *env) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-func tlsPin(e *env, raw, which, rootsFile, out string, jsonOut bool, clock *clock) error {
+// pinOptions are tls pin's flags.
+type pinOptions struct {
+	which     string // --pin: "", "leaf", "issuer" or an index in the chain
+	rootsFile string // --roots
+	out       string // --out: the file to write the policy to
+	jsonOut   bool   // --json
+	clock     *clock // --now
+}
+
+// tlsPin fetches raw's chain, judges each certificate as a pin, chooses
+// one and prints the report (and writes the policy with --out). It fails
+// when no certificate can be pinned, after printing why.
+func tlsPin(e *env, raw string, o pinOptions) error {
 	u, host, port, err := target(raw, true)
 	if err != nil {
 		return err
 	}
-	t, err := clock.now()
+	t, err := o.clock.now()
 	if err != nil {
 		return err
 	}
-	roots, err := readRoots(rootsFile, e)
+	roots, err := readRoots(o.rootsFile, e)
 	if err != nil {
 		return err
 	}
@@ -200,13 +212,37 @@ func tlsPin(e *env, raw, which, rootsFile, out string, jsonOut bool, clock *cloc
 	if err != nil {
 		return err
 	}
-	rep := &pinReport{
-		URL:        u.String(),
-		Address:    net.JoinHostPort(host, port),
-		TLSVersion: tls.VersionName(cs.Version),
-		CheckedAt:  t.UTC(),
-		Pinned:     -1,
+	rep := judgeChain(chain, host, roots, t)
+	rep.URL, rep.Address, rep.TLSVersion = u.String(), net.JoinHostPort(host, port), tls.VersionName(cs.Version)
+	issuer := issuerIndex(chain)
+	fail, err := choosePin(rep, o.which, issuer, host)
+	if err != nil {
+		return err
 	}
+	if rep.Pinned >= 0 {
+		p := pinPolicy(chain[rep.Pinned], t)
+		rep.Policy = &p
+		if o.out != "" {
+			if err := writePolicy(o.out, rep.Policy); err != nil {
+				return err
+			}
+		}
+	}
+	if o.jsonOut {
+		if err := e.printJSON(rep); err != nil {
+			return err
+		}
+	} else {
+		printPinReport(e.stdout, rep, host, issuer)
+	}
+	return fail
+}
+
+// judgeChain judges chain, sent by host, at time t: under the CA check
+// (with roots, or the system's if nil), and with each certificate as the
+// pin. The report's Pinned is -1.
+func judgeChain(chain []*x509.Certificate, host string, roots *x509.CertPool, t time.Time) *pinReport {
+	rep := &pinReport{CheckedAt: t.UTC(), Pinned: -1}
 	ca := tlspolicy.Policy{SecurityLevel: tlspolicy.TlsWithCACheck, RootCAs: roots, Time: func() time.Time { return t }}
 	if err := ca.VerifyChain(chain, host); err != nil {
 		rep.CACheckProblem = explain(err, host, t)
@@ -224,13 +260,24 @@ func tlsPin(e *env, raw, which, rootsFile, out string, jsonOut bool, clock *cloc
 		}
 		rep.Chain = append(rep.Chain, info)
 	}
+	return rep
+}
 
-	// Which certificate to pin: the one asked for, or the issuing
-	// intermediate when it works for this host, or else the leaf.
-	issuer := -1
+// issuerIndex returns 1 if chain[1] issued the server's certificate, or -1.
+func issuerIndex(chain []*x509.Certificate) int {
 	if len(chain) > 1 && chain[0].CheckSignatureFrom(chain[1]) == nil {
-		issuer = 1
+		return 1
 	}
+	return -1
+}
+
+// choosePin sets rep.Pinned to the certificate to pin: the one which asks
+// for, or by default the issuing intermediate when it works for this host,
+// or else the leaf. It returns an error (err) when which cannot be
+// followed, and, when the chosen certificate does not work as a pin or none
+// does, sets rep.Pinned to -1 and returns the reason as fail, for after the
+// report.
+func choosePin(rep *pinReport, which string, issuer int, host string) (fail, err error) {
 	switch which {
 	case "":
 		switch {
@@ -243,17 +290,16 @@ func tlsPin(e *env, raw, which, rootsFile, out string, jsonOut bool, clock *cloc
 		rep.Pinned = 0
 	case "issuer":
 		if issuer < 0 {
-			return fmt.Errorf("the server did not send the certificate that issued its own (it is self-signed, or sends no intermediate); pin the leaf")
+			return nil, fmt.Errorf("the server did not send the certificate that issued its own (it is self-signed, or sends no intermediate); pin the leaf")
 		}
 		rep.Pinned = issuer
 	default:
 		var n int
-		if _, err := fmt.Sscan(which, &n); err != nil || n < 0 || n >= len(chain) || fmt.Sprint(n) != which {
-			return usagef("--pin %q: want leaf, issuer or a number from 0 to %d", which, len(chain)-1)
+		if _, err := fmt.Sscan(which, &n); err != nil || n < 0 || n >= len(rep.Chain) || fmt.Sprint(n) != which {
+			return nil, usagef("--pin %q: want leaf, issuer or a number from 0 to %d", which, len(rep.Chain)-1)
 		}
 		rep.Pinned = n
 	}
-	var fail error
 	if rep.Pinned >= 0 && !rep.Chain[rep.Pinned].PinWorks {
 		fail = fmt.Errorf("pinning certificate [%d] would not work for %s: %s", rep.Pinned, host, rep.Chain[rep.Pinned].PinProblem)
 		rep.Pinned = -1
@@ -261,31 +307,16 @@ func tlsPin(e *env, raw, which, rootsFile, out string, jsonOut bool, clock *cloc
 	if rep.Pinned < 0 && fail == nil {
 		fail = fmt.Errorf("no certificate the server sent can be pinned for %s: %s", host, rep.Chain[0].PinProblem)
 	}
-	if rep.Pinned >= 0 {
-		p := pinPolicy(chain[rep.Pinned], t)
-		rep.Policy = &p
-		if out != "" {
-			b, err := json.Marshal(rep.Policy)
-			if err != nil {
-				return err
-			}
-			if err := writeNewFile(out, append(b, '\n'), 0o644); err != nil {
-				return err
-			}
-		}
-	}
+	return fail, nil
+}
 
-	if jsonOut {
-		if err := e.printJSON(rep); err != nil {
-			return err
-		}
-	} else {
-		printPinReport(e.stdout, rep, host, issuer)
+// writePolicy writes p as JSON to the new file name.
+func writePolicy(name string, p *tlspolicy.Policy) error {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return err
 	}
-	if fail != nil {
-		return fail
-	}
-	return nil
+	return writeNewFile(name, append(b, '\n'), 0o644)
 }
 
 func pinPolicy(c *x509.Certificate, t time.Time) tlspolicy.Policy {

@@ -5,14 +5,13 @@ import (
 	"database/sql"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/latchsec/latch/internal/testclock"
-	"github.com/latchsec/latch/totp"
+	"github.com/latchsec/latch/totp/storetest"
 )
 
 func TestPassword(t *testing.T) {
@@ -41,69 +40,13 @@ func TestPassword(t *testing.T) {
 	}
 }
 
-// The SQLite TOTP store keeps the Store contract: compare-and-swap on
+// The SQLite TOTP store keeps the totp.Store contract: compare-and-swap on
 // versions, and a version never given twice, even across a delete.
 func TestTOTPStore(t *testing.T) {
-	ctx := context.Background()
-	db, err := openDB(ctx, t.TempDir())
+	db, err := openDB(context.Background(), t.TempDir())
 	require.NoError(t, err)
 	defer db.Close()
-	s := totpStore{db}
-
-	_, err = s.Load(ctx, "u1")
-	require.ErrorIs(t, err, totp.ErrNotEnrolled)
-	ok, err := s.CompareAndSwap(ctx, "u1", 0, &totp.Record{Secret: []byte("sealed"), Digits: 6})
-	require.NoError(t, err)
-	require.True(t, ok)
-	ok, err = s.CompareAndSwap(ctx, "u1", 0, &totp.Record{Digits: 8})
-	require.NoError(t, err)
-	require.False(t, ok, "a second create must lose")
-	r, err := s.Load(ctx, "u1")
-	require.NoError(t, err)
-	require.Equal(t, 6, r.Digits)
-	v1 := r.Version
-
-	ok, err = s.CompareAndSwap(ctx, "u1", v1, nil) // delete
-	require.NoError(t, err)
-	require.True(t, ok)
-	_, err = s.Load(ctx, "u1")
-	require.ErrorIs(t, err, totp.ErrNotEnrolled)
-	ok, err = s.CompareAndSwap(ctx, "u1", v1, &totp.Record{Digits: 6})
-	require.NoError(t, err)
-	require.False(t, ok, "a deleted record's version must not write")
-	ok, err = s.CompareAndSwap(ctx, "u1", 0, &totp.Record{Digits: 6})
-	require.NoError(t, err)
-	require.True(t, ok)
-	r, err = s.Load(ctx, "u1")
-	require.NoError(t, err)
-	require.Greater(t, r.Version, v1+1)
-
-	// Of concurrent swaps from one version, exactly one wins.
-	var wg sync.WaitGroup
-	wins := make(chan bool, 8)
-	errs := make(chan error, 8)
-	for i := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ok, err := s.CompareAndSwap(ctx, "u1", r.Version, &totp.Record{Digits: 6, LastStep: int64(i + 1)})
-			wins <- ok
-			errs <- err
-		}()
-	}
-	wg.Wait()
-	close(wins)
-	close(errs)
-	for err := range errs {
-		require.NoError(t, err)
-	}
-	n := 0
-	for ok := range wins {
-		if ok {
-			n++
-		}
-	}
-	require.Equal(t, 1, n)
+	storetest.Run(t, totpStore{db})
 }
 
 // Secrets at rest open only under their own name and master key.

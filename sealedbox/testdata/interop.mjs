@@ -166,6 +166,43 @@ async function unwrap(e2eKey, wrapped, publicKey) {
   return keyText("private", pub.name, raw);
 }
 
+// Text forms of the end-to-end key and of a wrapped key:
+// "latch_e2e_" ‖ base64url("LSX" ‖ 0x01 ‖ K ‖ checksum) and
+// "latch_wk_" ‖ suite name ‖ "_" ‖ base64url(wrapped ‖ checksum), with
+// checksum = SHA-256(prefix ‖ binary)[0:4].
+function textOf(prefix, bin) {
+  return prefix + Buffer.from(concat(bin, sha256(ascii(prefix), bin).subarray(0, 4))).toString("base64url");
+}
+function binaryOf(prefix, text) {
+  if (!text.startsWith(prefix)) throw new Error("wrong prefix");
+  const b64 = text.slice(prefix.length);
+  if (!/^[A-Za-z0-9_-]+$/.test(b64)) throw new Error("not base64url");
+  const payload = fresh(Buffer.from(b64, "base64url"));
+  if (Buffer.from(payload).toString("base64url") !== b64) throw new Error("not canonical base64url");
+  if (payload.length < 4) throw new Error("too short");
+  const bin = payload.subarray(0, payload.length - 4);
+  if (!equal(sha256(ascii(prefix), bin).subarray(0, 4), payload.subarray(payload.length - 4))) throw new Error("bad checksum");
+  return fresh(bin);
+}
+const e2eText = (k) => textOf("latch_e2e_", concat(ascii("LSX"), [1], k));
+function parseE2EText(text) {
+  const bin = binaryOf("latch_e2e_", text);
+  if (bin.length !== 36 || !equal(bin.subarray(0, 4), concat(ascii("LSX"), [1]))) throw new Error("not an end-to-end key");
+  return fresh(bin.subarray(4));
+}
+function wrappedText(wrapped) {
+  const s = suiteByID(wrapped.subarray(4, 10));
+  if (!s || wrapped.length !== 114 || !equal(wrapped.subarray(0, 4), concat(ascii("LSW"), [1]))) throw new Error("not a wrapped key");
+  return textOf(`latch_wk_${s[0]}_`, wrapped);
+}
+function parseWrappedText(text) {
+  const m = /^latch_wk_([a-z0-9]+)_/.exec(text);
+  if (!m || !SUITES[m[1]]) throw new Error("not a wrapped key of a known suite");
+  const bin = binaryOf(m[0], text);
+  if (bin.length !== 114 || !equal(bin.subarray(0, 4), concat(ascii("LSW"), [1])) || !equal(bin.subarray(4, 10), SUITES[m[1]].id)) throw new Error("not a wrapped key");
+  return bin;
+}
+
 // Message: "LSM" ‖ 0x01 ‖ seq (8, BE) ‖ nonce(24) ‖ XChaCha20-Poly1305, AD = header(12) ‖ context.
 function sealMessage(e2eKey, seq, plaintext, context) {
   const header = Buffer.alloc(12);
@@ -286,6 +323,14 @@ async function run(op) {
       return { wrapped: toHex(await wrap(fromHex(op.e2eKey), op.privateKey)) };
     case "unwrap":
       return { privateKey: await unwrap(fromHex(op.e2eKey), fromHex(op.wrapped), op.publicKey) };
+    case "e2eText":
+      return { text: e2eText(fromHex(op.e2eKey)) };
+    case "parseE2EText":
+      return { e2eKey: toHex(parseE2EText(op.text)) };
+    case "wrappedText":
+      return { text: wrappedText(fromHex(op.wrapped)) };
+    case "parseWrappedText":
+      return { wrapped: toHex(parseWrappedText(op.text)) };
     case "sealMessage":
       return { message: toHex(sealMessage(fromHex(op.e2eKey), op.seq, fromHex(op.plaintext), fromHex(op.context))) };
     case "openMessage":

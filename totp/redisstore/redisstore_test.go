@@ -11,7 +11,7 @@ import (
 	"github.com/latchsec/latch/internal/interop"
 	"github.com/latchsec/latch/internal/testclock"
 	"github.com/latchsec/latch/totp"
-	"github.com/latchsec/latch/totp/internal/storetest"
+	"github.com/latchsec/latch/totp/storetest"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
