@@ -27,17 +27,6 @@ import (
 // audienceMQTT is the token audience of device secrets.
 const audienceMQTT = "mqtt"
 
-// RulesTopic is where a device receives end-to-end messages from its
-// owner's app; StateTopic is where it reports.
-func RulesTopic(owner, device string) string {
-	return "apps/" + owner + "/devices/" + device + "/rules"
-}
-
-// StateTopic is where a device reports its state.
-func StateTopic(owner, device string) string {
-	return "apps/" + owner + "/devices/" + device + "/state"
-}
-
 var brokerPolicy = mqttauth.Policy{
 	Rules: []mqttauth.Rule{
 		{Topic: "apps/{app}/devices/{device}/rules", Access: mqttauth.Subscribe},

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/token"
 )
 
@@ -54,10 +55,10 @@ type page struct {
 	NewToken     *newToken
 	NewCodes     []string // recovery codes, shown once
 	Notice       string
-	Tokens       []TokenInfo
+	Tokens       []api.TokenInfo
 	Scopes       []string
 	Integrations []integrationSummary
-	Devices      []Device
+	Devices      []api.Device
 }
 
 type newToken struct{ Name, Token string }
@@ -165,7 +166,7 @@ func (p *Platform) session(r *http.Request) (*token.Claims, string, bool) {
 		return nil, "", false
 	}
 	claims, err := p.api.Verify(r.Context(), c.Value)
-	if err != nil || !claims.HasScope(ScopeTokensManage) {
+	if err != nil || !claims.HasScope(api.ScopeTokensManage) {
 		return nil, "", false
 	}
 	return claims, c.Value, true
@@ -335,7 +336,7 @@ func (p *Platform) consoleCreateToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	days, _ := strconv.Atoi(r.PostForm.Get("expires"))
-	resp, err := p.createTokenFor(r.Context(), c, createTokenRequest{
+	resp, err := p.createTokenFor(r.Context(), c, api.CreateTokenRequest{
 		Name: r.PostForm.Get("name"), Scopes: r.PostForm["scope"], ExpiresIn: int64(days) * 24 * 3600,
 	})
 	if p.homeFailed(w, r, c, err) {

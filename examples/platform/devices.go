@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/internal/strictjson"
 	"github.com/latchsec/latch/mqttauth"
 )
@@ -25,39 +26,9 @@ const (
 	maxQueued      = 100 // messages kept per device for the HTTPS relay; older ones are dropped
 )
 
-// Device is a device as its owner sees it. Its secret is not kept: the
-// platform verifies it as a token bound to the device.
-type Device struct {
-	ID      string          `json:"id"`
-	Name    string          `json:"name"`
-	Key     string          `json:"key"`
-	State   json.RawMessage `json:"state,omitempty"`
-	Created time.Time       `json:"created"`
-}
-
-// DeviceCredentials are a new device's application key and secret, shown
-// once to the app, which hands them to the device during onboarding.
-type DeviceCredentials struct {
-	ID        string `json:"id"`
-	App       string `json:"app"` // the owner's id: the {app} of the device's topics
-	Key       string `json:"key"`
-	Secret    string `json:"secret"`
-	ClientID  string `json:"clientId"`
-	BrokerURL string `json:"brokerUrl"`
-}
-
-// Message is an end-to-end message waiting for a device, numbered by the
-// relay. The body is opaque to the platform.
-type Message struct {
-	Seq  int64  `json:"seq"`
-	Body []byte `json:"body"`
-}
-
 func (p *Platform) createDevice(w http.ResponseWriter, r *http.Request) {
 	c := claims(r)
-	var req struct {
-		Name string `json:"name"`
-	}
+	var req api.CreateDeviceRequest
 	if !readJSON(w, r, &req) {
 		return
 	}
@@ -84,7 +55,7 @@ func (p *Platform) createDevice(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.audit.Info("device added", "user", c.Subject, "device", id, "key", cred.Key)
-	writeJSON(w, http.StatusCreated, DeviceCredentials{ID: id, App: c.Subject, Key: cred.Key, Secret: cred.Secret,
+	writeJSON(w, http.StatusCreated, api.DeviceCredentials{ID: id, App: c.Subject, Key: cred.Key, Secret: cred.Secret,
 		ClientID: c.Subject + ":" + id, BrokerURL: p.MQTTURL})
 }
 
@@ -97,13 +68,13 @@ func (p *Platform) listDevices(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, list)
 }
 
-func (p *Platform) devicesOf(ctx context.Context, owner string) ([]Device, error) {
+func (p *Platform) devicesOf(ctx context.Context, owner string) ([]api.Device, error) {
 	rows, err := p.db.QueryContext(ctx, `SELECT id, name, key, state, created FROM devices WHERE owner = ? ORDER BY created, id`, owner)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	list := []Device{}
+	list := []api.Device{}
 	for rows.Next() {
 		d, err := scanDevice(rows)
 		if err != nil {
@@ -114,8 +85,8 @@ func (p *Platform) devicesOf(ctx context.Context, owner string) ([]Device, error
 	return list, rows.Err()
 }
 
-func scanDevice(s interface{ Scan(...any) error }) (*Device, error) {
-	var d Device
+func scanDevice(s interface{ Scan(...any) error }) (*api.Device, error) {
+	var d api.Device
 	var state string
 	var created int64
 	if err := s.Scan(&d.ID, &d.Name, &d.Key, &state, &created); err != nil {
@@ -176,9 +147,7 @@ func (p *Platform) removeDevice(w http.ResponseWriter, r *http.Request) {
 // and a change or a replay is refused by the device.
 func (p *Platform) sendMessage(w http.ResponseWriter, r *http.Request) {
 	c := claims(r)
-	var req struct {
-		Message []byte `json:"message"`
-	}
+	var req api.MessageRequest
 	if !readJSON(w, r, &req) {
 		return
 	}
@@ -197,7 +166,7 @@ func (p *Platform) sendMessage(w http.ResponseWriter, r *http.Request) {
 		p.internalError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]int64{"seq": seq})
+	writeJSON(w, http.StatusAccepted, api.MessageResponse{Seq: seq})
 }
 
 // publish queues a message for a device and wakes its waiting fetch.
@@ -227,7 +196,7 @@ func (p *Platform) publish(ctx context.Context, device string, body []byte) (int
 		return 0, err
 	}
 	// QoS 1: the broker keeps it for a device whose session is offline.
-	return seq, p.broker.Publish(RulesTopic(owner, device), body, false, 1)
+	return seq, p.broker.Publish(api.RulesTopic(owner, device), body, false, 1)
 }
 
 // deviceAuth authenticates a device on the HTTPS relay by its application
@@ -308,21 +277,21 @@ func (p *Platform) deviceMessages(w http.ResponseWriter, r *http.Request, device
 				}
 			}
 			p.mu.Unlock()
-			writeJSON(w, http.StatusOK, []Message{})
+			writeJSON(w, http.StatusOK, []api.Message{})
 			return
 		}
 	}
 }
 
-func (p *Platform) fetch(ctx context.Context, device string, after int64) ([]Message, error) {
+func (p *Platform) fetch(ctx context.Context, device string, after int64) ([]api.Message, error) {
 	rows, err := p.db.QueryContext(ctx, `SELECT seq, body FROM messages WHERE device = ? AND seq > ? ORDER BY seq LIMIT ?`, device, after, maxBatch)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	msgs := []Message{}
+	msgs := []api.Message{}
 	for rows.Next() {
-		var m Message
+		var m api.Message
 		if err := rows.Scan(&m.Seq, &m.Body); err != nil {
 			return nil, err
 		}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/internal/strictjson"
 	"github.com/latchsec/latch/token"
 )
@@ -23,32 +24,32 @@ func (p *Platform) routes() http.Handler {
 	mux.HandleFunc("POST /v1/signin", p.signIn)
 	mux.HandleFunc("POST /v1/signin/totp", p.signInCode(false))
 	mux.HandleFunc("POST /v1/signin/recovery", p.signInCode(true))
-	mux.Handle("POST /v1/recovery-codes", p.need(p.recoveryCodes, ScopeTokensManage))
-	mux.Handle("POST /v1/totp/reenroll", p.need(p.reenrollRoute, ScopeTokensManage))
-	mux.Handle("POST /v1/totp/reenroll/confirm", p.need(p.confirmReenrollRoute, ScopeTokensManage))
+	mux.Handle("POST /v1/recovery-codes", p.need(p.recoveryCodes, api.ScopeTokensManage))
+	mux.Handle("POST /v1/totp/reenroll", p.need(p.reenrollRoute, api.ScopeTokensManage))
+	mux.Handle("POST /v1/totp/reenroll/confirm", p.need(p.confirmReenrollRoute, api.ScopeTokensManage))
 	// Tokens.
-	mux.Handle("POST /v1/tokens", p.need(p.createToken, ScopeTokensManage))
-	mux.Handle("GET /v1/tokens", p.need(p.listTokens, ScopeTokensManage))
-	mux.Handle("DELETE /v1/tokens/{id}", p.need(p.revokeToken, ScopeTokensManage))
-	mux.Handle("POST /v1/signout-everywhere", p.need(p.signOutEverywhere, ScopeTokensManage))
+	mux.Handle("POST /v1/tokens", p.need(p.createToken, api.ScopeTokensManage))
+	mux.Handle("GET /v1/tokens", p.need(p.listTokens, api.ScopeTokensManage))
+	mux.Handle("DELETE /v1/tokens/{id}", p.need(p.revokeToken, api.ScopeTokensManage))
+	mux.Handle("POST /v1/signout-everywhere", p.need(p.signOutEverywhere, api.ScopeTokensManage))
 	// OAuth 2.0 for integrators (and token exchange for anyone).
 	mux.HandleFunc("POST /oauth/token", p.oauthToken)
 	// Integrations: the person's application's (needApp), and the
 	// integrator's route, which checks the application of the integration.
-	mux.Handle("POST /v1/integrations", p.needApp(p.createIntegration, ScopeIntegrationsManage))
-	mux.Handle("GET /v1/integrations", p.needApp(p.listIntegrations, ScopeIntegrationsManage))
-	mux.Handle("GET /v1/integrations/{id}", p.needApp(p.getIntegration, ScopeIntegrationsManage))
-	mux.Handle("GET /v1/integrations/{id}/requests", p.needApp(p.listRequests, ScopeIntegrationsManage))
-	mux.Handle("GET /v1/integrations/{id}/requests/{rid}", p.needApp(p.getRequest, ScopeIntegrationsManage))
-	mux.Handle("POST /v1/integrations/{id}/requests", p.need(p.postRequest, ScopeRequestsWrite))
-	mux.Handle("GET /v1/integrations/{id}/public-key", p.need(p.integratorPublicKey, ScopeRequestsWrite))
-	mux.Handle("PUT /v1/integrations/{id}/requests/{rid}", p.need(p.putSignedRequest, ScopeRequestsWrite))
+	mux.Handle("POST /v1/integrations", p.needApp(p.createIntegration, api.ScopeIntegrationsManage))
+	mux.Handle("GET /v1/integrations", p.needApp(p.listIntegrations, api.ScopeIntegrationsManage))
+	mux.Handle("GET /v1/integrations/{id}", p.needApp(p.getIntegration, api.ScopeIntegrationsManage))
+	mux.Handle("GET /v1/integrations/{id}/requests", p.needApp(p.listRequests, api.ScopeIntegrationsManage))
+	mux.Handle("GET /v1/integrations/{id}/requests/{rid}", p.needApp(p.getRequest, api.ScopeIntegrationsManage))
+	mux.Handle("POST /v1/integrations/{id}/requests", p.need(p.postRequest, api.ScopeRequestsWrite))
+	mux.Handle("GET /v1/integrations/{id}/public-key", p.need(p.integratorPublicKey, api.ScopeRequestsWrite))
+	mux.Handle("PUT /v1/integrations/{id}/requests/{rid}", p.need(p.putSignedRequest, api.ScopeRequestsWrite))
 	// Devices, as their owner sees them: all of the person's application.
-	mux.Handle("POST /v1/devices", p.needApp(p.createDevice, ScopeDevicesManage))
-	mux.Handle("GET /v1/devices", p.needApp(p.listDevices, ScopeDevicesRead))
-	mux.Handle("GET /v1/devices/{id}", p.needApp(p.getDevice, ScopeDevicesRead))
-	mux.Handle("POST /v1/devices/{id}/messages", p.needApp(p.sendMessage, ScopeDevicesManage))
-	mux.Handle("DELETE /v1/devices/{id}", p.needApp(p.removeDevice, ScopeDevicesManage))
+	mux.Handle("POST /v1/devices", p.needApp(p.createDevice, api.ScopeDevicesManage))
+	mux.Handle("GET /v1/devices", p.needApp(p.listDevices, api.ScopeDevicesRead))
+	mux.Handle("GET /v1/devices/{id}", p.needApp(p.getDevice, api.ScopeDevicesRead))
+	mux.Handle("POST /v1/devices/{id}/messages", p.needApp(p.sendMessage, api.ScopeDevicesManage))
+	mux.Handle("DELETE /v1/devices/{id}", p.needApp(p.removeDevice, api.ScopeDevicesManage))
 	// Devices themselves, with their application key and secret.
 	mux.Handle("GET /v1/device/messages", p.deviceAuth(p.deviceMessages))
 	mux.Handle("POST /v1/device/state", p.deviceAuth(p.deviceState))
@@ -83,7 +84,7 @@ func (p *Platform) need(h http.HandlerFunc, scopes ...string) http.Handler {
 
 // needApp is need for a route that acts on the application of the token's
 // holder. In this platform a person has one application, whose id is the
-// person's (the {app} of their devices' topics, DeviceCredentials.App): a
+// person's (the {app} of their devices' topics, api.DeviceCredentials.App): a
 // token limited to other applications (Claims.Apps) is refused here with
 // 403, as a missing scope is.
 func (p *Platform) needApp(h http.HandlerFunc, scopes ...string) http.Handler {
@@ -139,7 +140,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // writeError answers with a JSON error in the shape OAuth 2.0 uses.
 func writeError(w http.ResponseWriter, status int, code, description string) {
-	writeJSON(w, status, map[string]string{"error": code, "error_description": description})
+	writeJSON(w, status, api.Error{Code: code, Description: description})
 }
 
 // newID returns a random 128-bit identifier with a readable prefix.

@@ -7,48 +7,14 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/integrator"
 	"github.com/latchsec/latch/sealedbox"
 )
 
-// RequestContext is the sealedbox context of a stored request: it names
-// the record, so an envelope moved to another record or integration does
-// not open. The app computes the same bytes to open it.
-func RequestContext(integrationID, requestID string) []byte {
-	return []byte("latch-example/v1 integration " + integrationID + " request " + requestID)
-}
-
-type createIntegrationRequest struct {
-	Integrator string `json:"integrator"` // the integrator's client id
-	PublicKey  string `json:"publicKey"`  // sealedbox text form
-	WrappedKey []byte `json:"wrappedKey"` // sealedbox.WrapPrivateKey output
-}
-
-// Integration is what the platform stores of an integration: the app's
-// public key and its private key wrapped under the person's end-to-end
-// key, which the platform does not have.
-type Integration struct {
-	ID         string    `json:"id"`
-	Integrator string    `json:"integrator"`
-	PublicKey  string    `json:"publicKey"`
-	WrappedKey []byte    `json:"wrappedKey"`
-	Created    time.Time `json:"created"`
-}
-
-// SealedRequest is a stored request: its id and envelope. There is no
-// other form of it. Signed marks an envelope the integrator signed and
-// sealed itself (sealedbox.IsSigned); the mark is the platform's, and the
-// app checks the signature itself.
-type SealedRequest struct {
-	ID       string    `json:"id"`
-	Envelope []byte    `json:"envelope"`
-	Created  time.Time `json:"created"`
-	Signed   bool      `json:"signed"`
-}
-
 func (p *Platform) createIntegration(w http.ResponseWriter, r *http.Request) {
 	c := claims(r)
-	var req createIntegrationRequest
+	var req api.CreateIntegrationRequest
 	if !readJSON(w, r, &req) {
 		return
 	}
@@ -69,7 +35,7 @@ func (p *Platform) createIntegration(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.audit.Info("integration switched on", "user", c.Subject, "integration", id, "integrator", req.Integrator)
-	writeJSON(w, http.StatusCreated, map[string]string{"id": id})
+	writeJSON(w, http.StatusCreated, api.IDResponse{ID: id})
 }
 
 func (p *Platform) listIntegrations(w http.ResponseWriter, r *http.Request) {
@@ -79,9 +45,9 @@ func (p *Platform) listIntegrations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer rows.Close()
-	list := []Integration{}
+	list := []api.Integration{}
 	for rows.Next() {
-		var in Integration
+		var in api.Integration
 		var created int64
 		if err := rows.Scan(&in.ID, &in.Integrator, &in.PublicKey, &in.WrappedKey, &created); err != nil {
 			p.internalError(w, r, err)
@@ -95,8 +61,8 @@ func (p *Platform) listIntegrations(w http.ResponseWriter, r *http.Request) {
 
 // ownIntegration loads an integration of the caller, answering 404 for
 // others' (so ids of others' integrations cannot be probed).
-func (p *Platform) ownIntegration(w http.ResponseWriter, r *http.Request) (*Integration, bool) {
-	var in Integration
+func (p *Platform) ownIntegration(w http.ResponseWriter, r *http.Request) (*api.Integration, bool) {
+	var in api.Integration
 	var created int64
 	err := p.db.QueryRowContext(r.Context(), `SELECT id, client, public_key, wrapped_key, created FROM integrations WHERE id = ? AND owner = ?`,
 		r.PathValue("id"), claims(r).Subject).Scan(&in.ID, &in.Integrator, &in.PublicKey, &in.WrappedKey, &created)
@@ -129,9 +95,9 @@ func (p *Platform) listRequests(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer rows.Close()
-	list := []SealedRequest{}
+	list := []api.SealedRequest{}
 	for rows.Next() {
-		var s SealedRequest
+		var s api.SealedRequest
 		var created int64
 		if err := rows.Scan(&s.ID, &s.Envelope, &created, &s.Signed); err != nil {
 			p.internalError(w, r, err)
@@ -148,7 +114,7 @@ func (p *Platform) getRequest(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var s SealedRequest
+	var s api.SealedRequest
 	var created int64
 	err := p.db.QueryRowContext(r.Context(), `SELECT id, envelope, created, signed FROM requests WHERE id = ? AND integration = ?`,
 		r.PathValue("rid"), in.ID).Scan(&s.ID, &s.Envelope, &created, &s.Signed)
@@ -191,7 +157,7 @@ func (p *Platform) postRequest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	integrationID, requestID := r.PathValue("id"), newID("rq_")
-	envelope, err := sealedbox.Seal(key, def, RequestContext(integrationID, requestID))
+	envelope, err := sealedbox.Seal(key, def, api.RequestContext(integrationID, requestID))
 	clear(def)
 	if err != nil {
 		p.internalError(w, r, err)
@@ -204,5 +170,5 @@ func (p *Platform) postRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	p.audit.Info("request sealed", "integration", integrationID, "request", requestID, "integrator", c.Subject,
 		"suite", key.Suite().String(), "envelope_bytes", len(envelope))
-	writeJSON(w, http.StatusCreated, map[string]string{"id": requestID})
+	writeJSON(w, http.StatusCreated, api.IDResponse{ID: requestID})
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/token"
 )
 
@@ -177,20 +178,20 @@ func (p *Platform) tokenExchange(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.audit.Info("token narrowed", "subject", c.Subject, "token_id", c.ID, "parent", parent.ID, "scopes", strings.Join(c.Scopes, " "))
-	writeTokenResponse(w, &SessionResponse{Token: child, TokenID: c.ID, Scopes: c.Scopes, Expires: c.Expires}, p.now(), tokenTypeAccess)
+	writeTokenResponse(w, &api.SessionResponse{Token: child, TokenID: c.ID, Scopes: c.Scopes, Expires: c.Expires}, p.now(), tokenTypeAccess)
 }
 
-func writeTokenResponse(w http.ResponseWriter, t *SessionResponse, now time.Time, issuedType string) {
-	resp := map[string]any{
-		"access_token": t.Token,
-		"token_type":   "Bearer",
-		"scope":        strings.Join(t.Scopes, " "),
+func writeTokenResponse(w http.ResponseWriter, t *api.SessionResponse, now time.Time, issuedType string) {
+	resp := api.TokenResponse{
+		AccessToken:     t.Token,
+		TokenType:       "Bearer",
+		Scope:           strings.Join(t.Scopes, " "),
+		IssuedTokenType: issuedType,
 	}
 	if !t.Expires.IsZero() {
-		resp["expires_in"] = int64(t.Expires.Sub(now) / time.Second)
-	}
-	if issuedType != "" {
-		resp["issued_token_type"] = issuedType
+		// At least 1: a token that expires within the second is still
+		// sent with an expiry (0 would be left out).
+		resp.ExpiresIn = max(int64(t.Expires.Sub(now)/time.Second), 1)
 	}
 	w.Header().Set("Pragma", "no-cache")
 	writeJSON(w, http.StatusOK, resp)

@@ -19,6 +19,7 @@ import (
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/mqttauth"
 	"github.com/latchsec/latch/mqttauth/mochi"
 	"github.com/latchsec/latch/tlspolicy"
@@ -28,19 +29,9 @@ import (
 	"github.com/latchsec/latch/totp/redisstore"
 )
 
-// Scopes the platform's API knows. A token grants exactly the scopes it
-// names.
-const (
-	ScopeTokensManage       = "tokens:manage"       // create, list and revoke one's own tokens
-	ScopeDevicesRead        = "devices:read"        // list devices and read their state
-	ScopeDevicesManage      = "devices:manage"      // add devices, send them end-to-end messages
-	ScopeIntegrationsManage = "integrations:manage" // switch integrations on, fetch their sealed requests
-	ScopeRequestsWrite      = "requests:write"      // integrators: post request definitions
-)
-
 // PersonScopes are the scopes of a person's session token; the tokens they
 // create have a subset of them.
-var PersonScopes = []string{ScopeDevicesManage, ScopeDevicesRead, ScopeIntegrationsManage, ScopeTokensManage}
+var PersonScopes = []string{api.ScopeDevicesManage, api.ScopeDevicesRead, api.ScopeIntegrationsManage, api.ScopeTokensManage}
 
 // Token audiences: one per kind of verifier, so that a device secret
 // (audienceMQTT) is no API token and the other way round.

@@ -7,16 +7,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/token"
 )
-
-// RecoveryCodesResponse is the answer to POST /v1/recovery-codes: ten
-// single-use codes, each of which signs in once in place of a TOTP code
-// (POST /v1/signin/recovery). They are shown once; the platform keeps only
-// their hashes, and a new set replaces the old one.
-type RecoveryCodesResponse struct {
-	Codes []string `json:"codes"`
-}
 
 // Changing the second factor (making recovery codes, replacing the
 // authenticator app) asks for more than the token that carries the
@@ -86,15 +79,8 @@ func (p *Platform) passwordAgain(ctx context.Context, user, password, what strin
 	return email, p.passwordMatches(ctx, email, user, hash, password, what)
 }
 
-// stepUpRequest is the body of POST /v1/recovery-codes and POST
-// /v1/totp/reenroll. Code may be empty within stepUpWindow of signing in.
-type stepUpRequest struct {
-	Password string `json:"password"`
-	Code     string `json:"code,omitempty"`
-}
-
 func (p *Platform) recoveryCodes(w http.ResponseWriter, r *http.Request) {
-	var req stepUpRequest
+	var req api.StepUpRequest
 	if !readJSON(w, r, &req) {
 		return
 	}
@@ -103,7 +89,7 @@ func (p *Platform) recoveryCodes(w http.ResponseWriter, r *http.Request) {
 		p.writeUserError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, RecoveryCodesResponse{Codes: codes})
+	writeJSON(w, http.StatusOK, api.RecoveryCodesResponse{Codes: codes})
 }
 
 // Replacing the authenticator app (a new phone): POST /v1/totp/reenroll
@@ -114,7 +100,7 @@ func (p *Platform) recoveryCodes(w http.ResponseWriter, r *http.Request) {
 // reenroll gives the holder of c a new TOTP key waiting for confirmation,
 // after the password and the second factor (stepUp). Someone who lost the
 // old app signs in with a recovery code and does this within stepUpWindow.
-func (p *Platform) reenroll(ctx context.Context, c *token.Claims, password, code string) (*SignUpResponse, error) {
+func (p *Platform) reenroll(ctx context.Context, c *token.Claims, password, code string) (*api.SignUpResponse, error) {
 	email, err := p.stepUp(ctx, c, password, code, "authenticator replacement")
 	if err != nil {
 		return nil, err
@@ -138,7 +124,7 @@ func (p *Platform) confirmReenroll(ctx context.Context, user, code string) error
 }
 
 func (p *Platform) reenrollRoute(w http.ResponseWriter, r *http.Request) {
-	var req stepUpRequest
+	var req api.StepUpRequest
 	if !readJSON(w, r, &req) {
 		return
 	}
@@ -151,9 +137,7 @@ func (p *Platform) reenrollRoute(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Platform) confirmReenrollRoute(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Code string `json:"code"`
-	}
+	var req api.CodeRequest
 	if !readJSON(w, r, &req) {
 		return
 	}

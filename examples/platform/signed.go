@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/sealedbox"
 )
 
@@ -51,7 +52,7 @@ func (p *Platform) integratorClient(w http.ResponseWriter, r *http.Request) (str
 // the recipient's key id.)
 func (p *Platform) integratorPublicKey(w http.ResponseWriter, r *http.Request) {
 	if _, pub, ok := p.integratorClient(w, r); ok {
-		writeJSON(w, http.StatusOK, map[string]string{"publicKey": pub})
+		writeJSON(w, http.StatusOK, api.PublicKeyResponse{PublicKey: pub})
 	}
 }
 
@@ -97,5 +98,5 @@ func (p *Platform) putSignedRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	p.audit.Info("signed request stored", "integration", integrationID, "request", requestID, "integrator", client,
 		"envelope_bytes", len(envelope))
-	writeJSON(w, http.StatusOK, map[string]string{"id": requestID})
+	writeJSON(w, http.StatusOK, api.IDResponse{ID: requestID})
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/token"
 	"github.com/latchsec/latch/totp"
 )
@@ -90,22 +91,9 @@ func setRetryAfter(w http.ResponseWriter, err error) {
 // unknown email costs the same time as a wrong password.
 var dummyHash = hashPassword("not a password anyone has")
 
-type signUpRequest struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
-}
-
-// SignUpResponse is the answer to POST /v1/signup: the TOTP key to add to
-// an authenticator app, as a URI and as a QR code (PNG). It is shown once.
-type SignUpResponse struct {
-	UserID     string `json:"userId"`
-	OTPAuthURI string `json:"otpauthUri"`
-	QRCodePNG  []byte `json:"qrCodePng"`
-}
-
 // createUser makes an account with a TOTP enrollment to confirm at the
 // first sign-in.
-func (p *Platform) createUser(ctx context.Context, email, password string) (*SignUpResponse, error) {
+func (p *Platform) createUser(ctx context.Context, email, password string) (*api.SignUpResponse, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	if len(email) > 254 || !strings.Contains(email, "@") {
 		return nil, errBadEmail
@@ -136,7 +124,7 @@ func (p *Platform) createUser(ctx context.Context, email, password string) (*Sig
 
 // enroll gives user a new TOTP key, pending until their first code, and
 // returns it to show once.
-func (p *Platform) enroll(ctx context.Context, user, email string) (*SignUpResponse, error) {
+func (p *Platform) enroll(ctx context.Context, user, email string) (*api.SignUpResponse, error) {
 	key, err := p.totp.Enroll(ctx, user, email)
 	if err != nil {
 		return nil, err
@@ -145,16 +133,16 @@ func (p *Platform) enroll(ctx context.Context, user, email string) (*SignUpRespo
 }
 
 // keyResponse is a TOTP key to show the person, once.
-func keyResponse(user string, key totp.Key) (*SignUpResponse, error) {
+func keyResponse(user string, key totp.Key) (*api.SignUpResponse, error) {
 	png, err := key.QRCode(256)
 	if err != nil {
 		return nil, err
 	}
-	return &SignUpResponse{UserID: user, OTPAuthURI: key.URI(), QRCodePNG: png}, nil
+	return &api.SignUpResponse{UserID: user, OTPAuthURI: key.URI(), QRCodePNG: png}, nil
 }
 
 func (p *Platform) signUp(w http.ResponseWriter, r *http.Request) {
-	var req signUpRequest
+	var req api.SignUpRequest
 	if !readJSON(w, r, &req) {
 		return
 	}
@@ -166,21 +154,10 @@ func (p *Platform) signUp(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, resp)
 }
 
-// SignInResponse is the answer to POST /v1/signin: the challenge for the
-// code step. Enroll is set when the person's TOTP enrollment was never
-// confirmed and has expired (totp.Config.EnrollmentTimeout): the key from
-// sign-up no longer works, and this new one, shown once, is to be added to
-// the authenticator app before the code step.
-type SignInResponse struct {
-	Challenge string          `json:"challenge"`
-	Next      string          `json:"next"`
-	Enroll    *SignUpResponse `json:"enroll,omitempty"`
-}
-
 // checkPasswordStep checks the password and returns a new challenge for
 // the code step, with a new TOTP key if the one from sign-up expired
 // unconfirmed.
-func (p *Platform) checkPasswordStep(ctx context.Context, email, password string) (*SignInResponse, error) {
+func (p *Platform) checkPasswordStep(ctx context.Context, email, password string) (*api.SignInResponse, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	if len(email) > 254 {
 		return nil, errCredentials
@@ -211,7 +188,7 @@ func (p *Platform) checkPasswordStep(ctx context.Context, email, password string
 	if err != nil {
 		return nil, err
 	}
-	return &SignInResponse{Challenge: id, Next: "totp", Enroll: enroll}, nil
+	return &api.SignInResponse{Challenge: id, Next: "totp", Enroll: enroll}, nil
 }
 
 // passwordMatches checks password against hash, the password hash of the
@@ -249,7 +226,7 @@ func (p *Platform) passwordMatches(ctx context.Context, email, user, hash, passw
 // first code (or whose pending record is gone) a new key; nil if the
 // enrollment is confirmed or still pending. Only the password vouches for
 // them then, as at sign-up.
-func (p *Platform) renewEnrollment(ctx context.Context, user, email string) (*SignUpResponse, error) {
+func (p *Platform) renewEnrollment(ctx context.Context, user, email string) (*api.SignUpResponse, error) {
 	rec, err := p.totpStore.Load(ctx, user)
 	switch {
 	case errors.Is(err, totp.ErrNotEnrolled):
@@ -306,7 +283,7 @@ func (p *Platform) newChallenge(user string) (string, error) {
 }
 
 func (p *Platform) signIn(w http.ResponseWriter, r *http.Request) {
-	var req signUpRequest
+	var req api.SignUpRequest
 	if !readJSON(w, r, &req) {
 		return
 	}
@@ -325,23 +302,9 @@ func challengeKey(id string) string {
 	return base64.RawURLEncoding.EncodeToString(h[:])
 }
 
-type totpRequest struct {
-	Challenge string `json:"challenge"`
-	Code      string `json:"code"`
-}
-
-// SessionResponse is the answer to a completed sign-in, and to the
-// creation of a token.
-type SessionResponse struct {
-	Token   string    `json:"token"`
-	TokenID string    `json:"tokenId"`
-	Scopes  []string  `json:"scopes"`
-	Expires time.Time `json:"expires"`
-}
-
 // checkCodeStep completes a sign-in: the challenge and a TOTP code (or,
 // if recovery, one of the person's recovery codes) give a session token.
-func (p *Platform) checkCodeStep(ctx context.Context, challengeID, code string, recovery bool) (*SessionResponse, error) {
+func (p *Platform) checkCodeStep(ctx context.Context, challengeID, code string, recovery bool) (*api.SessionResponse, error) {
 	key := challengeKey(challengeID)
 	p.mu.Lock()
 	c, ok := p.challenges[key]
@@ -401,7 +364,7 @@ func (p *Platform) checkCodeStep(ctx context.Context, challengeID, code string, 
 // TOTP code, POST /v1/signin/recovery with a recovery code.
 func (p *Platform) signInCode(recovery bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		var req totpRequest
+		var req api.SignInCodeRequest
 		if !readJSON(w, r, &req) {
 			return
 		}
@@ -428,7 +391,7 @@ func (p *Platform) checkCode(ctx context.Context, user, code string) error {
 }
 
 // issue makes a token and records its metadata (never the token).
-func (p *Platform) issue(ctx context.Context, subject, name string, scopes, apps []string, exp time.Time) (*SessionResponse, error) {
+func (p *Platform) issue(ctx context.Context, subject, name string, scopes, apps []string, exp time.Time) (*api.SessionResponse, error) {
 	tok, err := p.issuer.Issue(ctx, token.Claims{Subject: subject, Scopes: scopes, Apps: apps, Expires: exp})
 	if err != nil {
 		return nil, err
@@ -440,7 +403,7 @@ func (p *Platform) issue(ctx context.Context, subject, name string, scopes, apps
 	if err := p.record(ctx, c, name); err != nil {
 		return nil, err
 	}
-	return &SessionResponse{Token: tok, TokenID: c.ID, Scopes: c.Scopes, Expires: c.Expires}, nil
+	return &api.SessionResponse{Token: tok, TokenID: c.ID, Scopes: c.Scopes, Expires: c.Expires}, nil
 }
 
 func (p *Platform) record(ctx context.Context, c *token.Claims, name string) error {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/token"
 )
 
@@ -20,28 +21,9 @@ var (
 	errNoToken      = &userError{http.StatusNotFound, "not_found", "No such token."}
 )
 
-type createTokenRequest struct {
-	Name      string   `json:"name"`
-	Scopes    []string `json:"scopes"`
-	Apps      []string `json:"apps,omitempty"`
-	ExpiresIn int64    `json:"expiresIn"` // seconds
-}
-
-// TokenInfo is what the platform knows of a token: everything but the
-// token.
-type TokenInfo struct {
-	ID      string    `json:"id"`
-	Name    string    `json:"name"`
-	Scopes  []string  `json:"scopes"`
-	Apps    []string  `json:"apps,omitempty"`
-	Created time.Time `json:"created"`
-	Expires time.Time `json:"expires,omitzero"`
-	Revoked bool      `json:"revoked"`
-}
-
 // createTokenFor makes a token for the holder of c, with scopes and apps
 // within c's: a person can give a token only what their own has.
-func (p *Platform) createTokenFor(ctx context.Context, c *token.Claims, req createTokenRequest) (*SessionResponse, error) {
+func (p *Platform) createTokenFor(ctx context.Context, c *token.Claims, req api.CreateTokenRequest) (*api.SessionResponse, error) {
 	ttl := time.Duration(req.ExpiresIn) * time.Second
 	if req.Name == "" || len(req.Name) > 100 || len(req.Scopes) == 0 || req.ExpiresIn <= 0 || ttl > maxTokenTTL {
 		return nil, errTokenRequest
@@ -73,7 +55,7 @@ func (p *Platform) createTokenFor(ctx context.Context, c *token.Claims, req crea
 }
 
 func (p *Platform) createToken(w http.ResponseWriter, r *http.Request) {
-	var req createTokenRequest
+	var req api.CreateTokenRequest
 	if !readJSON(w, r, &req) {
 		return
 	}
@@ -86,15 +68,15 @@ func (p *Platform) createToken(w http.ResponseWriter, r *http.Request) {
 }
 
 // tokensOf lists the tokens of subject, by id and metadata.
-func (p *Platform) tokensOf(ctx context.Context, subject string) ([]TokenInfo, error) {
+func (p *Platform) tokensOf(ctx context.Context, subject string) ([]api.TokenInfo, error) {
 	rows, err := p.db.QueryContext(ctx, `SELECT id, name, scopes, apps, created, expires, revoked FROM tokens WHERE subject = ? ORDER BY created, rowid`, subject)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	list := []TokenInfo{}
+	list := []api.TokenInfo{}
 	for rows.Next() {
-		var t TokenInfo
+		var t api.TokenInfo
 		var scopes, apps string
 		var created, expires, revoked int64
 		if err := rows.Scan(&t.ID, &t.Name, &scopes, &apps, &created, &expires, &revoked); err != nil {

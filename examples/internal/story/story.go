@@ -27,6 +27,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/examples/app"
 	"github.com/latchsec/latch/examples/device"
 	acme "github.com/latchsec/latch/examples/integrator"
@@ -124,7 +125,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		n.step("Its token revocation list and TOTP records are on Redis at %s, where every server of a fleet would share them.", strings.Join(o.Redis.Addrs, ","))
 	}
 
-	acmeID, acmeSecret, err := p.RegisterIntegrator(ctx, "Acme Doors", []string{platform.ScopeRequestsWrite})
+	acmeID, acmeSecret, err := p.RegisterIntegrator(ctx, "Acme Doors", []string{api.ScopeRequestsWrite})
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +135,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		return nil, err
 	}
 	defer door.Close()
-	n.step("The operator registers the integrator Acme Doors as an OAuth client %s that may only ask for the scope %q. Acme's door API runs at %s with a self-signed certificate.", acmeID, platform.ScopeRequestsWrite, door.URL)
+	n.step("The operator registers the integrator Acme Doors as an OAuth client %s that may only ask for the scope %q. Acme's door API runs at %s with a self-signed certificate.", acmeID, api.ScopeRequestsWrite, door.URL)
 
 	// --- The person ----------------------------------------------------
 	phone := app.New(p.URL, p.Roots())
@@ -163,7 +164,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		strings.Join(session.Scopes, ", "), session.Expires.UTC().Format(time.RFC3339))
 
 	// --- Least privilege: scopes and revocation --------------------------
-	ro, err := phone.CreateToken(ctx, "dashboard", []string{platform.ScopeDevicesRead}, 30*24*time.Hour)
+	ro, err := phone.CreateToken(ctx, "dashboard", []string{api.ScopeDevicesRead}, 30*24*time.Hour)
 	if err != nil {
 		return nil, fmt.Errorf("creating a token: %w", err)
 	}
@@ -172,12 +173,12 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		return nil, fmt.Errorf("the read-only token cannot list devices: %w", err)
 	}
 	if err := phone.Do(ctx, http.MethodPost, "/v1/devices", ro.Token, map[string]string{"name": "x"}, nil); !isStatus(err, http.StatusForbidden) {
-		return nil, fmt.Errorf("a token without %s added a device: %v", platform.ScopeDevicesManage, err)
+		return nil, fmt.Errorf("a token without %s added a device: %v", api.ScopeDevicesManage, err)
 	}
 	n.step("For her dashboard she creates a token with only %q (shown once; the platform keeps its id %s and metadata, never the token). It can list devices; adding a device with it gets 403 insufficient_scope.",
-		platform.ScopeDevicesRead, ro.TokenID)
+		api.ScopeDevicesRead, ro.TokenID)
 
-	var list []platform.TokenInfo
+	var list []api.TokenInfo
 	if err := phone.RevokeToken(ctx, ro.TokenID); err != nil {
 		return nil, fmt.Errorf("revoking: %w", err)
 	}
@@ -189,7 +190,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	}
 	n.step("She revokes the dashboard token: it now gets 401 invalid_token. Her token list shows ids, names, scopes and dates, and that one as revoked.")
 
-	narrow, err := phone.Exchange(ctx, phone.Session(), []string{platform.ScopeDevicesRead})
+	narrow, err := phone.Exchange(ctx, phone.Session(), []string{api.ScopeDevicesRead})
 	if err != nil {
 		return nil, fmt.Errorf("token exchange: %w", err)
 	}
@@ -201,11 +202,11 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		return nil, fmt.Errorf("the narrowed token kept a scope it was not given: %v", err)
 	}
 	var ae *app.APIError
-	if _, err := phone.Exchange(ctx, narrow, []string{platform.ScopeTokensManage}); !errors.As(err, &ae) || ae.Code != "invalid_scope" {
+	if _, err := phone.Exchange(ctx, narrow, []string{api.ScopeTokensManage}); !errors.As(err, &ae) || ae.Code != "invalid_scope" {
 		return nil, fmt.Errorf("a narrowed token was widened: %v", err)
 	}
 	n.step("For a script she narrows her session by OAuth token exchange (RFC 8693): the new token has only %q, so it can list devices but gets 403 on her tokens, and exchanging it for %q is refused (invalid_scope): a token can be narrowed, never widened.",
-		platform.ScopeDevicesRead, platform.ScopeTokensManage)
+		api.ScopeDevicesRead, api.ScopeTokensManage)
 
 	// --- Onboarding the device -------------------------------------------
 	onb, err := onboard(ctx, o, phone, "front door controller")
@@ -216,7 +217,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	secret(prov.Secret)
 	mqttCfg := device.MQTTConfig{
 		BrokerURL: prov.BrokerURL, Roots: p.Roots(), ClientID: prov.ClientID, Key: prov.Key, Secret: "lt_not-the-secret",
-		RulesTopic: platform.RulesTopic(prov.App, prov.DeviceID), StateTopic: platform.StateTopic(prov.App, prov.DeviceID),
+		RulesTopic: api.RulesTopic(prov.App, prov.DeviceID), StateTopic: api.StateTopic(prov.App, prov.DeviceID),
 	}
 	if _, err := device.DialMQTT(ctx, mqttCfg); !errors.Is(err, device.ErrRefused) {
 		return nil, fmt.Errorf("the broker did not refuse a device with a wrong secret: %v", err)
@@ -270,7 +271,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	secret(parsed.Authorization.ClientSecret)
 	secret(parsed.URL)
 	n.step("Alice links her Acme account. Acme gets a platform token with the OAuth client-credentials grant (scope %q) and posts its request definition: POST /v1/doors/front/open at TlsPinnedCertificate with its own certificate pinned, authorized by an OAuth refresh token for the device. The platform checks it and seals it to the integration's public key on arrival, as request %s; only the envelope is stored.",
-		platform.ScopeRequestsWrite, requestID)
+		api.ScopeRequestsWrite, requestID)
 
 	// Nothing gives the definition back.
 	if err := definitionUnreadable(ctx, phone, p, acmeID, acmeSecret, integrationID, requestID, prov.DeviceID, res.Secrets, o.StateDir); err != nil {
@@ -287,7 +288,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := sealedbox.Open(stranger, sealed[0].Envelope, platform.RequestContext(integrationID, requestID)); !errors.Is(err, sealedbox.ErrWrongKey) {
+	if _, err := sealedbox.Open(stranger, sealed[0].Envelope, api.RequestContext(integrationID, requestID)); !errors.Is(err, sealedbox.ErrWrongKey) {
 		return nil, fmt.Errorf("a sealed request opened with another key did not fail: %v", err)
 	}
 	n.step("Someone holding another private key, say the cloud's own, cannot open the sealed request: sealedbox refuses it (wrong key).")
@@ -309,7 +310,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	if err != nil || call.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("the door API of Acme did not open the door: %+v %v", call, err)
 	}
-	var state platform.Device
+	var state api.Device
 	if err := phone.Do(ctx, http.MethodGet, "/v1/devices/"+prov.DeviceID, phone.Session(), nil, &state); err != nil || !bytes.Contains(state.State, []byte(requestID)) {
 		return nil, fmt.Errorf("the device's report did not reach the platform: %v", err)
 	}
@@ -372,7 +373,7 @@ func isStatus(err error, status int) bool {
 	return errors.As(err, &e) && e.Status == status
 }
 
-func revoked(list []platform.TokenInfo, id string) bool {
+func revoked(list []api.TokenInfo, id string) bool {
 	for _, t := range list {
 		if t.ID == id {
 			return t.Revoked
@@ -509,7 +510,7 @@ func tokenEndpointRewritten(ctx context.Context, n *narrator, o Options, phone *
 	if err != nil {
 		return err
 	}
-	var in platform.Integration
+	var in api.Integration
 	if err := phone.Do(ctx, http.MethodGet, "/v1/integrations/"+integrationID, phone.Session(), nil, &in); err != nil {
 		return err
 	}
@@ -517,7 +518,7 @@ func tokenEndpointRewritten(ctx context.Context, n *narrator, o Options, phone *
 	if err != nil {
 		return err
 	}
-	forged, err := sealedbox.Seal(pub, evilDef, platform.RequestContext(integrationID, requestID))
+	forged, err := sealedbox.Seal(pub, evilDef, api.RequestContext(integrationID, requestID))
 	if err != nil {
 		return err
 	}
