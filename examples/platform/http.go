@@ -150,7 +150,7 @@ func newID(prefix string) string {
 	return prefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
 }
 
-func (p *Platform) internalError(w http.ResponseWriter, r *http.Request, err error) {
-	p.audit.Error("internal error", "path", r.URL.Path, "err", err.Error())
+func (b *base) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	b.audit.Error("internal error", "path", r.URL.Path, "err", err.Error())
 	writeError(w, http.StatusInternalServerError, "server_error", "internal error")
 }

@@ -129,7 +129,7 @@ func TestAtRest(t *testing.T) {
 // which stop working, and another person still gets one.
 func TestPendingSignInsPerAccount(t *testing.T) {
 	clock := testclock.New(time.Now())
-	p := &Platform{now: clock.Now, challenges: map[string]challenge{}}
+	p := &Platform{base: base{now: clock.Now}, challenges: map[string]challenge{}}
 	first, err := p.newChallenge("u_mallory")
 	require.NoError(t, err)
 	for range maxPendingSignIn {

@@ -88,15 +88,11 @@ type Platform struct {
 	// deployment has a certificate from a CA that clients trust.
 	CertPEM []byte
 
+	base
 	cfg          Config
-	db           *sql.DB
-	audit        *slog.Logger
-	now          func() time.Time
 	issuer       *token.Issuer
 	api          *token.Verifier
-	keys         *token.Keyring // every token's keys: API, sessions, MQTT secrets
-	keysMu       sync.Mutex     // serializes key changes
-	atRest       *atRest
+	keys         *tokenKeys
 	mqttIssuer   *mqttauth.Issuer
 	mqttVerifier *mqttauth.Verifier
 	broker       *mqtt.Server
@@ -116,6 +112,14 @@ type Platform struct {
 	mu         sync.Mutex
 	challenges map[string]challenge // pending sign-ins, by hashed id
 	waiters    map[string][]chan struct{}
+}
+
+// base is what every part of the platform holds: the database, the
+// audit log and the clock.
+type base struct {
+	db    *sql.DB
+	audit *slog.Logger
+	now   func() time.Time
 }
 
 // Start opens the state, starts the HTTPS server and returns once it
@@ -151,7 +155,7 @@ func Start(ctx context.Context, cfg Config) (*Platform, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Platform{cfg: cfg, db: db, audit: audit, now: cfg.Now, done: make(chan struct{}),
+	p := &Platform{base: base{db: db, audit: audit, now: cfg.Now}, cfg: cfg, done: make(chan struct{}),
 		hashing:    &hashing{budget: max(cfg.PasswordHashingMemory>>10, 1)},
 		challenges: map[string]challenge{}, waiters: map[string][]chan struct{}{}}
 	if err := p.init(ctx, ar); err != nil {
@@ -177,7 +181,7 @@ func (p *Platform) init(ctx context.Context, ar *atRest) error {
 	if err != nil {
 		return err
 	}
-	p.keys, p.atRest = keys, ar
+	p.keys = &tokenKeys{base: p.base, keys: keys, atRest: ar}
 	// The revocation list: in memory, rebuilt from the database at start,
 	// for one machine; on Redis, mirrored in memory by every server, for a
 	// fleet. Either way the database keeps what was revoked, and it is

@@ -69,14 +69,14 @@ var (
 
 // writeUserError answers a JSON route with err if it is a *userError, and
 // with an internal error otherwise.
-func (p *Platform) writeUserError(w http.ResponseWriter, r *http.Request, err error) {
+func (b *base) writeUserError(w http.ResponseWriter, r *http.Request, err error) {
 	var ue *userError
 	if errors.As(err, &ue) {
 		setRetryAfter(w, err)
 		writeError(w, ue.status, ue.code, ue.words)
 		return
 	}
-	p.internalError(w, r, err)
+	b.internalError(w, r, err)
 }
 
 // setRetryAfter sets Retry-After if err says when to try again.
