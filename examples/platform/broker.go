@@ -41,9 +41,9 @@ func (p *Platform) initMQTT(keys *token.Keyring) error {
 		return err
 	}
 	name := p.cfg.Name
-	p.mqttIssuer = &mqttauth.Issuer{Tokens: &token.Issuer{Keys: keys, Name: name, Audience: audienceMQTT, Prefix: "lt_", Revocations: p.revocations, Now: p.now}}
+	p.mqttIssuer = &mqttauth.Issuer{Tokens: &token.Issuer{Keys: keys, Name: name, Audience: audienceMQTT, Prefix: "lt_", Revocations: p.tokens.revocations, Now: p.now}}
 	p.mqttVerifier = &mqttauth.Verifier{
-		Tokens: &token.Verifier{Keys: keys, Issuer: name, Audience: audienceMQTT, Prefix: "lt_", Revocations: p.revocations, Now: p.now},
+		Tokens: &token.Verifier{Keys: keys, Issuer: name, Audience: audienceMQTT, Prefix: "lt_", Revocations: p.tokens.revocations, Now: p.now},
 		ACL:    acl,
 	}
 	return nil

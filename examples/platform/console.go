@@ -165,7 +165,7 @@ func (p *Platform) session(r *http.Request) (*token.Claims, string, bool) {
 	if err != nil {
 		return nil, "", false
 	}
-	claims, err := p.api.Verify(r.Context(), c.Value)
+	claims, err := p.tokens.verifier.Verify(r.Context(), c.Value)
 	if err != nil || !claims.HasScope(api.ScopeTokensManage) {
 		return nil, "", false
 	}
@@ -293,7 +293,7 @@ func (p *Platform) renderHomePage(w http.ResponseWriter, r *http.Request, c *tok
 	problem := pg.Error
 	pg.Title, pg.Signed, pg.Scopes = "Your account", true, PersonScopes
 	var err error
-	if pg.Tokens, err = p.tokensOf(ctx, c.Subject); err == nil {
+	if pg.Tokens, err = p.tokens.list(ctx, c.Subject); err == nil {
 		if pg.Integrations, err = p.integrationSummaries(ctx, c.Subject); err == nil {
 			pg.Devices, err = p.devicesOf(ctx, c.Subject)
 		}
@@ -336,7 +336,7 @@ func (p *Platform) consoleCreateToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	days, _ := strconv.Atoi(r.PostForm.Get("expires"))
-	resp, err := p.createTokenFor(r.Context(), c, api.CreateTokenRequest{
+	resp, err := p.tokens.createFor(r.Context(), c, api.CreateTokenRequest{
 		Name: r.PostForm.Get("name"), Scopes: r.PostForm["scope"], ExpiresIn: int64(days) * 24 * 3600,
 	})
 	if p.homeFailed(w, r, c, err) {
@@ -402,7 +402,7 @@ func (p *Platform) consoleRevoke(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if p.homeFailed(w, r, c, p.revokeTokenOf(r.Context(), c, r.PathValue("id"))) {
+	if p.homeFailed(w, r, c, p.tokens.revoke(r.Context(), c, r.PathValue("id"))) {
 		return
 	}
 	http.Redirect(w, r, "/console/", http.StatusSeeOther)
@@ -410,7 +410,7 @@ func (p *Platform) consoleRevoke(w http.ResponseWriter, r *http.Request) {
 
 func (p *Platform) consoleSignOut(w http.ResponseWriter, r *http.Request) {
 	if c, _, ok := p.session(r); ok {
-		if err := p.revokeTokenOf(r.Context(), c, c.ID); err != nil {
+		if err := p.tokens.revoke(r.Context(), c, c.ID); err != nil {
 			p.internalError(w, r, err)
 			return
 		}
@@ -423,7 +423,7 @@ func (p *Platform) consoleSignOut(w http.ResponseWriter, r *http.Request) {
 // now: sessions on other browsers, API tokens, tokens narrowed from them.
 func (p *Platform) consoleSignOutEverywhere(w http.ResponseWriter, r *http.Request) {
 	if c, _, ok := p.session(r); ok {
-		if err := p.revokeSubject(r.Context(), c.Subject, p.now()); err != nil {
+		if err := p.tokens.revokeSubject(r.Context(), c.Subject, p.now()); err != nil {
 			p.internalError(w, r, err)
 			return
 		}

@@ -128,7 +128,7 @@ func (p *Platform) removeDevice(w http.ResponseWriter, r *http.Request) {
 		_, err = p.db.ExecContext(ctx, `UPDATE tokens SET revoked = 1 WHERE id = ?`, secretID)
 	}
 	if err == nil {
-		err = p.revocations.RevokeID(ctx, secretID, time.Time{})
+		err = p.tokens.revocations.RevokeID(ctx, secretID, time.Time{})
 	}
 	if err == nil {
 		_, err = p.db.ExecContext(ctx, `DELETE FROM devices WHERE id = ?`, r.PathValue("id"))

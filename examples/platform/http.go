@@ -24,32 +24,32 @@ func (p *Platform) routes() http.Handler {
 	mux.HandleFunc("POST /v1/signin", p.signIn)
 	mux.HandleFunc("POST /v1/signin/totp", p.signInCode(false))
 	mux.HandleFunc("POST /v1/signin/recovery", p.signInCode(true))
-	mux.Handle("POST /v1/recovery-codes", p.need(p.recoveryCodes, api.ScopeTokensManage))
-	mux.Handle("POST /v1/totp/reenroll", p.need(p.reenrollRoute, api.ScopeTokensManage))
-	mux.Handle("POST /v1/totp/reenroll/confirm", p.need(p.confirmReenrollRoute, api.ScopeTokensManage))
+	mux.Handle("POST /v1/recovery-codes", p.tokens.need(p.recoveryCodes, api.ScopeTokensManage))
+	mux.Handle("POST /v1/totp/reenroll", p.tokens.need(p.reenrollRoute, api.ScopeTokensManage))
+	mux.Handle("POST /v1/totp/reenroll/confirm", p.tokens.need(p.confirmReenrollRoute, api.ScopeTokensManage))
 	// Tokens.
-	mux.Handle("POST /v1/tokens", p.need(p.createToken, api.ScopeTokensManage))
-	mux.Handle("GET /v1/tokens", p.need(p.listTokens, api.ScopeTokensManage))
-	mux.Handle("DELETE /v1/tokens/{id}", p.need(p.revokeToken, api.ScopeTokensManage))
-	mux.Handle("POST /v1/signout-everywhere", p.need(p.signOutEverywhere, api.ScopeTokensManage))
+	mux.Handle("POST /v1/tokens", p.tokens.need(p.tokens.createRoute, api.ScopeTokensManage))
+	mux.Handle("GET /v1/tokens", p.tokens.need(p.tokens.listRoute, api.ScopeTokensManage))
+	mux.Handle("DELETE /v1/tokens/{id}", p.tokens.need(p.tokens.revokeRoute, api.ScopeTokensManage))
+	mux.Handle("POST /v1/signout-everywhere", p.tokens.need(p.tokens.signOutEverywhere, api.ScopeTokensManage))
 	// OAuth 2.0 for integrators (and token exchange for anyone).
 	mux.HandleFunc("POST /oauth/token", p.oauthToken)
 	// Integrations: the person's application's (needApp), and the
 	// integrator's route, which checks the application of the integration.
-	mux.Handle("POST /v1/integrations", p.needApp(p.createIntegration, api.ScopeIntegrationsManage))
-	mux.Handle("GET /v1/integrations", p.needApp(p.listIntegrations, api.ScopeIntegrationsManage))
-	mux.Handle("GET /v1/integrations/{id}", p.needApp(p.getIntegration, api.ScopeIntegrationsManage))
-	mux.Handle("GET /v1/integrations/{id}/requests", p.needApp(p.listRequests, api.ScopeIntegrationsManage))
-	mux.Handle("GET /v1/integrations/{id}/requests/{rid}", p.needApp(p.getRequest, api.ScopeIntegrationsManage))
-	mux.Handle("POST /v1/integrations/{id}/requests", p.need(p.postRequest, api.ScopeRequestsWrite))
-	mux.Handle("GET /v1/integrations/{id}/public-key", p.need(p.integratorPublicKey, api.ScopeRequestsWrite))
-	mux.Handle("PUT /v1/integrations/{id}/requests/{rid}", p.need(p.putSignedRequest, api.ScopeRequestsWrite))
+	mux.Handle("POST /v1/integrations", p.tokens.needApp(p.createIntegration, api.ScopeIntegrationsManage))
+	mux.Handle("GET /v1/integrations", p.tokens.needApp(p.listIntegrations, api.ScopeIntegrationsManage))
+	mux.Handle("GET /v1/integrations/{id}", p.tokens.needApp(p.getIntegration, api.ScopeIntegrationsManage))
+	mux.Handle("GET /v1/integrations/{id}/requests", p.tokens.needApp(p.listRequests, api.ScopeIntegrationsManage))
+	mux.Handle("GET /v1/integrations/{id}/requests/{rid}", p.tokens.needApp(p.getRequest, api.ScopeIntegrationsManage))
+	mux.Handle("POST /v1/integrations/{id}/requests", p.tokens.need(p.postRequest, api.ScopeRequestsWrite))
+	mux.Handle("GET /v1/integrations/{id}/public-key", p.tokens.need(p.integratorPublicKey, api.ScopeRequestsWrite))
+	mux.Handle("PUT /v1/integrations/{id}/requests/{rid}", p.tokens.need(p.putSignedRequest, api.ScopeRequestsWrite))
 	// Devices, as their owner sees them: all of the person's application.
-	mux.Handle("POST /v1/devices", p.needApp(p.createDevice, api.ScopeDevicesManage))
-	mux.Handle("GET /v1/devices", p.needApp(p.listDevices, api.ScopeDevicesRead))
-	mux.Handle("GET /v1/devices/{id}", p.needApp(p.getDevice, api.ScopeDevicesRead))
-	mux.Handle("POST /v1/devices/{id}/messages", p.needApp(p.sendMessage, api.ScopeDevicesManage))
-	mux.Handle("DELETE /v1/devices/{id}", p.needApp(p.removeDevice, api.ScopeDevicesManage))
+	mux.Handle("POST /v1/devices", p.tokens.needApp(p.createDevice, api.ScopeDevicesManage))
+	mux.Handle("GET /v1/devices", p.tokens.needApp(p.listDevices, api.ScopeDevicesRead))
+	mux.Handle("GET /v1/devices/{id}", p.tokens.needApp(p.getDevice, api.ScopeDevicesRead))
+	mux.Handle("POST /v1/devices/{id}/messages", p.tokens.needApp(p.sendMessage, api.ScopeDevicesManage))
+	mux.Handle("DELETE /v1/devices/{id}", p.tokens.needApp(p.removeDevice, api.ScopeDevicesManage))
 	// Devices themselves, with their application key and secret.
 	mux.Handle("GET /v1/device/messages", p.deviceAuth(p.deviceMessages))
 	mux.Handle("POST /v1/device/state", p.deviceAuth(p.deviceState))
@@ -70,13 +70,13 @@ func securityHeaders(h http.Handler) http.Handler {
 
 // need puts h behind token.Middleware requiring scopes; refusals go to the
 // audit log with their reason (never the token).
-func (p *Platform) need(h http.HandlerFunc, scopes ...string) http.Handler {
+func (tk *tokens) need(h http.HandlerFunc, scopes ...string) http.Handler {
 	mw := &token.Middleware{
-		Verifier: p.api,
+		Verifier: tk.verifier,
 		Scopes:   scopes,
 		Realm:    "latch-example",
 		OnReject: func(r *http.Request, status int, err error) {
-			p.audit.Warn("api token refused", "path", r.URL.Path, "status", status, "reason", err.Error())
+			tk.audit.Warn("api token refused", "path", r.URL.Path, "status", status, "reason", err.Error())
 		},
 	}
 	return mw.Wrap(h)
@@ -87,9 +87,9 @@ func (p *Platform) need(h http.HandlerFunc, scopes ...string) http.Handler {
 // person's (the {app} of their devices' topics, api.DeviceCredentials.App): a
 // token limited to other applications (Claims.Apps) is refused here with
 // 403, as a missing scope is.
-func (p *Platform) needApp(h http.HandlerFunc, scopes ...string) http.Handler {
-	return p.need(func(w http.ResponseWriter, r *http.Request) {
-		if c := claims(r); !p.checkApp(w, r, c, c.Subject) {
+func (tk *tokens) needApp(h http.HandlerFunc, scopes ...string) http.Handler {
+	return tk.need(func(w http.ResponseWriter, r *http.Request) {
+		if c := claims(r); !tk.checkApp(w, r, c, c.Subject) {
 			return
 		}
 		h(w, r)
@@ -98,12 +98,12 @@ func (p *Platform) needApp(h http.HandlerFunc, scopes ...string) http.Handler {
 
 // checkApp answers 403 and returns false if c may not act on the
 // application app.
-func (p *Platform) checkApp(w http.ResponseWriter, r *http.Request, c *token.Claims, app string) bool {
+func (b *base) checkApp(w http.ResponseWriter, r *http.Request, c *token.Claims, app string) bool {
 	err := c.CheckApp(app)
 	if err == nil {
 		return true
 	}
-	p.audit.Warn("api token refused", "path", r.URL.Path, "status", http.StatusForbidden, "reason", err.Error(), "token_id", c.ID)
+	b.audit.Warn("api token refused", "path", r.URL.Path, "status", http.StatusForbidden, "reason", err.Error(), "token_id", c.ID)
 	w.Header().Set("WWW-Authenticate", `Bearer realm="latch-example", error="insufficient_scope"`)
 	writeError(w, http.StatusForbidden, "insufficient_scope", "this token is limited to other applications")
 	return false

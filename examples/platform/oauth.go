@@ -111,7 +111,7 @@ func (p *Platform) clientCredentials(w http.ResponseWriter, r *http.Request) {
 		}
 		scopes = asked
 	}
-	resp, err := p.issue(r.Context(), clientSubject(id), "client credentials", scopes, nil, p.now().Add(clientTokenTTL))
+	resp, err := p.tokens.issue(r.Context(), clientSubject(id), "client credentials", scopes, nil, p.now().Add(clientTokenTTL))
 	if errors.Is(err, token.ErrClaims) {
 		writeError(w, http.StatusBadRequest, "invalid_scope", "the scope is not one a token can carry")
 		return
@@ -150,7 +150,7 @@ func (p *Platform) tokenExchange(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	parent, err := p.api.Verify(ctx, f.Get("subject_token"))
+	parent, err := p.tokens.verifier.Verify(ctx, f.Get("subject_token"))
 	if err != nil {
 		p.audit.Warn("token exchange refused", "reason", err.Error())
 		writeError(w, http.StatusBadRequest, "invalid_grant", "the subject token is not valid")
@@ -160,7 +160,7 @@ func (p *Platform) tokenExchange(w http.ResponseWriter, r *http.Request) {
 	if s := f.Get("scope"); s != "" {
 		scopes = strings.Fields(s)
 	}
-	child, err := p.issuer.Narrow(ctx, f.Get("subject_token"), scopes, nil, time.Time{})
+	child, err := p.tokens.issuer.Narrow(ctx, f.Get("subject_token"), scopes, nil, time.Time{})
 	if errors.Is(err, token.ErrWidening) || errors.Is(err, token.ErrClaims) {
 		writeError(w, http.StatusBadRequest, "invalid_scope", "a token can only be narrowed")
 		return
@@ -169,9 +169,9 @@ func (p *Platform) tokenExchange(w http.ResponseWriter, r *http.Request) {
 		p.internalError(w, r, err)
 		return
 	}
-	c, err := p.api.Verify(ctx, child)
+	c, err := p.tokens.verifier.Verify(ctx, child)
 	if err == nil {
-		err = p.record(ctx, c, "narrowed from "+parent.ID)
+		err = p.tokens.record(ctx, c, "narrowed from "+parent.ID)
 	}
 	if err != nil {
 		p.internalError(w, r, err)

@@ -90,14 +90,12 @@ type Platform struct {
 
 	base
 	cfg          Config
-	issuer       *token.Issuer
-	api          *token.Verifier
+	tokens       *tokens
 	keys         *tokenKeys
 	mqttIssuer   *mqttauth.Issuer
 	mqttVerifier *mqttauth.Verifier
 	broker       *mqtt.Server
 	mqttHook     *mochi.Hook
-	revocations  token.Revocations
 	rdb          redis.UniversalClient // nil without Config.Redis
 	revokeList   *redisrevoke.List     // nil without Config.Redis
 	totp         *totp.Authenticator
@@ -187,6 +185,7 @@ func (p *Platform) init(ctx context.Context, ar *atRest) error {
 	// fleet. Either way the database keeps what was revoked, and it is
 	// replayed into the list at start (revocations only grow).
 	var store totp.Store = totpStore{p.db}
+	p.tokens = &tokens{base: p.base}
 	if p.cfg.Redis != nil {
 		p.rdb = redis.NewUniversalClient(p.cfg.Redis)
 		replicas := 0
@@ -203,19 +202,19 @@ func (p *Platform) init(ctx context.Context, ar *atRest) error {
 		if err := list.Sync(sctx); err != nil {
 			return fmt.Errorf("platform: revocation list on Redis: %w", err)
 		}
-		p.revocations = list
+		p.tokens.revocations = list
 		rs := redisstore.New(p.rdb, "")
 		rs.Replicas = replicas
 		store = rs
 	} else {
-		p.revocations = &token.MemoryRevocations{Now: p.now}
+		p.tokens.revocations = &token.MemoryRevocations{Now: p.now}
 	}
-	if err := p.loadRevocations(ctx); err != nil {
+	if err := p.tokens.loadRevocations(ctx); err != nil {
 		return err
 	}
 	name := p.cfg.Name
-	p.issuer = &token.Issuer{Keys: keys, Name: name, Audience: audienceAPI, Prefix: "lt_", Revocations: p.revocations, Now: p.now}
-	p.api = &token.Verifier{Keys: keys, Issuer: name, Audience: audienceAPI, Prefix: "lt_", Revocations: p.revocations, Now: p.now}
+	p.tokens.issuer = &token.Issuer{Keys: keys, Name: name, Audience: audienceAPI, Prefix: "lt_", Revocations: p.tokens.revocations, Now: p.now}
+	p.tokens.verifier = &token.Verifier{Keys: keys, Issuer: name, Audience: audienceAPI, Prefix: "lt_", Revocations: p.tokens.revocations, Now: p.now}
 	if err := p.initMQTT(keys); err != nil {
 		return err
 	}
@@ -235,43 +234,6 @@ func (p *Platform) init(ctx context.Context, ar *atRest) error {
 		EnrollmentTimeout: enrollmentTimeout,
 	})
 	return err
-}
-
-func (p *Platform) loadRevocations(ctx context.Context) error {
-	rows, err := p.db.QueryContext(ctx, `SELECT id, expires FROM tokens WHERE revoked != 0`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		var exp int64
-		if err := rows.Scan(&id, &exp); err != nil {
-			return err
-		}
-		if err := p.revocations.RevokeID(ctx, id, unixOrZero(exp)); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	rows2, err := p.db.QueryContext(ctx, `SELECT subject, before FROM subject_revocations`)
-	if err != nil {
-		return err
-	}
-	defer rows2.Close()
-	for rows2.Next() {
-		var sub string
-		var before int64
-		if err := rows2.Scan(&sub, &before); err != nil {
-			return err
-		}
-		if err := p.revocations.RevokeSubject(ctx, sub, time.Unix(before, 0)); err != nil {
-			return err
-		}
-	}
-	return rows2.Err()
 }
 
 func (p *Platform) listen() error {

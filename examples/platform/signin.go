@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/latchsec/latch/examples/api"
-	"github.com/latchsec/latch/token"
 	"github.com/latchsec/latch/totp"
 )
 
@@ -347,7 +346,7 @@ func (p *Platform) checkCodeStep(ctx context.Context, challengeID, code string, 
 		// else means the password and a code sheet have leaked.
 		p.audit.Warn("recovery code used", "user", c.user)
 	}
-	resp, err := p.issue(ctx, c.user, "session", PersonScopes, nil, p.now().Add(sessionTTL))
+	resp, err := p.tokens.issue(ctx, c.user, "session", PersonScopes, nil, p.now().Add(sessionTTL))
 	if err != nil {
 		return nil, err
 	}
@@ -388,26 +387,4 @@ func (p *Platform) checkCode(ctx context.Context, user, code string) error {
 		return p.totp.Confirm(ctx, user, code)
 	}
 	return p.totp.Verify(ctx, user, code)
-}
-
-// issue makes a token and records its metadata (never the token).
-func (p *Platform) issue(ctx context.Context, subject, name string, scopes, apps []string, exp time.Time) (*api.SessionResponse, error) {
-	tok, err := p.issuer.Issue(ctx, token.Claims{Subject: subject, Scopes: scopes, Apps: apps, Expires: exp})
-	if err != nil {
-		return nil, err
-	}
-	c, err := p.api.Verify(ctx, tok)
-	if err != nil {
-		return nil, err
-	}
-	if err := p.record(ctx, c, name); err != nil {
-		return nil, err
-	}
-	return &api.SessionResponse{Token: tok, TokenID: c.ID, Scopes: c.Scopes, Expires: c.Expires}, nil
-}
-
-func (p *Platform) record(ctx context.Context, c *token.Claims, name string) error {
-	_, err := p.db.ExecContext(ctx, `INSERT INTO tokens (id, subject, name, scopes, apps, created, expires) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.Subject, name, strings.Join(c.Scopes, " "), strings.Join(c.Apps, " "), c.IssuedAt.Unix(), unixOf(c.Expires))
-	return err
 }
