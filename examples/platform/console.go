@@ -202,7 +202,7 @@ func refusalStatus(w http.ResponseWriter, err error, status int) int {
 }
 
 func (p *Platform) consoleSignUp(w http.ResponseWriter, r *http.Request) {
-	resp, err := p.createUser(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"))
+	resp, err := p.accounts.createUser(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"))
 	if words, ok := userWords(err); ok {
 		p.render(w, r, "signup", refusalStatus(w, err, http.StatusBadRequest), page{Title: "Sign up", Error: words})
 		return
@@ -213,7 +213,7 @@ func (p *Platform) consoleSignUp(w http.ResponseWriter, r *http.Request) {
 	}
 	// The password was just set: the first code confirms the enrollment
 	// and signs in.
-	id, err := p.newChallenge(resp.UserID)
+	id, err := p.accounts.newChallenge(resp.UserID)
 	if err != nil {
 		p.internalError(w, r, err)
 		return
@@ -224,7 +224,7 @@ func (p *Platform) consoleSignUp(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Platform) consoleSignIn(w http.ResponseWriter, r *http.Request) {
-	resp, err := p.checkPasswordStep(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"))
+	resp, err := p.accounts.checkPasswordStep(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"))
 	if words, ok := userWords(err); ok {
 		p.render(w, r, "signin", refusalStatus(w, err, http.StatusUnauthorized), page{Title: "Sign in", Error: words})
 		return
@@ -254,7 +254,7 @@ func (p *Platform) consoleCode(w http.ResponseWriter, r *http.Request) {
 	if recovery {
 		code = r.PostForm.Get("recovery")
 	}
-	s, err := p.checkCodeStep(r.Context(), ch.Value, code, recovery)
+	s, err := p.accounts.checkCodeStep(r.Context(), ch.Value, code, recovery)
 	if errors.Is(err, errChallenge) {
 		clearCookie(w, cookieChallenge)
 		p.render(w, r, "signin", http.StatusUnauthorized, page{Title: "Sign in", Error: err.Error()})
@@ -354,7 +354,7 @@ func (p *Platform) consoleRecoveryCodes(w http.ResponseWriter, r *http.Request) 
 	if !ok {
 		return
 	}
-	codes, err := p.newRecoveryCodes(r.Context(), c, r.PostForm.Get("password"), r.PostForm.Get("code"))
+	codes, err := p.accounts.newRecoveryCodes(r.Context(), c, r.PostForm.Get("password"), r.PostForm.Get("code"))
 	if p.homeFailed(w, r, c, err) {
 		return
 	}
@@ -370,7 +370,7 @@ func (p *Platform) consoleReenroll(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	resp, err := p.reenroll(r.Context(), c, r.PostForm.Get("password"), r.PostForm.Get("code"))
+	resp, err := p.accounts.reenroll(r.Context(), c, r.PostForm.Get("password"), r.PostForm.Get("code"))
 	if p.homeFailed(w, r, c, err) {
 		return
 	}
@@ -385,7 +385,7 @@ func (p *Platform) consoleConfirmReenroll(w http.ResponseWriter, r *http.Request
 	if !ok {
 		return
 	}
-	err := p.confirmReenroll(r.Context(), c.Subject, r.PostForm.Get("code"))
+	err := p.accounts.confirmReenroll(r.Context(), c.Subject, r.PostForm.Get("code"))
 	if words, ok := userWords(err); ok {
 		p.render(w, r, "reenroll", http.StatusUnauthorized, page{Title: "Set up your new authenticator app", Signed: true, Error: words})
 		return

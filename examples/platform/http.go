@@ -20,13 +20,13 @@ const maxBody = 1<<20 + 4096
 func (p *Platform) routes() http.Handler {
 	mux := http.NewServeMux()
 	// People: sign-up and sign-in (no token yet).
-	mux.HandleFunc("POST /v1/signup", p.signUp)
-	mux.HandleFunc("POST /v1/signin", p.signIn)
-	mux.HandleFunc("POST /v1/signin/totp", p.signInCode(false))
-	mux.HandleFunc("POST /v1/signin/recovery", p.signInCode(true))
-	mux.Handle("POST /v1/recovery-codes", p.tokens.need(p.recoveryCodes, api.ScopeTokensManage))
-	mux.Handle("POST /v1/totp/reenroll", p.tokens.need(p.reenrollRoute, api.ScopeTokensManage))
-	mux.Handle("POST /v1/totp/reenroll/confirm", p.tokens.need(p.confirmReenrollRoute, api.ScopeTokensManage))
+	mux.HandleFunc("POST /v1/signup", p.accounts.signUp)
+	mux.HandleFunc("POST /v1/signin", p.accounts.signIn)
+	mux.HandleFunc("POST /v1/signin/totp", p.accounts.signInCode(false))
+	mux.HandleFunc("POST /v1/signin/recovery", p.accounts.signInCode(true))
+	mux.Handle("POST /v1/recovery-codes", p.tokens.need(p.accounts.recoveryCodes, api.ScopeTokensManage))
+	mux.Handle("POST /v1/totp/reenroll", p.tokens.need(p.accounts.reenrollRoute, api.ScopeTokensManage))
+	mux.Handle("POST /v1/totp/reenroll/confirm", p.tokens.need(p.accounts.confirmReenrollRoute, api.ScopeTokensManage))
 	// Tokens.
 	mux.Handle("POST /v1/tokens", p.tokens.need(p.tokens.createRoute, api.ScopeTokensManage))
 	mux.Handle("GET /v1/tokens", p.tokens.need(p.tokens.listRoute, api.ScopeTokensManage))

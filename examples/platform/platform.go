@@ -98,18 +98,16 @@ type Platform struct {
 	mqttHook     *mochi.Hook
 	rdb          redis.UniversalClient // nil without Config.Redis
 	revokeList   *redisrevoke.List     // nil without Config.Redis
-	totp         *totp.Authenticator
-	totpStore    totp.Store
 	srv          *http.Server
 	done         chan struct{}
 	stop         context.CancelFunc // ends waiting requests at Close
 	closeOnce    sync.Once
 	closeErr     error
-	hashing      *hashing // the memory budget of password hashing
 
-	mu         sync.Mutex
-	challenges map[string]challenge // pending sign-ins, by hashed id
-	waiters    map[string][]chan struct{}
+	accounts *accounts
+
+	mu      sync.Mutex
+	waiters map[string][]chan struct{}
 }
 
 // base is what every part of the platform holds: the database, the
@@ -154,8 +152,7 @@ func Start(ctx context.Context, cfg Config) (*Platform, error) {
 		return nil, err
 	}
 	p := &Platform{base: base{db: db, audit: audit, now: cfg.Now}, cfg: cfg, done: make(chan struct{}),
-		hashing:    &hashing{budget: max(cfg.PasswordHashingMemory>>10, 1)},
-		challenges: map[string]challenge{}, waiters: map[string][]chan struct{}{}}
+		waiters: map[string][]chan struct{}{}}
 	if err := p.init(ctx, ar); err != nil {
 		p.closeState()
 		return nil, err
@@ -224,8 +221,9 @@ func (p *Platform) init(ctx context.Context, ar *atRest) error {
 	if err != nil {
 		return err
 	}
-	p.totpStore = store
-	p.totp, err = totp.New(totp.Config{
+	p.accounts = &accounts{base: p.base, tokens: p.tokens, totpStore: store, challenges: map[string]challenge{},
+		hashing: &hashing{budget: max(p.cfg.PasswordHashingMemory>>10, 1)}}
+	p.accounts.totp, err = totp.New(totp.Config{
 		Issuer:      name,
 		Store:       store,
 		SealingKeys: []totp.SealingKey{{ID: "master-v1", Key: sealing}},
