@@ -1,7 +1,6 @@
 package platform
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"embed"
@@ -294,7 +293,7 @@ func (p *Platform) renderHomePage(w http.ResponseWriter, r *http.Request, c *tok
 	pg.Title, pg.Signed, pg.Scopes = "Your account", true, PersonScopes
 	var err error
 	if pg.Tokens, err = p.tokens.list(ctx, c.Subject); err == nil {
-		if pg.Integrations, err = p.integrationSummaries(ctx, c.Subject); err == nil {
+		if pg.Integrations, err = p.integrations.summaries(ctx, c.Subject); err == nil {
 			pg.Devices, err = p.devicesOf(ctx, c.Subject)
 		}
 	}
@@ -431,22 +430,4 @@ func (p *Platform) consoleSignOutEverywhere(w http.ResponseWriter, r *http.Reque
 	}
 	clearCookie(w, cookieSession)
 	http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
-}
-
-func (p *Platform) integrationSummaries(ctx context.Context, owner string) ([]integrationSummary, error) {
-	rows, err := p.db.QueryContext(ctx, `SELECT i.id, c.name, (SELECT count(*) FROM requests r WHERE r.integration = i.id)
-		FROM integrations i JOIN clients c ON c.id = i.client WHERE i.owner = ? ORDER BY i.created, i.id`, owner)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var list []integrationSummary
-	for rows.Next() {
-		var s integrationSummary
-		if err := rows.Scan(&s.ID, &s.Integrator, &s.Requests); err != nil {
-			return nil, err
-		}
-		list = append(list, s)
-	}
-	return list, rows.Err()
 }

@@ -36,14 +36,14 @@ func (p *Platform) routes() http.Handler {
 	mux.HandleFunc("POST /oauth/token", p.oauthToken)
 	// Integrations: the person's application's (needApp), and the
 	// integrator's route, which checks the application of the integration.
-	mux.Handle("POST /v1/integrations", p.tokens.needApp(p.createIntegration, api.ScopeIntegrationsManage))
-	mux.Handle("GET /v1/integrations", p.tokens.needApp(p.listIntegrations, api.ScopeIntegrationsManage))
-	mux.Handle("GET /v1/integrations/{id}", p.tokens.needApp(p.getIntegration, api.ScopeIntegrationsManage))
-	mux.Handle("GET /v1/integrations/{id}/requests", p.tokens.needApp(p.listRequests, api.ScopeIntegrationsManage))
-	mux.Handle("GET /v1/integrations/{id}/requests/{rid}", p.tokens.needApp(p.getRequest, api.ScopeIntegrationsManage))
-	mux.Handle("POST /v1/integrations/{id}/requests", p.tokens.need(p.postRequest, api.ScopeRequestsWrite))
-	mux.Handle("GET /v1/integrations/{id}/public-key", p.tokens.need(p.integratorPublicKey, api.ScopeRequestsWrite))
-	mux.Handle("PUT /v1/integrations/{id}/requests/{rid}", p.tokens.need(p.putSignedRequest, api.ScopeRequestsWrite))
+	mux.Handle("POST /v1/integrations", p.tokens.needApp(p.integrations.create, api.ScopeIntegrationsManage))
+	mux.Handle("GET /v1/integrations", p.tokens.needApp(p.integrations.list, api.ScopeIntegrationsManage))
+	mux.Handle("GET /v1/integrations/{id}", p.tokens.needApp(p.integrations.get, api.ScopeIntegrationsManage))
+	mux.Handle("GET /v1/integrations/{id}/requests", p.tokens.needApp(p.integrations.listRequests, api.ScopeIntegrationsManage))
+	mux.Handle("GET /v1/integrations/{id}/requests/{rid}", p.tokens.needApp(p.integrations.getRequest, api.ScopeIntegrationsManage))
+	mux.Handle("POST /v1/integrations/{id}/requests", p.tokens.need(p.integrations.postRequest, api.ScopeRequestsWrite))
+	mux.Handle("GET /v1/integrations/{id}/public-key", p.tokens.need(p.integrations.integratorPublicKey, api.ScopeRequestsWrite))
+	mux.Handle("PUT /v1/integrations/{id}/requests/{rid}", p.tokens.need(p.integrations.putSignedRequest, api.ScopeRequestsWrite))
 	// Devices, as their owner sees them: all of the person's application.
 	mux.Handle("POST /v1/devices", p.tokens.needApp(p.createDevice, api.ScopeDevicesManage))
 	mux.Handle("GET /v1/devices", p.tokens.needApp(p.listDevices, api.ScopeDevicesRead))

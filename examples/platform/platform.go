@@ -90,8 +90,10 @@ type Platform struct {
 
 	base
 	cfg          Config
-	tokens       *tokens
 	keys         *tokenKeys
+	tokens       *tokens
+	accounts     *accounts
+	integrations *integrations
 	mqttIssuer   *mqttauth.Issuer
 	mqttVerifier *mqttauth.Verifier
 	broker       *mqtt.Server
@@ -103,8 +105,6 @@ type Platform struct {
 	stop         context.CancelFunc // ends waiting requests at Close
 	closeOnce    sync.Once
 	closeErr     error
-
-	accounts *accounts
 
 	mu      sync.Mutex
 	waiters map[string][]chan struct{}
@@ -183,6 +183,7 @@ func (p *Platform) init(ctx context.Context, ar *atRest) error {
 	// replayed into the list at start (revocations only grow).
 	var store totp.Store = totpStore{p.db}
 	p.tokens = &tokens{base: p.base}
+	p.integrations = &integrations{base: p.base}
 	if p.cfg.Redis != nil {
 		p.rdb = redis.NewUniversalClient(p.cfg.Redis)
 		replicas := 0
