@@ -33,7 +33,7 @@ func (p *Platform) routes() http.Handler {
 	mux.Handle("DELETE /v1/tokens/{id}", p.tokens.need(p.tokens.revokeRoute, api.ScopeTokensManage))
 	mux.Handle("POST /v1/signout-everywhere", p.tokens.need(p.tokens.signOutEverywhere, api.ScopeTokensManage))
 	// OAuth 2.0 for integrators (and token exchange for anyone).
-	mux.HandleFunc("POST /oauth/token", p.oauthToken)
+	mux.HandleFunc("POST /oauth/token", p.oauth.tokenEndpoint)
 	// Integrations: the person's application's (needApp), and the
 	// integrator's route, which checks the application of the integration.
 	mux.Handle("POST /v1/integrations", p.tokens.needApp(p.integrations.create, api.ScopeIntegrationsManage))

@@ -94,6 +94,7 @@ type Platform struct {
 	tokens       *tokens
 	accounts     *accounts
 	integrations *integrations
+	oauth        *oauth
 	mqttIssuer   *mqttauth.Issuer
 	mqttVerifier *mqttauth.Verifier
 	broker       *mqtt.Server
@@ -184,6 +185,7 @@ func (p *Platform) init(ctx context.Context, ar *atRest) error {
 	var store totp.Store = totpStore{p.db}
 	p.tokens = &tokens{base: p.base}
 	p.integrations = &integrations{base: p.base}
+	p.oauth = &oauth{base: p.base, tokens: p.tokens}
 	if p.cfg.Redis != nil {
 		p.rdb = redis.NewUniversalClient(p.cfg.Redis)
 		replicas := 0
