@@ -35,31 +35,45 @@ var brokerPolicy = mqttauth.Policy{
 	ClientIDs: []string{"{app}:{device}"},
 }
 
-func (p *Platform) initMQTT(keys *token.Keyring) error {
-	acl, err := mqttauth.Compile(brokerPolicy)
-	if err != nil {
-		return err
-	}
-	name := p.cfg.Name
-	p.mqttIssuer = &mqttauth.Issuer{Tokens: &token.Issuer{Keys: keys, Name: name, Audience: audienceMQTT, Prefix: "lt_", Revocations: p.tokens.revocations, Now: p.now}}
-	p.mqttVerifier = &mqttauth.Verifier{
-		Tokens: &token.Verifier{Keys: keys, Issuer: name, Audience: audienceMQTT, Prefix: "lt_", Revocations: p.tokens.revocations, Now: p.now},
-		ACL:    acl,
-	}
-	return nil
+// broker is the embedded MQTT broker and the mqttauth issuer and verifier
+// of device credentials.
+type broker struct {
+	base
+	issuer   *mqttauth.Issuer
+	verifier *mqttauth.Verifier
+	server   *mqtt.Server // nil until start
+	hook     *mochi.Hook
+	url      string // "ssl://host:port", once started
 }
 
-// startBroker starts the broker on TLS with the platform's certificate.
-func (p *Platform) startBroker(pair tls.Certificate) error {
-	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: p.audit.With("component", "broker")})
-	p.mqttHook = new(mochi.Hook)
-	if err := srv.AddHook(p.mqttHook, &mochi.Options{Verifier: p.mqttVerifier, Server: srv}); err != nil {
+// newBroker makes the issuer and verifier of device credentials: tokens
+// for the MQTT audience under keys, named name.
+func newBroker(b base, keys *token.Keyring, name string, revocations token.Revocations) (*broker, error) {
+	acl, err := mqttauth.Compile(brokerPolicy)
+	if err != nil {
+		return nil, err
+	}
+	br := &broker{base: b}
+	br.issuer = &mqttauth.Issuer{Tokens: &token.Issuer{Keys: keys, Name: name, Audience: audienceMQTT, Prefix: "lt_", Revocations: revocations, Now: br.now}}
+	br.verifier = &mqttauth.Verifier{
+		Tokens: &token.Verifier{Keys: keys, Issuer: name, Audience: audienceMQTT, Prefix: "lt_", Revocations: revocations, Now: br.now},
+		ACL:    acl,
+	}
+	return br, nil
+}
+
+// start starts the broker on TLS at addr with the platform's certificate;
+// state is the hook that stores what devices report.
+func (br *broker) start(addr string, pair tls.Certificate, state mqtt.Hook) error {
+	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: br.audit.With("component", "broker")})
+	br.hook = new(mochi.Hook)
+	if err := srv.AddHook(br.hook, &mochi.Options{Verifier: br.verifier, Server: srv}); err != nil {
 		return err
 	}
-	if err := srv.AddHook(&stateHook{p: p}, nil); err != nil {
+	if err := srv.AddHook(state, nil); err != nil {
 		return err
 	}
-	l := listeners.NewTCP(listeners.Config{ID: "tls", Address: p.cfg.MQTTAddr,
+	l := listeners.NewTCP(listeners.Config{ID: "tls", Address: addr,
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}})
 	if err := srv.AddListener(l); err != nil {
 		return fmt.Errorf("platform: MQTT listener: %w", err)
@@ -67,13 +81,21 @@ func (p *Platform) startBroker(pair tls.Certificate) error {
 	if err := srv.Serve(); err != nil {
 		return err
 	}
-	if err := p.mqttHook.Err(); err != nil {
+	if err := br.hook.Err(); err != nil {
 		_ = mochi.Shutdown(srv)
 		return err
 	}
-	p.broker = srv
-	p.MQTTURL = "ssl://" + l.Address()
+	br.server = srv
+	br.url = "ssl://" + l.Address()
 	return nil
+}
+
+// close shuts the broker down, if it started.
+func (br *broker) close() error {
+	if br == nil || br.server == nil {
+		return nil
+	}
+	return mochi.Shutdown(br.server)
 }
 
 // stateHook stores what devices publish on their state topics. It runs

@@ -41,7 +41,7 @@ func (p *Platform) createDevice(w http.ResponseWriter, r *http.Request) {
 	// The key and secret (mqttauth): the secret is a token for the MQTT
 	// audience bound to the owner and this device, without expiry:
 	// revoking it is its off switch.
-	cred, err := p.mqttIssuer.Issue(ctx, mqttauth.KeyRequest{App: c.Subject, Device: id})
+	cred, err := p.broker.issuer.Issue(ctx, mqttauth.KeyRequest{App: c.Subject, Device: id})
 	if err == nil {
 		_, err = p.db.ExecContext(ctx, `INSERT INTO tokens (id, subject, name, scopes, apps, created, expires) VALUES (?, ?, ?, ?, ?, ?, 0)`,
 			cred.SecretID, "device:"+id, "device secret", mqttauth.ConnectScope, c.Subject, p.now().Unix())
@@ -137,7 +137,7 @@ func (p *Platform) removeDevice(w http.ResponseWriter, r *http.Request) {
 		p.internalError(w, r, err)
 		return
 	}
-	ended := p.mqttHook.Recheck(ctx)
+	ended := p.broker.hook.Recheck(ctx)
 	p.audit.Info("device removed", "user", c.Subject, "device", r.PathValue("id"), "sessions_ended", ended)
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -196,7 +196,7 @@ func (p *Platform) publish(ctx context.Context, device string, body []byte) (int
 		return 0, err
 	}
 	// QoS 1: the broker keeps it for a device whose session is offline.
-	return seq, p.broker.Publish(api.RulesTopic(owner, device), body, false, 1)
+	return seq, p.broker.server.Publish(api.RulesTopic(owner, device), body, false, 1)
 }
 
 // deviceAuth authenticates a device on the HTTPS relay by its application
@@ -212,7 +212,7 @@ func (p *Platform) deviceAuth(h func(http.ResponseWriter, *http.Request, string)
 		}
 		if err == nil {
 			var pr *mqttauth.Principal
-			pr, err = p.mqttVerifier.Authenticate(r.Context(), owner+":"+device, key, secret)
+			pr, err = p.broker.verifier.Authenticate(r.Context(), owner+":"+device, key, secret)
 			if err == nil && pr.Device != device {
 				err = errors.New("secret belongs to another device")
 			}

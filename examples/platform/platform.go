@@ -16,12 +16,9 @@ import (
 	"sync"
 	"time"
 
-	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/latchsec/latch/examples/api"
-	"github.com/latchsec/latch/mqttauth"
-	"github.com/latchsec/latch/mqttauth/mochi"
 	"github.com/latchsec/latch/tlspolicy"
 	"github.com/latchsec/latch/token"
 	"github.com/latchsec/latch/token/redisrevoke"
@@ -95,10 +92,7 @@ type Platform struct {
 	accounts     *accounts
 	integrations *integrations
 	oauth        *oauth
-	mqttIssuer   *mqttauth.Issuer
-	mqttVerifier *mqttauth.Verifier
-	broker       *mqtt.Server
-	mqttHook     *mochi.Hook
+	broker       *broker
 	rdb          redis.UniversalClient // nil without Config.Redis
 	revokeList   *redisrevoke.List     // nil without Config.Redis
 	srv          *http.Server
@@ -215,7 +209,7 @@ func (p *Platform) init(ctx context.Context, ar *atRest) error {
 	name := p.cfg.Name
 	p.tokens.issuer = &token.Issuer{Keys: keys, Name: name, Audience: audienceAPI, Prefix: "lt_", Revocations: p.tokens.revocations, Now: p.now}
 	p.tokens.verifier = &token.Verifier{Keys: keys, Issuer: name, Audience: audienceAPI, Prefix: "lt_", Revocations: p.tokens.revocations, Now: p.now}
-	if err := p.initMQTT(keys); err != nil {
+	if p.broker, err = newBroker(p.base, keys, name, p.tokens.revocations); err != nil {
 		return err
 	}
 
@@ -247,9 +241,10 @@ func (p *Platform) listen() error {
 	if err != nil {
 		return err
 	}
-	if err := p.startBroker(pair); err != nil {
+	if err := p.broker.start(p.cfg.MQTTAddr, pair, &stateHook{p: p}); err != nil {
 		return err
 	}
+	p.MQTTURL = p.broker.url
 	ln, err := net.Listen("tcp", p.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("platform: listen: %w", err)
@@ -292,7 +287,7 @@ func (p *Platform) Close() error {
 		p.stop()
 		err := p.srv.Shutdown(ctx)
 		<-p.done
-		p.closeErr = errors.Join(err, mochi.Shutdown(p.broker), p.closeState())
+		p.closeErr = errors.Join(err, p.broker.close(), p.closeState())
 	})
 	return p.closeErr
 }
@@ -301,8 +296,8 @@ func (p *Platform) Close() error {
 // after starting it).
 func (p *Platform) closeState() error {
 	var errs []error
-	if p.broker != nil && p.srv == nil {
-		errs = append(errs, mochi.Shutdown(p.broker))
+	if p.srv == nil {
+		errs = append(errs, p.broker.close())
 	}
 	if p.revokeList != nil {
 		errs = append(errs, p.revokeList.Close())
