@@ -104,7 +104,7 @@ func (br *broker) close() error {
 // finds it stored. It checks again that the topic is the publisher's own.
 type stateHook struct {
 	mqtt.HookBase
-	p *Platform
+	devices *devices
 }
 
 func (h *stateHook) ID() string { return "latch-example-state" }
@@ -121,7 +121,7 @@ func (h *stateHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packe
 	}
 	ctx := context.Background()
 	var n int
-	err := h.p.db.QueryRowContext(ctx, `SELECT count(*) FROM devices WHERE key = ? AND owner = ? AND id = ?`,
+	err := h.devices.db.QueryRowContext(ctx, `SELECT count(*) FROM devices WHERE key = ? AND owner = ? AND id = ?`,
 		string(cl.Properties.Username), parts[1], parts[3]).Scan(&n)
 	if err != nil || n != 1 {
 		return pk, packets.ErrRejectPacket
@@ -130,8 +130,8 @@ func (h *stateHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packe
 	if err := strictjson.Decode(pk.Payload, &state); err != nil {
 		return pk, packets.ErrRejectPacket
 	}
-	if err := h.p.saveState(ctx, parts[1], parts[3], state); err != nil {
-		h.p.audit.Error("storing device state", "device", parts[3], "err", err.Error())
+	if err := h.devices.saveState(ctx, parts[1], parts[3], state); err != nil {
+		h.devices.audit.Error("storing device state", "device", parts[3], "err", err.Error())
 		return pk, packets.ErrRejectPacket
 	}
 	return pk, nil

@@ -294,7 +294,7 @@ func (p *Platform) renderHomePage(w http.ResponseWriter, r *http.Request, c *tok
 	var err error
 	if pg.Tokens, err = p.tokens.list(ctx, c.Subject); err == nil {
 		if pg.Integrations, err = p.integrations.summaries(ctx, c.Subject); err == nil {
-			pg.Devices, err = p.devicesOf(ctx, c.Subject)
+			pg.Devices, err = p.devices.list(ctx, c.Subject)
 		}
 	}
 	if err != nil {

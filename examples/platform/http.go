@@ -45,14 +45,14 @@ func (p *Platform) routes() http.Handler {
 	mux.Handle("GET /v1/integrations/{id}/public-key", p.tokens.need(p.integrations.integratorPublicKey, api.ScopeRequestsWrite))
 	mux.Handle("PUT /v1/integrations/{id}/requests/{rid}", p.tokens.need(p.integrations.putSignedRequest, api.ScopeRequestsWrite))
 	// Devices, as their owner sees them: all of the person's application.
-	mux.Handle("POST /v1/devices", p.tokens.needApp(p.createDevice, api.ScopeDevicesManage))
-	mux.Handle("GET /v1/devices", p.tokens.needApp(p.listDevices, api.ScopeDevicesRead))
-	mux.Handle("GET /v1/devices/{id}", p.tokens.needApp(p.getDevice, api.ScopeDevicesRead))
-	mux.Handle("POST /v1/devices/{id}/messages", p.tokens.needApp(p.sendMessage, api.ScopeDevicesManage))
-	mux.Handle("DELETE /v1/devices/{id}", p.tokens.needApp(p.removeDevice, api.ScopeDevicesManage))
+	mux.Handle("POST /v1/devices", p.tokens.needApp(p.devices.create, api.ScopeDevicesManage))
+	mux.Handle("GET /v1/devices", p.tokens.needApp(p.devices.listRoute, api.ScopeDevicesRead))
+	mux.Handle("GET /v1/devices/{id}", p.tokens.needApp(p.devices.get, api.ScopeDevicesRead))
+	mux.Handle("POST /v1/devices/{id}/messages", p.tokens.needApp(p.devices.sendMessage, api.ScopeDevicesManage))
+	mux.Handle("DELETE /v1/devices/{id}", p.tokens.needApp(p.devices.remove, api.ScopeDevicesManage))
 	// Devices themselves, with their application key and secret.
-	mux.Handle("GET /v1/device/messages", p.deviceAuth(p.deviceMessages))
-	mux.Handle("POST /v1/device/state", p.deviceAuth(p.deviceState))
+	mux.Handle("GET /v1/device/messages", p.devices.auth(p.devices.messages))
+	mux.Handle("POST /v1/device/state", p.devices.auth(p.devices.state))
 	// The web console.
 	p.consoleRoutes(mux)
 	return securityHeaders(mux)

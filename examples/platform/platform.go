@@ -93,6 +93,7 @@ type Platform struct {
 	integrations *integrations
 	oauth        *oauth
 	broker       *broker
+	devices      *devices
 	rdb          redis.UniversalClient // nil without Config.Redis
 	revokeList   *redisrevoke.List     // nil without Config.Redis
 	srv          *http.Server
@@ -100,9 +101,6 @@ type Platform struct {
 	stop         context.CancelFunc // ends waiting requests at Close
 	closeOnce    sync.Once
 	closeErr     error
-
-	mu      sync.Mutex
-	waiters map[string][]chan struct{}
 }
 
 // base is what every part of the platform holds: the database, the
@@ -146,8 +144,7 @@ func Start(ctx context.Context, cfg Config) (*Platform, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Platform{base: base{db: db, audit: audit, now: cfg.Now}, cfg: cfg, done: make(chan struct{}),
-		waiters: map[string][]chan struct{}{}}
+	p := &Platform{base: base{db: db, audit: audit, now: cfg.Now}, cfg: cfg, done: make(chan struct{})}
 	if err := p.init(ctx, ar); err != nil {
 		p.closeState()
 		return nil, err
@@ -212,6 +209,7 @@ func (p *Platform) init(ctx context.Context, ar *atRest) error {
 	if p.broker, err = newBroker(p.base, keys, name, p.tokens.revocations); err != nil {
 		return err
 	}
+	p.devices = &devices{base: p.base, broker: p.broker, revocations: p.tokens.revocations, waiters: map[string][]chan struct{}{}}
 
 	// TOTP secrets are sealed under a key derived from the master key.
 	sealing, err := hkdf.Key(sha256.New, p.cfg.MasterKey, nil, "latch-example platform/v1 totp sealing", 32)
@@ -241,7 +239,7 @@ func (p *Platform) listen() error {
 	if err != nil {
 		return err
 	}
-	if err := p.broker.start(p.cfg.MQTTAddr, pair, &stateHook{p: p}); err != nil {
+	if err := p.broker.start(p.cfg.MQTTAddr, pair, &stateHook{devices: p.devices}); err != nil {
 		return err
 	}
 	p.MQTTURL = p.broker.url
