@@ -54,7 +54,7 @@ func (p *Platform) routes() http.Handler {
 	mux.Handle("GET /v1/device/messages", p.devices.auth(p.devices.messages))
 	mux.Handle("POST /v1/device/state", p.devices.auth(p.devices.state))
 	// The web console.
-	p.consoleRoutes(mux)
+	p.console.routes(mux)
 	return securityHeaders(mux)
 }
 

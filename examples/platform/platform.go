@@ -94,6 +94,7 @@ type Platform struct {
 	oauth        *oauth
 	broker       *broker
 	devices      *devices
+	console      *console
 	rdb          redis.UniversalClient // nil without Config.Redis
 	revokeList   *redisrevoke.List     // nil without Config.Redis
 	srv          *http.Server
@@ -226,7 +227,11 @@ func (p *Platform) init(ctx context.Context, ar *atRest) error {
 
 		EnrollmentTimeout: enrollmentTimeout,
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	p.console = &console{base: p.base, tokens: p.tokens, accounts: p.accounts, integrations: p.integrations, devices: p.devices}
+	return nil
 }
 
 func (p *Platform) listen() error {
