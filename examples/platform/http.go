@@ -18,41 +18,42 @@ import (
 const maxBody = 1<<20 + 4096
 
 func (p *Platform) routes() http.Handler {
+	tk, ac, ig, ds := p.tokens, p.accounts, p.integrations, p.devices
 	mux := http.NewServeMux()
 	// People: sign-up and sign-in (no token yet).
-	mux.HandleFunc("POST /v1/signup", p.accounts.signUp)
-	mux.HandleFunc("POST /v1/signin", p.accounts.signIn)
-	mux.HandleFunc("POST /v1/signin/totp", p.accounts.signInCode(false))
-	mux.HandleFunc("POST /v1/signin/recovery", p.accounts.signInCode(true))
-	mux.Handle("POST /v1/recovery-codes", p.tokens.need(p.accounts.recoveryCodes, api.ScopeTokensManage))
-	mux.Handle("POST /v1/totp/reenroll", p.tokens.need(p.accounts.reenrollRoute, api.ScopeTokensManage))
-	mux.Handle("POST /v1/totp/reenroll/confirm", p.tokens.need(p.accounts.confirmReenrollRoute, api.ScopeTokensManage))
+	mux.HandleFunc("POST /v1/signup", ac.signUp)
+	mux.HandleFunc("POST /v1/signin", ac.signIn)
+	mux.HandleFunc("POST /v1/signin/totp", ac.signInCode(false))
+	mux.HandleFunc("POST /v1/signin/recovery", ac.signInCode(true))
+	mux.Handle("POST /v1/recovery-codes", tk.need(ac.recoveryCodes, api.ScopeTokensManage))
+	mux.Handle("POST /v1/totp/reenroll", tk.need(ac.reenrollRoute, api.ScopeTokensManage))
+	mux.Handle("POST /v1/totp/reenroll/confirm", tk.need(ac.confirmReenrollRoute, api.ScopeTokensManage))
 	// Tokens.
-	mux.Handle("POST /v1/tokens", p.tokens.need(p.tokens.createRoute, api.ScopeTokensManage))
-	mux.Handle("GET /v1/tokens", p.tokens.need(p.tokens.listRoute, api.ScopeTokensManage))
-	mux.Handle("DELETE /v1/tokens/{id}", p.tokens.need(p.tokens.revokeRoute, api.ScopeTokensManage))
-	mux.Handle("POST /v1/signout-everywhere", p.tokens.need(p.tokens.signOutEverywhere, api.ScopeTokensManage))
+	mux.Handle("POST /v1/tokens", tk.need(tk.createRoute, api.ScopeTokensManage))
+	mux.Handle("GET /v1/tokens", tk.need(tk.listRoute, api.ScopeTokensManage))
+	mux.Handle("DELETE /v1/tokens/{id}", tk.need(tk.revokeRoute, api.ScopeTokensManage))
+	mux.Handle("POST /v1/signout-everywhere", tk.need(tk.signOutEverywhere, api.ScopeTokensManage))
 	// OAuth 2.0 for integrators (and token exchange for anyone).
 	mux.HandleFunc("POST /oauth/token", p.oauth.tokenEndpoint)
 	// Integrations: the person's application's (needApp), and the
 	// integrator's route, which checks the application of the integration.
-	mux.Handle("POST /v1/integrations", p.tokens.needApp(p.integrations.create, api.ScopeIntegrationsManage))
-	mux.Handle("GET /v1/integrations", p.tokens.needApp(p.integrations.list, api.ScopeIntegrationsManage))
-	mux.Handle("GET /v1/integrations/{id}", p.tokens.needApp(p.integrations.get, api.ScopeIntegrationsManage))
-	mux.Handle("GET /v1/integrations/{id}/requests", p.tokens.needApp(p.integrations.listRequests, api.ScopeIntegrationsManage))
-	mux.Handle("GET /v1/integrations/{id}/requests/{rid}", p.tokens.needApp(p.integrations.getRequest, api.ScopeIntegrationsManage))
-	mux.Handle("POST /v1/integrations/{id}/requests", p.tokens.need(p.integrations.postRequest, api.ScopeRequestsWrite))
-	mux.Handle("GET /v1/integrations/{id}/public-key", p.tokens.need(p.integrations.integratorPublicKey, api.ScopeRequestsWrite))
-	mux.Handle("PUT /v1/integrations/{id}/requests/{rid}", p.tokens.need(p.integrations.putSignedRequest, api.ScopeRequestsWrite))
+	mux.Handle("POST /v1/integrations", tk.needApp(ig.create, api.ScopeIntegrationsManage))
+	mux.Handle("GET /v1/integrations", tk.needApp(ig.list, api.ScopeIntegrationsManage))
+	mux.Handle("GET /v1/integrations/{id}", tk.needApp(ig.get, api.ScopeIntegrationsManage))
+	mux.Handle("GET /v1/integrations/{id}/requests", tk.needApp(ig.listRequests, api.ScopeIntegrationsManage))
+	mux.Handle("GET /v1/integrations/{id}/requests/{rid}", tk.needApp(ig.getRequest, api.ScopeIntegrationsManage))
+	mux.Handle("POST /v1/integrations/{id}/requests", tk.need(ig.postRequest, api.ScopeRequestsWrite))
+	mux.Handle("GET /v1/integrations/{id}/public-key", tk.need(ig.integratorPublicKey, api.ScopeRequestsWrite))
+	mux.Handle("PUT /v1/integrations/{id}/requests/{rid}", tk.need(ig.putSignedRequest, api.ScopeRequestsWrite))
 	// Devices, as their owner sees them: all of the person's application.
-	mux.Handle("POST /v1/devices", p.tokens.needApp(p.devices.create, api.ScopeDevicesManage))
-	mux.Handle("GET /v1/devices", p.tokens.needApp(p.devices.listRoute, api.ScopeDevicesRead))
-	mux.Handle("GET /v1/devices/{id}", p.tokens.needApp(p.devices.get, api.ScopeDevicesRead))
-	mux.Handle("POST /v1/devices/{id}/messages", p.tokens.needApp(p.devices.sendMessage, api.ScopeDevicesManage))
-	mux.Handle("DELETE /v1/devices/{id}", p.tokens.needApp(p.devices.remove, api.ScopeDevicesManage))
+	mux.Handle("POST /v1/devices", tk.needApp(ds.create, api.ScopeDevicesManage))
+	mux.Handle("GET /v1/devices", tk.needApp(ds.listRoute, api.ScopeDevicesRead))
+	mux.Handle("GET /v1/devices/{id}", tk.needApp(ds.get, api.ScopeDevicesRead))
+	mux.Handle("POST /v1/devices/{id}/messages", tk.needApp(ds.sendMessage, api.ScopeDevicesManage))
+	mux.Handle("DELETE /v1/devices/{id}", tk.needApp(ds.remove, api.ScopeDevicesManage))
 	// Devices themselves, with their application key and secret.
-	mux.Handle("GET /v1/device/messages", p.devices.auth(p.devices.messages))
-	mux.Handle("POST /v1/device/state", p.devices.auth(p.devices.state))
+	mux.Handle("GET /v1/device/messages", ds.auth(ds.messages))
+	mux.Handle("POST /v1/device/state", ds.auth(ds.state))
 	// The web console.
 	p.console.routes(mux)
 	return securityHeaders(mux)

@@ -2,6 +2,7 @@ package platform
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/latchsec/latch/token"
@@ -19,6 +20,22 @@ type tokenKeys struct {
 	keys   *token.Keyring // every token's keys: API, sessions, MQTT secrets
 	mu     sync.Mutex     // serializes key changes
 	atRest *atRest
+}
+
+// loadTokenKeys loads the token keyring, made once and kept encrypted in
+// the database.
+func loadTokenKeys(ctx context.Context, b base, ar *atRest) (*tokenKeys, error) {
+	set, err := loadSecret(ctx, b.db, ar, "token-keyring", func() ([]byte, error) {
+		return token.NewKeyring().JWKSet()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("platform: token keyring: %w", err)
+	}
+	keys, err := token.ParseKeyring(set)
+	if err != nil {
+		return nil, err
+	}
+	return &tokenKeys{base: b, keys: keys, atRest: ar}, nil
 }
 
 // TokenKeyIDs returns the ids of the token keys, the active one first.

@@ -2,8 +2,6 @@ package platform
 
 import (
 	"context"
-	"crypto/hkdf"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"database/sql"
@@ -85,7 +83,7 @@ type Platform struct {
 	// deployment has a certificate from a CA that clients trust.
 	CertPEM []byte
 
-	base
+	base         base // the services' database, audit log and clock
 	cfg          Config
 	keys         *tokenKeys
 	tokens       *tokens
@@ -157,85 +155,66 @@ func Start(ctx context.Context, cfg Config) (*Platform, error) {
 	return p, nil
 }
 
+// init opens the state shared with other nodes (Redis, if configured) and
+// makes the services, each with what it needs of the others.
 func (p *Platform) init(ctx context.Context, ar *atRest) error {
-	// The token keyring: made once, kept encrypted in the database.
-	set, err := loadSecret(ctx, p.db, ar, "token-keyring", func() ([]byte, error) {
-		return token.NewKeyring().JWKSet()
-	})
-	if err != nil {
-		return fmt.Errorf("platform: token keyring: %w", err)
-	}
-	keys, err := token.ParseKeyring(set)
+	keys, err := loadTokenKeys(ctx, p.base, ar)
 	if err != nil {
 		return err
 	}
-	p.keys = &tokenKeys{base: p.base, keys: keys, atRest: ar}
-	// The revocation list: in memory, rebuilt from the database at start,
-	// for one machine; on Redis, mirrored in memory by every server, for a
-	// fleet. Either way the database keeps what was revoked, and it is
-	// replayed into the list at start (revocations only grow).
-	var store totp.Store = totpStore{p.db}
-	p.tokens = &tokens{base: p.base}
-	p.integrations = &integrations{base: p.base}
-	p.oauth = &oauth{base: p.base, tokens: p.tokens}
-	if p.cfg.Redis != nil {
-		p.rdb = redis.NewUniversalClient(p.cfg.Redis)
-		replicas := 0
-		if r := p.cfg.Redis; r.MasterName != "" || len(r.Addrs) > 1 || r.IsClusterMode {
-			replicas = 1
-		}
-		list, err := redisrevoke.New(redisrevoke.Config{Client: p.rdb, Replicas: replicas, Now: p.now})
-		if err != nil {
-			return err
-		}
-		p.revokeList = list
-		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		if err := list.Sync(sctx); err != nil {
-			return fmt.Errorf("platform: revocation list on Redis: %w", err)
-		}
-		p.tokens.revocations = list
-		rs := redisstore.New(p.rdb, "")
-		rs.Replicas = replicas
-		store = rs
-	} else {
-		p.tokens.revocations = &token.MemoryRevocations{Now: p.now}
-	}
-	if err := p.tokens.loadRevocations(ctx); err != nil {
+	p.keys = keys
+	revocations, store, err := p.openShared(ctx)
+	if err != nil {
 		return err
 	}
 	name := p.cfg.Name
-	p.tokens.issuer = &token.Issuer{Keys: keys, Name: name, Audience: audienceAPI, Prefix: "lt_", Revocations: p.tokens.revocations, Now: p.now}
-	p.tokens.verifier = &token.Verifier{Keys: keys, Issuer: name, Audience: audienceAPI, Prefix: "lt_", Revocations: p.tokens.revocations, Now: p.now}
-	if p.broker, err = newBroker(p.base, keys, name, p.tokens.revocations); err != nil {
+	if p.tokens, err = newTokens(ctx, p.base, keys.keys, name, revocations); err != nil {
 		return err
 	}
-	p.devices = &devices{base: p.base, broker: p.broker, revocations: p.tokens.revocations, waiters: map[string][]chan struct{}{}}
-
-	// TOTP secrets are sealed under a key derived from the master key.
-	sealing, err := hkdf.Key(sha256.New, p.cfg.MasterKey, nil, "latch-example platform/v1 totp sealing", 32)
-	if err != nil {
+	if p.accounts, err = newAccounts(p.base, p.tokens, store, name, p.cfg.MasterKey, p.cfg.PasswordHashingMemory); err != nil {
 		return err
 	}
-	p.accounts = &accounts{base: p.base, tokens: p.tokens, totpStore: store, challenges: map[string]challenge{},
-		hashing: &hashing{budget: max(p.cfg.PasswordHashingMemory>>10, 1)}}
-	p.accounts.totp, err = totp.New(totp.Config{
-		Issuer:      name,
-		Store:       store,
-		SealingKeys: []totp.SealingKey{{ID: "master-v1", Key: sealing}},
-		Now:         p.now,
-
-		EnrollmentTimeout: enrollmentTimeout,
-	})
-	if err != nil {
+	if p.broker, err = newBroker(p.base, keys.keys, name, revocations); err != nil {
 		return err
 	}
+	p.devices = &devices{base: p.base, broker: p.broker, revocations: revocations, waiters: map[string][]chan struct{}{}}
+	p.integrations = &integrations{base: p.base}
+	p.oauth = &oauth{base: p.base, tokens: p.tokens}
 	p.console = &console{base: p.base, tokens: p.tokens, accounts: p.accounts, integrations: p.integrations, devices: p.devices}
 	return nil
 }
 
+// openShared returns the revocation list and the TOTP store. The
+// revocation list: in memory, rebuilt from the database at start, for one
+// machine; on Redis, mirrored in memory by every server, for a fleet.
+// Either way the database keeps what was revoked, and it is replayed into
+// the list at start (revocations only grow; newTokens does it).
+func (p *Platform) openShared(ctx context.Context) (token.Revocations, totp.Store, error) {
+	if p.cfg.Redis == nil {
+		return &token.MemoryRevocations{Now: p.base.now}, totpStore{p.base.db}, nil
+	}
+	p.rdb = redis.NewUniversalClient(p.cfg.Redis)
+	replicas := 0
+	if r := p.cfg.Redis; r.MasterName != "" || len(r.Addrs) > 1 || r.IsClusterMode {
+		replicas = 1
+	}
+	list, err := redisrevoke.New(redisrevoke.Config{Client: p.rdb, Replicas: replicas, Now: p.base.now})
+	if err != nil {
+		return nil, nil, err
+	}
+	p.revokeList = list
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := list.Sync(sctx); err != nil {
+		return nil, nil, fmt.Errorf("platform: revocation list on Redis: %w", err)
+	}
+	rs := redisstore.New(p.rdb, "")
+	rs.Replicas = replicas
+	return list, rs, nil
+}
+
 func (p *Platform) listen() error {
-	now := p.now()
+	now := p.base.now()
 	certPEM, keyPEM, err := tlspolicy.GenerateSelfSigned([]string{"127.0.0.1", "localhost"}, now.Add(-time.Hour), now.AddDate(0, 0, 30))
 	if err != nil {
 		return err
@@ -265,7 +244,7 @@ func (p *Platform) listen() error {
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(p.audit.Handler(), slog.LevelDebug),
+		ErrorLog:          slog.NewLogLogger(p.base.audit.Handler(), slog.LevelDebug),
 	}
 	go func() {
 		defer close(p.done)
@@ -308,7 +287,7 @@ func (p *Platform) closeState() error {
 	if p.rdb != nil {
 		errs = append(errs, p.rdb.Close())
 	}
-	errs = append(errs, p.db.Close())
+	errs = append(errs, p.base.db.Close())
 	return errors.Join(errs...)
 }
 

@@ -2,6 +2,7 @@ package platform
 
 import (
 	"context"
+	"crypto/hkdf"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
@@ -50,6 +51,31 @@ type accounts struct {
 
 	mu         sync.Mutex
 	challenges map[string]challenge // pending sign-ins, by hashed id
+}
+
+// newAccounts makes the accounts service: TOTP records in store, named
+// name in authenticator apps, their secrets sealed under a key derived
+// from master; password hashing within hashingMemory bytes.
+func newAccounts(b base, tk *tokens, store totp.Store, name string, master []byte, hashingMemory int64) (*accounts, error) {
+	// TOTP secrets are sealed under a key derived from the master key.
+	sealing, err := hkdf.Key(sha256.New, master, nil, "latch-example platform/v1 totp sealing", 32)
+	if err != nil {
+		return nil, err
+	}
+	ac := &accounts{base: b, tokens: tk, totpStore: store, challenges: map[string]challenge{},
+		hashing: &hashing{budget: max(hashingMemory>>10, 1)}}
+	ac.totp, err = totp.New(totp.Config{
+		Issuer:      name,
+		Store:       store,
+		SealingKeys: []totp.SealingKey{{ID: "master-v1", Key: sealing}},
+		Now:         ac.now,
+
+		EnrollmentTimeout: enrollmentTimeout,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ac, nil
 }
 
 type challenge struct {

@@ -21,6 +21,18 @@ type tokens struct {
 	revocations token.Revocations // shared with the broker's verifier
 }
 
+// newTokens makes the API's issuer and verifier, named name, under keys,
+// and replays the revocations the database holds into revocations.
+func newTokens(ctx context.Context, b base, keys *token.Keyring, name string, revocations token.Revocations) (*tokens, error) {
+	tk := &tokens{base: b, revocations: revocations}
+	if err := tk.loadRevocations(ctx); err != nil {
+		return nil, err
+	}
+	tk.issuer = &token.Issuer{Keys: keys, Name: name, Audience: audienceAPI, Prefix: "lt_", Revocations: revocations, Now: tk.now}
+	tk.verifier = &token.Verifier{Keys: keys, Issuer: name, Audience: audienceAPI, Prefix: "lt_", Revocations: revocations, Now: tk.now}
+	return tk, nil
+}
+
 // maxTokenTTL caps what a person may ask for; tokens without expiry are
 // not offered by this API.
 const maxTokenTTL = 365 * 24 * time.Hour
