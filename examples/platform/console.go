@@ -73,6 +73,7 @@ type console struct {
 	base
 	tokens       *tokens
 	accounts     *accounts
+	secondFactor *secondFactor
 	integrations *integrations
 	devices      *devices
 }
@@ -363,7 +364,7 @@ func (cs *console) recoveryCodes(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	codes, err := cs.accounts.newRecoveryCodes(r.Context(), c, r.PostForm.Get("password"), r.PostForm.Get("code"))
+	codes, err := cs.secondFactor.newRecoveryCodes(r.Context(), c, r.PostForm.Get("password"), r.PostForm.Get("code"))
 	if cs.homeFailed(w, r, c, err) {
 		return
 	}
@@ -379,7 +380,7 @@ func (cs *console) reenroll(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	resp, err := cs.accounts.reenroll(r.Context(), c, r.PostForm.Get("password"), r.PostForm.Get("code"))
+	resp, err := cs.secondFactor.reenroll(r.Context(), c, r.PostForm.Get("password"), r.PostForm.Get("code"))
 	if cs.homeFailed(w, r, c, err) {
 		return
 	}
@@ -394,7 +395,7 @@ func (cs *console) confirmReenroll(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	err := cs.accounts.confirmReenroll(r.Context(), c.Subject, r.PostForm.Get("code"))
+	err := cs.secondFactor.confirmReenroll(r.Context(), c.Subject, r.PostForm.Get("code"))
 	if words, ok := userWords(err); ok {
 		cs.render(w, r, "reenroll", http.StatusUnauthorized, page{Title: "Set up your new authenticator app", Signed: true, Error: words})
 		return

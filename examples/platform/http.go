@@ -18,16 +18,16 @@ import (
 const maxBody = 1<<20 + 4096
 
 func (p *Platform) routes() http.Handler {
-	tk, ac, ig, ds := p.tokens, p.accounts, p.integrations, p.devices
+	tk, ac, sf, ig, ds := p.tokens, p.accounts, p.secondFactor, p.integrations, p.devices
 	mux := http.NewServeMux()
 	// People: sign-up and sign-in (no token yet).
 	mux.HandleFunc("POST /v1/signup", ac.signUp)
 	mux.HandleFunc("POST /v1/signin", ac.signIn)
 	mux.HandleFunc("POST /v1/signin/totp", ac.signInCode(false))
 	mux.HandleFunc("POST /v1/signin/recovery", ac.signInCode(true))
-	mux.Handle("POST /v1/recovery-codes", tk.need(ac.recoveryCodes, api.ScopeTokensManage))
-	mux.Handle("POST /v1/totp/reenroll", tk.need(ac.reenrollRoute, api.ScopeTokensManage))
-	mux.Handle("POST /v1/totp/reenroll/confirm", tk.need(ac.confirmReenrollRoute, api.ScopeTokensManage))
+	mux.Handle("POST /v1/recovery-codes", tk.need(sf.recoveryCodes, api.ScopeTokensManage))
+	mux.Handle("POST /v1/totp/reenroll", tk.need(sf.reenrollRoute, api.ScopeTokensManage))
+	mux.Handle("POST /v1/totp/reenroll/confirm", tk.need(sf.confirmReenrollRoute, api.ScopeTokensManage))
 	// Tokens.
 	mux.Handle("POST /v1/tokens", tk.need(tk.createRoute, api.ScopeTokensManage))
 	mux.Handle("GET /v1/tokens", tk.need(tk.listRoute, api.ScopeTokensManage))

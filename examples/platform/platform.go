@@ -88,6 +88,7 @@ type Platform struct {
 	keys         *tokenKeys
 	tokens       *tokens
 	accounts     *accounts
+	secondFactor *secondFactor
 	integrations *integrations
 	oauth        *oauth
 	broker       *broker
@@ -174,13 +175,15 @@ func (p *Platform) init(ctx context.Context, ar *atRest) error {
 	if p.accounts, err = newAccounts(p.base, p.tokens, store, name, p.cfg.MasterKey, p.cfg.PasswordHashingMemory); err != nil {
 		return err
 	}
+	p.secondFactor = &secondFactor{base: p.base, accounts: p.accounts}
 	if p.broker, err = newBroker(p.base, keys.keys, name, revocations); err != nil {
 		return err
 	}
 	p.devices = &devices{base: p.base, broker: p.broker, revocations: revocations, waiters: map[string][]chan struct{}{}}
 	p.integrations = &integrations{base: p.base}
 	p.oauth = &oauth{base: p.base, tokens: p.tokens}
-	p.console = &console{base: p.base, tokens: p.tokens, accounts: p.accounts, integrations: p.integrations, devices: p.devices}
+	p.console = &console{base: p.base, tokens: p.tokens, accounts: p.accounts, secondFactor: p.secondFactor,
+		integrations: p.integrations, devices: p.devices}
 	return nil
 }
 
