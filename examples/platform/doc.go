@@ -133,6 +133,20 @@
 // limit sign-ups per client address at its front proxy, which also bounds
 // how fast new accounts can fill the pool of pending sign-ins.
 //
+// # Reading the code
+//
+// [Platform] composes one type per service, each with its own state and
+// the database, audit log and clock they share: tokenKeys (keys.go, the
+// token keyring and its rotation), tokens (tokens.go, issuing, listing and
+// revoking tokens, and the token middleware of every route), accounts
+// (signin.go, password.go, throttle.go: sign-up and sign-in),
+// secondFactor (secondfactor.go: recovery codes, a new authenticator app),
+// oauth (oauth.go: the token endpoint), integrations (integrations.go,
+// signed.go), broker (broker.go: mochi with mqttauth), devices (devices.go:
+// devices and the relay) and console (console.go). http.go maps each route
+// to its service; platform.go starts and stops them. The wire types are
+// in examples/api.
+//
 // # Secrets at rest
 //
 // The database holds no secret in the clear. Passwords are argon2id hashes;
