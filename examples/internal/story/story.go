@@ -102,7 +102,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	}()
 	acts := []func(context.Context) error{
 		s.startPlatform,
-		s.signUp,
+		s.signUpAndIn,
 		s.leastPrivilege,
 		s.onboardDevice,
 		s.switchIntegrationOn,
@@ -189,8 +189,8 @@ func (s *stage) startPlatform(ctx context.Context) error {
 	return nil
 }
 
-// signUp is Alice's sign-up and sign-in with password and TOTP code.
-func (s *stage) signUp(ctx context.Context) error {
+// signUpAndIn is Alice's sign-up and sign-in with password and TOTP code.
+func (s *stage) signUpAndIn(ctx context.Context) error {
 	o, n := s.o, s.n
 	phone := app.New(s.p.URL, s.p.Roots())
 	s.phone = phone
