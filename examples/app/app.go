@@ -42,8 +42,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/examples/device"
-	"github.com/latchsec/latch/examples/platform"
 	"github.com/latchsec/latch/pairing"
 	"github.com/latchsec/latch/sealedbox"
 	"github.com/latchsec/latch/totp"
@@ -109,11 +109,9 @@ func (p *Phone) Do(ctx context.Context, method, path, tok string, in, out any) e
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		var e struct {
-			Error string `json:"error"`
-		}
+		var e api.Error
 		json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&e)
-		return &APIError{Status: resp.StatusCode, Code: e.Error}
+		return &APIError{Status: resp.StatusCode, Code: e.Code}
 	}
 	if out == nil {
 		return nil
@@ -132,8 +130,8 @@ func (p *Phone) Session() string {
 // (as a QR code and a URI), as the person's authenticator app holds it
 // after scanning.
 func (p *Phone) SignUp(ctx context.Context, email, password string) (totp.Key, error) {
-	var resp platform.SignUpResponse
-	if err := p.Do(ctx, http.MethodPost, "/v1/signup", "", map[string]string{"email": email, "password": password}, &resp); err != nil {
+	var resp api.SignUpResponse
+	if err := p.Do(ctx, http.MethodPost, "/v1/signup", "", api.SignUpRequest{Email: email, Password: password}, &resp); err != nil {
 		return totp.Key{}, err
 	}
 	return totp.ParseKeyURI(resp.OTPAuthURI)
@@ -152,9 +150,9 @@ func (e *NewKeyError) Error() string {
 // (what the person reads off their authenticator app), and keeps the
 // session token. It returns a *NewKeyError, before asking for a code, if
 // the platform replaced an expired, never confirmed key.
-func (p *Phone) SignIn(ctx context.Context, email, password string, code func() string) (*platform.SessionResponse, error) {
-	var ch platform.SignInResponse
-	if err := p.Do(ctx, http.MethodPost, "/v1/signin", "", map[string]string{"email": email, "password": password}, &ch); err != nil {
+func (p *Phone) SignIn(ctx context.Context, email, password string, code func() string) (*api.SessionResponse, error) {
+	var ch api.SignInResponse
+	if err := p.Do(ctx, http.MethodPost, "/v1/signin", "", api.SignInRequest{Email: email, Password: password}, &ch); err != nil {
 		return nil, err
 	}
 	if ch.Enroll != nil {
@@ -164,8 +162,8 @@ func (p *Phone) SignIn(ctx context.Context, email, password string, code func() 
 		}
 		return nil, &NewKeyError{Key: k}
 	}
-	var s platform.SessionResponse
-	if err := p.Do(ctx, http.MethodPost, "/v1/signin/totp", "", map[string]string{"challenge": ch.Challenge, "code": code()}, &s); err != nil {
+	var s api.SessionResponse
+	if err := p.Do(ctx, http.MethodPost, "/v1/signin/totp", "", api.SignInCodeRequest{Challenge: ch.Challenge, Code: code()}, &s); err != nil {
 		return nil, err
 	}
 	p.mu.Lock()
@@ -179,7 +177,7 @@ func (p *Phone) SignIn(ctx context.Context, email, password string, code func() 
 // for the password again and a code from the authenticator app (code); the
 // code may be empty within ten minutes of signing in.
 func (p *Phone) RecoveryCodes(ctx context.Context, password, code string) ([]string, error) {
-	var resp platform.RecoveryCodesResponse
+	var resp api.RecoveryCodesResponse
 	if err := p.Do(ctx, http.MethodPost, "/v1/recovery-codes", p.Session(), stepUp(password, code), &resp); err != nil {
 		return nil, err
 	}
@@ -192,7 +190,7 @@ func (p *Phone) RecoveryCodes(ctx context.Context, password, code string) ([]str
 // alone, at once). The old app keeps working until ConfirmAuthenticator
 // gets a code of the new key.
 func (p *Phone) ReplaceAuthenticator(ctx context.Context, password, code string) (totp.Key, error) {
-	var resp platform.SignUpResponse
+	var resp api.SignUpResponse
 	if err := p.Do(ctx, http.MethodPost, "/v1/totp/reenroll", p.Session(), stepUp(password, code), &resp); err != nil {
 		return totp.Key{}, err
 	}
@@ -200,30 +198,26 @@ func (p *Phone) ReplaceAuthenticator(ctx context.Context, password, code string)
 }
 
 // stepUp is the body of a second-factor change.
-func stepUp(password, code string) map[string]string {
-	body := map[string]string{"password": password}
-	if code != "" {
-		body["code"] = code
-	}
-	return body
+func stepUp(password, code string) api.StepUpRequest {
+	return api.StepUpRequest{Password: password, Code: code}
 }
 
 // ConfirmAuthenticator completes ReplaceAuthenticator with a code of the
 // new key.
 func (p *Phone) ConfirmAuthenticator(ctx context.Context, code string) error {
-	return p.Do(ctx, http.MethodPost, "/v1/totp/reenroll/confirm", p.Session(), map[string]string{"code": code}, nil)
+	return p.Do(ctx, http.MethodPost, "/v1/totp/reenroll/confirm", p.Session(), api.CodeRequest{Code: code}, nil)
 }
 
 // SignInWithRecoveryCode signs in with the password and one of the
 // recovery codes, for when the authenticator app is gone, and keeps the
 // session token. Each code works once.
-func (p *Phone) SignInWithRecoveryCode(ctx context.Context, email, password, code string) (*platform.SessionResponse, error) {
-	var ch platform.SignInResponse
-	if err := p.Do(ctx, http.MethodPost, "/v1/signin", "", map[string]string{"email": email, "password": password}, &ch); err != nil {
+func (p *Phone) SignInWithRecoveryCode(ctx context.Context, email, password, code string) (*api.SessionResponse, error) {
+	var ch api.SignInResponse
+	if err := p.Do(ctx, http.MethodPost, "/v1/signin", "", api.SignInRequest{Email: email, Password: password}, &ch); err != nil {
 		return nil, err
 	}
-	var s platform.SessionResponse
-	if err := p.Do(ctx, http.MethodPost, "/v1/signin/recovery", "", map[string]string{"challenge": ch.Challenge, "code": code}, &s); err != nil {
+	var s api.SessionResponse
+	if err := p.Do(ctx, http.MethodPost, "/v1/signin/recovery", "", api.SignInCodeRequest{Challenge: ch.Challenge, Code: code}, &s); err != nil {
 		return nil, err
 	}
 	p.mu.Lock()
@@ -234,10 +228,10 @@ func (p *Phone) SignInWithRecoveryCode(ctx context.Context, email, password, cod
 
 // CreateToken makes an API token with the given scopes, valid for ttl.
 // The token is shown once; the platform keeps only its id and metadata.
-func (p *Phone) CreateToken(ctx context.Context, name string, scopes []string, ttl time.Duration) (*platform.SessionResponse, error) {
-	var s platform.SessionResponse
+func (p *Phone) CreateToken(ctx context.Context, name string, scopes []string, ttl time.Duration) (*api.SessionResponse, error) {
+	var s api.SessionResponse
 	err := p.Do(ctx, http.MethodPost, "/v1/tokens", p.Session(),
-		map[string]any{"name": name, "scopes": scopes, "expiresIn": int64(ttl / time.Second)}, &s)
+		api.CreateTokenRequest{Name: name, Scopes: scopes, ExpiresIn: int64(ttl / time.Second)}, &s)
 	return &s, err
 }
 
@@ -262,15 +256,15 @@ func (p *Phone) Exchange(ctx context.Context, tok string, scopes []string) (stri
 		return "", err
 	}
 	defer resp.Body.Close()
-	var out struct {
-		AccessToken string `json:"access_token"`
-		Error       string `json:"error"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&out); err != nil {
-		return "", err
-	}
+	body := io.LimitReader(resp.Body, 64<<10)
 	if resp.StatusCode != http.StatusOK {
-		return "", &APIError{Status: resp.StatusCode, Code: out.Error}
+		var e api.Error
+		json.NewDecoder(body).Decode(&e)
+		return "", &APIError{Status: resp.StatusCode, Code: e.Code}
+	}
+	var out api.TokenResponse
+	if err := json.NewDecoder(body).Decode(&out); err != nil {
+		return "", err
 	}
 	return out.AccessToken, nil
 }
@@ -284,8 +278,8 @@ func (p *Phone) RevokeToken(ctx context.Context, id string) error {
 // hands the device over the local channel: its key and secret, and the
 // person's end-to-end key (made on first use).
 func (p *Phone) AddDevice(ctx context.Context, name string) (device.Provisioning, error) {
-	var cred platform.DeviceCredentials
-	if err := p.Do(ctx, http.MethodPost, "/v1/devices", p.Session(), map[string]string{"name": name}, &cred); err != nil {
+	var cred api.DeviceCredentials
+	if err := p.Do(ctx, http.MethodPost, "/v1/devices", p.Session(), api.CreateDeviceRequest{Name: name}, &cred); err != nil {
 		return device.Provisioning{}, err
 	}
 	p.mu.Lock()
@@ -317,8 +311,8 @@ func (p *Phone) PairDevice(ctx context.Context, conn io.ReadWriter, code pairing
 	if has {
 		return "", errors.New("app: this example pairs the person's first device only")
 	}
-	var cred platform.DeviceCredentials
-	if err := p.Do(ctx, http.MethodPost, "/v1/devices", p.Session(), map[string]string{"name": name}, &cred); err != nil {
+	var cred api.DeviceCredentials
+	if err := p.Do(ctx, http.MethodPost, "/v1/devices", p.Session(), api.CreateDeviceRequest{Name: name}, &cred); err != nil {
 		return "", err
 	}
 	settings, err := json.Marshal(device.Identity{DeviceID: cred.ID, App: cred.App, ClientID: cred.ClientID})
@@ -362,18 +356,16 @@ func (p *Phone) EnableIntegration(ctx context.Context, integratorID string) (str
 	if err != nil {
 		return "", err
 	}
-	var out struct {
-		ID string `json:"id"`
-	}
-	err = p.Do(ctx, http.MethodPost, "/v1/integrations", p.Session(), map[string]any{
-		"integrator": integratorID, "publicKey": priv.PublicKey().String(), "wrappedKey": wrapped,
+	var out api.IDResponse
+	err = p.Do(ctx, http.MethodPost, "/v1/integrations", p.Session(), api.CreateIntegrationRequest{
+		Integrator: integratorID, PublicKey: priv.PublicKey().String(), WrappedKey: wrapped,
 	}, &out)
 	return out.ID, err
 }
 
 // SealedRequests returns the integration's stored requests: envelopes only.
-func (p *Phone) SealedRequests(ctx context.Context, integrationID string) ([]platform.SealedRequest, error) {
-	var list []platform.SealedRequest
+func (p *Phone) SealedRequests(ctx context.Context, integrationID string) ([]api.SealedRequest, error) {
+	var list []api.SealedRequest
 	err := p.Do(ctx, http.MethodGet, "/v1/integrations/"+url.PathEscape(integrationID)+"/requests", p.Session(), nil, &list)
 	return list, err
 }
@@ -382,7 +374,7 @@ func (p *Phone) SealedRequests(ctx context.Context, integrationID string) ([]pla
 // private key, which fails with sealedbox.ErrKeyMismatch if the cloud
 // swapped the public key.
 func (p *Phone) integrationKey(ctx context.Context, integrationID string) (*sealedbox.PrivateKey, error) {
-	var in platform.Integration
+	var in api.Integration
 	if err := p.Do(ctx, http.MethodGet, "/v1/integrations/"+url.PathEscape(integrationID), p.Session(), nil, &in); err != nil {
 		return nil, err
 	}
@@ -454,5 +446,5 @@ func (p *Phone) SendToDevice(ctx context.Context, deviceID string, plaintext []b
 
 // Relay posts a message, as it is, to the device's relay queue.
 func (p *Phone) Relay(ctx context.Context, deviceID string, msg []byte) error {
-	return p.Do(ctx, http.MethodPost, "/v1/devices/"+url.PathEscape(deviceID)+"/messages", p.Session(), map[string]any{"message": msg}, nil)
+	return p.Do(ctx, http.MethodPost, "/v1/devices/"+url.PathEscape(deviceID)+"/messages", p.Session(), api.MessageRequest{Message: msg}, nil)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/examples/app"
 	"github.com/latchsec/latch/examples/platform"
 	"github.com/latchsec/latch/sealedbox"
@@ -26,7 +27,7 @@ func TestCompromisedCloud(t *testing.T) {
 	p, err := platform.Start(ctx, platform.Config{StateDir: dir, MasterKey: platform.NewMasterKey(), Now: func() time.Time { return now }})
 	require.NoError(t, err)
 	defer p.Close()
-	acme, _, err := p.RegisterIntegrator(ctx, "Acme", []string{platform.ScopeRequestsWrite})
+	acme, _, err := p.RegisterIntegrator(ctx, "Acme", []string{api.ScopeRequestsWrite})
 	require.NoError(t, err)
 
 	phone := app.New(p.URL, p.Roots())
@@ -49,7 +50,7 @@ func TestCompromisedCloud(t *testing.T) {
 	require.NoError(t, db.QueryRow(`SELECT public_key FROM integrations WHERE id = ?`, in).Scan(&pubText))
 	pub, err := sealedbox.ParsePublicKey(pubText)
 	require.NoError(t, err)
-	env, err := sealedbox.Seal(pub, []byte(`{"method":"GET"}`), platform.RequestContext(in, "rq_a"))
+	env, err := sealedbox.Seal(pub, []byte(`{"method":"GET"}`), api.RequestContext(in, "rq_a"))
 	require.NoError(t, err)
 	_, err = db.Exec(`INSERT INTO requests (id, integration, envelope, created) VALUES ('rq_b', ?, ?, 0)`, in, env)
 	require.NoError(t, err)

@@ -7,7 +7,7 @@ import (
 	"errors"
 	"sync"
 
-	"github.com/latchsec/latch/examples/platform"
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/integrator"
 	"github.com/latchsec/latch/sealedbox"
 )
@@ -94,7 +94,7 @@ func (p *Phone) PinIntegratorKeys(ctx context.Context, integrationID, host strin
 // integration, if there is one, as a signed statement (an unsigned,
 // foreign, moved or older one is refused); else as the platform sealed
 // it. It returns the definition.
-func (p *Phone) openRequest(key *sealedbox.PrivateKey, integrationID string, r platform.SealedRequest) ([]byte, error) {
+func (p *Phone) openRequest(key *sealedbox.PrivateKey, integrationID string, r api.SealedRequest) ([]byte, error) {
 	p.signed.mu.Lock()
 	v := p.signed.verifiers[integrationID]
 	p.signed.mu.Unlock()
@@ -102,7 +102,7 @@ func (p *Phone) openRequest(key *sealedbox.PrivateKey, integrationID string, r p
 		if sealedbox.IsSigned(r.Envelope) {
 			return nil, errors.New("app: a signed request for an integration whose integrator keys are not pinned")
 		}
-		return sealedbox.Open(key, r.Envelope, platform.RequestContext(integrationID, r.ID))
+		return sealedbox.Open(key, r.Envelope, api.RequestContext(integrationID, r.ID))
 	}
 	s, err := v.Open(key, r.Envelope, integrationID, r.ID)
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/latchsec/latch/examples/platform"
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/integrator"
 	"github.com/latchsec/latch/sealedbox"
 )
@@ -36,12 +36,12 @@ func keySetHost(t *testing.T, signer *sealedbox.SigningKey) (*httptest.Server, s
 	return srv, strings.TrimPrefix(srv.URL, "https://")
 }
 
-func sealedStatement(t *testing.T, appKey *sealedbox.PrivateKey, signer *sealedbox.SigningKey, in, rq string, version uint64, path string) platform.SealedRequest {
+func sealedStatement(t *testing.T, appKey *sealedbox.PrivateKey, signer *sealedbox.SigningKey, in, rq string, version uint64, path string) api.SealedRequest {
 	t.Helper()
 	def := &integrator.Request{Method: "GET", URL: "https://api.example.test" + path}
 	env, err := integrator.SealStatement(appKey.PublicKey(), signer, &integrator.Statement{IntegrationID: in, RequestID: rq, Version: version, Definition: def})
 	require.NoError(t, err)
-	return platform.SealedRequest{ID: rq, Envelope: env, Signed: true}
+	return api.SealedRequest{ID: rq, Envelope: env, Signed: true}
 }
 
 // TestStateFileSurvivesRestart: an app restarted on its state file still
@@ -62,9 +62,9 @@ func TestStateFileSurvivesRestart(t *testing.T) {
 	const in, rq = "in_1", "rq_1"
 	v1 := sealedStatement(t, appKey, signer, in, rq, 1, "/v1")
 	v2 := sealedStatement(t, appKey, signer, in, rq, 2, "/v2")
-	forgedEnv, err := sealedbox.Seal(appKey.PublicKey(), []byte(`{"method":"GET","url":"http://evil.example/"}`), platform.RequestContext(in, rq))
+	forgedEnv, err := sealedbox.Seal(appKey.PublicKey(), []byte(`{"method":"GET","url":"http://evil.example/"}`), api.RequestContext(in, rq))
 	require.NoError(t, err)
-	forged := platform.SealedRequest{ID: rq, Envelope: forgedEnv}
+	forged := api.SealedRequest{ID: rq, Envelope: forgedEnv}
 
 	first := New("https://platform.invalid", nil)
 	require.NoError(t, first.UseStateFile(path))

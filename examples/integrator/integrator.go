@@ -46,6 +46,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/integrator"
 	"github.com/latchsec/latch/sealedbox"
 	"github.com/latchsec/latch/tlspolicy"
@@ -205,9 +206,7 @@ func (s *Server) Link(ctx context.Context, integrationID, door string) (requestI
 		return "", nil, fmt.Errorf("integrator: posting the request definition: %w", err)
 	}
 	defer resp.Body.Close()
-	var out struct {
-		ID string `json:"id"`
-	}
+	var out api.IDResponse
 	if resp.StatusCode != http.StatusCreated {
 		return "", nil, fmt.Errorf("integrator: the platform answered %s to the request definition", resp.Status)
 	}
@@ -254,7 +253,7 @@ func (s *Server) platformClient(ctx context.Context) *http.Client {
 		ClientID:     s.cfg.ClientID,
 		ClientSecret: s.cfg.ClientSecret,
 		TokenURL:     s.cfg.PlatformURL + "/oauth/token",
-		Scopes:       []string{"requests:write"},
+		Scopes:       []string{api.ScopeRequestsWrite},
 		AuthStyle:    oauth2.AuthStyleInHeader,
 	}
 	return cc.Client(context.WithValue(ctx, oauth2.HTTPClient, platformClient))
@@ -275,9 +274,7 @@ func (s *Server) LinkSigned(ctx context.Context, integrationID, requestID, door,
 	def := s.grantDefinition(door, string(body))
 	client := s.platformClient(ctx)
 	base := s.cfg.PlatformURL + "/v1/integrations/" + url.PathEscape(integrationID)
-	var key struct {
-		PublicKey string `json:"publicKey"`
-	}
+	var key api.PublicKeyResponse
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/public-key", nil)
 	if err != nil {
 		return nil, nil, err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/examples/app"
 	acme "github.com/latchsec/latch/examples/integrator"
 	"github.com/latchsec/latch/examples/platform"
@@ -29,7 +30,7 @@ func linked(t *testing.T, c *clock) (*acme.Server, *integrator.Request) {
 	p, err := platform.Start(ctx, platform.Config{StateDir: t.TempDir(), MasterKey: platform.NewMasterKey(), Now: c.Now})
 	require.NoError(t, err)
 	t.Cleanup(func() { p.Close() })
-	id, secret, err := p.RegisterIntegrator(ctx, "Acme", []string{platform.ScopeRequestsWrite})
+	id, secret, err := p.RegisterIntegrator(ctx, "Acme", []string{api.ScopeRequestsWrite})
 	require.NoError(t, err)
 	s, err := acme.Start(acme.Config{PlatformURL: p.URL, PlatformRoots: p.Roots(), ClientID: id, ClientSecret: secret, Now: c.Now})
 	require.NoError(t, err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/examples/app"
 	"github.com/latchsec/latch/examples/platform"
 	"github.com/latchsec/latch/sealedbox"
@@ -171,7 +172,7 @@ func TestPasswordHashingBudget(t *testing.T) {
 func TestTokenAppLimits(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	clientID, _, err := e.p.RegisterIntegrator(ctx, "Acme", []string{platform.ScopeRequestsWrite})
+	clientID, _, err := e.p.RegisterIntegrator(ctx, "Acme", []string{api.ScopeRequestsWrite})
 	require.NoError(t, err)
 	phone, _ := e.person("ivy@example.com")
 	dev, err := phone.AddDevice(ctx, "lamp")
@@ -179,9 +180,9 @@ func TestTokenAppLimits(t *testing.T) {
 	in, err := phone.EnableIntegration(ctx, clientID)
 	require.NoError(t, err)
 	limited := func(apps ...string) string {
-		var s platform.SessionResponse
+		var s api.SessionResponse
 		require.NoError(t, phone.Do(ctx, http.MethodPost, "/v1/tokens", phone.Session(), map[string]any{"name": "limited",
-			"scopes":    []string{platform.ScopeDevicesManage, platform.ScopeDevicesRead, platform.ScopeIntegrationsManage},
+			"scopes":    []string{api.ScopeDevicesManage, api.ScopeDevicesRead, api.ScopeIntegrationsManage},
 			"apps":      apps,
 			"expiresIn": 3600}, &s))
 		return s.Token
@@ -227,12 +228,12 @@ func TestSecondFactorChangeNeedsSecondFactor(t *testing.T) {
 	e := newEnv(t)
 	const email, password = "nat@example.com", "a long enough password"
 	phone, key := e.person(email)
-	api, err := phone.CreateToken(ctx, "ci", []string{platform.ScopeTokensManage}, time.Hour)
+	apiTok, err := phone.CreateToken(ctx, "ci", []string{api.ScopeTokensManage}, time.Hour)
 	require.NoError(t, err)
-	narrowed, err := phone.Exchange(ctx, phone.Session(), []string{platform.ScopeTokensManage})
+	narrowed, err := phone.Exchange(ctx, phone.Session(), []string{api.ScopeTokensManage})
 	require.NoError(t, err)
 	for _, path := range []string{"/v1/recovery-codes", "/v1/totp/reenroll"} {
-		for _, tok := range []string{api.Token, narrowed} {
+		for _, tok := range []string{apiTok.Token, narrowed} {
 			s, _ := e.post(path, tok, map[string]string{"password": password})
 			require.Equal(t, http.StatusForbidden, s, path)
 		}
@@ -241,11 +242,11 @@ func TestSecondFactorChangeNeedsSecondFactor(t *testing.T) {
 
 	// With a code of the app, the API token may (it holds every factor).
 	e.clock.Advance(30 * time.Second)
-	s, _ := e.post("/v1/recovery-codes", api.Token, map[string]string{"password": password, "code": wrongFor(key, e.clock.Now())})
+	s, _ := e.post("/v1/recovery-codes", apiTok.Token, map[string]string{"password": password, "code": wrongFor(key, e.clock.Now())})
 	require.Equal(t, http.StatusUnauthorized, s)
-	s, _ = e.post("/v1/recovery-codes", api.Token, map[string]string{"password": password, "code": key.Code(e.clock.Now())})
+	s, _ = e.post("/v1/recovery-codes", apiTok.Token, map[string]string{"password": password, "code": key.Code(e.clock.Now())})
 	require.Equal(t, http.StatusOK, s)
-	s, _ = e.post("/v1/recovery-codes", api.Token, map[string]string{"password": password, "code": key.Code(e.clock.Now())})
+	s, _ = e.post("/v1/recovery-codes", apiTok.Token, map[string]string{"password": password, "code": key.Code(e.clock.Now())})
 	require.Equal(t, http.StatusUnauthorized, s, "a code is accepted once")
 
 	// The session: without a code while its code is minutes old, not after.
@@ -295,7 +296,7 @@ func TestNoSecretsInAuditLog(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, e.reportState(dev.Key, "wrong secret"))
 	require.Equal(t, http.StatusNoContent, e.reportState(dev.Key, dev.Secret))
 
-	clientID, secret, err := e.p.RegisterIntegrator(ctx, "Acme", []string{platform.ScopeRequestsWrite})
+	clientID, secret, err := e.p.RegisterIntegrator(ctx, "Acme", []string{api.ScopeRequestsWrite})
 	require.NoError(t, err)
 	grant := url.Values{"grant_type": {"client_credentials"}}
 	code, _ := e.form(grant, secret, clientID)
@@ -323,7 +324,7 @@ func TestNoSecretsInAuditLog(t *testing.T) {
 func TestTokenEndpointRefusals(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	id, secret, err := e.p.RegisterIntegrator(ctx, "Acme", []string{platform.ScopeRequestsWrite})
+	id, secret, err := e.p.RegisterIntegrator(ctx, "Acme", []string{api.ScopeRequestsWrite})
 	require.NoError(t, err)
 	code, body := e.form(url.Values{"grant_type": {"client_credentials"}, "scope": {"requests:write requests:write"}}, id, secret)
 	require.Equal(t, http.StatusBadRequest, code, body)
@@ -336,7 +337,7 @@ func TestTokenEndpointRefusals(t *testing.T) {
 			"grant_type":         {"urn:ietf:params:oauth:grant-type:token-exchange"},
 			"subject_token":      {phone.Session()},
 			"subject_token_type": {"urn:ietf:params:oauth:token-type:access_token"},
-			"scope":              {platform.ScopeDevicesRead},
+			"scope":              {api.ScopeDevicesRead},
 		}
 		for k, vs := range extra {
 			v[k] = vs

@@ -27,17 +27,6 @@ import (
 // audienceMQTT is the token audience of device secrets.
 const audienceMQTT = "mqtt"
 
-// RulesTopic is where a device receives end-to-end messages from its
-// owner's app; StateTopic is where it reports.
-func RulesTopic(owner, device string) string {
-	return "apps/" + owner + "/devices/" + device + "/rules"
-}
-
-// StateTopic is where a device reports its state.
-func StateTopic(owner, device string) string {
-	return "apps/" + owner + "/devices/" + device + "/state"
-}
-
 var brokerPolicy = mqttauth.Policy{
 	Rules: []mqttauth.Rule{
 		{Topic: "apps/{app}/devices/{device}/rules", Access: mqttauth.Subscribe},
@@ -46,35 +35,48 @@ var brokerPolicy = mqttauth.Policy{
 	ClientIDs: []string{"{app}:{device}"},
 }
 
-// initMQTT makes the MQTT issuer and verifier: the API's token settings
-// with an audience of their own, so that API tokens and MQTT secrets never
-// stand in for each other.
-func (p *Platform) initMQTT(api token.Config) error {
+// broker is the embedded MQTT broker and the mqttauth issuer and verifier
+// of device credentials.
+type broker struct {
+	base
+	issuer   *mqttauth.Issuer
+	verifier *mqttauth.Verifier
+	server   *mqtt.Server // nil until start
+	hook     *mochi.Hook
+	url      string // "ssl://host:port", once started
+}
+
+// newBroker makes the issuer and verifier of device credentials: the API's
+// token settings with an audience of their own, so that API tokens and MQTT
+// secrets never stand in for each other.
+func newBroker(b base, api token.Config) (*broker, error) {
 	acl, err := mqttauth.Compile(brokerPolicy)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	br := &broker{base: b}
 	secrets := api
 	secrets.Audience = audienceMQTT
-	p.mqttIssuer = &mqttauth.Issuer{Tokens: &token.Issuer{Config: secrets}}
-	p.mqttVerifier = &mqttauth.Verifier{
+	br.issuer = &mqttauth.Issuer{Tokens: &token.Issuer{Config: secrets}}
+	br.verifier = &mqttauth.Verifier{
 		Tokens: &token.Verifier{Config: secrets},
 		ACL:    acl,
 	}
-	return nil
+	return br, nil
 }
 
-// startBroker starts the broker on TLS with the platform's certificate.
-func (p *Platform) startBroker(pair tls.Certificate) error {
-	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: p.audit.With("component", "broker")})
-	p.mqttHook = new(mochi.Hook)
-	if err := srv.AddHook(p.mqttHook, &mochi.Options{Verifier: p.mqttVerifier, Server: srv}); err != nil {
+// start starts the broker on TLS at addr with the platform's certificate;
+// state is the hook that stores what devices report.
+func (br *broker) start(addr string, pair tls.Certificate, state mqtt.Hook) error {
+	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: br.audit.With("component", "broker")})
+	br.hook = new(mochi.Hook)
+	if err := srv.AddHook(br.hook, &mochi.Options{Verifier: br.verifier, Server: srv}); err != nil {
 		return err
 	}
-	if err := srv.AddHook(&stateHook{p: p}, nil); err != nil {
+	if err := srv.AddHook(state, nil); err != nil {
 		return err
 	}
-	l := listeners.NewTCP(listeners.Config{ID: "tls", Address: p.cfg.MQTTAddr,
+	l := listeners.NewTCP(listeners.Config{ID: "tls", Address: addr,
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}})
 	if err := srv.AddListener(l); err != nil {
 		return fmt.Errorf("platform: MQTT listener: %w", err)
@@ -82,13 +84,21 @@ func (p *Platform) startBroker(pair tls.Certificate) error {
 	if err := srv.Serve(); err != nil {
 		return err
 	}
-	if err := p.mqttHook.Err(); err != nil {
+	if err := br.hook.Err(); err != nil {
 		_ = mochi.Shutdown(srv)
 		return err
 	}
-	p.broker = srv
-	p.MQTTURL = "ssl://" + l.Address()
+	br.server = srv
+	br.url = "ssl://" + l.Address()
 	return nil
+}
+
+// close shuts the broker down, if it started.
+func (br *broker) close() error {
+	if br == nil || br.server == nil {
+		return nil
+	}
+	return mochi.Shutdown(br.server)
 }
 
 // stateHook stores what devices publish on their state topics. It runs
@@ -97,7 +107,7 @@ func (p *Platform) startBroker(pair tls.Certificate) error {
 // finds it stored. It checks again that the topic is the publisher's own.
 type stateHook struct {
 	mqtt.HookBase
-	p *Platform
+	devices *devices
 }
 
 func (h *stateHook) ID() string { return "latch-example-state" }
@@ -114,7 +124,7 @@ func (h *stateHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packe
 	}
 	ctx := context.Background()
 	var n int
-	err := h.p.db.QueryRowContext(ctx, `SELECT count(*) FROM devices WHERE key = ? AND owner = ? AND id = ?`,
+	err := h.devices.db.QueryRowContext(ctx, `SELECT count(*) FROM devices WHERE key = ? AND owner = ? AND id = ?`,
 		string(cl.Properties.Username), parts[1], parts[3]).Scan(&n)
 	if err != nil || n != 1 {
 		return pk, packets.ErrRejectPacket
@@ -123,8 +133,8 @@ func (h *stateHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packe
 	if err := strictjson.Decode(pk.Payload, &state); err != nil {
 		return pk, packets.ErrRejectPacket
 	}
-	if err := h.p.saveState(ctx, parts[1], parts[3], state); err != nil {
-		h.p.audit.Error("storing device state", "device", parts[3], "err", err.Error())
+	if err := h.devices.saveState(ctx, parts[1], parts[3], state); err != nil {
+		h.devices.audit.Error("storing device state", "device", parts[3], "err", err.Error())
 		return pk, packets.ErrRejectPacket
 	}
 	return pk, nil

@@ -11,8 +11,8 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/stretchr/testify/require"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/examples/device"
-	"github.com/latchsec/latch/examples/platform"
 )
 
 // The broker as the platform configures it: a device connects with its
@@ -29,7 +29,7 @@ func TestBroker(t *testing.T) {
 	require.NoError(t, err)
 	cfg := func(p device.Provisioning) device.MQTTConfig {
 		return device.MQTTConfig{BrokerURL: p.BrokerURL, Roots: e.p.Roots(), ClientID: p.ClientID, Key: p.Key, Secret: p.Secret,
-			RulesTopic: platform.RulesTopic(p.App, p.DeviceID), StateTopic: platform.StateTopic(p.App, p.DeviceID)}
+			RulesTopic: api.RulesTopic(p.App, p.DeviceID), StateTopic: api.StateTopic(p.App, p.DeviceID)}
 	}
 	dial := func(c device.MQTTConfig) (*device.MQTTLink, error) {
 		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -47,7 +47,7 @@ func TestBroker(t *testing.T) {
 	_, err = dial(c)
 	require.ErrorIs(t, err, device.ErrRefused)
 	c = cfg(a)
-	c.RulesTopic = platform.RulesTopic(b.App, b.DeviceID)
+	c.RulesTopic = api.RulesTopic(b.App, b.DeviceID)
 	_, err = dial(c)
 	require.ErrorContains(t, err, "refused the subscription")
 
@@ -68,14 +68,14 @@ func TestBroker(t *testing.T) {
 	tok = raw.Connect()
 	tok.Wait()
 	require.NoError(t, tok.Error())
-	raw.Publish(platform.StateTopic(b.App, b.DeviceID), 1, false, []byte(`{"forged":true}`))
+	raw.Publish(api.StateTopic(b.App, b.DeviceID), 1, false, []byte(`{"forged":true}`))
 	select { // not acknowledged: the broker disconnects the client
 	case <-lost:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the broker did not disconnect a client publishing to another device's topic")
 	}
 	raw.Disconnect(0)
-	var db platform.Device
+	var db api.Device
 	require.NoError(t, phone.Do(ctx, http.MethodGet, "/v1/devices/"+b.DeviceID, phone.Session(), nil, &db))
 	require.Empty(t, db.State)
 
@@ -85,7 +85,7 @@ func TestBroker(t *testing.T) {
 
 	// Its own state topic: stored (before the broker's acknowledgement).
 	require.NoError(t, link.Report(ctx, map[string]any{"ok": true}))
-	var da platform.Device
+	var da api.Device
 	require.NoError(t, phone.Do(ctx, http.MethodGet, "/v1/devices/"+a.DeviceID, phone.Session(), nil, &da))
 	require.JSONEq(t, `{"ok":true}`, string(da.State))
 
@@ -102,7 +102,7 @@ func TestBroker(t *testing.T) {
 	require.NoError(t, phone.Do(ctx, http.MethodDelete, "/v1/devices/"+a.DeviceID, phone.Session(), nil, nil))
 	_, err = dial(cfg(a))
 	require.ErrorIs(t, err, device.ErrRefused)
-	var list []platform.Device
+	var list []api.Device
 	require.NoError(t, phone.Do(ctx, http.MethodGet, "/v1/devices", phone.Session(), nil, &list))
 	require.Len(t, list, 1)
 	b2, _ := json.Marshal(list)

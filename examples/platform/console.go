@@ -1,7 +1,6 @@
 package platform
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"embed"
@@ -13,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/token"
 )
 
@@ -54,10 +54,10 @@ type page struct {
 	NewToken     *newToken
 	NewCodes     []string // recovery codes, shown once
 	Notice       string
-	Tokens       []TokenInfo
+	Tokens       []api.TokenInfo
 	Scopes       []string
 	Integrations []integrationSummary
-	Devices      []Device
+	Devices      []api.Device
 }
 
 type newToken struct{ Name, Token string }
@@ -67,34 +67,45 @@ type integrationSummary struct {
 	Requests       int
 }
 
-func (p *Platform) consoleRoutes(mux *http.ServeMux) {
+// console is the web console: its pages act through the services the API
+// routes use.
+type console struct {
+	base
+	tokens       *tokens
+	accounts     *accounts
+	secondFactor *secondFactor
+	integrations *integrations
+	devices      *devices
+}
+
+func (cs *console) routes(mux *http.ServeMux) {
 	// Only web/static is served: the page templates stay out of reach,
 	// and so does a directory listing.
 	static, _ := fs.Sub(webFS, "web/static")
 	files := http.StripPrefix("/console/static/", http.FileServerFS(static))
 	mux.Handle("GET /console/static/{file}", files)
-	mux.HandleFunc("GET /console/{$}", p.consoleHome)
-	mux.HandleFunc("GET /console/signin", p.consoleForm("signin", "Sign in"))
-	mux.HandleFunc("GET /console/signup", p.consoleForm("signup", "Sign up"))
-	mux.HandleFunc("GET /console/code", p.consoleForm("code", "Your code"))
+	mux.HandleFunc("GET /console/{$}", cs.home)
+	mux.HandleFunc("GET /console/signin", cs.form("signin", "Sign in"))
+	mux.HandleFunc("GET /console/signup", cs.form("signup", "Sign up"))
+	mux.HandleFunc("GET /console/code", cs.form("code", "Your code"))
 	protect := http.NewCrossOriginProtection()
 	protect.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.audit.Warn("console form refused", "path", r.URL.Path, "reason", "cross-origin")
-		p.render(w, r, "refused", http.StatusForbidden, page{Title: "Request refused"})
+		cs.audit.Warn("console form refused", "path", r.URL.Path, "reason", "cross-origin")
+		cs.render(w, r, "refused", http.StatusForbidden, page{Title: "Request refused"})
 	}))
 	post := func(pattern string, h http.HandlerFunc) {
-		mux.Handle("POST "+pattern, protect.Handler(p.checkCSRF(h)))
+		mux.Handle("POST "+pattern, protect.Handler(cs.checkCSRF(h)))
 	}
-	post("/console/signin", p.consoleSignIn)
-	post("/console/signup", p.consoleSignUp)
-	post("/console/code", p.consoleCode)
-	post("/console/tokens", p.consoleCreateToken)
-	post("/console/recovery-codes", p.consoleRecoveryCodes)
-	post("/console/authenticator", p.consoleReenroll)
-	post("/console/authenticator/confirm", p.consoleConfirmReenroll)
-	post("/console/tokens/{id}/revoke", p.consoleRevoke)
-	post("/console/signout", p.consoleSignOut)
-	post("/console/signout-everywhere", p.consoleSignOutEverywhere)
+	post("/console/signin", cs.signIn)
+	post("/console/signup", cs.signUp)
+	post("/console/code", cs.code)
+	post("/console/tokens", cs.createToken)
+	post("/console/recovery-codes", cs.recoveryCodes)
+	post("/console/authenticator", cs.reenroll)
+	post("/console/authenticator/confirm", cs.confirmReenroll)
+	post("/console/tokens/{id}/revoke", cs.revoke)
+	post("/console/signout", cs.signOut)
+	post("/console/signout-everywhere", cs.signOutEverywhere)
 	mux.Handle("GET /{$}", http.RedirectHandler("/console/", http.StatusSeeOther))
 }
 
@@ -125,21 +136,21 @@ func csrfToken(w http.ResponseWriter, r *http.Request) string {
 }
 
 // checkCSRF refuses a form whose csrf field is not the cookie's value.
-func (p *Platform) checkCSRF(h http.HandlerFunc) http.HandlerFunc {
+func (cs *console) checkCSRF(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 		c, err := r.Cookie(cookieCSRF)
 		if err != nil || len(c.Value) != 43 || r.ParseForm() != nil ||
 			subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostForm.Get("csrf"))) != 1 {
-			p.audit.Warn("console form refused", "path", r.URL.Path, "reason", "csrf")
-			p.render(w, r, "refused", http.StatusForbidden, page{Title: "Request refused"})
+			cs.audit.Warn("console form refused", "path", r.URL.Path, "reason", "csrf")
+			cs.render(w, r, "refused", http.StatusForbidden, page{Title: "Request refused"})
 			return
 		}
 		h(w, r)
 	}
 }
 
-func (p *Platform) render(w http.ResponseWriter, r *http.Request, name string, status int, pg page) {
+func (cs *console) render(w http.ResponseWriter, r *http.Request, name string, status int, pg page) {
 	pg.CSRF = csrfToken(w, r)
 	h := w.Header()
 	h.Set("Content-Security-Policy", csp)
@@ -148,24 +159,24 @@ func (p *Platform) render(w http.ResponseWriter, r *http.Request, name string, s
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	if err := pages.ExecuteTemplate(w, name, pg); err != nil {
-		p.audit.Error("console template", "err", err.Error())
+		cs.audit.Error("console template", "err", err.Error())
 	}
 }
 
-func (p *Platform) consoleForm(name, title string) http.HandlerFunc {
+func (cs *console) form(name, title string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		p.render(w, r, name, http.StatusOK, page{Title: title})
+		cs.render(w, r, name, http.StatusOK, page{Title: title})
 	}
 }
 
 // session returns the claims of the console's session cookie.
-func (p *Platform) session(r *http.Request) (*token.Claims, string, bool) {
+func (cs *console) session(r *http.Request) (*token.Claims, string, bool) {
 	c, err := r.Cookie(cookieSession)
 	if err != nil {
 		return nil, "", false
 	}
-	claims, err := p.api.Verify(r.Context(), c.Value)
-	if err != nil || !claims.HasScope(ScopeTokensManage) {
+	claims, err := cs.tokens.verifier.Verify(r.Context(), c.Value)
+	if err != nil || !claims.HasScope(api.ScopeTokensManage) {
 		return nil, "", false
 	}
 	return claims, c.Value, true
@@ -173,8 +184,8 @@ func (p *Platform) session(r *http.Request) (*token.Claims, string, bool) {
 
 // signedIn returns the claims of the console's session, or sends the
 // browser to the sign-in page and returns false.
-func (p *Platform) signedIn(w http.ResponseWriter, r *http.Request) (*token.Claims, bool) {
-	c, _, ok := p.session(r)
+func (cs *console) signedIn(w http.ResponseWriter, r *http.Request) (*token.Claims, bool) {
+	c, _, ok := cs.session(r)
 	if !ok {
 		http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
 	}
@@ -200,49 +211,49 @@ func refusalStatus(w http.ResponseWriter, err error, status int) int {
 	return status
 }
 
-func (p *Platform) consoleSignUp(w http.ResponseWriter, r *http.Request) {
-	resp, err := p.createUser(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"))
+func (cs *console) signUp(w http.ResponseWriter, r *http.Request) {
+	resp, err := cs.accounts.createUser(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"))
 	if words, ok := userWords(err); ok {
-		p.render(w, r, "signup", refusalStatus(w, err, http.StatusBadRequest), page{Title: "Sign up", Error: words})
+		cs.render(w, r, "signup", refusalStatus(w, err, http.StatusBadRequest), page{Title: "Sign up", Error: words})
 		return
 	}
 	if err != nil {
-		p.internalError(w, r, err)
+		cs.internalError(w, r, err)
 		return
 	}
 	// The password was just set: the first code confirms the enrollment
 	// and signs in.
-	id, err := p.newChallenge(resp.UserID)
+	id, err := cs.accounts.newChallenge(resp.UserID)
 	if err != nil {
-		p.internalError(w, r, err)
+		cs.internalError(w, r, err)
 		return
 	}
 	setCookie(w, cookieChallenge, id, challengeTTL)
-	p.render(w, r, "code", http.StatusOK, page{Title: "Set up your authenticator app",
+	cs.render(w, r, "code", http.StatusOK, page{Title: "Set up your authenticator app",
 		QR: qrURL(resp.QRCodePNG), OTPAuth: resp.OTPAuthURI})
 }
 
-func (p *Platform) consoleSignIn(w http.ResponseWriter, r *http.Request) {
-	resp, err := p.checkPasswordStep(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"))
+func (cs *console) signIn(w http.ResponseWriter, r *http.Request) {
+	resp, err := cs.accounts.checkPasswordStep(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"))
 	if words, ok := userWords(err); ok {
-		p.render(w, r, "signin", refusalStatus(w, err, http.StatusUnauthorized), page{Title: "Sign in", Error: words})
+		cs.render(w, r, "signin", refusalStatus(w, err, http.StatusUnauthorized), page{Title: "Sign in", Error: words})
 		return
 	}
 	if err != nil {
-		p.internalError(w, r, err)
+		cs.internalError(w, r, err)
 		return
 	}
 	setCookie(w, cookieChallenge, resp.Challenge, challengeTTL)
 	if e := resp.Enroll; e != nil {
 		// The key from sign-up expired unconfirmed: show the new one.
-		p.render(w, r, "code", http.StatusOK, page{Title: "Set up your authenticator app again",
+		cs.render(w, r, "code", http.StatusOK, page{Title: "Set up your authenticator app again",
 			QR: qrURL(e.QRCodePNG), OTPAuth: e.OTPAuthURI})
 		return
 	}
 	http.Redirect(w, r, "/console/code", http.StatusSeeOther)
 }
 
-func (p *Platform) consoleCode(w http.ResponseWriter, r *http.Request) {
+func (cs *console) code(w http.ResponseWriter, r *http.Request) {
 	ch, err := r.Cookie(cookieChallenge)
 	if err != nil {
 		http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
@@ -253,72 +264,72 @@ func (p *Platform) consoleCode(w http.ResponseWriter, r *http.Request) {
 	if recovery {
 		code = r.PostForm.Get("recovery")
 	}
-	s, err := p.checkCodeStep(r.Context(), ch.Value, code, recovery)
+	s, err := cs.accounts.checkCodeStep(r.Context(), ch.Value, code, recovery)
 	if errors.Is(err, errChallenge) {
 		clearCookie(w, cookieChallenge)
-		p.render(w, r, "signin", http.StatusUnauthorized, page{Title: "Sign in", Error: err.Error()})
+		cs.render(w, r, "signin", http.StatusUnauthorized, page{Title: "Sign in", Error: err.Error()})
 		return
 	}
 	if words, ok := userWords(err); ok {
-		p.render(w, r, "code", http.StatusUnauthorized, page{Title: "Your code", Error: words})
+		cs.render(w, r, "code", http.StatusUnauthorized, page{Title: "Your code", Error: words})
 		return
 	}
 	if err != nil {
-		p.internalError(w, r, err)
+		cs.internalError(w, r, err)
 		return
 	}
 	clearCookie(w, cookieChallenge)
-	setCookie(w, cookieSession, s.Token, s.Expires.Sub(p.now()))
+	setCookie(w, cookieSession, s.Token, s.Expires.Sub(cs.now()))
 	http.Redirect(w, r, "/console/", http.StatusSeeOther)
 }
 
-func (p *Platform) consoleHome(w http.ResponseWriter, r *http.Request) {
-	c, ok := p.signedIn(w, r)
+func (cs *console) home(w http.ResponseWriter, r *http.Request) {
+	c, ok := cs.signedIn(w, r)
 	if !ok {
 		return
 	}
-	p.renderHome(w, r, c, nil, "")
+	cs.renderHome(w, r, c, nil, "")
 }
 
-func (p *Platform) renderHome(w http.ResponseWriter, r *http.Request, c *token.Claims, nt *newToken, problem string) {
-	p.renderHomePage(w, r, c, page{NewToken: nt, Error: problem})
+func (cs *console) renderHome(w http.ResponseWriter, r *http.Request, c *token.Claims, nt *newToken, problem string) {
+	cs.renderHomePage(w, r, c, page{NewToken: nt, Error: problem})
 }
 
 // renderHomePage renders the home page with what pg holds (a new token,
 // new recovery codes, an error) and the person's tokens, integrations and
 // devices.
-func (p *Platform) renderHomePage(w http.ResponseWriter, r *http.Request, c *token.Claims, pg page) {
+func (cs *console) renderHomePage(w http.ResponseWriter, r *http.Request, c *token.Claims, pg page) {
 	ctx := r.Context()
 	problem := pg.Error
 	pg.Title, pg.Signed, pg.Scopes = "Your account", true, PersonScopes
 	var err error
-	if pg.Tokens, err = p.tokensOf(ctx, c.Subject); err == nil {
-		if pg.Integrations, err = p.integrationSummaries(ctx, c.Subject); err == nil {
-			pg.Devices, err = p.devicesOf(ctx, c.Subject)
+	if pg.Tokens, err = cs.tokens.list(ctx, c.Subject); err == nil {
+		if pg.Integrations, err = cs.integrations.summaries(ctx, c.Subject); err == nil {
+			pg.Devices, err = cs.devices.list(ctx, c.Subject)
 		}
 	}
 	if err != nil {
-		p.internalError(w, r, err)
+		cs.internalError(w, r, err)
 		return
 	}
 	status := http.StatusOK
 	if problem != "" {
 		status = http.StatusBadRequest
 	}
-	p.render(w, r, "home", status, pg)
+	cs.render(w, r, "home", status, pg)
 }
 
 // homeFailed answers a home-page form whose action failed with err: the
 // home page with the words for the person, or an internal error. It
 // returns false, answering nothing, if err is nil.
-func (p *Platform) homeFailed(w http.ResponseWriter, r *http.Request, c *token.Claims, err error) bool {
+func (cs *console) homeFailed(w http.ResponseWriter, r *http.Request, c *token.Claims, err error) bool {
 	if err == nil {
 		return false
 	}
 	if words, ok := userWords(err); ok {
-		p.renderHome(w, r, c, nil, words)
+		cs.renderHome(w, r, c, nil, words)
 	} else {
-		p.internalError(w, r, err)
+		cs.internalError(w, r, err)
 	}
 	return true
 }
@@ -329,88 +340,88 @@ func qrURL(png []byte) template.URL {
 	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
 }
 
-func (p *Platform) consoleCreateToken(w http.ResponseWriter, r *http.Request) {
-	c, ok := p.signedIn(w, r)
+func (cs *console) createToken(w http.ResponseWriter, r *http.Request) {
+	c, ok := cs.signedIn(w, r)
 	if !ok {
 		return
 	}
 	days, _ := strconv.Atoi(r.PostForm.Get("expires"))
-	resp, err := p.createTokenFor(r.Context(), c, createTokenRequest{
+	resp, err := cs.tokens.createFor(r.Context(), c, api.CreateTokenRequest{
 		Name: r.PostForm.Get("name"), Scopes: r.PostForm["scope"], ExpiresIn: int64(days) * 24 * 3600,
 	})
-	if p.homeFailed(w, r, c, err) {
+	if cs.homeFailed(w, r, c, err) {
 		return
 	}
 	// Shown in this answer only (Cache-Control: no-store), never again.
-	p.renderHome(w, r, c, &newToken{Name: r.PostForm.Get("name"), Token: resp.Token}, "")
+	cs.renderHome(w, r, c, &newToken{Name: r.PostForm.Get("name"), Token: resp.Token}, "")
 }
 
-// consoleRecoveryCodes makes a new set of recovery codes, after the
+// recoveryCodes makes a new set of recovery codes, after the
 // password and a code (none needed within stepUpWindow of signing in), and
 // shows them in this answer only.
-func (p *Platform) consoleRecoveryCodes(w http.ResponseWriter, r *http.Request) {
-	c, ok := p.signedIn(w, r)
+func (cs *console) recoveryCodes(w http.ResponseWriter, r *http.Request) {
+	c, ok := cs.signedIn(w, r)
 	if !ok {
 		return
 	}
-	codes, err := p.newRecoveryCodes(r.Context(), c, r.PostForm.Get("password"), r.PostForm.Get("code"))
-	if p.homeFailed(w, r, c, err) {
+	codes, err := cs.secondFactor.newRecoveryCodes(r.Context(), c, r.PostForm.Get("password"), r.PostForm.Get("code"))
+	if cs.homeFailed(w, r, c, err) {
 		return
 	}
-	p.renderHomePage(w, r, c, page{NewCodes: codes})
+	cs.renderHomePage(w, r, c, page{NewCodes: codes})
 }
 
-// consoleReenroll starts replacing the authenticator app, after the
+// reenroll starts replacing the authenticator app, after the
 // password and a code of the current app (none needed within stepUpWindow
 // of signing in, with that app or a recovery code): it shows the new key
 // and asks for one of its codes.
-func (p *Platform) consoleReenroll(w http.ResponseWriter, r *http.Request) {
-	c, ok := p.signedIn(w, r)
+func (cs *console) reenroll(w http.ResponseWriter, r *http.Request) {
+	c, ok := cs.signedIn(w, r)
 	if !ok {
 		return
 	}
-	resp, err := p.reenroll(r.Context(), c, r.PostForm.Get("password"), r.PostForm.Get("code"))
-	if p.homeFailed(w, r, c, err) {
+	resp, err := cs.secondFactor.reenroll(r.Context(), c, r.PostForm.Get("password"), r.PostForm.Get("code"))
+	if cs.homeFailed(w, r, c, err) {
 		return
 	}
-	p.render(w, r, "reenroll", http.StatusOK, page{Title: "Set up your new authenticator app", Signed: true,
+	cs.render(w, r, "reenroll", http.StatusOK, page{Title: "Set up your new authenticator app", Signed: true,
 		QR: qrURL(resp.QRCodePNG), OTPAuth: resp.OTPAuthURI})
 }
 
-// consoleConfirmReenroll completes the replacement with a code of the new
+// confirmReenroll completes the replacement with a code of the new
 // key; a refused code asks again (the new key waits until it expires).
-func (p *Platform) consoleConfirmReenroll(w http.ResponseWriter, r *http.Request) {
-	c, ok := p.signedIn(w, r)
+func (cs *console) confirmReenroll(w http.ResponseWriter, r *http.Request) {
+	c, ok := cs.signedIn(w, r)
 	if !ok {
 		return
 	}
-	err := p.confirmReenroll(r.Context(), c.Subject, r.PostForm.Get("code"))
+	err := cs.secondFactor.confirmReenroll(r.Context(), c.Subject, r.PostForm.Get("code"))
 	if words, ok := userWords(err); ok {
-		p.render(w, r, "reenroll", http.StatusUnauthorized, page{Title: "Set up your new authenticator app", Signed: true, Error: words})
+		cs.render(w, r, "reenroll", http.StatusUnauthorized, page{Title: "Set up your new authenticator app", Signed: true, Error: words})
 		return
 	}
 	if err != nil {
-		p.internalError(w, r, err)
+		cs.internalError(w, r, err)
 		return
 	}
-	p.renderHomePage(w, r, c, page{Notice: "Your new authenticator app is set up; the old one no longer signs in."})
+	cs.renderHomePage(w, r, c, page{Notice: "Your new authenticator app is set up; the old one no longer signs in."})
 }
 
-func (p *Platform) consoleRevoke(w http.ResponseWriter, r *http.Request) {
-	c, ok := p.signedIn(w, r)
+func (cs *console) revoke(w http.ResponseWriter, r *http.Request) {
+	c, ok := cs.signedIn(w, r)
 	if !ok {
 		return
 	}
-	if p.homeFailed(w, r, c, p.revokeTokenOf(r.Context(), c, r.PathValue("id"))) {
+	if cs.homeFailed(w, r, c, cs.tokens.revoke(r.Context(), c, r.PathValue("id"))) {
 		return
 	}
 	http.Redirect(w, r, "/console/", http.StatusSeeOther)
 }
 
-func (p *Platform) consoleSignOut(w http.ResponseWriter, r *http.Request) {
-	if c, _, ok := p.session(r); ok {
-		if err := p.revokeTokenOf(r.Context(), c, c.ID); err != nil {
-			p.internalError(w, r, err)
+func (cs *console) signOut(w http.ResponseWriter, r *http.Request) {
+	if c, _, ok := cs.session(r); ok {
+		if err := cs.tokens.revoke(r.Context(), c, c.ID); err != nil {
+			cs.internalError(w, r, err)
 			return
 		}
 	}
@@ -418,34 +429,16 @@ func (p *Platform) consoleSignOut(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
 }
 
-// consoleSignOutEverywhere revokes every token of the person issued until
+// signOutEverywhere revokes every token of the person issued until
 // now: sessions on other browsers, API tokens, tokens narrowed from them.
-func (p *Platform) consoleSignOutEverywhere(w http.ResponseWriter, r *http.Request) {
-	if c, _, ok := p.session(r); ok {
-		if err := p.revokeSubject(r.Context(), c.Subject, p.now()); err != nil {
-			p.internalError(w, r, err)
+func (cs *console) signOutEverywhere(w http.ResponseWriter, r *http.Request) {
+	if c, _, ok := cs.session(r); ok {
+		if err := cs.tokens.revokeSubject(r.Context(), c.Subject, cs.now()); err != nil {
+			cs.internalError(w, r, err)
 			return
 		}
-		p.audit.Info("signed out everywhere", "subject", c.Subject, "by_token", c.ID)
+		cs.audit.Info("signed out everywhere", "subject", c.Subject, "by_token", c.ID)
 	}
 	clearCookie(w, cookieSession)
 	http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
-}
-
-func (p *Platform) integrationSummaries(ctx context.Context, owner string) ([]integrationSummary, error) {
-	rows, err := p.db.QueryContext(ctx, `SELECT i.id, c.name, (SELECT count(*) FROM requests r WHERE r.integration = i.id)
-		FROM integrations i JOIN clients c ON c.id = i.client WHERE i.owner = ? ORDER BY i.created, i.id`, owner)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var list []integrationSummary
-	for rows.Next() {
-		var s integrationSummary
-		if err := rows.Scan(&s.ID, &s.Integrator, &s.Requests); err != nil {
-			return nil, err
-		}
-		list = append(list, s)
-	}
-	return list, rows.Err()
 }

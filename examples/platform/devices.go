@@ -10,10 +10,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/internal/strictjson"
 	"github.com/latchsec/latch/mqttauth"
+	"github.com/latchsec/latch/token"
 )
 
 // Limits of the relay.
@@ -25,39 +28,21 @@ const (
 	maxQueued      = 100 // messages kept per device for the HTTPS relay; older ones are dropped
 )
 
-// Device is a device as its owner sees it. Its secret is not kept: the
-// platform verifies it as a token bound to the device.
-type Device struct {
-	ID      string          `json:"id"`
-	Name    string          `json:"name"`
-	Key     string          `json:"key"`
-	State   json.RawMessage `json:"state,omitempty"`
-	Created time.Time       `json:"created"`
+// devices keeps the people's devices and relays end-to-end messages to
+// them: over the broker, and over HTTPS for a device that fetches them
+// with its key and secret.
+type devices struct {
+	base
+	broker      *broker
+	revocations token.Revocations // where a removed device's secret is revoked
+
+	mu      sync.Mutex
+	waiters map[string][]chan struct{} // fetches waiting for a device's next message
 }
 
-// DeviceCredentials are a new device's application key and secret, shown
-// once to the app, which hands them to the device during onboarding.
-type DeviceCredentials struct {
-	ID        string `json:"id"`
-	App       string `json:"app"` // the owner's id: the {app} of the device's topics
-	Key       string `json:"key"`
-	Secret    string `json:"secret"`
-	ClientID  string `json:"clientId"`
-	BrokerURL string `json:"brokerUrl"`
-}
-
-// Message is an end-to-end message waiting for a device, numbered by the
-// relay. The body is opaque to the platform.
-type Message struct {
-	Seq  int64  `json:"seq"`
-	Body []byte `json:"body"`
-}
-
-func (p *Platform) createDevice(w http.ResponseWriter, r *http.Request) {
+func (ds *devices) create(w http.ResponseWriter, r *http.Request) {
 	c := claims(r)
-	var req struct {
-		Name string `json:"name"`
-	}
+	var req api.CreateDeviceRequest
 	if !readJSON(w, r, &req) {
 		return
 	}
@@ -70,40 +55,40 @@ func (p *Platform) createDevice(w http.ResponseWriter, r *http.Request) {
 	// The key and secret (mqttauth): the secret is a token for the MQTT
 	// audience bound to the owner and this device, without expiry:
 	// revoking it is its off switch.
-	cred, err := p.mqttIssuer.Issue(ctx, mqttauth.KeyRequest{App: c.Subject, Device: id})
+	cred, err := ds.broker.issuer.Issue(ctx, mqttauth.KeyRequest{App: c.Subject, Device: id})
 	if err == nil {
-		_, err = p.db.ExecContext(ctx, `INSERT INTO tokens (id, subject, name, scopes, apps, created, expires) VALUES (?, ?, ?, ?, ?, ?, 0)`,
-			cred.SecretID, "device:"+id, "device secret", mqttauth.ConnectScope, c.Subject, p.now().Unix())
+		_, err = ds.db.ExecContext(ctx, `INSERT INTO tokens (id, subject, name, scopes, apps, created, expires) VALUES (?, ?, ?, ?, ?, ?, 0)`,
+			cred.SecretID, "device:"+id, "device secret", mqttauth.ConnectScope, c.Subject, ds.now().Unix())
 	}
 	if err == nil {
-		_, err = p.db.ExecContext(ctx, `INSERT INTO devices (id, owner, name, key, secret_id, created) VALUES (?, ?, ?, ?, ?, ?)`,
-			id, c.Subject, req.Name, cred.Key, cred.SecretID, p.now().Unix())
+		_, err = ds.db.ExecContext(ctx, `INSERT INTO devices (id, owner, name, key, secret_id, created) VALUES (?, ?, ?, ?, ?, ?)`,
+			id, c.Subject, req.Name, cred.Key, cred.SecretID, ds.now().Unix())
 	}
 	if err != nil {
-		p.internalError(w, r, err)
+		ds.internalError(w, r, err)
 		return
 	}
-	p.audit.Info("device added", "user", c.Subject, "device", id, "key", cred.Key)
-	writeJSON(w, http.StatusCreated, DeviceCredentials{ID: id, App: c.Subject, Key: cred.Key, Secret: cred.Secret,
-		ClientID: c.Subject + ":" + id, BrokerURL: p.MQTTURL})
+	ds.audit.Info("device added", "user", c.Subject, "device", id, "key", cred.Key)
+	writeJSON(w, http.StatusCreated, api.DeviceCredentials{ID: id, App: c.Subject, Key: cred.Key, Secret: cred.Secret,
+		ClientID: c.Subject + ":" + id, BrokerURL: ds.broker.url})
 }
 
-func (p *Platform) listDevices(w http.ResponseWriter, r *http.Request) {
-	list, err := p.devicesOf(r.Context(), claims(r).Subject)
+func (ds *devices) listRoute(w http.ResponseWriter, r *http.Request) {
+	list, err := ds.list(r.Context(), claims(r).Subject)
 	if err != nil {
-		p.internalError(w, r, err)
+		ds.internalError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, list)
 }
 
-func (p *Platform) devicesOf(ctx context.Context, owner string) ([]Device, error) {
-	rows, err := p.db.QueryContext(ctx, `SELECT id, name, key, state, created FROM devices WHERE owner = ? ORDER BY created, id`, owner)
+func (ds *devices) list(ctx context.Context, owner string) ([]api.Device, error) {
+	rows, err := ds.db.QueryContext(ctx, `SELECT id, name, key, state, created FROM devices WHERE owner = ? ORDER BY created, id`, owner)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	list := []Device{}
+	list := []api.Device{}
 	for rows.Next() {
 		d, err := scanDevice(rows)
 		if err != nil {
@@ -114,8 +99,8 @@ func (p *Platform) devicesOf(ctx context.Context, owner string) ([]Device, error
 	return list, rows.Err()
 }
 
-func scanDevice(s interface{ Scan(...any) error }) (*Device, error) {
-	var d Device
+func scanDevice(s interface{ Scan(...any) error }) (*api.Device, error) {
+	var d api.Device
 	var state string
 	var created int64
 	if err := s.Scan(&d.ID, &d.Name, &d.Key, &state, &created); err != nil {
@@ -128,57 +113,55 @@ func scanDevice(s interface{ Scan(...any) error }) (*Device, error) {
 	return &d, nil
 }
 
-func (p *Platform) getDevice(w http.ResponseWriter, r *http.Request) {
-	d, err := scanDevice(p.db.QueryRowContext(r.Context(), `SELECT id, name, key, state, created FROM devices WHERE id = ? AND owner = ?`,
+func (ds *devices) get(w http.ResponseWriter, r *http.Request) {
+	d, err := scanDevice(ds.db.QueryRowContext(r.Context(), `SELECT id, name, key, state, created FROM devices WHERE id = ? AND owner = ?`,
 		r.PathValue("id"), claims(r).Subject))
 	if errors.Is(err, sql.ErrNoRows) {
 		writeError(w, http.StatusNotFound, "not_found", "no such device")
 		return
 	}
 	if err != nil {
-		p.internalError(w, r, err)
+		ds.internalError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, d)
 }
 
-// removeDevice revokes the device's secret, forgets the device and ends
+// remove revokes the device's secret, forgets the device and ends
 // its broker session at once.
-func (p *Platform) removeDevice(w http.ResponseWriter, r *http.Request) {
+func (ds *devices) remove(w http.ResponseWriter, r *http.Request) {
 	c := claims(r)
 	ctx := r.Context()
 	var secretID string
-	err := p.db.QueryRowContext(ctx, `SELECT secret_id FROM devices WHERE id = ? AND owner = ?`, r.PathValue("id"), c.Subject).Scan(&secretID)
+	err := ds.db.QueryRowContext(ctx, `SELECT secret_id FROM devices WHERE id = ? AND owner = ?`, r.PathValue("id"), c.Subject).Scan(&secretID)
 	if errors.Is(err, sql.ErrNoRows) {
 		writeError(w, http.StatusNotFound, "not_found", "no such device")
 		return
 	}
 	if err == nil {
-		_, err = p.db.ExecContext(ctx, `UPDATE tokens SET revoked = 1 WHERE id = ?`, secretID)
+		_, err = ds.db.ExecContext(ctx, `UPDATE tokens SET revoked = 1 WHERE id = ?`, secretID)
 	}
 	if err == nil {
-		err = p.revocations.RevokeID(ctx, secretID, time.Time{})
+		err = ds.revocations.RevokeID(ctx, secretID, time.Time{})
 	}
 	if err == nil {
-		_, err = p.db.ExecContext(ctx, `DELETE FROM devices WHERE id = ?`, r.PathValue("id"))
+		_, err = ds.db.ExecContext(ctx, `DELETE FROM devices WHERE id = ?`, r.PathValue("id"))
 	}
 	if err != nil {
-		p.internalError(w, r, err)
+		ds.internalError(w, r, err)
 		return
 	}
-	ended := p.mqttHook.Recheck(ctx)
-	p.audit.Info("device removed", "user", c.Subject, "device", r.PathValue("id"), "sessions_ended", ended)
+	ended := ds.broker.hook.Recheck(ctx)
+	ds.audit.Info("device removed", "user", c.Subject, "device", r.PathValue("id"), "sessions_ended", ended)
 	w.WriteHeader(http.StatusNoContent)
 }
 
 // sendMessage relays an end-to-end message from the owner's app to the
 // device. The platform stores the bytes as they came; it cannot read them,
 // and a change or a replay is refused by the device.
-func (p *Platform) sendMessage(w http.ResponseWriter, r *http.Request) {
+func (ds *devices) sendMessage(w http.ResponseWriter, r *http.Request) {
 	c := claims(r)
-	var req struct {
-		Message []byte `json:"message"`
-	}
+	var req api.MessageRequest
 	if !readJSON(w, r, &req) {
 		return
 	}
@@ -188,21 +171,21 @@ func (p *Platform) sendMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	device := r.PathValue("id")
 	var n int
-	if err := p.db.QueryRowContext(r.Context(), `SELECT count(*) FROM devices WHERE id = ? AND owner = ?`, device, c.Subject).Scan(&n); err != nil || n == 0 {
+	if err := ds.db.QueryRowContext(r.Context(), `SELECT count(*) FROM devices WHERE id = ? AND owner = ?`, device, c.Subject).Scan(&n); err != nil || n == 0 {
 		writeError(w, http.StatusNotFound, "not_found", "no such device")
 		return
 	}
-	seq, err := p.publish(r.Context(), device, req.Message)
+	seq, err := ds.publish(r.Context(), device, req.Message)
 	if err != nil {
-		p.internalError(w, r, err)
+		ds.internalError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]int64{"seq": seq})
+	writeJSON(w, http.StatusAccepted, api.MessageResponse{Seq: seq})
 }
 
 // publish queues a message for a device and wakes its waiting fetch.
-func (p *Platform) publish(ctx context.Context, device string, body []byte) (int64, error) {
-	res, err := p.db.ExecContext(ctx, `INSERT INTO messages (device, body) VALUES (?, ?)`, device, body)
+func (ds *devices) publish(ctx context.Context, device string, body []byte) (int64, error) {
+	res, err := ds.db.ExecContext(ctx, `INSERT INTO messages (device, body) VALUES (?, ?)`, device, body)
 	if err != nil {
 		return 0, err
 	}
@@ -212,38 +195,38 @@ func (p *Platform) publish(ctx context.Context, device string, body []byte) (int
 	}
 	// A bounded queue per device: one offline for long gets the latest
 	// maxQueued messages over HTTPS.
-	if _, err := p.db.ExecContext(ctx, `DELETE FROM messages WHERE device = ? AND seq <
+	if _, err := ds.db.ExecContext(ctx, `DELETE FROM messages WHERE device = ? AND seq <
 		(SELECT seq FROM messages WHERE device = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`, device, device, maxQueued-1); err != nil {
 		return 0, err
 	}
-	p.mu.Lock()
-	for _, ch := range p.waiters[device] {
+	ds.mu.Lock()
+	for _, ch := range ds.waiters[device] {
 		close(ch)
 	}
-	delete(p.waiters, device)
-	p.mu.Unlock()
+	delete(ds.waiters, device)
+	ds.mu.Unlock()
 	var owner string
-	if err := p.db.QueryRowContext(ctx, `SELECT owner FROM devices WHERE id = ?`, device).Scan(&owner); err != nil {
+	if err := ds.db.QueryRowContext(ctx, `SELECT owner FROM devices WHERE id = ?`, device).Scan(&owner); err != nil {
 		return 0, err
 	}
 	// QoS 1: the broker keeps it for a device whose session is offline.
-	return seq, p.broker.Publish(RulesTopic(owner, device), body, false, 1)
+	return seq, ds.broker.server.Publish(api.RulesTopic(owner, device), body, false, 1)
 }
 
-// deviceAuth authenticates a device on the HTTPS relay by its application
+// auth authenticates a device on the HTTPS relay by its application
 // key and secret (HTTP Basic), with the verifier the broker uses: the same
 // pair a device gives the broker as user name and password.
-func (p *Platform) deviceAuth(h func(http.ResponseWriter, *http.Request, string)) http.Handler {
+func (ds *devices) auth(h func(http.ResponseWriter, *http.Request, string)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, secret, ok := r.BasicAuth()
 		var device, owner string
 		err := errors.New("no credentials")
 		if ok {
-			err = p.db.QueryRowContext(r.Context(), `SELECT id, owner FROM devices WHERE key = ?`, key).Scan(&device, &owner)
+			err = ds.db.QueryRowContext(r.Context(), `SELECT id, owner FROM devices WHERE key = ?`, key).Scan(&device, &owner)
 		}
 		if err == nil {
 			var pr *mqttauth.Principal
-			pr, err = p.mqttVerifier.Authenticate(r.Context(), owner+":"+device, key, secret)
+			pr, err = ds.broker.verifier.Authenticate(r.Context(), owner+":"+device, key, secret)
 			if err == nil && pr.Device != device {
 				err = errors.New("secret belongs to another device")
 			}
@@ -258,7 +241,7 @@ func (p *Platform) deviceAuth(h func(http.ResponseWriter, *http.Request, string)
 			if !mqttauth.CheckKey(key) {
 				key = "(not a key)"
 			}
-			p.audit.Warn("device refused", "key", key, "reason", err.Error())
+			ds.audit.Warn("device refused", "key", key, "reason", err.Error())
 			w.Header().Set("WWW-Authenticate", `Basic realm="latch-example devices"`)
 			writeError(w, http.StatusUnauthorized, "invalid_client", "wrong application key or secret")
 			return
@@ -267,10 +250,10 @@ func (p *Platform) deviceAuth(h func(http.ResponseWriter, *http.Request, string)
 	})
 }
 
-// deviceMessages answers a device with its messages after the sequence
+// messages answers a device with its messages after the sequence
 // number "after", waiting up to "wait" seconds (long polling) when there
 // are none yet.
-func (p *Platform) deviceMessages(w http.ResponseWriter, r *http.Request, device string) {
+func (ds *devices) messages(w http.ResponseWriter, r *http.Request, device string) {
 	after, err1 := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
 	wait, err2 := strconv.Atoi(r.URL.Query().Get("wait"))
 	if err1 != nil || err2 != nil || after < 0 || wait < 0 {
@@ -284,12 +267,12 @@ func (p *Platform) deviceMessages(w http.ResponseWriter, r *http.Request, device
 		// Register before looking, so that a message published between
 		// the query and the wait is not missed.
 		ch := make(chan struct{})
-		p.mu.Lock()
-		p.waiters[device] = append(p.waiters[device], ch)
-		p.mu.Unlock()
-		msgs, err := p.fetch(r.Context(), device, after)
+		ds.mu.Lock()
+		ds.waiters[device] = append(ds.waiters[device], ch)
+		ds.mu.Unlock()
+		msgs, err := ds.fetch(r.Context(), device, after)
 		if err != nil {
-			p.internalError(w, r, err)
+			ds.internalError(w, r, err)
 			return
 		}
 		if len(msgs) > 0 || timeout == 0 {
@@ -299,30 +282,30 @@ func (p *Platform) deviceMessages(w http.ResponseWriter, r *http.Request, device
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			p.mu.Lock()
-			ws := p.waiters[device]
+			ds.mu.Lock()
+			ws := ds.waiters[device]
 			for i, c := range ws {
 				if c == ch {
-					p.waiters[device] = append(ws[:i:i], ws[i+1:]...)
+					ds.waiters[device] = append(ws[:i:i], ws[i+1:]...)
 					break
 				}
 			}
-			p.mu.Unlock()
-			writeJSON(w, http.StatusOK, []Message{})
+			ds.mu.Unlock()
+			writeJSON(w, http.StatusOK, []api.Message{})
 			return
 		}
 	}
 }
 
-func (p *Platform) fetch(ctx context.Context, device string, after int64) ([]Message, error) {
-	rows, err := p.db.QueryContext(ctx, `SELECT seq, body FROM messages WHERE device = ? AND seq > ? ORDER BY seq LIMIT ?`, device, after, maxBatch)
+func (ds *devices) fetch(ctx context.Context, device string, after int64) ([]api.Message, error) {
+	rows, err := ds.db.QueryContext(ctx, `SELECT seq, body FROM messages WHERE device = ? AND seq > ? ORDER BY seq LIMIT ?`, device, after, maxBatch)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	msgs := []Message{}
+	msgs := []api.Message{}
 	for rows.Next() {
-		var m Message
+		var m api.Message
 		if err := rows.Scan(&m.Seq, &m.Body); err != nil {
 			return nil, err
 		}
@@ -331,9 +314,9 @@ func (p *Platform) fetch(ctx context.Context, device string, after int64) ([]Mes
 	return msgs, rows.Err()
 }
 
-// deviceState stores what the device reports about itself: a JSON object
+// state stores what the device reports about itself: a JSON object
 // the device made (it never contains secrets; see examples/device).
-func (p *Platform) deviceState(w http.ResponseWriter, r *http.Request, device string) {
+func (ds *devices) state(w http.ResponseWriter, r *http.Request, device string) {
 	var state map[string]any
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxStateSize))
 	if err == nil {
@@ -343,8 +326,8 @@ func (p *Platform) deviceState(w http.ResponseWriter, r *http.Request, device st
 		writeError(w, http.StatusBadRequest, "invalid_request", "state must be a JSON object of at most 4 KiB")
 		return
 	}
-	if err := p.saveState(r.Context(), "", device, state); err != nil {
-		p.internalError(w, r, err)
+	if err := ds.saveState(r.Context(), "", device, state); err != nil {
+		ds.internalError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -352,15 +335,15 @@ func (p *Platform) deviceState(w http.ResponseWriter, r *http.Request, device st
 
 // saveState stores a device's report; owner, when not empty, must be the
 // device's.
-func (p *Platform) saveState(ctx context.Context, owner, device string, state map[string]any) error {
+func (ds *devices) saveState(ctx context.Context, owner, device string, state map[string]any) error {
 	b, err := json.Marshal(state)
 	if err != nil {
 		return err
 	}
-	if _, err := p.db.ExecContext(ctx, `UPDATE devices SET state = ? WHERE id = ? AND (? = '' OR owner = ?)`, string(b), device, owner, owner); err != nil {
+	if _, err := ds.db.ExecContext(ctx, `UPDATE devices SET state = ? WHERE id = ? AND (? = '' OR owner = ?)`, string(b), device, owner, owner); err != nil {
 		return err
 	}
-	p.audit.Info("device reported", "device", device, "fields", strings.Join(sortedKeys(state), ","))
+	ds.audit.Info("device reported", "device", device, "fields", strings.Join(sortedKeys(state), ","))
 	return nil
 }
 

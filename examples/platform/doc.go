@@ -1,7 +1,10 @@
 // Package platform is the example IoT cloud: the API server that people,
 // integrators and devices talk to. Start one with [Start]; it serves HTTPS on
 // a loopback port and keeps its state in an embedded SQLite database
-// (modernc.org/sqlite, no cgo) in Config.StateDir.
+// (modernc.org/sqlite, no cgo) in Config.StateDir. What its clients send
+// and get (the JSON bodies, the scopes, the broker's topics) is package
+// examples/api, which they import instead of this one, so that no client
+// links the server.
 //
 // What it shows, and which Latch package does it:
 //
@@ -11,7 +14,7 @@
 //     SQLite). Sign-in answers with a session token. The key shown at
 //     sign-up must be confirmed with a code within 15 minutes; after that,
 //     signing in with the password shows a new key
-//     ([SignInResponse].Enroll). Password attempts are throttled per email
+//     ([api.SignInResponse].Enroll). Password attempts are throttled per email
 //     address, whether an account has it or not, and counted before the
 //     password is hashed: the fifth attempt without a right password in
 //     between locks the address for a minute, doubling with each further
@@ -76,7 +79,7 @@
 //     token bound to the owner and the device) and connect with them to the
 //     platform's embedded MQTT broker (mochi-mqtt with mqttauth/mochi, on
 //     TLS), where they may subscribe to their own rules topic and publish to
-//     their own state topic only ([RulesTopic], [StateTopic]). The person's
+//     their own state topic only ([api.RulesTopic], [api.StateTopic]). The person's
 //     app posts end-to-end messages, which the platform publishes to the
 //     device's rules topic: it can neither read, alter nor replay them. The
 //     same messages can be fetched over HTTPS (GET /v1/device/messages, long
@@ -129,6 +132,20 @@
 // the owner of a taken address a note instead of a key; and, either way,
 // limit sign-ups per client address at its front proxy, which also bounds
 // how fast new accounts can fill the pool of pending sign-ins.
+//
+// # Reading the code
+//
+// [Platform] composes one type per service, each with its own state and
+// the database, audit log and clock they share: tokenKeys (keys.go, the
+// token keyring and its rotation), tokens (tokens.go, issuing, listing and
+// revoking tokens, and the token middleware of every route), accounts
+// (signin.go, password.go, throttle.go: sign-up and sign-in),
+// secondFactor (secondfactor.go: recovery codes, a new authenticator app),
+// oauth (oauth.go: the token endpoint), integrations (integrations.go,
+// signed.go), broker (broker.go: mochi with mqttauth), devices (devices.go:
+// devices and the relay) and console (console.go). http.go maps each route
+// to its service; platform.go starts and stops them. The wire types are
+// in examples/api.
 //
 // # Secrets at rest
 //

@@ -4,7 +4,7 @@ package platform
 // evaluation's share of the hashing budget held: tests count evaluations
 // with it, and hold them in flight.
 func SetHashHook(p *Platform, f func()) {
-	p.hashing.mu.Lock()
-	p.hashing.hook = f
-	p.hashing.mu.Unlock()
+	p.accounts.hashing.mu.Lock()
+	p.accounts.hashing.hook = f
+	p.accounts.hashing.mu.Unlock()
 }

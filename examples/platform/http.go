@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/internal/strictjson"
 	"github.com/latchsec/latch/token"
 )
@@ -17,43 +18,44 @@ import (
 const maxBody = 1<<20 + 4096
 
 func (p *Platform) routes() http.Handler {
+	tk, ac, sf, ig, ds := p.tokens, p.accounts, p.secondFactor, p.integrations, p.devices
 	mux := http.NewServeMux()
 	// People: sign-up and sign-in (no token yet).
-	mux.HandleFunc("POST /v1/signup", p.signUp)
-	mux.HandleFunc("POST /v1/signin", p.signIn)
-	mux.HandleFunc("POST /v1/signin/totp", p.signInCode(false))
-	mux.HandleFunc("POST /v1/signin/recovery", p.signInCode(true))
-	mux.Handle("POST /v1/recovery-codes", p.need(p.recoveryCodes, ScopeTokensManage))
-	mux.Handle("POST /v1/totp/reenroll", p.need(p.reenrollRoute, ScopeTokensManage))
-	mux.Handle("POST /v1/totp/reenroll/confirm", p.need(p.confirmReenrollRoute, ScopeTokensManage))
+	mux.HandleFunc("POST /v1/signup", ac.signUp)
+	mux.HandleFunc("POST /v1/signin", ac.signIn)
+	mux.HandleFunc("POST /v1/signin/totp", ac.signInCode(false))
+	mux.HandleFunc("POST /v1/signin/recovery", ac.signInCode(true))
+	mux.Handle("POST /v1/recovery-codes", tk.need(sf.recoveryCodes, api.ScopeTokensManage))
+	mux.Handle("POST /v1/totp/reenroll", tk.need(sf.reenrollRoute, api.ScopeTokensManage))
+	mux.Handle("POST /v1/totp/reenroll/confirm", tk.need(sf.confirmReenrollRoute, api.ScopeTokensManage))
 	// Tokens.
-	mux.Handle("POST /v1/tokens", p.need(p.createToken, ScopeTokensManage))
-	mux.Handle("GET /v1/tokens", p.need(p.listTokens, ScopeTokensManage))
-	mux.Handle("DELETE /v1/tokens/{id}", p.need(p.revokeToken, ScopeTokensManage))
-	mux.Handle("POST /v1/signout-everywhere", p.need(p.signOutEverywhere, ScopeTokensManage))
+	mux.Handle("POST /v1/tokens", tk.need(tk.createRoute, api.ScopeTokensManage))
+	mux.Handle("GET /v1/tokens", tk.need(tk.listRoute, api.ScopeTokensManage))
+	mux.Handle("DELETE /v1/tokens/{id}", tk.need(tk.revokeRoute, api.ScopeTokensManage))
+	mux.Handle("POST /v1/signout-everywhere", tk.need(tk.signOutEverywhere, api.ScopeTokensManage))
 	// OAuth 2.0 for integrators (and token exchange for anyone).
-	mux.HandleFunc("POST /oauth/token", p.oauthToken)
+	mux.HandleFunc("POST /oauth/token", p.oauth.tokenEndpoint)
 	// Integrations: the person's application's (needApp), and the
 	// integrator's route, which checks the application of the integration.
-	mux.Handle("POST /v1/integrations", p.needApp(p.createIntegration, ScopeIntegrationsManage))
-	mux.Handle("GET /v1/integrations", p.needApp(p.listIntegrations, ScopeIntegrationsManage))
-	mux.Handle("GET /v1/integrations/{id}", p.needApp(p.getIntegration, ScopeIntegrationsManage))
-	mux.Handle("GET /v1/integrations/{id}/requests", p.needApp(p.listRequests, ScopeIntegrationsManage))
-	mux.Handle("GET /v1/integrations/{id}/requests/{rid}", p.needApp(p.getRequest, ScopeIntegrationsManage))
-	mux.Handle("POST /v1/integrations/{id}/requests", p.need(p.postRequest, ScopeRequestsWrite))
-	mux.Handle("GET /v1/integrations/{id}/public-key", p.need(p.integratorPublicKey, ScopeRequestsWrite))
-	mux.Handle("PUT /v1/integrations/{id}/requests/{rid}", p.need(p.putSignedRequest, ScopeRequestsWrite))
+	mux.Handle("POST /v1/integrations", tk.needApp(ig.create, api.ScopeIntegrationsManage))
+	mux.Handle("GET /v1/integrations", tk.needApp(ig.list, api.ScopeIntegrationsManage))
+	mux.Handle("GET /v1/integrations/{id}", tk.needApp(ig.get, api.ScopeIntegrationsManage))
+	mux.Handle("GET /v1/integrations/{id}/requests", tk.needApp(ig.listRequests, api.ScopeIntegrationsManage))
+	mux.Handle("GET /v1/integrations/{id}/requests/{rid}", tk.needApp(ig.getRequest, api.ScopeIntegrationsManage))
+	mux.Handle("POST /v1/integrations/{id}/requests", tk.need(ig.postRequest, api.ScopeRequestsWrite))
+	mux.Handle("GET /v1/integrations/{id}/public-key", tk.need(ig.integratorPublicKey, api.ScopeRequestsWrite))
+	mux.Handle("PUT /v1/integrations/{id}/requests/{rid}", tk.need(ig.putSignedRequest, api.ScopeRequestsWrite))
 	// Devices, as their owner sees them: all of the person's application.
-	mux.Handle("POST /v1/devices", p.needApp(p.createDevice, ScopeDevicesManage))
-	mux.Handle("GET /v1/devices", p.needApp(p.listDevices, ScopeDevicesRead))
-	mux.Handle("GET /v1/devices/{id}", p.needApp(p.getDevice, ScopeDevicesRead))
-	mux.Handle("POST /v1/devices/{id}/messages", p.needApp(p.sendMessage, ScopeDevicesManage))
-	mux.Handle("DELETE /v1/devices/{id}", p.needApp(p.removeDevice, ScopeDevicesManage))
+	mux.Handle("POST /v1/devices", tk.needApp(ds.create, api.ScopeDevicesManage))
+	mux.Handle("GET /v1/devices", tk.needApp(ds.listRoute, api.ScopeDevicesRead))
+	mux.Handle("GET /v1/devices/{id}", tk.needApp(ds.get, api.ScopeDevicesRead))
+	mux.Handle("POST /v1/devices/{id}/messages", tk.needApp(ds.sendMessage, api.ScopeDevicesManage))
+	mux.Handle("DELETE /v1/devices/{id}", tk.needApp(ds.remove, api.ScopeDevicesManage))
 	// Devices themselves, with their application key and secret.
-	mux.Handle("GET /v1/device/messages", p.deviceAuth(p.deviceMessages))
-	mux.Handle("POST /v1/device/state", p.deviceAuth(p.deviceState))
+	mux.Handle("GET /v1/device/messages", ds.auth(ds.messages))
+	mux.Handle("POST /v1/device/state", ds.auth(ds.state))
 	// The web console.
-	p.consoleRoutes(mux)
+	p.console.routes(mux)
 	return securityHeaders(mux)
 }
 
@@ -69,13 +71,13 @@ func securityHeaders(h http.Handler) http.Handler {
 
 // need puts h behind token.Middleware requiring scopes; refusals go to the
 // audit log with their reason (never the token).
-func (p *Platform) need(h http.HandlerFunc, scopes ...string) http.Handler {
+func (tk *tokens) need(h http.HandlerFunc, scopes ...string) http.Handler {
 	mw := &token.Middleware{
-		Verifier: p.api,
+		Verifier: tk.verifier,
 		Scopes:   scopes,
 		Realm:    "latch-example",
 		OnReject: func(r *http.Request, status int, err error) {
-			p.audit.Warn("api token refused", "path", r.URL.Path, "status", status, "reason", err.Error())
+			tk.audit.Warn("api token refused", "path", r.URL.Path, "status", status, "reason", err.Error())
 		},
 	}
 	return mw.Wrap(h)
@@ -83,12 +85,12 @@ func (p *Platform) need(h http.HandlerFunc, scopes ...string) http.Handler {
 
 // needApp is need for a route that acts on the application of the token's
 // holder. In this platform a person has one application, whose id is the
-// person's (the {app} of their devices' topics, DeviceCredentials.App): a
+// person's (the {app} of their devices' topics, api.DeviceCredentials.App): a
 // token limited to other applications (Claims.Apps) is refused here with
 // 403, as a missing scope is.
-func (p *Platform) needApp(h http.HandlerFunc, scopes ...string) http.Handler {
-	return p.need(func(w http.ResponseWriter, r *http.Request) {
-		if c := claims(r); !p.checkApp(w, r, c, c.Subject) {
+func (tk *tokens) needApp(h http.HandlerFunc, scopes ...string) http.Handler {
+	return tk.need(func(w http.ResponseWriter, r *http.Request) {
+		if c := claims(r); !tk.checkApp(w, r, c, c.Subject) {
 			return
 		}
 		h(w, r)
@@ -97,12 +99,12 @@ func (p *Platform) needApp(h http.HandlerFunc, scopes ...string) http.Handler {
 
 // checkApp answers 403 and returns false if c may not act on the
 // application app.
-func (p *Platform) checkApp(w http.ResponseWriter, r *http.Request, c *token.Claims, app string) bool {
+func (b *base) checkApp(w http.ResponseWriter, r *http.Request, c *token.Claims, app string) bool {
 	err := c.CheckApp(app)
 	if err == nil {
 		return true
 	}
-	p.audit.Warn("api token refused", "path", r.URL.Path, "status", http.StatusForbidden, "reason", err.Error(), "token_id", c.ID)
+	b.audit.Warn("api token refused", "path", r.URL.Path, "status", http.StatusForbidden, "reason", err.Error(), "token_id", c.ID)
 	w.Header().Set("WWW-Authenticate", `Bearer realm="latch-example", error="insufficient_scope"`)
 	writeError(w, http.StatusForbidden, "insufficient_scope", "this token is limited to other applications")
 	return false
@@ -139,7 +141,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // writeError answers with a JSON error in the shape OAuth 2.0 uses.
 func writeError(w http.ResponseWriter, status int, code, description string) {
-	writeJSON(w, status, map[string]string{"error": code, "error_description": description})
+	writeJSON(w, status, api.Error{Code: code, Description: description})
 }
 
 // newID returns a random 128-bit identifier with a readable prefix.
@@ -149,7 +151,7 @@ func newID(prefix string) string {
 	return prefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
 }
 
-func (p *Platform) internalError(w http.ResponseWriter, r *http.Request, err error) {
-	p.audit.Error("internal error", "path", r.URL.Path, "err", err.Error())
+func (b *base) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	b.audit.Error("internal error", "path", r.URL.Path, "err", err.Error())
 	writeError(w, http.StatusInternalServerError, "server_error", "internal error")
 }

@@ -1,54 +1,29 @@
 package platform
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"io"
 	"net/http"
 	"time"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/integrator"
 	"github.com/latchsec/latch/sealedbox"
 )
 
-// RequestContext is the sealedbox context of a stored request: it names
-// the record, so an envelope moved to another record or integration does
-// not open. The app computes the same bytes to open it.
-func RequestContext(integrationID, requestID string) []byte {
-	return []byte("latch-example/v1 integration " + integrationID + " request " + requestID)
+// integrations keeps the person's integrations (the app's public key and
+// wrapped private key) and their requests, sealed: it seals an
+// integrator's definition on arrival, or stores the envelope an
+// integrator sealed and signed itself.
+type integrations struct {
+	base
 }
 
-type createIntegrationRequest struct {
-	Integrator string `json:"integrator"` // the integrator's client id
-	PublicKey  string `json:"publicKey"`  // sealedbox text form
-	WrappedKey []byte `json:"wrappedKey"` // sealedbox.WrapPrivateKey output
-}
-
-// Integration is what the platform stores of an integration: the app's
-// public key and its private key wrapped under the person's end-to-end
-// key, which the platform does not have.
-type Integration struct {
-	ID         string    `json:"id"`
-	Integrator string    `json:"integrator"`
-	PublicKey  string    `json:"publicKey"`
-	WrappedKey []byte    `json:"wrappedKey"`
-	Created    time.Time `json:"created"`
-}
-
-// SealedRequest is a stored request: its id and envelope. There is no
-// other form of it. Signed marks an envelope the integrator signed and
-// sealed itself (sealedbox.IsSigned); the mark is the platform's, and the
-// app checks the signature itself.
-type SealedRequest struct {
-	ID       string    `json:"id"`
-	Envelope []byte    `json:"envelope"`
-	Created  time.Time `json:"created"`
-	Signed   bool      `json:"signed"`
-}
-
-func (p *Platform) createIntegration(w http.ResponseWriter, r *http.Request) {
+func (ig *integrations) create(w http.ResponseWriter, r *http.Request) {
 	c := claims(r)
-	var req createIntegrationRequest
+	var req api.CreateIntegrationRequest
 	if !readJSON(w, r, &req) {
 		return
 	}
@@ -57,34 +32,34 @@ func (p *Platform) createIntegration(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var n int
-	if err := p.db.QueryRowContext(r.Context(), `SELECT count(*) FROM clients WHERE id = ?`, req.Integrator).Scan(&n); err != nil || n == 0 {
+	if err := ig.db.QueryRowContext(r.Context(), `SELECT count(*) FROM clients WHERE id = ?`, req.Integrator).Scan(&n); err != nil || n == 0 {
 		writeError(w, http.StatusBadRequest, "invalid_request", "no such integrator")
 		return
 	}
 	id := newID("in_")
-	_, err := p.db.ExecContext(r.Context(), `INSERT INTO integrations (id, owner, client, public_key, wrapped_key, created) VALUES (?, ?, ?, ?, ?, ?)`,
-		id, c.Subject, req.Integrator, req.PublicKey, req.WrappedKey, p.now().Unix())
+	_, err := ig.db.ExecContext(r.Context(), `INSERT INTO integrations (id, owner, client, public_key, wrapped_key, created) VALUES (?, ?, ?, ?, ?, ?)`,
+		id, c.Subject, req.Integrator, req.PublicKey, req.WrappedKey, ig.now().Unix())
 	if err != nil {
-		p.internalError(w, r, err)
+		ig.internalError(w, r, err)
 		return
 	}
-	p.audit.Info("integration switched on", "user", c.Subject, "integration", id, "integrator", req.Integrator)
-	writeJSON(w, http.StatusCreated, map[string]string{"id": id})
+	ig.audit.Info("integration switched on", "user", c.Subject, "integration", id, "integrator", req.Integrator)
+	writeJSON(w, http.StatusCreated, api.IDResponse{ID: id})
 }
 
-func (p *Platform) listIntegrations(w http.ResponseWriter, r *http.Request) {
-	rows, err := p.db.QueryContext(r.Context(), `SELECT id, client, public_key, wrapped_key, created FROM integrations WHERE owner = ? ORDER BY created, id`, claims(r).Subject)
+func (ig *integrations) list(w http.ResponseWriter, r *http.Request) {
+	rows, err := ig.db.QueryContext(r.Context(), `SELECT id, client, public_key, wrapped_key, created FROM integrations WHERE owner = ? ORDER BY created, id`, claims(r).Subject)
 	if err != nil {
-		p.internalError(w, r, err)
+		ig.internalError(w, r, err)
 		return
 	}
 	defer rows.Close()
-	list := []Integration{}
+	list := []api.Integration{}
 	for rows.Next() {
-		var in Integration
+		var in api.Integration
 		var created int64
 		if err := rows.Scan(&in.ID, &in.Integrator, &in.PublicKey, &in.WrappedKey, &created); err != nil {
-			p.internalError(w, r, err)
+			ig.internalError(w, r, err)
 			return
 		}
 		in.Created = time.Unix(created, 0).UTC()
@@ -93,48 +68,48 @@ func (p *Platform) listIntegrations(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, list)
 }
 
-// ownIntegration loads an integration of the caller, answering 404 for
+// own loads an integration of the caller, answering 404 for
 // others' (so ids of others' integrations cannot be probed).
-func (p *Platform) ownIntegration(w http.ResponseWriter, r *http.Request) (*Integration, bool) {
-	var in Integration
+func (ig *integrations) own(w http.ResponseWriter, r *http.Request) (*api.Integration, bool) {
+	var in api.Integration
 	var created int64
-	err := p.db.QueryRowContext(r.Context(), `SELECT id, client, public_key, wrapped_key, created FROM integrations WHERE id = ? AND owner = ?`,
+	err := ig.db.QueryRowContext(r.Context(), `SELECT id, client, public_key, wrapped_key, created FROM integrations WHERE id = ? AND owner = ?`,
 		r.PathValue("id"), claims(r).Subject).Scan(&in.ID, &in.Integrator, &in.PublicKey, &in.WrappedKey, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		writeError(w, http.StatusNotFound, "not_found", "no such integration")
 		return nil, false
 	}
 	if err != nil {
-		p.internalError(w, r, err)
+		ig.internalError(w, r, err)
 		return nil, false
 	}
 	in.Created = time.Unix(created, 0).UTC()
 	return &in, true
 }
 
-func (p *Platform) getIntegration(w http.ResponseWriter, r *http.Request) {
-	if in, ok := p.ownIntegration(w, r); ok {
+func (ig *integrations) get(w http.ResponseWriter, r *http.Request) {
+	if in, ok := ig.own(w, r); ok {
 		writeJSON(w, http.StatusOK, in)
 	}
 }
 
-func (p *Platform) listRequests(w http.ResponseWriter, r *http.Request) {
-	in, ok := p.ownIntegration(w, r)
+func (ig *integrations) listRequests(w http.ResponseWriter, r *http.Request) {
+	in, ok := ig.own(w, r)
 	if !ok {
 		return
 	}
-	rows, err := p.db.QueryContext(r.Context(), `SELECT id, envelope, created, signed FROM requests WHERE integration = ? ORDER BY created, id`, in.ID)
+	rows, err := ig.db.QueryContext(r.Context(), `SELECT id, envelope, created, signed FROM requests WHERE integration = ? ORDER BY created, id`, in.ID)
 	if err != nil {
-		p.internalError(w, r, err)
+		ig.internalError(w, r, err)
 		return
 	}
 	defer rows.Close()
-	list := []SealedRequest{}
+	list := []api.SealedRequest{}
 	for rows.Next() {
-		var s SealedRequest
+		var s api.SealedRequest
 		var created int64
 		if err := rows.Scan(&s.ID, &s.Envelope, &created, &s.Signed); err != nil {
-			p.internalError(w, r, err)
+			ig.internalError(w, r, err)
 			return
 		}
 		s.Created = time.Unix(created, 0).UTC()
@@ -143,21 +118,21 @@ func (p *Platform) listRequests(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, list)
 }
 
-func (p *Platform) getRequest(w http.ResponseWriter, r *http.Request) {
-	in, ok := p.ownIntegration(w, r)
+func (ig *integrations) getRequest(w http.ResponseWriter, r *http.Request) {
+	in, ok := ig.own(w, r)
 	if !ok {
 		return
 	}
-	var s SealedRequest
+	var s api.SealedRequest
 	var created int64
-	err := p.db.QueryRowContext(r.Context(), `SELECT id, envelope, created, signed FROM requests WHERE id = ? AND integration = ?`,
+	err := ig.db.QueryRowContext(r.Context(), `SELECT id, envelope, created, signed FROM requests WHERE id = ? AND integration = ?`,
 		r.PathValue("rid"), in.ID).Scan(&s.ID, &s.Envelope, &created, &s.Signed)
 	if errors.Is(err, sql.ErrNoRows) {
 		writeError(w, http.StatusNotFound, "not_found", "no such request")
 		return
 	}
 	if err != nil {
-		p.internalError(w, r, err)
+		ig.internalError(w, r, err)
 		return
 	}
 	s.Created = time.Unix(created, 0).UTC()
@@ -168,10 +143,10 @@ func (p *Platform) getRequest(w http.ResponseWriter, r *http.Request) {
 // to the integration's public key and stores the envelope only. The
 // definition is in this process's memory for the length of this call and
 // nowhere else: not in the database, not in the log, not in any answer.
-func (p *Platform) postRequest(w http.ResponseWriter, r *http.Request) {
+func (ig *integrations) postRequest(w http.ResponseWriter, r *http.Request) {
 	c := claims(r)
 	// Only the integrator the person chose may post to the integration.
-	_, pub, ok := p.integratorClient(w, r)
+	_, pub, ok := ig.integratorClient(w, r)
 	if !ok {
 		return
 	}
@@ -187,22 +162,40 @@ func (p *Platform) postRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	key, err := sealedbox.ParsePublicKey(pub)
 	if err != nil {
-		p.internalError(w, r, err)
+		ig.internalError(w, r, err)
 		return
 	}
 	integrationID, requestID := r.PathValue("id"), newID("rq_")
-	envelope, err := sealedbox.Seal(key, def, RequestContext(integrationID, requestID))
+	envelope, err := sealedbox.Seal(key, def, api.RequestContext(integrationID, requestID))
 	clear(def)
 	if err != nil {
-		p.internalError(w, r, err)
+		ig.internalError(w, r, err)
 		return
 	}
-	if _, err := p.db.ExecContext(r.Context(), `INSERT INTO requests (id, integration, envelope, created) VALUES (?, ?, ?, ?)`,
-		requestID, integrationID, envelope, p.now().Unix()); err != nil {
-		p.internalError(w, r, err)
+	if _, err := ig.db.ExecContext(r.Context(), `INSERT INTO requests (id, integration, envelope, created) VALUES (?, ?, ?, ?)`,
+		requestID, integrationID, envelope, ig.now().Unix()); err != nil {
+		ig.internalError(w, r, err)
 		return
 	}
-	p.audit.Info("request sealed", "integration", integrationID, "request", requestID, "integrator", c.Subject,
+	ig.audit.Info("request sealed", "integration", integrationID, "request", requestID, "integrator", c.Subject,
 		"suite", key.Suite().String(), "envelope_bytes", len(envelope))
-	writeJSON(w, http.StatusCreated, map[string]string{"id": requestID})
+	writeJSON(w, http.StatusCreated, api.IDResponse{ID: requestID})
+}
+
+func (ig *integrations) summaries(ctx context.Context, owner string) ([]integrationSummary, error) {
+	rows, err := ig.db.QueryContext(ctx, `SELECT i.id, c.name, (SELECT count(*) FROM requests r WHERE r.integration = i.id)
+		FROM integrations i JOIN clients c ON c.id = i.client WHERE i.owner = ? ORDER BY i.created, i.id`, owner)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []integrationSummary
+	for rows.Next() {
+		var s integrationSummary
+		if err := rows.Scan(&s.ID, &s.Integrator, &s.Requests); err != nil {
+			return nil, err
+		}
+		list = append(list, s)
+	}
+	return list, rows.Err()
 }

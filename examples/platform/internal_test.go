@@ -72,18 +72,18 @@ func TestAtRest(t *testing.T) {
 // which stop working, and another person still gets one.
 func TestPendingSignInsPerAccount(t *testing.T) {
 	clock := testclock.New(time.Now())
-	p := &Platform{now: clock.Now, challenges: map[string]challenge{}}
-	first, err := p.newChallenge("u_mallory")
+	ac := &accounts{base: base{now: clock.Now}, challenges: map[string]challenge{}}
+	first, err := ac.newChallenge("u_mallory")
 	require.NoError(t, err)
 	for range maxPendingSignIn {
 		clock.Advance(time.Millisecond)
-		_, err := p.newChallenge("u_mallory")
+		_, err := ac.newChallenge("u_mallory")
 		require.NoError(t, err)
 	}
-	_, err = p.newChallenge("u_alice")
+	_, err = ac.newChallenge("u_alice")
 	require.NoError(t, err, "one account exhausted the pool")
-	require.Len(t, p.challenges, maxPendingPerAccount+1)
-	_, err = p.checkCodeStep(context.Background(), first, "123456", false)
+	require.Len(t, ac.challenges, maxPendingPerAccount+1)
+	_, err = ac.checkCodeStep(context.Background(), first, "123456", false)
 	require.ErrorIs(t, err, errChallenge, "the oldest challenge was replaced")
 }
 

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/token"
 )
 
@@ -26,6 +27,13 @@ const (
 	tokenTypeAccess        = "urn:ietf:params:oauth:token-type:access_token"
 )
 
+// oauth is the OAuth 2.0 token endpoint: integrators' clients and their
+// client-credentials grant, and token exchange for anyone.
+type oauth struct {
+	base
+	tokens *tokens
+}
+
 // clientSubject is the token subject of an integrator client.
 func clientSubject(id string) string { return "client:" + id }
 
@@ -35,6 +43,11 @@ func clientSubject(id string) string { return "client:" + id }
 // fast hash is enough). An operator does this out of band, as a console's
 // "new API client" button would.
 func (p *Platform) RegisterIntegrator(ctx context.Context, name string, scopes []string) (clientID, secret string, err error) {
+	return p.oauth.register(ctx, name, scopes)
+}
+
+// register registers an integrator's client (RegisterIntegrator).
+func (oa *oauth) register(ctx context.Context, name string, scopes []string) (clientID, secret string, err error) {
 	for _, s := range scopes {
 		if !token.CheckScope(s) {
 			return "", "", errors.New("platform: malformed scope")
@@ -45,18 +58,18 @@ func (p *Platform) RegisterIntegrator(ctx context.Context, name string, scopes [
 	rand.Read(b[:])
 	secret = "lcs_" + base64.RawURLEncoding.EncodeToString(b[:])
 	h := sha256.Sum256([]byte(secret))
-	_, err = p.db.ExecContext(ctx, `INSERT INTO clients (id, name, secret_hash, scopes) VALUES (?, ?, ?, ?)`,
+	_, err = oa.db.ExecContext(ctx, `INSERT INTO clients (id, name, secret_hash, scopes) VALUES (?, ?, ?, ?)`,
 		clientID, name, h[:], strings.Join(scopes, " "))
 	if err != nil {
 		return "", "", err
 	}
-	p.audit.Info("integrator registered", "client", clientID, "name", name, "scopes", strings.Join(scopes, " "))
+	oa.audit.Info("integrator registered", "client", clientID, "name", name, "scopes", strings.Join(scopes, " "))
 	return clientID, secret, nil
 }
 
-// oauthToken is the token endpoint (RFC 6749 §3.2): client credentials
+// tokenEndpoint is the token endpoint (RFC 6749 §3.2): client credentials
 // (§4.4) for integrators, token exchange (RFC 8693) to narrow a token.
-func (p *Platform) oauthToken(w http.ResponseWriter, r *http.Request) {
+func (oa *oauth) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil || len(r.URL.RawQuery) > 0 {
 		writeError(w, http.StatusBadRequest, "invalid_request", "send the parameters in the form body")
@@ -64,15 +77,15 @@ func (p *Platform) oauthToken(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.PostForm.Get("grant_type") {
 	case grantClientCredentials:
-		p.clientCredentials(w, r)
+		oa.clientCredentials(w, r)
 	case grantTokenExchange:
-		p.tokenExchange(w, r)
+		oa.tokenExchange(w, r)
 	default:
 		writeError(w, http.StatusBadRequest, "unsupported_grant_type", "client_credentials or token exchange")
 	}
 }
 
-func (p *Platform) clientCredentials(w http.ResponseWriter, r *http.Request) {
+func (oa *oauth) clientCredentials(w http.ResponseWriter, r *http.Request) {
 	id, secret, ok := r.BasicAuth()
 	if ok {
 		// RFC 6749 §2.3.1: the credentials are form-encoded before Basic.
@@ -83,7 +96,7 @@ func (p *Platform) clientCredentials(w http.ResponseWriter, r *http.Request) {
 	}
 	var hash []byte
 	var allowed string
-	err := p.db.QueryRowContext(r.Context(), `SELECT secret_hash, scopes FROM clients WHERE id = ?`, id).Scan(&hash, &allowed)
+	err := oa.db.QueryRowContext(r.Context(), `SELECT secret_hash, scopes FROM clients WHERE id = ?`, id).Scan(&hash, &allowed)
 	h := sha256.Sum256([]byte(secret))
 	if err != nil || subtle.ConstantTimeCompare(h[:], hash) != 1 {
 		// Only a registered client id is logged: a client that swapped
@@ -91,7 +104,7 @@ func (p *Platform) clientCredentials(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			id = "(not a client id)"
 		}
-		p.audit.Warn("integrator refused", "client", id)
+		oa.audit.Warn("integrator refused", "client", id)
 		w.Header().Set("WWW-Authenticate", `Basic realm="latch-example"`)
 		writeError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed")
 		return
@@ -110,22 +123,22 @@ func (p *Platform) clientCredentials(w http.ResponseWriter, r *http.Request) {
 		}
 		scopes = asked
 	}
-	resp, err := p.issue(r.Context(), clientSubject(id), "client credentials", scopes, nil, p.now().Add(clientTokenTTL))
+	resp, err := oa.tokens.issue(r.Context(), clientSubject(id), "client credentials", scopes, nil, oa.now().Add(clientTokenTTL))
 	if errors.Is(err, token.ErrClaims) {
 		writeError(w, http.StatusBadRequest, "invalid_scope", "the scope is not one a token can carry")
 		return
 	}
 	if err != nil {
-		p.internalError(w, r, err)
+		oa.internalError(w, r, err)
 		return
 	}
-	p.audit.Info("integrator token issued", "client", id, "token_id", resp.TokenID, "scopes", strings.Join(resp.Scopes, " "))
-	writeTokenResponse(w, resp, p.now(), "")
+	oa.audit.Info("integrator token issued", "client", id, "token_id", resp.TokenID, "scopes", strings.Join(resp.Scopes, " "))
+	writeTokenResponse(w, resp, oa.now(), "")
 }
 
 // tokenExchange narrows the subject token (RFC 8693 §2.1) to the scopes
 // asked for; it never widens. The subject token authorizes the exchange.
-func (p *Platform) tokenExchange(w http.ResponseWriter, r *http.Request) {
+func (oa *oauth) tokenExchange(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	if f.Get("subject_token_type") != tokenTypeAccess || f.Get("subject_token") == "" {
 		writeError(w, http.StatusBadRequest, "invalid_request", "subject_token of type access_token is required")
@@ -149,9 +162,9 @@ func (p *Platform) tokenExchange(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	parent, err := p.api.Verify(ctx, f.Get("subject_token"))
+	parent, err := oa.tokens.verifier.Verify(ctx, f.Get("subject_token"))
 	if err != nil {
-		p.audit.Warn("token exchange refused", "reason", err.Error())
+		oa.audit.Warn("token exchange refused", "reason", err.Error())
 		writeError(w, http.StatusBadRequest, "invalid_grant", "the subject token is not valid")
 		return
 	}
@@ -159,33 +172,33 @@ func (p *Platform) tokenExchange(w http.ResponseWriter, r *http.Request) {
 	if s := f.Get("scope"); s != "" {
 		scopes = strings.Fields(s)
 	}
-	child, c, err := p.issuer.Narrow(ctx, f.Get("subject_token"), scopes, nil, time.Time{})
+	child, c, err := oa.tokens.issuer.Narrow(ctx, f.Get("subject_token"), scopes, nil, time.Time{})
 	if errors.Is(err, token.ErrWidening) || errors.Is(err, token.ErrClaims) {
 		writeError(w, http.StatusBadRequest, "invalid_scope", "a token can only be narrowed")
 		return
 	}
 	if err == nil {
-		err = p.record(ctx, c, "narrowed from "+parent.ID)
+		err = oa.tokens.record(ctx, c, "narrowed from "+parent.ID)
 	}
 	if err != nil {
-		p.internalError(w, r, err)
+		oa.internalError(w, r, err)
 		return
 	}
-	p.audit.Info("token narrowed", "subject", c.Subject, "token_id", c.ID, "parent", parent.ID, "scopes", strings.Join(c.Scopes, " "))
-	writeTokenResponse(w, &SessionResponse{Token: child, TokenID: c.ID, Scopes: c.Scopes, Expires: c.Expires}, p.now(), tokenTypeAccess)
+	oa.audit.Info("token narrowed", "subject", c.Subject, "token_id", c.ID, "parent", parent.ID, "scopes", strings.Join(c.Scopes, " "))
+	writeTokenResponse(w, &api.SessionResponse{Token: child, TokenID: c.ID, Scopes: c.Scopes, Expires: c.Expires}, oa.now(), tokenTypeAccess)
 }
 
-func writeTokenResponse(w http.ResponseWriter, t *SessionResponse, now time.Time, issuedType string) {
-	resp := map[string]any{
-		"access_token": t.Token,
-		"token_type":   "Bearer",
-		"scope":        strings.Join(t.Scopes, " "),
+func writeTokenResponse(w http.ResponseWriter, t *api.SessionResponse, now time.Time, issuedType string) {
+	resp := api.TokenResponse{
+		AccessToken:     t.Token,
+		TokenType:       "Bearer",
+		Scope:           strings.Join(t.Scopes, " "),
+		IssuedTokenType: issuedType,
 	}
 	if !t.Expires.IsZero() {
-		resp["expires_in"] = int64(t.Expires.Sub(now) / time.Second)
-	}
-	if issuedType != "" {
-		resp["issued_token_type"] = issuedType
+		// At least 1: a token that expires within the second is still
+		// sent with an expiry (0 would be left out).
+		resp.ExpiresIn = max(int64(t.Expires.Sub(now)/time.Second), 1)
 	}
 	w.Header().Set("Pragma", "no-cache")
 	writeJSON(w, http.StatusOK, resp)

@@ -148,13 +148,13 @@ func (h *hashing) run(f func()) {
 }
 
 // hashPassword hashes a new password within the hashing budget.
-func (p *Platform) hashPassword(password string) (string, error) {
-	release, err := p.hashing.acquire(PasswordParams.Memory)
+func (ac *accounts) hashPassword(password string) (string, error) {
+	release, err := ac.hashing.acquire(PasswordParams.Memory)
 	if err != nil {
 		return "", err
 	}
 	defer release()
 	var h string
-	p.hashing.run(func() { h = hashPassword(password) })
+	ac.hashing.run(func() { h = hashPassword(password) })
 	return h, nil
 }

@@ -2,8 +2,6 @@ package platform
 
 import (
 	"context"
-	"crypto/hkdf"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"database/sql"
@@ -16,11 +14,9 @@ import (
 	"sync"
 	"time"
 
-	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/latchsec/latch/mqttauth"
-	"github.com/latchsec/latch/mqttauth/mochi"
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/tlspolicy"
 	"github.com/latchsec/latch/token"
 	"github.com/latchsec/latch/token/redisrevoke"
@@ -28,19 +24,9 @@ import (
 	"github.com/latchsec/latch/totp/redisstore"
 )
 
-// Scopes the platform's API knows. A token grants exactly the scopes it
-// names.
-const (
-	ScopeTokensManage       = "tokens:manage"       // create, list and revoke one's own tokens
-	ScopeDevicesRead        = "devices:read"        // list devices and read their state
-	ScopeDevicesManage      = "devices:manage"      // add devices, send them end-to-end messages
-	ScopeIntegrationsManage = "integrations:manage" // switch integrations on, fetch their sealed requests
-	ScopeRequestsWrite      = "requests:write"      // integrators: post request definitions
-)
-
 // PersonScopes are the scopes of a person's session token; the tokens they
 // create have a subset of them.
-var PersonScopes = []string{ScopeDevicesManage, ScopeDevicesRead, ScopeIntegrationsManage, ScopeTokensManage}
+var PersonScopes = []string{api.ScopeDevicesManage, api.ScopeDevicesRead, api.ScopeIntegrationsManage, api.ScopeTokensManage}
 
 // Token audiences: one per kind of verifier, so that a device secret
 // (audienceMQTT) is no API token and the other way round.
@@ -97,34 +83,32 @@ type Platform struct {
 	// deployment has a certificate from a CA that clients trust.
 	CertPEM []byte
 
+	base         base // the services' database, audit log and clock
 	cfg          Config
-	db           *sql.DB
-	audit        *slog.Logger
-	now          func() time.Time
-	issuer       *token.Issuer
-	api          *token.Verifier
-	keys         *token.Keyring // every token's keys: API, sessions, MQTT secrets
-	keysMu       sync.Mutex     // serializes key changes
-	atRest       *atRest
-	mqttIssuer   *mqttauth.Issuer
-	mqttVerifier *mqttauth.Verifier
-	broker       *mqtt.Server
-	mqttHook     *mochi.Hook
-	revocations  token.Revocations
+	keys         *tokenKeys
+	tokens       *tokens
+	accounts     *accounts
+	secondFactor *secondFactor
+	integrations *integrations
+	oauth        *oauth
+	broker       *broker
+	devices      *devices
+	console      *console
 	rdb          redis.UniversalClient // nil without Config.Redis
 	revokeList   *redisrevoke.List     // nil without Config.Redis
-	totp         *totp.Authenticator
-	totpStore    totp.Store
 	srv          *http.Server
 	done         chan struct{}
 	stop         context.CancelFunc // ends waiting requests at Close
 	closeOnce    sync.Once
 	closeErr     error
-	hashing      *hashing // the memory budget of password hashing
+}
 
-	mu         sync.Mutex
-	challenges map[string]challenge // pending sign-ins, by hashed id
-	waiters    map[string][]chan struct{}
+// base is what every part of the platform holds: the database, the
+// audit log and the clock.
+type base struct {
+	db    *sql.DB
+	audit *slog.Logger
+	now   func() time.Time
 }
 
 // Start opens the state, starts the HTTPS server and returns once it
@@ -160,9 +144,7 @@ func Start(ctx context.Context, cfg Config) (*Platform, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Platform{cfg: cfg, db: db, audit: audit, now: cfg.Now, done: make(chan struct{}),
-		hashing:    &hashing{budget: max(cfg.PasswordHashingMemory>>10, 1)},
-		challenges: map[string]challenge{}, waiters: map[string][]chan struct{}{}}
+	p := &Platform{base: base{db: db, audit: audit, now: cfg.Now}, cfg: cfg, done: make(chan struct{})}
 	if err := p.init(ctx, ar); err != nil {
 		p.closeState()
 		return nil, err
@@ -174,114 +156,69 @@ func Start(ctx context.Context, cfg Config) (*Platform, error) {
 	return p, nil
 }
 
+// init opens the state shared with other nodes (Redis, if configured) and
+// makes the services, each with what it needs of the others.
 func (p *Platform) init(ctx context.Context, ar *atRest) error {
-	// The token keyring: made once, kept encrypted in the database.
-	set, err := loadSecret(ctx, p.db, ar, "token-keyring", func() ([]byte, error) {
-		return token.NewKeyring().JWKSet()
-	})
-	if err != nil {
-		return fmt.Errorf("platform: token keyring: %w", err)
-	}
-	keys, err := token.ParseKeyring(set)
+	keys, err := loadTokenKeys(ctx, p.base, ar)
 	if err != nil {
 		return err
 	}
-	p.keys, p.atRest = keys, ar
-	// The revocation list: in memory, rebuilt from the database at start,
-	// for one machine; on Redis, mirrored in memory by every server, for a
-	// fleet. Either way the database keeps what was revoked, and it is
-	// replayed into the list at start (revocations only grow).
-	var store totp.Store = totpStore{p.db}
-	if p.cfg.Redis != nil {
-		p.rdb = redis.NewUniversalClient(p.cfg.Redis)
-		replicas := 0
-		if r := p.cfg.Redis; r.MasterName != "" || len(r.Addrs) > 1 || r.IsClusterMode {
-			replicas = 1
-		}
-		list, err := redisrevoke.New(redisrevoke.Config{Client: p.rdb, Replicas: replicas, Now: p.now})
-		if err != nil {
-			return err
-		}
-		p.revokeList = list
-		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		if err := list.Sync(sctx); err != nil {
-			return fmt.Errorf("platform: revocation list on Redis: %w", err)
-		}
-		p.revocations = list
-		rs := redisstore.New(p.rdb, "")
-		rs.Replicas = replicas
-		store = rs
-	} else {
-		p.revocations = &token.MemoryRevocations{Now: p.now}
-	}
-	if err := p.loadRevocations(ctx); err != nil {
+	p.keys = keys
+	revocations, store, err := p.openShared(ctx)
+	if err != nil {
 		return err
 	}
 	name := p.cfg.Name
-	api := token.Config{Keys: keys, Issuer: name, Audience: audienceAPI, Prefix: "lt_", Revocations: p.revocations, Now: p.now}
-	p.issuer = &token.Issuer{Config: api}
-	p.api = &token.Verifier{Config: api}
-	if err := p.initMQTT(api); err != nil {
+	api := token.Config{Keys: keys.keys, Issuer: name, Audience: audienceAPI, Prefix: "lt_", Revocations: revocations, Now: p.base.now}
+	if p.tokens, err = newTokens(ctx, p.base, api); err != nil {
 		return err
 	}
-
-	// TOTP secrets are sealed under a key derived from the master key.
-	sealing, err := hkdf.Key(sha256.New, p.cfg.MasterKey, nil, "latch-example platform/v1 totp sealing", 32)
-	if err != nil {
+	if p.accounts, err = newAccounts(p.base, p.tokens, store, name, p.cfg.MasterKey, p.cfg.PasswordHashingMemory); err != nil {
 		return err
 	}
-	p.totpStore = store
-	p.totp, err = totp.New(totp.Config{
-		Issuer:      name,
-		Store:       store,
-		SealingKeys: []totp.SealingKey{{ID: "master-v1", Key: sealing}},
-		Now:         p.now,
-
-		EnrollmentTimeout: enrollmentTimeout,
-	})
-	return err
+	p.secondFactor = &secondFactor{base: p.base, accounts: p.accounts}
+	if p.broker, err = newBroker(p.base, api); err != nil {
+		return err
+	}
+	p.devices = &devices{base: p.base, broker: p.broker, revocations: revocations, waiters: map[string][]chan struct{}{}}
+	p.integrations = &integrations{base: p.base}
+	p.oauth = &oauth{base: p.base, tokens: p.tokens}
+	p.console = &console{base: p.base, tokens: p.tokens, accounts: p.accounts, secondFactor: p.secondFactor,
+		integrations: p.integrations, devices: p.devices}
+	return nil
 }
 
-func (p *Platform) loadRevocations(ctx context.Context) error {
-	rows, err := p.db.QueryContext(ctx, `SELECT id, expires FROM tokens WHERE revoked != 0`)
+// openShared returns the revocation list and the TOTP store. The
+// revocation list: in memory, rebuilt from the database at start, for one
+// machine; on Redis, mirrored in memory by every server, for a fleet.
+// Either way the database keeps what was revoked, and it is replayed into
+// the list at start (revocations only grow; newTokens does it).
+func (p *Platform) openShared(ctx context.Context) (token.Revocations, totp.Store, error) {
+	if p.cfg.Redis == nil {
+		return &token.MemoryRevocations{Now: p.base.now}, totpStore{p.base.db}, nil
+	}
+	p.rdb = redis.NewUniversalClient(p.cfg.Redis)
+	replicas := 0
+	if r := p.cfg.Redis; r.MasterName != "" || len(r.Addrs) > 1 || r.IsClusterMode {
+		replicas = 1
+	}
+	list, err := redisrevoke.New(redisrevoke.Config{Client: p.rdb, Replicas: replicas, Now: p.base.now})
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		var exp int64
-		if err := rows.Scan(&id, &exp); err != nil {
-			return err
-		}
-		if err := p.revocations.RevokeID(ctx, id, unixOrZero(exp)); err != nil {
-			return err
-		}
+	p.revokeList = list
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := list.Sync(sctx); err != nil {
+		return nil, nil, fmt.Errorf("platform: revocation list on Redis: %w", err)
 	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	rows2, err := p.db.QueryContext(ctx, `SELECT subject, before FROM subject_revocations`)
-	if err != nil {
-		return err
-	}
-	defer rows2.Close()
-	for rows2.Next() {
-		var sub string
-		var before int64
-		if err := rows2.Scan(&sub, &before); err != nil {
-			return err
-		}
-		if err := p.revocations.RevokeSubject(ctx, sub, time.Unix(before, 0)); err != nil {
-			return err
-		}
-	}
-	return rows2.Err()
+	rs := redisstore.New(p.rdb, "")
+	rs.Replicas = replicas
+	return list, rs, nil
 }
 
 func (p *Platform) listen() error {
-	now := p.now()
+	now := p.base.now()
 	certPEM, keyPEM, err := tlspolicy.GenerateSelfSigned([]string{"127.0.0.1", "localhost"}, now.Add(-time.Hour), now.AddDate(0, 0, 30))
 	if err != nil {
 		return err
@@ -290,9 +227,10 @@ func (p *Platform) listen() error {
 	if err != nil {
 		return err
 	}
-	if err := p.startBroker(pair); err != nil {
+	if err := p.broker.start(p.cfg.MQTTAddr, pair, &stateHook{devices: p.devices}); err != nil {
 		return err
 	}
+	p.MQTTURL = p.broker.url
 	ln, err := net.Listen("tcp", p.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("platform: listen: %w", err)
@@ -310,7 +248,7 @@ func (p *Platform) listen() error {
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(p.audit.Handler(), slog.LevelDebug),
+		ErrorLog:          slog.NewLogLogger(p.base.audit.Handler(), slog.LevelDebug),
 	}
 	go func() {
 		defer close(p.done)
@@ -335,7 +273,7 @@ func (p *Platform) Close() error {
 		p.stop()
 		err := p.srv.Shutdown(ctx)
 		<-p.done
-		p.closeErr = errors.Join(err, mochi.Shutdown(p.broker), p.closeState())
+		p.closeErr = errors.Join(err, p.broker.close(), p.closeState())
 	})
 	return p.closeErr
 }
@@ -344,8 +282,8 @@ func (p *Platform) Close() error {
 // after starting it).
 func (p *Platform) closeState() error {
 	var errs []error
-	if p.broker != nil && p.srv == nil {
-		errs = append(errs, mochi.Shutdown(p.broker))
+	if p.srv == nil {
+		errs = append(errs, p.broker.close())
 	}
 	if p.revokeList != nil {
 		errs = append(errs, p.revokeList.Close())
@@ -353,7 +291,7 @@ func (p *Platform) closeState() error {
 	if p.rdb != nil {
 		errs = append(errs, p.rdb.Close())
 	}
-	errs = append(errs, p.db.Close())
+	errs = append(errs, p.base.db.Close())
 	return errors.Join(errs...)
 }
 

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/examples/app"
 	"github.com/latchsec/latch/examples/device"
 	"github.com/latchsec/latch/examples/platform"
@@ -113,7 +114,7 @@ func TestRestart(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	phone, _ := e.person("bob@example.com")
-	tok, err := phone.CreateToken(ctx, "ci", []string{platform.ScopeDevicesRead}, time.Hour)
+	tok, err := phone.CreateToken(ctx, "ci", []string{api.ScopeDevicesRead}, time.Hour)
 	require.NoError(t, err)
 	require.NoError(t, phone.RevokeToken(ctx, tok.TokenID))
 	require.NoError(t, e.p.Close())
@@ -199,7 +200,7 @@ func TestEnrollmentRenewed(t *testing.T) {
 
 	// Pending, not expired: no new key.
 	e.clock.Advance(14 * time.Minute)
-	var ch platform.SignInResponse
+	var ch api.SignInResponse
 	require.NoError(t, phone.Do(ctx, http.MethodPost, "/v1/signin", "", creds, &ch))
 	require.Nil(t, ch.Enroll)
 	e.clock.Advance(time.Minute)
@@ -289,7 +290,7 @@ func TestTokenKeyRotation(t *testing.T) {
 	kid, err := e.p.RotateTokenKey(ctx)
 	require.NoError(t, err)
 	require.Equal(t, []string{kid, old[0]}, e.p.TokenKeyIDs())
-	fresh, err := phone.CreateToken(ctx, "after", []string{platform.ScopeTokensManage}, time.Hour)
+	fresh, err := phone.CreateToken(ctx, "after", []string{api.ScopeTokensManage}, time.Hour)
 	require.NoError(t, err)
 	require.True(t, works(session))
 	require.True(t, works(fresh.Token))
@@ -370,12 +371,12 @@ func TestTokenLeastPrivilege(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	phone, _ := e.person("erin@example.com")
-	ro, err := phone.CreateToken(ctx, "ro", []string{platform.ScopeDevicesRead}, time.Hour)
+	ro, err := phone.CreateToken(ctx, "ro", []string{api.ScopeDevicesRead}, time.Hour)
 	require.NoError(t, err)
-	_, err = phone.CreateToken(ctx, "x", []string{platform.ScopeRequestsWrite}, time.Hour)
+	_, err = phone.CreateToken(ctx, "x", []string{api.ScopeRequestsWrite}, time.Hour)
 	require.Equal(t, http.StatusForbidden, status(err))
 	// The read-only token cannot manage tokens at all.
-	err = phone.Do(ctx, http.MethodPost, "/v1/tokens", ro.Token, map[string]any{"name": "y", "scopes": []string{platform.ScopeDevicesRead}, "expiresIn": 60}, nil)
+	err = phone.Do(ctx, http.MethodPost, "/v1/tokens", ro.Token, map[string]any{"name": "y", "scopes": []string{api.ScopeDevicesRead}, "expiresIn": 60}, nil)
 	require.Equal(t, http.StatusForbidden, status(err))
 	// Expiry is enforced by the injected clock.
 	e.clock.Advance(time.Hour + 2*time.Minute)
@@ -388,7 +389,7 @@ func TestTokenLeastPrivilege(t *testing.T) {
 func TestOAuth(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	id, secret, err := e.p.RegisterIntegrator(ctx, "Acme", []string{platform.ScopeRequestsWrite})
+	id, secret, err := e.p.RegisterIntegrator(ctx, "Acme", []string{api.ScopeRequestsWrite})
 	require.NoError(t, err)
 
 	cc := clientcredentials.Config{ClientID: id, ClientSecret: secret, TokenURL: e.p.URL + "/oauth/token", AuthStyle: oauth2.AuthStyleInHeader}
@@ -396,7 +397,7 @@ func TestOAuth(t *testing.T) {
 	tok, err := cc.Token(hctx)
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(tok.AccessToken, "lt_"))
-	require.Equal(t, platform.ScopeRequestsWrite, tok.Extra("scope"))
+	require.Equal(t, api.ScopeRequestsWrite, tok.Extra("scope"))
 
 	bad := cc
 	bad.ClientSecret = secret + "x"
@@ -406,7 +407,7 @@ func TestOAuth(t *testing.T) {
 	require.Equal(t, "invalid_client", re.ErrorCode)
 
 	wide := cc
-	wide.Scopes = []string{platform.ScopeDevicesManage}
+	wide.Scopes = []string{api.ScopeDevicesManage}
 	_, err = wide.Token(hctx)
 	require.ErrorAs(t, err, &re)
 	require.Equal(t, "invalid_scope", re.ErrorCode)
@@ -421,7 +422,7 @@ func TestOAuth(t *testing.T) {
 		"grant_type":         {"urn:ietf:params:oauth:grant-type:token-exchange"},
 		"subject_token":      {phone.Session()},
 		"subject_token_type": {"urn:ietf:params:oauth:token-type:access_token"},
-		"scope":              {platform.ScopeDevicesRead},
+		"scope":              {api.ScopeDevicesRead},
 	}, "", "")
 	require.Equal(t, http.StatusOK, code, body)
 	require.Contains(t, body, `"issued_token_type":"urn:ietf:params:oauth:token-type:access_token"`)
@@ -434,13 +435,13 @@ func TestOAuth(t *testing.T) {
 		"grant_type":         {"urn:ietf:params:oauth:grant-type:token-exchange"},
 		"subject_token":      {narrow},
 		"subject_token_type": {"urn:ietf:params:oauth:token-type:access_token"},
-		"scope":              {platform.ScopeTokensManage},
+		"scope":              {api.ScopeTokensManage},
 	}, "", "")
 	require.Equal(t, http.StatusBadRequest, code)
 	require.Contains(t, body, "invalid_scope")
 
 	// Revoking the session revokes what was narrowed from it.
-	var list []platform.TokenInfo
+	var list []api.TokenInfo
 	require.NoError(t, phone.Do(ctx, http.MethodGet, "/v1/tokens", phone.Session(), nil, &list))
 	require.Len(t, list, 2)
 	var session string
@@ -449,7 +450,7 @@ func TestOAuth(t *testing.T) {
 			session = ti.ID
 		} else {
 			require.True(t, strings.HasPrefix(ti.Name, "narrowed from "), ti.Name)
-			require.Equal(t, []string{platform.ScopeDevicesRead}, ti.Scopes)
+			require.Equal(t, []string{api.ScopeDevicesRead}, ti.Scopes)
 		}
 	}
 	require.NotEmpty(t, session)
@@ -463,9 +464,9 @@ func TestOAuth(t *testing.T) {
 func TestRequests(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	acmeID, acmeSecret, err := e.p.RegisterIntegrator(ctx, "Acme", []string{platform.ScopeRequestsWrite})
+	acmeID, acmeSecret, err := e.p.RegisterIntegrator(ctx, "Acme", []string{api.ScopeRequestsWrite})
 	require.NoError(t, err)
-	otherID, otherSecret, err := e.p.RegisterIntegrator(ctx, "Other", []string{platform.ScopeRequestsWrite})
+	otherID, otherSecret, err := e.p.RegisterIntegrator(ctx, "Other", []string{api.ScopeRequestsWrite})
 	require.NoError(t, err)
 	phone, _ := e.person("gina@example.com")
 	_, err = phone.AddDevice(ctx, "d") // makes the end-to-end key
@@ -506,7 +507,7 @@ func TestRequests(t *testing.T) {
 	// needed, which the test does not have: another key is refused.
 	other, err := sealedbox.GenerateKey()
 	require.NoError(t, err)
-	_, err = sealedbox.Open(other, list[0].Envelope, platform.RequestContext(in, list[0].ID))
+	_, err = sealedbox.Open(other, list[0].Envelope, api.RequestContext(in, list[0].ID))
 	require.ErrorIs(t, err, sealedbox.ErrWrongKey)
 	pushed, err := phone.PushRules(ctx, in, mustDevice(t, phone))
 	require.NoError(t, err)
@@ -514,7 +515,7 @@ func TestRequests(t *testing.T) {
 }
 
 func mustDevice(t *testing.T, phone *app.Phone) string {
-	var list []platform.Device
+	var list []api.Device
 	require.NoError(t, phone.Do(context.Background(), http.MethodGet, "/v1/devices", phone.Session(), nil, &list))
 	require.NotEmpty(t, list)
 	return list[0].ID
@@ -566,7 +567,7 @@ func TestDeviceCredentials(t *testing.T) {
 	require.Len(t, m3, 1)
 	require.Equal(t, "three", string(m3[0].Body))
 	require.NoError(t, link.Report(ctx, map[string]any{"status": 200}))
-	var d platform.Device
+	var d api.Device
 	require.NoError(t, phone.Do(ctx, http.MethodGet, "/v1/devices/"+a.DeviceID, phone.Session(), nil, &d))
 	require.JSONEq(t, `{"status":200}`, string(d.State))
 	require.Error(t, device.NewHTTPSLink(e.p.URL, e.p.Roots(), a.Key, b.Secret).Report(ctx, map[string]any{}))

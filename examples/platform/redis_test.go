@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/examples/app"
 	"github.com/latchsec/latch/examples/platform"
 	"github.com/latchsec/latch/internal/interop"
@@ -38,7 +39,7 @@ func TestRedis(t *testing.T) {
 	e.p = p
 
 	phone, _ := e.person("max@example.com")
-	tok, err := phone.CreateToken(ctx, "ci", []string{platform.ScopeDevicesRead}, time.Hour)
+	tok, err := phone.CreateToken(ctx, "ci", []string{api.ScopeDevicesRead}, time.Hour)
 	require.NoError(t, err)
 	require.NoError(t, phone.RevokeToken(ctx, tok.TokenID))
 	require.Equal(t, 401, status(phone.Do(ctx, "GET", "/v1/devices", tok.Token, nil, nil)))
@@ -135,7 +136,7 @@ func TestRedisSentinelAndCluster(t *testing.T) {
 			defer p.Close()
 			e.p = p
 			phone, _ := e.person("max@example.com")
-			tok, err := phone.CreateToken(ctx, "ci", []string{platform.ScopeDevicesRead}, time.Hour)
+			tok, err := phone.CreateToken(ctx, "ci", []string{api.ScopeDevicesRead}, time.Hour)
 			require.NoError(t, err)
 			require.NoError(t, phone.RevokeToken(ctx, tok.TokenID))
 			require.Equal(t, 401, status(phone.Do(ctx, "GET", "/v1/devices", tok.Token, nil, nil)))

@@ -7,15 +7,16 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/token"
 )
 
-// RecoveryCodesResponse is the answer to POST /v1/recovery-codes: ten
-// single-use codes, each of which signs in once in place of a TOTP code
-// (POST /v1/signin/recovery). They are shown once; the platform keeps only
-// their hashes, and a new set replaces the old one.
-type RecoveryCodesResponse struct {
-	Codes []string `json:"codes"`
+// secondFactor changes a signed-in person's second factor: recovery
+// codes and a new authenticator app, each after the password (checked and
+// throttled by accounts) and the second factor itself.
+type secondFactor struct {
+	base
+	accounts *accounts
 }
 
 // Changing the second factor (making recovery codes, replacing the
@@ -37,25 +38,25 @@ var errStepUp = &userError{http.StatusForbidden, "step_up_required",
 // (throttled with sign-in's), then code, a TOTP code accepted once by
 // totp, unless code is empty and c is a session whose second factor is
 // less than stepUpWindow old. It returns the person's email.
-func (p *Platform) stepUp(ctx context.Context, c *token.Claims, password, code, what string) (string, error) {
-	email, err := p.passwordAgain(ctx, c.Subject, password, what)
+func (sf *secondFactor) stepUp(ctx context.Context, c *token.Claims, password, code, what string) (string, error) {
+	email, err := sf.passwordAgain(ctx, c.Subject, password, what)
 	if err != nil {
 		return "", err
 	}
 	if code != "" {
-		if err := p.totp.Verify(ctx, c.Subject, code); err != nil {
-			p.audit.Warn(what+" refused", "step", "totp", "user", c.Subject, "reason", err.Error())
+		if err := sf.accounts.totp.Verify(ctx, c.Subject, code); err != nil {
+			sf.audit.Warn(what+" refused", "step", "totp", "user", c.Subject, "reason", err.Error())
 			return "", errCodeNotAccepted
 		}
 		return email, nil
 	}
 	var at int64
-	err = p.db.QueryRowContext(ctx, `SELECT second_factor FROM tokens WHERE id = ? AND subject = ?`, c.ID, c.Subject).Scan(&at)
+	err = sf.db.QueryRowContext(ctx, `SELECT second_factor FROM tokens WHERE id = ? AND subject = ?`, c.ID, c.Subject).Scan(&at)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return "", err
 	}
-	if at == 0 || p.now().Sub(time.Unix(at, 0)) > stepUpWindow {
-		p.audit.Warn(what+" refused", "step", "totp", "user", c.Subject, "reason", "no code, and no session with a recent one", "token_id", c.ID)
+	if at == 0 || sf.now().Sub(time.Unix(at, 0)) > stepUpWindow {
+		sf.audit.Warn(what+" refused", "step", "totp", "user", c.Subject, "reason", "no code, and no session with a recent one", "token_id", c.ID)
 		return "", errStepUp
 	}
 	return email, nil
@@ -63,47 +64,40 @@ func (p *Platform) stepUp(ctx context.Context, c *token.Claims, password, code, 
 
 // newRecoveryCodes makes a new set of recovery codes for the holder of c,
 // after the password and the second factor (stepUp).
-func (p *Platform) newRecoveryCodes(ctx context.Context, c *token.Claims, password, code string) ([]string, error) {
-	if _, err := p.stepUp(ctx, c, password, code, "recovery codes"); err != nil {
+func (sf *secondFactor) newRecoveryCodes(ctx context.Context, c *token.Claims, password, code string) ([]string, error) {
+	if _, err := sf.stepUp(ctx, c, password, code, "recovery codes"); err != nil {
 		return nil, err
 	}
-	codes, err := p.totp.RecoveryCodes(ctx, c.Subject)
+	codes, err := sf.accounts.totp.RecoveryCodes(ctx, c.Subject)
 	if err != nil {
 		return nil, err
 	}
-	p.audit.Info("recovery codes made", "user", c.Subject, "by_token", c.ID)
+	sf.audit.Info("recovery codes made", "user", c.Subject, "by_token", c.ID)
 	return codes, nil
 }
 
 // passwordAgain checks the signed-in person's password once more before
 // what (for the audit log) changes their second factor, and returns their
 // email. It is throttled with sign-in's wrong passwords.
-func (p *Platform) passwordAgain(ctx context.Context, user, password, what string) (string, error) {
+func (sf *secondFactor) passwordAgain(ctx context.Context, user, password, what string) (string, error) {
 	var email, hash string
-	if err := p.db.QueryRowContext(ctx, `SELECT email, password_hash FROM users WHERE id = ?`, user).Scan(&email, &hash); err != nil {
+	if err := sf.db.QueryRowContext(ctx, `SELECT email, password_hash FROM users WHERE id = ?`, user).Scan(&email, &hash); err != nil {
 		return "", err
 	}
-	return email, p.passwordMatches(ctx, email, user, hash, password, what)
+	return email, sf.accounts.passwordMatches(ctx, email, user, hash, password, what)
 }
 
-// stepUpRequest is the body of POST /v1/recovery-codes and POST
-// /v1/totp/reenroll. Code may be empty within stepUpWindow of signing in.
-type stepUpRequest struct {
-	Password string `json:"password"`
-	Code     string `json:"code,omitempty"`
-}
-
-func (p *Platform) recoveryCodes(w http.ResponseWriter, r *http.Request) {
-	var req stepUpRequest
+func (sf *secondFactor) recoveryCodes(w http.ResponseWriter, r *http.Request) {
+	var req api.StepUpRequest
 	if !readJSON(w, r, &req) {
 		return
 	}
-	codes, err := p.newRecoveryCodes(r.Context(), claims(r), req.Password, req.Code)
+	codes, err := sf.newRecoveryCodes(r.Context(), claims(r), req.Password, req.Code)
 	if err != nil {
-		p.writeUserError(w, r, err)
+		sf.writeUserError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, RecoveryCodesResponse{Codes: codes})
+	writeJSON(w, http.StatusOK, api.RecoveryCodesResponse{Codes: codes})
 }
 
 // Replacing the authenticator app (a new phone): POST /v1/totp/reenroll
@@ -114,51 +108,49 @@ func (p *Platform) recoveryCodes(w http.ResponseWriter, r *http.Request) {
 // reenroll gives the holder of c a new TOTP key waiting for confirmation,
 // after the password and the second factor (stepUp). Someone who lost the
 // old app signs in with a recovery code and does this within stepUpWindow.
-func (p *Platform) reenroll(ctx context.Context, c *token.Claims, password, code string) (*SignUpResponse, error) {
-	email, err := p.stepUp(ctx, c, password, code, "authenticator replacement")
+func (sf *secondFactor) reenroll(ctx context.Context, c *token.Claims, password, code string) (*api.SignUpResponse, error) {
+	email, err := sf.stepUp(ctx, c, password, code, "authenticator replacement")
 	if err != nil {
 		return nil, err
 	}
-	key, err := p.totp.Reenroll(ctx, c.Subject, email)
+	key, err := sf.accounts.totp.Reenroll(ctx, c.Subject, email)
 	if err != nil {
 		return nil, err
 	}
-	p.audit.Info("authenticator replacement started", "user", c.Subject, "by_token", c.ID)
+	sf.audit.Info("authenticator replacement started", "user", c.Subject, "by_token", c.ID)
 	return keyResponse(c.Subject, key)
 }
 
 // confirmReenroll completes the replacement with a code of the new key.
-func (p *Platform) confirmReenroll(ctx context.Context, user, code string) error {
-	if err := p.totp.ConfirmReenroll(ctx, user, code); err != nil {
-		p.audit.Warn("authenticator replacement refused", "user", user, "reason", err.Error())
+func (sf *secondFactor) confirmReenroll(ctx context.Context, user, code string) error {
+	if err := sf.accounts.totp.ConfirmReenroll(ctx, user, code); err != nil {
+		sf.audit.Warn("authenticator replacement refused", "user", user, "reason", err.Error())
 		return errCodeNotAccepted
 	}
-	p.audit.Info("authenticator replaced", "user", user)
+	sf.audit.Info("authenticator replaced", "user", user)
 	return nil
 }
 
-func (p *Platform) reenrollRoute(w http.ResponseWriter, r *http.Request) {
-	var req stepUpRequest
+func (sf *secondFactor) reenrollRoute(w http.ResponseWriter, r *http.Request) {
+	var req api.StepUpRequest
 	if !readJSON(w, r, &req) {
 		return
 	}
-	resp, err := p.reenroll(r.Context(), claims(r), req.Password, req.Code)
+	resp, err := sf.reenroll(r.Context(), claims(r), req.Password, req.Code)
 	if err != nil {
-		p.writeUserError(w, r, err)
+		sf.writeUserError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, resp)
 }
 
-func (p *Platform) confirmReenrollRoute(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Code string `json:"code"`
-	}
+func (sf *secondFactor) confirmReenrollRoute(w http.ResponseWriter, r *http.Request) {
+	var req api.CodeRequest
 	if !readJSON(w, r, &req) {
 		return
 	}
-	if err := p.confirmReenroll(r.Context(), claims(r).Subject, req.Code); err != nil {
-		p.writeUserError(w, r, err)
+	if err := sf.confirmReenroll(r.Context(), claims(r).Subject, req.Code); err != nil {
+		sf.writeUserError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

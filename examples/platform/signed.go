@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/sealedbox"
 )
 
@@ -29,17 +30,17 @@ var signedRequestID = regexp.MustCompile(`^rq_[A-Za-z0-9_-]{1,64}$`)
 // integration id if the caller is the integrator the person chose for it
 // and its token is not limited to other applications than the person's;
 // otherwise it answers 404 (or 403) and returns false.
-func (p *Platform) integratorClient(w http.ResponseWriter, r *http.Request) (string, string, bool) {
+func (ig *integrations) integratorClient(w http.ResponseWriter, r *http.Request) (string, string, bool) {
 	c := claims(r)
 	client, isClient := strings.CutPrefix(c.Subject, "client:")
 	var pub, owner string
-	err := p.db.QueryRowContext(r.Context(), `SELECT public_key, owner FROM integrations WHERE id = ? AND client = ?`,
+	err := ig.db.QueryRowContext(r.Context(), `SELECT public_key, owner FROM integrations WHERE id = ? AND client = ?`,
 		r.PathValue("id"), client).Scan(&pub, &owner)
 	if !isClient || err != nil {
 		writeError(w, http.StatusNotFound, "not_found", "no such integration for this integrator")
 		return "", "", false
 	}
-	if !p.checkApp(w, r, c, owner) {
+	if !ig.checkApp(w, r, c, owner) {
 		return "", "", false
 	}
 	return client, pub, true
@@ -49,17 +50,17 @@ func (p *Platform) integratorClient(w http.ResponseWriter, r *http.Request) (str
 // seal to. (A platform that swapped it would get envelopes it can open;
 // it still could not forge one the app accepts, as the signature covers
 // the recipient's key id.)
-func (p *Platform) integratorPublicKey(w http.ResponseWriter, r *http.Request) {
-	if _, pub, ok := p.integratorClient(w, r); ok {
-		writeJSON(w, http.StatusOK, map[string]string{"publicKey": pub})
+func (ig *integrations) integratorPublicKey(w http.ResponseWriter, r *http.Request) {
+	if _, pub, ok := ig.integratorClient(w, r); ok {
+		writeJSON(w, http.StatusOK, api.PublicKeyResponse{PublicKey: pub})
 	}
 }
 
 // putSignedRequest stores an envelope the integrator signed and sealed
 // itself as request rid of the integration, in place of an earlier version
 // of the same request. The body is the envelope's bytes.
-func (p *Platform) putSignedRequest(w http.ResponseWriter, r *http.Request) {
-	client, pub, ok := p.integratorClient(w, r)
+func (ig *integrations) putSignedRequest(w http.ResponseWriter, r *http.Request) {
+	client, pub, ok := ig.integratorClient(w, r)
 	if !ok {
 		return
 	}
@@ -75,7 +76,7 @@ func (p *Platform) putSignedRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	key, err := sealedbox.ParsePublicKey(pub)
 	if err != nil {
-		p.internalError(w, r, err)
+		ig.internalError(w, r, err)
 		return
 	}
 	id, err := sealedbox.EnvelopeKeyID(envelope)
@@ -84,18 +85,18 @@ func (p *Platform) putSignedRequest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var owner string
-	err = p.db.QueryRowContext(r.Context(), `SELECT integration FROM requests WHERE id = ?`, requestID).Scan(&owner)
+	err = ig.db.QueryRowContext(r.Context(), `SELECT integration FROM requests WHERE id = ?`, requestID).Scan(&owner)
 	if err == nil && owner != integrationID {
 		writeError(w, http.StatusConflict, "conflict", "that request id is taken")
 		return
 	}
-	if _, err := p.db.ExecContext(r.Context(), `INSERT INTO requests (id, integration, envelope, created, signed) VALUES (?, ?, ?, ?, 1)
+	if _, err := ig.db.ExecContext(r.Context(), `INSERT INTO requests (id, integration, envelope, created, signed) VALUES (?, ?, ?, ?, 1)
 		ON CONFLICT(id) DO UPDATE SET envelope = excluded.envelope, signed = 1`,
-		requestID, integrationID, bytes.Clone(envelope), p.now().Unix()); err != nil {
-		p.internalError(w, r, err)
+		requestID, integrationID, bytes.Clone(envelope), ig.now().Unix()); err != nil {
+		ig.internalError(w, r, err)
 		return
 	}
-	p.audit.Info("signed request stored", "integration", integrationID, "request", requestID, "integrator", client,
+	ig.audit.Info("signed request stored", "integration", integrationID, "request", requestID, "integrator", client,
 		"envelope_bytes", len(envelope))
-	writeJSON(w, http.StatusOK, map[string]string{"id": requestID})
+	writeJSON(w, http.StatusOK, api.IDResponse{ID: requestID})
 }

@@ -10,7 +10,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
-	"github.com/latchsec/latch/examples/platform"
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/integrator"
 	"github.com/latchsec/latch/sealedbox"
 	"github.com/stretchr/testify/require"
@@ -23,9 +23,9 @@ import (
 func TestSignedRequests(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	acmeID, acmeSecret, err := e.p.RegisterIntegrator(ctx, "Acme", []string{platform.ScopeRequestsWrite})
+	acmeID, acmeSecret, err := e.p.RegisterIntegrator(ctx, "Acme", []string{api.ScopeRequestsWrite})
 	require.NoError(t, err)
-	otherID, otherSecret, err := e.p.RegisterIntegrator(ctx, "Other", []string{platform.ScopeRequestsWrite})
+	otherID, otherSecret, err := e.p.RegisterIntegrator(ctx, "Other", []string{api.ScopeRequestsWrite})
 	require.NoError(t, err)
 	phone, _ := e.person("hal@example.com")
 	_, err = phone.AddDevice(ctx, "d")

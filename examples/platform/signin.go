@@ -2,6 +2,7 @@ package platform
 
 import (
 	"context"
+	"crypto/hkdf"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
@@ -9,9 +10,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/latchsec/latch/token"
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/totp"
 )
 
@@ -36,6 +38,45 @@ const (
 	maxPendingSignIn     = 10000
 	maxPendingPerAccount = 5
 )
+
+// accounts signs people up and in (password, then a TOTP code or a
+// recovery code), throttles their passwords and changes their second
+// factor. A completed sign-in gets a session from tokens.
+type accounts struct {
+	base
+	tokens    *tokens
+	totp      *totp.Authenticator
+	totpStore totp.Store
+	hashing   *hashing // the memory budget of password hashing
+
+	mu         sync.Mutex
+	challenges map[string]challenge // pending sign-ins, by hashed id
+}
+
+// newAccounts makes the accounts service: TOTP records in store, named
+// name in authenticator apps, their secrets sealed under a key derived
+// from master; password hashing within hashingMemory bytes.
+func newAccounts(b base, tk *tokens, store totp.Store, name string, master []byte, hashingMemory int64) (*accounts, error) {
+	// TOTP secrets are sealed under a key derived from the master key.
+	sealing, err := hkdf.Key(sha256.New, master, nil, "latch-example platform/v1 totp sealing", 32)
+	if err != nil {
+		return nil, err
+	}
+	ac := &accounts{base: b, tokens: tk, totpStore: store, challenges: map[string]challenge{},
+		hashing: &hashing{budget: max(hashingMemory>>10, 1)}}
+	ac.totp, err = totp.New(totp.Config{
+		Issuer:      name,
+		Store:       store,
+		SealingKeys: []totp.SealingKey{{ID: "master-v1", Key: sealing}},
+		Now:         ac.now,
+
+		EnrollmentTimeout: enrollmentTimeout,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ac, nil
+}
 
 type challenge struct {
 	user    string
@@ -68,14 +109,14 @@ var (
 
 // writeUserError answers a JSON route with err if it is a *userError, and
 // with an internal error otherwise.
-func (p *Platform) writeUserError(w http.ResponseWriter, r *http.Request, err error) {
+func (b *base) writeUserError(w http.ResponseWriter, r *http.Request, err error) {
 	var ue *userError
 	if errors.As(err, &ue) {
 		setRetryAfter(w, err)
 		writeError(w, ue.status, ue.code, ue.words)
 		return
 	}
-	p.internalError(w, r, err)
+	b.internalError(w, r, err)
 }
 
 // setRetryAfter sets Retry-After if err says when to try again.
@@ -90,22 +131,9 @@ func setRetryAfter(w http.ResponseWriter, err error) {
 // unknown email costs the same time as a wrong password.
 var dummyHash = hashPassword("not a password anyone has")
 
-type signUpRequest struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
-}
-
-// SignUpResponse is the answer to POST /v1/signup: the TOTP key to add to
-// an authenticator app, as a URI and as a QR code (PNG). It is shown once.
-type SignUpResponse struct {
-	UserID     string `json:"userId"`
-	OTPAuthURI string `json:"otpauthUri"`
-	QRCodePNG  []byte `json:"qrCodePng"`
-}
-
 // createUser makes an account with a TOTP enrollment to confirm at the
 // first sign-in.
-func (p *Platform) createUser(ctx context.Context, email, password string) (*SignUpResponse, error) {
+func (ac *accounts) createUser(ctx context.Context, email, password string) (*api.SignUpResponse, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	if len(email) > 254 || !strings.Contains(email, "@") {
 		return nil, errBadEmail
@@ -113,31 +141,31 @@ func (p *Platform) createUser(ctx context.Context, email, password string) (*Sig
 	if len(password) < minPasswordLen || len(password) > maxPasswordLen {
 		return nil, errBadPassword
 	}
-	hash, err := p.hashPassword(password)
+	hash, err := ac.hashPassword(password)
 	if err != nil {
 		return nil, err
 	}
 	user := newID("u_")
-	_, err = p.db.ExecContext(ctx, `INSERT INTO users (id, email, password_hash, created) VALUES (?, ?, ?, ?)`,
-		user, email, hash, p.now().Unix())
+	_, err = ac.db.ExecContext(ctx, `INSERT INTO users (id, email, password_hash, created) VALUES (?, ?, ?, ?)`,
+		user, email, hash, ac.now().Unix())
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE") {
 			return nil, errTaken
 		}
 		return nil, err
 	}
-	resp, err := p.enroll(ctx, user, email)
+	resp, err := ac.enroll(ctx, user, email)
 	if err != nil {
 		return nil, err
 	}
-	p.audit.Info("signed up", "user", user)
+	ac.audit.Info("signed up", "user", user)
 	return resp, nil
 }
 
 // enroll gives user a new TOTP key, pending until their first code, and
 // returns it to show once.
-func (p *Platform) enroll(ctx context.Context, user, email string) (*SignUpResponse, error) {
-	key, err := p.totp.Enroll(ctx, user, email)
+func (ac *accounts) enroll(ctx context.Context, user, email string) (*api.SignUpResponse, error) {
+	key, err := ac.totp.Enroll(ctx, user, email)
 	if err != nil {
 		return nil, err
 	}
@@ -145,73 +173,62 @@ func (p *Platform) enroll(ctx context.Context, user, email string) (*SignUpRespo
 }
 
 // keyResponse is a TOTP key to show the person, once.
-func keyResponse(user string, key totp.Key) (*SignUpResponse, error) {
+func keyResponse(user string, key totp.Key) (*api.SignUpResponse, error) {
 	png, err := key.QRCode(256)
 	if err != nil {
 		return nil, err
 	}
-	return &SignUpResponse{UserID: user, OTPAuthURI: key.URI(), QRCodePNG: png}, nil
+	return &api.SignUpResponse{UserID: user, OTPAuthURI: key.URI(), QRCodePNG: png}, nil
 }
 
-func (p *Platform) signUp(w http.ResponseWriter, r *http.Request) {
-	var req signUpRequest
+func (ac *accounts) signUp(w http.ResponseWriter, r *http.Request) {
+	var req api.SignUpRequest
 	if !readJSON(w, r, &req) {
 		return
 	}
-	resp, err := p.createUser(r.Context(), req.Email, req.Password)
+	resp, err := ac.createUser(r.Context(), req.Email, req.Password)
 	if err != nil {
-		p.writeUserError(w, r, err)
+		ac.writeUserError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, resp)
 }
 
-// SignInResponse is the answer to POST /v1/signin: the challenge for the
-// code step. Enroll is set when the person's TOTP enrollment was never
-// confirmed and has expired (totp.Config.EnrollmentTimeout): the key from
-// sign-up no longer works, and this new one, shown once, is to be added to
-// the authenticator app before the code step.
-type SignInResponse struct {
-	Challenge string          `json:"challenge"`
-	Next      string          `json:"next"`
-	Enroll    *SignUpResponse `json:"enroll,omitempty"`
-}
-
 // checkPasswordStep checks the password and returns a new challenge for
 // the code step, with a new TOTP key if the one from sign-up expired
 // unconfirmed.
-func (p *Platform) checkPasswordStep(ctx context.Context, email, password string) (*SignInResponse, error) {
+func (ac *accounts) checkPasswordStep(ctx context.Context, email, password string) (*api.SignInResponse, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	if len(email) > 254 {
 		return nil, errCredentials
 	}
 	// A cheap look first, so that attempts at a locked address take no
 	// share of the hashing budget; reservePassword decides.
-	if left, err := p.passwordLockedFor(ctx, email); err != nil {
+	if left, err := ac.passwordLockedFor(ctx, email); err != nil {
 		return nil, err
 	} else if left > 0 {
-		p.audit.Warn("sign-in refused", "step", "password", "reason", "locked")
+		ac.audit.Warn("sign-in refused", "step", "password", "reason", "locked")
 		return nil, throttledError(left)
 	}
 	var user, hash string
-	err := p.db.QueryRowContext(ctx, `SELECT id, password_hash FROM users WHERE email = ?`, email).Scan(&user, &hash)
+	err := ac.db.QueryRowContext(ctx, `SELECT id, password_hash FROM users WHERE email = ?`, email).Scan(&user, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		hash = dummyHash
 	} else if err != nil {
 		return nil, err
 	}
-	if err := p.passwordMatches(ctx, email, user, hash, password, "sign-in"); err != nil {
+	if err := ac.passwordMatches(ctx, email, user, hash, password, "sign-in"); err != nil {
 		return nil, err
 	}
-	enroll, err := p.renewEnrollment(ctx, user, email)
+	enroll, err := ac.renewEnrollment(ctx, user, email)
 	if err != nil {
 		return nil, err
 	}
-	id, err := p.newChallenge(user)
+	id, err := ac.newChallenge(user)
 	if err != nil {
 		return nil, err
 	}
-	return &SignInResponse{Challenge: id, Next: "totp", Enroll: enroll}, nil
+	return &api.SignInResponse{Challenge: id, Next: "totp", Enroll: enroll}, nil
 }
 
 // passwordMatches checks password against hash, the password hash of the
@@ -220,37 +237,37 @@ func (p *Platform) checkPasswordStep(ctx context.Context, email, password string
 // throttle.go), and the hash is computed within the hashing budget
 // (errHashingBusy past it, the attempt not counted). what names the step in
 // the audit log. It returns nil for the right password, else a *userError.
-func (p *Platform) passwordMatches(ctx context.Context, email, user, hash, password, what string) error {
+func (ac *accounts) passwordMatches(ctx context.Context, email, user, hash, password, what string) error {
 	h, err := parsePasswordHash(hash)
 	if err != nil {
 		return err
 	}
-	release, err := p.hashing.acquire(h.memory)
+	release, err := ac.hashing.acquire(h.memory)
 	if err != nil {
-		p.audit.Warn(what+" refused", "step", "password", "reason", "hashing busy")
+		ac.audit.Warn(what+" refused", "step", "password", "reason", "hashing busy")
 		return err
 	}
 	defer release()
-	if err := p.reservePassword(ctx, email, what); err != nil {
+	if err := ac.reservePassword(ctx, email, what); err != nil {
 		return err
 	}
 	ok := false
 	if len(password) <= maxPasswordLen {
-		p.hashing.run(func() { ok = h.matches(password) })
+		ac.hashing.run(func() { ok = h.matches(password) })
 	}
 	if !ok || user == "" {
-		p.audit.Warn(what+" refused", "step", "password", "user", user)
+		ac.audit.Warn(what+" refused", "step", "password", "user", user)
 		return errCredentials
 	}
-	return p.passwordSucceeded(ctx, email)
+	return ac.passwordSucceeded(ctx, email)
 }
 
 // renewEnrollment gives a person whose TOTP enrollment expired before its
 // first code (or whose pending record is gone) a new key; nil if the
 // enrollment is confirmed or still pending. Only the password vouches for
 // them then, as at sign-up.
-func (p *Platform) renewEnrollment(ctx context.Context, user, email string) (*SignUpResponse, error) {
-	rec, err := p.totpStore.Load(ctx, user)
+func (ac *accounts) renewEnrollment(ctx context.Context, user, email string) (*api.SignUpResponse, error) {
+	rec, err := ac.totpStore.Load(ctx, user)
 	switch {
 	case errors.Is(err, totp.ErrNotEnrolled):
 		// No record at all: the store lost it, or let a pending one
@@ -258,61 +275,61 @@ func (p *Platform) renewEnrollment(ctx context.Context, user, email string) (*Si
 		// signed in before had a confirmed enrollment: the password alone
 		// must not set up a new one.
 		var signedIn bool
-		if err := p.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM tokens WHERE subject = ?)`, user).Scan(&signedIn); err != nil {
+		if err := ac.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM tokens WHERE subject = ?)`, user).Scan(&signedIn); err != nil {
 			return nil, err
 		}
 		if signedIn {
-			p.audit.Error("second factor missing", "user", user)
+			ac.audit.Error("second factor missing", "user", user)
 			return nil, errSecondFactorMissing
 		}
 	case err != nil:
 		return nil, err
-	case rec.Confirmed || p.now().Before(rec.Enrolled.Add(enrollmentTimeout)):
+	case rec.Confirmed || ac.now().Before(rec.Enrolled.Add(enrollmentTimeout)):
 		return nil, nil
 	}
-	resp, err := p.enroll(ctx, user, email)
+	resp, err := ac.enroll(ctx, user, email)
 	if err != nil {
 		return nil, err
 	}
-	p.audit.Info("enrollment renewed", "user", user)
+	ac.audit.Info("enrollment renewed", "user", user)
 	return resp, nil
 }
 
-func (p *Platform) newChallenge(user string) (string, error) {
+func (ac *accounts) newChallenge(user string) (string, error) {
 	id := newID("c_")
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	now := p.now()
+	ac.mu.Lock()
+	defer ac.mu.Unlock()
+	now := ac.now()
 	var oldest string
 	mine := 0
-	for k, c := range p.challenges {
+	for k, c := range ac.challenges {
 		switch {
 		case now.After(c.expires):
-			delete(p.challenges, k)
+			delete(ac.challenges, k)
 		case c.user == user:
 			mine++
-			if oldest == "" || c.expires.Before(p.challenges[oldest].expires) {
+			if oldest == "" || c.expires.Before(ac.challenges[oldest].expires) {
 				oldest = k
 			}
 		}
 	}
 	if mine >= maxPendingPerAccount {
-		delete(p.challenges, oldest)
-	} else if len(p.challenges) >= maxPendingSignIn {
+		delete(ac.challenges, oldest)
+	} else if len(ac.challenges) >= maxPendingSignIn {
 		return "", errBusy
 	}
-	p.challenges[challengeKey(id)] = challenge{user: user, expires: now.Add(challengeTTL)}
+	ac.challenges[challengeKey(id)] = challenge{user: user, expires: now.Add(challengeTTL)}
 	return id, nil
 }
 
-func (p *Platform) signIn(w http.ResponseWriter, r *http.Request) {
-	var req signUpRequest
+func (ac *accounts) signIn(w http.ResponseWriter, r *http.Request) {
+	var req api.SignUpRequest
 	if !readJSON(w, r, &req) {
 		return
 	}
-	resp, err := p.checkPasswordStep(r.Context(), req.Email, req.Password)
+	resp, err := ac.checkPasswordStep(r.Context(), req.Email, req.Password)
 	if err != nil {
-		p.writeUserError(w, r, err)
+		ac.writeUserError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, resp)
@@ -325,89 +342,75 @@ func challengeKey(id string) string {
 	return base64.RawURLEncoding.EncodeToString(h[:])
 }
 
-type totpRequest struct {
-	Challenge string `json:"challenge"`
-	Code      string `json:"code"`
-}
-
-// SessionResponse is the answer to a completed sign-in, and to the
-// creation of a token.
-type SessionResponse struct {
-	Token   string    `json:"token"`
-	TokenID string    `json:"tokenId"`
-	Scopes  []string  `json:"scopes"`
-	Expires time.Time `json:"expires"`
-}
-
 // checkCodeStep completes a sign-in: the challenge and a TOTP code (or,
 // if recovery, one of the person's recovery codes) give a session token.
-func (p *Platform) checkCodeStep(ctx context.Context, challengeID, code string, recovery bool) (*SessionResponse, error) {
+func (ac *accounts) checkCodeStep(ctx context.Context, challengeID, code string, recovery bool) (*api.SessionResponse, error) {
 	key := challengeKey(challengeID)
-	p.mu.Lock()
-	c, ok := p.challenges[key]
-	if ok && p.now().After(c.expires) {
-		delete(p.challenges, key)
+	ac.mu.Lock()
+	c, ok := ac.challenges[key]
+	if ok && ac.now().After(c.expires) {
+		delete(ac.challenges, key)
 		ok = false
 	}
-	p.mu.Unlock()
+	ac.mu.Unlock()
 	if !ok {
 		return nil, errChallenge
 	}
 	var err error
 	if recovery {
-		err = p.totp.VerifyRecoveryCode(ctx, c.user, code)
+		err = ac.totp.VerifyRecoveryCode(ctx, c.user, code)
 	} else {
-		err = p.checkCode(ctx, c.user, code)
+		err = ac.checkCode(ctx, c.user, code)
 	}
-	p.mu.Lock()
+	ac.mu.Lock()
 	if err == nil || c.tries+1 >= challengeTries {
-		delete(p.challenges, key)
+		delete(ac.challenges, key)
 	} else {
 		c.tries++
-		p.challenges[key] = c
+		ac.challenges[key] = c
 	}
-	p.mu.Unlock()
+	ac.mu.Unlock()
 	if err != nil {
 		var refused *totp.RefusedError
 		if errors.As(err, &refused) && errors.Is(err, totp.ErrThrottled) {
-			p.audit.Warn("account locked", "user", c.user, "until", refused.RetryAfter)
+			ac.audit.Warn("account locked", "user", c.user, "until", refused.RetryAfter)
 		}
 		step := "totp"
 		if recovery {
 			step = "recovery code"
 		}
-		p.audit.Warn("sign-in refused", "step", step, "user", c.user, "reason", err.Error())
+		ac.audit.Warn("sign-in refused", "step", step, "user", c.user, "reason", err.Error())
 		return nil, errCodeNotAccepted
 	}
 	if recovery {
 		// The person should hear of it: a recovery code used by someone
 		// else means the password and a code sheet have leaked.
-		p.audit.Warn("recovery code used", "user", c.user)
+		ac.audit.Warn("recovery code used", "user", c.user)
 	}
-	resp, err := p.issue(ctx, c.user, "session", PersonScopes, nil, p.now().Add(sessionTTL))
+	resp, err := ac.tokens.issue(ctx, c.user, "session", PersonScopes, nil, ac.now().Add(sessionTTL))
 	if err != nil {
 		return nil, err
 	}
 	// What makes it a session: the time of its second factor, which lets
 	// it change the second factor for stepUpWindow without another code.
-	if _, err := p.db.ExecContext(ctx, `UPDATE tokens SET second_factor = ? WHERE id = ?`, p.now().Unix(), resp.TokenID); err != nil {
+	if _, err := ac.db.ExecContext(ctx, `UPDATE tokens SET second_factor = ? WHERE id = ?`, ac.now().Unix(), resp.TokenID); err != nil {
 		return nil, err
 	}
-	p.audit.Info("signed in", "user", c.user, "token_id", resp.TokenID)
+	ac.audit.Info("signed in", "user", c.user, "token_id", resp.TokenID)
 	return resp, nil
 }
 
 // signInCode answers the code step of sign-in: POST /v1/signin/totp with a
 // TOTP code, POST /v1/signin/recovery with a recovery code.
-func (p *Platform) signInCode(recovery bool) http.HandlerFunc {
+func (ac *accounts) signInCode(recovery bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		var req totpRequest
+		var req api.SignInCodeRequest
 		if !readJSON(w, r, &req) {
 			return
 		}
-		resp, err := p.checkCodeStep(r.Context(), req.Challenge, req.Code, recovery)
+		resp, err := ac.checkCodeStep(r.Context(), req.Challenge, req.Code, recovery)
 		if err != nil {
-			p.writeUserError(w, r, err)
+			ac.writeUserError(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, resp)
@@ -416,31 +419,13 @@ func (p *Platform) signInCode(recovery bool) http.HandlerFunc {
 
 // checkCode confirms the enrollment with the person's first code, and
 // verifies codes after that.
-func (p *Platform) checkCode(ctx context.Context, user, code string) error {
-	rec, err := p.totpStore.Load(ctx, user)
+func (ac *accounts) checkCode(ctx context.Context, user, code string) error {
+	rec, err := ac.totpStore.Load(ctx, user)
 	if err != nil {
 		return err
 	}
 	if !rec.Confirmed {
-		return p.totp.Confirm(ctx, user, code)
+		return ac.totp.Confirm(ctx, user, code)
 	}
-	return p.totp.Verify(ctx, user, code)
-}
-
-// issue makes a token and records its metadata (never the token).
-func (p *Platform) issue(ctx context.Context, subject, name string, scopes, apps []string, exp time.Time) (*SessionResponse, error) {
-	tok, c, err := p.issuer.Issue(ctx, token.Claims{Subject: subject, Scopes: scopes, Apps: apps, Expires: exp})
-	if err != nil {
-		return nil, err
-	}
-	if err := p.record(ctx, c, name); err != nil {
-		return nil, err
-	}
-	return &SessionResponse{Token: tok, TokenID: c.ID, Scopes: c.Scopes, Expires: c.Expires}, nil
-}
-
-func (p *Platform) record(ctx context.Context, c *token.Claims, name string) error {
-	_, err := p.db.ExecContext(ctx, `INSERT INTO tokens (id, subject, name, scopes, apps, created, expires) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.Subject, name, strings.Join(c.Scopes, " "), strings.Join(c.Apps, " "), c.IssuedAt.Unix(), unixOf(c.Expires))
-	return err
+	return ac.totp.Verify(ctx, user, code)
 }

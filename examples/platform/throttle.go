@@ -51,16 +51,16 @@ func throttledError(retry time.Duration) error {
 
 // passwordLockedFor returns how long sign-in with email stays locked (0:
 // not locked).
-func (p *Platform) passwordLockedFor(ctx context.Context, email string) (time.Duration, error) {
+func (ac *accounts) passwordLockedFor(ctx context.Context, email string) (time.Duration, error) {
 	var until int64
-	err := p.db.QueryRowContext(ctx, `SELECT locked_until FROM password_failures WHERE email = ?`, email).Scan(&until)
+	err := ac.db.QueryRowContext(ctx, `SELECT locked_until FROM password_failures WHERE email = ?`, email).Scan(&until)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
 	if err != nil {
 		return 0, err
 	}
-	if left := time.Unix(until, 0).Sub(p.now()); left > 0 {
+	if left := time.Unix(until, 0).Sub(ac.now()); left > 0 {
 		return left, nil
 	}
 	return 0, nil
@@ -75,9 +75,9 @@ func (p *Platform) passwordLockedFor(ctx context.Context, email string) (time.Du
 // the lock, which grows with each further attempt. It also forgets counts
 // that have been idle for passwordFailureMemory, so that the table stays
 // small. what names the step in the audit log.
-func (p *Platform) reservePassword(ctx context.Context, email, what string) error {
-	now := p.now()
-	tx, err := p.db.BeginTx(ctx, nil)
+func (ac *accounts) reservePassword(ctx context.Context, email, what string) error {
+	now := ac.now()
+	tx, err := ac.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func (p *Platform) reservePassword(ctx context.Context, email, what string) erro
 		return err
 	}
 	if left := time.Unix(until, 0).Sub(now); left > 0 {
-		p.audit.Warn(what+" refused", "step", "password", "reason", "locked")
+		ac.audit.Warn(what+" refused", "step", "password", "reason", "locked")
 		return throttledError(left)
 	}
 	var failures int
@@ -111,13 +111,13 @@ func (p *Platform) reservePassword(ctx context.Context, email, what string) erro
 			now.Add(lock).Unix(), email); err != nil {
 			return err
 		}
-		p.audit.Warn("sign-in locked", "step", "password", "attempts", failures, "until", now.Add(lock))
+		ac.audit.Warn("sign-in locked", "step", "password", "attempts", failures, "until", now.Add(lock))
 	}
 	return tx.Commit()
 }
 
 // passwordSucceeded resets the count of email.
-func (p *Platform) passwordSucceeded(ctx context.Context, email string) error {
-	_, err := p.db.ExecContext(ctx, `DELETE FROM password_failures WHERE email = ?`, email)
+func (ac *accounts) passwordSucceeded(ctx context.Context, email string) error {
+	_, err := ac.db.ExecContext(ctx, `DELETE FROM password_failures WHERE email = ?`, email)
 	return err
 }

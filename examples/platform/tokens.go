@@ -7,8 +7,31 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/token"
 )
+
+// tokens issues, records, lists and revokes the API's tokens (sessions,
+// API tokens, integrators' and narrowed ones), and guards the API's routes
+// with them. It keeps each token's id and metadata, never the token.
+type tokens struct {
+	base
+	issuer      *token.Issuer
+	verifier    *token.Verifier
+	revocations token.Revocations // shared with the broker's verifier
+}
+
+// newTokens makes the API's issuer and verifier, named name, under keys,
+// and replays the revocations the database holds into revocations.
+func newTokens(ctx context.Context, b base, cfg token.Config) (*tokens, error) {
+	tk := &tokens{base: b, revocations: cfg.Revocations}
+	if err := tk.loadRevocations(ctx); err != nil {
+		return nil, err
+	}
+	tk.issuer = &token.Issuer{Config: cfg}
+	tk.verifier = &token.Verifier{Config: cfg}
+	return tk, nil
+}
 
 // maxTokenTTL caps what a person may ask for; tokens without expiry are
 // not offered by this API.
@@ -20,28 +43,9 @@ var (
 	errNoToken      = &userError{http.StatusNotFound, "not_found", "No such token."}
 )
 
-type createTokenRequest struct {
-	Name      string   `json:"name"`
-	Scopes    []string `json:"scopes"`
-	Apps      []string `json:"apps,omitempty"`
-	ExpiresIn int64    `json:"expiresIn"` // seconds
-}
-
-// TokenInfo is what the platform knows of a token: everything but the
-// token.
-type TokenInfo struct {
-	ID      string    `json:"id"`
-	Name    string    `json:"name"`
-	Scopes  []string  `json:"scopes"`
-	Apps    []string  `json:"apps,omitempty"`
-	Created time.Time `json:"created"`
-	Expires time.Time `json:"expires,omitzero"`
-	Revoked bool      `json:"revoked"`
-}
-
-// createTokenFor makes a token for the holder of c, with scopes and apps
+// createFor makes a token for the holder of c, with scopes and apps
 // within c's: a person can give a token only what their own has.
-func (p *Platform) createTokenFor(ctx context.Context, c *token.Claims, req createTokenRequest) (*SessionResponse, error) {
+func (tk *tokens) createFor(ctx context.Context, c *token.Claims, req api.CreateTokenRequest) (*api.SessionResponse, error) {
 	ttl := time.Duration(req.ExpiresIn) * time.Second
 	if req.Name == "" || len(req.Name) > 100 || len(req.Scopes) == 0 || req.ExpiresIn <= 0 || ttl > maxTokenTTL {
 		return nil, errTokenRequest
@@ -61,40 +65,40 @@ func (p *Platform) createTokenFor(ctx context.Context, c *token.Claims, req crea
 	}
 	// A token outlives the session that made it, as API tokens do; the
 	// person revokes it, or signs out everywhere.
-	resp, err := p.issue(ctx, c.Subject, req.Name, req.Scopes, req.Apps, p.now().Add(ttl))
+	resp, err := tk.issue(ctx, c.Subject, req.Name, req.Scopes, req.Apps, tk.now().Add(ttl))
 	if errors.Is(err, token.ErrClaims) {
 		return nil, errTokenRequest
 	}
 	if err != nil {
 		return nil, err
 	}
-	p.audit.Info("token created", "subject", c.Subject, "token_id", resp.TokenID, "scopes", strings.Join(resp.Scopes, " "), "by_token", c.ID)
+	tk.audit.Info("token created", "subject", c.Subject, "token_id", resp.TokenID, "scopes", strings.Join(resp.Scopes, " "), "by_token", c.ID)
 	return resp, nil
 }
 
-func (p *Platform) createToken(w http.ResponseWriter, r *http.Request) {
-	var req createTokenRequest
+func (tk *tokens) createRoute(w http.ResponseWriter, r *http.Request) {
+	var req api.CreateTokenRequest
 	if !readJSON(w, r, &req) {
 		return
 	}
-	resp, err := p.createTokenFor(r.Context(), claims(r), req)
+	resp, err := tk.createFor(r.Context(), claims(r), req)
 	if err != nil {
-		p.writeUserError(w, r, err)
+		tk.writeUserError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, resp)
 }
 
-// tokensOf lists the tokens of subject, by id and metadata.
-func (p *Platform) tokensOf(ctx context.Context, subject string) ([]TokenInfo, error) {
-	rows, err := p.db.QueryContext(ctx, `SELECT id, name, scopes, apps, created, expires, revoked FROM tokens WHERE subject = ? ORDER BY created, rowid`, subject)
+// list lists the tokens of subject, by id and metadata.
+func (tk *tokens) list(ctx context.Context, subject string) ([]api.TokenInfo, error) {
+	rows, err := tk.db.QueryContext(ctx, `SELECT id, name, scopes, apps, created, expires, revoked FROM tokens WHERE subject = ? ORDER BY created, rowid`, subject)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	list := []TokenInfo{}
+	list := []api.TokenInfo{}
 	for rows.Next() {
-		var t TokenInfo
+		var t api.TokenInfo
 		var scopes, apps string
 		var created, expires, revoked int64
 		if err := rows.Scan(&t.ID, &t.Name, &scopes, &apps, &created, &expires, &revoked); err != nil {
@@ -108,18 +112,18 @@ func (p *Platform) tokensOf(ctx context.Context, subject string) ([]TokenInfo, e
 	return list, rows.Err()
 }
 
-func (p *Platform) listTokens(w http.ResponseWriter, r *http.Request) {
-	list, err := p.tokensOf(r.Context(), claims(r).Subject)
+func (tk *tokens) listRoute(w http.ResponseWriter, r *http.Request) {
+	list, err := tk.list(r.Context(), claims(r).Subject)
 	if err != nil {
-		p.internalError(w, r, err)
+		tk.internalError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, list)
 }
 
-// revokeTokenOf revokes the token id of the holder of c.
-func (p *Platform) revokeTokenOf(ctx context.Context, c *token.Claims, id string) error {
-	res, err := p.db.ExecContext(ctx, `UPDATE tokens SET revoked = 1 WHERE id = ? AND subject = ?`, id, c.Subject)
+// revoke revokes the token id of the holder of c.
+func (tk *tokens) revoke(ctx context.Context, c *token.Claims, id string) error {
+	res, err := tk.db.ExecContext(ctx, `UPDATE tokens SET revoked = 1 WHERE id = ? AND subject = ?`, id, c.Subject)
 	if err != nil {
 		return err
 	}
@@ -127,39 +131,94 @@ func (p *Platform) revokeTokenOf(ctx context.Context, c *token.Claims, id string
 		return errNoToken
 	}
 	var expires int64
-	if err := p.db.QueryRowContext(ctx, `SELECT expires FROM tokens WHERE id = ?`, id).Scan(&expires); err != nil {
+	if err := tk.db.QueryRowContext(ctx, `SELECT expires FROM tokens WHERE id = ?`, id).Scan(&expires); err != nil {
 		return err
 	}
-	if err := p.revocations.RevokeID(ctx, id, unixOrZero(expires)); err != nil {
+	if err := tk.revocations.RevokeID(ctx, id, unixOrZero(expires)); err != nil {
 		return err
 	}
-	p.audit.Info("token revoked", "subject", c.Subject, "token_id", id, "by_token", c.ID)
+	tk.audit.Info("token revoked", "subject", c.Subject, "token_id", id, "by_token", c.ID)
 	return nil
 }
 
-func (p *Platform) revokeToken(w http.ResponseWriter, r *http.Request) {
-	if err := p.revokeTokenOf(r.Context(), claims(r), r.PathValue("id")); err != nil {
-		p.writeUserError(w, r, err)
+func (tk *tokens) revokeRoute(w http.ResponseWriter, r *http.Request) {
+	if err := tk.revoke(r.Context(), claims(r), r.PathValue("id")); err != nil {
+		tk.writeUserError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (p *Platform) signOutEverywhere(w http.ResponseWriter, r *http.Request) {
+func (tk *tokens) signOutEverywhere(w http.ResponseWriter, r *http.Request) {
 	c := claims(r)
-	if err := p.revokeSubject(r.Context(), c.Subject, p.now()); err != nil {
-		p.internalError(w, r, err)
+	if err := tk.revokeSubject(r.Context(), c.Subject, tk.now()); err != nil {
+		tk.internalError(w, r, err)
 		return
 	}
-	p.audit.Info("signed out everywhere", "subject", c.Subject, "by_token", c.ID)
+	tk.audit.Info("signed out everywhere", "subject", c.Subject, "by_token", c.ID)
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (p *Platform) revokeSubject(ctx context.Context, subject string, before time.Time) error {
-	_, err := p.db.ExecContext(ctx, `INSERT INTO subject_revocations (subject, before) VALUES (?, ?)
+func (tk *tokens) revokeSubject(ctx context.Context, subject string, before time.Time) error {
+	_, err := tk.db.ExecContext(ctx, `INSERT INTO subject_revocations (subject, before) VALUES (?, ?)
 		ON CONFLICT (subject) DO UPDATE SET before = max(before, excluded.before)`, subject, before.Unix())
 	if err != nil {
 		return err
 	}
-	return p.revocations.RevokeSubject(ctx, subject, before)
+	return tk.revocations.RevokeSubject(ctx, subject, before)
+}
+
+// issue makes a token and records its metadata (never the token).
+func (tk *tokens) issue(ctx context.Context, subject, name string, scopes, apps []string, exp time.Time) (*api.SessionResponse, error) {
+	tok, c, err := tk.issuer.Issue(ctx, token.Claims{Subject: subject, Scopes: scopes, Apps: apps, Expires: exp})
+	if err != nil {
+		return nil, err
+	}
+	if err := tk.record(ctx, c, name); err != nil {
+		return nil, err
+	}
+	return &api.SessionResponse{Token: tok, TokenID: c.ID, Scopes: c.Scopes, Expires: c.Expires}, nil
+}
+
+func (tk *tokens) record(ctx context.Context, c *token.Claims, name string) error {
+	_, err := tk.db.ExecContext(ctx, `INSERT INTO tokens (id, subject, name, scopes, apps, created, expires) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.Subject, name, strings.Join(c.Scopes, " "), strings.Join(c.Apps, " "), c.IssuedAt.Unix(), unixOf(c.Expires))
+	return err
+}
+
+func (tk *tokens) loadRevocations(ctx context.Context) error {
+	rows, err := tk.db.QueryContext(ctx, `SELECT id, expires FROM tokens WHERE revoked != 0`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var exp int64
+		if err := rows.Scan(&id, &exp); err != nil {
+			return err
+		}
+		if err := tk.revocations.RevokeID(ctx, id, unixOrZero(exp)); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows2, err := tk.db.QueryContext(ctx, `SELECT subject, before FROM subject_revocations`)
+	if err != nil {
+		return err
+	}
+	defer rows2.Close()
+	for rows2.Next() {
+		var sub string
+		var before int64
+		if err := rows2.Scan(&sub, &before); err != nil {
+			return err
+		}
+		if err := tk.revocations.RevokeSubject(ctx, sub, time.Unix(before, 0)); err != nil {
+			return err
+		}
+	}
+	return rows2.Err()
 }

@@ -11,10 +11,10 @@ import (
 	"net/http"
 	"path/filepath"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/examples/app"
 	"github.com/latchsec/latch/examples/device"
 	acme "github.com/latchsec/latch/examples/integrator"
-	"github.com/latchsec/latch/examples/platform"
 	"github.com/latchsec/latch/integrator"
 	"github.com/latchsec/latch/sealedbox"
 	"github.com/latchsec/latch/tlspolicy"
@@ -127,8 +127,8 @@ func signedAct(ctx context.Context, n *narrator, o Options, phone *app.Phone, do
 }
 
 // mustIntegration returns the integration as the platform stores it.
-func mustIntegration(ctx context.Context, phone *app.Phone, integrationID string) platform.Integration {
-	var in platform.Integration
+func mustIntegration(ctx context.Context, phone *app.Phone, integrationID string) api.Integration {
+	var in api.Integration
 	phone.Do(ctx, http.MethodGet, "/v1/integrations/"+integrationID, phone.Session(), nil, &in)
 	return in
 }
