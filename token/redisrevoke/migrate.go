@@ -18,7 +18,7 @@ import (
 // subjects it copied. Running it again copies nothing twice; run it once
 // every server runs this version (see the package doc).
 func Migrate(ctx context.Context, rdb redis.UniversalClient, prefix string) (int, error) {
-	st, err := newStore(rdb, prefix, nil)
+	st, err := newStore(rdb, prefix, nil, 0, 0)
 	if err != nil {
 		return 0, err
 	}
@@ -62,11 +62,11 @@ func Migrate(ctx context.Context, rdb redis.UniversalClient, prefix string) (int
 			}
 		}
 	}
-	if st.cluster != nil {
+	if cluster, ok := rdb.(*redis.ClusterClient); ok {
 		// Old keys are spread over the slots: visit every primary, one
 		// at a time (ForEachMaster calls concurrently).
 		var mu sync.Mutex
-		err = st.cluster.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+		err = cluster.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
 			mu.Lock()
 			defer mu.Unlock()
 			return migrate(ctx, node)

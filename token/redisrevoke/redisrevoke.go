@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/latchsec/latch/internal/rediswait"
 	"github.com/latchsec/latch/token"
 )
 
@@ -16,7 +17,7 @@ import (
 const (
 	DefaultPrefix         = "latch:revoke"
 	DefaultMaxStaleness   = 5 * time.Second
-	DefaultReplicaTimeout = time.Second
+	DefaultReplicaTimeout = rediswait.DefaultTimeout
 )
 
 // Config configures a List. Client is required; the zero value of every
@@ -148,16 +149,9 @@ func New(cfg Config) (*List, error) {
 	if cfg.Replicas < 0 {
 		return nil, errors.New("redisrevoke: Config.Replicas must not be negative")
 	}
-	st, err := newStore(cfg.Client, cfg.Prefix, cfg.Now)
+	st, err := newStore(cfg.Client, cfg.Prefix, cfg.Now, cfg.Replicas, cfg.ReplicaTimeout)
 	if err != nil {
 		return nil, err
-	}
-	st.replicas, st.replicaTimeout = cfg.Replicas, cfg.ReplicaTimeout
-	if st.replicaTimeout <= 0 {
-		st.replicaTimeout = DefaultReplicaTimeout
-	}
-	if rt, ok := readTimeout(cfg.Client); ok && st.replicas > 0 && rt > 0 && st.replicaTimeout >= rt {
-		return nil, errors.New("redisrevoke: Config.ReplicaTimeout must be shorter than the client's ReadTimeout (WAIT is read under it)")
 	}
 	l := &List{
 		store:        *st,
@@ -397,16 +391,4 @@ func validSubject(s string) bool {
 		}
 	}
 	return true
-}
-
-// readTimeout returns the read timeout of c's connections, when c is one of
-// go-redis's clients (a FailoverClient is a *redis.Client).
-func readTimeout(c redis.UniversalClient) (time.Duration, bool) {
-	switch c := c.(type) {
-	case *redis.Client:
-		return c.Options().ReadTimeout, true
-	case *redis.ClusterClient:
-		return c.Options().ReadTimeout, true
-	}
-	return 0, false
 }

@@ -10,23 +10,22 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/latchsec/latch/internal/rediswait"
 	"github.com/latchsec/latch/token"
 )
 
 // store writes the list's entries to Redis.
 type store struct {
-	rdb            redis.UniversalClient
-	cluster        *redis.ClusterClient // rdb, when it is a Cluster
-	prefix         string
-	bucketKeys     []string // {prefix}:ids:0 … {prefix}:ids:1023
-	subjectsKey    string   // {prefix}:subjects
-	channel        string   // {prefix}:events
-	replicas       int
-	replicaTimeout time.Duration
-	now            func() time.Time
+	rdb         redis.UniversalClient
+	prefix      string
+	bucketKeys  []string // {prefix}:ids:0 … {prefix}:ids:1023
+	subjectsKey string   // {prefix}:subjects
+	channel     string   // {prefix}:events
+	writer      *rediswait.Writer
+	now         func() time.Time
 }
 
-func newStore(rdb redis.UniversalClient, prefix string, now func() time.Time) (*store, error) {
+func newStore(rdb redis.UniversalClient, prefix string, now func() time.Time, replicas int, replicaTimeout time.Duration) (*store, error) {
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
@@ -36,15 +35,18 @@ func newStore(rdb redis.UniversalClient, prefix string, now func() time.Time) (*
 	if now == nil {
 		now = time.Now
 	}
+	w, err := rediswait.New(rdb, replicas, replicaTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("redisrevoke: Config.ReplicaTimeout %w", err)
+	}
 	// The hash tag puts every key and the channel in one slot of a
 	// Cluster: each script touches one slot, and the channel lives on the
 	// primary that runs the scripts.
 	tag := "{" + prefix + "}"
-	s := &store{rdb: rdb, prefix: prefix, subjectsKey: tag + ":subjects", channel: tag + ":events", now: now}
+	s := &store{rdb: rdb, writer: w, prefix: prefix, subjectsKey: tag + ":subjects", channel: tag + ":events", now: now}
 	for b := range buckets {
 		s.bucketKeys = append(s.bucketKeys, tag+":ids:"+strconv.Itoa(b))
 	}
-	s.cluster, _ = rdb.(*redis.ClusterClient)
 	return s, nil
 }
 
@@ -235,51 +237,16 @@ func (s *store) writeSubjects(ctx context.Context, subs []subjectEntry) error {
 	return nil
 }
 
-// waiter is what a go-redis pipeline has beyond Pipeliner: WAIT. In a
-// pipeline go-redis reads the reply under the client's ReadTimeout, not
-// under the wait's own timeout, so the wait must be the shorter of the two.
-type waiter interface {
-	Wait(ctx context.Context, numReplicas int, timeout time.Duration) *redis.IntCmd
-}
-
-// run runs a script on key and, with Replicas, waits for the replicas to
-// acknowledge it (WAIT on the connection that ran it, on the primary that
-// owns key).
+// run runs a script on the primary that owns keys[0] and, with Replicas,
+// waits for the replicas to acknowledge it.
 func (s *store) run(ctx context.Context, script *redis.Script, keys []string, args []any) error {
-	key := keys[0]
-	if s.replicas == 0 {
-		if err := script.Run(ctx, s.rdb, keys, args...).Err(); err != nil {
-			return fmt.Errorf("%w: %w", ErrNotShared, err)
-		}
-		return nil
-	}
-	var c redis.Cmdable = s.rdb
-	if s.cluster != nil {
-		node, err := s.cluster.MasterForKey(ctx, key)
-		if err != nil {
-			s.cluster.ReloadState(ctx)
-			return fmt.Errorf("%w: %w", ErrNotShared, err)
-		}
-		c = node
-	}
-	var eval *redis.Cmd
-	var wait *redis.IntCmd
-	_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		eval = script.Eval(ctx, p, keys, args...)
-		wait = p.(waiter).Wait(ctx, s.replicas, s.replicaTimeout)
-		return nil
-	})
-	if eval != nil && eval.Err() != nil {
-		if s.cluster != nil {
-			s.cluster.ReloadState(ctx)
-		}
-		return fmt.Errorf("%w: %w", ErrNotShared, eval.Err())
-	}
-	if err != nil {
+	_, err := s.writer.Run(ctx, script, keys, args...)
+	var notReplicated *rediswait.ReplicaError
+	switch {
+	case errors.As(err, &notReplicated):
 		return fmt.Errorf("%w: %w", ErrNotReplicated, err)
-	}
-	if n := wait.Val(); n < int64(s.replicas) {
-		return fmt.Errorf("%w: %d of %d acknowledged within %v", ErrNotReplicated, n, s.replicas, s.replicaTimeout)
+	case err != nil:
+		return fmt.Errorf("%w: %w", ErrNotShared, err)
 	}
 	return nil
 }

@@ -50,10 +50,8 @@ func (l *List) broken() {
 	l.mu.Lock()
 	l.setState(l.gen+1, false)
 	l.mu.Unlock()
-	if l.cluster != nil {
-		// After a failover the slot has a new primary: learn it.
-		l.cluster.ReloadState(l.ctx)
-	}
+	// After a failover a Cluster slot has a new primary: learn it.
+	l.writer.Reload(l.ctx)
 }
 
 // receive reads the subscription. A (re)subscription starts a full
