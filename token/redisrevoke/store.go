@@ -2,10 +2,13 @@ package redisrevoke
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"iter"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -157,42 +160,37 @@ func record(e entry) string {
 	return string(r[:])
 }
 
-// parseBuckets returns the live entries of the buckets' values, sorted by
-// ID without duplicates. It sorts as it parses: a first pass counts the
-// records by their first 16 bits, a second puts each in its place in a
-// slice of the exact size, then each short run is sorted.
-func parseBuckets(blobs []string, t time.Time) []entry {
-	var start [1<<16 + 1]uint32
-	records := func(f func(p int, blob string)) {
+// records yields every record of the buckets' values as RevokeID takes
+// it: the token ID and its expiry. A truncated record at a value's end is
+// passed over. The IDs of a bucket are encoded into one string, of which
+// each ID is a part: a million IDs are a thousand allocations, not a
+// million.
+func records(blobs []string) iter.Seq2[string, time.Time] {
+	return func(yield func(string, time.Time) bool) {
 		for _, blob := range blobs {
-			for p := 4; p+20 <= len(blob); p += 20 {
-				f(p, blob)
+			n := max(len(blob)-4, 0) / 20
+			var b strings.Builder
+			b.Grow(idLen * n)
+			var enc [idLen]byte
+			for r := range n {
+				p := 4 + 20*r
+				base64.RawURLEncoding.Encode(enc[:], []byte(blob[p:p+16]))
+				b.Write(enc[:])
+			}
+			ids := b.String()
+			for r := range n {
+				p := 4 + 20*r
+				exp := uint32(blob[p+16])<<24 | uint32(blob[p+17])<<16 | uint32(blob[p+18])<<8 | uint32(blob[p+19])
+				if !yield(ids[idLen*r:idLen*(r+1)], expiryTime(exp)) {
+					return
+				}
 			}
 		}
 	}
-	expAt := func(blob string, p int) uint32 {
-		return uint32(blob[p+16])<<24 | uint32(blob[p+17])<<16 | uint32(blob[p+18])<<8 | uint32(blob[p+19])
-	}
-	records(func(p int, blob string) {
-		if live(expAt(blob, p), t) {
-			start[(int(blob[p])<<8|int(blob[p+1]))+1]++
-		}
-	})
-	for i := 1; i < len(start); i++ {
-		start[i] += start[i-1]
-	}
-	ents := make([]entry, start[len(start)-1])
-	next := start
-	records(func(p int, blob string) {
-		if exp := expAt(blob, p); live(exp, t) {
-			e := &ents[next[int(blob[p])<<8|int(blob[p+1])]]
-			next[int(blob[p])<<8|int(blob[p+1])]++
-			copy(e.id[:], blob[p:p+16])
-			e.exp = exp
-		}
-	})
-	return sortRuns(ents, &start)
 }
+
+// idLen is the length of a token ID: 16 bytes in base64url.
+const idLen = 22
 
 // batch is how many entries one script call writes.
 const batch = 512
