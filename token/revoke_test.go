@@ -395,3 +395,55 @@ func TestRevocationsMergeConcurrent(t *testing.T) {
 	require.Equal(t, 400, a.size())
 	require.Equal(t, 400, b.size())
 }
+
+// TestRevokeIDs: revoking many IDs at once leaves the list as RevokeID
+// one after the other does (the later expiry wins, expired tokens are
+// left out, an expiry past 9999 is for ever), and a list with one ID that
+// is not a token ID is refused whole.
+func TestRevokeIDs(t *testing.T) {
+	c := newClock()
+	ctx := t.Context()
+	one, all := &MemoryRevocations{Now: c.Now}, &MemoryRevocations{Now: c.Now}
+	type rev struct {
+		id      string
+		expires time.Time
+	}
+	var revs []rev
+	for i := range 5000 {
+		var k [16]byte
+		rand.Read(k[:])
+		id := b64(k[:])
+		expires := c.Now().Add(time.Duration(i%90-30) * time.Minute) // a third already expired
+		switch {
+		case i%11 == 0:
+			expires = time.Time{}
+		case i%13 == 0:
+			expires = time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC)
+		case i%5 == 0 && len(revs) > 0:
+			id = revs[i/2].id // again, with another expiry
+		}
+		revs = append(revs, rev{id, expires})
+		require.NoError(t, one.RevokeID(ctx, id, expires))
+	}
+	require.NoError(t, all.RevokeIDs(ctx, func(yield func(string, time.Time) bool) {
+		for _, r := range revs {
+			if !yield(r.id, r.expires) {
+				return
+			}
+		}
+	}))
+	a, err := one.MarshalJSON()
+	require.NoError(t, err)
+	b, err := all.MarshalJSON()
+	require.NoError(t, err)
+	require.JSONEq(t, string(a), string(b))
+	require.Less(t, all.size(), len(revs), "expired tokens left out")
+
+	fresh := &MemoryRevocations{Now: c.Now}
+	err = fresh.RevokeIDs(ctx, func(yield func(string, time.Time) bool) {
+		_ = yield(revs[0].id, time.Time{}) && yield("not-an-id", time.Time{}) && yield(revs[1].id, time.Time{})
+	})
+	require.Error(t, err)
+	require.Zero(t, fresh.size(), "nothing revoked")
+	require.NoError(t, fresh.RevokeIDs(ctx, func(func(string, time.Time) bool) {}))
+}
