@@ -232,7 +232,9 @@ func (m *MemoryRevocations) Merge(src *MemoryRevocations, id func(id string, exp
 		m.subjects = make(map[string]time.Time, len(subjects))
 	}
 	for sub, before := range subjects {
-		if old, ok := m.subjects[sub]; ok && !before.After(old) {
+		// Tokens carry whole seconds: a time later within the same
+		// second revokes no more tokens, and is no change.
+		if old, ok := m.subjects[sub]; ok && before.Unix() <= old.Unix() {
 			continue
 		}
 		m.subjects[sub] = before

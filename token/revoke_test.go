@@ -321,6 +321,8 @@ func TestRevocationsMerge(t *testing.T) {
 	require.NoError(t, src.RevokeSubject(ctx, "alice", now.Add(time.Hour))) // reported
 	require.NoError(t, src.RevokeSubject(ctx, "bob", now.Add(-time.Hour)))  // not
 	require.NoError(t, src.RevokeSubject(ctx, "carol", now))                // reported
+	require.NoError(t, dst.RevokeSubject(ctx, "dave", now.Truncate(time.Second)))
+	require.NoError(t, src.RevokeSubject(ctx, "dave", now.Truncate(time.Second).Add(500*time.Millisecond))) // same second: not
 	c.Advance(time.Second + Leeway)
 
 	third := &MemoryRevocations{Now: c.Now}
