@@ -43,11 +43,11 @@
 // many revocations have arrived, in the background. A revoked ID costs what
 // it costs in a MemoryRevocations (29 to 44 bytes; 44 right after a full
 // load, which sizes the table at once). A full resynchronization of
-// 1,000,000 revoked IDs from a local Redis took 1.1 to 2.0 s of wall time
-// and 0.64 to 0.90 s of CPU time on a 2-core machine that other jobs kept
-// busy (load average 7 to 11), against 0.6 to 1.1 s and 0.28 to 0.33 s for
-// the sorted table of earlier versions in the same runs
-// (BenchmarkRevocationSync).
+// 1,000,000 revoked IDs from a local Redis took 0.58 to 0.64 s (0.49 to
+// 0.52 s of CPU time) on a 2-core machine, against 0.25 to 0.33 s for the
+// sorted table of earlier versions (20 bytes an ID) in the same runs; on
+// the same machine kept busy by other jobs (load average 7 to 11), 1.1 to
+// 2.0 s (BenchmarkRevocationSync).
 //
 // Revocations only grow (an ID's expiry is never shortened, a subject's time
 // never moved back), so mirrors and Redis merge in any order. A List writes
