@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"sync"
 	"time"
 
@@ -117,13 +118,10 @@ func (m *MemoryRevocations) RevokeID(ctx context.Context, id string, expires tim
 	if !expires.IsZero() && !t.Before(expires.Add(Leeway)) {
 		return nil // the token is already refused as expired
 	}
-	exp := ceilUnix(expires)
-	if exp > maxNumericDate {
-		exp = 0 // no token expires after the year 9999: keep the entry for ever
-	}
+	exp := entryExpiry(expires)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if old, ok := m.ids.Get(key); ok && (old == 0 || (exp != 0 && old > exp)) {
+	if old, ok := m.ids.Get(key); ok && !laterExpiry(old, exp) {
 		exp = old
 	}
 	// Entries of expired tokens go when the table grows, which keeps the
@@ -146,6 +144,104 @@ func (m *MemoryRevocations) RevokeSubject(ctx context.Context, subject string, b
 		m.subjects[subject] = before
 	}
 	return nil
+}
+
+// RevokeIDs revokes each ID of ids until its expiry, as RevokeID would
+// one after the other, and much faster for many (a whole list loaded from
+// a shared store: a million IDs in a fraction of a second). If an ID is not
+// a token ID it returns an error and revokes none.
+func (m *MemoryRevocations) RevokeIDs(ctx context.Context, ids iter.Seq2[string, time.Time]) error {
+	t := now(m.Now)
+	var batch idset.Batch
+	for id, expires := range ids {
+		key, ok := parseTokenID(id)
+		if !ok {
+			return errors.New("token: not a token ID")
+		}
+		if !expires.IsZero() && !t.Before(expires.Add(Leeway)) {
+			continue // the token is already refused as expired
+		}
+		batch.Add(idset.Entry{ID: key, Value: entryExpiry(expires)})
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.ids.PutAll(&batch, func(exp int64) bool { return live(exp, t) }, laterExpiry, nil)
+	return nil
+}
+
+// entryExpiry is the expiry an entry keeps for a token expiring at
+// expires: in seconds rounded up, 0 (never) for none or beyond any
+// NumericDate.
+func entryExpiry(expires time.Time) int64 {
+	exp := ceilUnix(expires)
+	if exp > maxNumericDate {
+		exp = 0 // no token expires after the year 9999: keep the entry for ever
+	}
+	return exp
+}
+
+// laterExpiry reports whether an entry expiring at next outlives one
+// expiring at old (0 is never).
+func laterExpiry(old, next int64) bool { return old != 0 && (next == 0 || next > old) }
+
+// Merge adds the entries of src to m: each revoked ID with the later of
+// the two expiries, each subject with the later of the two times, entries
+// whose tokens have expired left out. For each entry of src that changed m
+// it calls id or subject (either may be nil) with the arguments that
+// RevokeID or RevokeSubject would take to make the same change elsewhere.
+//
+// It is for a list shared through a store, kept in memory beside it (as
+// token/redisrevoke does): load the store into a new list with RevokeID
+// and RevokeSubject, merge the local list into it, and write back what
+// the callbacks name, which the store lacked. Merge reads src before it
+// locks m, so m's Revoked is not kept waiting by a large src and two
+// lists may merge into each other at once; id and subject run while m is
+// locked and must not call m.
+func (m *MemoryRevocations) Merge(src *MemoryRevocations, id func(id string, expires time.Time), subject func(subject string, before time.Time)) {
+	if src == m {
+		return
+	}
+	t := now(m.Now)
+	src.mu.RLock()
+	var ids idset.Batch
+	for key, exp := range src.ids.All() {
+		if live(exp, t) {
+			ids.Add(idset.Entry{ID: key, Value: exp})
+		}
+	}
+	subjects := make(map[string]time.Time, len(src.subjects))
+	for sub, before := range src.subjects {
+		subjects[sub] = before
+	}
+	src.mu.RUnlock()
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var changed func(idset.Entry)
+	if id != nil {
+		changed = func(e idset.Entry) {
+			expires := time.Time{}
+			if e.Value != 0 {
+				expires = time.Unix(e.Value, 0)
+			}
+			id(base64.RawURLEncoding.EncodeToString(e.ID[:]), expires)
+		}
+	}
+	m.ids.PutAll(&ids, func(exp int64) bool { return live(exp, t) }, laterExpiry, changed)
+	if len(subjects) > 0 && m.subjects == nil {
+		m.subjects = make(map[string]time.Time, len(subjects))
+	}
+	for sub, before := range subjects {
+		// Tokens carry whole seconds: a time later within the same
+		// second revokes no more tokens, and is no change.
+		if old, ok := m.subjects[sub]; ok && before.Unix() <= old.Unix() {
+			continue
+		}
+		m.subjects[sub] = before
+		if subject != nil {
+			subject(sub, before)
+		}
+	}
 }
 
 // revocationsJSON is the JSON form of a MemoryRevocations.

@@ -295,3 +295,157 @@ func TestRevokeIDFarExpiry(t *testing.T) {
 	require.True(t, m.idRevoked(other, exp.Add(Leeway-time.Nanosecond)))
 	require.False(t, m.idRevoked(other, exp.Add(Leeway+time.Second)))
 }
+
+// TestRevocationsMerge: each ID keeps the later expiry and each subject
+// the later time; entries of expired tokens are left out; exactly the
+// entries that changed the list are reported, with arguments that make
+// the same change on a third list; merging a list into itself changes
+// nothing.
+func TestRevocationsMerge(t *testing.T) {
+	c := newClock()
+	ctx := t.Context()
+	now := c.Now()
+	dst, src := &MemoryRevocations{Now: c.Now}, &MemoryRevocations{Now: c.Now}
+	id := func(b byte) string { return b64(append(make([]byte, 15), b)) }
+	hour := now.Add(time.Hour).Truncate(time.Second)
+	require.NoError(t, dst.RevokeID(ctx, id(1), hour))                      // src's is later
+	require.NoError(t, dst.RevokeID(ctx, id(2), time.Time{}))               // never: src's changes nothing
+	require.NoError(t, dst.RevokeID(ctx, id(3), hour.Add(time.Hour)))       // src's is earlier
+	require.NoError(t, src.RevokeID(ctx, id(1), hour.Add(2*time.Hour)))     // reported
+	require.NoError(t, src.RevokeID(ctx, id(2), hour))                      // not
+	require.NoError(t, src.RevokeID(ctx, id(3), hour))                      // not
+	require.NoError(t, src.RevokeID(ctx, id(4), time.Time{}))               // reported, for ever
+	require.NoError(t, src.RevokeID(ctx, id(5), now.Add(time.Second)))      // expired by the merge
+	require.NoError(t, dst.RevokeSubject(ctx, "alice", now))                // src's is later
+	require.NoError(t, dst.RevokeSubject(ctx, "bob", now))                  // src's is earlier
+	require.NoError(t, src.RevokeSubject(ctx, "alice", now.Add(time.Hour))) // reported
+	require.NoError(t, src.RevokeSubject(ctx, "bob", now.Add(-time.Hour)))  // not
+	require.NoError(t, src.RevokeSubject(ctx, "carol", now))                // reported
+	require.NoError(t, dst.RevokeSubject(ctx, "dave", now.Truncate(time.Second)))
+	require.NoError(t, src.RevokeSubject(ctx, "dave", now.Truncate(time.Second).Add(500*time.Millisecond))) // same second: not
+	c.Advance(time.Second + Leeway)
+
+	third := &MemoryRevocations{Now: c.Now}
+	unix := func(t time.Time) int64 {
+		if t.IsZero() {
+			return 0
+		}
+		return t.Unix()
+	}
+	ids, subjects := map[string]int64{}, map[string]int64{}
+	dst.Merge(src, func(id string, expires time.Time) {
+		ids[id] = unix(expires)
+		require.NoError(t, third.RevokeID(ctx, id, expires))
+	}, func(subject string, before time.Time) {
+		subjects[subject] = unix(before)
+		require.NoError(t, third.RevokeSubject(ctx, subject, before))
+	})
+	require.Equal(t, map[string]int64{id(1): hour.Add(2 * time.Hour).Unix(), id(4): 0}, ids)
+	require.Equal(t, map[string]int64{"alice": now.Add(time.Hour).Unix(), "carol": now.Unix()}, subjects)
+
+	for b, want := range map[byte]time.Time{1: hour.Add(2 * time.Hour), 2: {}, 3: hour.Add(time.Hour), 4: {}} {
+		exp, ok := dst.ids.Get([16]byte{15: b})
+		require.True(t, ok, "id %d", b)
+		if want.IsZero() {
+			require.Zero(t, exp)
+		} else {
+			require.Equal(t, want.Unix(), exp, "id %d", b)
+		}
+	}
+	require.False(t, dst.idRevoked(id(5), c.Now()))
+	require.Equal(t, now.Add(time.Hour), dst.subjects["alice"])
+	require.Equal(t, now, dst.subjects["bob"])
+	require.Equal(t, now, dst.subjects["carol"])
+	require.True(t, third.idRevoked(id(1), hour.Add(2*time.Hour)))
+	require.False(t, third.idRevoked(id(1), hour.Add(2*time.Hour+Leeway)))
+	require.True(t, third.idRevoked(id(4), c.Now().AddDate(100, 0, 0)))
+
+	// Nothing left to report: a second merge, and a merge into itself.
+	dst.Merge(src, func(string, time.Time) { t.Error("reported twice") }, func(string, time.Time) { t.Error("reported twice") })
+	dst.Merge(dst, func(string, time.Time) { t.Error("self") }, nil)
+}
+
+// TestRevocationsMergeConcurrent: two lists may merge into each other at
+// once while they are read and written (run with -race).
+func TestRevocationsMergeConcurrent(t *testing.T) {
+	c := newClock()
+	a, b := &MemoryRevocations{Now: c.Now}, &MemoryRevocations{Now: c.Now}
+	ctx := t.Context()
+	var wg sync.WaitGroup
+	for _, l := range []*MemoryRevocations{a, b} {
+		wg.Go(func() {
+			for range 200 {
+				var k [16]byte
+				rand.Read(k[:])
+				require.NoError(t, l.RevokeID(ctx, b64(k[:]), c.Now().Add(time.Hour)))
+			}
+		})
+	}
+	wg.Go(func() {
+		for range 50 {
+			a.Merge(b, nil, nil)
+		}
+	})
+	wg.Go(func() {
+		for range 50 {
+			b.Merge(a, nil, nil)
+		}
+	})
+	wg.Wait()
+	a.Merge(b, nil, nil)
+	b.Merge(a, nil, nil)
+	require.Equal(t, 400, a.size())
+	require.Equal(t, 400, b.size())
+}
+
+// TestRevokeIDs: revoking many IDs at once leaves the list as RevokeID
+// one after the other does (the later expiry wins, expired tokens are
+// left out, an expiry past 9999 is for ever), and a list with one ID that
+// is not a token ID is refused whole.
+func TestRevokeIDs(t *testing.T) {
+	c := newClock()
+	ctx := t.Context()
+	one, all := &MemoryRevocations{Now: c.Now}, &MemoryRevocations{Now: c.Now}
+	type rev struct {
+		id      string
+		expires time.Time
+	}
+	var revs []rev
+	for i := range 5000 {
+		var k [16]byte
+		rand.Read(k[:])
+		id := b64(k[:])
+		expires := c.Now().Add(time.Duration(i%90-30) * time.Minute) // a third already expired
+		switch {
+		case i%11 == 0:
+			expires = time.Time{}
+		case i%13 == 0:
+			expires = time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC)
+		case i%5 == 0 && len(revs) > 0:
+			id = revs[i/2].id // again, with another expiry
+		}
+		revs = append(revs, rev{id, expires})
+		require.NoError(t, one.RevokeID(ctx, id, expires))
+	}
+	require.NoError(t, all.RevokeIDs(ctx, func(yield func(string, time.Time) bool) {
+		for _, r := range revs {
+			if !yield(r.id, r.expires) {
+				return
+			}
+		}
+	}))
+	a, err := one.MarshalJSON()
+	require.NoError(t, err)
+	b, err := all.MarshalJSON()
+	require.NoError(t, err)
+	require.JSONEq(t, string(a), string(b))
+	require.Less(t, all.size(), len(revs), "expired tokens left out")
+
+	fresh := &MemoryRevocations{Now: c.Now}
+	err = fresh.RevokeIDs(ctx, func(yield func(string, time.Time) bool) {
+		_ = yield(revs[0].id, time.Time{}) && yield("not-an-id", time.Time{}) && yield(revs[1].id, time.Time{})
+	})
+	require.Error(t, err)
+	require.Zero(t, fresh.size(), "nothing revoked")
+	require.NoError(t, fresh.RevokeIDs(ctx, func(func(string, time.Time) bool) {}))
+}

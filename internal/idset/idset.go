@@ -22,6 +22,12 @@
 // ID the set holds always reaches the array. An entry costs 1.3 to 2 bytes
 // more, 29 to 44 bytes in all.
 //
+// PutAll puts a Batch of entries at once (a list loaded whole from a
+// shared store, or another set merged in): it sizes the array once and
+// inserts in the order of the hashes, so that it walks the array and the
+// filter from one end to the other instead of missing the cache on every
+// entry.
+//
 // Positions in the array and in the filter come from a hash with a random
 // per-set seed (hash/maphash), so whoever chooses the IDs cannot make them
 // collide in the array or aim them at one block of the filter. A Set is
@@ -174,13 +180,113 @@ func (s *Set) Put(id ID, v int64, keep func(v int64) bool) {
 	s.insert(id, v)
 }
 
+// Entry is an ID and its value.
+type Entry struct {
+	ID    ID
+	Value int64
+}
+
+// chunkLen is the most entries a chunk of a Batch holds.
+const chunkLen = 1 << 16
+
+// Batch gathers entries for PutAll. It keeps them in chunks rather than
+// one slice, so that gathering a million (24 MB) copies none of them. The
+// zero value is empty and ready to use.
+type Batch struct {
+	chunks [][]Entry
+	n      int
+}
+
+// Add appends e to the batch.
+func (b *Batch) Add(e Entry) {
+	if k := len(b.chunks); k == 0 || len(b.chunks[k-1]) == cap(b.chunks[k-1]) {
+		size := 1024
+		if k > 0 {
+			size = min(2*cap(b.chunks[k-1]), chunkLen)
+		}
+		b.chunks = append(b.chunks, make([]Entry, 0, size))
+	}
+	c := &b.chunks[len(b.chunks)-1]
+	*c = append(*c, e)
+	b.n++
+}
+
+// Len returns the number of entries in the batch.
+func (b *Batch) Len() int { return b.n }
+
+// PutAll puts every entry of b, as Put would one after the other, except
+// that an ID already held keeps its value unless replace(old, new) reports
+// true. It calls changed (if not nil) for each entry that was added or
+// replaced a value. It panics, before changing anything, if a value is
+// outside 0..MaxValue.
+//
+// It makes room for all of b at once and visits the entries in the order
+// of their hashes, so that it walks the array and the filter from one end
+// to the other rather than jumping about them: for a million entries, far
+// fewer cache and TLB misses than as many Puts. The calls to changed come
+// in that order too.
+func (s *Set) PutAll(b *Batch, keep func(int64) bool, replace func(old, new int64) bool, changed func(Entry)) {
+	for _, c := range b.chunks {
+		for _, e := range c {
+			if e.Value < 0 || e.Value > MaxValue {
+				panic("idset: value out of range")
+			}
+		}
+	}
+	if b.n == 0 {
+		return
+	}
+	if 4*(s.n+b.n) > 3*len(s.slots) {
+		s.rebuild(keep, b.n)
+	}
+	// Sort by the top 16 bits of the hash (a counting sort): the array
+	// and the filter are laid out in the order of the hashes. An entry is
+	// named by its chunk and its place in it, 16 bits each.
+	var start [1<<16 + 1]uint32
+	for _, c := range b.chunks {
+		for i := range c {
+			start[s.hash(&c[i].ID)>>48+1]++
+		}
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	order := make([]uint32, b.n)
+	for k, c := range b.chunks {
+		for i := range c {
+			p := s.hash(&c[i].ID) >> 48
+			order[start[p]] = uint32(k)<<16 | uint32(i)
+			start[p]++
+		}
+	}
+	for _, o := range order {
+		e := b.chunks[o>>16][o&0xffff]
+		h := s.hash(&e.ID)
+		if sl := s.findHashed(e.ID, h); sl != nil {
+			if !replace(sl.value(), e.Value) {
+				continue
+			}
+			sl.set(e.ID, e.Value)
+		} else {
+			s.insertHashed(e.ID, h, e.Value)
+		}
+		if changed != nil {
+			changed(e)
+		}
+	}
+}
+
 // find returns id's slot, or nil.
 func (s *Set) find(id ID) *slot {
 	if s.n == 0 {
 		return nil
 	}
-	h := s.hash(&id)
-	if !s.mayHold(h) {
+	return s.findHashed(id, s.hash(&id))
+}
+
+// findHashed returns the slot of id, whose hash is h, or nil.
+func (s *Set) findHashed(id ID, h uint64) *slot {
+	if s.n == 0 || !s.mayHold(h) {
 		return nil
 	}
 	for i := s.home(h); ; i++ {
@@ -198,8 +304,11 @@ func (s *Set) find(id ID) *slot {
 }
 
 // insert adds id, which the set does not hold, to an array with room.
-func (s *Set) insert(id ID, v int64) {
-	h := s.hash(&id)
+func (s *Set) insert(id ID, v int64) { s.insertHashed(id, s.hash(&id), v) }
+
+// insertHashed adds id, whose hash is h and which the set does not hold,
+// to an array with room.
+func (s *Set) insertHashed(id ID, h uint64, v int64) {
 	s.addFilter(h)
 	for i := s.home(h); ; i++ {
 		if i == len(s.slots) {

@@ -334,3 +334,91 @@ func BenchmarkGetHit(b *testing.B) {
 		i++
 	}
 }
+
+// TestPutAll: PutAll leaves the set as Puts one after the other with the
+// same rule would (here: the larger value wins), reports exactly the
+// entries that changed it, drops what keep refuses when it grows, and
+// refuses an out-of-range value before changing anything.
+func TestPutAll(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	larger := func(old, new int64) bool { return new > old }
+	for _, n := range []int{0, 1, 15, 16, 1000, 200000} { // 200000: several chunks
+		var s Set
+		want := map[ID]int64{}
+		var held []ID
+		for range n / 2 {
+			id := randomID(r)
+			v := r.Int64N(1000)
+			s.Put(id, v, nil)
+			want[id] = v
+			held = append(held, id)
+		}
+		ents := make([]Entry, 0, n)
+		var batch Batch
+		for i := range n {
+			var id ID
+			switch {
+			case i%3 == 0 && len(held) > 0:
+				id = held[r.IntN(len(held))] // held already
+			case i%7 == 0 && len(ents) > 0:
+				id = ents[r.IntN(len(ents))].ID // twice in ents
+			default:
+				id = randomID(r)
+			}
+			ents = append(ents, Entry{id, r.Int64N(1000)})
+			batch.Add(ents[len(ents)-1])
+		}
+		require.Equal(t, n, batch.Len())
+		wantChanged := 0
+		for _, e := range ents {
+			if old, ok := want[e.ID]; !ok || e.Value > old {
+				want[e.ID] = e.Value
+				wantChanged++
+			}
+		}
+		changed := 0
+		s.PutAll(&batch, nil, larger, func(e Entry) {
+			changed++
+			require.GreaterOrEqual(t, want[e.ID], e.Value)
+		})
+		// Duplicates within ents are reported once or twice depending on
+		// their order, so count only those that must change the set.
+		require.GreaterOrEqual(t, changed, wantChanged-n/7-1, "n=%d", n)
+		require.Equal(t, len(want), s.Len(), "n=%d", n)
+		for id, v := range want {
+			got, ok := s.Get(id)
+			require.True(t, ok)
+			require.Equal(t, v, got)
+		}
+		require.LessOrEqual(t, 4*s.Len(), 3*len(s.slots))
+	}
+
+	// Exactly the changes, when ents has no duplicates.
+	var s Set
+	a, b, c := randomID(r), randomID(r), randomID(r)
+	s.Put(a, 5, nil)
+	s.Put(b, 5, nil)
+	var got []Entry
+	s.PutAll(batchOf(Entry{a, 4}, Entry{b, 6}, Entry{c, 1}), nil, larger, func(e Entry) { got = append(got, e) })
+	require.ElementsMatch(t, []Entry{{b, 6}, {c, 1}}, got)
+
+	// keep drops entries when PutAll grows the array.
+	var d Set
+	for range 12 {
+		d.Put(randomID(r), 1, nil) // dead
+	}
+	d.PutAll(batchOf(Entry{randomID(r), 2}, Entry{randomID(r), 2}, Entry{randomID(r), 2}, Entry{randomID(r), 2}, Entry{randomID(r), 2}), func(v int64) bool { return v != 1 }, larger, nil)
+	require.Equal(t, 5, d.Len())
+
+	// An out-of-range value: a panic, and nothing changed.
+	require.Panics(t, func() { s.PutAll(batchOf(Entry{randomID(r), 1}, Entry{randomID(r), MaxValue + 1}), nil, larger, nil) })
+	require.Equal(t, 3, s.Len())
+}
+
+func batchOf(ents ...Entry) *Batch {
+	var b Batch
+	for _, e := range ents {
+		b.Add(e)
+	}
+	return &b
+}

@@ -6,8 +6,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/latchsec/latch/token"
 )
 
 // Migrate copies a list kept in the layout of earlier versions (one key
@@ -18,7 +21,7 @@ import (
 // subjects it copied. Running it again copies nothing twice; run it once
 // every server runs this version (see the package doc).
 func Migrate(ctx context.Context, rdb redis.UniversalClient, prefix string) (int, error) {
-	st, err := newStore(rdb, prefix, nil)
+	st, err := newStore(rdb, prefix, nil, 0, 0)
 	if err != nil {
 		return 0, err
 	}
@@ -41,14 +44,25 @@ func Migrate(ctx context.Context, rdb redis.UniversalClient, prefix string) (int
 				}); err != nil && err != redis.Nil {
 					return err
 				}
-				var ents []entry
+				// token refuses what is not a token ID and drops the
+				// entries of expired tokens.
+				found := &token.MemoryRevocations{Now: st.now}
 				for i, g := range gets {
 					exp, err := strconv.ParseInt(g.Val(), 10, 64)
-					k, ok := parseID(strings.TrimPrefix(keys[i], oldIDPrefix))
-					if g.Err() == nil && err == nil && ok && exp >= 0 && (exp == 0 || live(expiry(exp), st.now())) {
-						ents = append(ents, entry{k, expiry(exp)})
+					if g.Err() == nil && err == nil && exp >= 0 {
+						expires := time.Time{}
+						if exp > 0 {
+							expires = time.Unix(exp, 0)
+						}
+						_ = found.RevokeID(ctx, strings.TrimPrefix(keys[i], oldIDPrefix), expires)
 					}
 				}
+				var ents []entry
+				(&token.MemoryRevocations{Now: st.now}).Merge(found, func(jti string, expires time.Time) {
+					if e, ok := entryOf(jti, expires); ok {
+						ents = append(ents, e)
+					}
+				}, nil)
 				if err := st.writeIDs(ctx, ents); err != nil {
 					return err
 				}
@@ -62,11 +76,11 @@ func Migrate(ctx context.Context, rdb redis.UniversalClient, prefix string) (int
 			}
 		}
 	}
-	if st.cluster != nil {
+	if cluster, ok := rdb.(*redis.ClusterClient); ok {
 		// Old keys are spread over the slots: visit every primary, one
 		// at a time (ForEachMaster calls concurrently).
 		var mu sync.Mutex
-		err = st.cluster.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+		err = cluster.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
 			mu.Lock()
 			defer mu.Unlock()
 			return migrate(ctx, node)
@@ -81,12 +95,16 @@ func Migrate(ctx context.Context, rdb redis.UniversalClient, prefix string) (int
 	if err != nil {
 		return copied, fmt.Errorf("redisrevoke: migrate: %w", err)
 	}
-	var entries []subjectEntry
+	found := &token.MemoryRevocations{Now: st.now}
 	for s, v := range subs {
-		if b, err := strconv.ParseInt(v, 10, 64); err == nil && validSubject(s) {
-			entries = append(entries, subjectEntry{s, b})
+		if b, err := strconv.ParseInt(v, 10, 64); err == nil {
+			_ = found.RevokeSubject(ctx, s, time.Unix(b, 0)) // token refuses what is not a subject
 		}
 	}
+	var entries []subjectEntry
+	(&token.MemoryRevocations{Now: st.now}).Merge(found, nil, func(s string, before time.Time) {
+		entries = append(entries, subjectEntry{s, before.Unix()})
+	})
 	if err := st.writeSubjects(ctx, entries); err != nil {
 		return copied, fmt.Errorf("redisrevoke: migrate: %w", err)
 	}

@@ -2,128 +2,75 @@ package redisrevoke
 
 import (
 	"crypto/rand"
-	mrand "math/rand/v2"
+	"math"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/latchsec/latch/token"
 )
 
-// TestTable: the sorted table answers as a map would, for every size
-// around the thresholds, with duplicates, and with IDs at both ends of
-// the index (0x0000… and 0xffff…).
-func TestTable(t *testing.T) {
-	now := time.Unix(1_800_000_000, 0)
-	for _, n := range []int{0, 1, 7, 9, 100, 1023, 1024, 5000, 70000} {
-		want := map[id]uint32{}
-		var ents []entry
-		for i := range n {
-			var k id
-			rand.Read(k[:])
-			switch i % 5 {
-			case 0:
-				k[0], k[1] = 0xff, 0xff
-			case 1:
-				k[0], k[1] = 0, 0
-			}
-			exp := uint32(1_800_000_000 + mrand.IntN(1000))
-			if i%7 == 0 {
-				exp = 0
-			}
-			ents = append(ents, entry{k, exp})
-			if i%3 == 0 { // a duplicate with another expiry
-				ents = append(ents, entry{k, exp + 5})
-				if exp != 0 {
-					exp += 5
-				}
-			}
-			want[k] = exp
-		}
-		tb := newTable(sortEntries(ents))
-		require.Equal(t, len(want), tb.len())
-		for k, exp := range want {
-			got, ok := tb.lookup(&k)
-			require.True(t, ok)
-			require.Equal(t, exp, got)
-		}
-		for range 100 {
-			var k id
-			rand.Read(k[:])
-			_, ok := tb.lookup(&k)
-			require.False(t, ok)
-		}
-
-		// Merging with itself changes nothing and reports nothing missing.
-		merged := merge(tb.ents, tb.ents, now, func(entry) { t.Fatal("nothing is missing") })
-		require.Len(t, merged, len(tb.ents))
-		if n > 0 {
-			require.Equal(t, tb.ents, merged)
-		}
-	}
-}
-
-// TestMerge: the later expiry wins, dead entries go, and what only the
-// first side has (or has later) is reported.
-func TestMerge(t *testing.T) {
-	now := time.Unix(1_800_000_000, 0)
-	k := func(b byte) id { return id{b} }
-	a := []entry{{k(1), 0}, {k(2), 1_800_000_100}, {k(3), 1_800_000_050}, {k(5), 1_700_000_000}}
-	b := []entry{{k(2), 1_800_000_050}, {k(3), 1_800_000_100}, {k(4), 0}}
-	var missing []entry
-	got := merge(a, b, now, func(e entry) { missing = append(missing, e) })
-	require.Equal(t, []entry{{k(1), 0}, {k(2), 1_800_000_100}, {k(3), 1_800_000_100}, {k(4), 0}}, got)
-	require.Equal(t, []entry{{k(1), 0}, {k(2), 1_800_000_100}}, missing)
-}
-
-func TestParseID(t *testing.T) {
+// TestEntryOf: a record holds the ID's 16 bytes and its token's expiry
+// rounded up to the second, as token keeps it; none, or one beyond what 32
+// bits hold, is kept as never.
+func TestEntryOf(t *testing.T) {
 	var k id
 	rand.Read(k[:])
 	s := formatID(k)
-	got, ok := parseID(s)
-	require.True(t, ok)
-	require.Equal(t, k, got)
-	for _, bad := range []string{"", s[:21], s + "A", s[:21] + "=", s[:21] + "B", "AAAAAAAAAAAAAAAAAAAA\nA"} {
-		// "…B" sets padding bits: not canonical.
-		if bad == s {
-			continue
+	for _, tc := range []struct {
+		expires time.Time
+		exp     uint32
+	}{
+		{time.Time{}, 0},
+		{time.Unix(1_800_000_000, 0), 1_800_000_000},
+		{time.Unix(1_800_000_000, 1), 1_800_000_001},
+		{time.Unix(math.MaxUint32, 0), math.MaxUint32},
+		{time.Unix(math.MaxUint32+1, 0), 0},
+	} {
+		e, ok := entryOf(s, tc.expires)
+		require.True(t, ok)
+		require.Equal(t, entry{k, tc.exp}, e, "%v", tc.expires)
+		if tc.exp != 0 {
+			require.Equal(t, time.Unix(int64(tc.exp), 0), expiryTime(e.exp))
 		}
-		_, ok := parseID(bad)
-		require.False(t, ok, "%q", bad)
 	}
+	require.True(t, expiryTime(0).IsZero())
+	_, ok := entryOf("not-an-id", time.Time{})
+	require.False(t, ok)
 }
 
-// TestParseBuckets: parsing buckets gives what sorting their live records
-// gives, dead records dropped and duplicates merged.
-func TestParseBuckets(t *testing.T) {
-	now := time.Unix(1_800_000_000, 0)
-	blobs := make([]string, 7)
-	var live []entry
-	for i := range 5000 {
-		var e entry
-		rand.Read(e.id[:])
-		e.exp = uint32(1_800_000_000 + mrand.IntN(1000) - 600) // some dead
-		if i%11 == 0 {
-			e.exp = 0
+// TestRecords: every whole record of every bucket, in order; a header
+// alone, an empty value and a truncated record give nothing.
+func TestRecords(t *testing.T) {
+	var want []entry
+	blobs := []string{"", "\x00\x00\x00\x00", "abc"}
+	for b := range 3 {
+		blob := "\x00\x00\x00\x07"
+		for i := range 5 {
+			var e entry
+			rand.Read(e.id[:])
+			e.exp = uint32(b*100 + i)
+			want = append(want, e)
+			blob += record(e)
 		}
-		b := i % len(blobs)
-		if blobs[b] == "" {
-			blobs[b] = "\x00\x00\x00\x00"
+		blobs = append(blobs, blob+"truncated")
+	}
+	var got []entry
+	for jti, expires := range records(blobs) {
+		e, ok := entryOf(jti, expires)
+		require.True(t, ok)
+		if e.exp == 0 { // expiryTime(0) is never; the records here hold 0 only as "never"
+			require.True(t, expires.IsZero())
 		}
-		blobs[b] += record(e)
-		if i%4 == 0 { // the same ID again, later, in the same bucket
-			e2 := e
-			if e2.exp != 0 {
-				e2.exp += 100
-			}
-			blobs[b] += record(e2)
-			e = e2
-		}
-		if e.exp == 0 || now.Before(time.Unix(int64(e.exp), 0).Add(token.Leeway)) {
-			live = append(live, e)
+		got = append(got, e)
+	}
+	require.Equal(t, want, got)
+	got = nil
+	for jti, expires := range records(blobs) {
+		e, _ := entryOf(jti, expires)
+		got = append(got, e)
+		if len(got) == 3 {
+			break
 		}
 	}
-	blobs = append(blobs, "", "abc") // missing and truncated buckets
-	require.Equal(t, sortEntries(live), parseBuckets(blobs, now))
+	require.Equal(t, want[:3], got, "until the loop stops")
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/latchsec/latch/internal/rediswait"
 	"github.com/latchsec/latch/token"
 )
 
@@ -16,7 +17,7 @@ import (
 const (
 	DefaultPrefix         = "latch:revoke"
 	DefaultMaxStaleness   = 5 * time.Second
-	DefaultReplicaTimeout = time.Second
+	DefaultReplicaTimeout = rediswait.DefaultTimeout
 )
 
 // Config configures a List. Client is required; the zero value of every
@@ -113,20 +114,22 @@ type List struct {
 	testHookRebuilt func()
 
 	mu sync.RWMutex
-	// The mirror is base, then frozen, then recent: base is immutable and
-	// replaced whole by a rebuild; recent takes what arrives meanwhile;
-	// frozen is the recent of before a rebuild, read by it and immutable.
-	base       *mirror
-	frozen     *delta
-	recent     *delta
-	sweepAt    int
-	compacting bool
-	gen        uint64        // incremented when the subscription breaks
-	synced     bool          // the mirror holds Redis's state for gen
-	confirmed  time.Time     // when the mirror was last known current
-	changed    chan struct{} // closed and replaced when gen or synced change
-	seq        uint64
-	pings      map[uint64]ping
+	// The mirror is base, then frozen, then recent, each a
+	// token.MemoryRevocations: base is replaced whole by a rebuild and
+	// never written otherwise; recent takes what arrives meanwhile;
+	// frozen is the recent of before a rebuild, which the rebuild reads.
+	// A write to recent holds mu for reading, so that none lands after a
+	// freeze; freeze and replace hold it for writing.
+	base, frozen, recent *token.MemoryRevocations
+	baseIDs              int          // IDs written to base and frozen, about
+	recentIDs            atomic.Int64 // IDs written to recent
+	compacting           atomic.Bool
+	gen                  uint64        // incremented when the subscription breaks
+	synced               bool          // the mirror holds Redis's state for gen
+	confirmed            time.Time     // when the mirror was last known current
+	changed              chan struct{} // closed and replaced when gen or synced change
+	seq                  uint64
+	pings                map[uint64]ping
 }
 
 type ping struct {
@@ -148,27 +151,19 @@ func New(cfg Config) (*List, error) {
 	if cfg.Replicas < 0 {
 		return nil, errors.New("redisrevoke: Config.Replicas must not be negative")
 	}
-	st, err := newStore(cfg.Client, cfg.Prefix, cfg.Now)
+	st, err := newStore(cfg.Client, cfg.Prefix, cfg.Now, cfg.Replicas, cfg.ReplicaTimeout)
 	if err != nil {
 		return nil, err
-	}
-	st.replicas, st.replicaTimeout = cfg.Replicas, cfg.ReplicaTimeout
-	if st.replicaTimeout <= 0 {
-		st.replicaTimeout = DefaultReplicaTimeout
-	}
-	if rt, ok := readTimeout(cfg.Client); ok && st.replicas > 0 && rt > 0 && st.replicaTimeout >= rt {
-		return nil, errors.New("redisrevoke: Config.ReplicaTimeout must be shorter than the client's ReadTimeout (WAIT is read under it)")
 	}
 	l := &List{
 		store:        *st,
 		maxStaleness: cfg.MaxStaleness,
 		heartbeat:    cfg.Heartbeat,
 		closed:       make(chan struct{}),
-		base:         &mirror{ids: newTable(nil), subjects: map[string]int64{}},
-		recent:       newDelta(),
 		changed:      make(chan struct{}),
 		pings:        make(map[uint64]ping),
 	}
+	l.base, l.recent = l.newMirror(), l.newMirror()
 	if l.maxStaleness <= 0 {
 		l.maxStaleness = DefaultMaxStaleness
 	}
@@ -215,50 +210,15 @@ func (l *List) Revoked(ctx context.Context, c *token.Claims) (bool, error) {
 	if l.confirmed.IsZero() || t.Sub(l.confirmed) > l.maxStaleness {
 		return false, &StaleError{LastConfirmed: l.confirmed}
 	}
-	if l.idRevoked(c.ID, t) {
-		return true, nil
-	}
-	for _, id := range c.Lineage {
-		if l.idRevoked(id, t) {
-			return true, nil
-		}
-	}
-	iat := c.IssuedAt.Unix()
-	for _, subjects := range l.subjectMaps() {
-		if before, ok := subjects[c.Subject]; ok && iat <= before {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-// idRevoked looks s up in the three parts of the mirror. l.mu must be
-// held. An ID that is not canonical base64url of 128 bits cannot be in the
-// list (token refuses such a jti).
-func (l *List) idRevoked(s string, t time.Time) bool {
-	k, ok := parseID(s)
-	if !ok {
-		return false
-	}
-	if exp, ok := l.base.ids.lookup(&k); ok && live(exp, t) {
-		return true
+	if r, err := l.base.Revoked(ctx, c); r || err != nil {
+		return r, err
 	}
 	if l.frozen != nil {
-		if exp, ok := l.frozen.ids[k]; ok && live(exp, t) {
-			return true
+		if r, err := l.frozen.Revoked(ctx, c); r || err != nil {
+			return r, err
 		}
 	}
-	exp, ok := l.recent.ids[k]
-	return ok && live(exp, t)
-}
-
-// subjectMaps returns the parts of the mirror that hold subjects. l.mu
-// must be held.
-func (l *List) subjectMaps() []map[string]int64 {
-	if l.frozen != nil {
-		return []map[string]int64{l.base.subjects, l.frozen.subjects, l.recent.subjects}
-	}
-	return []map[string]int64{l.base.subjects, l.recent.subjects}
+	return l.recent.Revoked(ctx, c)
 }
 
 // RevokeID implements token.Revocations: it writes the entry to Redis,
@@ -267,62 +227,51 @@ func (l *List) subjectMaps() []map[string]int64 {
 // reached; it then reaches Redis when this List next synchronizes, and the
 // error (ErrNotShared, or ErrNotReplicated) says it has not yet.
 func (l *List) RevokeID(ctx context.Context, id string, expires time.Time) error {
-	k, ok := parseID(id)
-	if !ok {
-		return errors.New("redisrevoke: not a token ID")
+	if err := l.addID(ctx, id, expires); err != nil {
+		return err
 	}
-	var exp uint32
-	if !expires.IsZero() {
-		if expires.Unix() <= 0 {
-			return nil // the token is already refused as expired
-		}
-		if exp = expiry(expires.Unix()); !live(exp, l.now()) {
-			return nil
-		}
+	e, ok := entryOf(id, expires)
+	if !ok || expired(expires, l.now()) {
+		return nil // the token is already refused as expired
 	}
-	l.mu.Lock()
-	l.addID(k, exp)
-	l.mu.Unlock()
-	return l.writeIDs(ctx, []entry{{k, exp}})
+	return l.writeIDs(ctx, []entry{e})
 }
 
 // RevokeSubject implements token.Revocations. Like RevokeID, it holds on
 // this server at once and reaches Redis at the next synchronization if
 // Redis cannot be reached now.
 func (l *List) RevokeSubject(ctx context.Context, subject string, before time.Time) error {
-	if !validSubject(subject) {
-		return errors.New("redisrevoke: not a subject")
+	if err := l.addSubject(ctx, subject, before); err != nil {
+		return err
 	}
 	// Tokens carry whole seconds: those issued in before's second are
 	// revoked too (see token.Revocations).
-	b := before.Unix()
-	l.mu.Lock()
-	l.recent.addSubject(subject, b)
-	l.mu.Unlock()
-	return l.writeSubjects(ctx, []subjectEntry{{subject, b}})
+	return l.writeSubjects(ctx, []subjectEntry{{subject, before.Unix()}})
 }
 
-// addID merges an entry into the mirror. l.mu must be held.
-func (l *List) addID(k id, exp uint32) {
-	if !l.recent.addID(k, exp) {
-		return
-	}
-	if len(l.recent.ids) < l.sweepAt {
-		return
-	}
-	t := l.now()
-	for k, exp := range l.recent.ids {
-		if !live(exp, t) {
-			delete(l.recent.ids, k)
-		}
-	}
-	l.sweepAt = 2*len(l.recent.ids) + 64
-	// Fold a grown recent part into the table, in the background.
-	if len(l.recent.ids) >= 4096+l.base.ids.len()/4 && !l.compacting {
-		l.compacting = true
+// addID revokes id in the mirror; token refuses what is not a token ID.
+// Once many IDs have arrived since the last rebuild, it starts one in the
+// background, which drops the entries of expired tokens from base.
+func (l *List) addID(ctx context.Context, id string, expires time.Time) error {
+	l.mu.RLock()
+	err := l.recent.RevokeID(ctx, id, expires)
+	grown := l.recentIDs.Add(1) >= int64(4096+l.baseIDs/4)
+	l.mu.RUnlock()
+	if grown && l.compacting.CompareAndSwap(false, true) {
 		go l.compact()
 	}
+	return err
 }
+
+// addSubject revokes subject's tokens in the mirror; token refuses what is
+// not a subject.
+func (l *List) addSubject(ctx context.Context, subject string, before time.Time) error {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.recent.RevokeSubject(ctx, subject, before)
+}
+
+func (l *List) newMirror() *token.MemoryRevocations { return &token.MemoryRevocations{Now: l.now} }
 
 // freeze starts a rebuild: what arrives from now on goes to a new recent
 // part, and the rebuild reads the frozen one. l.rebuilding must be held.
@@ -332,81 +281,49 @@ func (l *List) freeze() {
 	if l.frozen == nil {
 		l.frozen = l.recent
 	} else { // an earlier rebuild failed
-		for k, exp := range l.recent.ids {
-			l.frozen.addID(k, exp)
-		}
-		for s, b := range l.recent.subjects {
-			l.frozen.addSubject(s, b)
-		}
+		l.frozen.Merge(l.recent, nil, nil)
 	}
-	l.recent = newDelta()
-	l.sweepAt = 0
+	l.baseIDs += int(l.recentIDs.Swap(0))
+	l.recent = l.newMirror()
 }
 
-// local returns the mirror's IDs, sorted, and its subjects, as of the
-// freeze. l.rebuilding must be held.
-func (l *List) local(t time.Time) ([]entry, map[string]int64) {
+// rebuild merges the base and frozen parts into next, which holds what
+// Redis holds (or nothing, to compact), and puts it in their place at
+// once: Revoked sees either the old parts or the new one. It returns the
+// entries that next lacked, when it came from Redis. l.rebuilding must be
+// held.
+func (l *List) rebuild(next *token.MemoryRevocations, fromRedis int) (ids []entry, subjects []subjectEntry) {
 	l.mu.RLock()
-	base, frozen := l.base, l.frozen
+	base, frozen, count := l.base, l.frozen, l.baseIDs
 	l.mu.RUnlock()
-	ids := merge(frozen.sorted(t), base.ids.ents, t, nil)
-	subjects := make(map[string]int64, len(base.subjects)+len(frozen.subjects))
-	for _, m := range []map[string]int64{base.subjects, frozen.subjects} {
-		for s, b := range m {
-			if old, ok := subjects[s]; !ok || b > old {
-				subjects[s] = b
-			}
+	onID := func(id string, expires time.Time) {
+		if e, ok := entryOf(id, expires); ok {
+			ids = append(ids, e)
 		}
 	}
-	return ids, subjects
-}
-
-// replace puts a rebuilt mirror in place of the base and frozen parts, at
-// once: Revoked sees either the old parts or the new one. l.rebuilding
-// must be held.
-func (l *List) replace(m *mirror) {
+	onSubject := func(s string, before time.Time) { subjects = append(subjects, subjectEntry{s, before.Unix()}) }
+	if fromRedis < 0 { // compacting: nothing to write back
+		onID, onSubject = nil, nil
+	} else {
+		count = fromRedis
+	}
+	next.Merge(base, onID, onSubject)
+	next.Merge(frozen, onID, onSubject)
 	if l.testHookRebuilt != nil {
 		l.testHookRebuilt()
 	}
 	l.mu.Lock()
-	l.base, l.frozen = m, nil
+	l.base, l.frozen, l.baseIDs = next, nil, count+len(ids)
 	l.mu.Unlock()
+	return ids, subjects
 }
 
-// compact folds the recent part into the table.
+// compact rebuilds the mirror without Redis: base and recent become one,
+// without the entries of expired tokens.
 func (l *List) compact() {
+	defer l.compacting.Store(false)
 	l.rebuilding.Lock()
 	defer l.rebuilding.Unlock()
 	l.freeze()
-	ids, subjects := l.local(l.now())
-	l.replace(&mirror{ids: newTable(ids), subjects: subjects})
-	l.mu.Lock()
-	l.compacting = false
-	l.mu.Unlock()
-}
-
-// validSubject accepts what a token's sub can hold: 1 to 256 bytes without
-// control characters.
-func validSubject(s string) bool {
-	if len(s) == 0 || len(s) > 256 {
-		return false
-	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' {
-			return false
-		}
-	}
-	return true
-}
-
-// readTimeout returns the read timeout of c's connections, when c is one of
-// go-redis's clients (a FailoverClient is a *redis.Client).
-func readTimeout(c redis.UniversalClient) (time.Duration, bool) {
-	switch c := c.(type) {
-	case *redis.Client:
-		return c.Options().ReadTimeout, true
-	case *redis.ClusterClient:
-		return c.Options().ReadTimeout, true
-	}
-	return 0, false
+	l.rebuild(l.newMirror(), -1)
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -283,3 +284,33 @@ func TestConfig(t *testing.T) {
 // by waiting. It starts far in the future so that the absolute expiry
 // times written to Redis (EXAT) are ahead of the real one.
 type clock = testclock.Clock
+
+// TestRefusesWhatTokenRefuses: a List accepts exactly the IDs and subjects
+// that token.MemoryRevocations accepts (it is made of them), and writes
+// nothing to Redis for the others.
+func TestRefusesWhatTokenRefuses(t *testing.T) {
+	f := newFleet(t)
+	l, client := f.server(t)
+	ctx := t.Context()
+	mem := &token.MemoryRevocations{Now: f.clock.Now}
+	good := claims(f, "u").ID
+	for _, id := range []string{
+		good, "", good[:21], good + "A", good[:21] + "=", "AAAAAAAAAAAAAAAAAAAAAB", // padding bits set
+		"AAAAAAAAAAAAAAAAAAAA\nA", "AAAAAAAAAAAAAAAAAAAA+A",
+	} {
+		want := mem.RevokeID(ctx, id, f.clock.Now().Add(time.Hour))
+		got := l.RevokeID(ctx, id, f.clock.Now().Add(time.Hour))
+		require.Equal(t, want == nil, got == nil, "%q: token says %v, the List %v", id, want, got)
+	}
+	for _, subject := range []string{
+		"user-1", "", "a\nb", "a\u2028b", "a\x7fb", "a\u0085b", string(make([]byte, 257)), strings.Repeat("é", 128), strings.Repeat("x", 256),
+	} {
+		want := mem.RevokeSubject(ctx, subject, f.clock.Now())
+		got := l.RevokeSubject(ctx, subject, f.clock.Now())
+		require.Equal(t, want == nil, got == nil, "%q: token says %v, the List %v", subject, want, got)
+	}
+	n, err := client.HLen(ctx, "{"+redisrevoke.DefaultPrefix+"}:subjects").Result()
+	require.NoError(t, err)
+	require.EqualValues(t, 3, n, "only the subjects token accepts")
+	require.Empty(t, stored(t, client, "AAAAAAAAAAAAAAAAAAAAAB"), "nothing stored for a refused ID")
+}

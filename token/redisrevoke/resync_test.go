@@ -2,6 +2,8 @@ package redisrevoke_test
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -117,4 +119,45 @@ func TestCompaction(t *testing.T) {
 			require.True(t, revoked(t, list, c))
 		}
 	}
+}
+
+// TestResyncWritesBackOnlyWhatRedisLacks: a resynchronization writes
+// nothing when Redis holds all the mirror holds (a sign-out time within
+// the same second as Redis's is no change: with Replicas, a needless write
+// would fail on a primary left without replicas and keep the List stale),
+// and writes back what Redis lost.
+func TestResyncWritesBackOnlyWhatRedisLacks(t *testing.T) {
+	f := newFleet(t)
+	l, client := f.server(t)
+	ctx := t.Context()
+	f.clock.Advance(500 * time.Millisecond) // sign-out times with a fraction of a second
+	c := claims(f, "u")
+	require.NoError(t, l.RevokeID(ctx, c.ID, c.Expires))
+	require.NoError(t, l.RevokeSubject(ctx, "alice", f.clock.Now()))
+	scripts := func() string {
+		info, err := client.Info(ctx, "commandstats").Result()
+		require.NoError(t, err)
+		var calls []string
+		for _, line := range strings.Split(info, "\n") {
+			if strings.HasPrefix(line, "cmdstat_eval") {
+				calls = append(calls, strings.TrimSpace(line[:strings.Index(line, ",usec=")]))
+			}
+		}
+		return strings.Join(calls, " ")
+	}
+	resync := func() {
+		require.NoError(t, client.ClientKillByFilter(ctx, "TYPE", "pubsub").Err())
+		waitCurrent(t, l)
+	}
+	before := scripts()
+	resync()
+	require.Equal(t, before, scripts(), "nothing written back")
+
+	// Redis loses everything: the List writes it back.
+	require.NoError(t, client.FlushAll(ctx).Err())
+	resync()
+	require.NotEmpty(t, stored(t, client, c.ID))
+	subs, err := client.HGetAll(ctx, "{"+redisrevoke.DefaultPrefix+"}:subjects").Result()
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"alice": strconv.FormatInt(f.clock.Now().Unix(), 10)}, subs)
 }

@@ -2,31 +2,33 @@ package redisrevoke
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"iter"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/latchsec/latch/internal/rediswait"
 	"github.com/latchsec/latch/token"
 )
 
 // store writes the list's entries to Redis.
 type store struct {
-	rdb            redis.UniversalClient
-	cluster        *redis.ClusterClient // rdb, when it is a Cluster
-	prefix         string
-	bucketKeys     []string // {prefix}:ids:0 … {prefix}:ids:1023
-	subjectsKey    string   // {prefix}:subjects
-	channel        string   // {prefix}:events
-	replicas       int
-	replicaTimeout time.Duration
-	now            func() time.Time
+	rdb         redis.UniversalClient
+	prefix      string
+	bucketKeys  []string // {prefix}:ids:0 … {prefix}:ids:1023
+	subjectsKey string   // {prefix}:subjects
+	channel     string   // {prefix}:events
+	writer      *rediswait.Writer
+	now         func() time.Time
 }
 
-func newStore(rdb redis.UniversalClient, prefix string, now func() time.Time) (*store, error) {
+func newStore(rdb redis.UniversalClient, prefix string, now func() time.Time, replicas int, replicaTimeout time.Duration) (*store, error) {
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
@@ -36,15 +38,18 @@ func newStore(rdb redis.UniversalClient, prefix string, now func() time.Time) (*
 	if now == nil {
 		now = time.Now
 	}
+	w, err := rediswait.New(rdb, replicas, replicaTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("redisrevoke: Config.ReplicaTimeout %w", err)
+	}
 	// The hash tag puts every key and the channel in one slot of a
 	// Cluster: each script touches one slot, and the channel lives on the
 	// primary that runs the scripts.
 	tag := "{" + prefix + "}"
-	s := &store{rdb: rdb, prefix: prefix, subjectsKey: tag + ":subjects", channel: tag + ":events", now: now}
+	s := &store{rdb: rdb, writer: w, prefix: prefix, subjectsKey: tag + ":subjects", channel: tag + ":events", now: now}
 	for b := range buckets {
 		s.bucketKeys = append(s.bucketKeys, tag+":ids:"+strconv.Itoa(b))
 	}
-	s.cluster, _ = rdb.(*redis.ClusterClient)
 	return s, nil
 }
 
@@ -155,42 +160,37 @@ func record(e entry) string {
 	return string(r[:])
 }
 
-// parseBuckets returns the live entries of the buckets' values, sorted by
-// ID without duplicates. It sorts as it parses: a first pass counts the
-// records by their first 16 bits, a second puts each in its place in a
-// slice of the exact size, then each short run is sorted.
-func parseBuckets(blobs []string, t time.Time) []entry {
-	var start [1<<16 + 1]uint32
-	records := func(f func(p int, blob string)) {
+// records yields every record of the buckets' values as RevokeID takes
+// it: the token ID and its expiry. A truncated record at a value's end is
+// passed over. The IDs of a bucket are encoded into one string, of which
+// each ID is a part: a million IDs are a thousand allocations, not a
+// million.
+func records(blobs []string) iter.Seq2[string, time.Time] {
+	return func(yield func(string, time.Time) bool) {
 		for _, blob := range blobs {
-			for p := 4; p+20 <= len(blob); p += 20 {
-				f(p, blob)
+			n := max(len(blob)-4, 0) / 20
+			var b strings.Builder
+			b.Grow(idLen * n)
+			var enc [idLen]byte
+			for r := range n {
+				p := 4 + 20*r
+				base64.RawURLEncoding.Encode(enc[:], []byte(blob[p:p+16]))
+				b.Write(enc[:])
+			}
+			ids := b.String()
+			for r := range n {
+				p := 4 + 20*r
+				exp := uint32(blob[p+16])<<24 | uint32(blob[p+17])<<16 | uint32(blob[p+18])<<8 | uint32(blob[p+19])
+				if !yield(ids[idLen*r:idLen*(r+1)], expiryTime(exp)) {
+					return
+				}
 			}
 		}
 	}
-	expAt := func(blob string, p int) uint32 {
-		return uint32(blob[p+16])<<24 | uint32(blob[p+17])<<16 | uint32(blob[p+18])<<8 | uint32(blob[p+19])
-	}
-	records(func(p int, blob string) {
-		if live(expAt(blob, p), t) {
-			start[(int(blob[p])<<8|int(blob[p+1]))+1]++
-		}
-	})
-	for i := 1; i < len(start); i++ {
-		start[i] += start[i-1]
-	}
-	ents := make([]entry, start[len(start)-1])
-	next := start
-	records(func(p int, blob string) {
-		if exp := expAt(blob, p); live(exp, t) {
-			e := &ents[next[int(blob[p])<<8|int(blob[p+1])]]
-			next[int(blob[p])<<8|int(blob[p+1])]++
-			copy(e.id[:], blob[p:p+16])
-			e.exp = exp
-		}
-	})
-	return sortRuns(ents, &start)
 }
+
+// idLen is the length of a token ID: 16 bytes in base64url.
+const idLen = 22
 
 // batch is how many entries one script call writes.
 const batch = 512
@@ -235,51 +235,16 @@ func (s *store) writeSubjects(ctx context.Context, subs []subjectEntry) error {
 	return nil
 }
 
-// waiter is what a go-redis pipeline has beyond Pipeliner: WAIT. In a
-// pipeline go-redis reads the reply under the client's ReadTimeout, not
-// under the wait's own timeout, so the wait must be the shorter of the two.
-type waiter interface {
-	Wait(ctx context.Context, numReplicas int, timeout time.Duration) *redis.IntCmd
-}
-
-// run runs a script on key and, with Replicas, waits for the replicas to
-// acknowledge it (WAIT on the connection that ran it, on the primary that
-// owns key).
+// run runs a script on the primary that owns keys[0] and, with Replicas,
+// waits for the replicas to acknowledge it.
 func (s *store) run(ctx context.Context, script *redis.Script, keys []string, args []any) error {
-	key := keys[0]
-	if s.replicas == 0 {
-		if err := script.Run(ctx, s.rdb, keys, args...).Err(); err != nil {
-			return fmt.Errorf("%w: %w", ErrNotShared, err)
-		}
-		return nil
-	}
-	var c redis.Cmdable = s.rdb
-	if s.cluster != nil {
-		node, err := s.cluster.MasterForKey(ctx, key)
-		if err != nil {
-			s.cluster.ReloadState(ctx)
-			return fmt.Errorf("%w: %w", ErrNotShared, err)
-		}
-		c = node
-	}
-	var eval *redis.Cmd
-	var wait *redis.IntCmd
-	_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		eval = script.Eval(ctx, p, keys, args...)
-		wait = p.(waiter).Wait(ctx, s.replicas, s.replicaTimeout)
-		return nil
-	})
-	if eval != nil && eval.Err() != nil {
-		if s.cluster != nil {
-			s.cluster.ReloadState(ctx)
-		}
-		return fmt.Errorf("%w: %w", ErrNotShared, eval.Err())
-	}
-	if err != nil {
+	_, err := s.writer.Run(ctx, script, keys, args...)
+	var notReplicated *rediswait.ReplicaError
+	switch {
+	case errors.As(err, &notReplicated):
 		return fmt.Errorf("%w: %w", ErrNotReplicated, err)
-	}
-	if n := wait.Val(); n < int64(s.replicas) {
-		return fmt.Errorf("%w: %d of %d acknowledged within %v", ErrNotReplicated, n, s.replicas, s.replicaTimeout)
+	case err != nil:
+		return fmt.Errorf("%w: %w", ErrNotShared, err)
 	}
 	return nil
 }

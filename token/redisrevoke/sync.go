@@ -2,6 +2,7 @@ package redisrevoke
 
 import (
 	"context"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -9,30 +10,22 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// apply merges a message of the channel into the mirror.
+// apply merges a message of the channel into the mirror; token refuses
+// an ID or a subject that is not one.
 func (l *List) apply(payload string) {
 	kind, rest, _ := strings.Cut(payload, " ")
 	num, arg, _ := strings.Cut(rest, " ")
 	v, err := strconv.ParseInt(num, 10, 64)
-	if err != nil {
+	if err != nil || v < 0 {
 		return
 	}
 	switch kind {
 	case "id":
-		k, ok := parseID(arg)
-		if !ok || v < 0 {
-			return
+		if v <= math.MaxUint32 {
+			_ = l.addID(l.ctx, arg, expiryTime(uint32(v)))
 		}
-		l.mu.Lock()
-		l.addID(k, expiry(v))
-		l.mu.Unlock()
 	case "sub":
-		if !validSubject(arg) {
-			return
-		}
-		l.mu.Lock()
-		l.recent.addSubject(arg, v)
-		l.mu.Unlock()
+		_ = l.addSubject(l.ctx, arg, time.Unix(v, 0))
 	}
 }
 
@@ -50,10 +43,8 @@ func (l *List) broken() {
 	l.mu.Lock()
 	l.setState(l.gen+1, false)
 	l.mu.Unlock()
-	if l.cluster != nil {
-		// After a failover the slot has a new primary: learn it.
-		l.cluster.ReloadState(l.ctx)
-	}
+	// After a failover a Cluster slot has a new primary: learn it.
+	l.writer.Reload(l.ctx)
 }
 
 // receive reads the subscription. A (re)subscription starts a full
@@ -131,8 +122,7 @@ func (l *List) load(ctx context.Context) error {
 	l.freeze()
 
 	// Redis's entries: every bucket, read in a few MGETs (the buckets
-	// share a slot), parsed and sorted without an allocation per entry.
-	t := l.now()
+	// share a slot), into a new list.
 	blobs := make([]string, 0, len(l.bucketKeys))
 	for i := 0; i < len(l.bucketKeys); i += mgetBuckets {
 		vals, err := l.rdb.MGet(ctx, l.bucketKeys[i:min(i+mgetBuckets, len(l.bucketKeys))]...).Result()
@@ -145,31 +135,32 @@ func (l *List) load(ctx context.Context) error {
 			}
 		}
 	}
-	fromRedis := parseBuckets(blobs, t)
 	subs, err := l.rdb.HGetAll(ctx, l.subjectsKey).Result()
 	if err != nil {
 		return err
 	}
-
-	// Merge both ways.
-	localIDs, localSubjects := l.local(t)
-	var missingIDs []entry
-	ids := merge(localIDs, fromRedis, t, func(e entry) { missingIDs = append(missingIDs, e) })
-	subjects := make(map[string]int64, len(subs)+len(localSubjects))
+	next := l.newMirror()
+	n := 0
+	// Every record is a token ID; token drops the entries of expired
+	// tokens.
+	if err := next.RevokeIDs(ctx, func(yield func(string, time.Time) bool) {
+		for id, expires := range records(blobs) {
+			n++
+			if !yield(id, expires) {
+				return
+			}
+		}
+	}); err != nil {
+		return err
+	}
 	for s, v := range subs {
-		if b, err := strconv.ParseInt(v, 10, 64); err == nil && validSubject(s) {
-			subjects[s] = b
+		if b, err := strconv.ParseInt(v, 10, 64); err == nil {
+			_ = next.RevokeSubject(ctx, s, time.Unix(b, 0))
 		}
 	}
-	var missingSubjects []subjectEntry
-	for s, b := range localSubjects {
-		if old, ok := subjects[s]; !ok || b > old {
-			subjects[s] = b
-			missingSubjects = append(missingSubjects, subjectEntry{s, b})
-		}
-	}
-	l.replace(&mirror{ids: newTable(ids), subjects: subjects})
 
+	// Merge the mirror in, and write back what Redis lacked.
+	missingIDs, missingSubjects := l.rebuild(next, n)
 	if err := l.writeIDs(ctx, missingIDs); err != nil {
 		return err
 	}

@@ -23,7 +23,11 @@
 // the most replicated data, and a Cluster with one replica per primary has
 // only that one, so after the failover the code is refused as a replay.
 // With more replicas per Cluster primary, set Replicas to their number for
-// the same guarantee. The cost: while no replica answers (one frozen, or a
+// the same guarantee. ReplicaTimeout must be shorter than the client's
+// ReadTimeout (go-redis v9 reads WAIT's reply under ReadTimeout, 5 s by
+// default, not under WAIT's own timeout): a Store whose wait is not is
+// refused, and its CompareAndSwap fails before writing anything, so totp
+// accepts no code (TestReplicaTimeoutRefused). The cost: while no replica answers (one frozen, or a
 // failover that left the primary alone), no code is accepted, and a code
 // tried then is spent. TestSentinelFailoverNoReplay and TestCluster prove
 // the replay refusal across a SIGKILLed primary; TestReplicaMustAcknowledge

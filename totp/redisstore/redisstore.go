@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
+	"github.com/latchsec/latch/internal/rediswait"
 	"github.com/latchsec/latch/totp"
 	"github.com/redis/go-redis/v9"
 )
@@ -35,7 +37,7 @@ const (
 
 // DefaultReplicaTimeout is how long a change waits for Store.Replicas
 // when ReplicaTimeout is zero.
-const DefaultReplicaTimeout = time.Second
+const DefaultReplicaTimeout = rediswait.DefaultTimeout
 
 // ErrNotReplicated is returned, wrapped, by CompareAndSwap when the
 // primary made the change but fewer than Store.Replicas replicas
@@ -53,14 +55,19 @@ type Store struct {
 	// Cluster set it to 1: a code accepted just before a failover is then
 	// refused after it. Default 0: the primary's word is enough.
 	Replicas int
-	// ReplicaTimeout bounds the wait for Replicas. Default 1 s. Keep it
-	// shorter than the client's ReadTimeout: go-redis reads the pipeline
-	// that carries WAIT under ReadTimeout, so a longer wait fails every
-	// accepted code once no replica answers.
+	// ReplicaTimeout bounds the wait for Replicas. Default 1 s. It must
+	// be shorter than the client's ReadTimeout: go-redis reads the
+	// pipeline that carries WAIT under ReadTimeout, not under WAIT's own
+	// timeout, so a wait as long would fail every accepted code once no
+	// replica answers. CompareAndSwap refuses such a Store: it returns an
+	// error, and so totp accepts no code, until the Store is fixed.
 	ReplicaTimeout time.Duration
 
 	rdb    redis.UniversalClient
 	prefix string
+	once   sync.Once
+	w      *rediswait.Writer
+	werr   error
 }
 
 // New returns a Store that keeps its records in rdb under keys starting
@@ -142,50 +149,35 @@ func (s *Store) CompareAndSwap(ctx context.Context, account string, old uint64, 
 			return false, fmt.Errorf("redisstore: swap: %w", err)
 		}
 	}
-	key, args := s.key(account), []any{strconv.FormatUint(old, 10), body, tombstoneMillis, ttl}
-	if s.Replicas <= 0 {
-		n, err := casScript.Run(ctx, s.rdb, []string{key}, args...).Int()
-		if err != nil {
-			s.reload(ctx)
-			return false, fmt.Errorf("redisstore: swap: %w", err)
-		}
-		return n == 1, nil
+	w, err := s.writer()
+	if err != nil {
+		return false, err
 	}
-	// WAIT must follow the script on the same connection, to the primary
-	// that owns the key.
-	var c redis.Cmdable = s.rdb
-	if cluster, ok := s.rdb.(*redis.ClusterClient); ok {
-		node, err := cluster.MasterForKey(ctx, key)
-		if err != nil {
-			s.reload(ctx)
-			return false, fmt.Errorf("redisstore: swap: %w", err)
-		}
-		c = node
+	reply, err := w.Run(ctx, casScript, []string{s.key(account)}, strconv.FormatUint(old, 10), body, tombstoneMillis, ttl)
+	var notReplicated *rediswait.ReplicaError
+	if err != nil && !errors.As(err, &notReplicated) {
+		return false, fmt.Errorf("redisstore: swap: %w", err)
 	}
-	timeout := s.ReplicaTimeout
-	if timeout <= 0 {
-		timeout = DefaultReplicaTimeout
-	}
-	var eval *redis.Cmd
-	var wait *redis.IntCmd
-	_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		eval = casScript.Eval(ctx, p, []string{key}, args...)
-		wait = p.(waiter).Wait(ctx, s.Replicas, timeout)
-		return nil
-	})
-	n, evalErr := eval.Int()
-	switch {
-	case evalErr != nil:
-		s.reload(ctx)
-		return false, fmt.Errorf("redisstore: swap: %w", evalErr)
-	case n != 1:
+	if n, _ := reply.(int64); n != 1 {
 		return false, nil // nothing written, nothing to wait for
-	case err != nil:
+	}
+	if err != nil {
 		return false, fmt.Errorf("%w: %w", ErrNotReplicated, err)
-	case wait.Val() < int64(s.Replicas):
-		return false, fmt.Errorf("%w: %d of %d acknowledged within %v", ErrNotReplicated, wait.Val(), s.Replicas, timeout)
 	}
 	return true, nil
+}
+
+// writer returns the Writer of the Store's Replicas and ReplicaTimeout,
+// made at the first change; it refuses a ReplicaTimeout that is not
+// shorter than the client's ReadTimeout.
+func (s *Store) writer() (*rediswait.Writer, error) {
+	s.once.Do(func() {
+		s.w, s.werr = rediswait.New(s.rdb, s.Replicas, s.ReplicaTimeout)
+		if s.werr != nil {
+			s.werr = fmt.Errorf("redisstore: ReplicaTimeout %w", s.werr)
+		}
+	})
+	return s.w, s.werr
 }
 
 // reload has a Cluster client learn the slots again after an error: the
@@ -194,11 +186,4 @@ func (s *Store) reload(ctx context.Context) {
 	if cluster, ok := s.rdb.(*redis.ClusterClient); ok {
 		cluster.ReloadState(ctx)
 	}
-}
-
-// waiter is what a go-redis pipeline has beyond Pipeliner: WAIT. In a
-// pipeline go-redis reads the reply under the client's ReadTimeout, not
-// under the wait's own timeout, so the wait must be the shorter of the two.
-type waiter interface {
-	Wait(ctx context.Context, numReplicas int, timeout time.Duration) *redis.IntCmd
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/latchsec/latch/internal/interop"
+	"github.com/latchsec/latch/internal/rediswait"
 	"github.com/latchsec/latch/internal/testclock"
 	"github.com/latchsec/latch/totp"
 	"github.com/latchsec/latch/totp/storetest"
@@ -204,6 +205,37 @@ func TestRedisDown(t *testing.T) {
 
 	r.Restart()
 	require.ErrorIs(t, servers[1].Verify(ctx, "alice", k.Code(clk.Now())), totp.ErrNotEnrolled)
+}
+
+// TestReplicaTimeoutRefused: go-redis reads the pipelined WAIT under the
+// client's ReadTimeout, so a wait for replicas as long as it would fail
+// every change once no replica answers. Such a Store refuses every change
+// before writing anything, and a wait shorter than ReadTimeout is taken.
+func TestReplicaTimeoutRefused(t *testing.T) {
+	ctx := context.Background()
+	r := interop.StartRedis(t)
+	fast := redis.NewClient(&redis.Options{Addr: r.Addr(), MaxRetries: -1, ReadTimeout: 500 * time.Millisecond})
+	t.Cleanup(func() { fast.Close() })
+	for name, s := range map[string]*Store{
+		"wait as long as reads (5 s by default)": {rdb: client(t, r), prefix: DefaultPrefix, Replicas: 1, ReplicaTimeout: 5 * time.Second},
+		"default wait longer than reads":         {rdb: fast, prefix: DefaultPrefix, Replicas: 1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ok, err := s.CompareAndSwap(ctx, "alice", 0, &totp.Record{Digits: 6})
+			require.ErrorIs(t, err, rediswait.ErrTimeout)
+			require.ErrorContains(t, err, "redisstore: ReplicaTimeout")
+			require.False(t, ok)
+			n, err := fast.Exists(ctx, DefaultPrefix+"alice").Result()
+			require.NoError(t, err)
+			require.Zero(t, n, "nothing written")
+		})
+	}
+	// Without replicas nothing is waited for, whatever the timeouts.
+	s := New(fast, "")
+	s.ReplicaTimeout = time.Second
+	ok, err := s.CompareAndSwap(ctx, "alice", 0, &totp.Record{Digits: 6})
+	require.NoError(t, err)
+	require.True(t, ok)
 }
 
 // clock is the injected test clock.
