@@ -10,6 +10,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -165,7 +167,13 @@ func newGrowthBroker(b *testing.B, impl string, e *mqttEnv, pipe bool, writesPen
 	if err := srv.AddListener(l); err != nil {
 		b.Fatal(err)
 	}
-	if err := srv.Serve(); err != nil {
+	// The broker's goroutines (its listener, and each client's reading and
+	// writing loops, started by it) carry the label broker=impl, so that a
+	// CPU profile of a benchmark that runs two brokers tells their samples
+	// apart: go tool pprof -tagfocus broker=latch.
+	var err error
+	pprof.Do(context.Background(), pprof.Labels("broker", impl), func(context.Context) { err = srv.Serve() })
+	if err != nil {
 		b.Fatal(err)
 	}
 	return g
@@ -253,8 +261,12 @@ const fanOutBlock = 4
 // with the same subscribers, and get alternating blocks of fanOutBlock
 // PUBLISHes (which of the two goes first in a pair of blocks is drawn at
 // random: a fixed pattern let garbage collections fall more on one side),
-// each block timed from a collected heap until its last delivery has been
-// read: load from elsewhere falls on both alike. One op is one PUBLISH to each broker. ns/op and deliveries/s are
+// each block timed from a collected heap, with the collector off, until
+// its last delivery has been read: load from elsewhere falls on both alike,
+// and a collection (which scans both brokers) on neither; allocs/delivery
+// and allowall-allocs/delivery count what each made instead. Each
+// broker's goroutines carry the profiler label broker=latch or
+// broker=allowall, so a CPU profile of this benchmark splits their time. One op is one PUBLISH to each broker. ns/op and deliveries/s are
 // the Latch broker's; allowall-deliveries/s the allow-all broker's in the
 // same loop, and vs-allowall the ratio of the two rates. hook-ns/delivery
 // is what the Latch broker spent per delivery beyond the allow-all one: the
@@ -276,15 +288,17 @@ func BenchmarkMQTTFanOut(b *testing.B) {
 		return f
 	}
 	type side struct {
+		impl      string
 		g         *growthBroker
 		clients   []*wireClient
 		remaining atomic.Int64
 		done      chan struct{}
 		dur, cpu  time.Duration
+		mallocs   uint64
 	}
 	sides := map[string]*side{}
 	for _, impl := range []string{"latch", "allowall"} {
-		s := &side{g: newGrowthBroker(b, impl, e, false, 0), done: make(chan struct{}, 1)}
+		s := &side{impl: impl, g: newGrowthBroker(b, impl, e, false, 0), done: make(chan struct{}, 1)}
 		s.clients = s.g.connectAll(b, creds, filters)
 		for _, c := range s.clients {
 			go c.countPublishes(func() {
@@ -300,15 +314,26 @@ func BenchmarkMQTTFanOut(b *testing.B) {
 	block := func(b *testing.B, s *side, topic string, n, pubs int) {
 		s.remaining.Store(int64(n * pubs))
 		b.StopTimer()
-		runtime.GC() // no block pays for another's garbage
+		// No block pays for another's garbage, nor collects its own
+		// during the block: a collection scans both brokers and lands on
+		// whichever block is running. Each block's allocations are counted
+		// instead (allocs/delivery), so a broker that made more garbage
+		// would show it.
+		runtime.GC()
+		gc := debug.SetGCPercent(-1)
+		var mem runtime.MemStats
+		runtime.ReadMemStats(&mem)
+		mallocs := mem.Mallocs
 		b.StartTimer()
 		cpu, _ := processCPU()
 		start := time.Now()
-		for range pubs {
-			if err := s.g.srv.Publish(topic, payload, false, 0); err != nil {
-				b.Fatal(err)
+		pprof.Do(context.Background(), pprof.Labels("broker", s.impl), func(context.Context) {
+			for range pubs {
+				if err := s.g.srv.Publish(topic, payload, false, 0); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
+		})
 		select {
 		case <-s.done:
 		case <-time.After(time.Minute):
@@ -317,6 +342,11 @@ func BenchmarkMQTTFanOut(b *testing.B) {
 		s.dur += time.Since(start)
 		end, _ := processCPU()
 		s.cpu += end - cpu
+		b.StopTimer()
+		runtime.ReadMemStats(&mem)
+		s.mallocs += mem.Mallocs - mallocs
+		debug.SetGCPercent(gc)
+		b.StartTimer()
 	}
 	for _, n := range fanOutSizes {
 		b.Run(fmt.Sprintf("latch-%d", n), func(b *testing.B) {
@@ -324,7 +354,7 @@ func BenchmarkMQTTFanOut(b *testing.B) {
 			latch, allow := sides["latch"], sides["allowall"]
 			for _, s := range []*side{latch, allow} {
 				block(b, s, topic, n, fanOutBlock) // warm up
-				s.dur, s.cpu = 0, 0
+				s.dur, s.cpu, s.mallocs = 0, 0, 0
 			}
 			b.ResetTimer()
 			coin := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0))
@@ -344,6 +374,8 @@ func BenchmarkMQTTFanOut(b *testing.B) {
 			b.ReportMetric(deliveries/allow.dur.Seconds(), "allowall-deliveries/s")
 			b.ReportMetric(allow.dur.Seconds()/latch.dur.Seconds(), "vs-allowall")
 			b.ReportMetric(float64((latch.dur-allow.dur).Nanoseconds())/deliveries, "hook-ns/delivery")
+			b.ReportMetric(float64(latch.mallocs)/deliveries, "allocs/delivery")
+			b.ReportMetric(float64(allow.mallocs)/deliveries, "allowall-allocs/delivery")
 			if latch.cpu > 0 && allow.cpu > 0 {
 				b.ReportMetric(float64(allow.cpu)/float64(latch.cpu), "cpu-vs-allowall")
 				b.ReportMetric(float64((latch.cpu-allow.cpu).Nanoseconds())/deliveries, "hook-cpu-ns/delivery")
