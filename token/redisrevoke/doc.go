@@ -83,7 +83,10 @@
 // force as long as one List that holds it lives. After a failover that
 // leaves a primary without replicas, writes return ErrNotReplicated until a
 // replica is back: the revocation holds on the fleet, but Redis cannot
-// promise to keep it through another failover. During the failover each
+// promise to keep it through another failover. A List that resynchronizes
+// meanwhile writes back what the new primary lacks and serves again at
+// once; that its write-back is not on a replica does not keep it failing
+// closed (TestResyncWithoutReplicas). During the failover each
 // server answers from its mirror until MaxStaleness after its last
 // confirmation, then fails closed (503) until it has resynchronized with the
 // new primary, which it finds by itself (Sentinel) or by reloading the

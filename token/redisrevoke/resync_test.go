@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
+	"github.com/latchsec/latch/token"
 	"github.com/latchsec/latch/token/redisrevoke"
 )
 
@@ -160,4 +162,62 @@ func TestResyncWritesBackOnlyWhatRedisLacks(t *testing.T) {
 	subs, err := client.HGetAll(ctx, "{"+redisrevoke.DefaultPrefix+"}:subjects").Result()
 	require.NoError(t, err)
 	require.Equal(t, map[string]string{"alice": strconv.FormatInt(f.clock.Now().Unix(), 10)}, subs)
+}
+
+// TestResyncWithoutReplicas: after a failover that leaves the primary
+// without replicas, a List whose mirror holds revocations Redis lost writes
+// them back and serves again; its write-back is not acknowledged by a
+// replica (there is none), which must not keep it stale and failing
+// closed until one returns.
+func TestResyncWithoutReplicas(t *testing.T) {
+	f := newFleet(t)
+	client := redis.NewClient(&redis.Options{Addr: f.redis.Addr(), MaxRetries: -1})
+	t.Cleanup(func() { client.Close() })
+	l, err := redisrevoke.New(redisrevoke.Config{
+		Client: client, MaxStaleness: maxStaleness, Heartbeat: time.Second, Now: f.clock.Now,
+		Replicas: 1, ReplicaTimeout: 50 * time.Millisecond,
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	waitCurrent(t, l)
+	ctx := t.Context()
+	var ids []*token.Claims
+	for range 3 {
+		c := claims(f, "u")
+		require.ErrorIs(t, l.RevokeID(ctx, c.ID, c.Expires), redisrevoke.ErrNotReplicated)
+		ids = append(ids, c)
+	}
+	require.ErrorIs(t, l.RevokeSubject(ctx, "alice", f.clock.Now()), redisrevoke.ErrNotReplicated)
+
+	// The primary loses everything (its replica never had it) and the
+	// List resynchronizes, in one pass: a write-back that no replica
+	// acknowledged is not a failed resynchronization, to be retried after
+	// a pause while the List fails closed. Each pass reads the subjects
+	// with one HGETALL.
+	loads := func() int {
+		info, err := client.Info(ctx, "commandstats").Result()
+		require.NoError(t, err)
+		for _, line := range strings.Split(info, "\n") {
+			if rest, ok := strings.CutPrefix(line, "cmdstat_hgetall:calls="); ok {
+				n, err := strconv.Atoi(rest[:strings.Index(rest, ",")])
+				require.NoError(t, err)
+				return n
+			}
+		}
+		return 0
+	}
+	require.NoError(t, client.FlushAll(ctx).Err())
+	require.NoError(t, client.ConfigResetStat(ctx).Err())
+	require.NoError(t, client.ClientKillByFilter(ctx, "TYPE", "pubsub").Err())
+	waitCurrent(t, l)
+	require.Equal(t, 1, loads(), "resynchronized in one pass")
+	for _, c := range ids {
+		require.NotEmpty(t, stored(t, client, c.ID), "written back")
+		revoked, err := l.Revoked(ctx, c)
+		require.NoError(t, err)
+		require.True(t, revoked)
+	}
+	subs, err := client.HGetAll(ctx, "{"+redisrevoke.DefaultPrefix+"}:subjects").Result()
+	require.NoError(t, err)
+	require.Contains(t, subs, "alice")
 }

@@ -200,7 +200,11 @@ type subjectEntry struct {
 	before  int64
 }
 
+// writeIDs and writeSubjects write in batches; a batch that reached the
+// primary but not enough replicas (ErrNotReplicated) does not stop the
+// others, and its error is returned at the end.
 func (s *store) writeIDs(ctx context.Context, ents []entry) error {
+	var notReplicated error
 	cutoff := max(s.now().Add(-token.Leeway).Unix(), 0)
 	for len(ents) > 0 {
 		n := min(len(ents), batch)
@@ -212,14 +216,18 @@ func (s *store) writeIDs(ctx context.Context, ents []entry) error {
 			args = append(args, record(e), "id "+strconv.FormatUint(uint64(e.exp), 10)+" "+formatID(e.id))
 		}
 		if err := s.run(ctx, revokeIDsScript, keys, args); err != nil {
-			return err
+			if !errors.Is(err, ErrNotReplicated) {
+				return err
+			}
+			notReplicated = err // on the primary: write the rest too
 		}
 		ents = ents[n:]
 	}
-	return nil
+	return notReplicated
 }
 
 func (s *store) writeSubjects(ctx context.Context, subs []subjectEntry) error {
+	var notReplicated error
 	for len(subs) > 0 {
 		n := min(len(subs), batch)
 		args := make([]any, 1, 1+2*n)
@@ -228,11 +236,14 @@ func (s *store) writeSubjects(ctx context.Context, subs []subjectEntry) error {
 			args = append(args, e.subject, e.before)
 		}
 		if err := s.run(ctx, revokeSubjectsScript, []string{s.subjectsKey}, args); err != nil {
-			return err
+			if !errors.Is(err, ErrNotReplicated) {
+				return err
+			}
+			notReplicated = err
 		}
 		subs = subs[n:]
 	}
-	return nil
+	return notReplicated
 }
 
 // run runs a script on the primary that owns keys[0] and, with Replicas,

@@ -2,6 +2,7 @@ package redisrevoke
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -159,12 +160,19 @@ func (l *List) load(ctx context.Context) error {
 		}
 	}
 
-	// Merge the mirror in, and write back what Redis lacked.
+	// Merge the mirror in, and write back what Redis lacked. A write-back
+	// that reached the primary but not the replicas (a failover left the
+	// primary without any) still makes Redis and the mirror agree: the
+	// List is current, and Redis keeps it as it keeps every write until a
+	// replica is back.
 	missingIDs, missingSubjects := l.rebuild(next, n)
-	if err := l.writeIDs(ctx, missingIDs); err != nil {
+	if err := l.writeIDs(ctx, missingIDs); err != nil && !errors.Is(err, ErrNotReplicated) {
 		return err
 	}
-	return l.writeSubjects(ctx, missingSubjects)
+	if err := l.writeSubjects(ctx, missingSubjects); err != nil && !errors.Is(err, ErrNotReplicated) {
+		return err
+	}
+	return nil
 }
 
 // Sync confirms that the mirror is current: it waits until the List is
