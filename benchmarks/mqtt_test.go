@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime/pprof"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -168,7 +169,11 @@ func startBroker(b *testing.B, impl string, e *mqttEnv) (addr string, srv *mqtt.
 	if err := srv.AddListener(l); err != nil {
 		b.Fatal(err)
 	}
-	if err := srv.Serve(); err != nil {
+	// Labelled as in newGrowthBroker, so that a profile tells the two
+	// brokers of BenchmarkMQTTBrokerLoad apart.
+	var err error
+	pprof.Do(context.Background(), pprof.Labels("broker", impl), func(context.Context) { err = srv.Serve() })
+	if err != nil {
 		b.Fatal(err)
 	}
 	return l.Address(), srv

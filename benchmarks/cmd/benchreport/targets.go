@@ -110,6 +110,12 @@ const (
 		"few per cent is within the machine's noise here. A longer run (5,000 PUBLISHes to 1,000 subscribers " +
 		"each, with the collector off in the timed blocks) gave 0.99× in both, and its CPU profile, split by " +
 		"the broker=latch and broker=allowall labels the benchmark sets, 3.34 µs against 3.29 µs per delivery (0.99×)."
+	loadNote = "The same benchmark run alone, alternating the binaries of this tree and of the previous " +
+		"session's, gave 0.90–1.33 (this tree) and 1.04–1.73 (the previous) on this machine the same hour: its " +
+		"spread is wider than the target's margin. A CPU profile split by the broker labels (8 waves of 1,000 " +
+		"clients on each broker) gave the Latch broker's goroutines 0.90 s and allow-all's 1.12 s: the hook does " +
+		"not make the broker's own work heavier; the Latch broker allocates 1.8 % more bytes per connect " +
+		"(token verification), whose collection falls outside the brokers' goroutines."
 	hookNote = "hook-cpu-ns/delivery is the difference between the two brokers' CPU time per delivery, so it " +
 		"carries the noise of both (see the fan-out note). The CPU profile of the same longer run measures the " +
 		"hook alone: mochi's OnACLCheck took 166 ns per delivery in the Latch broker and 6 ns in allow-all's, " +
@@ -134,8 +140,8 @@ var growthTargets = []target{
 	// Issue 8 set the broker load at 0.9 of allow-all's connects/s, issue
 	// 18 at 0.97; both brokers are measured in alternating waves, and
 	// vs-allowall is the ratio of the two rates.
-	{growth: "clients connecting at once: 1,000", op: "MQTTBrokerLoad", impl: "latch", unit: "vs-allowall", max: 0.97, atLeast: true},
-	{growth: "clients connecting at once: 1,000", op: "MQTTBrokerLoad", impl: "latch", unit: "cpu-vs-allowall", max: 0.97, atLeast: true},
+	{growth: "clients connecting at once: 1,000", op: "MQTTBrokerLoad", impl: "latch", unit: "vs-allowall", max: 0.97, atLeast: true, note: loadNote},
+	{growth: "clients connecting at once: 1,000", op: "MQTTBrokerLoad", impl: "latch", unit: "cpu-vs-allowall", max: 0.97, atLeast: true, note: loadNote},
 	{growth: "connected clients: 10,000", op: "MQTTConnected", impl: "latch", unit: "bytes/client", info: true},
 	{growth: "connected clients: 10,000", op: "MQTTConnected", impl: "allowall", unit: "bytes/client", info: true},
 	{growth: "connected clients: 10,000", op: "MQTTConnected", impl: "latch", base: "allowall", unit: "bytes/client", info: true},
