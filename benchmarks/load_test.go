@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"testing"
 	"time"
@@ -27,8 +28,12 @@ const loadClients = 1000
 // one wave on each broker; ns/op and connects/s are the Latch broker's,
 // allowall-connects/s the allow-all broker's, vs-allowall the ratio of the
 // two rates and cpu-vs-allowall the same on the process's CPU time during
-// each broker's waves. After the brokers are closed the goroutine count
-// must come back to where it was (bounded: at most 10 s).
+// each broker's waves. Waves run with the collector off (it collects
+// between them), and bytes/connect and allowall-bytes/connect count what
+// each wave allocated, clients included. Each broker's goroutines carry the
+// profiler label broker=latch or broker=allowall. After the brokers are
+// closed the goroutine count must come back to where it was (bounded: at
+// most 10 s).
 //
 // Warming up matters more here than anywhere else: the first waves a
 // process runs are up to twice as slow as the later ones (threads, heap and
@@ -59,6 +64,7 @@ func BenchmarkMQTTBrokerLoad(b *testing.B) {
 			srv      *mqtt.Server
 			creds    []*mqttauth.Credential
 			dur, cpu time.Duration
+			bytes    uint64
 		}
 		var sides [2]*side // latch, allow-all
 		for i, impl := range []string{"latch", "allowall"} {
@@ -69,8 +75,16 @@ func BenchmarkMQTTBrokerLoad(b *testing.B) {
 			sides[i] = s
 		}
 		wave := func(s *side) {
+			// As in BenchmarkMQTTFanOut: no wave pays for another's
+			// garbage, nor collects its own (a collection scans both
+			// brokers and the clients, and lands on whichever wave is
+			// running); each wave's allocations are counted instead.
 			b.StopTimer()
-			runtime.GC() // no wave pays for another's garbage
+			runtime.GC()
+			gc := debug.SetGCPercent(-1)
+			var mem runtime.MemStats
+			runtime.ReadMemStats(&mem)
+			bytes := mem.TotalAlloc
 			b.StartTimer()
 			cpu, _ := processCPU()
 			start := time.Now()
@@ -78,6 +92,11 @@ func BenchmarkMQTTBrokerLoad(b *testing.B) {
 			s.dur += time.Since(start)
 			end, _ := processCPU()
 			s.cpu += end - cpu
+			b.StopTimer()
+			runtime.ReadMemStats(&mem)
+			s.bytes += mem.TotalAlloc - bytes
+			debug.SetGCPercent(gc)
+			b.StartTimer()
 		}
 		b.ResetTimer()
 		for i := range b.N {
@@ -98,6 +117,8 @@ func BenchmarkMQTTBrokerLoad(b *testing.B) {
 		if latch.cpu > 0 && allow.cpu > 0 {
 			b.ReportMetric(float64(allow.cpu)/float64(latch.cpu), "cpu-vs-allowall")
 		}
+		b.ReportMetric(float64(latch.bytes)/clients, "bytes/connect")
+		b.ReportMetric(float64(allow.bytes)/clients, "allowall-bytes/connect")
 		for _, s := range sides {
 			_ = mochi.Shutdown(s.srv)
 		}
