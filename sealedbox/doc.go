@@ -124,13 +124,13 @@
 // [ErrWrongKey], from the key id in the envelope and before any KEM work, so
 // a holder of several keys can try them cheaply (or pick one with
 // [EnvelopeKeyID]). Every other failure to open matches [ErrOpen]; an
-// altered envelope or a wrong context gives nothing more, while malformed
-// input, an unknown version or suite, or an input over the size cap also
-// match [ErrMalformed], [ErrUnsupportedVersion], [ErrUnsupportedSuite] or
-// [ErrTooLarge]. No input panics.
+// altered envelope or a wrong context gives nothing more than a message
+// naming both, an input over the size cap also matches [ErrTooLarge], and
+// the message says when the input is malformed or of an unknown version or
+// suite. No input panics.
 //
-// Plaintexts are at most [MaxPlaintextSize] (1 MiB), and longer envelopes
-// and messages are refused before any cryptographic work. An envelope is
+// Plaintexts are at most 1 MiB, and longer envelopes and messages are
+// refused before any cryptographic work. An envelope is
 // [Suite.Overhead] bytes longer than its plaintext (1178 for MLKEM768X25519,
 // 90 for X25519), a signed envelope [SignatureScheme.Overhead] bytes longer
 // still (3407 for MLDSA65Ed25519, 98 for Ed25519), a wrapped key is 114

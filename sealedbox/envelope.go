@@ -2,15 +2,15 @@ package sealedbox
 
 import (
 	"crypto/hpke"
-	"errors"
-	"fmt"
+
+	"github.com/latchsec/latch/internal/reason"
 )
 
-// MaxPlaintextSize is the largest plaintext that [Seal] and
+// maxPlaintextSize is the largest plaintext that [Seal] and
 // [MessageSender.Seal] accept: 1 MiB. [Open] and [MessageReceiver.Open]
 // refuse, before any cryptographic work, an input longer than a sealed
 // plaintext of this size would be.
-const MaxPlaintextSize = 1 << 20
+const maxPlaintextSize = 1 << 20
 
 // Envelope layout (FORMAT.md):
 //
@@ -48,13 +48,13 @@ func envelopeInfo(label string, header []byte) []byte {
 // empty.
 //
 // The envelope is [Suite.Overhead] bytes longer than plaintext, which may be
-// at most [MaxPlaintextSize] bytes.
+// at most 1 MiB; a longer one fails with [ErrTooLarge].
 func Seal(pub *PublicKey, plaintext, context []byte) ([]byte, error) {
 	if !pub.valid() {
-		return nil, errors.New("sealedbox: Seal with an invalid public key")
+		return nil, errKey("Seal with an invalid public key")
 	}
-	if len(plaintext) > MaxPlaintextSize {
-		return nil, ErrTooLarge
+	if len(plaintext) > maxPlaintextSize {
+		return nil, reason.Newf(ErrTooLarge, nil, "plaintext longer than 1 MiB")
 	}
 	return sealEnvelope(plainEnvelope, pub, plaintext, context)
 }
@@ -78,11 +78,11 @@ func sealEnvelope(k envelopeKind, pub *PublicKey, payload, context []byte) ([]by
 	enc, sender, err := hpke.NewSender(pub.pk, hpkeKDF, hpkeAEAD, envelopeInfo(k.label, out))
 	if err != nil {
 		// Only a degenerate X25519 public key (a low-order point) gets here.
-		return nil, fmt.Errorf("sealedbox: cannot seal to this public key: %w", err)
+		return nil, &reason.Fault{Category: ErrInvalidKey, Detail: "cannot seal to this public key", Cause: err}
 	}
 	ct, err := sender.Seal(context, payload)
 	if err != nil {
-		return nil, err
+		return nil, reason.Wrap(errSeal, nil, err)
 	}
 	out = append(out, enc...)
 	return append(out, ct...), nil
@@ -97,9 +97,9 @@ func sealEnvelope(k envelopeKind, pub *PublicKey, payload, context []byte) ([]by
 // no further reason.
 func Open(priv *PrivateKey, envelope, context []byte) ([]byte, error) {
 	if !priv.valid() {
-		return nil, errors.New("sealedbox: Open with an invalid private key")
+		return nil, errKey("Open with an invalid private key")
 	}
-	return openEnvelope(plainEnvelope, priv, envelope, context, MaxPlaintextSize)
+	return openEnvelope(plainEnvelope, priv, envelope, context, maxPlaintextSize)
 }
 
 // openEnvelope opens an envelope of kind k whose payload is at most
@@ -113,17 +113,17 @@ func openEnvelope(k envelopeKind, priv *PrivateKey, envelope, context []byte, ma
 		if k.magic == signedEnvelopeMagic {
 			return nil, errOpen(ErrUnsigned)
 		}
-		return nil, errOpen(ErrMalformed)
+		return nil, errOpen(errMalformed)
 	}
 	if s != priv.suite {
-		return nil, &reasonError{ErrWrongKey, ErrSuiteMismatch}
+		return nil, reason.New(ErrWrongKey, errSuiteMismatch)
 	}
 	if id != priv.pub.id {
-		return nil, ErrWrongKey
+		return nil, reason.New(ErrWrongKey, nil)
 	}
 	body := envelope[envelopeHeaderSize:]
 	if len(body) < s.encSize+tagSize {
-		return nil, errOpen(ErrMalformed)
+		return nil, errOpen(errMalformed)
 	}
 	if len(body) > s.encSize+maxPayload+tagSize {
 		return nil, errOpen(ErrTooLarge)
@@ -131,11 +131,11 @@ func openEnvelope(k envelopeKind, priv *PrivateKey, envelope, context []byte, ma
 	enc, ct := body[:s.encSize], body[s.encSize:]
 	r, err := priv.recipient(enc, envelopeInfo(k.label, envelope[:envelopeHeaderSize]))
 	if err != nil {
-		return nil, errOpen(nil)
+		return nil, reason.Newf(ErrOpen, nil, envelopeAuthFailed)
 	}
 	pt, err := r.Open(context, ct)
 	if err != nil {
-		return nil, errOpen(nil)
+		return nil, reason.Newf(ErrOpen, nil, envelopeAuthFailed)
 	}
 	return pt, nil
 }
@@ -166,21 +166,21 @@ func (k *PrivateKey) recipient(enc, info []byte) (*hpke.Recipient, error) {
 
 func parseEnvelopeHeader(envelope []byte) ([3]byte, *Suite, KeyID, error) {
 	if len(envelope) < 4 {
-		return [3]byte{}, nil, KeyID{}, errOpen(ErrMalformed)
+		return [3]byte{}, nil, KeyID{}, errOpen(errMalformed)
 	}
 	magic := [3]byte(envelope[:3])
 	if magic != envelopeMagic && magic != signedEnvelopeMagic {
-		return [3]byte{}, nil, KeyID{}, errOpen(ErrMalformed)
+		return [3]byte{}, nil, KeyID{}, errOpen(errMalformed)
 	}
 	if envelope[3] != envelopeVersion {
-		return [3]byte{}, nil, KeyID{}, errOpen(ErrUnsupportedVersion)
+		return [3]byte{}, nil, KeyID{}, errOpen(errUnsupportedVersion)
 	}
 	if len(envelope) < envelopeHeaderSize {
-		return [3]byte{}, nil, KeyID{}, errOpen(ErrMalformed)
+		return [3]byte{}, nil, KeyID{}, errOpen(errMalformed)
 	}
 	s := suiteByID(envelope[4 : 4+suiteIDSize])
 	if s == nil {
-		return [3]byte{}, nil, KeyID{}, errOpen(ErrUnsupportedSuite)
+		return [3]byte{}, nil, KeyID{}, errOpen(errUnsupportedSuite)
 	}
 	return magic, s, KeyID(envelope[4+suiteIDSize : envelopeHeaderSize]), nil
 }

@@ -13,7 +13,7 @@ func TestSealOpen(t *testing.T) {
 			priv, err := s.GenerateKey()
 			require.NoError(t, err)
 			pub := priv.PublicKey()
-			for _, pt := range [][]byte{nil, []byte("x"), bytes.Repeat([]byte("request "), 1000), make([]byte, MaxPlaintextSize)} {
+			for _, pt := range [][]byte{nil, []byte("x"), bytes.Repeat([]byte("request "), 1000), make([]byte, maxPlaintextSize)} {
 				for _, ctx := range [][]byte{nil, []byte("record 1/integration 2")} {
 					env, err := Seal(pub, pt, ctx)
 					require.NoError(t, err)
@@ -35,7 +35,7 @@ func TestSealOpen(t *testing.T) {
 func TestSealTooLarge(t *testing.T) {
 	priv, err := X25519().GenerateKey()
 	require.NoError(t, err)
-	_, err = Seal(priv.PublicKey(), make([]byte, MaxPlaintextSize+1), nil)
+	_, err = Seal(priv.PublicKey(), make([]byte, maxPlaintextSize+1), nil)
 	require.ErrorIs(t, err, ErrTooLarge)
 }
 
@@ -67,7 +67,7 @@ func TestOpenRefusals(t *testing.T) {
 	hid := hyb.KeyID()
 	copy(wrongEnvRightID[10:], hid[:])
 	// Oversized: the right header, then more than any envelope can hold.
-	huge := append(bytes.Clone(env[:envelopeHeaderSize]), make([]byte, 1120+MaxPlaintextSize+17)...)
+	huge := append(bytes.Clone(env[:envelopeHeaderSize]), make([]byte, 1120+maxPlaintextSize+17)...)
 
 	for _, tc := range []struct {
 		name    string
@@ -77,22 +77,22 @@ func TestOpenRefusals(t *testing.T) {
 		want    []error
 		notWant []error
 	}{
-		{"wrong context", hyb, env, []byte("record 2"), []error{ErrOpen}, []error{ErrWrongKey, ErrMalformed}},
+		{"wrong context", hyb, env, []byte("record 2"), []error{ErrOpen}, []error{ErrWrongKey, errMalformed}},
 		{"no context", hyb, env, nil, []error{ErrOpen}, nil},
 		{"wrong key", hyb2, env, ctx, []error{ErrWrongKey}, []error{ErrOpen}},
-		{"other suite's key", x, env, ctx, []error{ErrWrongKey, ErrSuiteMismatch}, []error{ErrOpen}},
-		{"x25519 envelope, hybrid key", hyb, xenv, ctx, []error{ErrWrongKey, ErrSuiteMismatch}, nil},
+		{"other suite's key", x, env, ctx, []error{ErrWrongKey, errSuiteMismatch}, []error{ErrOpen}},
+		{"x25519 envelope, hybrid key", hyb, xenv, ctx, []error{ErrWrongKey, errSuiteMismatch}, nil},
 		{"relabelled as other suite", x, relabelled, ctx, []error{ErrOpen}, []error{ErrWrongKey}},
 		{"right id, other key's envelope", hyb, wrongEnvRightID, ctx, []error{ErrOpen}, []error{ErrWrongKey}},
-		{"unknown version", hyb, with(env, 3, 2), ctx, []error{ErrOpen, ErrUnsupportedVersion}, nil},
-		{"version 0", hyb, with(env, 3, 0), ctx, []error{ErrOpen, ErrUnsupportedVersion}, nil},
-		{"unknown suite", hyb, with(env, 5, 0x10), ctx, []error{ErrOpen, ErrUnsupportedSuite}, nil},
-		{"bad magic", hyb, with(env, 0, 'X'), ctx, []error{ErrOpen, ErrMalformed}, nil},
-		{"empty", hyb, nil, ctx, []error{ErrOpen, ErrMalformed}, nil},
-		{"header only", hyb, env[:envelopeHeaderSize], ctx, []error{ErrOpen, ErrMalformed}, nil},
-		{"no tag", hyb, env[:envelopeHeaderSize+1120+15], ctx, []error{ErrOpen, ErrMalformed}, nil},
+		{"unknown version", hyb, with(env, 3, 2), ctx, []error{ErrOpen, errUnsupportedVersion}, nil},
+		{"version 0", hyb, with(env, 3, 0), ctx, []error{ErrOpen, errUnsupportedVersion}, nil},
+		{"unknown suite", hyb, with(env, 5, 0x10), ctx, []error{ErrOpen, errUnsupportedSuite}, nil},
+		{"bad magic", hyb, with(env, 0, 'X'), ctx, []error{ErrOpen, errMalformed}, nil},
+		{"empty", hyb, nil, ctx, []error{ErrOpen, errMalformed}, nil},
+		{"header only", hyb, env[:envelopeHeaderSize], ctx, []error{ErrOpen, errMalformed}, nil},
+		{"no tag", hyb, env[:envelopeHeaderSize+1120+15], ctx, []error{ErrOpen, errMalformed}, nil},
 		{"too large", hyb, huge, ctx, []error{ErrOpen, ErrTooLarge}, nil},
-		{"wrapped key", hyb, must(WrapPrivateKey(GenerateE2EKey(), hyb)), ctx, []error{ErrOpen, ErrMalformed}, nil},
+		{"wrapped key", hyb, must(WrapPrivateKey(GenerateE2EKey(), hyb)), ctx, []error{ErrOpen, errMalformed}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pt, err := Open(tc.priv, tc.env, tc.ctx)
@@ -117,7 +117,7 @@ func TestEnvelopeKeyID(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, priv.KeyID(), id)
 	_, err = EnvelopeKeyID(env[:20])
-	require.ErrorIs(t, err, ErrMalformed)
+	require.ErrorIs(t, err, errMalformed)
 }
 
 // TestSealDoesNotTouchInputs: Seal and Open leave their inputs and the
@@ -165,5 +165,5 @@ func TestX25519LowOrderPoints(t *testing.T) {
 	copy(env[envelopeHeaderSize:], make([]byte, 32))
 	_, err = Open(priv, env, nil)
 	require.ErrorIs(t, err, ErrOpen)
-	require.NotErrorIs(t, err, ErrMalformed)
+	require.NotErrorIs(t, err, errMalformed)
 }

@@ -2,16 +2,28 @@ package sealedbox
 
 import (
 	"errors"
-	"strings"
+
+	"github.com/latchsec/latch/internal/reason"
 )
 
-// Errors returned by this package. Every failure to open an envelope, a
-// wrapped key or a message matches [ErrOpen] with [errors.Is], except a wrong
-// key ([ErrWrongKey]) and a swapped public key ([ErrKeyMismatch]). Where the
-// reason is not secret (the input is malformed, of an unknown version, too
-// large, replayed, unsigned, signed by an unknown key or with a signature
-// that does not verify), the error also matches the sentinel for that
-// reason. A failed decryption has no further reason.
+// Errors returned by this package. Every error matches one of the
+// categories below with [errors.Is] (but for a failure inside a
+// cryptographic primitive, which the checks before it rule out): a failure
+// to open an envelope, a wrapped key or a message matches [ErrOpen],
+// except a wrong key ([ErrWrongKey]) and a swapped public key
+// ([ErrKeyMismatch]); a key, an end-to-end key or a wrapped key that cannot
+// be parsed or used matches [ErrInvalidKey]; a plaintext over the size cap,
+// [ErrTooLarge].
+//
+// Where the reason for a failure to open is one a caller acts on, the error
+// also matches its sentinel: a message replayed ([ErrReplay]), an input
+// over the size cap ([ErrTooLarge]), and for [OpenSigned] an envelope that
+// is not signed ([ErrUnsigned]), signed by a key the caller does not trust
+// ([ErrUnknownSigner]) or with a signature that does not verify
+// ([ErrBadSignature]). Other reasons (malformed input, an unknown format
+// version or suite, a suite mismatch) are in the message only. A failed
+// decryption has no further reason: its message names every cause it may
+// have (altered, truncated, another context or key) without telling which.
 var (
 	// ErrOpen means that an envelope, a wrapped key or a message cannot be
 	// opened: it was altered, truncated, sealed under another context or
@@ -19,15 +31,9 @@ var (
 	ErrOpen = errors.New("sealedbox: cannot open")
 
 	// ErrWrongKey means that an envelope was sealed to another public key:
-	// its key id is not the one of the private key given to [Open]. It is
-	// reported before any KEM work.
+	// its key id (or its suite) is not the one of the private key given to
+	// [Open]. It is reported before any KEM work.
 	ErrWrongKey = errors.New("sealedbox: envelope sealed to another key")
-
-	// ErrSuiteMismatch means that an envelope or a wrapped key is of another
-	// suite than the key it was checked against. It comes with
-	// [ErrWrongKey] from [Open] and with [ErrKeyMismatch] from
-	// [UnwrapPrivateKey].
-	ErrSuiteMismatch = errors.New("sealedbox: suite mismatch")
 
 	// ErrKeyMismatch means that the public key given to [UnwrapPrivateKey]
 	// is not the public key of the wrapped private key: whoever stored the
@@ -39,20 +45,8 @@ var (
 	// reordered. The message was authentic; it is refused all the same.
 	ErrReplay = errors.New("sealedbox: message replayed or out of order")
 
-	// ErrUnsupportedVersion means that the input carries a format version
-	// this package does not know.
-	ErrUnsupportedVersion = errors.New("sealedbox: unsupported format version")
-
-	// ErrUnsupportedSuite means that the input names a suite or a
-	// signature scheme this package does not know.
-	ErrUnsupportedSuite = errors.New("sealedbox: unsupported suite")
-
-	// ErrMalformed means that the input is not in the format FORMAT.md
-	// describes (wrong magic, wrong length).
-	ErrMalformed = errors.New("sealedbox: malformed input")
-
-	// ErrTooLarge means that a plaintext, envelope or message exceeds
-	// [MaxPlaintextSize] or the matching size cap.
+	// ErrTooLarge means that a plaintext exceeds 1 MiB, or an envelope or
+	// a message is longer than one sealed from a plaintext of that size.
 	ErrTooLarge = errors.New("sealedbox: input too large")
 
 	// ErrUnsigned means that [OpenSigned] was given an envelope made by
@@ -74,35 +68,53 @@ var (
 	// text form of an end-to-end key or a wrapped key) cannot be parsed: it
 	// is malformed, has a bad checksum, is of another kind (a private key
 	// where a public key is expected or the reverse), or is not a valid key
-	// of its suite.
+	// of its suite. It also means that a function was given the zero value
+	// of a key, or an end-to-end key that is not 32 bytes.
 	ErrInvalidKey = errors.New("sealedbox: invalid key")
 )
 
-// reasonError is an error that matches a main sentinel (such as ErrOpen) and
-// a reason (such as ErrMalformed) with errors.Is.
-type reasonError struct {
-	main, reason error
-}
+// Reasons in messages, matched by this package's tests.
+var (
+	// errMalformed: the input is not in the format FORMAT.md describes
+	// (wrong magic, wrong length).
+	errMalformed = errors.New("sealedbox: malformed input")
 
-func (e *reasonError) Error() string {
-	if e.reason == nil {
-		return e.main.Error()
-	}
-	return e.main.Error() + ": " + strings.TrimPrefix(e.reason.Error(), "sealedbox: ")
-}
+	// errUnsupportedVersion: the input carries a format version this
+	// package does not know.
+	errUnsupportedVersion = errors.New("sealedbox: unsupported format version")
 
-func (e *reasonError) Unwrap() []error {
-	if e.reason == nil {
-		return []error{e.main}
-	}
-	return []error{e.main, e.reason}
-}
+	// errUnsupportedSuite: the input names a suite or a signature scheme
+	// this package does not know.
+	errUnsupportedSuite = errors.New("sealedbox: unsupported suite")
+
+	// errSuiteMismatch: an envelope or a wrapped key is of another suite
+	// than the key it was checked against. It comes with ErrWrongKey from
+	// Open and with ErrKeyMismatch from UnwrapPrivateKey.
+	errSuiteMismatch = errors.New("sealedbox: suite mismatch")
+
+	// errE2EKeySize: an end-to-end key of another length, with
+	// ErrInvalidKey.
+	errE2EKeySize = errors.New("sealedbox: end-to-end key must be 32 bytes")
+)
+
+// Categories of failures a caller cannot act on, which crypto/rand and the
+// checks before them make unreachable in practice.
+var (
+	errSeal     = errors.New("sealedbox: cannot seal")
+	errGenerate = errors.New("sealedbox: cannot generate a key")
+)
+
+// The details of a failed decryption: every cause it may have, without
+// telling which.
+const (
+	envelopeAuthFailed = "the envelope was altered or truncated, or sealed under another context"
+	wrappedAuthFailed  = "the wrapped key was altered, or wrapped under another end-to-end key"
+	messageAuthFailed  = "the message was altered, or sealed under another end-to-end key or context"
+)
 
 // errOpen returns an error matching ErrOpen and, if not nil, reason.
-func errOpen(reason error) error { return &reasonError{ErrOpen, reason} }
+func errOpen(r error) error { return reason.New(ErrOpen, r) }
 
 // errKey returns an error matching ErrInvalidKey, with a short description
 // that never contains key material.
-func errKey(what string) error {
-	return &reasonError{ErrInvalidKey, errors.New(what)}
-}
+func errKey(what string) error { return reason.Newf(ErrInvalidKey, nil, what) }

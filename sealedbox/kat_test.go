@@ -73,7 +73,7 @@ func TestHPKEVectors(t *testing.T) {
 			priv, err := newPrivateKey(tc.suite, unhex(t, v.SkRm))
 			require.NoError(t, err)
 			require.Equal(t, v.PkRm, hex.EncodeToString(priv.PublicKey().enc[keyHeaderSize:]))
-			raw, err := priv.AppendBinary(nil)
+			raw, err := priv.MarshalBinary()
 			require.NoError(t, err)
 			require.Equal(t, v.SkRm, hex.EncodeToString(raw[keyHeaderSize:]), "private key bytes encode back as given")
 

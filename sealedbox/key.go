@@ -9,7 +9,8 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
+
+	"github.com/latchsec/latch/internal/reason"
 )
 
 var ecdhX25519 = ecdh.X25519()
@@ -71,23 +72,23 @@ func GenerateKey() (*PrivateKey, error) { return suiteMLKEM768X25519.GenerateKey
 // crypto/rand.
 func (s *Suite) GenerateKey() (*PrivateKey, error) {
 	if !s.valid() {
-		return nil, errors.New("sealedbox: GenerateKey on an invalid suite")
+		return nil, errKey("GenerateKey on an invalid suite")
 	}
 	var raw []byte
 	switch s {
 	case suiteX25519:
 		k, err := ecdhX25519.GenerateKey(rand.Reader)
 		if err != nil {
-			return nil, err
+			return nil, reason.Wrap(errGenerate, nil, err)
 		}
 		raw = k.Bytes()
 	case suiteMLKEM768X25519:
 		sk, err := s.kem.GenerateKey()
 		if err != nil {
-			return nil, err
+			return nil, reason.Wrap(errGenerate, nil, err)
 		}
 		if raw, err = sk.Bytes(); err != nil {
-			return nil, err
+			return nil, reason.Wrap(errGenerate, nil, err)
 		}
 	}
 	return newPrivateKey(s, raw)
@@ -149,14 +150,11 @@ func (k *PublicKey) Equal(x *PublicKey) bool {
 func (k *PublicKey) valid() bool { return k != nil && k.suite.valid() && k.pk != nil }
 
 // MarshalBinary returns the key's binary encoding (FORMAT.md).
-func (k *PublicKey) MarshalBinary() ([]byte, error) { return k.AppendBinary(nil) }
-
-// AppendBinary appends the key's binary encoding to b.
-func (k *PublicKey) AppendBinary(b []byte) ([]byte, error) {
+func (k *PublicKey) MarshalBinary() ([]byte, error) {
 	if !k.valid() {
-		return nil, errors.New("sealedbox: marshaling an invalid public key")
+		return nil, errKey("marshaling an invalid public key")
 	}
-	return append(b, k.enc...), nil
+	return bytes.Clone(k.enc), nil
 }
 
 // UnmarshalBinary sets k to the public key whose binary encoding is data.
@@ -176,14 +174,11 @@ func (k *PublicKey) UnmarshalBinary(data []byte) error {
 // MarshalText returns the key's text encoding, such as
 // "latch_pk_x25519_" followed by base64url (FORMAT.md). It fits in a JSON
 // string as it is.
-func (k *PublicKey) MarshalText() ([]byte, error) { return k.AppendText(nil) }
-
-// AppendText appends the key's text encoding to b.
-func (k *PublicKey) AppendText(b []byte) ([]byte, error) {
+func (k *PublicKey) MarshalText() ([]byte, error) {
 	if !k.valid() {
-		return nil, errors.New("sealedbox: marshaling an invalid public key")
+		return nil, errKey("marshaling an invalid public key")
 	}
-	return appendKeyText(b, textPrefix(k.suite, false), k.enc), nil
+	return appendKeyText(nil, textPrefix(k.suite, false), k.enc), nil
 }
 
 // UnmarshalText sets k to the public key whose text encoding is text.
@@ -239,14 +234,11 @@ func (k *PrivateKey) valid() bool { return k != nil && k.suite.valid() && k.sk !
 
 // MarshalBinary returns the key's binary encoding (FORMAT.md). It holds the
 // secret key in the clear.
-func (k *PrivateKey) MarshalBinary() ([]byte, error) { return k.AppendBinary(nil) }
-
-// AppendBinary appends the key's binary encoding to b.
-func (k *PrivateKey) AppendBinary(b []byte) ([]byte, error) {
+func (k *PrivateKey) MarshalBinary() ([]byte, error) {
 	if !k.valid() {
-		return nil, errors.New("sealedbox: marshaling an invalid private key")
+		return nil, errKey("marshaling an invalid private key")
 	}
-	return appendPrivateBinary(b, k.suite, k.raw), nil
+	return appendPrivateBinary(nil, k.suite, k.raw), nil
 }
 
 func appendPrivateBinary(b []byte, s *Suite, raw []byte) []byte {
@@ -270,14 +262,11 @@ func (k *PrivateKey) UnmarshalBinary(data []byte) error {
 // MarshalText returns the key's text encoding, such as
 // "latch_sk_mlkem768x25519_" followed by base64url (FORMAT.md). It holds the
 // secret key in the clear.
-func (k *PrivateKey) MarshalText() ([]byte, error) { return k.AppendText(nil) }
-
-// AppendText appends the key's text encoding to b.
-func (k *PrivateKey) AppendText(b []byte) ([]byte, error) {
+func (k *PrivateKey) MarshalText() ([]byte, error) {
 	if !k.valid() {
-		return nil, errors.New("sealedbox: marshaling an invalid private key")
+		return nil, errKey("marshaling an invalid private key")
 	}
-	return appendKeyText(b, textPrefix(k.suite, true), appendPrivateBinary(nil, k.suite, k.raw)), nil
+	return appendKeyText(nil, textPrefix(k.suite, true), appendPrivateBinary(nil, k.suite, k.raw)), nil
 }
 
 // UnmarshalText sets k to the private key whose text encoding is text.
@@ -352,14 +341,14 @@ func (f *keyForm) parseBinary(data []byte) (int, []byte, error) {
 		return 0, nil, errKey("not a " + f.kind + " key")
 	}
 	if data[3] != keyVersion {
-		return 0, nil, &reasonError{ErrInvalidKey, ErrUnsupportedVersion}
+		return 0, nil, reason.New(ErrInvalidKey, errUnsupportedVersion)
 	}
 	for i, id := range f.ids {
 		if string(data[4:f.headerSize()]) == id {
 			return i, data[f.headerSize():], nil
 		}
 	}
-	return 0, nil, &reasonError{ErrInvalidKey, ErrUnsupportedSuite}
+	return 0, nil, reason.New(ErrInvalidKey, errUnsupportedSuite)
 }
 
 // Text key encodings (FORMAT.md): prefix ‖ base64url(binary ‖ checksum), no

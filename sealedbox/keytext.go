@@ -3,6 +3,8 @@ package sealedbox
 import (
 	"bytes"
 	"strconv"
+
+	"github.com/latchsec/latch/internal/reason"
 )
 
 // Text forms of the end-to-end key and of wrapped private keys (FORMAT.md),
@@ -14,7 +16,7 @@ var e2eKeyMagic = [3]byte{'L', 'S', 'X'}
 
 const (
 	e2eKeyPrefix     = "latch_e2e_"
-	e2eKeyBinarySize = 3 + 1 + E2EKeySize
+	e2eKeyBinarySize = 3 + 1 + e2eKeySize
 )
 
 // wrappedKeyForm is the text form of wrapped keys: "latch_wk_" ‖ suite name
@@ -26,8 +28,8 @@ var wrappedKeyForm = suiteKeyForm("wrapped", wrappedMagic, privateKeyMagic, "wk"
 // or a secrets manager. A checksum catches a key mistyped or cut short. It
 // holds the key in the clear.
 func E2EKeyText(key []byte) (string, error) {
-	if len(key) != E2EKeySize {
-		return "", errE2EKeySize
+	if len(key) != e2eKeySize {
+		return "", reason.New(ErrInvalidKey, errE2EKeySize)
 	}
 	bin := make([]byte, 0, e2eKeyBinarySize)
 	bin = append(append(bin, e2eKeyMagic[:]...), keyVersion)
@@ -52,7 +54,7 @@ func ParseE2EKey(text string) ([]byte, error) {
 		return nil, errKey("not an end-to-end key")
 	}
 	if bin[3] != keyVersion {
-		return nil, &reasonError{ErrInvalidKey, ErrUnsupportedVersion}
+		return nil, reason.New(ErrInvalidKey, errUnsupportedVersion)
 	}
 	if len(bin) != e2eKeyBinarySize {
 		return nil, errKey("end-to-end key is not 32 bytes")

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latchsec/latch/internal/reason"
 	"github.com/stretchr/testify/require"
 )
 
@@ -64,7 +65,7 @@ func TestE2EKeyText(t *testing.T) {
 		})
 	}
 	_, err = ParseE2EKey(withSum(v2))
-	require.ErrorIs(t, err, ErrUnsupportedVersion)
+	require.ErrorIs(t, err, errUnsupportedVersion)
 }
 
 func TestWrappedKeyText(t *testing.T) {
@@ -168,6 +169,6 @@ func requireNoKeyMaterial(t *testing.T, err error, text string) {
 		}
 	}
 	require.True(t, strings.HasPrefix(err.Error(), "sealedbox: "), err.Error())
-	var re *reasonError
+	var re *reason.Fault
 	require.True(t, errors.As(err, &re))
 }

@@ -5,10 +5,10 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/binary"
-	"errors"
 	"math"
 	"sync"
 
+	"github.com/latchsec/latch/internal/reason"
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
@@ -59,16 +59,16 @@ func NewMessageSender(e2eKey, context []byte, last uint64) (*MessageSender, erro
 	return &MessageSender{aead: aead, context: bytes.Clone(context), last: last}, nil
 }
 
-// Seal encrypts plaintext (at most [MaxPlaintextSize] bytes) as the
+// Seal encrypts plaintext (at most 1 MiB, or [ErrTooLarge]) as the
 // channel's next message. The message is 52 bytes longer than plaintext.
 func (s *MessageSender) Seal(plaintext []byte) ([]byte, error) {
-	if len(plaintext) > MaxPlaintextSize {
-		return nil, ErrTooLarge
+	if len(plaintext) > maxPlaintextSize {
+		return nil, reason.Newf(ErrTooLarge, nil, "plaintext longer than 1 MiB")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.last == math.MaxUint64 {
-		return nil, errors.New("sealedbox: channel exhausted its sequence numbers")
+		return nil, reason.Newf(errSeal, nil, "the channel exhausted its sequence numbers")
 	}
 	s.last++
 	out := make([]byte, messageHeaderSize+chacha20poly1305.NonceSizeX, messageOverhead+len(plaintext))
@@ -121,22 +121,22 @@ func NewMessageReceiver(e2eKey, context []byte, highest uint64) (*MessageReceive
 // that one included, matches [ErrOpen].
 func (r *MessageReceiver) Open(message []byte) (plaintext []byte, seq uint64, err error) {
 	if len(message) < 4 || [3]byte(message[:3]) != messageMagic {
-		return nil, 0, errOpen(ErrMalformed)
+		return nil, 0, errOpen(errMalformed)
 	}
 	if message[3] != messageVersion {
-		return nil, 0, errOpen(ErrUnsupportedVersion)
+		return nil, 0, errOpen(errUnsupportedVersion)
 	}
 	if len(message) < messageOverhead {
-		return nil, 0, errOpen(ErrMalformed)
+		return nil, 0, errOpen(errMalformed)
 	}
-	if len(message) > messageOverhead+MaxPlaintextSize {
+	if len(message) > messageOverhead+maxPlaintextSize {
 		return nil, 0, errOpen(ErrTooLarge)
 	}
 	header := message[:messageHeaderSize]
 	nonce := message[messageHeaderSize : messageHeaderSize+chacha20poly1305.NonceSizeX]
 	pt, err := r.aead.Open(nil, nonce, message[len(header)+len(nonce):], messageAD(header, r.context))
 	if err != nil {
-		return nil, 0, errOpen(nil)
+		return nil, 0, reason.Newf(ErrOpen, nil, messageAuthFailed)
 	}
 	seq = binary.BigEndian.Uint64(header[4:])
 	r.mu.Lock()
@@ -156,10 +156,14 @@ func (r *MessageReceiver) Highest() uint64 {
 }
 
 func newMessageAEAD(e2eKey []byte) (cipher.AEAD, error) {
-	if len(e2eKey) != E2EKeySize {
-		return nil, errE2EKeySize
+	if len(e2eKey) != e2eKeySize {
+		return nil, reason.New(ErrInvalidKey, errE2EKeySize)
 	}
-	return chacha20poly1305.NewX(e2eKey)
+	aead, err := chacha20poly1305.NewX(e2eKey)
+	if err != nil {
+		return nil, reason.Wrap(ErrInvalidKey, errE2EKeySize, err)
+	}
+	return aead, nil
 }
 
 func messageAD(header, context []byte) []byte {

@@ -38,7 +38,7 @@ func TestMessages(t *testing.T) {
 	_, seq, err := r.Open(m7)
 	require.NoError(t, err)
 	require.Equal(t, uint64(7), seq)
-	_, err = s.Seal(make([]byte, MaxPlaintextSize+1))
+	_, err = s.Seal(make([]byte, maxPlaintextSize+1))
 	require.ErrorIs(t, err, ErrTooLarge)
 }
 
@@ -121,12 +121,12 @@ func TestMessageRefusals(t *testing.T) {
 	v2 := bytes.Clone(m)
 	v2[3] = 2
 	_, _, err = r.Open(v2)
-	require.ErrorIs(t, err, ErrUnsupportedVersion)
+	require.ErrorIs(t, err, errUnsupportedVersion)
 	_, _, err = r.Open(m[:messageOverhead-1])
-	require.ErrorIs(t, err, ErrMalformed)
-	_, _, err = r.Open(make([]byte, messageOverhead+MaxPlaintextSize+1))
-	require.ErrorIs(t, err, ErrMalformed, "no magic")
-	huge := append(bytes.Clone(m[:messageHeaderSize]), make([]byte, messageOverhead+MaxPlaintextSize)...)
+	require.ErrorIs(t, err, errMalformed)
+	_, _, err = r.Open(make([]byte, messageOverhead+maxPlaintextSize+1))
+	require.ErrorIs(t, err, errMalformed, "no magic")
+	huge := append(bytes.Clone(m[:messageHeaderSize]), make([]byte, messageOverhead+maxPlaintextSize)...)
 	_, _, err = r.Open(huge)
 	require.ErrorIs(t, err, ErrTooLarge)
 
@@ -134,7 +134,7 @@ func TestMessageRefusals(t *testing.T) {
 	priv, err := X25519().GenerateKey()
 	require.NoError(t, err)
 	_, _, err = r.Open(must(WrapPrivateKey(e2e, priv)))
-	require.ErrorIs(t, err, ErrMalformed)
+	require.ErrorIs(t, err, errMalformed)
 
 	// Nothing was accepted.
 	require.Zero(t, r.Highest())

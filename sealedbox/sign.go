@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
-	"errors"
 
 	"github.com/cloudflare/circl/sign/mldsa/mldsa65"
 )
@@ -131,7 +130,7 @@ func GenerateSigningKey() (*SigningKey, error) { return schemeMLDSA65Ed25519.Gen
 // comes from crypto/rand.
 func (s *SignatureScheme) GenerateSigningKey() (*SigningKey, error) {
 	if !s.valid() {
-		return nil, errors.New("sealedbox: GenerateSigningKey on an invalid signature scheme")
+		return nil, errKey("GenerateSigningKey on an invalid signature scheme")
 	}
 	seed := make([]byte, s.seedSize)
 	rand.Read(seed)
@@ -225,14 +224,11 @@ func (k *VerifyingKey) Equal(x *VerifyingKey) bool {
 func (k *VerifyingKey) valid() bool { return k != nil && k.scheme.valid() && k.ed != nil }
 
 // MarshalBinary returns the key's binary encoding (FORMAT.md).
-func (k *VerifyingKey) MarshalBinary() ([]byte, error) { return k.AppendBinary(nil) }
-
-// AppendBinary appends the key's binary encoding to b.
-func (k *VerifyingKey) AppendBinary(b []byte) ([]byte, error) {
+func (k *VerifyingKey) MarshalBinary() ([]byte, error) {
 	if !k.valid() {
-		return nil, errors.New("sealedbox: marshaling an invalid verifying key")
+		return nil, errKey("marshaling an invalid verifying key")
 	}
-	return append(b, k.enc...), nil
+	return bytes.Clone(k.enc), nil
 }
 
 // UnmarshalBinary sets k to the verifying key whose binary encoding is data.
@@ -252,14 +248,11 @@ func (k *VerifyingKey) UnmarshalBinary(data []byte) error {
 // MarshalText returns the key's text encoding, such as
 // "latch_vk_mldsa65ed25519_" followed by base64url (FORMAT.md). It fits in
 // a JSON string as it is.
-func (k *VerifyingKey) MarshalText() ([]byte, error) { return k.AppendText(nil) }
-
-// AppendText appends the key's text encoding to b.
-func (k *VerifyingKey) AppendText(b []byte) ([]byte, error) {
+func (k *VerifyingKey) MarshalText() ([]byte, error) {
 	if !k.valid() {
-		return nil, errors.New("sealedbox: marshaling an invalid verifying key")
+		return nil, errKey("marshaling an invalid verifying key")
 	}
-	return appendKeyText(b, verifyingKeyForm.prefix(k.scheme.name), k.enc), nil
+	return appendKeyText(nil, verifyingKeyForm.prefix(k.scheme.name), k.enc), nil
 }
 
 // UnmarshalText sets k to the verifying key whose text encoding is text.
@@ -317,14 +310,11 @@ func (k *SigningKey) valid() bool {
 
 // MarshalBinary returns the key's binary encoding (FORMAT.md). It holds the
 // secret key in the clear.
-func (k *SigningKey) MarshalBinary() ([]byte, error) { return k.AppendBinary(nil) }
-
-// AppendBinary appends the key's binary encoding to b.
-func (k *SigningKey) AppendBinary(b []byte) ([]byte, error) {
+func (k *SigningKey) MarshalBinary() ([]byte, error) {
 	if !k.valid() {
-		return nil, errors.New("sealedbox: marshaling an invalid signing key")
+		return nil, errKey("marshaling an invalid signing key")
 	}
-	return signingKeyForm.appendBinary(b, string(k.scheme.id[:]), k.seed), nil
+	return signingKeyForm.appendBinary(nil, string(k.scheme.id[:]), k.seed), nil
 }
 
 // UnmarshalBinary sets k to the signing key whose binary encoding is data.
@@ -344,14 +334,11 @@ func (k *SigningKey) UnmarshalBinary(data []byte) error {
 // MarshalText returns the key's text encoding, such as
 // "latch_sigk_mldsa65ed25519_" followed by base64url (FORMAT.md). It holds
 // the secret key in the clear.
-func (k *SigningKey) MarshalText() ([]byte, error) { return k.AppendText(nil) }
-
-// AppendText appends the key's text encoding to b.
-func (k *SigningKey) AppendText(b []byte) ([]byte, error) {
+func (k *SigningKey) MarshalText() ([]byte, error) {
 	if !k.valid() {
-		return nil, errors.New("sealedbox: marshaling an invalid signing key")
+		return nil, errKey("marshaling an invalid signing key")
 	}
-	return appendKeyText(b, signingKeyForm.prefix(k.scheme.name), signingKeyForm.appendBinary(nil, string(k.scheme.id[:]), k.seed)), nil
+	return appendKeyText(nil, signingKeyForm.prefix(k.scheme.name), signingKeyForm.appendBinary(nil, string(k.scheme.id[:]), k.seed)), nil
 }
 
 // UnmarshalText sets k to the signing key whose text encoding is text.

@@ -117,8 +117,8 @@ func TestSigningKeyParseRefusals(t *testing.T) {
 		data   []byte
 		reason error
 	}{
-		"scheme":               {badScheme, ErrUnsupportedSuite},
-		"version":              {badVersion, ErrUnsupportedVersion},
+		"scheme":               {badScheme, errUnsupportedSuite},
+		"version":              {badVersion, errUnsupportedVersion},
 		"short":                {ebin[:len(ebin)-1], nil},
 		"long":                 {append(append([]byte(nil), ebin...), 0), nil},
 		"signing as verifying": {must(ek.MarshalBinary()), nil},

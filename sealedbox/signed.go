@@ -2,7 +2,8 @@ package sealedbox
 
 import (
 	"encoding/binary"
-	"errors"
+
+	"github.com/latchsec/latch/internal/reason"
 )
 
 // Signed envelope layout (FORMAT.md): an envelope with its own magic and
@@ -24,7 +25,7 @@ const (
 var signedEnvelope = envelopeKind{signedEnvelopeMagic, signedEnvelopeLabel}
 
 // maxSignedPayload is the largest payload of a signed envelope.
-var maxSignedPayload = MaxPlaintextSize + schemeMLDSA65Ed25519.Overhead()
+var maxSignedPayload = maxPlaintextSize + schemeMLDSA65Ed25519.Overhead()
 
 // signedMessage returns the message that the signature of a signed envelope
 // is over.
@@ -51,21 +52,21 @@ func signedMessage(s *SignatureScheme, signer, recipient KeyID, context, plainte
 // stores the envelope does not learn who signed it.
 //
 // The envelope is [Suite.Overhead] plus [SignatureScheme.Overhead] bytes
-// longer than plaintext, which may be at most [MaxPlaintextSize] bytes.
+// longer than plaintext, which may be at most 1 MiB ([ErrTooLarge]).
 func SealSigned(pub *PublicKey, signer *SigningKey, plaintext, context []byte) ([]byte, error) {
 	if !pub.valid() {
-		return nil, errors.New("sealedbox: SealSigned with an invalid public key")
+		return nil, errKey("SealSigned with an invalid public key")
 	}
 	if !signer.valid() {
-		return nil, errors.New("sealedbox: SealSigned with an invalid signing key")
+		return nil, errKey("SealSigned with an invalid signing key")
 	}
-	if len(plaintext) > MaxPlaintextSize {
-		return nil, ErrTooLarge
+	if len(plaintext) > maxPlaintextSize {
+		return nil, reason.Newf(ErrTooLarge, nil, "plaintext longer than 1 MiB")
 	}
 	s := signer.scheme
 	sig, err := signer.sign(signedMessage(s, signer.pub.id, pub.id, context, plaintext))
 	if err != nil {
-		return nil, err
+		return nil, reason.Wrap(errSeal, nil, err)
 	}
 	payload := make([]byte, 0, s.Overhead()+len(plaintext))
 	payload = append(payload, s.id[:]...)
@@ -88,21 +89,21 @@ func SealSigned(pub *PublicKey, signer *SigningKey, plaintext, context []byte) (
 // [ErrWrongKey], from its key id alone.
 func OpenSigned(priv *PrivateKey, signers []*VerifyingKey, envelope, context []byte) ([]byte, KeyID, error) {
 	if !priv.valid() {
-		return nil, KeyID{}, errors.New("sealedbox: OpenSigned with an invalid private key")
+		return nil, KeyID{}, errKey("OpenSigned with an invalid private key")
 	}
 	payload, err := openEnvelope(signedEnvelope, priv, envelope, context, maxSignedPayload)
 	if err != nil {
 		return nil, KeyID{}, err
 	}
 	if len(payload) < schemeIDSize+len(KeyID{}) {
-		return nil, KeyID{}, errOpen(ErrMalformed)
+		return nil, KeyID{}, errOpen(errMalformed)
 	}
 	s := schemeByID(payload[:schemeIDSize])
 	if s == nil {
-		return nil, KeyID{}, errOpen(ErrUnsupportedSuite)
+		return nil, KeyID{}, errOpen(errUnsupportedSuite)
 	}
 	if len(payload) < s.Overhead() {
-		return nil, KeyID{}, errOpen(ErrMalformed)
+		return nil, KeyID{}, errOpen(errMalformed)
 	}
 	id := KeyID(payload[schemeIDSize : schemeIDSize+len(KeyID{})])
 	var signer *VerifyingKey

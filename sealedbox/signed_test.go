@@ -64,7 +64,7 @@ func TestSealSignedOpen(t *testing.T) {
 			})
 		}
 	}
-	pt := make([]byte, MaxPlaintextSize)
+	pt := make([]byte, maxPlaintextSize)
 	p := newSignedParty(t, X25519(), MLDSA65Ed25519())
 	env, err := SealSigned(p.recipient.PublicKey(), p.signer, pt, nil)
 	require.NoError(t, err)
@@ -227,7 +227,7 @@ func TestSignedTruncated(t *testing.T) {
 			unknown := bytes.Clone(payload)
 			unknown[1] = 0x7f
 			_, _, err = OpenSigned(p.recipient, p.trusted, resealPayload(t, pub, unknown, ctx), ctx)
-			require.ErrorIs(t, err, ErrUnsupportedSuite)
+			require.ErrorIs(t, err, errUnsupportedSuite)
 		})
 	}
 }

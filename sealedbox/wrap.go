@@ -2,22 +2,23 @@ package sealedbox
 
 import (
 	"crypto/rand"
-	"errors"
 
+	"github.com/latchsec/latch/internal/reason"
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
-// E2EKeySize is the size of an end-to-end key: 32 bytes (256 bits).
-const E2EKeySize = 32
+// e2eKeySize is the size of an end-to-end key: 32 bytes (256 bits).
+const e2eKeySize = 32
 
-// GenerateE2EKey returns a new random end-to-end key, from crypto/rand.
+// GenerateE2EKey returns a new random end-to-end key of 32 bytes, from
+// crypto/rand.
 //
 // An end-to-end key is shared by the person's app and devices and by nobody
 // else, least of all the cloud that relays and stores what it protects. How
 // it reaches each of them (pairing, QR code, ...) is up to the caller; its
 // text form is [E2EKeyText].
 func GenerateE2EKey() []byte {
-	k := make([]byte, E2EKeySize)
+	k := make([]byte, e2eKeySize)
 	rand.Read(k)
 	return k
 }
@@ -37,18 +38,16 @@ const (
 	wrappedSize       = wrappedHeaderSize + chacha20poly1305.NonceSizeX + privSize + tagSize
 )
 
-var errE2EKeySize = errors.New("sealedbox: end-to-end key must be 32 bytes")
-
 // WrapPrivateKey encrypts priv under the end-to-end key e2eKey, so that the
 // cloud can store it along with priv's public key without being able to
 // use it. The wrapped key is bound to the public key's key id: see
 // [UnwrapPrivateKey]. Its text form, for a JSON field, is [WrappedKeyText].
 func WrapPrivateKey(e2eKey []byte, priv *PrivateKey) ([]byte, error) {
-	if len(e2eKey) != E2EKeySize {
-		return nil, errE2EKeySize
+	if len(e2eKey) != e2eKeySize {
+		return nil, reason.New(ErrInvalidKey, errE2EKeySize)
 	}
 	if !priv.valid() {
-		return nil, errors.New("sealedbox: WrapPrivateKey with an invalid private key")
+		return nil, errKey("WrapPrivateKey with an invalid private key")
 	}
 	return wrap(e2eKey, priv.suite, priv.pub.id, priv.raw), nil
 }
@@ -80,46 +79,46 @@ func wrap(e2eKey []byte, s *Suite, id KeyID, raw []byte) []byte {
 // private key they hold, so that what is sealed to it would be theirs to
 // read. Every other failure matches [ErrOpen].
 func UnwrapPrivateKey(e2eKey, wrapped []byte, pub *PublicKey) (*PrivateKey, error) {
-	if len(e2eKey) != E2EKeySize {
-		return nil, errE2EKeySize
+	if len(e2eKey) != e2eKeySize {
+		return nil, reason.New(ErrInvalidKey, errE2EKeySize)
 	}
 	if !pub.valid() {
-		return nil, errors.New("sealedbox: UnwrapPrivateKey with an invalid public key")
+		return nil, errKey("UnwrapPrivateKey with an invalid public key")
 	}
 	if len(wrapped) < 4 || [3]byte(wrapped[:3]) != wrappedMagic {
-		return nil, errOpen(ErrMalformed)
+		return nil, errOpen(errMalformed)
 	}
 	if wrapped[3] != wrappedVersion {
-		return nil, errOpen(ErrUnsupportedVersion)
+		return nil, errOpen(errUnsupportedVersion)
 	}
 	if len(wrapped) != wrappedSize {
-		return nil, errOpen(ErrMalformed)
+		return nil, errOpen(errMalformed)
 	}
 	s := suiteByID(wrapped[4 : 4+suiteIDSize])
 	if s == nil {
-		return nil, errOpen(ErrUnsupportedSuite)
+		return nil, errOpen(errUnsupportedSuite)
 	}
 	if s != pub.suite {
-		return nil, &reasonError{ErrKeyMismatch, ErrSuiteMismatch}
+		return nil, reason.New(ErrKeyMismatch, errSuiteMismatch)
 	}
 	if KeyID(wrapped[4+suiteIDSize:wrappedHeaderSize]) != pub.id {
-		return nil, ErrKeyMismatch
+		return nil, reason.New(ErrKeyMismatch, nil)
 	}
 	aead, err := chacha20poly1305.NewX(e2eKey)
 	if err != nil {
-		return nil, err
+		return nil, reason.Wrap(ErrInvalidKey, errE2EKeySize, err)
 	}
 	nonce := wrapped[wrappedHeaderSize : wrappedHeaderSize+aead.NonceSize()]
 	raw, err := aead.Open(nil, nonce, wrapped[wrappedHeaderSize+aead.NonceSize():], wrapped[:wrappedHeaderSize])
 	if err != nil {
-		return nil, errOpen(nil)
+		return nil, reason.Newf(ErrOpen, nil, wrappedAuthFailed)
 	}
 	priv, err := newPrivateKey(s, raw)
 	if err != nil {
-		return nil, errOpen(ErrMalformed)
+		return nil, errOpen(errMalformed)
 	}
 	if !priv.pub.Equal(pub) {
-		return nil, ErrKeyMismatch
+		return nil, reason.New(ErrKeyMismatch, nil)
 	}
 	return priv, nil
 }

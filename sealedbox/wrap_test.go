@@ -11,7 +11,7 @@ func TestWrapUnwrap(t *testing.T) {
 	for _, s := range allSuites() {
 		t.Run(s.String(), func(t *testing.T) {
 			e2e := GenerateE2EKey()
-			require.Len(t, e2e, E2EKeySize)
+			require.Len(t, e2e, e2eKeySize)
 			priv, err := s.GenerateKey()
 			require.NoError(t, err)
 			w, err := WrapPrivateKey(e2e, priv)
@@ -74,17 +74,17 @@ func TestUnwrapRefusals(t *testing.T) {
 		notWant []error
 	}{
 		{"swapped public key", e2e, w, cloud.PublicKey(), []error{ErrKeyMismatch}, []error{ErrOpen}},
-		{"swapped for other suite", e2e, w, cloudX.PublicKey(), []error{ErrKeyMismatch, ErrSuiteMismatch}, nil},
+		{"swapped for other suite", e2e, w, cloudX.PublicKey(), []error{ErrKeyMismatch, errSuiteMismatch}, nil},
 		{"other private key inside", e2e, inner, pub, []error{ErrKeyMismatch}, []error{ErrOpen}},
 		{"re-labelled for swapped key", e2e, relabelled, cloud.PublicKey(), []error{ErrOpen}, []error{ErrKeyMismatch}},
 		{"wrong e2e key", GenerateE2EKey(), w, pub, []error{ErrOpen}, []error{ErrKeyMismatch}},
-		{"unknown version", e2e, with(3, 2), pub, []error{ErrOpen, ErrUnsupportedVersion}, nil},
-		{"unknown suite", e2e, with(4, 0x77), pub, []error{ErrOpen, ErrUnsupportedSuite}, nil},
-		{"bad magic", e2e, with(2, 'E'), pub, []error{ErrOpen, ErrMalformed}, nil},
-		{"truncated", e2e, w[:len(w)-1], pub, []error{ErrOpen, ErrMalformed}, nil},
-		{"extended", e2e, append(bytes.Clone(w), 0), pub, []error{ErrOpen, ErrMalformed}, nil},
-		{"empty", e2e, nil, pub, []error{ErrOpen, ErrMalformed}, nil},
-		{"envelope", e2e, must(Seal(pub, []byte("x"), nil)), pub, []error{ErrOpen, ErrMalformed}, nil},
+		{"unknown version", e2e, with(3, 2), pub, []error{ErrOpen, errUnsupportedVersion}, nil},
+		{"unknown suite", e2e, with(4, 0x77), pub, []error{ErrOpen, errUnsupportedSuite}, nil},
+		{"bad magic", e2e, with(2, 'E'), pub, []error{ErrOpen, errMalformed}, nil},
+		{"truncated", e2e, w[:len(w)-1], pub, []error{ErrOpen, errMalformed}, nil},
+		{"extended", e2e, append(bytes.Clone(w), 0), pub, []error{ErrOpen, errMalformed}, nil},
+		{"empty", e2e, nil, pub, []error{ErrOpen, errMalformed}, nil},
+		{"envelope", e2e, must(Seal(pub, []byte("x"), nil)), pub, []error{ErrOpen, errMalformed}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			k, err := UnwrapPrivateKey(tc.e2e, tc.wrapped, tc.pub)

@@ -267,11 +267,8 @@ latch seal open --key integration.key --signer integrator.vk --context integrati
 						return fmt.Errorf("%w: it is for key id %s, this key is %s", err, id, priv.KeyID())
 					}
 				}
-				if errors.Is(err, sealedbox.ErrOpen) && !errors.Is(err, sealedbox.ErrMalformed) &&
-					!errors.Is(err, sealedbox.ErrTooLarge) && !errors.Is(err, sealedbox.ErrUnsupportedVersion) &&
-					!errors.Is(err, sealedbox.ErrUnsupportedSuite) && !signedReason(err) {
-					return fmt.Errorf("%w: the envelope was altered or truncated, or sealed under another context", err)
-				}
+				// sealedbox's message says why, or that the envelope was
+				// altered or truncated, or sealed under another context.
 				return err
 			}
 			_, err = e.stdout.Write(plain)

@@ -135,7 +135,7 @@ func TestSealOpen(t *testing.T) {
 	latch(t, plain, "seal", "seal", "--to", strings.TrimSpace(string(text)), "--context", ctx).
 		fails(t, exitFailure, "that is a private key; give the public key")
 	latch(t, plain, "seal", "seal", "--to", "latch_pk_x25519_AAAA", "--context", ctx).fails(t, exitFailure, "sealedbox: invalid key")
-	latch(t, bytes.Repeat([]byte("a"), sealedbox.MaxPlaintextSize+1), "seal", "seal", "--to", pub, "--context", ctx).
+	latch(t, bytes.Repeat([]byte("a"), 1<<20+1), "seal", "seal", "--to", pub, "--context", ctx).
 		fails(t, exitFailure, "sealedbox: input too large")
 }
 

@@ -238,9 +238,3 @@ func (e *env) openMaybeSigned(priv *sealedbox.PrivateKey, signers []string, enve
 	fmt.Fprintf(e.stderr, "signed by key id %s\n", signer)
 	return plain, nil
 }
-
-// signedReason reports whether err already says why a signed envelope was
-// refused.
-func signedReason(err error) bool {
-	return errors.Is(err, sealedbox.ErrUnsigned) || errors.Is(err, sealedbox.ErrUnknownSigner) || errors.Is(err, sealedbox.ErrBadSignature)
-}

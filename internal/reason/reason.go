@@ -1,7 +1,7 @@
 // Package reason is the one error idiom of every Latch package: an error
 // that matches a category sentinel (such as token.ErrInvalid or
 // sealedbox.ErrOpen) and, where the package says why, a reason sentinel
-// (such as sealedbox.ErrMalformed), both with errors.Is.
+// (such as sealedbox.ErrUnknownSigner), both with errors.Is.
 //
 // Each package declares its sentinels in its errors.go, one
 // errors.New("pkg: ...") each, and builds its errors with New or with an
