@@ -149,7 +149,7 @@ func newGrowthBroker(b *testing.B, impl string, e *mqttEnv, pipe bool, writesPen
 	var hook mqtt.Hook = new(auth.AllowHook)
 	var cfg any
 	if impl == "latch" {
-		hook, cfg = new(mochi.Hook), &mochi.Options{Verifier: e.verifier, Server: srv, RecheckInterval: -1}
+		hook, cfg = new(mochi.Hook), &mochi.Options{Guard: e.guard, Server: srv, RecheckInterval: -1}
 	}
 	if err := srv.AddHook(hook, cfg); err != nil {
 		b.Fatal(err)
@@ -413,7 +413,7 @@ func BenchmarkMQTTConnected(b *testing.B) {
 			e := newMQTTEnv(b, rules)
 			creds := make([]*mqttauth.Credential, connectedClients+1)
 			for i := range creds {
-				cred, err := e.issuer.Issue(context.Background(), mqttauth.KeyRequest{App: "app-1", Device: fmt.Sprintf("dev-%d", i)})
+				cred, err := e.provisioner.Issue(context.Background(), mqttauth.KeyRequest{App: "app-1", Device: fmt.Sprintf("dev-%d", i)})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -134,7 +134,7 @@ const warmUpWaves = 4
 func loadCredentials(b *testing.B, e *mqttEnv) []*mqttauth.Credential {
 	creds := make([]*mqttauth.Credential, loadClients)
 	for i := range creds {
-		cred, err := e.issuer.Issue(context.Background(), mqttauth.KeyRequest{App: "app-1", Device: fmt.Sprintf("dev-%d", i)})
+		cred, err := e.provisioner.Issue(context.Background(), mqttauth.KeyRequest{App: "app-1", Device: fmt.Sprintf("dev-%d", i)})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -49,28 +49,28 @@ var mqttChecks = []struct {
 }
 
 type mqttEnv struct {
-	issuer   *mqttauth.Issuer
-	verifier *mqttauth.Verifier
-	cred     *mqttauth.Credential
+	provisioner *mqttauth.Provisioner
+	guard       *mqttauth.Guard
+	cred        *mqttauth.Credential
 }
 
 func newMQTTEnv(b *testing.B, rules []mqttauth.Rule) *mqttEnv {
 	now := func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) }
 	keys := token.NewKeyring()
 	revs := &token.MemoryRevocations{Now: now}
-	acl, err := mqttauth.Compile(mqttauth.Policy{Rules: rules, ClientIDs: []string{"{app}:{device}"}})
+	acl, err := mqttauth.Compile(mqttauth.ACLConfig{Rules: rules, ClientIDs: []string{"{app}:{device}"}})
 	if err != nil {
 		b.Fatal(err)
 	}
 	tokens := token.Config{Keys: keys, Issuer: "https://platform.example", Audience: "mqtt", Prefix: "lt_", Revocations: revs, Now: now}
 	e := &mqttEnv{
-		issuer: &mqttauth.Issuer{Tokens: &token.Issuer{Config: tokens}},
-		verifier: &mqttauth.Verifier{
+		provisioner: &mqttauth.Provisioner{Tokens: &token.Issuer{Config: tokens}},
+		guard: &mqttauth.Guard{
 			Tokens: &token.Verifier{Config: tokens},
 			ACL:    acl,
 		},
 	}
-	e.cred, err = e.issuer.Issue(context.Background(), mqttauth.KeyRequest{App: "app-1", Device: "dev-1"})
+	e.cred, err = e.provisioner.Issue(context.Background(), mqttauth.KeyRequest{App: "app-1", Device: "dev-1"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -88,11 +88,11 @@ func BenchmarkMQTTACL(b *testing.B) {
 			rules = append(rules, mqttauth.Rule{Topic: r.filter, Access: r.access})
 		}
 		e := newMQTTEnv(b, rules)
-		p, err := e.verifier.Authenticate(context.Background(), "app-1:dev-1", e.cred.Key, e.cred.Secret)
+		p, err := e.guard.Authenticate(context.Background(), "app-1:dev-1", e.cred.Key, e.cred.Secret)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if p.CanPublish(mqttChecks[0].topic) != nil || p.CanPublish(mqttChecks[2].topic) == nil {
+		if p.CheckPublish(mqttChecks[0].topic) != nil || p.CheckPublish(mqttChecks[2].topic) == nil {
 			b.Fatal("the ACL does not decide as the rules say")
 		}
 		b.ReportAllocs()
@@ -100,9 +100,9 @@ func BenchmarkMQTTACL(b *testing.B) {
 		for b.Loop() {
 			c := mqttChecks[i%len(mqttChecks)]
 			if c.write {
-				_ = p.CanPublish(c.topic)
+				_ = p.CheckPublish(c.topic)
 			} else {
-				_ = p.CanSubscribe(c.topic)
+				_ = p.CheckSubscribe(c.topic)
 			}
 			i++
 		}
@@ -144,7 +144,7 @@ func BenchmarkMQTTConnectAuth(b *testing.B) {
 		b.ReportAllocs()
 		cpu := startCPU()
 		for b.Loop() {
-			if _, err := e.verifier.Authenticate(context.Background(), "app-1:dev-1", e.cred.Key, e.cred.Secret); err != nil {
+			if _, err := e.guard.Authenticate(context.Background(), "app-1:dev-1", e.cred.Key, e.cred.Secret); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -160,7 +160,7 @@ func startBroker(b *testing.B, impl string, e *mqttEnv) (addr string, srv *mqtt.
 	var hook mqtt.Hook = new(auth.AllowHook)
 	var cfg any
 	if impl == "latch" {
-		hook, cfg = new(mochi.Hook), &mochi.Options{Verifier: e.verifier, Server: srv, RecheckInterval: -1}
+		hook, cfg = new(mochi.Hook), &mochi.Options{Guard: e.guard, Server: srv, RecheckInterval: -1}
 	}
 	if err := srv.AddHook(hook, cfg); err != nil {
 		b.Fatal(err)
@@ -193,7 +193,7 @@ func BenchmarkMQTTBrokerConnect(b *testing.B) {
 			const devices = 64
 			creds := make([]*mqttauth.Credential, devices)
 			for i := range creds {
-				cred, err := e.issuer.Issue(context.Background(), mqttauth.KeyRequest{App: "app-1", Device: fmt.Sprintf("dev-%d", i)})
+				cred, err := e.provisioner.Issue(context.Background(), mqttauth.KeyRequest{App: "app-1", Device: fmt.Sprintf("dev-%d", i)})
 				if err != nil {
 					b.Fatal(err)
 				}

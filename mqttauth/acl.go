@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"strings"
 
+	"github.com/latchsec/latch/internal/reason"
 	"github.com/latchsec/latch/token"
 )
 
@@ -17,8 +18,10 @@ const (
 	PublishSubscribe = Publish | Subscribe
 )
 
-// MaxRules caps the rules of a policy.
-const MaxRules = 64
+// maxRules caps the rules of an ACL: a check's cost is bounded by
+// maxTopicLevels times maxRules, and a principal's rules are bits of a
+// uint64.
+const maxRules = 64
 
 // A Rule allows a principal to publish to, or subscribe to, the topics that
 // its Topic matches.
@@ -36,7 +39,7 @@ const MaxRules = 64
 // For example "apps/{app}/devices/{device}/state" or
 // "apps/{app}/devices/{device}/command/#". Other text in braces is an error.
 // Placeholder values never contain "/", "+", "#" or NUL and never start with
-// "$" (see [CheckIdentity]), so a value can never change a rule's levels.
+// "$" (see [ValidIdentity]), so a value can never change a rule's levels.
 // Two placeholders in one level must be separated by a character that the
 // first cannot contain, or two principals could share a topic.
 type Rule struct {
@@ -47,10 +50,11 @@ type Rule struct {
 	Permission string
 }
 
-// A Policy is what the verifier allows: the rules of the ACL, and the
-// client ids each credential may use. The zero Policy allows no topic and
-// binds each credential to the client id "{key}".
-type Policy struct {
+// An ACLConfig is what the [Guard] allows: the rules of the ACL, and the
+// client ids each credential may use. Compile it with [Compile]. The zero
+// ACLConfig allows no topic and binds each credential to the client id
+// "{key}".
+type ACLConfig struct {
 	// Rules allow topics. Whatever no rule allows is denied.
 	Rules []Rule
 	// ClientIDs are templates (placeholders as in Rule, except
@@ -63,7 +67,7 @@ type Policy struct {
 	ClientIDs []string
 }
 
-// An ACL is a compiled [Policy]; make one with [Compile]. It is immutable
+// An ACL is a compiled [ACLConfig]; make one with [Compile]. It is immutable
 // and safe for concurrent use.
 type ACL struct {
 	rules     []compiledRule
@@ -76,22 +80,22 @@ type compiledRule struct {
 	permission string
 }
 
-// Compile checks a policy and compiles it for [Verifier]. Errors are under
-// [ErrPolicy] and name the rule.
-func Compile(p Policy) (*ACL, error) {
-	if len(p.Rules) > MaxRules {
-		return nil, fmt.Errorf("%w: more than %d rules", ErrPolicy, MaxRules)
+// Compile checks an ACL's configuration and compiles it for the [Guard].
+// Errors are under [ErrConfig] and name the rule or template.
+func Compile(p ACLConfig) (*ACL, error) {
+	if len(p.Rules) > maxRules {
+		return nil, reason.Newf(ErrConfig, nil, fmt.Sprintf("ACLConfig.Rules: more than %d rules", maxRules))
 	}
 	acl := &ACL{}
 	for i, r := range p.Rules {
 		if r.Access&^PublishSubscribe != 0 || r.Access == 0 {
-			return nil, fmt.Errorf("%w: rule %d: invalid access %d", ErrPolicy, i, r.Access)
+			return nil, reason.Newf(ErrConfig, nil, fmt.Sprintf("ACLConfig.Rules[%d]: invalid access %d", i, r.Access))
 		}
 		if r.Permission != "" && !token.CheckScope(r.Permission) {
-			return nil, fmt.Errorf("%w: rule %d: permission %q is not a scope: %s", ErrPolicy, i, r.Permission, token.ScopeGrammar)
+			return nil, reason.Newf(ErrConfig, nil, fmt.Sprintf("ACLConfig.Rules[%d]: permission %q is not a scope: %s", i, r.Permission, token.ScopeGrammar))
 		}
 		if _, err := parseTemplate(r.Topic, true); err != nil {
-			return nil, fmt.Errorf("%w: rule %d: %v", ErrPolicy, i, err)
+			return nil, reason.Newf(ErrConfig, nil, fmt.Sprintf("ACLConfig.Rules[%d]: %v", i, err))
 		}
 		// Placeholder values hold no "/", so the levels of the template
 		// are the levels of every expansion.
@@ -112,7 +116,7 @@ func Compile(p Policy) (*ACL, error) {
 	for i, s := range ids {
 		t, err := parseTemplate(s, false)
 		if err != nil {
-			return nil, fmt.Errorf("%w: client id template %d: %v", ErrPolicy, i, err)
+			return nil, reason.Newf(ErrConfig, nil, fmt.Sprintf("ACLConfig.ClientIDs[%d]: %v", i, err))
 		}
 		acl.clientIDs = append(acl.clientIDs, t)
 	}
@@ -158,7 +162,7 @@ func parseTemplate(s string, topic bool) (template, error) {
 		// are already refused by validPlainFilter.
 		return t, nil
 	}
-	if !CheckIdentity(x) {
+	if !ValidIdentity(x) {
 		return nil, fmt.Errorf("%q is not a valid client id template", s)
 	}
 	return t, nil
@@ -249,7 +253,7 @@ func (t template) matches(p *Principal, id string) bool {
 	return id == ""
 }
 
-// bind expands the policy for a principal whose identity fields are set and
+// bind expands the ACL for a principal whose identity fields are set and
 // checked.
 func (a *ACL) bind(p *Principal) {
 	if a == nil {

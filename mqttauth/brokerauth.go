@@ -4,21 +4,16 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/latchsec/latch/internal/reason"
 )
 
-// ErrWebhookConfig is under every error of [NewWebhook]: a Webhook that
-// would answer anyone, or whose broker credentials are too weak or
-// contradict each other.
-var ErrWebhookConfig = errors.New("mqttauth: invalid webhook configuration")
-
-// MinBrokerSecret is the shortest shared secret or Basic password a
-// [BrokerAuth] takes, in bytes (128 bits if random; make one with
-// `openssl rand -base64 32`).
-const MinBrokerSecret = 16
+// minBrokerSecret is the shortest shared secret or Basic password a
+// [BrokerAuth] takes, in bytes (128 bits if random).
+const minBrokerSecret = 16
 
 // BrokerAuth is how a broker proves to a [Webhook] that a request comes
 // from it. An outsider who can reach the webhook could otherwise erase a
@@ -26,7 +21,8 @@ const MinBrokerSecret = 16
 // connected (EMQX's authz answers), or use it as an oracle for guessing
 // secrets. Every credential set here is required of every request, and at
 // least one must be set: a shared secret in a header, HTTP Basic, or a TLS
-// client certificate.
+// client certificate. A HeaderSecret or BasicPassword is at least 16 bytes
+// (128 bits if random; make one with `openssl rand -base64 32`).
 //
 // Secrets are compared in constant time (of their SHA-256 digests, so that
 // not even their length shows). A request without the credentials gets 401
@@ -68,30 +64,30 @@ type brokerCheck struct {
 func (a BrokerAuth) check() (*brokerCheck, error) {
 	c := new(brokerCheck)
 	if (a.HeaderName == "") != (a.HeaderSecret == "") {
-		return nil, fmt.Errorf("%w: HeaderName and HeaderSecret go together", ErrWebhookConfig)
+		return nil, reason.Newf(ErrConfig, nil, "BrokerAuth: HeaderName and HeaderSecret go together")
 	}
 	if a.HeaderName != "" {
 		if !validHeaderName(a.HeaderName) {
-			return nil, fmt.Errorf("%w: HeaderName is not an HTTP header name", ErrWebhookConfig)
+			return nil, reason.Newf(ErrConfig, nil, "BrokerAuth: HeaderName is not an HTTP header name")
 		}
-		if len(a.HeaderSecret) < MinBrokerSecret {
-			return nil, fmt.Errorf("%w: HeaderSecret shorter than %d bytes", ErrWebhookConfig, MinBrokerSecret)
+		if len(a.HeaderSecret) < minBrokerSecret {
+			return nil, reason.Newf(ErrConfig, nil, fmt.Sprintf("BrokerAuth: HeaderSecret shorter than %d bytes", minBrokerSecret))
 		}
 		c.header = http.CanonicalHeaderKey(a.HeaderName)
 		c.headerHash = sha256.Sum256([]byte(a.HeaderSecret))
 	}
 	if (a.BasicUser == "") != (a.BasicPassword == "") {
-		return nil, fmt.Errorf("%w: BasicUser and BasicPassword go together", ErrWebhookConfig)
+		return nil, reason.Newf(ErrConfig, nil, "BrokerAuth: BasicUser and BasicPassword go together")
 	}
 	if a.BasicUser != "" {
 		if strings.Contains(a.BasicUser, ":") {
-			return nil, fmt.Errorf("%w: BasicUser contains a colon", ErrWebhookConfig)
+			return nil, reason.Newf(ErrConfig, nil, "BrokerAuth: BasicUser contains a colon")
 		}
-		if len(a.BasicPassword) < MinBrokerSecret {
-			return nil, fmt.Errorf("%w: BasicPassword shorter than %d bytes", ErrWebhookConfig, MinBrokerSecret)
+		if len(a.BasicPassword) < minBrokerSecret {
+			return nil, reason.Newf(ErrConfig, nil, fmt.Sprintf("BrokerAuth: BasicPassword shorter than %d bytes", minBrokerSecret))
 		}
 		if c.header == "Authorization" {
-			return nil, fmt.Errorf("%w: HeaderName Authorization and HTTP Basic cannot both be required", ErrWebhookConfig)
+			return nil, reason.Newf(ErrConfig, nil, "BrokerAuth: HeaderName Authorization and HTTP Basic cannot both be required")
 		}
 		c.basic = true
 		c.userHash = sha256.Sum256([]byte(a.BasicUser))
@@ -99,7 +95,7 @@ func (a BrokerAuth) check() (*brokerCheck, error) {
 	}
 	c.roots = a.ClientCAs
 	if c.header == "" && !c.basic && c.roots == nil {
-		return nil, fmt.Errorf("%w: no broker credential (BrokerAuth needs a header secret, HTTP Basic or client CAs): the webhook would answer anyone", ErrWebhookConfig)
+		return nil, reason.Newf(ErrConfig, nil, "BrokerAuth: no broker credential (a header secret, HTTP Basic or client CAs): the webhook would answer anyone")
 	}
 	return c, nil
 }

@@ -1,62 +1,67 @@
 // Package mqttauth authenticates and authorizes the devices and services that
 // connect to the platform's MQTT broker. A device connects with an
 // application key as its user name and the key's application secret as its
-// password; [Verifier.Authenticate] checks the CONNECT and returns a
-// [Principal], whose [Principal.CanPublish] and [Principal.CanSubscribe]
-// decide every publish and subscription from a topic ACL. Credentials come
-// from [Issuer.Issue], policies from [Compile]. Put it in a broker with the
-// sub-package mqttauth/mochi (the embedded Go broker mochi-mqtt) or, for a
-// clustered broker (EMQX 5, VerneMQ), with the [Webhook].
+// password; a [Guard] admits the connection ([Guard.Authenticate] checks
+// the CONNECT) and returns a [Principal], whose [Principal.CheckPublish]
+// and [Principal.CheckSubscribe] decide every publish and subscription from
+// a topic ACL. Credentials come from a [Provisioner] ([Provisioner.Issue]),
+// ACLs from [Compile]. Put it in a broker with the sub-package
+// mqttauth/mochi (the embedded Go broker mochi-mqtt) or, for a clustered
+// broker (EMQX 5, VerneMQ), with the [Webhook]. The Provisioner and the
+// Guard hold a token.Issuer and a token.Verifier, which make and check the
+// secrets.
 //
-//	cred, err := issuer.Issue(ctx, mqttauth.KeyRequest{App: "app-1", Device: "thermostat-7"})
+//	provisioner := &mqttauth.Provisioner{Tokens: tokenIssuer}
+//	cred, err := provisioner.Issue(ctx, mqttauth.KeyRequest{App: "app-1", Device: "thermostat-7"})
 //	// the device gets cred.Key and cred.Secret; the platform keeps cred.Key and cred.SecretID
 //
-//	acl, err := mqttauth.Compile(mqttauth.Policy{
+//	acl, err := mqttauth.Compile(mqttauth.ACLConfig{
 //		Rules: []mqttauth.Rule{
 //			{Topic: "apps/{app}/devices/{device}/state", Access: mqttauth.Publish},
 //			{Topic: "apps/{app}/devices/{device}/command/+", Access: mqttauth.Subscribe},
 //		},
 //		ClientIDs: []string{"{app}:{device}"},
 //	})
-//	verifier := &mqttauth.Verifier{Tokens: tokenVerifier, ACL: acl}
-//	p, err := verifier.Authenticate(ctx, clientID, username, password)
-//	err = p.CanPublish(topic) // nil, or an error under ErrDenied
+//	guard := &mqttauth.Guard{Tokens: tokenVerifier, ACL: acl}
+//	p, err := guard.Authenticate(ctx, clientID, username, password)
+//	err = p.CheckPublish(topic) // nil, or an error under ErrDenied
 //
 // # Credentials
 //
-// An application key ("mk_" and 128 random bits in base32, see [CheckKey])
+// An application key ("mk_" and 128 random bits in base32, see [ValidKey])
 // is public: it names a credential in logs and in the platform's records.
-// Its secret is a token of package token, so the verifier needs no
+// Its secret is a token of package token, so the guard needs no
 // database: the token's subject is "mqtt:" KEY, or "mqtt:" KEY ":" DEVICE
 // for a device's key; its app claim names the one application; its scopes
 // are [ConnectScope] and any [KeyRequest.Permissions]. A secret therefore
 // works only with its own key, for its own application and device.
-// [Issuer.Issue] with an existing Key rotates the secret; secrets are
+// [Provisioner.Issue] with an existing Key rotates the secret; secrets are
 // revoked one by one through the token revocation list
 // (token.Revocations.RevokeID with Credential.SecretID) or all of a key's at
-// once with [Issuer.RevokeKey].
+// once with [Provisioner.RevokeKey].
 //
 // # The ACL
 //
 // A [Rule] is an MQTT topic filter with placeholders in its levels: {app},
 // {key}, {device} and {clientid}, filled in from the principal at CONNECT. A
 // rule allows publishing (to the topics it matches), subscribing, or both;
-// a [Policy] is a list of rules, and whatever no rule allows is denied.
+// an [ACLConfig] is a list of rules, and whatever no rule allows is denied.
 // Subscriptions are decided by subsumption, not by string matching: a
 // filter is allowed only if every topic it can match is matched by a rule
 // (the union of the rules counts: "a" and "a/+/#" together allow "a/#").
 // A rule "a/+" allows "a/+" and "a/b" but not "a/#"; a rule "a/#" allows
 // "a"; a rule "a/b" allows neither "a/b/c" nor "ab". Checks allocate nothing;
-// their cost is bounded by [MaxTopicLevels] times [MaxRules].
+// their cost is bounded by the 64 levels a topic may have times the 64
+// rules an ACL may have.
 //
 // What the package refuses, each with its test:
 //
 //   - client ids, user names and device ids with "+", "#", "/", NUL, other
 //     control characters, invalid UTF-8 or a leading "$" (see
-//     [CheckIdentity]): they would change what a template matches
+//     [ValidIdentity]): they would change what a template matches
 //     (mosquitto's CVE-2017-7650);
-//   - a client id the policy does not bind to the credential
-//     ([Policy.ClientIDs]; by default the key itself), so that one device
+//   - a client id the ACL does not bind to the credential
+//     ([ACLConfig.ClientIDs]; by default the key itself), so that one device
 //     cannot connect as another and take over its session;
 //   - publishing to $SYS, and matching any "$" topic with a rule that starts
 //     with a wildcard (MQTT-4.7.2-1);
@@ -64,10 +69,10 @@
 //     "$queue/" are stripped (in any case, as brokers read them) and the
 //     filter is checked;
 //   - topic names and filters that are not valid MQTT: empty, over
-//     [MaxTopicLength] bytes or [MaxTopicLevels] levels, invalid UTF-8, NUL
+//     65,535 bytes or 64 levels, invalid UTF-8, NUL
 //     or control characters, misplaced wildcards;
 //   - a Will whose topic the principal may not publish to: brokers must
-//     check it with CanPublish at CONNECT (mqttauth/mochi does).
+//     check it with CheckPublish at CONNECT (mqttauth/mochi does).
 //
 // # Threat model and the caller's duties
 //
@@ -76,14 +81,14 @@
 //     [Credential] and [Principal] never contain one.
 //   - The token keyring signs for MQTT secrets as it does for API tokens:
 //     give MQTT secrets an audience of their own (such as "mqtt") in both the
-//     Issuer's and the Verifier's token configuration, so that neither kind
+//     Provisioner's and the Guard's token configuration, so that neither kind
 //     of token stands in for the other. A token without [ConnectScope] or
 //     without a key subject is refused anyway.
 //   - Tell clients only "bad user name or password" (or "not authorized");
 //     the reason, for the server's logs, is under the error
 //     ([ErrClientID], [ErrKeyMismatch], token.ErrRevoked, ...).
 //   - A principal is fixed at CONNECT. Revocation reaches a live session
-//     only when the broker rechecks it ([Verifier.Recheck]); mqttauth/mochi
+//     only when the broker rechecks it ([Guard.Recheck]); mqttauth/mochi
 //     does so on a schedule and the Webhook at every request.
 //   - Two placeholders in one level ("{app}{device}") must be separated by
 //     a character the first value cannot contain, or two principals could

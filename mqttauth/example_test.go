@@ -24,15 +24,15 @@ func Example() {
 	keys := token.NewKeyring() // in production: token.ParseKeyring(jwkSetFromSecretStore)
 	revocations := &token.MemoryRevocations{Now: now}
 
-	// What the platform's issuer and the broker's verifier share.
+	// What the platform's provisioner and the broker's guard share.
 	tokens := token.Config{
 		Keys: keys, Issuer: "https://platform.example", Audience: "mqtt", Prefix: "lt_",
 		Revocations: revocations, Now: now,
 	}
 
 	// The platform.
-	issuer := &mqttauth.Issuer{Tokens: &token.Issuer{Config: tokens}}
-	cred, err := issuer.Issue(ctx, mqttauth.KeyRequest{App: "app-1", Device: "thermostat-7"})
+	provisioner := &mqttauth.Provisioner{Tokens: &token.Issuer{Config: tokens}}
+	cred, err := provisioner.Issue(ctx, mqttauth.KeyRequest{App: "app-1", Device: "thermostat-7"})
 	if err != nil {
 		panic(err)
 	}
@@ -40,7 +40,7 @@ func Example() {
 	// the key and cred.SecretID.
 
 	// The broker.
-	acl, err := mqttauth.Compile(mqttauth.Policy{
+	acl, err := mqttauth.Compile(mqttauth.ACLConfig{
 		Rules: []mqttauth.Rule{
 			{Topic: "apps/{app}/devices/{device}/state", Access: mqttauth.Publish},
 			{Topic: "apps/{app}/devices/{device}/command/+", Access: mqttauth.Subscribe},
@@ -50,60 +50,60 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	verifier := &mqttauth.Verifier{
+	guard := &mqttauth.Guard{
 		Tokens: &token.Verifier{Config: tokens},
 		ACL:    acl,
 	}
 
 	// CONNECT: client id, user name = key, password = secret.
-	p, err := verifier.Authenticate(ctx, "app-1:thermostat-7", cred.Key, cred.Secret)
+	p, err := guard.Authenticate(ctx, "app-1:thermostat-7", cred.Key, cred.Secret)
 	if err != nil {
 		panic(err)
 	}
 	fmt.Println(p.App, p.Device)
-	fmt.Println(p.CanPublish("apps/app-1/devices/thermostat-7/state"))
-	fmt.Println(p.CanPublish("apps/app-1/devices/thermostat-8/state"))
-	fmt.Println(p.CanSubscribe("apps/app-1/devices/thermostat-7/command/+"))
-	fmt.Println(p.CanSubscribe("apps/app-1/devices/thermostat-7/command/#"))
+	fmt.Println(p.CheckPublish("apps/app-1/devices/thermostat-7/state"))
+	fmt.Println(p.CheckPublish("apps/app-1/devices/thermostat-8/state"))
+	fmt.Println(p.CheckSubscribe("apps/app-1/devices/thermostat-7/command/+"))
+	fmt.Println(p.CheckSubscribe("apps/app-1/devices/thermostat-7/command/#"))
 
 	// Another device's client id is refused: no session takeover.
-	_, err = verifier.Authenticate(ctx, "app-1:thermostat-8", cred.Key, cred.Secret)
+	_, err = guard.Authenticate(ctx, "app-1:thermostat-8", cred.Key, cred.Secret)
 	fmt.Println(errors.Is(err, mqttauth.ErrAuthentication), errors.Is(err, mqttauth.ErrClientID))
 
 	// Revoking the key refuses its secrets from now on.
-	if err := issuer.RevokeKey(ctx, cred.Key, cred.Device); err != nil {
+	if err := provisioner.RevokeKey(ctx, cred.Key, cred.Device); err != nil {
 		panic(err)
 	}
-	_, err = verifier.Authenticate(ctx, "app-1:thermostat-7", cred.Key, cred.Secret)
+	_, err = guard.Authenticate(ctx, "app-1:thermostat-7", cred.Key, cred.Secret)
 	fmt.Println(errors.Is(err, mqttauth.ErrAuthentication), errors.Is(err, token.ErrRevoked))
 	// Output:
 	// app-1 thermostat-7
 	// <nil>
-	// mqttauth: no rule allows it
+	// mqttauth: not authorized: no rule allows it
 	// <nil>
-	// mqttauth: no rule allows it
+	// mqttauth: not authorized: no rule allows it
 	// true true
 	// true true
 }
 
 // A filter is allowed only if every topic it can match is allowed.
-func ExamplePrincipal_CanSubscribe() {
+func ExamplePrincipal_CheckSubscribe() {
 	ctx := context.Background()
 	now := func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) }
 	keys := token.NewKeyring()
 	revocations := &token.MemoryRevocations{Now: now}
 	tokens := token.Config{Keys: keys, Issuer: "p", Audience: "mqtt", Revocations: revocations, Now: now}
-	issuer := &mqttauth.Issuer{Tokens: &token.Issuer{Config: tokens}}
-	acl, _ := mqttauth.Compile(mqttauth.Policy{Rules: []mqttauth.Rule{
+	provisioner := &mqttauth.Provisioner{Tokens: &token.Issuer{Config: tokens}}
+	acl, _ := mqttauth.Compile(mqttauth.ACLConfig{Rules: []mqttauth.Rule{
 		{Topic: "sensors/{app}/+", Access: mqttauth.Subscribe},
 		{Topic: "#", Access: mqttauth.Subscribe},
 	}})
-	verifier := &mqttauth.Verifier{
+	guard := &mqttauth.Guard{
 		Tokens: &token.Verifier{Config: tokens},
 		ACL:    acl,
 	}
-	cred, _ := issuer.Issue(ctx, mqttauth.KeyRequest{App: "app-1"})
-	p, _ := verifier.Authenticate(ctx, cred.Key, cred.Key, cred.Secret)
+	cred, _ := provisioner.Issue(ctx, mqttauth.KeyRequest{App: "app-1"})
+	p, _ := guard.Authenticate(ctx, cred.Key, cred.Key, cred.Secret)
 
 	for _, filter := range []string{
 		"sensors/app-1/+",
@@ -111,13 +111,13 @@ func ExamplePrincipal_CanSubscribe() {
 		"anything/else/#",                // the "#" rule
 		"$SYS/#",                         // "#" does not reach $ topics
 	} {
-		fmt.Printf("%-32s %v\n", filter, p.CanSubscribe(filter))
+		fmt.Printf("%-32s %v\n", filter, p.CheckSubscribe(filter))
 	}
 	// Output:
 	// sensors/app-1/+                  <nil>
 	// $share/workers/sensors/app-1/+   <nil>
 	// anything/else/#                  <nil>
-	// $SYS/#                           mqttauth: no rule allows it
+	// $SYS/#                           mqttauth: not authorized: no rule allows it
 }
 
 // A clustered broker (EMQX 5 here) asks the webhook.
@@ -127,14 +127,14 @@ func ExampleWebhook() {
 	keys := token.NewKeyring()
 	revocations := &token.MemoryRevocations{Now: now}
 	tokens := token.Config{Keys: keys, Issuer: "p", Audience: "mqtt", Revocations: revocations, Now: now}
-	issuer := &mqttauth.Issuer{Tokens: &token.Issuer{Config: tokens}}
-	acl, _ := mqttauth.Compile(mqttauth.Policy{Rules: []mqttauth.Rule{
+	provisioner := &mqttauth.Provisioner{Tokens: &token.Issuer{Config: tokens}}
+	acl, _ := mqttauth.Compile(mqttauth.ACLConfig{Rules: []mqttauth.Rule{
 		{Topic: "apps/{app}/devices/{device}/state", Access: mqttauth.Publish},
 	}, ClientIDs: []string{"{app}:{device}"}})
 	// The broker proves itself with a shared secret in a header (EMQX 5:
 	// the headers of its HTTP authenticator and authorizer).
 	brokerSecret := "kept-in-the-secret-store-0123456789" // in production: from the secret store
-	webhook, err := mqttauth.NewWebhook(&mqttauth.Verifier{
+	webhook, err := mqttauth.NewWebhook(&mqttauth.Guard{
 		Tokens: &token.Verifier{Config: tokens},
 		ACL:    acl,
 	}, mqttauth.BrokerAuth{HeaderName: "X-Latch-Webhook-Secret", HeaderSecret: brokerSecret})
@@ -144,7 +144,7 @@ func ExampleWebhook() {
 	webhook.Now = now
 	srv := httptest.NewServer(webhook)
 	defer srv.Close()
-	cred, _ := issuer.Issue(ctx, mqttauth.KeyRequest{App: "app-1", Device: "d1"})
+	cred, _ := provisioner.Issue(ctx, mqttauth.KeyRequest{App: "app-1", Device: "d1"})
 
 	post := func(path, body string) {
 		req, _ := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader(body))

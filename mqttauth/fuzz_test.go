@@ -36,14 +36,14 @@ func FuzzTopic(f *testing.F) {
 	})
 }
 
-// FuzzIdentity: nothing CheckIdentity accepts can change a template's
+// FuzzIdentity: nothing ValidIdentity accepts can change a template's
 // levels or reach $ topics.
 func FuzzIdentity(f *testing.F) {
 	for _, s := range []string{"dev-1", "#", "+", "a/b", "$SYS", "\x00", "é", "\u0085", "\xff"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if !mqttauth.CheckIdentity(s) {
+		if !mqttauth.ValidIdentity(s) {
 			return
 		}
 		if strings.ContainsAny(s, "+#/\x00") || !utf8.ValidString(s) || s[0] == '$' || len(s) > mqttauth.MaxIdentityLength {
@@ -62,7 +62,7 @@ func FuzzIdentity(f *testing.F) {
 // is matched by a rule (matches is the specification's matching, written
 // plainly). Rules are separated by newlines.
 func FuzzACL(f *testing.F) {
-	e := newEnv(f, mqttauth.Policy{})
+	e := newEnv(f, mqttauth.ACLConfig{})
 	cred := e.issue(f, mqttauth.KeyRequest{App: "app-1", Device: "dev-1"})
 	f.Add("a/+\na/+/+/#", "a/#", "a/b/c")
 	f.Add("a/#", "a", "a")
@@ -76,11 +76,11 @@ func FuzzACL(f *testing.F) {
 		for _, r := range strings.Split(rules, "\n") {
 			rs = append(rs, mqttauth.Rule{Topic: r, Access: mqttauth.PublishSubscribe})
 		}
-		acl, err := mqttauth.Compile(mqttauth.Policy{Rules: rs})
+		acl, err := mqttauth.Compile(mqttauth.ACLConfig{Rules: rs})
 		if err != nil {
 			return
 		}
-		v := &mqttauth.Verifier{Tokens: e.verif.Tokens, ACL: acl}
+		v := &mqttauth.Guard{Tokens: e.guard.Tokens, ACL: acl}
 		p, err := v.Authenticate(context.Background(), cred.Key, cred.Key, cred.Secret)
 		if err != nil {
 			t.Fatal(err)
@@ -102,14 +102,14 @@ func FuzzACL(f *testing.F) {
 			}
 			return false
 		}
-		if p.CanPublish(topic) == nil && !allowedBy(topic) {
+		if p.CheckPublish(topic) == nil && !allowedBy(topic) {
 			t.Fatalf("rules %q: publish to %q allowed, no rule matches it", expanded, topic)
 		}
 		if mqttauth.ValidTopic(topic) && !strings.HasPrefix(strings.ToUpper(topic), "$SYS") &&
-			allowedBy(topic) != (p.CanPublish(topic) == nil) {
+			allowedBy(topic) != (p.CheckPublish(topic) == nil) {
 			t.Fatalf("rules %q: publish to %q decided against the rules", expanded, topic)
 		}
-		if p.CanSubscribe(filter) != nil || !mqttauth.ValidTopic(topic) {
+		if p.CheckSubscribe(filter) != nil || !mqttauth.ValidTopic(topic) {
 			return
 		}
 		f := filter
@@ -132,7 +132,7 @@ func FuzzTemplate(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		expand := strings.NewReplacer("{app}", "app-1", "{device}", "dev-1", "{key}", "mk_aaaaaaaaaaaaaaaaaaaaaaaaaa", "{clientid}", "c-1")
-		if _, err := mqttauth.Compile(mqttauth.Policy{Rules: []mqttauth.Rule{{Topic: s, Access: mqttauth.Subscribe}}}); err == nil {
+		if _, err := mqttauth.Compile(mqttauth.ACLConfig{Rules: []mqttauth.Rule{{Topic: s, Access: mqttauth.Subscribe}}}); err == nil {
 			if x := expand.Replace(s); !mqttauth.ValidFilter(x) {
 				t.Fatalf("rule template %q accepted, expands to %q", s, x)
 			}
@@ -141,8 +141,8 @@ func FuzzTemplate(f *testing.F) {
 		// for long identities: it then matches no client id (each is
 		// checked against the cap first), which refuses, as it should.
 		// Anything else it expands to must be a valid client id.
-		if _, err := mqttauth.Compile(mqttauth.Policy{ClientIDs: []string{s}}); err == nil {
-			if x := expand.Replace(s); !mqttauth.CheckIdentity(x) && len(x) <= mqttauth.MaxIdentityLength {
+		if _, err := mqttauth.Compile(mqttauth.ACLConfig{ClientIDs: []string{s}}); err == nil {
+			if x := expand.Replace(s); !mqttauth.ValidIdentity(x) && len(x) <= mqttauth.MaxIdentityLength {
 				t.Fatalf("client id template %q accepted, expands to %q", s, x)
 			}
 		}
@@ -152,8 +152,8 @@ func FuzzTemplate(f *testing.F) {
 // FuzzWebhook: any body to any endpoint gets an answer (200, 400 or 404),
 // never a panic; a body accepted as strict JSON is valid JSON.
 func FuzzWebhook(f *testing.F) {
-	e := newEnv(f, devicePolicy)
-	h, err := mqttauth.NewWebhook(e.verif, mqttauth.BrokerAuth{HeaderName: brokerHeader, HeaderSecret: brokerSecret})
+	e := newEnv(f, deviceACL)
+	h, err := mqttauth.NewWebhook(e.guard, mqttauth.BrokerAuth{HeaderName: brokerHeader, HeaderSecret: brokerSecret})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func FuzzWebhook(f *testing.F) {
 	})
 }
 
-// FuzzKey: CheckKey accepts exactly the canonical base32 encodings of 128
+// FuzzKey: ValidKey accepts exactly the canonical base32 encodings of 128
 // bits after the prefix.
 func FuzzKey(f *testing.F) {
 	f.Add("mk_aaaaaaaaaaaaaaaaaaaaaaaaaa")
@@ -200,8 +200,8 @@ func FuzzKey(f *testing.F) {
 			b, err := enc.DecodeString(rest)
 			want = err == nil && len(b) == 16 && enc.EncodeToString(b) == rest
 		}
-		if got := mqttauth.CheckKey(s); got != want {
-			t.Fatalf("CheckKey(%q) = %v, want %v", s, got, want)
+		if got := mqttauth.ValidKey(s); got != want {
+			t.Fatalf("ValidKey(%q) = %v, want %v", s, got, want)
 		}
 	})
 }

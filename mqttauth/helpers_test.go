@@ -14,18 +14,18 @@ import (
 
 var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
-// env is an issuer and a verifier sharing keys, revocations and a clock.
+// env is a provisioner and a guard sharing keys, revocations and a clock.
 type env struct {
-	clock   *clock
-	revs    *token.MemoryRevocations
-	tokens  *token.Issuer
-	issuer  *mqttauth.Issuer
-	verif   *mqttauth.Verifier
-	apiToks *token.Issuer // same keys, audience "api": API tokens
+	clock       *clock
+	revs        *token.MemoryRevocations
+	tokens      *token.Issuer
+	provisioner *mqttauth.Provisioner
+	guard       *mqttauth.Guard
+	apiToks     *token.Issuer // same keys, audience "api": API tokens
 }
 
-// devicePolicy is the policy most tests use.
-var devicePolicy = mqttauth.Policy{
+// deviceACL is the ACL most tests use.
+var deviceACL = mqttauth.ACLConfig{
 	Rules: []mqttauth.Rule{
 		{Topic: "apps/{app}/devices/{device}/state", Access: mqttauth.Publish},
 		{Topic: "apps/{app}/devices/{device}/events/#", Access: mqttauth.Publish},
@@ -37,7 +37,7 @@ var devicePolicy = mqttauth.Policy{
 	ClientIDs: []string{"{app}:{device}", "{key}"},
 }
 
-func newEnv(t testing.TB, p mqttauth.Policy) *env {
+func newEnv(t testing.TB, p mqttauth.ACLConfig) *env {
 	t.Helper()
 	c := testclock.New(t0)
 	keys := token.NewKeyring()
@@ -49,11 +49,11 @@ func newEnv(t testing.TB, p mqttauth.Policy) *env {
 	acl, err := mqttauth.Compile(p)
 	require.NoError(t, err)
 	return &env{
-		clock:  c,
-		revs:   revs,
-		tokens: tokens,
-		issuer: &mqttauth.Issuer{Tokens: tokens},
-		verif: &mqttauth.Verifier{
+		clock:       c,
+		revs:        revs,
+		tokens:      tokens,
+		provisioner: &mqttauth.Provisioner{Tokens: tokens},
+		guard: &mqttauth.Guard{
 			Tokens: &token.Verifier{Config: cfg},
 			ACL:    acl,
 		},
@@ -63,7 +63,7 @@ func newEnv(t testing.TB, p mqttauth.Policy) *env {
 
 func (e *env) issue(t testing.TB, r mqttauth.KeyRequest) *mqttauth.Credential {
 	t.Helper()
-	c, err := e.issuer.Issue(context.Background(), r)
+	c, err := e.provisioner.Issue(context.Background(), r)
 	require.NoError(t, err)
 	return c
 }
@@ -71,7 +71,7 @@ func (e *env) issue(t testing.TB, r mqttauth.KeyRequest) *mqttauth.Credential {
 // connect authenticates a device credential with its bound client id.
 func (e *env) connect(t testing.TB, c *mqttauth.Credential) *mqttauth.Principal {
 	t.Helper()
-	p, err := e.verif.Authenticate(context.Background(), c.App+":"+c.Device, c.Key, c.Secret)
+	p, err := e.guard.Authenticate(context.Background(), c.App+":"+c.Device, c.Key, c.Secret)
 	require.NoError(t, err)
 	return p
 }

@@ -2,11 +2,11 @@ package mqttauth
 
 import "unicode/utf8"
 
-// MaxIdentityLength caps client ids, user names and device ids, in bytes.
-const MaxIdentityLength = 128
+// maxIdentityLength caps client ids, user names and device ids, in bytes.
+const maxIdentityLength = 128
 
-// CheckIdentity reports whether s may be used as a client id or device id:
-// 1 to [MaxIdentityLength] bytes of valid UTF-8 without "+", "#", "/", NUL
+// ValidIdentity reports whether s may be used as a client id or device id:
+// 1 to 128 bytes of valid UTF-8 without "+", "#", "/", NUL
 // or any other control character (C0, DEL, C1), and not starting with "$".
 //
 // Identities are substituted into topic templates. An identity holding a
@@ -14,8 +14,8 @@ const MaxIdentityLength = 128
 // id "#" would turn the rule "clients/{clientid}/#" into "clients/#/#",
 // which is mosquitto's CVE-2017-7650. One starting with "$" would reach the
 // broker's reserved topics.
-func CheckIdentity(s string) bool {
-	if len(s) == 0 || len(s) > MaxIdentityLength || s[0] == '$' {
+func ValidIdentity(s string) bool {
+	if len(s) == 0 || len(s) > maxIdentityLength || s[0] == '$' {
 		return false
 	}
 	for i := 0; i < len(s); {

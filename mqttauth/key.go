@@ -4,16 +4,18 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
+	"github.com/latchsec/latch/internal/reason"
 	"github.com/latchsec/latch/token"
 )
 
-// KeyPrefix starts every application key.
-const KeyPrefix = "mk_"
+// keyPrefix starts every application key.
+const keyPrefix = "mk_"
 
 // ConnectScope is the scope every secret carries; a token without it is not
 // an MQTT secret.
@@ -21,17 +23,17 @@ const ConnectScope = "mqtt:connect"
 
 // keyLen is the length of a key: the prefix and 128 random bits in
 // lower-case base32 without padding.
-const keyLen = len(KeyPrefix) + 26
+const keyLen = len(keyPrefix) + 26
 
 var keyEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
-// CheckKey reports whether s is a well-formed application key: "mk_" and
+// ValidKey reports whether s is a well-formed application key: "mk_" and
 // 26 characters of lower-case base32 (128 bits), in the one canonical form.
-func CheckKey(s string) bool {
-	if len(s) != keyLen || !strings.HasPrefix(s, KeyPrefix) {
+func ValidKey(s string) bool {
+	if len(s) != keyLen || !strings.HasPrefix(s, keyPrefix) {
 		return false
 	}
-	for i := len(KeyPrefix); i < len(s); i++ {
+	for i := len(keyPrefix); i < len(s); i++ {
 		c := s[i]
 		if (c < 'a' || c > 'z') && (c < '2' || c > '7') {
 			return false
@@ -48,11 +50,11 @@ func newKey() string {
 	if _, err := io.ReadFull(rand.Reader, b[:]); err != nil {
 		panic("mqttauth: crypto/rand failed: " + err.Error())
 	}
-	return KeyPrefix + keyEncoding.EncodeToString(b[:])
+	return keyPrefix + keyEncoding.EncodeToString(b[:])
 }
 
 // The token subject of a secret: "mqtt:" KEY [":" DEVICE]. Keys have a fixed
-// length, so the device id may hold any character CheckIdentity allows.
+// length, so the device id may hold any character ValidIdentity allows.
 const subjectPrefix = "mqtt:"
 
 func subject(key, device string) string {
@@ -64,7 +66,7 @@ func subject(key, device string) string {
 
 func parseSubject(sub string) (key, device string, ok bool) {
 	s, found := strings.CutPrefix(sub, subjectPrefix)
-	if !found || len(s) < keyLen || !CheckKey(s[:keyLen]) {
+	if !found || len(s) < keyLen || !ValidKey(s[:keyLen]) {
 		return "", "", false
 	}
 	key, rest := s[:keyLen], s[keyLen:]
@@ -72,19 +74,19 @@ func parseSubject(sub string) (key, device string, ok bool) {
 		return key, "", true
 	}
 	device, found = strings.CutPrefix(rest, ":")
-	if !found || !CheckIdentity(device) {
+	if !found || !ValidIdentity(device) {
 		return "", "", false
 	}
 	return key, device, true
 }
 
-// A KeyRequest asks [Issuer.Issue] for a credential.
+// A KeyRequest asks [Provisioner.Issue] for a credential.
 type KeyRequest struct {
 	// App is the application the credential belongs to (required; see
 	// [token.CheckAppID]).
 	App string
 	// Device is the device the credential belongs to, if any (see
-	// [CheckIdentity]); rules using {device} apply only to credentials
+	// [ValidIdentity]); rules using {device} apply only to credentials
 	// with one.
 	Device string
 	// Key, when set, is an existing key of the same application and
@@ -116,32 +118,37 @@ func (c Credential) Format(f fmt.State, verb rune) {
 	fmt.Fprintf(f, "{Key:%s App:%s Device:%s SecretID:%s Secret:[redacted]}", c.Key, c.App, c.Device, c.SecretID)
 }
 
-// An Issuer makes application keys and secrets. Tokens makes the secrets:
-// give it a token.Config with an Audience of its own (such as "mqtt"), so
-// that API tokens and MQTT secrets never stand in for each other, and the
-// same Config to the [Verifier]'s token.Verifier.
-type Issuer struct {
+// A Provisioner makes the credentials devices and services connect with:
+// application keys and their secrets (what pairing.Provisioning carries to
+// a device), and revokes them. Tokens makes the secrets: give it a
+// token.Config with an Audience of its own (such as "mqtt"), so that API
+// tokens and MQTT secrets never stand in for each other, and the same
+// Config to the [Guard]'s token.Verifier.
+type Provisioner struct {
 	Tokens *token.Issuer
 }
 
 // Issue makes a credential: a new key (or r.Key) and a secret bound to it,
 // its application and its device. Requests that cannot be issued fail with
-// an error under ErrIssue, or token.ErrClaims.
-func (is *Issuer) Issue(ctx context.Context, r KeyRequest) (*Credential, error) {
-	if !token.CheckAppID(r.App) {
-		return nil, fmt.Errorf("%w: malformed application id", ErrIssue)
+// an error under [ErrIssue], or token.ErrClaims.
+func (pv *Provisioner) Issue(ctx context.Context, r KeyRequest) (*Credential, error) {
+	if pv.Tokens == nil {
+		return nil, reason.Newf(ErrConfig, nil, "Provisioner has no Tokens")
 	}
-	if r.Device != "" && !CheckIdentity(r.Device) {
-		return nil, fmt.Errorf("%w: malformed device id", ErrIssue)
+	if !token.CheckAppID(r.App) {
+		return nil, reason.Newf(ErrIssue, nil, "malformed application id")
+	}
+	if r.Device != "" && !ValidIdentity(r.Device) {
+		return nil, reason.Newf(ErrIssue, nil, "malformed device id")
 	}
 	key := r.Key
 	if key == "" {
 		key = newKey()
-	} else if !CheckKey(key) {
-		return nil, fmt.Errorf("%w: malformed key", ErrIssue)
+	} else if !ValidKey(key) {
+		return nil, reason.Newf(ErrIssue, nil, "malformed key")
 	}
 	scopes := append([]string{ConnectScope}, r.Permissions...)
-	tok, claims, err := is.Tokens.Issue(ctx, token.Claims{
+	tok, claims, err := pv.Tokens.Issue(ctx, token.Claims{
 		Subject: subject(key, r.Device),
 		Scopes:  scopes,
 		Apps:    []string{r.App},
@@ -151,7 +158,10 @@ func (is *Issuer) Issue(ctx context.Context, r KeyRequest) (*Credential, error) 
 		NeverExpires: r.Expires.IsZero(),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("mqttauth: %w", err)
+		if errors.Is(err, token.ErrClaims) {
+			return nil, reason.Wrap(ErrIssue, nil, err)
+		}
+		return nil, reason.Wrap(ErrConfig, nil, err)
 	}
 	return &Credential{Key: key, Secret: tok, App: r.App, Device: r.Device, SecretID: claims.ID, Expires: claims.Expires}, nil
 }
@@ -159,19 +169,22 @@ func (is *Issuer) Issue(ctx context.Context, r KeyRequest) (*Credential, error) 
 // RevokeKey revokes every secret of key (with its device, as issued)
 // issued up to now, including one issued within this second, through
 // Tokens.Revocations. A new secret issued for the key from the next second
-// on works.
-func (is *Issuer) RevokeKey(ctx context.Context, key, device string) error {
-	if !CheckKey(key) || (device != "" && !CheckIdentity(device)) {
-		return fmt.Errorf("%w: malformed key or device", ErrIssue)
+// on works. A malformed key or device is an error under [ErrIssue].
+func (pv *Provisioner) RevokeKey(ctx context.Context, key, device string) error {
+	if !ValidKey(key) || (device != "" && !ValidIdentity(device)) {
+		return reason.Newf(ErrIssue, nil, "malformed key or device")
 	}
-	if is.Tokens.Revocations == nil {
-		return fmt.Errorf("mqttauth: Issuer.Tokens has no Revocations")
+	if pv.Tokens == nil || pv.Tokens.Revocations == nil {
+		return reason.Newf(ErrConfig, nil, "Provisioner.Tokens has no Revocations")
 	}
 	now := time.Now
-	if is.Tokens.Now != nil {
-		now = is.Tokens.Now
+	if pv.Tokens.Now != nil {
+		now = pv.Tokens.Now
 	}
 	// Token times are whole seconds; RevokeSubject revokes the tokens of
 	// this second too.
-	return is.Tokens.Revocations.RevokeSubject(ctx, subject(key, device), now())
+	if err := pv.Tokens.Revocations.RevokeSubject(ctx, subject(key, device), now()); err != nil {
+		return reason.Wrap(ErrUnavailable, nil, err)
+	}
+	return nil
 }

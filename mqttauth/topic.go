@@ -8,8 +8,8 @@ import (
 // Limits on topic names and filters. MQTT allows 65,535 bytes; the level
 // cap bounds the work a filter can make the ACL do.
 const (
-	MaxTopicLength = 65535 // bytes of a topic name or filter, share prefix included
-	MaxTopicLevels = 64    // levels of a topic name or filter, after any share prefix
+	maxTopicLength = 65535 // bytes of a topic name or filter, share prefix included
+	maxTopicLevels = 64    // levels of a topic name or filter, after any share prefix
 )
 
 // checkTopicText checks what topic names and filters have in common:
@@ -17,7 +17,7 @@ const (
 // server may refuse U+0001..U+001F and U+007F..U+009F, and this package
 // does), and the level count.
 func checkTopicText(s string) bool {
-	if len(s) == 0 || len(s) > MaxTopicLength {
+	if len(s) == 0 || len(s) > maxTopicLength {
 		return false
 	}
 	levels := 1
@@ -39,14 +39,14 @@ func checkTopicText(s string) bool {
 		}
 		i += n
 	}
-	return levels <= MaxTopicLevels
+	return levels <= maxTopicLevels
 }
 
-// ValidTopic reports whether s is a valid MQTT topic name to publish to:
+// validTopic reports whether s is a valid MQTT topic name to publish to:
 // see [ErrInvalidTopic]. Topics under "$share" and "$queue" are refused
 // too: no filter could subscribe to them, since brokers read such filters
 // as shared subscriptions. It does not say whether anyone may publish to it.
-func ValidTopic(s string) bool {
+func validTopic(s string) bool {
 	if !checkTopicText(s) || strings.IndexByte(s, '+') >= 0 || strings.IndexByte(s, '#') >= 0 {
 		return false
 	}
@@ -54,15 +54,9 @@ func ValidTopic(s string) bool {
 	return !strings.EqualFold(first, "$share") && !strings.EqualFold(first, "$queue")
 }
 
-// ValidFilter reports whether s is a valid MQTT topic filter: "+" and "#"
-// only as whole levels, "#" only as the last level. A shared subscription
-// ("$share/group/filter", or EMQX's "$queue/filter") is valid when its
-// group has no wildcard and its filter is valid.
-func ValidFilter(s string) bool {
-	f, ok := stripShare(s)
-	return ok && validPlainFilter(f)
-}
-
+// validPlainFilter reports whether s, without any share prefix (see
+// stripShare), is a valid MQTT topic filter: "+" and "#" only as whole
+// levels, "#" only as the last level.
 func validPlainFilter(s string) bool {
 	if !checkTopicText(s) {
 		return false
@@ -87,7 +81,7 @@ func validPlainFilter(s string) bool {
 // subscription receives. ok is false for a malformed shared subscription.
 // The text length is checked on the whole filter first.
 func stripShare(s string) (filter string, ok bool) {
-	if len(s) > MaxTopicLength {
+	if len(s) > maxTopicLength {
 		return "", false
 	}
 	first, rest, found := strings.Cut(s, "/")

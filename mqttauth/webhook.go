@@ -4,28 +4,24 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"sync"
 	"time"
 
+	"github.com/latchsec/latch/internal/reason"
 	"github.com/latchsec/latch/internal/strictjson"
 )
 
-// Limits of the webhook.
+// Limits and defaults of the webhook.
 const (
-	MaxWebhookBody   = 64 << 10 // bytes of a request body
-	MaxWebhookTopics = 64       // topics of one VerneMQ auth_on_subscribe
+	maxWebhookBody     = 64 << 10 // bytes of a request body
+	maxWebhookTopics   = 64       // topics of one VerneMQ auth_on_subscribe
+	defaultSessionTTL  = 24 * time.Hour
+	defaultMaxSessions = 100_000
 )
 
-// Defaults of the webhook.
-const (
-	DefaultSessionTTL  = 24 * time.Hour
-	DefaultMaxSessions = 100_000
-)
-
-// A Webhook lets a clustered broker use the [Verifier] over HTTP: EMQX 5's
+// A Webhook lets a clustered broker use the [Guard] over HTTP: EMQX 5's
 // HTTP authentication and authorization, and VerneMQ's webhooks. Make one
 // with [NewWebhook]. It is an http.Handler for these paths (all POST,
 // JSON):
@@ -54,36 +50,36 @@ const (
 // with 500 and touches nothing.
 type Webhook struct {
 	// SessionTTL is how long a connection's principal is kept after its
-	// last request; zero means DefaultSessionTTL.
+	// last request; zero means 24 hours.
 	SessionTTL time.Duration
-	// MaxSessions caps the principals kept; zero means
-	// DefaultMaxSessions. When full, expired ones are dropped first, then
-	// arbitrary ones (their next authorization is denied).
+	// MaxSessions caps the principals kept; zero means 100,000. When
+	// full, expired ones are dropped first, then arbitrary ones (their
+	// next authorization is denied).
 	MaxSessions int
 	// Now returns the current time (sessions, client certificates). Nil
 	// means time.Now.
 	Now func() time.Time
 
-	verifier *Verifier
-	broker   *brokerCheck
+	guard  *Guard
+	broker *brokerCheck
 
 	mu       sync.Mutex
 	sessions map[sessionKey]*webhookSession
 }
 
 // NewWebhook returns a Webhook that answers the broker authenticated by
-// broker with verifier's decisions. It refuses, with an error under
-// [ErrWebhookConfig], a nil verifier and a BrokerAuth without any
-// credential or with a weak one.
-func NewWebhook(verifier *Verifier, broker BrokerAuth) (*Webhook, error) {
-	if verifier == nil {
-		return nil, fmt.Errorf("%w: no Verifier", ErrWebhookConfig)
+// broker with guard's decisions. It refuses, with an error under
+// [ErrConfig], a nil guard and a BrokerAuth without any credential or with
+// a weak one.
+func NewWebhook(guard *Guard, broker BrokerAuth) (*Webhook, error) {
+	if guard == nil {
+		return nil, reason.Newf(ErrConfig, nil, "NewWebhook: no Guard")
 	}
 	c, err := broker.check()
 	if err != nil {
 		return nil, err
 	}
-	return &Webhook{verifier: verifier, broker: c}, nil
+	return &Webhook{guard: guard, broker: c}, nil
 }
 
 type sessionKey struct{ clientID, username string }
@@ -104,7 +100,7 @@ func (w *Webhook) ttl() time.Duration {
 	if w.SessionTTL > 0 {
 		return w.SessionTTL
 	}
-	return DefaultSessionTTL
+	return defaultSessionTTL
 }
 
 // remember keeps the principal of an authenticated connection.
@@ -112,7 +108,7 @@ func (w *Webhook) remember(p *Principal) {
 	now := w.now()
 	max := w.MaxSessions
 	if max <= 0 {
-		max = DefaultMaxSessions
+		max = defaultMaxSessions
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -159,7 +155,7 @@ func (w *Webhook) lookup(ctx context.Context, clientID, username string) (*Princ
 	if !ok {
 		return nil, nil
 	}
-	if err := w.verifier.Recheck(ctx, s.p); err != nil {
+	if err := w.guard.Recheck(ctx, s.p); err != nil {
 		if errors.Is(err, ErrAuthentication) {
 			w.forget(clientID, username)
 			return nil, nil
@@ -185,7 +181,7 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	if w.verifier == nil || w.broker == nil {
+	if w.guard == nil || w.broker == nil {
 		http.Error(rw, "webhook not configured (use mqttauth.NewWebhook)", http.StatusInternalServerError)
 		return
 	}
@@ -213,14 +209,11 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// ErrWebhookRequest is under every request body the webhook refuses.
-var ErrWebhookRequest = errors.New("mqttauth: invalid webhook request")
-
-// readBody reads a body of at most MaxWebhookBody bytes.
+// readBody reads a body of at most maxWebhookBody bytes.
 func readBody(rw http.ResponseWriter, r *http.Request) ([]byte, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(rw, r.Body, MaxWebhookBody))
+	body, err := io.ReadAll(http.MaxBytesReader(rw, r.Body, maxWebhookBody))
 	if err != nil {
-		return nil, fmt.Errorf("%w: body too large or unreadable", ErrWebhookRequest)
+		return nil, reason.Newf(errWebhookRequest, nil, "body too large or unreadable")
 	}
 	return body, nil
 }
@@ -231,8 +224,8 @@ func readBody(rw http.ResponseWriter, r *http.Request) ([]byte, error) {
 // duplicate members, which lets a body mean one thing to a proxy and
 // another to us.
 func decode(body []byte, v any) error {
-	if err := strictjson.DecodeLimits(body, v, strictjson.Limits{MaxSize: MaxWebhookBody}); err != nil {
-		return fmt.Errorf("%w: %v", ErrWebhookRequest, err)
+	if err := strictjson.DecodeLimits(body, v, strictjson.Limits{MaxSize: maxWebhookBody}); err != nil {
+		return reason.Wrap(errWebhookRequest, nil, err)
 	}
 	return nil
 }
@@ -266,7 +259,7 @@ func writeJSON(rw http.ResponseWriter, status int, v any) {
 // network with every request.
 //
 // Answers are {"result": "allow"|"deny", "is_superuser": false} (is_superuser
-// only for authentication, and never true). A request the verifier cannot
+// only for authentication, and never true). A request the guard cannot
 // decide gets HTTP 503, which EMQX treats as "ignore": make this the only
 // authenticator and authorizer of the chain, with authorization no_match =
 // deny, so that ignore means refusal.
@@ -296,7 +289,7 @@ func (w *Webhook) emqxAuthn(rw http.ResponseWriter, ctx context.Context, body []
 		return
 	}
 	no := false
-	p, err := w.verifier.Authenticate(ctx, req.ClientID, req.Username, req.Password)
+	p, err := w.guard.Authenticate(ctx, req.ClientID, req.Username, req.Password)
 	switch {
 	case err == nil:
 		w.remember(p)
@@ -323,9 +316,9 @@ func (w *Webhook) emqxAuthz(rw http.ResponseWriter, ctx context.Context, body []
 	if p != nil {
 		switch req.Action {
 		case "publish":
-			allowed = p.CanPublish(req.Topic) == nil
+			allowed = p.CheckPublish(req.Topic) == nil
 		case "subscribe":
-			allowed = p.CanSubscribe(req.Topic) == nil
+			allowed = p.CheckSubscribe(req.Topic) == nil
 		}
 	}
 	result := "deny"
@@ -354,7 +347,7 @@ func (w *Webhook) emqxAuthz(rw http.ResponseWriter, ctx context.Context, body []
 // (or to certfile itself if self-signed).
 // Answers: {"result": "ok"}, or {"result": {"error": "not_allowed"}}; a
 // subscription gets per-topic results, qos 128 (0x87 for _m5) for the
-// topics refused. A request the verifier cannot decide gets HTTP 503, which
+// topics refused. A request the guard cannot decide gets HTTP 503, which
 // VerneMQ treats as an error (refusal). Requests with a mountpoint other
 // than "" are refused: a mountpoint changes the topics the ACL sees.
 
@@ -389,7 +382,7 @@ func (w *Webhook) vernemq(rw http.ResponseWriter, r *http.Request, body []byte) 
 		http.Error(rw, err.Error(), http.StatusBadRequest)
 		return
 	}
-	if len(req.Topics) > MaxWebhookTopics {
+	if len(req.Topics) > maxWebhookTopics {
 		http.Error(rw, "too many topics", http.StatusBadRequest)
 		return
 	}
@@ -414,7 +407,7 @@ func (w *Webhook) vernemq(rw http.ResponseWriter, r *http.Request, body []byte) 
 			writeJSON(rw, http.StatusOK, vmqNotAllowed)
 			return
 		}
-		p, err := w.verifier.Authenticate(ctx, req.ClientID, username, *req.Password)
+		p, err := w.guard.Authenticate(ctx, req.ClientID, username, *req.Password)
 		switch {
 		case err == nil:
 			w.remember(p)
@@ -422,7 +415,7 @@ func (w *Webhook) vernemq(rw http.ResponseWriter, r *http.Request, body []byte) 
 		case errors.Is(err, ErrAuthentication):
 			writeJSON(rw, http.StatusOK, vmqNotAllowed)
 		default:
-			http.Error(rw, "verifier unavailable", http.StatusServiceUnavailable)
+			http.Error(rw, "guard unavailable", http.StatusServiceUnavailable)
 		}
 		return
 	case "auth_on_subscribe", "auth_on_subscribe_m5", "auth_on_publish", "auth_on_publish_m5":
@@ -436,7 +429,7 @@ func (w *Webhook) vernemq(rw http.ResponseWriter, r *http.Request, body []byte) 
 	}
 	p, err := w.lookup(ctx, req.ClientID, username)
 	if err != nil {
-		http.Error(rw, "verifier unavailable", http.StatusServiceUnavailable)
+		http.Error(rw, "guard unavailable", http.StatusServiceUnavailable)
 		return
 	}
 	if p == nil {
@@ -445,7 +438,7 @@ func (w *Webhook) vernemq(rw http.ResponseWriter, r *http.Request, body []byte) 
 	}
 	switch hook {
 	case "auth_on_publish", "auth_on_publish_m5":
-		if p.CanPublish(req.Topic) != nil {
+		if p.CheckPublish(req.Topic) != nil {
 			writeJSON(rw, http.StatusOK, vmqNotAllowed)
 			return
 		}
@@ -458,7 +451,7 @@ func (w *Webhook) vernemq(rw http.ResponseWriter, r *http.Request, body []byte) 
 		topics := make([]vmqTopic, len(req.Topics))
 		for i, t := range req.Topics {
 			topics[i] = t
-			if p.CanSubscribe(t.Topic) != nil {
+			if p.CheckSubscribe(t.Topic) != nil {
 				topics[i].QoS = refused
 			}
 		}

@@ -18,7 +18,7 @@ import (
 )
 
 func TestNewWebhookRefusesWithoutBrokerCredentials(t *testing.T) {
-	e := newEnv(t, devicePolicy)
+	e := newEnv(t, deviceACL)
 	long := strings.Repeat("s", mqttauth.MinBrokerSecret)
 	for name, a := range map[string]mqttauth.BrokerAuth{
 		"nothing":                 {},
@@ -33,14 +33,14 @@ func TestNewWebhookRefusesWithoutBrokerCredentials(t *testing.T) {
 		"authorization and basic": {HeaderName: "authorization", HeaderSecret: long, BasicUser: "b", BasicPassword: long},
 	} {
 		t.Run(name, func(t *testing.T) {
-			h, err := mqttauth.NewWebhook(e.verif, a)
-			require.ErrorIs(t, err, mqttauth.ErrWebhookConfig)
+			h, err := mqttauth.NewWebhook(e.guard, a)
+			require.ErrorIs(t, err, mqttauth.ErrConfig)
 			require.Nil(t, h)
 			require.NotContains(t, err.Error(), long, "an error quotes the secret")
 		})
 	}
 	_, err := mqttauth.NewWebhook(nil, mqttauth.BrokerAuth{HeaderName: "X-Secret", HeaderSecret: long})
-	require.ErrorIs(t, err, mqttauth.ErrWebhookConfig)
+	require.ErrorIs(t, err, mqttauth.ErrConfig)
 
 	// A Webhook not made by NewWebhook answers nobody.
 	rec := httptest.NewRecorder()
@@ -99,9 +99,9 @@ func TestWebhookRefusesOutsiders(t *testing.T) {
 // TestWebhookBasicAuth: VerneMQ sends HTTP Basic from the user and password
 // in its endpoint URL (hackney does); so does Go's client, used here.
 func TestWebhookBasicAuth(t *testing.T) {
-	e := newEnv(t, devicePolicy)
+	e := newEnv(t, deviceACL)
 	const pass = "basic-password-0123456789"
-	h, err := mqttauth.NewWebhook(e.verif, mqttauth.BrokerAuth{BasicUser: "vernemq", BasicPassword: pass})
+	h, err := mqttauth.NewWebhook(e.guard, mqttauth.BrokerAuth{BasicUser: "vernemq", BasicPassword: pass})
 	require.NoError(t, err)
 	h.Now = e.clock.Now
 	srv := httptest.NewServer(h)
@@ -135,7 +135,7 @@ func TestWebhookBasicAuth(t *testing.T) {
 // TestWebhookClientCertificate: mTLS against a real TLS listener that only
 // asks for client certificates; the Webhook verifies the chain itself.
 func TestWebhookClientCertificate(t *testing.T) {
-	e := newEnv(t, devicePolicy)
+	e := newEnv(t, deviceACL)
 	now := e.clock.Now()
 	valid := testpki.Options{NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), CA: true}
 	ca := testpki.New(t, valid, nil)
@@ -155,7 +155,7 @@ func TestWebhookClientCertificate(t *testing.T) {
 
 	pool := ca.Pool()
 	pool.AddCert(pinned.Cert)
-	h, err := mqttauth.NewWebhook(e.verif, mqttauth.BrokerAuth{ClientCAs: pool})
+	h, err := mqttauth.NewWebhook(e.guard, mqttauth.BrokerAuth{ClientCAs: pool})
 	require.NoError(t, err)
 	h.Now = e.clock.Now
 	srv := httptest.NewUnstartedServer(h)
@@ -200,11 +200,11 @@ func TestWebhookClientCertificate(t *testing.T) {
 // TestWebhookEveryCredentialRequired: with a header secret and a client
 // certificate both configured, either alone is refused.
 func TestWebhookEveryCredentialRequired(t *testing.T) {
-	e := newEnv(t, devicePolicy)
+	e := newEnv(t, deviceACL)
 	now := e.clock.Now()
 	ca := testpki.New(t, testpki.Options{NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), CA: true}, nil)
 	cert := testpki.New(t, testpki.Options{NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}, ca)
-	h, err := mqttauth.NewWebhook(e.verif, mqttauth.BrokerAuth{HeaderName: brokerHeader, HeaderSecret: brokerSecret, ClientCAs: ca.Pool()})
+	h, err := mqttauth.NewWebhook(e.guard, mqttauth.BrokerAuth{HeaderName: brokerHeader, HeaderSecret: brokerSecret, ClientCAs: ca.Pool()})
 	require.NoError(t, err)
 	h.Now = e.clock.Now
 	serve := func(secret bool, peer bool) int {

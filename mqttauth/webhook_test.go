@@ -34,8 +34,8 @@ const (
 func asBroker(r *http.Request) { r.Header.Set(brokerHeader, brokerSecret) }
 
 func newHookEnv(t *testing.T) *hookEnv {
-	e := newEnv(t, devicePolicy)
-	h, err := mqttauth.NewWebhook(e.verif, mqttauth.BrokerAuth{HeaderName: brokerHeader, HeaderSecret: brokerSecret})
+	e := newEnv(t, deviceACL)
+	h, err := mqttauth.NewWebhook(e.guard, mqttauth.BrokerAuth{HeaderName: brokerHeader, HeaderSecret: brokerSecret})
 	require.NoError(t, err)
 	h.Now, h.SessionTTL = e.clock.Now, time.Hour
 	srv := httptest.NewServer(h) // listens on 127.0.0.1:0
@@ -122,7 +122,7 @@ func TestWebhookEMQX(t *testing.T) {
 	require.Equal(t, "deny", authz("app-1:dev-2", h.dev.Key, "apps/app-1/devices/dev-1/state", "publish"))
 
 	// Revoking the key ends authorization at once.
-	require.NoError(t, h.issuer.RevokeKey(context.Background(), h.dev.Key, h.dev.Device))
+	require.NoError(t, h.provisioner.RevokeKey(context.Background(), h.dev.Key, h.dev.Device))
 	require.Equal(t, "deny", authz("app-1:dev-1", h.dev.Key, "apps/app-1/devices/dev-1/state", "publish"))
 }
 
@@ -145,7 +145,7 @@ func TestWebhookSessionExpiry(t *testing.T) {
 
 func TestWebhookUnavailableRevocations(t *testing.T) {
 	h := newHookEnv(t)
-	h.verif.Tokens.Revocations = failingRevocations{}
+	h.guard.Tokens.Revocations = failingRevocations{}
 	st, v := h.post(t, "/emqx/authn", "", js(map[string]string{"clientid": "app-1:dev-1", "username": h.dev.Key, "password": h.dev.Secret}))
 	require.Equal(t, http.StatusServiceUnavailable, st)
 	require.Equal(t, "ignore", v["result"])
@@ -158,9 +158,11 @@ type failingRevocations struct{}
 func (failingRevocations) Revoked(context.Context, *token.Claims) (bool, error) {
 	return false, token.ErrRevocationUnavailable
 }
-func (failingRevocations) RevokeID(context.Context, string, time.Time) error { return nil }
+func (failingRevocations) RevokeID(context.Context, string, time.Time) error {
+	return token.ErrRevocationUnavailable
+}
 func (failingRevocations) RevokeSubject(context.Context, string, time.Time) error {
-	return nil
+	return token.ErrRevocationUnavailable
 }
 
 // The payloads of VerneMQ's webhook documentation, with our values.

@@ -27,7 +27,7 @@ import (
 // audienceMQTT is the token audience of device secrets.
 const audienceMQTT = "mqtt"
 
-var brokerPolicy = mqttauth.Policy{
+var brokerACL = mqttauth.ACLConfig{
 	Rules: []mqttauth.Rule{
 		{Topic: "apps/{app}/devices/{device}/rules", Access: mqttauth.Subscribe},
 		{Topic: "apps/{app}/devices/{device}/state", Access: mqttauth.Publish},
@@ -35,30 +35,30 @@ var brokerPolicy = mqttauth.Policy{
 	ClientIDs: []string{"{app}:{device}"},
 }
 
-// broker is the embedded MQTT broker and the mqttauth issuer and verifier
-// of device credentials.
+// broker is the embedded MQTT broker, the provisioner of device
+// credentials and the guard that admits devices.
 type broker struct {
 	base
-	issuer   *mqttauth.Issuer
-	verifier *mqttauth.Verifier
-	server   *mqtt.Server // nil until start
-	hook     *mochi.Hook
-	url      string // "ssl://host:port", once started
+	provisioner *mqttauth.Provisioner
+	guard       *mqttauth.Guard
+	server      *mqtt.Server // nil until start
+	hook        *mochi.Hook
+	url         string // "ssl://host:port", once started
 }
 
-// newBroker makes the issuer and verifier of device credentials: the API's
-// token settings with an audience of their own, so that API tokens and MQTT
-// secrets never stand in for each other.
+// newBroker makes the provisioner and the guard of device credentials:
+// the API's token settings with an audience of their own, so that API
+// tokens and MQTT secrets never stand in for each other.
 func newBroker(b base, api token.Config) (*broker, error) {
-	acl, err := mqttauth.Compile(brokerPolicy)
+	acl, err := mqttauth.Compile(brokerACL)
 	if err != nil {
 		return nil, err
 	}
 	br := &broker{base: b}
 	secrets := api
 	secrets.Audience = audienceMQTT
-	br.issuer = &mqttauth.Issuer{Tokens: &token.Issuer{Config: secrets}}
-	br.verifier = &mqttauth.Verifier{
+	br.provisioner = &mqttauth.Provisioner{Tokens: &token.Issuer{Config: secrets}}
+	br.guard = &mqttauth.Guard{
 		Tokens: &token.Verifier{Config: secrets},
 		ACL:    acl,
 	}
@@ -70,7 +70,7 @@ func newBroker(b base, api token.Config) (*broker, error) {
 func (br *broker) start(addr string, pair tls.Certificate, state mqtt.Hook) error {
 	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: br.audit.With("component", "broker")})
 	br.hook = new(mochi.Hook)
-	if err := srv.AddHook(br.hook, &mochi.Options{Verifier: br.verifier, Server: srv}); err != nil {
+	if err := srv.AddHook(br.hook, &mochi.Options{Guard: br.guard, Server: srv}); err != nil {
 		return err
 	}
 	if err := srv.AddHook(state, nil); err != nil {

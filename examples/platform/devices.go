@@ -55,7 +55,7 @@ func (ds *devices) create(w http.ResponseWriter, r *http.Request) {
 	// The key and secret (mqttauth): the secret is a token for the MQTT
 	// audience bound to the owner and this device, without expiry:
 	// revoking it is its off switch.
-	cred, err := ds.broker.issuer.Issue(ctx, mqttauth.KeyRequest{App: c.Subject, Device: id})
+	cred, err := ds.broker.provisioner.Issue(ctx, mqttauth.KeyRequest{App: c.Subject, Device: id})
 	if err == nil {
 		_, err = ds.db.ExecContext(ctx, `INSERT INTO tokens (id, subject, name, scopes, apps, created, expires) VALUES (?, ?, ?, ?, ?, ?, 0)`,
 			cred.SecretID, "device:"+id, "device secret", mqttauth.ConnectScope, c.Subject, ds.now().Unix())
@@ -214,7 +214,7 @@ func (ds *devices) publish(ctx context.Context, device string, body []byte) (int
 }
 
 // auth authenticates a device on the HTTPS relay by its application
-// key and secret (HTTP Basic), with the verifier the broker uses: the same
+// key and secret (HTTP Basic), with the guard the broker uses: the same
 // pair a device gives the broker as user name and password.
 func (ds *devices) auth(h func(http.ResponseWriter, *http.Request, string)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -226,7 +226,7 @@ func (ds *devices) auth(h func(http.ResponseWriter, *http.Request, string)) http
 		}
 		if err == nil {
 			var pr *mqttauth.Principal
-			pr, err = ds.broker.verifier.Authenticate(r.Context(), owner+":"+device, key, secret)
+			pr, err = ds.broker.guard.Authenticate(r.Context(), owner+":"+device, key, secret)
 			if err == nil && pr.Device != device {
 				err = errors.New("secret belongs to another device")
 			}
@@ -238,7 +238,7 @@ func (ds *devices) auth(h func(http.ResponseWriter, *http.Request, string)) http
 			// Only a well-formed key is logged, as mqttauth/mochi does: a
 			// device that swapped its key and secret must not have its
 			// secret written to the log. The reason holds no secret.
-			if !mqttauth.CheckKey(key) {
+			if !mqttauth.ValidKey(key) {
 				key = "(not a key)"
 			}
 			ds.audit.Warn("device refused", "key", key, "reason", err.Error())

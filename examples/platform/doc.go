@@ -110,7 +110,7 @@
 //     tokens, sealed requests, refused device connections (the broker logs
 //     to the same logger). Never a password, code, token, secret or
 //     definition: a refused application key is logged only if it has the
-//     shape of one (mqttauth.CheckKey), else as "(not a key)", and a
+//     shape of one (mqttauth.ValidKey), else as "(not a key)", and a
 //     refused client id only if it is registered, else as "(not a client
 //     id)", so that a device that swaps its key and secret, or a client
 //     that sends its secret as its id, does not have the secret written

@@ -1,14 +1,14 @@
-// Package mochi puts the mqttauth verifier into the embedded Go broker
+// Package mochi puts the mqttauth Guard into the embedded Go broker
 // mochi-mqtt (github.com/mochi-mqtt/server/v2): every CONNECT is
 // authenticated with an application key and secret, every PUBLISH,
 // SUBSCRIBE and delivery is decided by the mqttauth ACL. Add a [Hook] to the
-// server with [Options] naming the verifier and the server:
+// server with [Options] naming the guard and the server:
 //
-//	acl, err := mqttauth.Compile(policy)
-//	verifier := &mqttauth.Verifier{Tokens: tokenVerifier, ACL: acl}
+//	acl, err := mqttauth.Compile(aclConfig)
+//	guard := &mqttauth.Guard{Tokens: tokenVerifier, ACL: acl}
 //
 //	server := mqtt.New(&mqtt.Options{InlineClient: true})
-//	err = server.AddHook(new(mochi.Hook), &mochi.Options{Verifier: verifier, Server: server})
+//	err = server.AddHook(new(mochi.Hook), &mochi.Options{Guard: guard, Server: server})
 //	tlsConfig := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 //	err = server.AddListener(listeners.NewTCP(listeners.Config{ID: "tls", Address: ":8883", TLSConfig: tlsConfig}))
 //	err = server.Serve()
@@ -38,7 +38,7 @@
 // So check both AddHook's error and, after Serve, Err:
 //
 //	hook := new(mochi.Hook)
-//	err = server.AddHook(hook, &mochi.Options{Verifier: verifier, Server: server})
+//	err = server.AddHook(hook, &mochi.Options{Guard: guard, Server: server})
 //	...
 //	err = server.Serve()
 //	err = hook.Err() // an auth hook added after this one
@@ -48,7 +48,7 @@
 // [ErrUnsupportedServer] if a mochi-mqtt version keeps it elsewhere.
 //
 // Behind that check, the hook still does not let any other hook widen what
-// the verifier allows (a hook may answer Provides differently from one call
+// the guard allows (a hook may answer Provides differently from one call
 // to the next): it decides CONNECT in OnConnect, where a refusal ends the
 // connection whatever other hooks say; it drops, in OnPublish, a PUBLISH
 // that another hook's OnACLCheck let through; and in OnSubscribed it takes
@@ -59,11 +59,11 @@
 //
 // Beyond that the hook covers what mochi leaves open:
 //
-//   - The client id must be one the policy binds to the credential
-//     (mqttauth.Policy.ClientIDs), so a device cannot connect with another's
-//     client id and take over its session: the CONNACK refusal comes before
-//     mochi disconnects the existing session. An empty client id (for which
-//     mochi would assign one) is refused.
+//   - The client id must be one the ACL binds to the credential
+//     (mqttauth.ACLConfig.ClientIDs), so a device cannot connect with
+//     another's client id and take over its session: the CONNACK refusal
+//     comes before mochi disconnects the existing session. An empty client
+//     id (for which mochi would assign one) is refused.
 //   - mochi never checks the Will against the ACL, neither at CONNECT nor
 //     when sending it: the hook refuses a CONNECT whose Will topic the
 //     credential may not publish to (CONNACK 0x87, 0x05 in MQTT 3.1.1).
@@ -90,7 +90,7 @@
 //
 // Refusals, as clients see them: a bad key, secret or client id gets CONNACK
 // 0x86 "bad user name or password" (MQTT 5) or 0x05 "not authorized" (3.1.1,
-// mochi's mapping); a verifier that cannot decide (revocation list
+// mochi's mapping); a guard that cannot decide (revocation list
 // unavailable) gets 0x88 "server unavailable" (0x03). A denied subscription
 // gets SUBACK 0x87 (0x80 in 3.1.1). A denied PUBLISH at QoS 0 is dropped; at
 // QoS 1 and 2 MQTT 5 clients get PUBACK/PUBREC 0x87 and 3.1.1 clients are

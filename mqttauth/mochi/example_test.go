@@ -27,15 +27,15 @@ func ExampleHook() {
 	keys := token.NewKeyring()
 	revocations := &token.MemoryRevocations{Now: now}
 	tokens := token.Config{Keys: keys, Issuer: "https://platform.example", Audience: "mqtt", Revocations: revocations, Now: now}
-	issuer := &mqttauth.Issuer{Tokens: &token.Issuer{Config: tokens}}
-	acl, err := mqttauth.Compile(mqttauth.Policy{
+	provisioner := &mqttauth.Provisioner{Tokens: &token.Issuer{Config: tokens}}
+	acl, err := mqttauth.Compile(mqttauth.ACLConfig{
 		Rules:     []mqttauth.Rule{{Topic: "apps/{app}/devices/{device}/state", Access: mqttauth.Publish}},
 		ClientIDs: []string{"{app}:{device}"},
 	})
 	if err != nil {
 		panic(err)
 	}
-	verifier := &mqttauth.Verifier{
+	guard := &mqttauth.Guard{
 		Tokens: &token.Verifier{Config: tokens},
 		ACL:    acl,
 	}
@@ -53,7 +53,7 @@ func ExampleHook() {
 	roots.AppendCertsFromPEM(certPEM)
 	server := mqtt.New(&mqtt.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	hook := new(mochi.Hook)
-	if err := server.AddHook(hook, &mochi.Options{Verifier: verifier, Server: server}); err != nil {
+	if err := server.AddHook(hook, &mochi.Options{Guard: guard, Server: server}); err != nil {
 		panic(err) // among others: another auth hook was added before
 	}
 	l := listeners.NewTCP(listeners.Config{ID: "tls", Address: "127.0.0.1:0", TLSConfig: &tls.Config{
@@ -71,7 +71,7 @@ func ExampleHook() {
 	}
 
 	// A device.
-	cred, err := issuer.Issue(ctx, mqttauth.KeyRequest{App: "app-1", Device: "d1"})
+	cred, err := provisioner.Issue(ctx, mqttauth.KeyRequest{App: "app-1", Device: "d1"})
 	if err != nil {
 		panic(err)
 	}

@@ -26,10 +26,10 @@ import (
 
 var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
-// policy: devices publish their state and Will and receive their commands;
-// services (permission mqtt:service) receive everything of their
-// application and send commands.
-var policy = mqttauth.Policy{
+// aclConfig is the ACL: devices publish their state and Will and receive
+// their commands; services (permission mqtt:service) receive everything of
+// their application and send commands.
+var aclConfig = mqttauth.ACLConfig{
 	Rules: []mqttauth.Rule{
 		{Topic: "apps/{app}/devices/{device}/state", Access: mqttauth.Publish},
 		{Topic: "apps/{app}/devices/{device}/will", Access: mqttauth.Publish},
@@ -42,17 +42,17 @@ var policy = mqttauth.Policy{
 
 // broker is a mochi server with the hook, on 127.0.0.1 over TLS.
 type broker struct {
-	addr       string // host:port
-	port       string
-	srv        *mqtt.Server
-	hook       *mochi.Hook
-	issuer     *mqttauth.Issuer
-	revs       *token.MemoryRevocations
-	ca         *testpki.Cert
-	caFile     string
-	log        *syncBuffer
-	subscribed chan string // client ids, as the broker handles their SUBSCRIBEs
-	shut       bool        // the test shut the server down itself
+	addr        string // host:port
+	port        string
+	srv         *mqtt.Server
+	hook        *mochi.Hook
+	provisioner *mqttauth.Provisioner
+	revs        *token.MemoryRevocations
+	ca          *testpki.Cert
+	caFile      string
+	log         *syncBuffer
+	subscribed  chan string // client ids, as the broker handles their SUBSCRIBEs
+	shut        bool        // the test shut the server down itself
 	// issued secrets, to check that none reaches the log
 	secrets []string
 }
@@ -83,16 +83,16 @@ func startBrokerWith(t *testing.T, o brokerOptions) *broker {
 	now := func() time.Time { return t0 }
 	keys := token.NewKeyring()
 	revs := &token.MemoryRevocations{Now: now}
-	acl, err := mqttauth.Compile(policy)
+	acl, err := mqttauth.Compile(aclConfig)
 	require.NoError(t, err)
-	v := &mqttauth.Verifier{
+	g := &mqttauth.Guard{
 		Tokens: &token.Verifier{Config: token.Config{Keys: keys, Issuer: "https://platform.example", Audience: "mqtt", Prefix: "lt_", Revocations: revs, Now: now}},
 		ACL:    acl,
 	}
 	b := &broker{
-		issuer: &mqttauth.Issuer{Tokens: &token.Issuer{Config: token.Config{Keys: keys, Issuer: "https://platform.example", Audience: "mqtt", Prefix: "lt_", Revocations: revs, Now: now}}},
-		revs:   revs,
-		log:    &testlog.Buffer{},
+		provisioner: &mqttauth.Provisioner{Tokens: &token.Issuer{Config: token.Config{Keys: keys, Issuer: "https://platform.example", Audience: "mqtt", Prefix: "lt_", Revocations: revs, Now: now}}},
+		revs:        revs,
+		log:         &testlog.Buffer{},
 	}
 	// mosquitto and node check the broker's certificate against the real
 	// clock.
@@ -107,7 +107,7 @@ func startBrokerWith(t *testing.T, o brokerOptions) *broker {
 		require.NoError(t, b.srv.AddHook(h, nil))
 	}
 	b.hook = new(mochi.Hook)
-	require.NoError(t, b.srv.AddHook(b.hook, &mochi.Options{Verifier: v, Server: b.srv, RecheckInterval: o.recheck}))
+	require.NoError(t, b.srv.AddHook(b.hook, &mochi.Options{Guard: g, Server: b.srv, RecheckInterval: o.recheck}))
 	for _, h := range o.after {
 		require.NoError(t, b.srv.AddHook(h, nil))
 	}
@@ -134,7 +134,7 @@ func startBrokerWith(t *testing.T, o brokerOptions) *broker {
 
 func (b *broker) issue(t *testing.T, app, device string, perms ...string) *mqttauth.Credential {
 	t.Helper()
-	c, err := b.issuer.Issue(context.Background(), mqttauth.KeyRequest{App: app, Device: device, Permissions: perms})
+	c, err := b.provisioner.Issue(context.Background(), mqttauth.KeyRequest{App: app, Device: device, Permissions: perms})
 	require.NoError(t, err)
 	b.secrets = append(b.secrets, c.Secret)
 	return c

@@ -12,6 +12,7 @@ import (
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
 
+	"github.com/latchsec/latch/internal/reason"
 	"github.com/latchsec/latch/mqttauth"
 )
 
@@ -21,8 +22,8 @@ const DefaultRecheckInterval = time.Minute
 
 // Options configure a [Hook]; pass them to mqtt.Server.AddHook.
 type Options struct {
-	// Verifier authenticates CONNECTs and holds the ACL (required).
-	Verifier *mqttauth.Verifier
+	// Guard authenticates CONNECTs and holds the ACL (required).
+	Guard *mqttauth.Guard
 	// Server is the server the hook is added to (required): the hook
 	// answers refused CONNECTs and disconnects revoked sessions through
 	// it.
@@ -37,13 +38,13 @@ type Options struct {
 
 // Hook is the mochi-mqtt hook: add it with
 //
-//	server.AddHook(new(mochi.Hook), &mochi.Options{Verifier: v, Server: server})
+//	server.AddHook(new(mochi.Hook), &mochi.Options{Guard: guard, Server: server})
 //
 // and add no other hook that provides OnConnectAuthenticate or OnACLCheck
 // (see the package documentation).
 type Hook struct {
 	mqtt.HookBase
-	v        *mqttauth.Verifier
+	guard    *mqttauth.Guard
 	server   *mqtt.Server
 	interval time.Duration
 
@@ -122,13 +123,13 @@ type session struct {
 }
 
 // canRead decides a read check (a SUBSCRIBE filter or a delivery) as
-// Principal.CanSubscribe does. A session's read answers only for the
+// Principal.CheckSubscribe does. A session's read answers only for the
 // readTopic it points to, whose name is the topic it was allowed for.
 func (s *session) canRead(t *readTopic) bool {
 	if s.read.Load() == t {
 		return true
 	}
-	if s.p.CanSubscribe(t.name) != nil {
+	if s.p.CheckSubscribe(t.name) != nil {
 		return false
 	}
 	s.read.Store(t)
@@ -158,10 +159,6 @@ func (h *Hook) readTopic(topic string) *readTopic {
 	return t
 }
 
-// ErrOptions is returned by Init (and so by mqtt.Server.AddHook) for
-// missing or wrong options.
-var ErrOptions = errors.New("mqttauth/mochi: hook needs *Options with a Verifier and a Server")
-
 // ID implements mqtt.Hook.
 func (h *Hook) ID() string { return "latch-mqttauth" }
 
@@ -175,14 +172,19 @@ func (h *Hook) Provides(b byte) bool {
 	return false
 }
 
-// Init implements mqtt.Hook. config must be *Options. It returns
-// ErrOtherAuthHook if the server already has a hook that provides
-// OnConnectAuthenticate or OnACLCheck, and ErrUnsupportedServer if it
-// cannot tell.
+// Init implements mqtt.Hook. config must be *Options (or the error is
+// under [ErrOptions]). It returns an error under [ErrOtherAuthHook] if the
+// server already has a hook that provides OnConnectAuthenticate or
+// OnACLCheck, and [ErrUnsupportedServer] if it cannot tell.
 func (h *Hook) Init(config any) error {
 	o, ok := config.(*Options)
-	if !ok || o == nil || o.Verifier == nil || o.Verifier.Tokens == nil || o.Server == nil {
-		return ErrOptions
+	switch {
+	case !ok || o == nil:
+		return reason.Newf(ErrOptions, nil, "config is not a *mochi.Options")
+	case o.Guard == nil || o.Guard.Tokens == nil:
+		return reason.Newf(ErrOptions, nil, "Options.Guard with Tokens is required")
+	case o.Server == nil:
+		return reason.Newf(ErrOptions, nil, "Options.Server is required")
 	}
 	hooks, err := serverHooks(o.Server)
 	if err != nil {
@@ -195,7 +197,7 @@ func (h *Hook) Init(config any) error {
 	h.hooks = hooks
 	h.seed = maphash.MakeSeed()
 	h.checked.Store(-1)
-	h.v, h.server, h.interval = o.Verifier, o.Server, o.RecheckInterval
+	h.guard, h.server, h.interval = o.Guard, o.Server, o.RecheckInterval
 	if h.interval == 0 {
 		h.interval = DefaultRecheckInterval
 	}
@@ -242,7 +244,7 @@ func (h *Hook) Stop() error {
 // OnConnect authenticates the CONNECT and checks its Will topic. A refused
 // client gets a CONNACK "bad user name or password" (0x86; 0x05 in MQTT
 // 3.1.1), "not authorized" for a Will topic it may not publish to (0x87;
-// 0x05), or "server unavailable" when the verifier cannot decide or another
+// 0x05), or "server unavailable" when the guard cannot decide or another
 // auth hook has been added (0x88; 0x03), and the connection ends here,
 // whatever other hooks say.
 func (h *Hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
@@ -251,10 +253,10 @@ func (h *Hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 		_ = h.server.SendConnack(cl, packets.ErrServerUnavailable, false, nil)
 		return packets.ErrServerUnavailable
 	}
-	p, err := h.v.Authenticate(context.Background(), c.ClientIdentifier, string(c.Username), string(c.Password))
+	p, err := h.guard.Authenticate(context.Background(), c.ClientIdentifier, string(c.Username), string(c.Password))
 	code := packets.ErrBadUsernameOrPassword
 	if err == nil && c.WillFlag {
-		if err = p.CanPublish(c.WillTopic); err != nil && pk.ProtocolVersion >= 5 {
+		if err = p.CheckPublish(c.WillTopic); err != nil && pk.ProtocolVersion >= 5 {
 			code = packets.ErrNotAuthorized
 		}
 	} else if err != nil && !errors.Is(err, mqttauth.ErrAuthentication) {
@@ -266,7 +268,7 @@ func (h *Hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 		// well-formed client id (a secret is too long to be one). The
 		// error holds no secret.
 		username := string(c.Username)
-		if !mqttauth.CheckKey(username) {
+		if !mqttauth.ValidKey(username) {
 			username = "(not a key)"
 		}
 		h.Log.Info("connect refused", "client", printable(c.ClientIdentifier), "username", username, "error", err)
@@ -289,7 +291,7 @@ func (h *Hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 // printable returns s for a log line, or a placeholder when it is not an
 // identity (it may hold control characters).
 func printable(s string) string {
-	if mqttauth.CheckIdentity(s) {
+	if mqttauth.ValidIdentity(s) {
 		return s
 	}
 	return "(invalid)"
@@ -330,16 +332,16 @@ func (h *Hook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
 // OnACLCheck implements mqtt.Hook. mochi calls it for each PUBLISH (write),
 // each SUBSCRIBE filter as sent, share prefix included, and each delivery
 // of a message to a subscriber (both read). A read is decided by
-// Principal.CanSubscribe, which for a topic name is the same as CanReceive;
-// the session remembers the last topic it allowed, so that a client sent
-// many messages of one topic pays for the ACL once.
+// Principal.CheckSubscribe, a topic name being a filter that matches
+// itself; the session remembers the last topic it allowed, so that a
+// client sent many messages of one topic pays for the ACL once.
 func (h *Hook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 	s := h.session(cl)
 	if s == nil {
 		return false
 	}
 	if write {
-		return s.p.CanPublish(topic) == nil
+		return s.p.CheckPublish(topic) == nil
 	}
 	return s.canRead(h.readTopic(topic))
 }
@@ -364,7 +366,7 @@ func (h *Hook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, er
 	if cl.Net.Inline {
 		return pk, nil // the server's own publishes
 	}
-	if p := h.principal(cl); p == nil || p.CanPublish(pk.TopicName) != nil {
+	if p := h.principal(cl); p == nil || p.CheckPublish(pk.TopicName) != nil {
 		return pk, packets.ErrRejectPacket
 	}
 	return pk, nil
@@ -380,7 +382,7 @@ func (h *Hook) OnSubscribed(cl *mqtt.Client, pk packets.Packet, reasonCodes []by
 		if i >= len(reasonCodes) || reasonCodes[i] >= packets.ErrUnspecifiedError.Code {
 			continue
 		}
-		if p != nil && p.CanSubscribe(sub.Filter) == nil {
+		if p != nil && p.CheckSubscribe(sub.Filter) == nil {
 			continue
 		}
 		h.Log.Error("subscription allowed by another hook taken back", "client", cl.ID, "filter", sub.Filter)
@@ -413,7 +415,7 @@ func (h *Hook) forget(cl *mqtt.Client) {
 }
 
 // Recheck checks every session's credential again (see
-// mqttauth.Verifier.Recheck) and disconnects the clients whose credential
+// mqttauth.Guard.Recheck) and disconnects the clients whose credential
 // has been revoked or has expired, with reason "not authorized" (0x87).
 // Their sessions are forgotten, so nothing more is delivered to them.
 // When the revocation list cannot answer, sessions are kept and the error
@@ -432,7 +434,7 @@ func (h *Hook) Recheck(ctx context.Context) int {
 	})
 	n := 0
 	for _, s := range all {
-		err := h.v.Recheck(ctx, s.p)
+		err := h.guard.Recheck(ctx, s.p)
 		if err == nil {
 			continue
 		}

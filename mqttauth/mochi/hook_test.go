@@ -137,7 +137,7 @@ func TestRevokedSessionDisconnected(t *testing.T) {
 	k := b.mustConnect(t, keep)
 
 	require.Zero(t, b.hook.Recheck(context.Background()))
-	require.NoError(t, b.issuer.RevokeKey(context.Background(), cred.Key, cred.Device))
+	require.NoError(t, b.provisioner.RevokeKey(context.Background(), cred.Key, cred.Device))
 	require.Equal(t, 1, b.hook.Recheck(context.Background()))
 	a.waitLost(t)
 	require.NoError(t, k.publish(t, "apps/app-1/devices/dev-b/state", 1, "fine"))
@@ -153,7 +153,7 @@ func TestRecheckSchedule(t *testing.T) {
 	cred := b.issue(t, "app-1", "dev-a")
 	a := b.mustConnect(t, cred)
 	require.NoError(t, a.publish(t, "apps/app-1/devices/dev-a/state", 1, "up"))
-	require.NoError(t, b.issuer.RevokeKey(context.Background(), cred.Key, cred.Device))
+	require.NoError(t, b.provisioner.RevokeKey(context.Background(), cred.Key, cred.Device))
 	a.waitLost(t)
 }
 
@@ -199,11 +199,23 @@ func TestOtherHooksCannotWiden(t *testing.T) {
 }
 
 func TestInitNeedsOptions(t *testing.T) {
-	require.ErrorIs(t, new(mochi.Hook).Init(nil), mochi.ErrOptions)
-	require.ErrorIs(t, new(mochi.Hook).Init(&mochi.Options{}), mochi.ErrOptions)
+	g := &mqttauth.Guard{Tokens: &token.Verifier{}}
+	for _, tt := range []struct {
+		config any
+		msg    string
+	}{
+		{nil, "mqttauth/mochi: invalid hook options: config is not a *mochi.Options"},
+		{mochi.Options{Guard: g, Server: mqtt.New(nil)}, "mqttauth/mochi: invalid hook options: config is not a *mochi.Options"},
+		{&mochi.Options{}, "mqttauth/mochi: invalid hook options: Options.Guard with Tokens is required"},
+		{&mochi.Options{Guard: &mqttauth.Guard{}, Server: mqtt.New(nil)}, "mqttauth/mochi: invalid hook options: Options.Guard with Tokens is required"},
+		{&mochi.Options{Guard: g}, "mqttauth/mochi: invalid hook options: Options.Server is required"},
+	} {
+		err := new(mochi.Hook).Init(tt.config)
+		require.ErrorIs(t, err, mochi.ErrOptions)
+		require.EqualError(t, err, tt.msg)
+	}
 	// A server not made by mqtt.New has no hook list to check.
-	v := &mqttauth.Verifier{Tokens: &token.Verifier{}}
-	require.ErrorIs(t, new(mochi.Hook).Init(&mochi.Options{Verifier: v, Server: &mqtt.Server{}}), mochi.ErrUnsupportedServer)
+	require.ErrorIs(t, new(mochi.Hook).Init(&mochi.Options{Guard: g, Server: &mqtt.Server{}}), mochi.ErrUnsupportedServer)
 }
 
 // TestReadDecisionRemembered attacks the session's memory of the last
@@ -238,7 +250,7 @@ func TestReadDecisionRemembered(t *testing.T) {
 	// Another client (not the session's) gets nothing from it.
 	require.False(t, b.hook.OnACLCheck(&mqtt.Client{ID: cl.ID}, allowed, false))
 
-	require.NoError(t, b.issuer.RevokeKey(context.Background(), cred.Key, cred.Device))
+	require.NoError(t, b.provisioner.RevokeKey(context.Background(), cred.Key, cred.Device))
 	require.Equal(t, 1, b.hook.Recheck(context.Background()))
 	a.waitLost(t)
 	require.False(t, b.hook.OnACLCheck(cl, allowed, false), "the ended session's memory is gone with it")

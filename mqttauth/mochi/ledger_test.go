@@ -23,8 +23,8 @@ func TestLedgerDecisionTable(t *testing.T) {
 	now := func() time.Time { return t0 }
 	keys := token.NewKeyring()
 	revs := &token.MemoryRevocations{Now: now}
-	issuer := &mqttauth.Issuer{Tokens: &token.Issuer{Config: token.Config{Keys: keys, Issuer: "p", Audience: "mqtt", Now: now}}}
-	cred, err := issuer.Issue(context.Background(), mqttauth.KeyRequest{App: "app-1", Device: "dev-1"})
+	provisioner := &mqttauth.Provisioner{Tokens: &token.Issuer{Config: token.Config{Keys: keys, Issuer: "p", Audience: "mqtt", Now: now}}}
+	cred, err := provisioner.Issue(context.Background(), mqttauth.KeyRequest{App: "app-1", Device: "dev-1"})
 	require.NoError(t, err)
 	tokens := &token.Verifier{Config: token.Config{Keys: keys, Issuer: "p", Audience: "mqtt", Revocations: revs, Now: now}}
 
@@ -61,15 +61,15 @@ func TestLedgerDecisionTable(t *testing.T) {
 		if r.write {
 			access, ledgerAccess = mqttauth.Publish, auth.WriteOnly
 		}
-		acl, err := mqttauth.Compile(mqttauth.Policy{Rules: []mqttauth.Rule{{Topic: r.rule, Access: access}}})
+		acl, err := mqttauth.Compile(mqttauth.ACLConfig{Rules: []mqttauth.Rule{{Topic: r.rule, Access: access}}})
 		require.NoError(t, err)
-		p, err := (&mqttauth.Verifier{Tokens: tokens, ACL: acl}).Authenticate(context.Background(), cred.Key, cred.Key, cred.Secret)
+		p, err := (&mqttauth.Guard{Tokens: tokens, ACL: acl}).Authenticate(context.Background(), cred.Key, cred.Key, cred.Secret)
 		require.NoError(t, err)
 		var latch bool
 		if r.write {
-			latch = p.CanPublish(r.topic) == nil
+			latch = p.CheckPublish(r.topic) == nil
 		} else {
-			latch = p.CanSubscribe(r.topic) == nil
+			latch = p.CheckSubscribe(r.topic) == nil
 		}
 		require.Equal(t, r.spec, latch, r.pitfall)
 

@@ -1,25 +1,14 @@
 package mochi
 
 import (
-	"errors"
-	"fmt"
 	"reflect"
+	"strconv"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/latchsec/latch/internal/reason"
 )
-
-// ErrOtherAuthHook is returned by Init (and so by mqtt.Server.AddHook) when
-// the server already has another hook that authenticates clients or checks
-// ACLs, and by [Hook.Err] when one was added after this hook: mochi lets
-// the first hook that allows win, so such a hook would widen what the
-// verifier allows. The error names the other hook's ID.
-var ErrOtherAuthHook = errors.New("mqttauth/mochi: the server has another hook that provides OnConnectAuthenticate or OnACLCheck")
-
-// ErrUnsupportedServer is returned by Init when the hook cannot list the
-// server's other hooks, which it needs to refuse to run beside another
-// auth hook: the mochi-mqtt version is not one this package supports.
-var ErrUnsupportedServer = errors.New("mqttauth/mochi: cannot list the mochi server's hooks (unsupported mochi-mqtt version)")
 
 // serverHooks returns the server's hook list. mochi keeps it in the
 // unexported field Server.hooks and gives no other way to it; the field is
@@ -29,7 +18,7 @@ var ErrUnsupportedServer = errors.New("mqttauth/mochi: cannot list the mochi ser
 func serverHooks(s *mqtt.Server) (*mqtt.Hooks, error) {
 	f := reflect.ValueOf(s).Elem().FieldByName("hooks")
 	if !f.IsValid() || f.Type() != reflect.TypeFor[*mqtt.Hooks]() || f.IsNil() {
-		return nil, ErrUnsupportedServer
+		return nil, reason.New(ErrUnsupportedServer, nil)
 	}
 	return (*mqtt.Hooks)(f.UnsafePointer()), nil
 }
@@ -42,7 +31,7 @@ func (h *Hook) otherAuthHook(hooks []mqtt.Hook) error {
 			continue
 		}
 		if o.Provides(mqtt.OnConnectAuthenticate) || o.Provides(mqtt.OnACLCheck) {
-			return fmt.Errorf("%w: %q", ErrOtherAuthHook, o.ID())
+			return reason.Newf(ErrOtherAuthHook, nil, strconv.Quote(o.ID()))
 		}
 	}
 	return nil

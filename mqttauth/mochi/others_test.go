@@ -29,7 +29,7 @@ func (onlyAuth) Provides(b byte) bool { return b == mqtt.OnConnectAuthenticate }
 // authenticates or checks ACLs, whichever it is; hooks that do neither are
 // welcome.
 func TestRefusesServerWithAuthHook(t *testing.T) {
-	v := &mqttauth.Verifier{Tokens: &token.Verifier{}}
+	g := &mqttauth.Guard{Tokens: &token.Verifier{}}
 	ledger := &auth.Options{Ledger: &auth.Ledger{Auth: auth.AuthRules{{Username: "u", Password: "p", Allow: true}}}}
 	for _, tt := range []struct {
 		hook mqtt.Hook
@@ -44,21 +44,21 @@ func TestRefusesServerWithAuthHook(t *testing.T) {
 		t.Run(tt.id, func(t *testing.T) {
 			srv := mqtt.New(nil)
 			require.NoError(t, srv.AddHook(tt.hook, tt.cfg))
-			err := srv.AddHook(new(mochi.Hook), &mochi.Options{Verifier: v, Server: srv})
+			err := srv.AddHook(new(mochi.Hook), &mochi.Options{Guard: g, Server: srv})
 			require.ErrorIs(t, err, mochi.ErrOtherAuthHook)
 			require.ErrorContains(t, err, tt.id)
 		})
 	}
 	t.Run("another Latch hook", func(t *testing.T) {
 		srv := mqtt.New(nil)
-		require.NoError(t, srv.AddHook(new(mochi.Hook), &mochi.Options{Verifier: v, Server: srv}))
-		require.ErrorIs(t, srv.AddHook(new(mochi.Hook), &mochi.Options{Verifier: v, Server: srv}), mochi.ErrOtherAuthHook)
+		require.NoError(t, srv.AddHook(new(mochi.Hook), &mochi.Options{Guard: g, Server: srv}))
+		require.ErrorIs(t, srv.AddHook(new(mochi.Hook), &mochi.Options{Guard: g, Server: srv}), mochi.ErrOtherAuthHook)
 	})
 	t.Run("hooks that neither authenticate nor check ACLs", func(t *testing.T) {
 		srv := mqtt.New(nil)
 		require.NoError(t, srv.AddHook(&observer{}, nil))
 		h := new(mochi.Hook)
-		require.NoError(t, srv.AddHook(h, &mochi.Options{Verifier: v, Server: srv}))
+		require.NoError(t, srv.AddHook(h, &mochi.Options{Guard: g, Server: srv}))
 		require.NoError(t, srv.AddHook(&observer{}, nil))
 		require.NoError(t, h.Err())
 	})

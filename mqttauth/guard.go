@@ -7,19 +7,20 @@ import (
 	"slices"
 	"time"
 
+	"github.com/latchsec/latch/internal/reason"
 	"github.com/latchsec/latch/token"
 )
 
-// A Verifier checks MQTT credentials at CONNECT and hands back the
-// [Principal] whose methods decide publishes and subscriptions. Tokens and
-// ACL are required: a Verifier without Tokens refuses every CONNECT with a
-// configuration error, one without an ACL allows no topic. A Verifier is
-// safe for concurrent use.
-type Verifier struct {
+// A Guard admits MQTT connections: it checks the credentials of a CONNECT
+// and hands back the [Principal] whose methods decide publishes and
+// subscriptions. Tokens and ACL are required: a Guard without Tokens
+// refuses every CONNECT with an error under [ErrConfig], one without an
+// ACL allows no topic. A Guard is safe for concurrent use.
+type Guard struct {
 	// Tokens verifies the secrets: the same token.Config as the
-	// [Issuer]'s token.Issuer, with the shared revocation list.
+	// [Provisioner]'s token.Issuer, with the shared revocation list.
 	Tokens *token.Verifier
-	// ACL is the compiled policy (see [Compile]).
+	// ACL is the compiled ACL (see [Compile]).
 	ACL *ACL
 }
 
@@ -35,7 +36,7 @@ type Principal struct {
 	Expires     time.Time
 
 	claims   *token.Claims
-	rules    [][]string // the policy's rules expanded for this principal, split in levels
+	rules    [][]string // the ACL's rules expanded for this principal, split in levels
 	pub, sub uint64     // which rules allow publishing, subscribing
 }
 
@@ -43,40 +44,41 @@ type Principal struct {
 // password (its secret). It returns the principal, or an error under
 // [ErrAuthentication] with the reason beside it, for the server's logs;
 // tell the client only "bad user name or password". An error that is not
-// ErrAuthentication (a misconfigured verifier, a revocation list that cannot
-// answer: [token.ErrRevocationUnavailable]) means the server could not
-// decide; refuse the connection too (CONNACK "server unavailable").
+// ErrAuthentication (a misconfigured guard, [ErrConfig]; a revocation list
+// that cannot answer, [ErrUnavailable] and
+// [token.ErrRevocationUnavailable]) means the server could not decide;
+// refuse the connection too (CONNACK "server unavailable").
 //
 // The client id and user name are checked before anything else uses them;
-// the secret must be a token for this verifier that carries [ConnectScope]
-// and names username as its key; the client id must be one the policy binds
-// to the credential. Errors never contain the secret.
-func (v *Verifier) Authenticate(ctx context.Context, clientID, username, password string) (*Principal, error) {
-	if v.Tokens == nil {
-		return nil, errors.New("mqttauth: Verifier has no Tokens")
+// the secret must be a token for Tokens that carries [ConnectScope] and
+// names username as its key; the client id must be one the ACL binds to
+// the credential. Errors never contain the secret.
+func (g *Guard) Authenticate(ctx context.Context, clientID, username, password string) (*Principal, error) {
+	if g.Tokens == nil {
+		return nil, reason.Newf(ErrConfig, nil, "Guard has no Tokens")
 	}
-	if !CheckIdentity(clientID) || !CheckKey(username) {
-		return nil, ErrInvalidIdentity
+	if !ValidIdentity(clientID) || !ValidKey(username) {
+		return nil, errInvalidIdentity
 	}
-	c, err := v.Tokens.Verify(ctx, password)
+	c, err := g.Tokens.Verify(ctx, password)
 	if err != nil {
 		if errors.Is(err, token.ErrInvalid) {
-			return nil, fmt.Errorf("%w: %w", ErrAuthentication, err)
+			return nil, reason.Wrap(ErrAuthentication, nil, err)
 		}
-		return nil, fmt.Errorf("mqttauth: %w", err)
+		return nil, reason.Wrap(ErrUnavailable, nil, err)
 	}
 	key, device, ok := parseSubject(c.Subject)
 	if !ok || key != username || !c.HasScope(ConnectScope) || len(c.Apps) != 1 {
-		return nil, ErrKeyMismatch
+		return nil, errKeyMismatch
 	}
 	p := &Principal{
 		App: c.Apps[0], Key: key, Device: device, ClientID: clientID,
 		Permissions: c.Scopes, SecretID: c.ID, Expires: c.Expires, claims: c,
 	}
-	if !v.ACL.clientIDAllowed(p, clientID) {
-		return nil, ErrClientID
+	if !g.ACL.clientIDAllowed(p, clientID) {
+		return nil, errClientID
 	}
-	v.ACL.bind(p)
+	g.ACL.bind(p)
 	return p, nil
 }
 
@@ -85,23 +87,23 @@ func (v *Verifier) Authenticate(ctx context.Context, clientID, username, passwor
 // [token.Leeway]. Brokers call it for live sessions, on a schedule, to
 // disconnect those whose credential has been revoked since CONNECT. Its
 // errors are like Authenticate's.
-func (v *Verifier) Recheck(ctx context.Context, p *Principal) error {
-	if v.Tokens == nil || v.Tokens.Revocations == nil {
-		return errors.New("mqttauth: Verifier has no Tokens or Revocations")
+func (g *Guard) Recheck(ctx context.Context, p *Principal) error {
+	if g.Tokens == nil || g.Tokens.Revocations == nil {
+		return reason.Newf(ErrConfig, nil, "Guard has no Tokens or Revocations")
 	}
 	now := time.Now
-	if v.Tokens.Now != nil {
-		now = v.Tokens.Now
+	if g.Tokens.Now != nil {
+		now = g.Tokens.Now
 	}
 	if !p.Expires.IsZero() && now().After(p.Expires.Add(token.Leeway)) {
-		return fmt.Errorf("%w: %w", ErrAuthentication, token.ErrExpired)
+		return reason.Wrap(ErrAuthentication, nil, token.ErrExpired)
 	}
-	revoked, err := v.Tokens.Revocations.Revoked(ctx, p.claims)
+	revoked, err := g.Tokens.Revocations.Revoked(ctx, p.claims)
 	if err != nil {
-		return fmt.Errorf("mqttauth: %w", err)
+		return reason.Wrap(ErrUnavailable, nil, err)
 	}
 	if revoked {
-		return fmt.Errorf("%w: %w", ErrAuthentication, token.ErrRevoked)
+		return reason.Wrap(ErrAuthentication, nil, token.ErrRevoked)
 	}
 	return nil
 }
@@ -111,52 +113,43 @@ func (p *Principal) HasPermission(scope string) bool {
 	return slices.Contains(p.Permissions, scope)
 }
 
-// CanPublish returns nil if the principal may publish to topic, and an
+// CheckPublish returns nil if the principal may publish to topic, and an
 // error under [ErrDenied] otherwise: a topic name that is not valid MQTT
 // ([ErrInvalidTopic]), one in $SYS ([ErrReservedTopic]), or one that no
 // rule allows ([ErrNoRule]). Check a client's Will topic with it at CONNECT.
-func (p *Principal) CanPublish(topic string) error {
-	if !ValidTopic(topic) {
-		return ErrInvalidTopic
+func (p *Principal) CheckPublish(topic string) error {
+	if !validTopic(topic) {
+		return errInvalidTopic
 	}
 	if isSys(topic) {
-		return ErrReservedTopic
+		return errReservedTopic
 	}
 	if !p.covers(p.pub, topic) {
-		return ErrNoRule
+		return errNoRule
 	}
 	return nil
 }
 
-// CanSubscribe returns nil if the principal may subscribe to filter: when
+// CheckSubscribe returns nil if the principal may subscribe to filter: when
 // every topic the filter can match is a topic a rule allows it to receive.
 // A shared subscription ("$share/group/filter", or "$queue/filter") is
 // checked by its filter. Otherwise the error is under [ErrDenied]:
 // [ErrInvalidTopic] or [ErrNoRule].
 //
+// A topic name is a filter that matches itself: brokers that check every
+// delivery of a message (mochi-mqtt does) check its topic with
+// CheckSubscribe too.
+//
 // A rule "a/+" allows the filters "a/+" and "a/b" but not "a/#" (which
 // matches "a" and "a/b/c"); a rule "a/#" allows "a"; rules "+/x" and "#"
 // allow nothing under "$SYS".
-func (p *Principal) CanSubscribe(filter string) error {
+func (p *Principal) CheckSubscribe(filter string) error {
 	f, ok := stripShare(filter)
 	if !ok || !validPlainFilter(f) {
-		return ErrInvalidTopic
+		return errInvalidTopic
 	}
 	if !p.covers(p.sub, f) {
-		return ErrNoRule
-	}
-	return nil
-}
-
-// CanReceive returns nil if a message published to topic may be delivered
-// to the principal: a subscribe rule matches it. Brokers that check every
-// delivery (mochi-mqtt does) call it; it is CanSubscribe for a topic name.
-func (p *Principal) CanReceive(topic string) error {
-	if !ValidTopic(topic) {
-		return ErrInvalidTopic
-	}
-	if !p.covers(p.sub, topic) {
-		return ErrNoRule
+		return errNoRule
 	}
 	return nil
 }
