@@ -88,7 +88,7 @@ func Compile(p Policy) (*ACL, error) {
 			return nil, fmt.Errorf("%w: rule %d: invalid access %d", ErrPolicy, i, r.Access)
 		}
 		if r.Permission != "" && !token.CheckScope(r.Permission) {
-			return nil, fmt.Errorf("%w: rule %d: permission %q is not a scope: %s", ErrPolicy, i, r.Permission, token.ScopeGrammar)
+			return nil, fmt.Errorf("%w: rule %d: permission %q is not a scope (resource:action, as token.CheckScope accepts)", ErrPolicy, i, r.Permission)
 		}
 		if _, err := parseTemplate(r.Topic, true); err != nil {
 			return nil, fmt.Errorf("%w: rule %d: %v", ErrPolicy, i, err)

@@ -130,8 +130,8 @@ func TestVerifyRefusesBadInput(t *testing.T) {
 		{"space in ciphertext", setPart(good, 3, func(s string) string { return s[:4] + " " + s[4:] }), ErrMalformed},
 		{"standard alphabet +", setPart(good, 3, func(s string) string { return "+" + s[1:] }), ErrMalformed},
 		{"standard alphabet /", setPart(good, 4, func(s string) string { return "/" + s[1:] }), ErrMalformed},
-		{"oversized", good + strings.Repeat("A", MaxTokenSize), ErrMalformed},
-		{"oversized garbage", strings.Repeat("\x00", MaxTokenSize+1), ErrMalformed},
+		{"oversized", good + strings.Repeat("A", maxTokenSize), ErrMalformed},
+		{"oversized garbage", strings.Repeat("\x00", maxTokenSize+1), ErrMalformed},
 
 		{"claims array", forge(t, secret, hdr(""), `[]`), ErrMalformed},
 		{"claims string", forge(t, secret, hdr(""), `"x"`), ErrMalformed},
@@ -180,11 +180,11 @@ func TestVerifyRefusesBadInput(t *testing.T) {
 		{"scope trailing space", withClaims("scope", `"data:read "`), ErrMalformed},
 		{"scope empty", withClaims("scope", `""`), ErrMalformed},
 		{"scope repeated", withClaims("scope", `"data:read data:read"`), ErrMalformed},
-		{"too many scopes", withClaims("scope", `"`+manyScopes(MaxScopes+1)+`"`), ErrMalformed},
+		{"too many scopes", withClaims("scope", `"`+manyScopes(maxScopes+1)+`"`), ErrMalformed},
 		{"nbf before iat", withClaims("nbf", fmt.Sprint(now-10)), ErrMalformed},
 		{"exp not after nbf", withClaims("exp", fmt.Sprint(now)), ErrMalformed},
 		{"lineage contains own jti", withClaims("lineage", `["AAECAwQFBgcICQoLDA0ODw"]`), ErrMalformed},
-		{"lineage too long", withClaims("lineage", `[`+strings.Repeat(`"AAAAAAAAAAAAAAAAAAAAAA",`, MaxLineage)+`"AQAAAAAAAAAAAAAAAAAAAA"]`), ErrMalformed},
+		{"lineage too long", withClaims("lineage", `[`+strings.Repeat(`"AAAAAAAAAAAAAAAAAAAAAA",`, maxLineage)+`"AQAAAAAAAAAAAAAAAAAAAA"]`), ErrMalformed},
 
 		{"expired", withClaims("iat", fmt.Sprint(now-7200), "nbf", fmt.Sprint(now-7200), "exp", fmt.Sprint(now-61)), ErrExpired},
 		{"expired exactly at leeway", withClaims("iat", fmt.Sprint(now-7200), "nbf", fmt.Sprint(now-7200), "exp", fmt.Sprint(now-60)), ErrExpired},
@@ -247,7 +247,7 @@ func requireRefused(t *testing.T, err, want error, tok string) {
 
 func TestSizeCapComesFirst(t *testing.T) {
 	f := newFixture(t, "")
-	huge := strings.Repeat(".", MaxTokenSize+1)
+	huge := strings.Repeat(".", maxTokenSize+1)
 	_, err := f.v.Verify(t.Context(), huge)
 	requireRefused(t, err, ErrMalformed, huge)
 	require.ErrorContains(t, err, "larger than 8192 bytes")
