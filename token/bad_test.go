@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/latchsec/latch/internal/reason"
 )
 
 // badCase is a token that Verify must refuse with ErrInvalid and want.
@@ -236,8 +238,12 @@ func requireRefused(t *testing.T, err, want error, tok string) {
 	require.Error(t, err)
 	require.ErrorIs(t, err, ErrInvalid)
 	require.ErrorIs(t, err, want)
+	var fault *reason.Fault
+	require.True(t, errors.As(err, &fault), "%T is not internal/reason's", err)
+	require.Same(t, ErrInvalid, fault.Category)
+	require.Same(t, want, fault.Reason)
 	msg := err.Error()
-	require.True(t, strings.HasPrefix(msg, "token: "), "message %q", msg)
+	require.True(t, strings.HasPrefix(msg, "token: invalid token: "), "message %q", msg)
 	for _, p := range strings.Split(tok, ".") {
 		if len(p) >= 8 {
 			require.NotContains(t, msg, p, "the error quotes the token")
@@ -342,7 +348,7 @@ func TestMisconfiguredVerifier(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			v := &Verifier{Config: cfg}
 			_, err := v.Verify(t.Context(), tok)
-			require.Error(t, err)
+			require.ErrorIs(t, err, errConfig)
 			require.False(t, errors.Is(err, ErrInvalid), "a configuration error is not the token's fault")
 		})
 	}
@@ -362,7 +368,7 @@ func TestMisconfiguredIssuer(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			is := &Issuer{Config: cfg}
 			got, c, err := is.Issue(t.Context(), claims)
-			require.Error(t, err)
+			require.ErrorIs(t, err, errConfig)
 			require.False(t, errors.Is(err, ErrClaims), "a configuration error is not the claims' fault")
 			require.Empty(t, got)
 			require.Nil(t, c)
