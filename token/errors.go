@@ -156,8 +156,8 @@ func (e *KeySetError) Error() string {
 	return f.Error()
 }
 
-// Errors of a misconfigured Issuer, Verifier or Middleware, or of a
-// keyring operation that cannot be done. They are neither ErrInvalid nor
+// Errors of a misconfigured Issuer or Verifier, or of a keyring operation
+// that cannot be done. They are neither ErrInvalid nor
 // ErrRevocationUnavailable: the server, not the token, is at fault.
 var (
 	errConfig  = errors.New("token: misconfigured")
