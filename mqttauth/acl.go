@@ -92,7 +92,7 @@ func Compile(p ACLConfig) (*ACL, error) {
 			return nil, reason.Newf(ErrConfig, nil, fmt.Sprintf("ACLConfig.Rules[%d]: invalid access %d", i, r.Access))
 		}
 		if r.Permission != "" && !token.CheckScope(r.Permission) {
-			return nil, reason.Newf(ErrConfig, nil, fmt.Sprintf("ACLConfig.Rules[%d]: permission %q is not a scope: %s", i, r.Permission, token.ScopeGrammar))
+			return nil, reason.Newf(ErrConfig, nil, fmt.Sprintf("ACLConfig.Rules[%d]: permission %q is not a scope (resource:action, as token.CheckScope accepts)", i, r.Permission))
 		}
 		if _, err := parseTemplate(r.Topic, true); err != nil {
 			return nil, reason.Newf(ErrConfig, nil, fmt.Sprintf("ACLConfig.Rules[%d]: %v", i, err))

@@ -1,6 +1,7 @@
 package token
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -29,6 +30,17 @@ func TestVerifyAllocations(t *testing.T) {
 	})
 	t.Logf("Verify: %.0f allocations, token of %d bytes", allocs, len(tok))
 	require.LessOrEqual(t, allocs, 20.0)
+	// Refusing a revoked token costs no more: its error is made once.
+	revoked, c, err := f.is.Issue(t.Context(), Claims{Subject: "user-42", Scopes: []string{"data:read"}, Expires: f.clock.Now().Add(time.Hour)})
+	require.NoError(t, err)
+	require.NoError(t, f.is.Revoke(t.Context(), c))
+	refusedAllocs := testing.AllocsPerRun(100, func() {
+		if _, err := f.v.Verify(t.Context(), revoked); !errors.Is(err, ErrRevoked) {
+			t.Fatal(err)
+		}
+	})
+	t.Logf("Verify of a revoked token: %.0f allocations", refusedAllocs)
+	require.LessOrEqual(t, refusedAllocs, allocs)
 	issueAllocs := testing.AllocsPerRun(100, func() {
 		if _, _, err := f.is.Issue(t.Context(), Claims{Subject: "user-42", Scopes: []string{"data:read"}, NeverExpires: true}); err != nil {
 			t.Fatal(err)

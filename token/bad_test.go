@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/latchsec/latch/internal/reason"
 )
 
 // badCase is a token that Verify must refuse with ErrInvalid and want.
@@ -130,8 +132,8 @@ func TestVerifyRefusesBadInput(t *testing.T) {
 		{"space in ciphertext", setPart(good, 3, func(s string) string { return s[:4] + " " + s[4:] }), ErrMalformed},
 		{"standard alphabet +", setPart(good, 3, func(s string) string { return "+" + s[1:] }), ErrMalformed},
 		{"standard alphabet /", setPart(good, 4, func(s string) string { return "/" + s[1:] }), ErrMalformed},
-		{"oversized", good + strings.Repeat("A", MaxTokenSize), ErrMalformed},
-		{"oversized garbage", strings.Repeat("\x00", MaxTokenSize+1), ErrMalformed},
+		{"oversized", good + strings.Repeat("A", maxTokenSize), ErrMalformed},
+		{"oversized garbage", strings.Repeat("\x00", maxTokenSize+1), ErrMalformed},
 
 		{"claims array", forge(t, secret, hdr(""), `[]`), ErrMalformed},
 		{"claims string", forge(t, secret, hdr(""), `"x"`), ErrMalformed},
@@ -180,11 +182,11 @@ func TestVerifyRefusesBadInput(t *testing.T) {
 		{"scope trailing space", withClaims("scope", `"data:read "`), ErrMalformed},
 		{"scope empty", withClaims("scope", `""`), ErrMalformed},
 		{"scope repeated", withClaims("scope", `"data:read data:read"`), ErrMalformed},
-		{"too many scopes", withClaims("scope", `"`+manyScopes(MaxScopes+1)+`"`), ErrMalformed},
+		{"too many scopes", withClaims("scope", `"`+manyScopes(maxScopes+1)+`"`), ErrMalformed},
 		{"nbf before iat", withClaims("nbf", fmt.Sprint(now-10)), ErrMalformed},
 		{"exp not after nbf", withClaims("exp", fmt.Sprint(now)), ErrMalformed},
 		{"lineage contains own jti", withClaims("lineage", `["AAECAwQFBgcICQoLDA0ODw"]`), ErrMalformed},
-		{"lineage too long", withClaims("lineage", `[`+strings.Repeat(`"AAAAAAAAAAAAAAAAAAAAAA",`, MaxLineage)+`"AQAAAAAAAAAAAAAAAAAAAA"]`), ErrMalformed},
+		{"lineage too long", withClaims("lineage", `[`+strings.Repeat(`"AAAAAAAAAAAAAAAAAAAAAA",`, maxLineage)+`"AQAAAAAAAAAAAAAAAAAAAA"]`), ErrMalformed},
 
 		{"expired", withClaims("iat", fmt.Sprint(now-7200), "nbf", fmt.Sprint(now-7200), "exp", fmt.Sprint(now-61)), ErrExpired},
 		{"expired exactly at leeway", withClaims("iat", fmt.Sprint(now-7200), "nbf", fmt.Sprint(now-7200), "exp", fmt.Sprint(now-60)), ErrExpired},
@@ -236,8 +238,12 @@ func requireRefused(t *testing.T, err, want error, tok string) {
 	require.Error(t, err)
 	require.ErrorIs(t, err, ErrInvalid)
 	require.ErrorIs(t, err, want)
+	var fault *reason.Fault
+	require.True(t, errors.As(err, &fault), "%T is not internal/reason's", err)
+	require.Same(t, ErrInvalid, fault.Category)
+	require.Same(t, want, fault.Reason)
 	msg := err.Error()
-	require.True(t, strings.HasPrefix(msg, "token: "), "message %q", msg)
+	require.True(t, strings.HasPrefix(msg, "token: invalid token: "), "message %q", msg)
 	for _, p := range strings.Split(tok, ".") {
 		if len(p) >= 8 {
 			require.NotContains(t, msg, p, "the error quotes the token")
@@ -247,7 +253,7 @@ func requireRefused(t *testing.T, err, want error, tok string) {
 
 func TestSizeCapComesFirst(t *testing.T) {
 	f := newFixture(t, "")
-	huge := strings.Repeat(".", MaxTokenSize+1)
+	huge := strings.Repeat(".", maxTokenSize+1)
 	_, err := f.v.Verify(t.Context(), huge)
 	requireRefused(t, err, ErrMalformed, huge)
 	require.ErrorContains(t, err, "larger than 8192 bytes")
@@ -342,7 +348,7 @@ func TestMisconfiguredVerifier(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			v := &Verifier{Config: cfg}
 			_, err := v.Verify(t.Context(), tok)
-			require.Error(t, err)
+			require.ErrorIs(t, err, errConfig)
 			require.False(t, errors.Is(err, ErrInvalid), "a configuration error is not the token's fault")
 		})
 	}
@@ -362,7 +368,7 @@ func TestMisconfiguredIssuer(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			is := &Issuer{Config: cfg}
 			got, c, err := is.Issue(t.Context(), claims)
-			require.Error(t, err)
+			require.ErrorIs(t, err, errConfig)
 			require.False(t, errors.Is(err, ErrClaims), "a configuration error is not the claims' fault")
 			require.Empty(t, got)
 			require.Nil(t, c)

@@ -54,13 +54,13 @@ func (c *Claims) HasScope(scope string) bool {
 }
 
 // CheckApp returns nil if the token may be used for the application app,
-// and an error wrapping [ErrWrongApp] (and so [ErrInvalid]) if it is limited
-// to other applications.
+// and an error under [ErrInvalid] and [ErrWrongApp] if it is limited to
+// other applications.
 func (c *Claims) CheckApp(app string) error {
 	if len(c.Apps) == 0 || slices.Contains(c.Apps, app) {
 		return nil
 	}
-	return ErrWrongApp
+	return refusedApp
 }
 
 // Claim members, as bits of a set.
@@ -126,10 +126,10 @@ func parseClaims(b []byte, c *Claims) string {
 				}
 			case "app":
 				bit = claimApp
-				c.Apps, err = r.StrArray(MaxApps)
+				c.Apps, err = r.StrArray(maxApps)
 			case "lineage":
 				bit = claimLineage
-				c.Lineage, err = r.StrArray(MaxLineage)
+				c.Lineage, err = r.StrArray(maxLineage)
 			default:
 				return "claims hold an unknown member"
 			}
@@ -169,11 +169,11 @@ func readDate(r *strictjson.Reader) (time.Time, error) {
 // trailing or double spaces) are kept as "" so that CheckScope refuses them.
 // The items share s's memory.
 func splitScope(s string) []string {
-	if len(s) > MaxScopes*(2*maxScopePart+2) {
+	if len(s) > maxScopes*(2*maxScopePart+2) {
 		return nil // refused by problem as zero scopes
 	}
 	n := strings.Count(s, " ") + 1
-	if n > MaxScopes {
+	if n > maxScopes {
 		return nil
 	}
 	out := make([]string, 0, n)
@@ -200,12 +200,12 @@ func (c *Claims) problem() string {
 		return "aud is empty, too long or has control characters"
 	case !checkTokenID(c.ID):
 		return "jti is not 128 bits in base64url"
-	case len(c.Scopes) == 0 || len(c.Scopes) > MaxScopes:
-		return "scope must hold 1 to " + strconv.Itoa(MaxScopes) + " scopes"
-	case len(c.Apps) > MaxApps:
-		return "app holds more than " + strconv.Itoa(MaxApps) + " application ids"
-	case len(c.Lineage) > MaxLineage:
-		return "lineage is longer than " + strconv.Itoa(MaxLineage)
+	case len(c.Scopes) == 0 || len(c.Scopes) > maxScopes:
+		return "scope must hold 1 to " + strconv.Itoa(maxScopes) + " scopes"
+	case len(c.Apps) > maxApps:
+		return "app holds more than " + strconv.Itoa(maxApps) + " application ids"
+	case len(c.Lineage) > maxLineage:
+		return "lineage is longer than " + strconv.Itoa(maxLineage)
 	case c.IssuedAt.IsZero() || c.NotBefore.Before(c.IssuedAt):
 		return "nbf is before iat"
 	case !c.Expires.IsZero() && !c.Expires.After(c.NotBefore):
@@ -281,8 +281,8 @@ func CheckScope(s string) bool {
 	return ok && scopeName(resource) && scopeName(action)
 }
 
-// ScopeGrammar says in words what [CheckScope] accepts, for error messages.
-const ScopeGrammar = `resource:action, each 1 to 32 characters of a-z 0-9 _ - . starting with a-z (such as "data:read")`
+// scopeGrammar says in words what [CheckScope] accepts, for error messages.
+const scopeGrammar = `resource:action, each 1 to 32 characters of a-z 0-9 _ - . starting with a-z (such as "data:read")`
 
 // scopeProblem names a malformed scope (quoted, cut to 64 bytes) and the
 // grammar it breaks.
@@ -290,7 +290,7 @@ func scopeProblem(s string) string {
 	if len(s) > 64 {
 		s = s[:64]
 	}
-	return "scope " + strconv.QuoteToASCII(s) + " is not " + ScopeGrammar
+	return "scope " + strconv.QuoteToASCII(s) + " is not " + scopeGrammar
 }
 
 func scopeName(s string) bool {

@@ -2,7 +2,6 @@ package token
 
 import (
 	"encoding/base64"
-	"errors"
 	"strings"
 
 	"github.com/latchsec/latch/internal/strictjson"
@@ -46,7 +45,7 @@ func seal(k *key, prefix string, claims []byte) string {
 }
 
 // open checks the form of tok, finds its key in keys and decrypts it. It
-// returns the claims JSON, or an invalidError.
+// returns the claims JSON, or a refusal under ErrInvalid.
 func open(keys *keyset, prefix, tok string) ([]byte, error) {
 	claims, _, err := openKid(keys, prefix, tok)
 	return claims, err
@@ -55,7 +54,7 @@ func open(keys *keyset, prefix, tok string) ([]byte, error) {
 // openKid is open that also returns the kid of the key that decrypted tok.
 func openKid(keys *keyset, prefix, tok string) ([]byte, string, error) {
 	// The size cap comes before anything else looks at the token.
-	if len(tok) > MaxTokenSize {
+	if len(tok) > maxTokenSize {
 		return nil, "", malformed("larger than 8192 bytes")
 	}
 	rest, ok := strings.CutPrefix(tok, prefix)
@@ -97,7 +96,7 @@ func openKid(keys *keyset, prefix, tok string) ([]byte, string, error) {
 	}
 	k := keys.lookup(string(kid))
 	if k == nil {
-		return nil, "", &invalidError{ErrUnknownKey, "no key with this kid in the keyring"}
+		return nil, "", refusedKey
 	}
 	// One buffer: the additional data (the header as written), then iv,
 	// ciphertext and tag, which is the layout the random-nonce AEAD opens.
@@ -115,7 +114,7 @@ func openKid(keys *keyset, prefix, tok string) ([]byte, string, error) {
 	sealed := buf[len(header):]
 	claims, err := k.aead.Open(sealed[:0], nil, sealed, aad)
 	if err != nil {
-		return nil, "", &invalidError{ErrDecrypt, "AES-GCM authentication failed"}
+		return nil, "", refusedDecrypt
 	}
 	return claims, k.id, nil
 }
@@ -166,8 +165,6 @@ var b64dec = func() (t [256]byte) {
 	}
 	return t
 }()
-
-var errBase64 = errors.New("not canonical base64url")
 
 // strayPrefix reports whether header, which does not decode, looks like a
 // prefix followed by a header: every header starts with "eyJ", the base64url

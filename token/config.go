@@ -1,9 +1,6 @@
 package token
 
-import (
-	"errors"
-	"time"
-)
+import "time"
 
 // A Config holds what an [Issuer] and the [Verifier]s of its tokens must
 // agree on, set once and given to both:
@@ -51,13 +48,13 @@ type Config struct {
 func (c *Config) keys() (*keyset, error) {
 	switch {
 	case !checkPrefix(c.Prefix):
-		return nil, errors.New("token: Config.Prefix is not 1 to 16 characters of A-Z a-z 0-9 _")
+		return nil, configProblem("Config.Prefix is not 1 to 16 characters of A-Z a-z 0-9 _")
 	case !checkText(c.Issuer):
-		return nil, errors.New("token: Config.Issuer is empty, too long or has control characters")
+		return nil, configProblem("Config.Issuer is empty, too long or has control characters")
 	}
 	keys := c.Keys.load()
 	if keys == nil {
-		return nil, errors.New("token: Config.Keys has no keys")
+		return nil, configProblem("Config.Keys has no keys")
 	}
 	return keys, nil
 }

@@ -16,12 +16,13 @@ import (
 const Leeway = time.Minute
 
 // Limits on what a token can hold. They cap the work a token can make a
-// verifier do; every token that satisfies them fits in [MaxTokenSize].
+// verifier do; every token that satisfies them fits in maxTokenSize. The
+// package doc states them in words.
 const (
-	MaxTokenSize = 8192 // bytes of the whole token, prefix included; checked before any decoding
-	MaxScopes    = 32   // scopes per token
-	MaxApps      = 16   // application ids per token
-	MaxLineage   = 8    // narrowing steps from a token made by Issue
+	maxTokenSize = 8192 // bytes of the whole token, prefix included; checked before any decoding
+	maxScopes    = 32   // scopes per token
+	maxApps      = 16   // application ids per token
+	maxLineage   = 8    // narrowing steps from a token made by Issue
 	maxText      = 256  // bytes of iss, sub, aud
 	maxScopePart = 32   // bytes of a scope's resource, and of its action
 	maxAppID     = 64   // bytes of an application id
@@ -32,11 +33,11 @@ const (
 	idLen          = 22 // base64url characters of a 128-bit jti
 )
 
-// KeySize is the size of a token key: 256 bits, for A256GCM.
-const KeySize = 32
+// keySize is the size of a token key: 256 bits, for A256GCM.
+const keySize = 32
 
-// MaxKeys caps the keys of a keyring (one active, the others verify-only).
-const MaxKeys = 32
+// maxKeys caps the keys of a keyring (one active, the others verify-only).
+const maxKeys = 32
 
 // maxKeySetSize caps the JWK Set document that ParseKeyring reads.
 const maxKeySetSize = 64 << 10

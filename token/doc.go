@@ -6,7 +6,7 @@
 // [Revocations] list. An Issuer and its Verifiers share one [Config]. Keys
 // live in a [Keyring], saved and loaded as a JWK Set ([Keyring.JWKSet],
 // [ParseKeyring]). Tools read a token's claims without judging it with
-// [Inspect], and keep a [MemoryRevocations] in a file through its JSON form.
+// [Config.Inspect], and keep a [MemoryRevocations] in a file through its JSON form.
 //
 // A token is a JWE (RFC 7516) whose payload is a JWT claims set (RFC 7519):
 // who it belongs to (sub), what it grants (scope, as "resource:action"
@@ -79,18 +79,37 @@
 //     loses tokens issued in T's second, even just after T.
 //
 // What the verifier refuses, before spending work on it: a token larger
-// than [MaxTokenSize] (8 KiB, checked before any decoding), anything but
+// than 8 KiB (checked before any decoding), anything but
 // canonical unpadded base64url, a header other than exactly alg "dir", enc
 // "A256GCM" and a kid (no zip, jwk, jku, x5u, x5c, x5t, crit, cty, typ, or
 // any other member), an encrypted-key part that is not empty, an IV other
 // than 96 bits, a tag other than 128 bits, JSON with duplicate members (even
 // spelt with escapes), invalid UTF-8 or lone surrogates, claims other than
 // the documented ones or of other types (dates must be integers from 1970
-// to 9999), more than [MaxScopes] scopes, [MaxApps] application ids or
-// [MaxLineage] narrowing steps. The parser is this package's own: JOSE
+// to 9999), more than 32 scopes, 16 application ids or 8
+// narrowing steps. The parser is this package's own: JOSE
 // libraries are lenient where a verifier must not be (they inflate zip,
 // accept embedded keys, skip newlines in base64 and keep the last of
 // duplicate JSON members).
+//
+// # Errors
+//
+// Every error the package returns matches one category with errors.Is,
+// and a reason under it where there is one:
+//
+//   - [ErrInvalid]: Verify, Narrow, Inspect or [Claims.CheckApp] refused
+//     the token; the reason is [ErrMalformed], [ErrUnknownKey],
+//     [ErrDecrypt], [ErrExpired], [ErrNotYetValid], [ErrWrongIssuer],
+//     [ErrWrongAudience], [ErrWrongApp], [ErrRevoked] or [ErrWidening].
+//   - [ErrRevocationUnavailable]: the revocation list could not answer;
+//     its own error is under it too.
+//   - [ErrClaims]: Issue or Narrow cannot issue the claims; [ErrNoExpiry]
+//     is the one reason with a name.
+//   - [ErrKeySet]: ParseKeyring refused the document, with a
+//     [*KeySetError] that says which key and why.
+//
+// Any other error is the server's: a misconfigured Issuer or Verifier, a
+// keyring change that cannot be made, a revocation list's bad input.
 //
 // # Narrowing
 //

@@ -150,7 +150,7 @@ func ExampleKeyring_Rotate() {
 
 // A support tool shows what an expired token said, which Verify would only
 // refuse. Inspect judges nothing: never grant anything on its result.
-func ExampleInspect() {
+func ExampleConfig_Inspect() {
 	issued := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	keys := token.NewKeyring()
 	issuer := &token.Issuer{Config: token.Config{Keys: keys, Issuer: "https://platform.example", Audience: "api", Prefix: "lt_",
@@ -162,7 +162,9 @@ func ExampleInspect() {
 		panic(err)
 	}
 
-	c, kid, err := token.Inspect(keys, "lt_", tok)
+	// The support tool has the keys and the prefix: a Config with only
+	// those is enough.
+	c, kid, err := (&token.Config{Keys: keys, Prefix: "lt_"}).Inspect(tok)
 	if err != nil {
 		panic(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"slices"
 	"time"
 )
@@ -34,15 +33,15 @@ func (is *Issuer) Issue(ctx context.Context, c Claims) (string, *Claims, error) 
 	}
 	switch {
 	case c.Issuer != "" && c.Issuer != is.Issuer:
-		return "", nil, claimsError("Issuer differs from Config.Issuer")
+		return "", nil, claimsProblem("Issuer differs from Config.Issuer")
 	case !c.IssuedAt.IsZero() || c.ID != "":
-		return "", nil, claimsError("IssuedAt and ID are set by Issue")
+		return "", nil, claimsProblem("IssuedAt and ID are set by Issue")
 	case len(c.Lineage) != 0:
-		return "", nil, claimsError("Lineage is set by Narrow")
+		return "", nil, claimsProblem("Lineage is set by Narrow")
 	case c.Expires.IsZero() && !c.NeverExpires:
-		return "", nil, ErrNoExpiry
+		return "", nil, noExpiry
 	case !c.Expires.IsZero() && c.NeverExpires:
-		return "", nil, claimsError("Expires and NeverExpires are both set")
+		return "", nil, claimsProblem("Expires and NeverExpires are both set")
 	}
 	c.Issuer = is.Issuer
 	if c.Audience == "" {
@@ -52,11 +51,11 @@ func (is *Issuer) Issue(ctx context.Context, c Claims) (string, *Claims, error) 
 	if c.NotBefore.IsZero() {
 		c.NotBefore = c.IssuedAt
 	} else if c.NotBefore = seconds(c.NotBefore); c.NotBefore.Before(c.IssuedAt) {
-		return "", nil, claimsError("NotBefore is in the past")
+		return "", nil, claimsProblem("NotBefore is in the past")
 	}
 	if !c.Expires.IsZero() {
 		if c.Expires = seconds(c.Expires); !c.Expires.After(c.NotBefore) {
-			return "", nil, claimsError("Expires is not after NotBefore and now")
+			return "", nil, claimsProblem("Expires is not after NotBefore and now")
 		}
 	}
 	c.Scopes = sorted(c.Scopes)
@@ -70,21 +69,21 @@ func (is *Issuer) Issue(ctx context.Context, c Claims) (string, *Claims, error) 
 func issue(keys *keyset, prefix string, c *Claims) (string, *Claims, error) {
 	for _, s := range c.Scopes {
 		if !CheckScope(s) {
-			return "", nil, claimsError(scopeProblem(s))
+			return "", nil, claimsProblem(scopeProblem(s))
 		}
 	}
 	var id [16]byte
 	rand.Read(id[:])
 	c.ID = base64.RawURLEncoding.EncodeToString(id[:])
 	if problem := c.problem(); problem != "" {
-		return "", nil, claimsError(problem)
+		return "", nil, claimsProblem(problem)
 	}
 	buf := make([]byte, 0, 512)
 	tok := seal(keys.active(), prefix, c.appendJSON(buf))
-	if len(tok) > MaxTokenSize {
+	if len(tok) > maxTokenSize {
 		// Not reachable within the limits (a test checks the largest
 		// claims); kept so that Issue never makes a token Verify refuses.
-		return "", nil, claimsError("the token would be larger than MaxTokenSize")
+		return "", nil, claimsProblem("the token would be larger than 8192 bytes")
 	}
 	return tok, c, nil
 }
@@ -100,7 +99,7 @@ func issue(keys *keyset, prefix string, c *Claims) (string, *Claims, error) {
 // parent (or any ancestor) revokes the child.
 //
 // Asking for a scope, an application or an expiry beyond the parent's, or
-// narrowing more than MaxLineage times, fails with [ErrWidening] (under
+// narrowing more than 8 times, fails with [ErrWidening] (under
 // [ErrInvalid]); a parent that does not verify fails as in Verify.
 // Narrow needs Config.Revocations.
 func (is *Issuer) Narrow(ctx context.Context, tok string, scopes, apps []string, exp time.Time) (string, *Claims, error) {
@@ -109,7 +108,7 @@ func (is *Issuer) Narrow(ctx context.Context, tok string, scopes, apps []string,
 		return "", nil, err
 	}
 	if is.Revocations == nil {
-		return "", nil, errors.New("token: Config.Revocations is required to narrow")
+		return "", nil, configProblem("Config.Revocations is required to narrow")
 	}
 	t := now(is.Now)
 	parent, err := verify(ctx, &is.Config, keys, tok, t, "")
@@ -117,25 +116,25 @@ func (is *Issuer) Narrow(ctx context.Context, tok string, scopes, apps []string,
 		return "", nil, err
 	}
 	child := *parent
-	if len(parent.Lineage) >= MaxLineage {
-		return "", nil, &invalidError{ErrWidening, "the parent was narrowed MaxLineage times already"}
+	if len(parent.Lineage) >= maxLineage {
+		return "", nil, widening("the parent was narrowed 8 times already, as many as a token may be")
 	}
 	child.Lineage = append(slices.Clip(parent.Lineage), parent.ID)
 	if scopes != nil {
 		for _, s := range scopes {
 			if !parent.HasScope(s) {
-				return "", nil, &invalidError{ErrWidening, "a scope the parent does not grant"}
+				return "", nil, widening("a scope the parent does not grant")
 			}
 		}
 		child.Scopes = sorted(scopes)
 	}
 	if apps != nil {
 		if len(apps) == 0 && len(parent.Apps) != 0 {
-			return "", nil, &invalidError{ErrWidening, "no application limit on a child of a limited parent"}
+			return "", nil, widening("no application limit on a child of a limited parent")
 		}
 		for _, a := range apps {
 			if len(parent.Apps) != 0 && !slices.Contains(parent.Apps, a) {
-				return "", nil, &invalidError{ErrWidening, "an application the parent is not limited to"}
+				return "", nil, widening("an application the parent is not limited to")
 			}
 		}
 		child.Apps = sorted(apps)
@@ -143,7 +142,7 @@ func (is *Issuer) Narrow(ctx context.Context, tok string, scopes, apps []string,
 	if !exp.IsZero() {
 		exp = seconds(exp)
 		if !parent.Expires.IsZero() && exp.After(parent.Expires) {
-			return "", nil, &invalidError{ErrWidening, "an expiry later than the parent's"}
+			return "", nil, widening("an expiry later than the parent's")
 		}
 		child.Expires, child.NeverExpires = exp, false
 	}
@@ -153,7 +152,7 @@ func (is *Issuer) Narrow(ctx context.Context, tok string, scopes, apps []string,
 		child.NotBefore = parent.NotBefore
 	}
 	if !child.Expires.IsZero() && !child.Expires.After(child.NotBefore) {
-		return "", nil, claimsError("Expires is not after now")
+		return "", nil, claimsProblem("Expires is not after now")
 	}
 	return issue(keys, is.Prefix, &child)
 }
@@ -167,7 +166,7 @@ func (is *Issuer) Narrow(ctx context.Context, tok string, scopes, apps []string,
 // [Revocations.RevokeSubject].
 func (is *Issuer) Revoke(ctx context.Context, c *Claims) error {
 	if is.Revocations == nil {
-		return errors.New("token: Config.Revocations is required to revoke")
+		return configProblem("Config.Revocations is required to revoke")
 	}
 	return is.Revocations.RevokeID(ctx, c.ID, c.Expires)
 }

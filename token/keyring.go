@@ -61,7 +61,7 @@ func (s *keyset) lookup(kid string) *key {
 }
 
 func newKey(id string, secret []byte) *key {
-	if len(secret) != KeySize || !checkKeyID(id) {
+	if len(secret) != keySize || !checkKeyID(id) {
 		panic("token: internal error: bad key")
 	}
 	block, err := aes.NewCipher(secret)
@@ -84,7 +84,7 @@ func newKey(id string, secret []byte) *key {
 
 // generateKey makes a key from crypto/rand, with a random 96-bit kid.
 func generateKey() *key {
-	secret := make([]byte, KeySize)
+	secret := make([]byte, keySize)
 	rand.Read(secret)
 	var id [12]byte
 	rand.Read(id[:])
@@ -130,8 +130,8 @@ func (kr *Keyring) KeyIDs() []string {
 
 // Rotate makes a new active key from crypto/rand; the previous active key
 // becomes verify-only. It returns the new kid. On a zero Keyring it makes
-// the first key. It fails if the keyring
-// already holds MaxKeys keys: retire old ones first.
+// the first key. It fails if the keyring already holds 32 keys: retire
+// old ones first.
 func (kr *Keyring) Rotate() (string, error) {
 	kr.mu.Lock()
 	defer kr.mu.Unlock()
@@ -139,8 +139,8 @@ func (kr *Keyring) Rotate() (string, error) {
 	if s := kr.keys.Load(); s != nil {
 		list = s.list
 	}
-	if len(list) >= MaxKeys {
-		return "", errors.New("token: keyring is full (" + strconv.Itoa(MaxKeys) + " keys): retire old keys before rotating")
+	if len(list) >= maxKeys {
+		return "", keyringProblem("full (" + strconv.Itoa(maxKeys) + " keys): retire old keys before rotating")
 	}
 	k := generateKey()
 	kr.keys.Store(&keyset{list: append([]*key{k}, list...)})
@@ -159,9 +159,9 @@ func (kr *Keyring) Retire(kid string) error {
 	i := slices.IndexFunc(s.list, func(k *key) bool { return k.id == kid })
 	switch {
 	case i < 0:
-		return errors.New("token: no key with that kid in the keyring")
+		return keyringProblem("no key with that kid")
 	case i == 0:
-		return errors.New("token: the active key cannot be retired; rotate first")
+		return keyringProblem("the active key cannot be retired; rotate first")
 	}
 	kr.keys.Store(&keyset{list: slices.Delete(slices.Clone(s.list), i, i+1)})
 	return nil
@@ -177,7 +177,7 @@ func (kr *Keyring) Retire(kid string) error {
 func (kr *Keyring) Replace(next *Keyring) error {
 	s := next.load()
 	if s == nil || len(s.list) == 0 {
-		return errors.New("token: cannot replace a keyring's keys with none")
+		return keyringProblem("cannot replace the keys with none")
 	}
 	kr.mu.Lock()
 	defer kr.mu.Unlock()
@@ -203,15 +203,12 @@ func (kr *Keyring) Format(f fmt.State, verb rune) {
 // characters, and key_ops of ["encrypt","decrypt"] for the one active key or
 // ["decrypt"] for a verify-only key; "alg" and "use", when present, must be
 // "dir" and "enc". The document must be strict JSON (no duplicate members),
-// at most 64 KiB, with at most MaxKeys keys. Keys are kept in the set's
-// order. Errors are *KeySetError, under ErrKeySet, and never contain key
+// at most 64 KiB, with at most 32 keys. Keys are kept in the set's
+// order. Errors are [*KeySetError], under ErrKeySet, and never contain key
 // material.
 func ParseKeyring(jwks []byte) (*Keyring, error) {
-	setErr := func(reason error, detail string) error {
-		return &KeySetError{Index: -1, Reason: reason, Detail: detail}
-	}
 	if len(jwks) > maxKeySetSize {
-		return nil, setErr(ErrKeySet, "larger than 64 KiB")
+		return nil, keySetError(-1, "", nil, "larger than 64 KiB")
 	}
 	// Members are looked up by their exact names (encoding/json would also
 	// match "KEYS" or "Kty"); other members are ignored, as RFC 7517 says.
@@ -220,16 +217,16 @@ func ParseKeyring(jwks []byte) (*Keyring, error) {
 	}
 	if err := strictjson.DecodeExtensible(jwks, &doc, keySetLimits); err != nil {
 		if errors.Is(err, strictjson.ErrType) || errors.Is(err, strictjson.ErrUnknown) {
-			return nil, setErr(ErrKeySet, `not a JWK Set: a "keys" array is required`)
+			return nil, keySetError(-1, "", nil, `not a JWK Set: a "keys" array is required`)
 		}
-		return nil, setErr(ErrKeySet, "not strict JSON (syntax, encoding or a duplicate member)")
+		return nil, keySetError(-1, "", nil, "not strict JSON (syntax, encoding or a duplicate member)")
 	}
 	keys := doc.Keys
 	if keys == nil {
-		return nil, setErr(ErrKeySet, `not a JWK Set: a "keys" array is required`)
+		return nil, keySetError(-1, "", nil, `not a JWK Set: a "keys" array is required`)
 	}
-	if len(keys) > MaxKeys {
-		return nil, setErr(ErrKeySet, "more than "+strconv.Itoa(MaxKeys)+" keys")
+	if len(keys) > maxKeys {
+		return nil, keySetError(-1, "", nil, "more than "+strconv.Itoa(maxKeys)+" keys")
 	}
 	var list []*key
 	activeAt := -1
@@ -240,18 +237,18 @@ func ParseKeyring(jwks []byte) (*Keyring, error) {
 			return nil, err
 		}
 		if slices.ContainsFunc(list, func(o *key) bool { return o.id == k.id }) {
-			return nil, &KeySetError{Index: i, KeyID: k.id, Reason: ErrDuplicateKeyID, Detail: "kid used by an earlier key"}
+			return nil, keySetError(i, k.id, errDuplicateKeyID, "kid used by an earlier key")
 		}
 		if active {
 			if activeAt >= 0 {
-				return nil, &KeySetError{Index: i, KeyID: k.id, Reason: ErrNoActiveKey, Detail: "a second active key (key_ops with encrypt); only one key may encrypt"}
+				return nil, keySetError(i, k.id, errNoActiveKey, "a second active key (key_ops with encrypt); only one key may encrypt")
 			}
 			activeAt = i
 		}
 		list = append(list, k)
 	}
 	if activeAt < 0 {
-		return nil, setErr(ErrNoActiveKey, `no usable active key: one 256-bit oct key needs key_ops ["encrypt","decrypt"]`)
+		return nil, keySetError(-1, "", errNoActiveKey, `no usable active key: one 256-bit oct key needs key_ops ["encrypt","decrypt"]`)
 	}
 	// The active key first, the others in the set's order.
 	active := list[activeAt]
@@ -264,8 +261,8 @@ func ParseKeyring(jwks []byte) (*Keyring, error) {
 // parseJWK reads one key of a set. The error's Index is for the caller to
 // set.
 func parseJWK(raw []byte) (k *key, active bool, _ *KeySetError) {
-	fail := func(reason error, kid, detail string) (*key, bool, *KeySetError) {
-		return nil, false, &KeySetError{KeyID: kid, Reason: reason, Detail: detail}
+	fail := func(why error, kid, detail string) (*key, bool, *KeySetError) {
+		return nil, false, keySetError(0, kid, why, detail)
 	}
 	var peek struct {
 		Kty *string `json:"kty"`
@@ -275,12 +272,12 @@ func parseJWK(raw []byte) (k *key, active bool, _ *KeySetError) {
 	if err := strictjson.DecodeExtensible(raw, &peek, keySetLimits); err != nil {
 		var e *strictjson.Error
 		if errors.As(err, &e) && e.Member != "" && errors.Is(err, strictjson.ErrType) {
-			return fail(ErrKeySet, "", e.Member+" is not a string")
+			return fail(nil, "", e.Member+" is not a string")
 		}
 		if errors.As(err, &e) && e.Member != "" && errors.Is(err, strictjson.ErrUnknown) {
-			return fail(ErrKeySet, "", "a member's name is kty, kid or k in another case")
+			return fail(nil, "", "a member's name is kty, kid or k in another case")
 		}
-		return fail(ErrKeySet, "", "not a JSON object")
+		return fail(nil, "", "not a JSON object")
 	}
 	kid := ""
 	if peek.Kid != nil && checkKeyID(*peek.Kid) {
@@ -288,37 +285,37 @@ func parseJWK(raw []byte) (k *key, active bool, _ *KeySetError) {
 	}
 	switch {
 	case peek.Kty == nil:
-		return fail(ErrKeySet, kid, "no kty")
+		return fail(nil, kid, "no kty")
 	case *peek.Kty != "oct":
-		return fail(ErrUnsupportedKey, kid, `not an "oct" key: token keys are 256-bit symmetric keys`)
+		return fail(errUnsupportedKey, kid, `not an "oct" key: token keys are 256-bit symmetric keys`)
 	case kid == "":
-		return fail(ErrUnsupportedKey, "", "no kid, or not 1 to 64 characters of A-Z a-z 0-9 _ - . ~")
+		return fail(errUnsupportedKey, "", "no kid, or not 1 to 64 characters of A-Z a-z 0-9 _ - . ~")
 	case peek.K == nil:
-		return fail(ErrUnsupportedKey, kid, "no key value k")
+		return fail(errUnsupportedKey, kid, "no key value k")
 	}
-	var secret [KeySize]byte
+	var secret [keySize]byte
 	if len(*peek.K) != 43 {
-		return fail(ErrUnsupportedKey, kid, "not a 256-bit key")
+		return fail(errUnsupportedKey, kid, "not a 256-bit key")
 	}
 	if _, err := decodeB64(secret[:0], *peek.K); err != nil {
-		return fail(ErrUnsupportedKey, kid, "k is not canonical base64url")
+		return fail(errUnsupportedKey, kid, "k is not canonical base64url")
 	}
 	jk, err := jwk.ParseKey(raw)
 	if err != nil {
-		return fail(ErrUnsupportedKey, kid, "not a valid oct JWK")
+		return fail(errUnsupportedKey, kid, "not a valid oct JWK")
 	}
 	sk, ok := jk.(jwk.SymmetricKey)
 	if !ok {
-		return fail(ErrUnsupportedKey, kid, "not a symmetric key")
+		return fail(errUnsupportedKey, kid, "not a symmetric key")
 	}
-	if octets, ok := sk.Octets(); !ok || len(octets) != KeySize || string(octets) != string(secret[:]) {
-		return fail(ErrUnsupportedKey, kid, "not a 256-bit key")
+	if octets, ok := sk.Octets(); !ok || len(octets) != keySize || string(octets) != string(secret[:]) {
+		return fail(errUnsupportedKey, kid, "not a 256-bit key")
 	}
 	if alg, ok := sk.Algorithm(); ok && alg.String() != jwa.DIRECT().String() {
-		return fail(ErrUnsupportedKey, kid, `alg is not "dir"`)
+		return fail(errUnsupportedKey, kid, `alg is not "dir"`)
 	}
 	if use, ok := sk.KeyUsage(); ok && use != string(jwk.ForEncryption) {
-		return fail(ErrUnsupportedKey, kid, `use is not "enc"`)
+		return fail(errUnsupportedKey, kid, `use is not "enc"`)
 	}
 	ops, _ := sk.KeyOps()
 	switch {
@@ -327,7 +324,7 @@ func parseJWK(raw []byte) (k *key, active bool, _ *KeySetError) {
 		active = true
 	case slices.Equal(ops, jwk.KeyOperationList{jwk.KeyOpDecrypt}):
 	default:
-		return fail(ErrUnsupportedKey, kid, `key_ops must be ["encrypt","decrypt"] (active key) or ["decrypt"] (verify-only)`)
+		return fail(errUnsupportedKey, kid, `key_ops must be ["encrypt","decrypt"] (active key) or ["decrypt"] (verify-only)`)
 	}
 	return newKey(kid, secret[:]), active, nil
 }
@@ -339,13 +336,13 @@ func parseJWK(raw []byte) (k *key, active bool, _ *KeySetError) {
 func (kr *Keyring) JWKSet() ([]byte, error) {
 	s := kr.load()
 	if s == nil {
-		return nil, errors.New("token: the keyring has no keys")
+		return nil, keyringProblem("no keys")
 	}
 	set := jwk.NewSet()
 	for i, k := range s.list {
 		jk, err := jwk.Import(k.secret)
 		if err != nil {
-			return nil, errors.New("token: cannot write a key as a JWK")
+			return nil, keyringProblem("cannot write a key as a JWK")
 		}
 		ops := jwk.KeyOperationList{jwk.KeyOpDecrypt}
 		if i == 0 {
@@ -358,12 +355,16 @@ func (kr *Keyring) JWKSet() ([]byte, error) {
 			jwk.KeyOpsKey:    ops,
 		} {
 			if err := jk.Set(name, v); err != nil {
-				return nil, errors.New("token: cannot write a key as a JWK")
+				return nil, keyringProblem("cannot write a key as a JWK")
 			}
 		}
 		if err := set.AddKey(jk); err != nil {
-			return nil, errors.New("token: cannot write a key as a JWK")
+			return nil, keyringProblem("cannot write a key as a JWK")
 		}
 	}
-	return json.Marshal(set)
+	b, err := json.Marshal(set)
+	if err != nil {
+		return nil, keyringProblem("cannot write the keys as a JWK Set")
+	}
+	return b, nil
 }

@@ -126,29 +126,29 @@ func TestParseKeyringRefuses(t *testing.T) {
 		"kid in another case too": {set(`{"kty":"oct","kid":"a","KID":"b","k":"` + k + `","key_ops":["encrypt","decrypt"]}`), ErrKeySet, 0},
 		"kty not a string":        {set(`{"kty":1,"kid":"a","k":"` + k + `","key_ops":["encrypt","decrypt"]}`), ErrKeySet, 0},
 		"key not an object":       {set(`"oct"`), ErrKeySet, 0},
-		"no keys":                 {`{"keys":[]}`, ErrNoActiveKey, -1},
-		"only verify-only":        {set(verifyOnly("a"), verifyOnly("b")), ErrNoActiveKey, -1},
-		"two active keys":         {set(oct("a", ""), oct("b", "")), ErrNoActiveKey, 1},
-		"duplicate kid":           {set(oct("a", ""), verifyOnly("a")), ErrDuplicateKeyID, 1},
-		"RSA key":                 {set(oct("a", ""), jwkJSON(t, rsaKey, map[string]any{"kid": "r"})), ErrUnsupportedKey, 1},
-		"RSA public key":          {set(jwkJSON(t, &rsaKey.PublicKey, map[string]any{"kid": "r"})), ErrUnsupportedKey, 0},
-		"EC key":                  {set(jwkJSON(t, ecKey, map[string]any{"kid": "e"})), ErrUnsupportedKey, 0},
-		"OKP key":                 {set(jwkJSON(t, edKey, map[string]any{"kid": "o"})), ErrUnsupportedKey, 0},
+		"no keys":                 {`{"keys":[]}`, errNoActiveKey, -1},
+		"only verify-only":        {set(verifyOnly("a"), verifyOnly("b")), errNoActiveKey, -1},
+		"two active keys":         {set(oct("a", ""), oct("b", "")), errNoActiveKey, 1},
+		"duplicate kid":           {set(oct("a", ""), verifyOnly("a")), errDuplicateKeyID, 1},
+		"RSA key":                 {set(oct("a", ""), jwkJSON(t, rsaKey, map[string]any{"kid": "r"})), errUnsupportedKey, 1},
+		"RSA public key":          {set(jwkJSON(t, &rsaKey.PublicKey, map[string]any{"kid": "r"})), errUnsupportedKey, 0},
+		"EC key":                  {set(jwkJSON(t, ecKey, map[string]any{"kid": "e"})), errUnsupportedKey, 0},
+		"OKP key":                 {set(jwkJSON(t, edKey, map[string]any{"kid": "o"})), errUnsupportedKey, 0},
 		"no kty":                  {set(`{"kid":"a","k":"` + k + `"}`), ErrKeySet, 0},
-		"128-bit key":             {set(`{"kty":"oct","kid":"a","k":"` + b64(secret[:16]) + `","key_ops":["encrypt","decrypt"]}`), ErrUnsupportedKey, 0},
-		"512-bit key":             {set(`{"kty":"oct","kid":"a","k":"` + b64(append(secret, secret...)) + `","key_ops":["encrypt","decrypt"]}`), ErrUnsupportedKey, 0},
-		"k padded":                {set(`{"kty":"oct","kid":"a","k":"` + k + `=","key_ops":["encrypt","decrypt"]}`), ErrUnsupportedKey, 0},
-		"k not canonical":         {set(`{"kty":"oct","kid":"a","k":"` + nonCanonical(k) + `","key_ops":["encrypt","decrypt"]}`), ErrUnsupportedKey, 0},
-		"no k":                    {set(`{"kty":"oct","kid":"a","key_ops":["encrypt","decrypt"]}`), ErrUnsupportedKey, 0},
-		"no kid":                  {set(`{"kty":"oct","k":"` + k + `","key_ops":["encrypt","decrypt"]}`), ErrUnsupportedKey, 0},
-		"kid with a space":        {set(oct("a b", "")), ErrUnsupportedKey, 0},
-		"kid too long":            {set(oct(strings.Repeat("a", 65), "")), ErrUnsupportedKey, 0},
-		"alg A256KW":              {set(`{"kty":"oct","kid":"a","k":"` + k + `","alg":"A256KW","key_ops":["encrypt","decrypt"]}`), ErrUnsupportedKey, 0},
-		"alg HS256":               {set(`{"kty":"oct","kid":"a","k":"` + k + `","alg":"HS256","key_ops":["encrypt","decrypt"]}`), ErrUnsupportedKey, 0},
-		"use sig":                 {set(`{"kty":"oct","kid":"a","k":"` + k + `","use":"sig","key_ops":["encrypt","decrypt"]}`), ErrUnsupportedKey, 0},
-		"key_ops sign":            {set(`{"kty":"oct","kid":"a","k":"` + k + `","key_ops":["sign","verify"]}`), ErrUnsupportedKey, 0},
-		"no key_ops":              {set(`{"kty":"oct","kid":"a","k":"` + k + `"}`), ErrUnsupportedKey, 0},
-		"too many keys":           {set(strings.Split(strings.Repeat(verifyOnly("x")+"\n", MaxKeys+1), "\n")[:MaxKeys+1]...), ErrKeySet, -1},
+		"128-bit key":             {set(`{"kty":"oct","kid":"a","k":"` + b64(secret[:16]) + `","key_ops":["encrypt","decrypt"]}`), errUnsupportedKey, 0},
+		"512-bit key":             {set(`{"kty":"oct","kid":"a","k":"` + b64(append(secret, secret...)) + `","key_ops":["encrypt","decrypt"]}`), errUnsupportedKey, 0},
+		"k padded":                {set(`{"kty":"oct","kid":"a","k":"` + k + `=","key_ops":["encrypt","decrypt"]}`), errUnsupportedKey, 0},
+		"k not canonical":         {set(`{"kty":"oct","kid":"a","k":"` + nonCanonical(k) + `","key_ops":["encrypt","decrypt"]}`), errUnsupportedKey, 0},
+		"no k":                    {set(`{"kty":"oct","kid":"a","key_ops":["encrypt","decrypt"]}`), errUnsupportedKey, 0},
+		"no kid":                  {set(`{"kty":"oct","k":"` + k + `","key_ops":["encrypt","decrypt"]}`), errUnsupportedKey, 0},
+		"kid with a space":        {set(oct("a b", "")), errUnsupportedKey, 0},
+		"kid too long":            {set(oct(strings.Repeat("a", 65), "")), errUnsupportedKey, 0},
+		"alg A256KW":              {set(`{"kty":"oct","kid":"a","k":"` + k + `","alg":"A256KW","key_ops":["encrypt","decrypt"]}`), errUnsupportedKey, 0},
+		"alg HS256":               {set(`{"kty":"oct","kid":"a","k":"` + k + `","alg":"HS256","key_ops":["encrypt","decrypt"]}`), errUnsupportedKey, 0},
+		"use sig":                 {set(`{"kty":"oct","kid":"a","k":"` + k + `","use":"sig","key_ops":["encrypt","decrypt"]}`), errUnsupportedKey, 0},
+		"key_ops sign":            {set(`{"kty":"oct","kid":"a","k":"` + k + `","key_ops":["sign","verify"]}`), errUnsupportedKey, 0},
+		"no key_ops":              {set(`{"kty":"oct","kid":"a","k":"` + k + `"}`), errUnsupportedKey, 0},
+		"too many keys":           {set(strings.Split(strings.Repeat(verifyOnly("x")+"\n", maxKeys+1), "\n")[:maxKeys+1]...), ErrKeySet, -1},
 		"too large":               {`{"keys":[],"pad":"` + strings.Repeat("x", maxKeySetSize) + `"}`, ErrKeySet, -1},
 	}
 	for name, tc := range cases {
@@ -162,7 +162,7 @@ func TestParseKeyringRefuses(t *testing.T) {
 			require.Equal(t, tc.index, kse.Index)
 			require.NotContains(t, err.Error(), k, "the error quotes a key")
 			require.NotContains(t, err.Error(), k[:10])
-			require.True(t, strings.HasPrefix(err.Error(), "token: key set"), err.Error())
+			require.True(t, strings.HasPrefix(err.Error(), "token: invalid key set"), err.Error())
 		})
 	}
 }

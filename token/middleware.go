@@ -47,14 +47,6 @@ func ClaimsFromContext(ctx context.Context) (*Claims, bool) {
 	return c, ok
 }
 
-var (
-	errNoBearer       = errors.New("token: no bearer token in the request")
-	errTwoHeaders     = errors.New("token: more than one Authorization header")
-	errBadCredentials = errors.New("token: Authorization header is not a bearer token (RFC 6750 b64token)")
-	errQueryToken     = errors.New("token: access_token in the query string is not accepted")
-	errScope          = errors.New("token: insufficient scope")
-)
-
 // Wrap returns next behind the middleware. It panics if the Middleware is
 // misconfigured (no Verifier, a malformed scope or realm).
 func (m *Middleware) Wrap(next http.Handler) http.Handler {
@@ -89,7 +81,7 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			switch {
 			case status == http.StatusBadRequest:
 				params = []string{`error="invalid_request"`}
-			case status == http.StatusUnauthorized && err != errNoBearer:
+			case status == http.StatusUnauthorized && !errors.Is(err, errNoBearer):
 				params = []string{`error="invalid_token"`}
 			case status == http.StatusForbidden:
 				params = []string{`error="insufficient_scope"`, scopeAttr}
@@ -117,24 +109,24 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 // answer with and the reason.
 func (m *Middleware) authenticate(r *http.Request) (*Claims, int, error) {
 	if strings.Contains(r.URL.RawQuery, "access_token") && r.URL.Query().Has("access_token") {
-		return nil, http.StatusBadRequest, errQueryToken
+		return nil, http.StatusBadRequest, refusedQueryToken
 	}
 	values := r.Header.Values("Authorization")
 	switch len(values) {
 	case 0:
-		return nil, http.StatusUnauthorized, errNoBearer
+		return nil, http.StatusUnauthorized, refusedNoBearer
 	case 1:
 	default:
-		return nil, http.StatusBadRequest, errTwoHeaders
+		return nil, http.StatusBadRequest, refusedTwoHeaders
 	}
 	scheme, cred, _ := strings.Cut(values[0], " ")
 	if !strings.EqualFold(scheme, "Bearer") {
 		// Another scheme (Basic, ...) carries no bearer token.
-		return nil, http.StatusUnauthorized, errNoBearer
+		return nil, http.StatusUnauthorized, refusedNoBearer
 	}
 	cred = strings.TrimLeft(cred, " ")
 	if !b64token(cred) {
-		return nil, http.StatusBadRequest, errBadCredentials
+		return nil, http.StatusBadRequest, refusedCredentials
 	}
 	claims, err := m.Verifier.Verify(r.Context(), cred)
 	switch {
@@ -152,7 +144,7 @@ func (m *Middleware) authenticate(r *http.Request) (*Claims, int, error) {
 	}
 	for _, s := range m.Scopes {
 		if !claims.HasScope(s) {
-			return nil, http.StatusForbidden, errScope
+			return nil, http.StatusForbidden, refusedScope
 		}
 	}
 	return claims, 0, nil

@@ -2,6 +2,7 @@ package token
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -137,6 +138,51 @@ func TestMiddlewareServerSide(t *testing.T) {
 	resp = call(f.v)
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	require.Equal(t, `Bearer error="invalid_token"`, resp.Header.Get("WWW-Authenticate"))
+}
+
+// brokenRevocations is a revocation list that fails without saying why.
+type brokenRevocations struct{ MemoryRevocations }
+
+var errBrokenList = errors.New("list: connection reset")
+
+func (*brokenRevocations) Revoked(context.Context, *Claims) (bool, error) {
+	return false, errBrokenList
+}
+
+// TestRevocationListFailure: whatever error a list gives, Verify fails
+// closed under ErrRevocationUnavailable (the list's error under it), never
+// as the token's fault, and the Middleware answers 503.
+func TestRevocationListFailure(t *testing.T) {
+	f := newFixture(t, "")
+	tok := f.issue(t)
+	for name, list := range map[string]Revocations{
+		"says why":     &failingRevocations{},
+		"does not say": &brokenRevocations{},
+	} {
+		t.Run(name, func(t *testing.T) {
+			v := *f.v
+			v.Revocations = list
+			_, err := v.Verify(t.Context(), tok)
+			require.ErrorIs(t, err, ErrRevocationUnavailable)
+			require.NotErrorIs(t, err, ErrInvalid)
+			require.True(t, strings.HasPrefix(err.Error(), "token: revocation state unavailable: "), err.Error())
+			is := *f.is
+			is.Revocations = list
+			_, _, err = is.Narrow(t.Context(), tok, nil, nil, time.Time{})
+			require.ErrorIs(t, err, ErrRevocationUnavailable)
+
+			h := (&Middleware{Verifier: &v}).Wrap(http.NotFoundHandler())
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			h.ServeHTTP(rec, req)
+			require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+		})
+	}
+	v := *f.v
+	v.Revocations = &brokenRevocations{}
+	_, err := v.Verify(t.Context(), tok)
+	require.ErrorIs(t, err, errBrokenList, "the list's own error stays under it")
 }
 
 func TestMiddlewarePanicsOnBadConfig(t *testing.T) {

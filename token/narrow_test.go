@@ -103,7 +103,7 @@ func TestNarrowRefusesWidening(t *testing.T) {
 func TestNarrowDepthAndForeignTokens(t *testing.T) {
 	f := newFixture(t, "")
 	tok := f.issue(t)
-	for range MaxLineage {
+	for range maxLineage {
 		var err error
 		tok, _, err = f.is.Narrow(t.Context(), tok, nil, nil, time.Time{})
 		require.NoError(t, err)

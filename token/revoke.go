@@ -4,13 +4,12 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"iter"
 	"sync"
 	"time"
 
 	"github.com/latchsec/latch/internal/idset"
+	"github.com/latchsec/latch/internal/reason"
 	"github.com/latchsec/latch/internal/strictjson"
 )
 
@@ -20,8 +19,8 @@ import (
 // Revoked is called on every verification and must answer from local
 // memory, without a network round trip. When it cannot answer with
 // certainty (a shared list whose local copy may be stale) it must return an
-// error, which should wrap [ErrRevocationUnavailable]: verification then
-// fails closed.
+// error: verification then fails closed, with an error under
+// [ErrRevocationUnavailable] that wraps the list's.
 type Revocations interface {
 	// Revoked reports whether c is revoked: its ID or an ID of its Lineage
 	// is revoked, or its Subject's tokens issued before a time after c's
@@ -112,7 +111,7 @@ func live(exp int64, t time.Time) bool {
 func (m *MemoryRevocations) RevokeID(ctx context.Context, id string, expires time.Time) error {
 	key, ok := parseTokenID(id)
 	if !ok {
-		return errors.New("token: not a token ID")
+		return notTokenID
 	}
 	t := now(m.Now)
 	if !expires.IsZero() && !t.Before(expires.Add(Leeway)) {
@@ -133,7 +132,7 @@ func (m *MemoryRevocations) RevokeID(ctx context.Context, id string, expires tim
 // RevokeSubject implements Revocations.
 func (m *MemoryRevocations) RevokeSubject(ctx context.Context, subject string, before time.Time) error {
 	if !checkText(subject) {
-		return errors.New("token: not a subject")
+		return notSubject
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -156,7 +155,7 @@ func (m *MemoryRevocations) RevokeIDs(ctx context.Context, ids iter.Seq2[string,
 	for id, expires := range ids {
 		key, ok := parseTokenID(id)
 		if !ok {
-			return errors.New("token: not a token ID")
+			return notTokenID
 		}
 		if !expires.IsZero() && !t.Before(expires.Add(Leeway)) {
 			continue // the token is already refused as expired
@@ -282,27 +281,27 @@ func (m *MemoryRevocations) MarshalJSON() ([]byte, error) {
 func (m *MemoryRevocations) UnmarshalJSON(b []byte) error {
 	var in revocationsJSON
 	if err := strictjson.Decode(b, &in); err != nil {
-		return fmt.Errorf("token: revocation list: %w", err)
+		return reason.Wrap(errRevocationList, nil, err)
 	}
 	var ids idset.Set
 	ids.Grow(len(in.IDs))
 	for id, exp := range in.IDs {
 		key, ok := parseTokenID(id)
 		if !ok {
-			return errors.New("token: revocation list: an entry of ids is not a token ID")
+			return reason.Newf(errRevocationList, errNotTokenID, "an entry of ids")
 		}
 		if exp < 0 || exp > maxNumericDate {
-			return errors.New("token: revocation list: an expiry is out of range")
+			return reason.Newf(errRevocationList, nil, "an expiry is out of range")
 		}
 		ids.Put(key, exp, nil)
 	}
 	subjects := make(map[string]time.Time, len(in.Subjects))
 	for sub, before := range in.Subjects {
 		if !checkText(sub) {
-			return errors.New("token: revocation list: an entry of subjects is not a subject")
+			return reason.Newf(errRevocationList, errNotSubject, "an entry of subjects")
 		}
 		if before < 0 || before > maxNumericDate {
-			return errors.New("token: revocation list: a time is out of range")
+			return reason.Newf(errRevocationList, nil, "a time is out of range")
 		}
 		subjects[sub] = time.Unix(before, 0).UTC()
 	}

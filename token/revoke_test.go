@@ -257,19 +257,19 @@ func TestInspect(t *testing.T) {
 	// Inspect shows the claims whatever the time, issuer or revocation.
 	f.clock.Advance(48 * time.Hour)
 	require.NoError(t, f.revs.RevokeID(t.Context(), want.ID, time.Time{}))
-	c, kid, err := Inspect(f.keys, "lt_", tok)
+	c, kid, err := f.v.Inspect(tok)
 	require.NoError(t, err)
 	require.Equal(t, want, c)
 	require.Equal(t, f.keys.ActiveKeyID(), kid)
 
-	_, _, err = Inspect(f.keys, "", tok)
+	_, _, err = (&Config{Keys: f.keys}).Inspect(tok)
 	requireRefused(t, err, ErrMalformed, tok)
-	_, _, err = Inspect(NewKeyring(), "lt_", tok)
+	_, _, err = (&Config{Keys: NewKeyring(), Prefix: "lt_"}).Inspect(tok)
 	requireRefused(t, err, ErrUnknownKey, tok)
 	tampered := tok[:len(tok)-30] + string(rune(tok[len(tok)-30]^1)) + tok[len(tok)-29:]
-	_, _, err = Inspect(f.keys, "lt_", tampered)
+	_, _, err = f.v.Inspect(tampered)
 	require.ErrorIs(t, err, ErrInvalid)
-	_, _, err = Inspect(nil, "", tok)
+	_, _, err = (&Config{}).Inspect(tok)
 	require.Error(t, err)
 	require.NotErrorIs(t, err, ErrInvalid)
 }

@@ -147,7 +147,7 @@ func TestIssueRefusesBadClaims(t *testing.T) {
 		"no scopes":           with(func(c *Claims) { c.Scopes = nil }),
 		"bad scope":           with(func(c *Claims) { c.Scopes = []string{"data:*"} }),
 		"repeated scope":      with(func(c *Claims) { c.Scopes = []string{"data:read", "data:read"} }),
-		"too many scopes":     with(func(c *Claims) { c.Scopes = strings.Split(manyScopes(MaxScopes+1), " ") }),
+		"too many scopes":     with(func(c *Claims) { c.Scopes = strings.Split(manyScopes(maxScopes+1), " ") }),
 		"bad app":             with(func(c *Claims) { c.Apps = []string{"a/b"} }),
 		"repeated app":        with(func(c *Claims) { c.Apps = []string{"a", "a"} }),
 		"too many apps":       with(func(c *Claims) { c.Apps = strings.Fields("a b c d e f g h i j k l m n o p q") }),
@@ -258,20 +258,20 @@ func TestReplace(t *testing.T) {
 
 func TestRotateUpToMaxKeys(t *testing.T) {
 	var kr Keyring // the zero Keyring makes its first key on Rotate
-	for range MaxKeys {
+	for range maxKeys {
 		_, err := kr.Rotate()
 		require.NoError(t, err)
 	}
 	_, err := kr.Rotate()
 	require.Error(t, err)
-	require.Len(t, kr.KeyIDs(), MaxKeys)
+	require.Len(t, kr.KeyIDs(), maxKeys)
 }
 
 // TestLargestTokenFits issues the largest claims the limits allow, with the
-// longest kid and prefix, and checks that the token is within MaxTokenSize,
+// longest kid and prefix, and checks that the token is within maxTokenSize,
 // as the limits promise.
 func TestLargestTokenFits(t *testing.T) {
-	secret := make([]byte, KeySize)
+	secret := make([]byte, keySize)
 	kid := strings.Repeat("k", maxKeyID)
 	keys := new(Keyring)
 	keys.keys.Store(&keyset{list: []*key{newKey(kid, secret)}})
@@ -285,25 +285,25 @@ func TestLargestTokenFits(t *testing.T) {
 		Audience: strings.Repeat(`"`, maxText),
 		Expires:  time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC),
 	}
-	for i := range MaxScopes {
+	for i := range maxScopes {
 		c.Scopes = append(c.Scopes, long(fmt.Sprintf("r%02d", i), maxScopePart)+":"+long("a", maxScopePart))
 	}
-	for i := range MaxApps {
+	for i := range maxApps {
 		c.Apps = append(c.Apps, long(fmt.Sprintf("a%02d", i), maxAppID))
 	}
 	tok, _, err := f.is.Issue(t.Context(), c)
 	require.NoError(t, err)
-	for range MaxLineage {
+	for range maxLineage {
 		tok, _, err = f.is.Narrow(t.Context(), tok, nil, nil, time.Time{})
 		require.NoError(t, err)
 	}
 	t.Logf("largest token: %d bytes", len(tok))
-	require.LessOrEqual(t, len(tok), MaxTokenSize)
+	require.LessOrEqual(t, len(tok), maxTokenSize)
 	v := *f.v
 	v.Audience = c.Audience
 	got, err := v.Verify(t.Context(), tok)
 	require.NoError(t, err)
-	require.Len(t, got.Lineage, MaxLineage)
+	require.Len(t, got.Lineage, maxLineage)
 }
 
 // TestRotateWhileVerifying rotates and retires keys while other goroutines

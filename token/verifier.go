@@ -2,7 +2,6 @@ package token
 
 import (
 	"context"
-	"errors"
 	"time"
 )
 
@@ -34,39 +33,40 @@ func (v *Verifier) Verify(ctx context.Context, tok string) (*Claims, error) {
 	case err != nil:
 		return nil, err
 	case v.Audience == "":
-		return nil, errors.New("token: Config.Audience is required to verify")
+		return nil, configProblem("Config.Audience is required to verify")
 	case v.Revocations == nil:
-		return nil, errors.New("token: Config.Revocations is required to verify")
+		return nil, configProblem("Config.Revocations is required to verify")
 	}
 	return verify(ctx, &v.Config, keys, tok, now(v.Now), v.Audience)
 }
 
-// Inspect decrypts tok with keys and returns its claims and the kid of the
-// key that decrypted it, without checking the issuer, the audience, the
-// validity period or revocation. It is for tools that show what a token
-// says, such as latch token inspect; never grant anything on its result:
-// use [Verifier.Verify]. prefix is the Config's Prefix, or "".
+// Inspect decrypts tok with the Config's Keys (and Prefix) and returns its
+// claims and the kid of the key that decrypted it, without checking the
+// issuer, the audience, the validity period or revocation: only Keys and
+// Prefix are read. It is for tools that show what a token says, such as
+// latch token inspect; never grant anything on its result: use
+// [Verifier.Verify].
 //
-// A token that is not in the form Issuer produces, names no key of keys or
+// A token that is not in the form Issuer produces, names no key of Keys or
 // fails authentication is refused as by Verify, with an error under
 // [ErrInvalid] (ErrMalformed, ErrUnknownKey, ErrDecrypt).
-func Inspect(keys *Keyring, prefix, tok string) (*Claims, string, error) {
-	ks := keys.load()
+func (c *Config) Inspect(tok string) (*Claims, string, error) {
+	ks := c.Keys.load()
 	switch {
 	case ks == nil:
-		return nil, "", errors.New("token: Inspect needs a keyring with keys")
-	case !checkPrefix(prefix):
-		return nil, "", errors.New("token: prefix is not 1 to 16 characters of A-Z a-z 0-9 _")
+		return nil, "", configProblem("Config.Keys has no keys")
+	case !checkPrefix(c.Prefix):
+		return nil, "", configProblem("Config.Prefix is not 1 to 16 characters of A-Z a-z 0-9 _")
 	}
-	plain, kid, err := openKid(ks, prefix, tok)
+	plain, kid, err := openKid(ks, c.Prefix, tok)
 	if err != nil {
 		return nil, "", err
 	}
-	c := new(Claims)
-	if problem := parseClaims(plain, c); problem != "" {
+	claims := new(Claims)
+	if problem := parseClaims(plain, claims); problem != "" {
 		return nil, "", malformed(problem)
 	}
-	return c, kid, nil
+	return claims, kid, nil
 }
 
 // verify is Verify for Verifier and Issuer.Narrow: tok must be a token of
@@ -83,20 +83,20 @@ func verify(ctx context.Context, cfg *Config, keys *keyset, tok string, now time
 	}
 	switch {
 	case c.Issuer != cfg.Issuer:
-		return nil, ErrWrongIssuer
+		return nil, refusedIssuer
 	case aud != "" && c.Audience != aud:
-		return nil, ErrWrongAudience
+		return nil, refusedAudience
 	case !c.Expires.IsZero() && !now.Before(c.Expires.Add(Leeway)):
-		return nil, ErrExpired
+		return nil, refusedExpired
 	case now.Add(Leeway).Before(c.NotBefore) || now.Add(Leeway).Before(c.IssuedAt):
-		return nil, ErrNotYetValid
+		return nil, refusedEarly
 	}
 	revoked, err := cfg.Revocations.Revoked(ctx, c)
 	switch {
 	case err != nil:
-		return nil, &revocationError{err}
+		return nil, revocationFailed(err)
 	case revoked:
-		return nil, ErrRevoked
+		return nil, refusedRevoked
 	}
 	return c, nil
 }

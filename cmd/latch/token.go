@@ -332,7 +332,7 @@ pbpaste | latch token inspect --keys keys.json --prefix lt_ --json`,
 			if err != nil {
 				return err
 			}
-			c, kid, err := token.Inspect(kr, tf.prefix, tok)
+			c, kid, err := (&token.Config{Keys: kr, Prefix: tf.prefix}).Inspect(tok)
 			if err != nil {
 				return tokenError(err, tf.prefix)
 			}
@@ -534,7 +534,7 @@ latch token revoke --revocations revoked.json --subject user-42`,
 				if err != nil {
 					return err
 				}
-				c, _, err := token.Inspect(kr, tf.prefix, tok)
+				c, _, err := (&token.Config{Keys: kr, Prefix: tf.prefix}).Inspect(tok)
 				if err != nil {
 					return tokenError(err, tf.prefix)
 				}

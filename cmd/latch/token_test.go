@@ -105,7 +105,7 @@ func TestTokenVerifyNeedsRevocationSource(t *testing.T) {
 	r.fails(t, exitUsage, "--revocations FILE", "--redis URL", "--no-revocation-check")
 	require.NotContains(t, r.stdout, "valid")
 
-	te.run(t, []byte(tok), append(base, "--revocations", revs)...).fails(t, exitFailure, "refused: token: revoked")
+	te.run(t, []byte(tok), append(base, "--revocations", revs)...).fails(t, exitFailure, "refused: token: invalid token: revoked")
 
 	r = te.run(t, []byte(tok), append(base, "--no-revocation-check")...)
 	require.Equal(t, exitOK, r.code, r.stderr)
@@ -166,12 +166,12 @@ func TestTokenLifecycle(t *testing.T) {
 	require.True(t, strings.HasPrefix(r.stdout, "valid\n"))
 	te.verify(t, tok, "--scope", "data:write").fails(t, exitFailure, "refused: the token does not grant data:write (it grants data:read devices:manage)")
 	te.verify(t, tok, "--app", "app-2").fails(t, exitFailure, "refused: the token is limited to app-1, not app-2")
-	te.verify(t, tok, "--now", "2026-07-01T12:01:00Z").fails(t, exitFailure, "refused: token: expired")
-	te.verify(t, tok, "--now", "2026-05-31T12:00:00Z").fails(t, exitFailure, "refused: token: not yet valid")
+	te.verify(t, tok, "--now", "2026-07-01T12:01:00Z").fails(t, exitFailure, "refused: token: invalid token: expired")
+	te.verify(t, tok, "--now", "2026-05-31T12:00:00Z").fails(t, exitFailure, "refused: token: invalid token: not yet valid")
 	te.run(t, []byte(tok), "token", "verify", "--keys", te.keys, "--issuer", "https://platform.example", "--audience", "billing", "--prefix", "lt_", "--now", testNow, "--no-revocation-check").
-		fails(t, exitFailure, "refused: token: wrong audience")
+		fails(t, exitFailure, "refused: token: invalid token: wrong audience")
 	te.run(t, []byte(tok), "token", "verify", "--keys", te.keys, "--issuer", "https://platform.example", "--audience", "api", "--now", testNow, "--no-revocation-check").
-		fails(t, exitFailure, "refused: token: malformed token", "pass --prefix")
+		fails(t, exitFailure, "refused: token: malformed: the token starts with a prefix", "pass --prefix")
 
 	// A changed byte is caught.
 	i := len(tok) - 30 // inside the ciphertext, not its last character
@@ -180,8 +180,8 @@ func TestTokenLifecycle(t *testing.T) {
 		swap = 'B'
 	}
 	tampered := tok[:i] + string(swap) + tok[i+1:]
-	te.verify(t, tampered).fails(t, exitFailure, "refused: token: decryption failed")
-	te.run(t, []byte(tampered), "token", "inspect", "--keys", te.keys, "--prefix", "lt_").fails(t, exitFailure, "token: decryption failed")
+	te.verify(t, tampered).fails(t, exitFailure, "refused: token: invalid token: decryption failed")
+	te.run(t, []byte(tampered), "token", "inspect", "--keys", te.keys, "--prefix", "lt_").fails(t, exitFailure, "token: invalid token: decryption failed")
 
 	// Rotation: the old token still verifies; after retiring its key, no.
 	oldKid := keyIDs(t, te)[0]
@@ -202,7 +202,7 @@ func TestTokenLifecycle(t *testing.T) {
 	require.True(t, c2.Expires.IsZero())
 	te.run(t, nil, "token", "rotate", "--keys", te.keys, "--retire", ids[0]).fails(t, exitFailure, "the active key cannot be retired")
 	te.run(t, nil, "token", "rotate", "--keys", te.keys, "--retire", oldKid).ok(t)
-	te.verify(t, tok).fails(t, exitFailure, "refused: token: unknown key id")
+	te.verify(t, tok).fails(t, exitFailure, "refused: token: invalid token: unknown key id")
 	te.verify(t, newTok).ok(t)
 }
 
@@ -236,7 +236,7 @@ func TestTokenRevoke(t *testing.T) {
 	b := te.issue(t, "--subject", "bob", "--scope", "data:read", "--expires", "1h")
 	never := te.issue(t, "--subject", "carol", "--scope", "data:read", "--no-expiry")
 	revoked := func(tok string) {
-		te.verify(t, tok, "--revocations", list).fails(t, exitFailure, "refused: token: revoked")
+		te.verify(t, tok, "--revocations", list).fails(t, exitFailure, "refused: token: invalid token: revoked")
 	}
 	valid := func(tok string) { te.verify(t, tok, "--revocations", list).ok(t) }
 
@@ -306,14 +306,14 @@ func TestTokenBadInputs(t *testing.T) {
 			f := filepath.Join(te.dir, strings.ReplaceAll(name, " ", "-")+".json")
 			require.NoError(t, os.WriteFile(f, []byte(set), 0o600))
 			r := te.run(t, []byte(tok), "token", "inspect", "--keys", f, "--prefix", "lt_")
-			r.fails(t, exitFailure, filepath.Base(f)+": token: key set")
+			r.fails(t, exitFailure, filepath.Base(f)+": token: invalid key set")
 			require.NotContains(t, r.stderr, "AAAAAAAAAAAAAAAAAAAA", "no key material in the message")
 		})
 	}
 	// A key set of another platform: the kid is unknown.
 	other := filepath.Join(te.dir, "other.json")
 	te.run(t, nil, "token", "keygen", "--keys", other).ok(t)
-	te.run(t, []byte(tok), "token", "inspect", "--keys", other, "--prefix", "lt_").fails(t, exitFailure, "token: unknown key id")
+	te.run(t, []byte(tok), "token", "inspect", "--keys", other, "--prefix", "lt_").fails(t, exitFailure, "token: invalid token: unknown key id")
 }
 
 // TestTokenRevokeRedis: revocations go to the Redis list that a fleet's
@@ -331,11 +331,11 @@ func TestTokenRevokeRedis(t *testing.T) {
 	te.verify(t, a, "--redis", url).ok(t)
 	r := te.run(t, []byte(a), "token", "revoke", "--redis", url, "--keys", te.keys, "--prefix", "lt_", "--now", testNow).ok(t)
 	require.Contains(t, r.stdout, "of alice for ever (it never expires)")
-	te.verify(t, a, "--redis", url).fails(t, exitFailure, "refused: token: revoked")
+	te.verify(t, a, "--redis", url).fails(t, exitFailure, "refused: token: invalid token: revoked")
 	te.verify(t, b, "--redis", url).ok(t)
 	te.verify(t, a, "--redis", url, "--redis-prefix", "other:list").ok(t)
 	te.run(t, nil, "token", "revoke", "--redis", url, "--subject", "bob", "--now", testNow).ok(t)
-	te.verify(t, b, "--redis", url).fails(t, exitFailure, "refused: token: revoked")
+	te.verify(t, b, "--redis", url).fails(t, exitFailure, "refused: token: invalid token: revoked")
 
 	// The password never comes from the command line.
 	te.verify(t, a, "--redis", "redis://:hunter2@"+srv.Addr()+"/0").fails(t, exitUsage, "put the password in --redis-password-file")

@@ -25,7 +25,7 @@
 //
 // If the mirror has not been confirmed current for MaxStaleness (Redis
 // down, a partition, a failover in progress, a List not yet synchronized),
-// Revoked returns a *[StaleError], which wraps token.ErrRevocationUnavailable:
+// Revoked returns a *[StaleError], under token.ErrRevocationUnavailable:
 // verification fails closed, and token.Middleware answers 503. MaxStaleness
 // is therefore the longest that a server cut off from Redis may accept a
 // token revoked elsewhere. The List reconnects by itself (at most a

@@ -2,7 +2,6 @@ package redisrevoke
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/latchsec/latch/internal/reason"
 	"github.com/latchsec/latch/token"
 )
 
@@ -89,11 +89,11 @@ func Migrate(ctx context.Context, rdb redis.UniversalClient, prefix string) (int
 		err = migrate(ctx, rdb)
 	}
 	if err != nil {
-		return copied, fmt.Errorf("redisrevoke: migrate: %w", err)
+		return copied, reason.Wrap(errMigrate, nil, err)
 	}
 	subs, err := rdb.HGetAll(ctx, oldSubjects).Result()
 	if err != nil {
-		return copied, fmt.Errorf("redisrevoke: migrate: %w", err)
+		return copied, reason.Wrap(errMigrate, nil, err)
 	}
 	found := &token.MemoryRevocations{Now: st.now}
 	for s, v := range subs {
@@ -106,10 +106,10 @@ func Migrate(ctx context.Context, rdb redis.UniversalClient, prefix string) (int
 		entries = append(entries, subjectEntry{s, before.Unix()})
 	})
 	if err := st.writeSubjects(ctx, entries); err != nil {
-		return copied, fmt.Errorf("redisrevoke: migrate: %w", err)
+		return copied, reason.Wrap(errMigrate, nil, err)
 	}
 	if err := rdb.Del(ctx, oldSubjects).Err(); err != nil {
-		return copied, fmt.Errorf("redisrevoke: migrate: %w", err)
+		return copied, reason.Wrap(errMigrate, nil, err)
 	}
 	return copied + len(entries), nil
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/latchsec/latch/token"
 )
 
 // TestEntryOf: a record holds the ID's 16 bytes and its token's expiry
@@ -73,4 +75,18 @@ func TestRecords(t *testing.T) {
 		}
 	}
 	require.Equal(t, want[:3], got, "until the loop stops")
+}
+
+// TestStaleErrorMessage: a StaleError is token.ErrRevocationUnavailable,
+// says when the mirror was last confirmed, and leaves the category to the
+// caller, so token's Verify names it once.
+func TestStaleErrorMessage(t *testing.T) {
+	never := staleError(time.Time{})
+	require.ErrorIs(t, never, token.ErrRevocationUnavailable)
+	require.ErrorIs(t, never, errStale)
+	require.NotErrorIs(t, never, token.ErrInvalid)
+	require.Equal(t, "redisrevoke: revocation mirror not confirmed current: never synchronized with Redis", never.Error())
+	at := time.Date(2026, 12, 7, 1, 2, 3, 0, time.FixedZone("x", 3600))
+	require.Equal(t, "redisrevoke: revocation mirror not confirmed current: since 2026-12-07T00:02:03Z", staleError(at).Error())
+	require.Equal(t, at, staleError(at).LastConfirmed)
 }

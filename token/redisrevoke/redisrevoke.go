@@ -2,23 +2,21 @@ package redisrevoke
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/latchsec/latch/internal/rediswait"
 	"github.com/latchsec/latch/token"
 )
 
-// Defaults of Config.
-const (
-	DefaultPrefix         = "latch:revoke"
-	DefaultMaxStaleness   = 5 * time.Second
-	DefaultReplicaTimeout = rediswait.DefaultTimeout
-)
+// DefaultPrefix is the default of Config.Prefix, which names the List's
+// keys and channel in Redis (see the package doc).
+const DefaultPrefix = "latch:revoke"
+
+// defaultMaxStaleness is the default of Config.MaxStaleness.
+const defaultMaxStaleness = 5 * time.Second
 
 // Config configures a List. Client is required; the zero value of every
 // other field is its default.
@@ -57,42 +55,6 @@ type Config struct {
 	// entries expire. Nil means time.Now.
 	Now func() time.Time
 }
-
-// StaleError is returned by Revoked when the mirror has not been confirmed
-// current within MaxStaleness (Redis down, a partition, a failover, a List
-// that has not synchronized yet). It wraps token.ErrRevocationUnavailable,
-// so verification fails closed and Middleware answers 503.
-type StaleError struct {
-	// LastConfirmed is when the mirror was last known to be current; zero
-	// if never.
-	LastConfirmed time.Time
-}
-
-func (e *StaleError) Error() string {
-	if e.LastConfirmed.IsZero() {
-		return "redisrevoke: revocation mirror not synchronized with Redis yet"
-	}
-	return "redisrevoke: revocation mirror not confirmed current since " + e.LastConfirmed.UTC().Format(time.RFC3339)
-}
-
-func (e *StaleError) Unwrap() error { return token.ErrRevocationUnavailable }
-
-var (
-	// ErrClosed is returned by a List's methods after Close.
-	ErrClosed = errors.New("redisrevoke: list closed")
-	// ErrNotShared is returned, wrapped, by RevokeID and RevokeSubject
-	// when the revocation could not be written to Redis. It holds on this
-	// server at once all the same, and reaches Redis when the List next
-	// synchronizes.
-	ErrNotShared = errors.New("redisrevoke: revocation not yet shared through Redis")
-	// ErrNotReplicated is returned, wrapped, by RevokeID and RevokeSubject
-	// when the primary stored the revocation but fewer than
-	// Config.Replicas replicas acknowledged it within ReplicaTimeout. It
-	// holds on this server and on the primary; a failover before the
-	// replicas catch up loses it from Redis until this List writes it
-	// back.
-	ErrNotReplicated = errors.New("redisrevoke: revocation not yet on enough replicas")
-)
 
 // List is a token.Revocations shared through Redis. Each List keeps a
 // mirror of the whole list in memory, which answers Revoked without a
@@ -146,10 +108,10 @@ var _ token.Revocations = (*List)(nil)
 // to wait for it.
 func New(cfg Config) (*List, error) {
 	if cfg.Client == nil {
-		return nil, errors.New("redisrevoke: Config.Client is required")
+		return nil, configProblem("Config.Client is required")
 	}
 	if cfg.Replicas < 0 {
-		return nil, errors.New("redisrevoke: Config.Replicas must not be negative")
+		return nil, configProblem("Config.Replicas must not be negative")
 	}
 	st, err := newStore(cfg.Client, cfg.Prefix, cfg.Now, cfg.Replicas, cfg.ReplicaTimeout)
 	if err != nil {
@@ -165,13 +127,13 @@ func New(cfg Config) (*List, error) {
 	}
 	l.base, l.recent = l.newMirror(), l.newMirror()
 	if l.maxStaleness <= 0 {
-		l.maxStaleness = DefaultMaxStaleness
+		l.maxStaleness = defaultMaxStaleness
 	}
 	if l.heartbeat <= 0 {
 		l.heartbeat = l.maxStaleness / 5
 	}
 	if l.heartbeat >= l.maxStaleness {
-		return nil, errors.New("redisrevoke: Config.Heartbeat must be below MaxStaleness")
+		return nil, configProblem("Config.Heartbeat must be below MaxStaleness")
 	}
 	l.ctx, l.stop = context.WithCancel(context.Background())
 	l.ps.Store(l.rdb.SSubscribe(l.ctx, l.channel))
@@ -208,7 +170,7 @@ func (l *List) Revoked(ctx context.Context, c *token.Claims) (bool, error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	if l.confirmed.IsZero() || t.Sub(l.confirmed) > l.maxStaleness {
-		return false, &StaleError{LastConfirmed: l.confirmed}
+		return false, staleError(l.confirmed)
 	}
 	if r, err := l.base.Revoked(ctx, c); r || err != nil {
 		return r, err

@@ -201,6 +201,8 @@ func TestFailsClosedAndRecovers(t *testing.T) {
 	require.NoError(t, err)
 	_, err = v.Verify(t.Context(), tok)
 	require.ErrorIs(t, err, token.ErrRevocationUnavailable)
+	require.True(t, errors.As(err, &stale), "the List's error stays under Verify's")
+	require.Equal(t, 1, strings.Count(err.Error(), "revocation state unavailable"), err.Error())
 
 	// A revocation while Redis is down holds locally and says it is not
 	// shared yet.

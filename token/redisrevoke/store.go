@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"iter"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/latchsec/latch/internal/reason"
 	"github.com/latchsec/latch/internal/rediswait"
 	"github.com/latchsec/latch/token"
 )
@@ -33,14 +33,14 @@ func newStore(rdb redis.UniversalClient, prefix string, now func() time.Time, re
 		prefix = DefaultPrefix
 	}
 	if !validPrefix(prefix) {
-		return nil, errors.New(`redisrevoke: Config.Prefix must be 1 to 64 characters of A-Z a-z 0-9 ":_-"`)
+		return nil, configProblem(`Config.Prefix must be 1 to 64 characters of A-Z a-z 0-9 ":_-"`)
 	}
 	if now == nil {
 		now = time.Now
 	}
 	w, err := rediswait.New(rdb, replicas, replicaTimeout)
 	if err != nil {
-		return nil, fmt.Errorf("redisrevoke: Config.ReplicaTimeout %w", err)
+		return nil, &reason.Fault{Category: errConfig, Detail: "Config.ReplicaTimeout", Cause: err}
 	}
 	// The hash tag puts every key and the channel in one slot of a
 	// Cluster: each script touches one slot, and the channel lives on the
@@ -250,12 +250,9 @@ func (s *store) writeSubjects(ctx context.Context, subs []subjectEntry) error {
 // waits for the replicas to acknowledge it.
 func (s *store) run(ctx context.Context, script *redis.Script, keys []string, args []any) error {
 	_, err := s.writer.Run(ctx, script, keys, args...)
-	var notReplicated *rediswait.ReplicaError
-	switch {
-	case errors.As(err, &notReplicated):
-		return fmt.Errorf("%w: %w", ErrNotReplicated, err)
-	case err != nil:
-		return fmt.Errorf("%w: %w", ErrNotShared, err)
+	if err != nil {
+		var notReplicated *rediswait.ReplicaError
+		return writeFailed(err, errors.As(err, &notReplicated))
 	}
 	return nil
 }

@@ -186,7 +186,7 @@ func (l *List) Sync(ctx context.Context) error {
 		select {
 		case <-l.closed:
 			l.mu.Unlock()
-			return ErrClosed
+			return closedError
 		default:
 		}
 		changed, gen, synced := l.changed, l.gen, l.synced
