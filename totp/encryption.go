@@ -5,50 +5,53 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/binary"
-	"fmt"
+	"strconv"
+
+	"github.com/latchsec/latch/internal/reason"
 )
 
-// SealingKey is a key that seals secrets at rest: 32 bytes for AES-256-GCM,
-// from crypto/rand, kept outside the store (a secrets manager, a KMS, the
-// environment). ID names it in every sealed secret so that keys can be
-// rotated: 1 to 64 printable ASCII characters, unique within a Config.
-type SealingKey struct {
+// EncryptionKey is a key that encrypts TOTP secrets at rest in the
+// [Store]: 32 bytes for AES-256-GCM, from crypto/rand, kept outside the
+// store (a secrets manager, a KMS, the environment). ID names it in every
+// encrypted secret so that keys can be rotated: 1 to 64 printable ASCII
+// characters, unique within a Config.
+type EncryptionKey struct {
 	ID  string
 	Key []byte
 }
 
-// sealer seals with its first key and opens with any of them.
-type sealer struct {
+// encrypter encrypts with its first key and decrypts with any of them.
+type encrypter struct {
 	active string
 	aeads  map[string]cipher.AEAD
-	ids    map[string]string // each key id, by itself: open returns it without allocating
+	ids    map[string]string // each key id, by itself: decrypt returns it without allocating
 }
 
-func newSealer(keys []SealingKey) (*sealer, error) {
+func newEncrypter(keys []EncryptionKey) (*encrypter, error) {
 	if len(keys) == 0 {
-		return nil, fmt.Errorf("%w: no sealing key", ErrInvalidConfig)
+		return nil, invalidConfig("no EncryptionKeys")
 	}
-	s := &sealer{active: keys[0].ID, aeads: make(map[string]cipher.AEAD, len(keys)), ids: make(map[string]string, len(keys))}
+	e := &encrypter{active: keys[0].ID, aeads: make(map[string]cipher.AEAD, len(keys)), ids: make(map[string]string, len(keys))}
 	for i, k := range keys {
 		if !validKeyID(k.ID) {
-			return nil, fmt.Errorf("%w: sealing key %d: id must be 1 to %d printable ASCII characters", ErrInvalidConfig, i, maxKeyIDBytes)
+			return nil, invalidConfig("EncryptionKeys[%d]: ID must be 1 to %d printable ASCII characters", i, maxKeyIDBytes)
 		}
-		if len(k.Key) != sealingKeyBytes {
-			return nil, fmt.Errorf("%w: sealing key %q: %d bytes, want %d", ErrInvalidConfig, k.ID, len(k.Key), sealingKeyBytes)
+		if len(k.Key) != encryptionKeyBytes {
+			return nil, invalidConfig("EncryptionKeys %q: %d bytes, want %d", k.ID, len(k.Key), encryptionKeyBytes)
 		}
-		if _, dup := s.aeads[k.ID]; dup {
-			return nil, fmt.Errorf("%w: sealing key id %q given twice", ErrInvalidConfig, k.ID)
+		if _, dup := e.aeads[k.ID]; dup {
+			return nil, invalidConfig("EncryptionKeys: ID %q given twice", k.ID)
 		}
 		block, err := aes.NewCipher(k.Key)
 		if err != nil {
-			return nil, err
+			return nil, reason.Wrap(ErrInvalidConfig, nil, err)
 		}
-		if s.aeads[k.ID], err = cipher.NewGCM(block); err != nil {
-			return nil, err
+		if e.aeads[k.ID], err = cipher.NewGCM(block); err != nil {
+			return nil, reason.Wrap(ErrInvalidConfig, nil, err)
 		}
-		s.ids[k.ID] = k.ID
+		e.ids[k.ID] = k.ID
 	}
-	return s, nil
+	return e, nil
 }
 
 func validKeyID(id string) bool {
@@ -63,7 +66,7 @@ func validKeyID(id string) bool {
 	return true
 }
 
-// A sealed secret is
+// An encrypted secret (Record.Secret, NextKey.Secret) is
 //
 //	version (1 byte, 1) || len(key id) (1 byte) || key id || nonce (12 bytes) || AES-256-GCM ciphertext and tag
 //
@@ -71,17 +74,19 @@ func validKeyID(id string) bool {
 //
 //	"latch.totp.secret.v1" || 0x00 || version || len(key id) || key id || algorithm (1 byte) || digits (1 byte) || len(account) (2 bytes, big endian) || account
 //
-// so a sealed secret copied into another account's record, or a record
-// whose algorithm or digits were changed, does not open.
+// so an encrypted secret copied into another account's record, or a record
+// whose algorithm or digits were changed, does not decrypt. The format is
+// the one of the releases that called these keys sealing keys: records
+// written then decrypt now.
 const (
-	sealVersion = 1
-	sealLabel   = "latch.totp.secret.v1"
-	nonceSize   = 12
+	secretVersion = 1
+	secretLabel   = "latch.totp.secret.v1"
+	nonceSize     = 12
 )
 
-func sealAD(header []byte, account string, alg Algorithm, digits int) []byte {
-	ad := make([]byte, 0, len(sealLabel)+1+len(header)+4+len(account))
-	ad = append(ad, sealLabel...)
+func secretAD(header []byte, account string, alg Algorithm, digits int) []byte {
+	ad := make([]byte, 0, len(secretLabel)+1+len(header)+4+len(account))
+	ad = append(ad, secretLabel...)
 	ad = append(ad, 0)
 	ad = append(ad, header...)
 	ad = append(ad, byte(alg), byte(digits))
@@ -89,34 +94,33 @@ func sealAD(header []byte, account string, alg Algorithm, digits int) []byte {
 	return append(ad, account...)
 }
 
-func (s *sealer) seal(account string, alg Algorithm, digits int, secret []byte) ([]byte, error) {
-	aead := s.aeads[s.active]
-	out := make([]byte, 0, 2+len(s.active)+nonceSize+len(secret)+aead.Overhead())
-	out = append(out, sealVersion, byte(len(s.active)))
-	out = append(out, s.active...)
+// encrypt returns secret encrypted under the first key, for account.
+func (e *encrypter) encrypt(account string, alg Algorithm, digits int, secret []byte) []byte {
+	aead := e.aeads[e.active]
+	out := make([]byte, 0, 2+len(e.active)+nonceSize+len(secret)+aead.Overhead())
+	out = append(out, secretVersion, byte(len(e.active)))
+	out = append(out, e.active...)
 	header := out
 	out = out[:len(out)+nonceSize]
-	if _, err := rand.Read(out[len(header):]); err != nil {
-		return nil, err
-	}
 	nonce := out[len(header):]
-	return aead.Seal(out, nonce, secret, sealAD(header, account, alg, digits)), nil
+	rand.Read(nonce) // never fails (crypto/rand)
+	return aead.Seal(out, nonce, secret, secretAD(header, account, alg, digits))
 }
 
-// open returns the secret and the id of the key that sealed it.
-func (s *sealer) open(account string, alg Algorithm, digits int, sealed []byte) (secret []byte, keyID string, err error) {
-	if len(sealed) < 2 || sealed[0] != sealVersion || len(sealed) < 2+int(sealed[1])+nonceSize {
-		return nil, "", ErrSecretUnreadable
+// decrypt returns the secret and the id of the key that encrypted it.
+func (e *encrypter) decrypt(account string, alg Algorithm, digits int, encrypted []byte) (secret []byte, keyID string, err error) {
+	if len(encrypted) < 2 || encrypted[0] != secretVersion || len(encrypted) < 2+int(encrypted[1])+nonceSize {
+		return nil, "", unreadable("not an encrypted secret of a known version")
 	}
-	n := 2 + int(sealed[1])
-	keyID, ok := s.ids[string(sealed[2:n])]
+	n := 2 + int(encrypted[1])
+	keyID, ok := e.ids[string(encrypted[2:n])]
 	if !ok {
-		return nil, "", ErrSecretUnreadable
+		return nil, "", unreadable("encrypted under a key id not in EncryptionKeys")
 	}
-	aead := s.aeads[keyID]
-	secret, err = aead.Open(nil, sealed[n:n+nonceSize], sealed[n+nonceSize:], sealAD(sealed[:n], account, alg, digits))
+	aead := e.aeads[keyID]
+	secret, err = aead.Open(nil, encrypted[n:n+nonceSize], encrypted[n+nonceSize:], secretAD(encrypted[:n], account, alg, digits))
 	if err != nil {
-		return nil, "", ErrSecretUnreadable
+		return nil, "", unreadable("key " + strconv.Quote(keyID) + " does not decrypt it for this account")
 	}
 	return secret, keyID, nil
 }
