@@ -86,12 +86,12 @@ var errQRTooLong error = &reason.Fault{Category: ErrInvalidKeyURI, Detail: "too 
 var errSecretEncoding error = &reason.Fault{Category: ErrInvalidKeyURI, Detail: "secret not canonical base32 of 160 to 1024 bits"}
 
 // RefusedError is the error of a code that was not accepted. It matches
-// [ErrRefused] and, through Reason, one of ErrInvalidCode, ErrMalformedCode,
+// [ErrRefused] and its Reason, one of ErrInvalidCode, ErrMalformedCode,
 // ErrReplayed, ErrThrottled, ErrNotEnrolled, ErrAlreadyEnrolled or
 // ErrEnrollmentExpired. Its message never contains the code.
 type RefusedError struct {
-	// Fault's Reason is why the code was refused; its Category is
-	// ErrRefused.
+	// Fault is Latch's one error shape: its Category is ErrRefused and its
+	// Reason (read as err.Reason) why the code was refused.
 	reason.Fault
 	// RetryAfter is, when the account is locked, the time before which
 	// every code is refused; zero otherwise.
