@@ -488,3 +488,36 @@ func TestAppRevealsNothingToFakeDevice(t *testing.T) {
 	defer mu.Unlock()
 	require.Equal(t, []byte{frameHello, frameShare, frameAbort}, fromApp)
 }
+
+// TestErrorShapes: each kind of failure matches ErrPairing and its reasons
+// with errors.Is, and reads as one line that names them.
+func TestErrorShapes(t *testing.T) {
+	for _, tc := range []struct {
+		err     error
+		matches []error
+		msg     string
+	}{
+		{errRefused(ErrWindowClosed), []error{ErrPairing, ErrRefused, ErrWindowClosed},
+			"pairing: pairing failed: refused by the device: pairing window closed"},
+		{errRefused(nil), []error{ErrPairing, ErrRefused}, "pairing: pairing failed: refused by the device"},
+		{errPairing(ErrAuthentication), []error{ErrPairing, ErrAuthentication}, "pairing: pairing failed: authentication failed"},
+		{errPairing(errMalformed("hello frame of wrong length")), []error{ErrPairing, ErrMalformed},
+			"pairing: pairing failed: malformed input: hello frame of wrong length"},
+		{errPairing(linkError(io.EOF)), []error{ErrPairing, ErrMalformed, io.ErrUnexpectedEOF},
+			"pairing: pairing failed: malformed input: frame truncated: unexpected EOF"},
+		{errPairing(errPairing(ErrWorkFactor)), []error{ErrPairing, ErrWorkFactor},
+			"pairing: pairing failed: password-hashing work factor out of bounds"},
+	} {
+		require.Equal(t, tc.msg, tc.err.Error())
+		for _, m := range tc.matches {
+			require.ErrorIs(t, tc.err, m, tc.msg)
+		}
+		require.NotErrorIs(t, tc.err, ErrCheckDigit, tc.msg)
+	}
+	code := NewSetupCode().Printed()
+	last := code[len(code)-1]
+	_, err := ParseSetupCode(code[:len(code)-1] + string('0'+(last-'0'+1)%10))
+	require.ErrorIs(t, err, ErrInvalidSetupCode)
+	require.ErrorIs(t, err, ErrCheckDigit)
+	require.Equal(t, "pairing: invalid setup code: setup code check digit mismatch", err.Error())
+}
