@@ -13,7 +13,7 @@ import (
 // code the person typed or scanned. The zero App is ready to use.
 type App struct {
 	// StepTimeout bounds each read and write of a pairing, on top of the
-	// caller's context; 0 means DefaultStepTimeout (30 seconds).
+	// caller's context; 0 means 30 seconds.
 	StepTimeout time.Duration
 }
 

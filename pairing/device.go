@@ -9,14 +9,19 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/latchsec/latch/internal/reason"
 )
 
-// Defaults of [Device] and [App], used where a field is zero.
+// Defaults of [Device], used where a field is zero.
 const (
 	DefaultMaxAttempts = 20
 	DefaultWindow      = 15 * time.Minute
-	DefaultStepTimeout = 30 * time.Second
 )
+
+// defaultStepTimeout bounds each read and write of a pairing where
+// App.StepTimeout or Device.StepTimeout is zero.
+const defaultStepTimeout = 30 * time.Second
 
 // A Device is the device's side of pairing: RFC 9383's verifier. It holds
 // the verification record made at manufacture and a [Store] for the
@@ -42,7 +47,7 @@ type Device struct {
 	// 0 means DefaultWindow (15 minutes).
 	Window time.Duration
 	// StepTimeout bounds each read and write of a pairing, on top of the
-	// caller's context; 0 means DefaultStepTimeout (30 seconds).
+	// caller's context; 0 means 30 seconds.
 	StepTimeout time.Duration
 }
 
@@ -86,7 +91,7 @@ func stepTimeout(t time.Duration) time.Duration {
 	if t > 0 {
 		return t
 	}
-	return DefaultStepTimeout
+	return defaultStepTimeout
 }
 
 // OpenWindow enters pairing mode: the device pairs for [Device.Window]
@@ -136,16 +141,16 @@ func (d *Device) refusal(s State) byte {
 	return 0
 }
 
-func refusalError(reason byte) error {
-	if reason == abortAttempts {
+func refusalError(why byte) error {
+	if why == abortAttempts {
 		return errPairing(ErrAttemptsExhausted)
 	}
 	return errPairing(ErrWindowClosed)
 }
 
-// check loads the state and returns the refusal reason, or 0 (and, with
-// count, records one more failed attempt before returning).
-func (d *Device) check(count bool) (byte, error) {
+// admit loads the state and returns why the device refuses to pair, or 0
+// (and, with count, records one more failed attempt before returning).
+func (d *Device) admit(count bool) (byte, error) {
 	stateMu.Lock()
 	defer stateMu.Unlock()
 	s, err := d.Store.Load()
@@ -185,7 +190,7 @@ func (d *Device) succeed() error {
 // counter and leaves pairing mode.
 func (d *Device) Pair(ctx context.Context, rw io.ReadWriter) (*DeviceResult, error) {
 	if d.Record == nil || d.Record.w0 == nil || d.Store == nil {
-		return nil, errPairing(errNilRecord)
+		return nil, reason.Newf(ErrPairing, nil, "no verification record or no store")
 	}
 	rec := d.Record
 	l := &link{rw: rw, timeout: stepTimeout(d.StepTimeout)}
@@ -199,7 +204,7 @@ func (d *Device) Pair(ctx context.Context, rw io.ReadWriter) (*DeviceResult, err
 		l.abort(ctx, abortOther)
 		return nil, errPairing(err)
 	}
-	if r, err := d.check(false); err != nil || r != 0 {
+	if r, err := d.admit(false); err != nil || r != 0 {
 		if err != nil {
 			return nil, err
 		}
@@ -233,7 +238,7 @@ func (d *Device) Pair(ctx context.Context, rw io.ReadWriter) (*DeviceResult, err
 	}
 	// The answer to shareP lets its sender test one guess: count the
 	// attempt durably before anything that depends on w0 leaves the device.
-	if r, err := d.check(true); err != nil || r != 0 {
+	if r, err := d.admit(true); err != nil || r != 0 {
 		if err != nil {
 			return nil, err
 		}

@@ -60,12 +60,12 @@
 // # Frames
 //
 // A frame is a version byte (1), a type byte, a 2-byte big-endian length
-// and that many bytes, at most [MaxFrameSize]. Each message has an exact
-// layout; each type travels in one direction only. A frame that is
-// truncated ([ErrMalformed], with io.ErrUnexpectedEOF), announces too much
-// ([ErrTooLarge]), has another version ([ErrUnsupportedVersion]) or comes
+// and that many bytes, at most 4096. Each message has an exact layout;
+// each type travels in one direction only. A frame that is truncated (with
+// io.ErrUnexpectedEOF), announces too much (nothing more is read), comes
 // out of order, replayed into another step or reflected back to its sender
-// ([ErrUnexpectedFrame]) ends the pairing. A replayed session fails key
+// ([ErrMalformed] for all three), or has another version
+// ([ErrUnsupportedVersion]) ends the pairing. A replayed session fails key
 // confirmation, because both sides' shares and the ML-KEM key are fresh.
 // Every read and write runs under the caller's context and a step timeout
 // (30 seconds by default); on a link with SetDeadline, such as a net.Conn,

@@ -2,7 +2,8 @@ package pairing
 
 import (
 	"errors"
-	"strings"
+
+	"github.com/latchsec/latch/internal/reason"
 )
 
 // Errors returned by this package, matched with [errors.Is]. A failed
@@ -21,23 +22,18 @@ var (
 	// link. On the device, it costs one attempt.
 	ErrAuthentication = errors.New("pairing: authentication failed")
 
-	// ErrMalformed means that a frame, a verification record, a stored
-	// state or a provisioning payload is not in this package's format:
-	// truncated, with trailing bytes, or with a field out of range.
+	// ErrMalformed means that the other side does not follow this
+	// package's format and protocol, or a verification record, a stored
+	// state or a provisioning payload is not in its format: truncated,
+	// with trailing bytes, with a field out of range, a frame that
+	// announces more than 4096 bytes (nothing more is read from the link),
+	// or a frame of another type than the step expects (frames reordered,
+	// replayed into the wrong step or reflected back to their sender).
 	ErrMalformed = errors.New("pairing: malformed input")
 
-	// ErrTooLarge means that a frame announces a length above
-	// [MaxFrameSize]. Nothing more is read from the link.
-	ErrTooLarge = errors.New("pairing: frame too large")
-
-	// ErrUnsupportedVersion means that a frame or a record carries a
-	// version this package does not know.
+	// ErrUnsupportedVersion means that a frame, a record or a stored state
+	// carries a version this package does not know.
 	ErrUnsupportedVersion = errors.New("pairing: unsupported version")
-
-	// ErrUnexpectedFrame means that a frame of another type than the step
-	// expects arrived: frames reordered, replayed into the wrong step or
-	// reflected back to their sender.
-	ErrUnexpectedFrame = errors.New("pairing: unexpected frame")
 
 	// ErrAttemptsExhausted means that the device has counted as many
 	// failed attempts as its limit allows and refuses to pair until
@@ -56,9 +52,9 @@ var (
 	ErrRefused = errors.New("pairing: refused by the device")
 
 	// ErrWorkFactor means that password-hashing parameters are outside the
-	// bounds this package accepts (see [MaxKDFMemoryKiB]): a device, or
-	// someone posing as one, asked the app for too much work, or a record
-	// was made with too little.
+	// bounds this package accepts (8 to 256 MiB, 1 to 10 passes, 1 to 4
+	// lanes): a device, or someone posing as one, asked the app for too
+	// much work, or a record was made with too little.
 	ErrWorkFactor = errors.New("pairing: password-hashing work factor out of bounds")
 
 	// ErrInvalidSetupCode means that a setup code is not one this package
@@ -71,43 +67,52 @@ var (
 	ErrCheckDigit = errors.New("pairing: setup code check digit mismatch")
 )
 
-// reasonError is an error that matches a main sentinel (such as ErrPairing)
-// and a reason (such as ErrMalformed) with errors.Is.
-type reasonError struct {
-	main, reason error
-}
+// Reasons of an ErrMalformed that tests tell apart; callers act on
+// ErrMalformed alone.
+var (
+	// errTooLarge: a frame announces a length above maxFrameSize.
+	errTooLarge = errors.New("pairing: frame too large")
 
-func (e *reasonError) Error() string {
-	if e.reason == nil {
-		return e.main.Error()
-	}
-	return e.main.Error() + ": " + strings.TrimPrefix(e.reason.Error(), "pairing: ")
-}
+	// errUnexpectedFrame: a frame of another type than the step expects.
+	errUnexpectedFrame = errors.New("pairing: unexpected frame")
+)
 
-func (e *reasonError) Unwrap() []error {
-	if e.reason == nil {
-		return []error{e.main}
-	}
-	return []error{e.main, e.reason}
-}
+// errStore is the category of FileStore's errors: the device's state
+// could not be read or written (the cause says why).
+var errStore = errors.New("pairing: device state store failed")
 
-// errPairing returns an error matching ErrPairing and, if not nil, reason.
-// An error that already matches ErrPairing is returned as it is.
-func errPairing(reason error) error {
-	if errors.Is(reason, ErrPairing) {
-		return reason
+// errPairing returns an error matching ErrPairing and err. An error that
+// already matches ErrPairing is returned as it is; one of the package's
+// reason sentinels becomes the reason; any other error (one of this
+// package's errors, or the link's, the store's or the context's) the cause.
+func errPairing(err error) error {
+	switch {
+	case errors.Is(err, ErrPairing):
+		return err
+	case err == ErrAuthentication || err == ErrAttemptsExhausted || err == ErrWindowClosed ||
+		err == ErrRefused || err == ErrWorkFactor || err == ErrMalformed || err == ErrUnsupportedVersion:
+		return reason.New(ErrPairing, err)
 	}
-	return &reasonError{ErrPairing, reason}
+	return reason.Wrap(ErrPairing, nil, err)
 }
 
 // errMalformed returns an error matching ErrMalformed with a short
 // description of what is wrong, never the input itself.
 func errMalformed(what string) error {
-	return &reasonError{ErrMalformed, errors.New(what)}
+	return reason.Newf(ErrMalformed, nil, what)
 }
 
 // errCode returns an error matching ErrInvalidSetupCode with a short
 // description that never contains the code.
 func errCode(what string) error {
-	return &reasonError{ErrInvalidSetupCode, errors.New(what)}
+	return reason.Newf(ErrInvalidSetupCode, nil, what)
+}
+
+// errRefused returns the error of a device that refused for why
+// (ErrWindowClosed, ErrAttemptsExhausted or nil, for no reason given).
+func errRefused(why error) error {
+	if why == nil {
+		return reason.New(ErrPairing, ErrRefused)
+	}
+	return reason.Wrap(ErrPairing, ErrRefused, why)
 }

@@ -7,12 +7,14 @@ import (
 	"errors"
 	"io"
 	"time"
+
+	"github.com/latchsec/latch/internal/reason"
 )
 
-// MaxFrameSize is the largest frame payload, in bytes, that either side
-// reads. A frame that announces more is refused with [ErrTooLarge] before
-// its payload is read.
-const MaxFrameSize = 4096
+// maxFrameSize is the largest frame payload, in bytes, that either side
+// reads. A frame that announces more is refused ([ErrMalformed], with
+// errTooLarge) before its payload is read.
+const maxFrameSize = 4096
 
 // frameVersion is the version byte that starts every frame.
 const frameVersion = 1
@@ -44,7 +46,7 @@ const nonceSize = 32
 
 // appendFrame encodes one frame.
 func appendFrame(b []byte, typ byte, payload []byte) []byte {
-	if len(payload) > MaxFrameSize {
+	if len(payload) > maxFrameSize {
 		panic("pairing: frame payload too large")
 	}
 	b = append(b, frameVersion, typ)
@@ -73,11 +75,11 @@ func parseFrame(b []byte) (typ byte, payload []byte, err error) {
 
 func parseHeader(h []byte) (typ byte, n int, err error) {
 	if h[0] != frameVersion {
-		return 0, 0, ErrUnsupportedVersion
+		return 0, 0, reason.Newf(ErrUnsupportedVersion, nil, "frame version")
 	}
 	n = int(binary.BigEndian.Uint16(h[2:]))
-	if n > MaxFrameSize {
-		return 0, 0, ErrTooLarge
+	if n > maxFrameSize {
+		return 0, 0, reason.New(ErrMalformed, errTooLarge)
 	}
 	return h[1], n, nil
 }
@@ -105,7 +107,7 @@ func readFrame(r io.Reader) (typ byte, payload, raw []byte, err error) {
 // truncated-frame error that keeps the I/O error.
 func linkError(err error) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return &reasonError{ErrMalformed, errors.Join(errors.New("frame truncated"), io.ErrUnexpectedEOF)}
+		return &reason.Fault{Category: ErrMalformed, Detail: "frame truncated", Cause: io.ErrUnexpectedEOF}
 	}
 	return err
 }
@@ -190,17 +192,17 @@ func parseAbort(p []byte) (byte, error) {
 	return p[0], nil
 }
 
-// abortError is what a side returns when the other side aborted.
-func abortError(reason byte) error {
-	switch reason {
+// abortError is what a side returns when the other side aborted for why.
+func abortError(why byte) error {
+	switch why {
 	case abortWindowClosed:
-		return errPairing(&reasonError{ErrRefused, ErrWindowClosed})
+		return errRefused(ErrWindowClosed)
 	case abortAttempts:
-		return errPairing(&reasonError{ErrRefused, ErrAttemptsExhausted})
+		return errRefused(ErrAttemptsExhausted)
 	case abortAuthentication:
 		return errPairing(ErrAuthentication)
 	}
-	return errPairing(ErrRefused)
+	return errRefused(nil)
 }
 
 // link is one side's end of a pairing session: it reads and writes frames
@@ -265,7 +267,7 @@ func (l *link) send(ctx context.Context, typ byte, payload []byte) error {
 
 // receive reads the next frame and returns its payload if it is of type
 // want. An abort frame becomes the error it carries; any other type is
-// ErrUnexpectedFrame.
+// ErrMalformed (errUnexpectedFrame).
 func (l *link) receive(ctx context.Context, want byte) ([]byte, error) {
 	var typ byte
 	var payload, raw []byte
@@ -278,14 +280,14 @@ func (l *link) receive(ctx context.Context, want byte) ([]byte, error) {
 		return nil, errPairing(err)
 	}
 	if typ == frameAbort && want != frameAbort {
-		reason, err := parseAbort(payload)
+		why, err := parseAbort(payload)
 		if err != nil {
 			return nil, errPairing(err)
 		}
-		return nil, abortError(reason)
+		return nil, abortError(why)
 	}
 	if typ != want {
-		return nil, errPairing(ErrUnexpectedFrame)
+		return nil, errPairing(reason.New(ErrMalformed, errUnexpectedFrame))
 	}
 	l.frames = append(l.frames, raw)
 	return payload, nil

@@ -13,7 +13,7 @@ import (
 
 // testKDF is the smallest work factor the package accepts, so that tests
 // run Argon2id quickly.
-var testKDF = KDFParams{Time: MinKDFTime, MemoryKiB: MinKDFMemoryKiB, Threads: 1}
+var testKDF = KDFParams{Time: minKDFTime, MemoryKiB: minKDFMemoryKiB, Threads: 1}
 
 var testProvisioning = Provisioning{
 	AppKey:      "ak_0123456789",

@@ -20,7 +20,7 @@ func TestPairing(t *testing.T) {
 	o := pair(t, f.dev, f.code)
 	require.NoError(t, o.appErr)
 	require.NoError(t, o.devErr)
-	require.Len(t, o.appKey, KeySize)
+	require.Len(t, o.appKey, keySize)
 	require.Equal(t, o.appKey, o.dev.Key)
 	require.Equal(t, testProvisioning, o.dev.Provisioning)
 	// Success resets the counter and leaves pairing mode.
@@ -231,7 +231,8 @@ func TestReflectedFrames(t *testing.T) {
 		_, err = a.Write(params) // the device's own params frame
 		require.NoError(t, err)
 		err = <-errc
-		require.ErrorIs(t, err, ErrUnexpectedFrame)
+		require.ErrorIs(t, err, errUnexpectedFrame)
+		require.ErrorIs(t, err, ErrMalformed, "callers match the folded reason as ErrMalformed")
 		require.Equal(t, 0, f.failures(t))
 	})
 	t.Run("to the app", func(t *testing.T) {
@@ -248,7 +249,7 @@ func TestReflectedFrames(t *testing.T) {
 		require.NoError(t, err)
 		_, err = d.Write(hello)
 		require.NoError(t, err)
-		require.ErrorIs(t, <-errc, ErrUnexpectedFrame)
+		require.ErrorIs(t, <-errc, errUnexpectedFrame)
 	})
 }
 
@@ -305,9 +306,9 @@ func TestReorderedFrames(t *testing.T) {
 	}
 	share := appendFrame(nil, frameShare, make([]byte, pointSize+1088))
 	hello := appendFrame(nil, frameHello, make([]byte, nonceSize))
-	require.ErrorIs(t, run(share), ErrUnexpectedFrame)
-	require.ErrorIs(t, run(hello, hello), ErrUnexpectedFrame)
-	require.ErrorIs(t, run(hello, appendFrame(nil, frameConfirmP, make([]byte, hashSize))), ErrUnexpectedFrame)
+	require.ErrorIs(t, run(share), errUnexpectedFrame)
+	require.ErrorIs(t, run(hello, hello), errUnexpectedFrame)
+	require.ErrorIs(t, run(hello, appendFrame(nil, frameConfirmP, make([]byte, hashSize))), errUnexpectedFrame)
 	require.Equal(t, 0, f.failures(t))
 	require.Equal(t, State{WindowOpened: t0}, f.store.(*memStore).state())
 }
@@ -325,10 +326,10 @@ func TestBadFrames(t *testing.T) {
 		{"empty", nil, ErrMalformed},
 		{"header cut", hello[:3], ErrMalformed},
 		{"payload cut", hello[:20], ErrMalformed},
-		{"oversized", oversized, ErrTooLarge},
+		{"oversized", oversized, errTooLarge},
 		{"version 2", append([]byte{2}, hello[1:]...), ErrUnsupportedVersion},
 		{"short hello", appendFrame(nil, frameHello, make([]byte, 5)), ErrMalformed},
-		{"unknown type", appendFrame(nil, 99, nil), ErrUnexpectedFrame},
+		{"unknown type", appendFrame(nil, 99, nil), errUnexpectedFrame},
 		{"bad abort", appendFrame(nil, frameAbort, []byte{77}), ErrMalformed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -346,6 +347,9 @@ func TestBadFrames(t *testing.T) {
 			if tc.name == "header cut" || tc.name == "payload cut" {
 				require.ErrorIs(t, err, io.ErrUnexpectedEOF)
 			}
+			if tc.want != ErrUnsupportedVersion {
+				require.ErrorIs(t, err, ErrMalformed)
+			}
 		})
 	}
 }
@@ -354,9 +358,9 @@ func TestBadFrames(t *testing.T) {
 // bound is refused before the app runs Argon2id.
 func TestWorkFactorBound(t *testing.T) {
 	for _, kdf := range []KDFParams{
-		{Time: 1, MemoryKiB: MaxKDFMemoryKiB + 1, Threads: 1},
-		{Time: MaxKDFTime + 1, MemoryKiB: MinKDFMemoryKiB, Threads: 1},
-		{Time: 1, MemoryKiB: MinKDFMemoryKiB, Threads: MaxKDFThreads + 1},
+		{Time: 1, MemoryKiB: maxKDFMemoryKiB + 1, Threads: 1},
+		{Time: maxKDFTime + 1, MemoryKiB: minKDFMemoryKiB, Threads: 1},
+		{Time: 1, MemoryKiB: minKDFMemoryKiB, Threads: maxKDFThreads + 1},
 		{Time: 1, MemoryKiB: 1, Threads: 1},
 	} {
 		a, d := net.Pipe()
@@ -483,4 +487,37 @@ func TestAppRevealsNothingToFakeDevice(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	require.Equal(t, []byte{frameHello, frameShare, frameAbort}, fromApp)
+}
+
+// TestErrorShapes: each kind of failure matches ErrPairing and its reasons
+// with errors.Is, and reads as one line that names them.
+func TestErrorShapes(t *testing.T) {
+	for _, tc := range []struct {
+		err     error
+		matches []error
+		msg     string
+	}{
+		{errRefused(ErrWindowClosed), []error{ErrPairing, ErrRefused, ErrWindowClosed},
+			"pairing: pairing failed: refused by the device: pairing window closed"},
+		{errRefused(nil), []error{ErrPairing, ErrRefused}, "pairing: pairing failed: refused by the device"},
+		{errPairing(ErrAuthentication), []error{ErrPairing, ErrAuthentication}, "pairing: pairing failed: authentication failed"},
+		{errPairing(errMalformed("hello frame of wrong length")), []error{ErrPairing, ErrMalformed},
+			"pairing: pairing failed: malformed input: hello frame of wrong length"},
+		{errPairing(linkError(io.EOF)), []error{ErrPairing, ErrMalformed, io.ErrUnexpectedEOF},
+			"pairing: pairing failed: malformed input: frame truncated: unexpected EOF"},
+		{errPairing(errPairing(ErrWorkFactor)), []error{ErrPairing, ErrWorkFactor},
+			"pairing: pairing failed: password-hashing work factor out of bounds"},
+	} {
+		require.Equal(t, tc.msg, tc.err.Error())
+		for _, m := range tc.matches {
+			require.ErrorIs(t, tc.err, m, tc.msg)
+		}
+		require.NotErrorIs(t, tc.err, ErrCheckDigit, tc.msg)
+	}
+	code := NewSetupCode().Printed()
+	last := code[len(code)-1]
+	_, err := ParseSetupCode(code[:len(code)-1] + string('0'+(last-'0'+1)%10))
+	require.ErrorIs(t, err, ErrInvalidSetupCode)
+	require.ErrorIs(t, err, ErrCheckDigit)
+	require.Equal(t, "pairing: invalid setup code: setup code check digit mismatch", err.Error())
 }

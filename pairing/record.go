@@ -3,9 +3,9 @@ package pairing
 import (
 	"crypto/rand"
 	"encoding/binary"
-	"errors"
 	"unicode/utf8"
 
+	"github.com/latchsec/latch/internal/reason"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -29,11 +29,11 @@ var DefaultKDF = KDFParams{Time: 3, MemoryKiB: 64 << 10, Threads: 1}
 // exhaust its memory; [NewRecord] refuses less, so a record that leaks
 // costs a guesser at least this much per guess.
 const (
-	MinKDFMemoryKiB = 8 << 10
-	MaxKDFMemoryKiB = 256 << 10
-	MinKDFTime      = 1
-	MaxKDFTime      = 10
-	MaxKDFThreads   = 4
+	minKDFMemoryKiB = 8 << 10
+	maxKDFMemoryKiB = 256 << 10
+	minKDFTime      = 1
+	maxKDFTime      = 10
+	maxKDFThreads   = 4
 )
 
 func (p KDFParams) orDefault() KDFParams {
@@ -44,9 +44,9 @@ func (p KDFParams) orDefault() KDFParams {
 }
 
 func (p KDFParams) valid() bool {
-	return p.MemoryKiB >= MinKDFMemoryKiB && p.MemoryKiB <= MaxKDFMemoryKiB &&
-		p.Time >= MinKDFTime && p.Time <= MaxKDFTime &&
-		p.Threads >= 1 && p.Threads <= MaxKDFThreads
+	return p.MemoryKiB >= minKDFMemoryKiB && p.MemoryKiB <= maxKDFMemoryKiB &&
+		p.Time >= minKDFTime && p.Time <= maxKDFTime &&
+		p.Threads >= 1 && p.Threads <= maxKDFThreads
 }
 
 const (
@@ -98,7 +98,7 @@ func NewRecord(code SetupCode, deviceID string, kdf KDFParams) (*Record, error) 
 	}
 	kdf = kdf.orDefault()
 	if !kdf.valid() {
-		return nil, ErrWorkFactor
+		return nil, reason.New(ErrWorkFactor, nil)
 	}
 	salt := make([]byte, saltSize)
 	rand.Read(salt)
@@ -138,11 +138,11 @@ func ParseRecord(b []byte) (*Record, error) {
 		return nil, errMalformed("not a pairing record")
 	}
 	if b[len(recordMagic)-1] != recordMagic[len(recordMagic)-1] {
-		return nil, ErrUnsupportedVersion
+		return nil, reason.Newf(ErrUnsupportedVersion, nil, "record version")
 	}
 	d := decoder{b: b[len(recordMagic):]}
 	if d.byte() != recordSuiteP256 && !d.failed {
-		return nil, ErrUnsupportedVersion
+		return nil, reason.Newf(ErrUnsupportedVersion, nil, "record suite")
 	}
 	r := &Record{}
 	var id []byte
@@ -159,7 +159,7 @@ func ParseRecord(b []byte) (*Record, error) {
 	r.w0 = append([]byte(nil), r.w0...)
 	r.l = append([]byte(nil), r.l...)
 	if !r.kdf.valid() {
-		return nil, ErrWorkFactor
+		return nil, reason.New(ErrWorkFactor, nil)
 	}
 	if len(r.salt) < saltSize || len(r.salt) > maxSaltSize || len(r.deviceID) > maxDeviceIDLen || !utf8.ValidString(r.deviceID) {
 		return nil, errMalformed("record salt or device id out of range")
@@ -255,5 +255,3 @@ func (d *decoder) finish(what string) error {
 	}
 	return nil
 }
-
-var errNilRecord = errors.New("pairing: no verification record")

@@ -242,9 +242,14 @@ func TestFileStoreSyncsDirectory(t *testing.T) {
 	require.NoError(t, fs.Save(State{Failures: 7}))
 	require.Equal(t, []string{dir}, synced)
 
-	// A failed sync fails the Save, so the device does not answer.
-	syncDir = func(string) error { return errors.New("sync failed") }
-	require.Error(t, fs.Save(State{Failures: 8}))
+	// A failed sync fails the Save, so the device does not answer; the
+	// error keeps the I/O error.
+	errSync := errors.New("sync failed")
+	syncDir = func(string) error { return errSync }
+	err := fs.Save(State{Failures: 8})
+	require.ErrorIs(t, err, errSync)
+	require.ErrorIs(t, err, errStore)
+	require.Equal(t, "pairing: device state store failed: sync failed", err.Error())
 }
 
 // TestParsedRecordOwnsItsBytes: a device that wipes the buffer it read

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"unicode/utf8"
 
+	"github.com/latchsec/latch/internal/reason"
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
@@ -16,8 +17,8 @@ import (
 // protocolLabel names this protocol and its version in every derivation.
 const protocolLabel = "latch-pairing/v1"
 
-// KeySize is the size of the end-to-end key, in bytes.
-const KeySize = 32
+// keySize is the size of the end-to-end key, in bytes.
+const keySize = 32
 
 // spakeContext is RFC 9383's Context for one session: the protocol label
 // and the SHA-256 of the hello and params frames (nonces, work factor,
@@ -49,11 +50,11 @@ func deriveSessionKeys(kShared, ss []byte, frames [][]byte) *sessionKeys {
 	}
 	th := h.Sum(nil)
 	secret := append(append([]byte(nil), kShared...), ss...)
-	out, err := hkdf.Key(sha256.New, secret, th, protocolLabel+" keys", 3*KeySize)
+	out, err := hkdf.Key(sha256.New, secret, th, protocolLabel+" keys", 3*keySize)
 	if err != nil {
 		panic("pairing: " + err.Error())
 	}
-	return &sessionKeys{e2e: out[:KeySize], payload: out[KeySize : 2*KeySize], done: out[2*KeySize:], th: th}
+	return &sessionKeys{e2e: out[:keySize], payload: out[keySize : 2*keySize], done: out[2*keySize:], th: th}
 }
 
 // doneMAC is the device's last frame: proof that it holds the same keys
@@ -88,7 +89,7 @@ func (p *Provisioning) check() error {
 	if len(p.Settings) > maxFieldSize {
 		return errMalformed("provisioning settings too long")
 	}
-	if len(p.marshal())+chacha20poly1305.Overhead > MaxFrameSize {
+	if len(p.marshal())+chacha20poly1305.Overhead > maxFrameSize {
 		return errMalformed("provisioning payload too large")
 	}
 	u, err := url.Parse(p.PlatformURL)
@@ -113,7 +114,7 @@ func (p *Provisioning) marshal() []byte {
 func parseProvisioning(b []byte) (*Provisioning, error) {
 	d := decoder{b: b}
 	if v := d.byte(); v != provisioningVersion && !d.failed {
-		return nil, ErrUnsupportedVersion
+		return nil, reason.Newf(ErrUnsupportedVersion, nil, "provisioning payload version")
 	}
 	p := &Provisioning{}
 	p.AppKey = string(d.bytes(int(d.uint16())))

@@ -4,12 +4,14 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"strings"
+
+	"github.com/latchsec/latch/internal/reason"
 )
 
-// CodeDigits is the number of random decimal digits in a setup code:
+// codeDigits is the number of random decimal digits in a setup code:
 // 10^8 values, fewer the trivial ones [NewSetupCode] refuses. The printed
 // form adds one check digit.
-const CodeDigits = 8
+const codeDigits = 8
 
 // qrPrefix starts the QR payload form of a setup code. Every character of
 // the payload is in the QR alphanumeric set, so the code stays small.
@@ -24,7 +26,7 @@ const qrPrefix = "LATCH:PAIR:1:"
 // A SetupCode's String method hides the digits, so a code that ends up in a
 // log line by mistake does not leak.
 type SetupCode struct {
-	digits string // CodeDigits ASCII digits, without the check digit
+	digits string // codeDigits ASCII digits, without the check digit
 }
 
 // NewSetupCode returns a new random setup code from crypto/rand, never a
@@ -39,9 +41,9 @@ func NewSetupCode() SetupCode {
 		if n >= limit {
 			continue
 		}
-		var d [CodeDigits]byte
+		var d [codeDigits]byte
 		n %= 100000000
-		for i := CodeDigits - 1; i >= 0; i-- {
+		for i := codeDigits - 1; i >= 0; i-- {
 			d[i] = byte('0' + n%10)
 			n /= 10
 		}
@@ -72,11 +74,11 @@ func ParseSetupCode(s string) (SetupCode, error) {
 	if rest, ok := strings.CutPrefix(s, qrPrefix); ok {
 		s = rest
 	}
-	d := make([]byte, 0, CodeDigits+1)
+	d := make([]byte, 0, codeDigits+1)
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
 		case c >= '0' && c <= '9':
-			if len(d) == CodeDigits+1 {
+			if len(d) == codeDigits+1 {
 				return SetupCode{}, errCode("too many digits")
 			}
 			d = append(d, c)
@@ -85,23 +87,23 @@ func ParseSetupCode(s string) (SetupCode, error) {
 			return SetupCode{}, errCode("not a digit")
 		}
 	}
-	if len(d) != CodeDigits+1 {
+	if len(d) != codeDigits+1 {
 		return SetupCode{}, errCode("too few digits")
 	}
-	if verhoeffCheck(d[:CodeDigits]) != d[CodeDigits] {
-		return SetupCode{}, &reasonError{ErrInvalidSetupCode, ErrCheckDigit}
+	if verhoeffDigit(d[:codeDigits]) != d[codeDigits] {
+		return SetupCode{}, reason.New(ErrInvalidSetupCode, ErrCheckDigit)
 	}
-	if trivial(d[:CodeDigits]) {
+	if trivial(d[:codeDigits]) {
 		return SetupCode{}, errCode("trivial code")
 	}
-	return SetupCode{digits: string(d[:CodeDigits])}, nil
+	return SetupCode{digits: string(d[:codeDigits])}, nil
 }
 
 // Printed returns the form for a label and for a person to type: the 8
 // digits and the check digit, grouped as 1234-5678-9.
 func (c SetupCode) Printed() string {
 	c.mustBeValid()
-	return c.digits[:4] + "-" + c.digits[4:] + "-" + string(verhoeffCheck([]byte(c.digits)))
+	return c.digits[:4] + "-" + c.digits[4:] + "-" + string(verhoeffDigit([]byte(c.digits)))
 }
 
 // QRPayload returns the text to encode in a QR code on the label, such as
@@ -109,7 +111,7 @@ func (c SetupCode) Printed() string {
 // then the digits and the check digit. [ParseSetupCode] reads it back.
 func (c SetupCode) QRPayload() string {
 	c.mustBeValid()
-	return qrPrefix + c.digits + string(verhoeffCheck([]byte(c.digits)))
+	return qrPrefix + c.digits + string(verhoeffDigit([]byte(c.digits)))
 }
 
 // String hides the code: it returns "pairing.SetupCode(redacted)". Use
@@ -123,7 +125,7 @@ func (c SetupCode) GoString() string { return c.String() }
 func (c SetupCode) IsZero() bool { return c.digits == "" }
 
 func (c SetupCode) mustBeValid() {
-	if len(c.digits) != CodeDigits {
+	if len(c.digits) != codeDigits {
 		panic("pairing: zero SetupCode")
 	}
 }
@@ -157,8 +159,8 @@ var (
 	verhoeffInv = [10]byte{0, 4, 3, 2, 1, 5, 6, 7, 8, 9}
 )
 
-// verhoeffCheck returns the check digit (ASCII) of ASCII digits.
-func verhoeffCheck(digits []byte) byte {
+// verhoeffDigit returns the check digit (ASCII) of ASCII digits.
+func verhoeffDigit(digits []byte) byte {
 	var c byte
 	for i := range digits {
 		d := digits[len(digits)-1-i] - '0'

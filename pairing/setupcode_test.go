@@ -11,16 +11,16 @@ import (
 
 func TestVerhoeffKnownAnswers(t *testing.T) {
 	// Verhoeff's scheme as published: 236 gets 3, 12345 gets 1, 75872 gets 2.
-	require.Equal(t, byte('3'), verhoeffCheck([]byte("236")))
-	require.Equal(t, byte('1'), verhoeffCheck([]byte("12345")))
-	require.Equal(t, byte('2'), verhoeffCheck([]byte("75872")))
+	require.Equal(t, byte('3'), verhoeffDigit([]byte("236")))
+	require.Equal(t, byte('1'), verhoeffDigit([]byte("12345")))
+	require.Equal(t, byte('2'), verhoeffDigit([]byte("75872")))
 }
 
 func TestNewSetupCode(t *testing.T) {
 	seen := map[string]bool{}
 	for range 200 {
 		c := NewSetupCode()
-		require.Len(t, c.digits, CodeDigits)
+		require.Len(t, c.digits, codeDigits)
 		require.False(t, trivial([]byte(c.digits)))
 		printed := c.Printed()
 		require.Regexp(t, `^[0-9]{4}-[0-9]{4}-[0-9]$`, printed)
@@ -46,7 +46,7 @@ func TestNewSetupCode(t *testing.T) {
 func TestCheckDigitCatchesTypos(t *testing.T) {
 	for range 50 {
 		c := NewSetupCode()
-		full := []byte(c.digits + string(verhoeffCheck([]byte(c.digits))))
+		full := []byte(c.digits + string(verhoeffDigit([]byte(c.digits))))
 		for i := range full {
 			for d := byte('0'); d <= '9'; d++ {
 				if d == full[i] {
@@ -71,7 +71,7 @@ func TestCheckDigitCatchesTypos(t *testing.T) {
 func TestTrivialCodesRefused(t *testing.T) {
 	for _, digits := range []string{"00000000", "77777777", "01234567", "12345678", "23456789", "98765432", "76543210"} {
 		require.True(t, trivial([]byte(digits)), digits)
-		s := digits + string(verhoeffCheck([]byte(digits)))
+		s := digits + string(verhoeffDigit([]byte(digits)))
 		_, err := ParseSetupCode(s)
 		require.ErrorIs(t, err, ErrInvalidSetupCode, digits)
 		require.NotErrorIs(t, err, ErrCheckDigit)
@@ -146,7 +146,7 @@ func TestStateEncoding(t *testing.T) {
 // package doc quotes.
 func TestTrivialCount(t *testing.T) {
 	n := 0
-	d := make([]byte, CodeDigits)
+	d := make([]byte, codeDigits)
 	for first := byte('0'); first <= '9'; first++ {
 		for _, step := range []int{0, 1, -1} {
 			ok := true

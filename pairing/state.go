@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"time"
+
+	"github.com/latchsec/latch/internal/reason"
 )
 
 // State is what a device keeps between pairings, apart from its record:
@@ -62,7 +64,7 @@ func (s *State) UnmarshalBinary(b []byte) error {
 		return errMalformed("not a pairing state")
 	}
 	if b[len(stateMagic)-1] != stateMagic[len(stateMagic)-1] {
-		return ErrUnsupportedVersion
+		return reason.Newf(ErrUnsupportedVersion, nil, "state version")
 	}
 	d := decoder{b: b[len(stateMagic):]}
 	failures := d.uint32()
@@ -87,25 +89,36 @@ type FileStore struct {
 	Path string
 }
 
-// Load reads the state; a missing file is the zero State.
+// Load reads the state; a missing file is the zero State. A file that
+// cannot be read is an error that wraps the I/O error; one that is not a
+// state, [ErrMalformed] or [ErrUnsupportedVersion].
 func (f FileStore) Load() (State, error) {
 	b, err := os.ReadFile(f.Path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return State{}, nil
 	}
 	if err != nil {
-		return State{}, err
+		return State{}, reason.Wrap(errStore, nil, err)
 	}
 	var s State
 	return s, s.UnmarshalBinary(b)
 }
 
-// Save replaces the state durably.
+// Save replaces the state durably. An error wraps the I/O error.
 func (f FileStore) Save(s State) error {
 	b, err := s.MarshalBinary()
 	if err != nil {
 		return err
 	}
+	if err := f.write(b); err != nil {
+		return reason.Wrap(errStore, nil, err)
+	}
+	return nil
+}
+
+// write puts b in a temporary file beside f.Path, syncs it, renames it
+// over f.Path and syncs the directory.
+func (f FileStore) write(b []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(f.Path), ".pairing-state-*")
 	if err != nil {
 		return err

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"time"
 	"unicode/utf8"
+
+	"github.com/latchsec/latch/internal/reason"
 )
 
-// Config configures an [Authenticator]. Issuer, Store and SealingKeys are
-// required; every other field is safe when left zero, and zero means the
+// Config configures an [Authenticator]. Issuer, Store and EncryptionKeys
+// are required; every other field is safe when left zero, and zero means the
 // default named in its comment.
 type Config struct {
 	// Issuer is the name of the service, shown by authenticator apps
@@ -20,11 +22,12 @@ type Config struct {
 	// server, totp/redisstore for a fleet.
 	Store Store
 
-	// SealingKeys seal TOTP secrets in the store. The first seals; all
-	// open, so that a key can be rotated: put the new key first and keep
-	// the old ones until every record has been resealed (a record is
-	// resealed with the first key at each successful code).
-	SealingKeys []SealingKey
+	// EncryptionKeys encrypt TOTP secrets at rest in the store
+	// (AES-256-GCM). The first encrypts; all decrypt, so that a key can be
+	// rotated: put the new key first and keep the old ones until every
+	// record has been re-encrypted (a record is re-encrypted with the
+	// first key at each successful code).
+	EncryptionKeys []EncryptionKey
 
 	// Algorithm and Digits are those of new enrollments: SHA1 and 6 by
 	// default, which every authenticator app supports. Use SHA256, SHA512
@@ -67,7 +70,7 @@ type Config struct {
 type Authenticator struct {
 	issuer      string
 	store       Store
-	sealer      *sealer
+	enc         *encrypter
 	alg         Algorithm
 	digits      int
 	window      int
@@ -83,20 +86,20 @@ type Authenticator struct {
 // that says which field is wrong.
 func New(c Config) (*Authenticator, error) {
 	invalid := func(format string, args ...any) (*Authenticator, error) {
-		return nil, fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, args...)...)
+		return nil, invalidConfig(format, args...)
 	}
-	if checkName(c.Issuer, false) != nil {
+	if !validName(c.Issuer, false) {
 		return invalid("Issuer must be 1 to %d bytes of UTF-8 without a colon or control characters", maxNameBytes)
 	}
 	if c.Store == nil {
 		return invalid("no Store")
 	}
-	s, err := newSealer(c.SealingKeys)
+	enc, err := newEncrypter(c.EncryptionKeys)
 	if err != nil {
 		return nil, err
 	}
 	a := &Authenticator{
-		issuer: c.Issuer, store: c.Store, sealer: s, alg: c.Algorithm, digits: c.Digits,
+		issuer: c.Issuer, store: c.Store, enc: enc, alg: c.Algorithm, digits: c.Digits,
 		window: c.Window, maxDrift: c.MaxDrift, maxFailures: c.MaxFailures,
 		lockout: c.Lockout, maxLockout: c.MaxLockout, enrollment: c.EnrollmentTimeout, now: c.Now,
 	}
@@ -151,7 +154,7 @@ func New(c Config) (*Authenticator, error) {
 // checkAccount refuses account ids that no store should key on.
 func checkAccount(account string) error {
 	if account == "" || len(account) > maxNameBytes || !utf8.ValidString(account) {
-		return ErrInvalidAccount
+		return reason.New(ErrInvalidAccount, nil)
 	}
 	return nil
 }
@@ -187,7 +190,7 @@ func (a *Authenticator) mutate(ctx context.Context, account string, fn func(r *R
 			return result
 		}
 	}
-	return ErrStoreConflict
+	return reason.New(ErrStoreConflict, nil)
 }
 
 // Enroll starts an enrollment for account, the id under which the store
@@ -217,7 +220,7 @@ func (a *Authenticator) newKey(account, name string) (Key, error) {
 	}
 	k, err := generateKey(a.issuer, name, a.alg, a.digits)
 	if err != nil {
-		return Key{}, fmt.Errorf("%w: the name is empty, too long, not UTF-8, or has a colon or control characters", err)
+		return Key{}, invalidKeyURI("the name is empty, too long, not UTF-8, or has a colon or control characters")
 	}
 	return k, checkKeyURI(k)
 }
@@ -227,7 +230,7 @@ func (a *Authenticator) newKey(account, name string) (Key, error) {
 // pending until confirmed, as with Enroll.
 func (a *Authenticator) EnrollKey(ctx context.Context, account string, k Key) error {
 	if len(k.secret) < minSecretBytes || !k.alg.valid() || !validDigits(k.digits) {
-		return fmt.Errorf("%w: not a key from ParseKeyURI or Enroll", ErrInvalidKeyURI)
+		return invalidKeyURI("not a key from ParseKeyURI or Enroll")
 	}
 	if err := checkKeyURI(k); err != nil {
 		return err
@@ -239,20 +242,17 @@ func (a *Authenticator) enroll(ctx context.Context, account string, k Key) error
 	if err := checkAccount(account); err != nil {
 		return err
 	}
-	sealed, err := a.sealer.seal(account, k.alg, k.digits, k.secret)
-	if err != nil {
-		return err
-	}
+	encrypted := a.enc.encrypt(account, k.alg, k.digits, k.secret)
 	return a.mutate(ctx, account, func(r *Record, now time.Time) (*Record, bool, error) {
 		if r == nil {
 			r = &Record{}
 		}
 		if r.Confirmed {
-			return nil, false, ErrAlreadyEnrolled
+			return nil, false, reason.New(ErrAlreadyEnrolled, nil)
 		}
 		// A pending enrollment is replaced; its lockout and last step
 		// stay, so enrolling again resets neither.
-		r.Secret, r.Algorithm, r.Digits, r.Drift, r.Enrolled = sealed, k.alg, k.digits, 0, now
+		r.Secret, r.Algorithm, r.Digits, r.Drift, r.Enrolled = encrypted, k.alg, k.digits, 0, now
 		return r, true, nil
 	})
 }
@@ -261,7 +261,7 @@ func (a *Authenticator) enroll(ctx context.Context, account string, k Key) error
 // could hold: names that escape to more than the URI's cap.
 func checkKeyURI(k Key) error {
 	if len(k.URI()) > maxURIBytes {
-		return fmt.Errorf("%w: the key URI would be longer than %d bytes; shorten the issuer or account name", ErrInvalidKeyURI, maxURIBytes)
+		return invalidKeyURI(fmt.Sprintf("the key URI would be longer than %d bytes; shorten the issuer or account name", maxURIBytes))
 	}
 	return nil
 }
@@ -304,7 +304,7 @@ func (a *Authenticator) checkCode(ctx context.Context, account, code string, con
 		case confirm && !now.Before(r.Enrolled.Add(a.enrollment)):
 			return nil, false, refused(ErrEnrollmentExpired)
 		case now.Before(r.LockedUntil):
-			return nil, false, throttled(r.LockedUntil)
+			return nil, false, lockedOut(ErrThrottled, r.LockedUntil)
 		}
 		match, replayed, keyID, err := a.match(account, r.Secret, r.Algorithm, r.Digits, code, r.Drift, r.LastStep, now)
 		switch {
@@ -320,35 +320,35 @@ func (a *Authenticator) checkCode(ctx context.Context, account, code string, con
 	})
 }
 
-// accept records in r a code accepted for step match of its key, sealed
+// accept records in r a code accepted for step match of its key, encrypted
 // under keyID: the step becomes the last, its offset the drift, failures
-// are forgotten, and the secret is resealed under the first sealing key if
-// it was under another. It returns r to write.
+// are forgotten, and the secret is re-encrypted under the first encryption
+// key if it was under another. It returns r to write.
 func (a *Authenticator) accept(account string, r *Record, match int64, keyID string, now time.Time) (*Record, bool, error) {
 	r.LastStep, r.Drift = match, clamp(int(match-step(now)), a.maxDrift)
 	r.Failures, r.LockedUntil = 0, time.Time{}
-	if keyID != a.sealer.active {
-		if err := a.reseal(account, r); err != nil {
+	if keyID != a.enc.active {
+		if err := a.reencrypt(account, r); err != nil {
 			return nil, false, err
 		}
 	}
 	return r, true, nil
 }
 
-// match checks code against the sealed secret of a key in the window
+// match checks code against the encrypted secret of a key in the window
 // around now moved by drift, and returns the step it matches (0: none),
 // whether it matches a step at or before lastStep instead (a replay), and
-// the id of the sealing key the secret was under. A malformed code is a
-// *RefusedError; a secret that does not open, ErrSecretUnreadable.
-func (a *Authenticator) match(account string, sealed []byte, alg Algorithm, digits int, code string, drift int, lastStep int64, now time.Time) (int64, bool, string, error) {
+// the id of the encryption key the secret was under. A malformed code is a
+// *RefusedError; a secret that does not decrypt, ErrSecretUnreadable.
+func (a *Authenticator) match(account string, encrypted []byte, alg Algorithm, digits int, code string, drift int, lastStep int64, now time.Time) (int64, bool, string, error) {
 	if !alg.valid() || !validDigits(digits) {
-		return 0, false, "", ErrSecretUnreadable
+		return 0, false, "", unreadable("record's algorithm or digits out of range")
 	}
 	v, err := parseCode(code, digits)
 	if err != nil {
 		return 0, false, "", refused(err)
 	}
-	secret, keyID, err := a.sealer.open(account, alg, digits, sealed)
+	secret, keyID, err := a.enc.decrypt(account, alg, digits, encrypted)
 	if err != nil {
 		return 0, false, "", err
 	}
@@ -399,7 +399,7 @@ func (a *Authenticator) fail(r *Record, now time.Time) (*Record, bool, error) {
 		return r, true, refused(ErrInvalidCode)
 	}
 	r.LockedUntil = now.Add(a.lockoutAfter(r.Failures))
-	return r, true, &RefusedError{Reason: ErrInvalidCode, RetryAfter: r.LockedUntil}
+	return r, true, lockedOut(ErrInvalidCode, r.LockedUntil)
 }
 
 // lockoutAfter returns the lockout after the given number of failures (at
@@ -416,14 +416,15 @@ func (a *Authenticator) lockoutAfter(failures int) time.Duration {
 	return min(d, a.maxLockout)
 }
 
-func (a *Authenticator) reseal(account string, r *Record) error {
-	secret, _, err := a.sealer.open(account, r.Algorithm, r.Digits, r.Secret)
+// reencrypt encrypts r's secret again under the first encryption key.
+func (a *Authenticator) reencrypt(account string, r *Record) error {
+	secret, _, err := a.enc.decrypt(account, r.Algorithm, r.Digits, r.Secret)
 	if err != nil {
 		return err
 	}
-	r.Secret, err = a.sealer.seal(account, r.Algorithm, r.Digits, secret)
+	r.Secret = a.enc.encrypt(account, r.Algorithm, r.Digits, secret)
 	clear(secret)
-	return err
+	return nil
 }
 
 func clamp(v, limit int) int { return max(-limit, min(v, limit)) }
@@ -433,7 +434,7 @@ func clamp(v, limit int) int { return max(-limit, min(v, limit)) }
 func (a *Authenticator) Unenroll(ctx context.Context, account string) error {
 	return a.mutate(ctx, account, func(r *Record, now time.Time) (*Record, bool, error) {
 		if r == nil {
-			return nil, false, ErrNotEnrolled
+			return nil, false, reason.New(ErrNotEnrolled, nil)
 		}
 		return nil, true, nil
 	})

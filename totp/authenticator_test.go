@@ -21,7 +21,7 @@ func TestEnrollConfirmVerify(t *testing.T) {
 	require.Equal(t, "alice@example.com", k.Account())
 	require.Equal(t, SHA1, k.Algorithm())
 	require.Equal(t, 6, k.Digits())
-	require.Len(t, k.Secret(), 20)
+	require.Len(t, k.secret, 20)
 
 	// Pending: Verify refuses even the right code; recovery codes too.
 	requireRefused(t, f.a.Verify(f.ctx, "u1", k.Code(f.clock.Now())), ErrNotEnrolled)
@@ -47,9 +47,9 @@ func TestEnrollConfirmVerify(t *testing.T) {
 	require.NoError(t, f.a.Verify(f.ctx, "u1", code[:3]+" "+code[3:]))
 	requireRefused(t, f.a.Verify(f.ctx, "u1", code), ErrReplayed)
 
-	// The secret is stored sealed, not in the clear nor in base32.
+	// The secret is stored encrypted, not in the clear nor in base32.
 	r = f.record(t, "u1")
-	require.False(t, bytes.Contains(r.Secret, k.Secret()))
+	require.False(t, bytes.Contains(r.Secret, k.secret))
 	require.NotContains(t, string(r.Secret), strings.ReplaceAll(k.SecretBase32(), " ", ""))
 
 	// Enrolling again needs Unenroll first.
@@ -71,7 +71,7 @@ func TestEnrollOptions(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, c.alg, k.Algorithm())
 		require.Equal(t, c.digits, k.Digits())
-		require.Len(t, k.Secret(), c.secret)
+		require.Len(t, k.secret, c.secret)
 		require.Equal(t, "u", k.Account(), "the account id is the default name")
 		require.NoError(t, f.a.Confirm(f.ctx, "u", k.Code(f.clock.Now())))
 		f.clock.Advance(30 * time.Second)
@@ -85,8 +85,8 @@ func TestEnrollFreshSecrets(t *testing.T) {
 	for range 50 {
 		k, err := f.a.Enroll(f.ctx, "u", "")
 		require.NoError(t, err)
-		require.False(t, seen[string(k.Secret())])
-		seen[string(k.Secret())] = true
+		require.False(t, seen[string(k.secret)])
+		seen[string(k.secret)] = true
 	}
 }
 
@@ -290,7 +290,7 @@ func TestThrottling(t *testing.T) {
 	require.Equal(t, f.clock.Now().Add(time.Minute), re.RetryAfter)
 
 	// A second server sharing the store refuses the right code.
-	other, err := New(Config{Issuer: "Acme", Store: f.store, SealingKeys: []SealingKey{testSealingKey}, Now: f.clock.Now})
+	other, err := New(Config{Issuer: "Acme", Store: f.store, EncryptionKeys: []EncryptionKey{testEncryptionKey}, Now: f.clock.Now})
 	require.NoError(t, err)
 	for _, a := range []*Authenticator{f.a, other} {
 		re = requireRefused(t, a.Verify(f.ctx, "u", k.Code(f.clock.Now())), ErrThrottled)
@@ -451,19 +451,21 @@ func TestEnrollmentExpires(t *testing.T) {
 
 func TestConfigValidation(t *testing.T) {
 	base := func() Config {
-		return Config{Issuer: "Acme", Store: &MemoryStore{}, SealingKeys: []SealingKey{testSealingKey}}
+		return Config{Issuer: "Acme", Store: &MemoryStore{}, EncryptionKeys: []EncryptionKey{testEncryptionKey}}
 	}
 	for name, edit := range map[string]func(*Config){
 		"no issuer":       func(c *Config) { c.Issuer = "" },
 		"colon in issuer": func(c *Config) { c.Issuer = "A:B" },
 		"no store":        func(c *Config) { c.Store = nil },
-		"no keys":         func(c *Config) { c.SealingKeys = nil },
-		"short key":       func(c *Config) { c.SealingKeys = []SealingKey{{ID: "k", Key: make([]byte, 16)}} },
-		"empty key id":    func(c *Config) { c.SealingKeys = []SealingKey{{Key: make([]byte, 32)}} },
-		"space in key id": func(c *Config) { c.SealingKeys = []SealingKey{{ID: "a b", Key: make([]byte, 32)}} },
-		"long key id":     func(c *Config) { c.SealingKeys = []SealingKey{{ID: strings.Repeat("k", 65), Key: make([]byte, 32)}} },
+		"no keys":         func(c *Config) { c.EncryptionKeys = nil },
+		"short key":       func(c *Config) { c.EncryptionKeys = []EncryptionKey{{ID: "k", Key: make([]byte, 16)}} },
+		"empty key id":    func(c *Config) { c.EncryptionKeys = []EncryptionKey{{Key: make([]byte, 32)}} },
+		"space in key id": func(c *Config) { c.EncryptionKeys = []EncryptionKey{{ID: "a b", Key: make([]byte, 32)}} },
+		"long key id": func(c *Config) {
+			c.EncryptionKeys = []EncryptionKey{{ID: strings.Repeat("k", 65), Key: make([]byte, 32)}}
+		},
 		"duplicate key id": func(c *Config) {
-			c.SealingKeys = []SealingKey{testSealingKey, {ID: "k1", Key: make([]byte, 32)}}
+			c.EncryptionKeys = []EncryptionKey{testEncryptionKey, {ID: "k1", Key: make([]byte, 32)}}
 		},
 		"algorithm":           func(c *Config) { c.Algorithm = 3 },
 		"7 digits":            func(c *Config) { c.Digits = 7 },
@@ -527,16 +529,16 @@ func TestErrorsHoldNoCode(t *testing.T) {
 // TestRandomnessFromCryptoRand: secrets, recovery codes and nonces come from
 // crypto/rand and nothing else: with its global source fixed, they repeat.
 func TestRandomnessFromCryptoRand(t *testing.T) {
-	run := func(seed uint64) (secret []byte, codes []string, sealed []byte) {
+	run := func(seed uint64) (secret []byte, codes []string, encrypted []byte) {
 		cryptotest.SetGlobalRandom(t, seed)
 		f := newFixture(t, nil)
 		k, err := f.a.Enroll(f.ctx, "u", "")
 		require.NoError(t, err)
-		sealed = f.record(t, "u").Secret
+		encrypted = f.record(t, "u").Secret
 		require.NoError(t, f.a.Confirm(f.ctx, "u", k.Code(f.clock.Now())))
 		codes, err = f.a.RecoveryCodes(f.ctx, "u")
 		require.NoError(t, err)
-		return k.Secret(), codes, sealed
+		return k.secret, codes, encrypted
 	}
 	s1, c1, n1 := run(1)
 	s2, c2, n2 := run(1)

@@ -63,8 +63,8 @@ const (
 	// server changed the account's record between its read and its write.
 	casAttempts = 256
 
-	// sealingKeyBytes is the size of a key that seals secrets at rest
-	// (AES-256-GCM); maxKeyIDBytes caps its id.
-	sealingKeyBytes = 32
-	maxKeyIDBytes   = 64
+	// encryptionKeyBytes is the size of a key that encrypts secrets at
+	// rest (AES-256-GCM); maxKeyIDBytes caps its id.
+	encryptionKeyBytes = 32
+	maxKeyIDBytes      = 64
 )

@@ -4,7 +4,7 @@
 // key (a QR code to scan), [Authenticator.Confirm] with the first code their
 // app shows, and [Authenticator.Verify] with a code at each sign-in:
 //
-//	a, err := totp.New(totp.Config{Issuer: "Acme", Store: store, SealingKeys: keys})
+//	a, err := totp.New(totp.Config{Issuer: "Acme", Store: store, EncryptionKeys: keys})
 //	key, err := a.Enroll(ctx, userID, email)     // show key.QRCode(256)
 //	err = a.Confirm(ctx, userID, firstCode)       // the enrollment is active
 //	err = a.Verify(ctx, userID, code)             // nil: signed in
@@ -57,12 +57,13 @@
 // with the same valid code, on any number of servers, exactly one
 // succeeds, and every wrong code is counted.
 //
-// The record holds no secret in the clear. The TOTP secret is sealed with
-// AES-256-GCM under the first of Config.SealingKeys, with the key's id in
-// the sealed bytes and the account id, algorithm and digits as additional
-// data, so a sealed secret moved into another account's record does not
-// open ([ErrSecretUnreadable]). To rotate, put a new key first and keep the
-// old ones: each record is resealed with the new key at its next success.
+// The record holds no secret in the clear. The TOTP secret is encrypted
+// at rest with AES-256-GCM under the first of Config.EncryptionKeys, with
+// the key's id in the encrypted bytes and the account id, algorithm and
+// digits as additional data, so an encrypted secret moved into another
+// account's record does not decrypt ([ErrSecretUnreadable]). To rotate, put
+// a new key first and keep the old ones: each record is re-encrypted with
+// the new key at its next success.
 // Recovery codes are stored as SHA-256 hashes (bound to the account); with
 // 80 random bits each, a stolen hash cannot be inverted.
 //
@@ -76,7 +77,7 @@
 //   - Check the password first, and ask for the code only then; call
 //     Enroll, Reenroll, RecoveryCodes and Unenroll only for a person who
 //     is signed in, with the password asked again.
-//   - Keep the sealing keys out of the store (a secrets manager or KMS),
+//   - Keep the encryption keys out of the store (a secrets manager or KMS),
 //     32 bytes from crypto/rand each. Anyone holding a key and a record can
 //     compute the person's codes.
 //   - Serve the QR code and the recovery codes only to the person, once,

@@ -2,15 +2,17 @@ package totp
 
 import (
 	"errors"
-	"strings"
+	"fmt"
 	"time"
+
+	"github.com/latchsec/latch/internal/reason"
 )
 
 // ErrRefused is the one error to show the person whose code was not
 // accepted, whatever the reason: every refusal by [Authenticator.Verify],
 // [Authenticator.Confirm] and [Authenticator.VerifyRecoveryCode] matches it
-// with [errors.Is], and is a [*RefusedError] whose Reason says why (for the
-// server's logs, never for the person).
+// with [errors.Is], and is a [*RefusedError] that also matches the reason
+// (for the server's logs, never for the person).
 var ErrRefused = errors.New("totp: code not accepted")
 
 // Reasons of a [*RefusedError]; test for them with [errors.Is].
@@ -60,45 +62,68 @@ var (
 	// or account name that cannot go into one.
 	ErrInvalidKeyURI = errors.New("totp: invalid key URI")
 
-	// ErrSecretUnreadable: the stored secret does not open with any of the
-	// sealing keys, for this account: the record was moved from another
-	// account, altered, or sealed under a key that is no longer configured.
-	ErrSecretUnreadable = errors.New("totp: stored secret does not open")
+	// ErrSecretUnreadable: the stored secret cannot be decrypted with any
+	// of Config.EncryptionKeys, for this account: the record was moved
+	// from another account, altered, or encrypted under a key that is no
+	// longer configured.
+	ErrSecretUnreadable = errors.New("totp: stored secret cannot be decrypted")
 
 	// ErrStoreConflict: the account's record kept changing under this
 	// operation (another server wrote it each time); nothing was done.
 	ErrStoreConflict = errors.New("totp: store conflict")
 )
 
+// errQRSize is the category of a QR code size that [Key.QRCode] cannot
+// draw: a caller's mistake, with the size in the detail.
+var errQRSize = errors.New("totp: QR code size out of range")
+
+// errQRTooLong is the error of a key URI that no QR code holds. It says
+// nothing of the URI, which holds the secret.
+var errQRTooLong error = &reason.Fault{Category: ErrInvalidKeyURI, Detail: "too long for a QR code"}
+
+// errSecretEncoding is the error of a key URI's secret that is not
+// canonical base32 of 160 to 1024 bits. It says nothing of the secret.
+var errSecretEncoding error = &reason.Fault{Category: ErrInvalidKeyURI, Detail: "secret not canonical base32 of 160 to 1024 bits"}
+
 // RefusedError is the error of a code that was not accepted. It matches
-// [ErrRefused] and, through Reason, one of ErrInvalidCode, ErrMalformedCode,
+// [ErrRefused] and its Reason, one of ErrInvalidCode, ErrMalformedCode,
 // ErrReplayed, ErrThrottled, ErrNotEnrolled, ErrAlreadyEnrolled or
-// ErrEnrollmentExpired. Its
-// message never contains the code.
+// ErrEnrollmentExpired. Its message never contains the code.
 type RefusedError struct {
-	// Reason is why the code was refused.
-	Reason error
+	// Fault is Latch's one error shape: its Category is ErrRefused and its
+	// Reason (read as err.Reason) why the code was refused.
+	reason.Fault
 	// RetryAfter is, when the account is locked, the time before which
 	// every code is refused; zero otherwise.
 	RetryAfter time.Time
 }
 
-func (e *RefusedError) Error() string {
-	msg := ErrRefused.Error() + ": " + strings.TrimPrefix(e.Reason.Error(), "totp: ")
-	if !e.RetryAfter.IsZero() {
-		msg += "; retry after " + e.RetryAfter.UTC().Format(time.RFC3339)
-	}
-	return msg
+func refused(why error) error {
+	return &RefusedError{Fault: reason.Fault{Category: ErrRefused, Reason: why}}
 }
 
-// Is reports whether target is ErrRefused.
-func (e *RefusedError) Is(target error) bool { return target == ErrRefused }
+// lockedOut returns the refusal for why of an account locked until until.
+func lockedOut(why error, until time.Time) error {
+	return &RefusedError{
+		Fault:      reason.Fault{Category: ErrRefused, Reason: why, Detail: "retry after " + until.UTC().Format(time.RFC3339)},
+		RetryAfter: until,
+	}
+}
 
-// Unwrap returns the Reason.
-func (e *RefusedError) Unwrap() error { return e.Reason }
+// invalidConfig returns an error matching ErrInvalidConfig that says which
+// field is wrong and why.
+func invalidConfig(format string, args ...any) error {
+	return reason.Newf(ErrInvalidConfig, nil, fmt.Sprintf(format, args...))
+}
 
-func refused(reason error) error { return &RefusedError{Reason: reason} }
+// invalidKeyURI returns an error matching ErrInvalidKeyURI; detail (never
+// the URI or a name, which may hold the secret) says why, or is "".
+func invalidKeyURI(detail string) error {
+	return reason.Newf(ErrInvalidKeyURI, nil, detail)
+}
 
-func throttled(until time.Time) error {
-	return &RefusedError{Reason: ErrThrottled, RetryAfter: until}
+// unreadable returns an error matching ErrSecretUnreadable; detail (never
+// the secret) says why.
+func unreadable(detail string) error {
+	return reason.Newf(ErrSecretUnreadable, nil, detail)
 }

@@ -12,18 +12,18 @@ import (
 )
 
 // newAuthenticator returns an Authenticator on a MemoryStore whose clock is
-// *now. A real server keeps its sealing key in a secrets manager, uses
+// *now. A real server keeps its encryption key in a secrets manager, uses
 // totp/redisstore when it is one of several, and leaves Now nil.
 func newAuthenticator(now *time.Time) *totp.Authenticator {
-	sealingKey := make([]byte, 32)
-	if _, err := rand.Read(sealingKey); err != nil {
+	encryptionKey := make([]byte, 32)
+	if _, err := rand.Read(encryptionKey); err != nil {
 		panic(err)
 	}
 	a, err := totp.New(totp.Config{
-		Issuer:      "Acme IoT",
-		Store:       &totp.MemoryStore{},
-		SealingKeys: []totp.SealingKey{{ID: "2026-01", Key: sealingKey}},
-		Now:         func() time.Time { return *now },
+		Issuer:         "Acme IoT",
+		Store:          &totp.MemoryStore{},
+		EncryptionKeys: []totp.EncryptionKey{{ID: "2026-01", Key: encryptionKey}},
+		Now:            func() time.Time { return *now },
 	})
 	if err != nil {
 		panic(err)
@@ -148,5 +148,5 @@ func ExampleParseKeyURI() {
 	// Output:
 	// Acme IoT alice@example.com SHA256 8
 	// totp.Key{issuer: "Acme IoT", account: "alice@example.com", algorithm: SHA256, digits: 8, secret: redacted}
-	// totp: invalid key URI
+	// totp: invalid key URI: secret not canonical base32 of 160 to 1024 bits
 }

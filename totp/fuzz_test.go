@@ -159,7 +159,7 @@ func FuzzStoredRecord(f *testing.F) {
 			return
 		}
 		store := &MemoryStore{}
-		a, err := New(Config{Issuer: "Acme", Store: store, SealingKeys: []SealingKey{testSealingKey}, Now: fx.clock.Now})
+		a, err := New(Config{Issuer: "Acme", Store: store, EncryptionKeys: []EncryptionKey{testEncryptionKey}, Now: fx.clock.Now})
 		require.NoError(t, err)
 		ok, err := store.CompareAndSwap(fx.ctx, "u", 0, &r)
 		require.NoError(t, err)

@@ -15,7 +15,7 @@ import (
 // a whole step with clock.Add(30 * time.Second).
 var t0 = time.Unix(1_767_225_600, 0) // 2026-01-01T00:00:00Z, step 58907520
 
-var testSealingKey = SealingKey{ID: "k1", Key: bytes.Repeat([]byte{7}, 32)}
+var testEncryptionKey = EncryptionKey{ID: "k1", Key: bytes.Repeat([]byte{7}, 32)}
 
 type fixture struct {
 	a     *Authenticator
@@ -29,7 +29,7 @@ type fixture struct {
 func newFixture(t testing.TB, edit func(*Config)) *fixture {
 	t.Helper()
 	f := &fixture{clock: testclock.New(t0), store: &MemoryStore{}, ctx: context.Background()}
-	c := Config{Issuer: "Acme", Store: f.store, SealingKeys: []SealingKey{testSealingKey}, Now: f.clock.Now}
+	c := Config{Issuer: "Acme", Store: f.store, EncryptionKeys: []EncryptionKey{testEncryptionKey}, Now: f.clock.Now}
 	if edit != nil {
 		edit(&c)
 	}

@@ -33,9 +33,6 @@ func (k Key) Algorithm() Algorithm { return k.alg }
 // Digits returns the code length, 6 or 8.
 func (k Key) Digits() int { return k.digits }
 
-// Secret returns a copy of the secret.
-func (k Key) Secret() []byte { return append([]byte(nil), k.secret...) }
-
 // SecretBase32 returns the secret as people type it into an app that cannot
 // scan the QR code: unpadded base32 (RFC 4648) in groups of four.
 func (k Key) SecretBase32() string {
@@ -74,11 +71,8 @@ var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
 // hash's output size if that is larger (RFC 6238's seeds are 20, 32 and 64
 // bytes).
 func generateKey(issuer, account string, alg Algorithm, digits int) (Key, error) {
-	if err := checkName(issuer, false); err != nil {
-		return Key{}, err
-	}
-	if err := checkName(account, false); err != nil {
-		return Key{}, err
+	if !validName(issuer, false) || !validName(account, false) {
+		return Key{}, invalidKeyURI("the name is empty, too long, not UTF-8, or has a colon or control characters")
 	}
 	n := minSecretBytes
 	switch alg {
@@ -88,31 +82,29 @@ func generateKey(issuer, account string, alg Algorithm, digits int) (Key, error)
 		n = 64
 	}
 	secret := make([]byte, n)
-	if _, err := rand.Read(secret); err != nil {
-		return Key{}, err
-	}
+	rand.Read(secret) // never fails (crypto/rand)
 	return Key{issuer: issuer, account: account, secret: secret, alg: alg, digits: digits}, nil
 }
 
-// checkName refuses an issuer or account name that cannot go into a key
-// URI's label unambiguously: a colon (the label's separator), control
-// characters, invalid UTF-8, or more than maxNameBytes. Empty is refused
-// unless allowEmpty.
-func checkName(s string, allowEmpty bool) error {
+// validName reports whether an issuer or account name can go into a key
+// URI's label unambiguously: no colon (the label's separator), no control
+// characters, valid UTF-8, at most maxNameBytes. Empty is valid only if
+// allowEmpty.
+func validName(s string, allowEmpty bool) bool {
 	if s == "" && !allowEmpty || len(s) > maxNameBytes || !utf8.ValidString(s) {
-		return ErrInvalidKeyURI
+		return false
 	}
 	// Spaces around a name are refused: the Key Uri Format drops spaces
 	// after the label's colon, so " bob" would not survive a round trip.
 	if strings.TrimSpace(s) != s {
-		return ErrInvalidKeyURI
+		return false
 	}
 	for _, r := range s {
 		if r == ':' || r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return ErrInvalidKeyURI
+			return false
 		}
 	}
-	return nil
+	return true
 }
 
 // URI returns the key URI (the Google Authenticator "Key Uri Format") that
@@ -184,12 +176,12 @@ func escape(s string) string {
 func ParseKeyURI(uri string) (Key, error) {
 	const prefix = "otpauth://totp/"
 	if len(uri) > maxURIBytes || !strings.HasPrefix(uri, prefix) || strings.ContainsRune(uri, '#') {
-		return Key{}, ErrInvalidKeyURI
+		return Key{}, invalidKeyURI("not a TOTP key URI, longer than 2048 bytes, or with a fragment")
 	}
 	rawLabel, rawQuery, _ := strings.Cut(uri[len(prefix):], "?")
 	label, err := url.PathUnescape(rawLabel)
 	if err != nil || strings.Contains(rawLabel, "/") {
-		return Key{}, ErrInvalidKeyURI
+		return Key{}, invalidKeyURI("label badly escaped or with a slash")
 	}
 	k := Key{alg: SHA1, digits: defaultDigits}
 	labelIssuer, account, hasIssuer := strings.Cut(label, ":")
@@ -198,8 +190,8 @@ func ParseKeyURI(uri string) (Key, error) {
 	} else {
 		account, labelIssuer = labelIssuer, ""
 	}
-	if checkName(account, false) != nil || checkName(labelIssuer, true) != nil || hasIssuer && labelIssuer == "" {
-		return Key{}, ErrInvalidKeyURI
+	if !validName(account, false) || !validName(labelIssuer, true) || hasIssuer && labelIssuer == "" {
+		return Key{}, invalidKeyURI("label's issuer or account name empty, too long, not UTF-8, or with a colon or control characters")
 	}
 	k.account, k.issuer = account, labelIssuer
 
@@ -208,20 +200,20 @@ func ParseKeyURI(uri string) (Key, error) {
 	for _, kv := range strings.Split(rawQuery, "&") {
 		rk, rv, ok := strings.Cut(kv, "=")
 		if !ok {
-			return Key{}, ErrInvalidKeyURI
+			return Key{}, invalidKeyURI("parameter without a value")
 		}
 		name, err1 := url.QueryUnescape(rk)
 		value, err2 := url.QueryUnescape(rv)
 		if err1 != nil || err2 != nil || seen[name] {
-			return Key{}, ErrInvalidKeyURI
+			return Key{}, invalidKeyURI("parameter badly escaped or repeated")
 		}
 		seen[name] = true
 		switch name {
 		case "secret":
 			secret = value
 		case "issuer":
-			if checkName(value, false) != nil || hasIssuer && value != labelIssuer {
-				return Key{}, ErrInvalidKeyURI
+			if !validName(value, false) || hasIssuer && value != labelIssuer {
+				return Key{}, invalidKeyURI("issuer parameter not a valid name or not the label's issuer")
 			}
 			k.issuer = value
 		case "algorithm":
@@ -233,7 +225,7 @@ func ParseKeyURI(uri string) (Key, error) {
 			case "SHA512", "sha512":
 				k.alg = SHA512
 			default:
-				return Key{}, ErrInvalidKeyURI
+				return Key{}, invalidKeyURI("algorithm other than SHA1, SHA256 and SHA512")
 			}
 		case "digits":
 			switch value {
@@ -242,14 +234,14 @@ func ParseKeyURI(uri string) (Key, error) {
 			case "8":
 				k.digits = 8
 			default:
-				return Key{}, ErrInvalidKeyURI
+				return Key{}, invalidKeyURI("digits other than 6 and 8")
 			}
 		case "period":
 			if value != strconv.Itoa(period) {
-				return Key{}, ErrInvalidKeyURI
+				return Key{}, invalidKeyURI("period other than 30")
 			}
 		default:
-			return Key{}, ErrInvalidKeyURI
+			return Key{}, invalidKeyURI("unknown parameter")
 		}
 	}
 	if k.secret, err = decodeSecret(secret); err != nil {
@@ -263,7 +255,7 @@ func ParseKeyURI(uri string) (Key, error) {
 // canonical (unused trailing bits zero), so that it encodes back to itself.
 func decodeSecret(s string) ([]byte, error) {
 	if len(s) > 2*maxSecretBytes {
-		return nil, ErrInvalidKeyURI
+		return nil, errSecretEncoding
 	}
 	s = strings.ToUpper(s)
 	enc := b32
@@ -272,7 +264,7 @@ func decodeSecret(s string) ([]byte, error) {
 	}
 	secret, err := enc.DecodeString(s)
 	if err != nil || len(secret) < minSecretBytes || len(secret) > maxSecretBytes || enc.EncodeToString(secret) != s {
-		return nil, ErrInvalidKeyURI
+		return nil, errSecretEncoding
 	}
 	return secret, nil
 }

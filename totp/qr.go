@@ -11,6 +11,8 @@ import (
 	"image/png"
 
 	"github.com/boombuler/barcode/qr"
+
+	"github.com/latchsec/latch/internal/reason"
 )
 
 // qrQuietZone is the light margin, in modules, that QR readers need around
@@ -22,10 +24,6 @@ const (
 	qrMinModulePixels = 2
 )
 
-// errQRTooLong is the error of a key URI that no QR code holds. It says
-// nothing of the URI, which holds the secret.
-var errQRTooLong = fmt.Errorf("%w: too long for a QR code", ErrInvalidKeyURI)
-
 // QRCode returns a PNG image, size pixels square, of a QR code holding the
 // key's URI (error correction level M), for the person to scan with an
 // authenticator app: black modules of a whole number of pixels each
@@ -36,7 +34,7 @@ var errQRTooLong = fmt.Errorf("%w: too long for a QR code", ErrInvalidKeyURI)
 // secret: send it to the person only, over TLS, and do not cache or log it.
 func (k Key) QRCode(size int) ([]byte, error) {
 	if size < 64 || size > 2048 {
-		return nil, fmt.Errorf("totp: QR code size %d outside 64 to 2048", size)
+		return nil, reason.Newf(errQRSize, nil, fmt.Sprintf("%d pixels, want 64 to 2048", size))
 	}
 	rows, err := k.QRModules()
 	if err != nil {
@@ -45,7 +43,7 @@ func (k Key) QRCode(size int) ([]byte, error) {
 	n := len(rows)
 	scale := size / (n + 2*qrQuietZone)
 	if scale < qrMinModulePixels {
-		return nil, fmt.Errorf("totp: this key's QR code (%d modules) needs a size of at least %d", n, (n+2*qrQuietZone)*qrMinModulePixels)
+		return nil, reason.Newf(errQRSize, nil, fmt.Sprintf("this key's QR code (%d modules) needs a size of at least %d", n, (n+2*qrQuietZone)*qrMinModulePixels))
 	}
 	img := image.NewPaletted(image.Rect(0, 0, size, size), color.Palette{color.White, color.Black})
 	offset := (size - n*scale) / 2
@@ -76,7 +74,7 @@ func (k Key) QRCode(size int) ([]byte, error) {
 // holds the secret.
 func (k Key) QRModules() ([][]bool, error) {
 	if len(k.secret) < minSecretBytes {
-		return nil, fmt.Errorf("%w: not a key from ParseKeyURI or Enroll", ErrInvalidKeyURI)
+		return nil, invalidKeyURI("not a key from ParseKeyURI or Enroll")
 	}
 	uri := k.URI()
 	if len(uri) > maxURIBytes {

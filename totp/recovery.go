@@ -8,6 +8,8 @@ import (
 	"encoding/binary"
 	"slices"
 	"time"
+
+	"github.com/latchsec/latch/internal/reason"
 )
 
 // Recovery codes are 16 characters of Crockford's base32 (80 random bits),
@@ -31,9 +33,7 @@ func (a *Authenticator) RecoveryCodes(ctx context.Context, account string) ([]st
 	for i := range codes {
 		var raw [recoveryCodeChars]byte
 		var b [recoveryCodeChars]byte
-		if _, err := rand.Read(b[:]); err != nil {
-			return nil, err
-		}
+		rand.Read(b[:]) // never fails (crypto/rand)
 		for j := range raw {
 			raw[j] = crockford[b[j]&31] // 32 divides 256: no bias
 		}
@@ -43,7 +43,7 @@ func (a *Authenticator) RecoveryCodes(ctx context.Context, account string) ([]st
 	}
 	err := a.mutate(ctx, account, func(r *Record, now time.Time) (*Record, bool, error) {
 		if r == nil || !r.Confirmed {
-			return nil, false, ErrNotEnrolled
+			return nil, false, reason.New(ErrNotEnrolled, nil)
 		}
 		r.Recovery = hashes
 		return r, true, nil
@@ -69,7 +69,7 @@ func (a *Authenticator) VerifyRecoveryCode(ctx context.Context, account, code st
 		case r == nil || !r.Confirmed:
 			return nil, false, refused(ErrNotEnrolled)
 		case now.Before(r.LockedUntil):
-			return nil, false, throttled(r.LockedUntil)
+			return nil, false, lockedOut(ErrThrottled, r.LockedUntil)
 		}
 		// Compare with every stored hash, without stopping at a match.
 		found := -1

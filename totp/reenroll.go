@@ -3,6 +3,8 @@ package totp
 import (
 	"context"
 	"time"
+
+	"github.com/latchsec/latch/internal/reason"
 )
 
 // Reenroll starts replacing the key of account's confirmed enrollment, for
@@ -22,15 +24,12 @@ func (a *Authenticator) Reenroll(ctx context.Context, account, name string) (Key
 	if err != nil {
 		return Key{}, err
 	}
-	sealed, err := a.sealer.seal(account, k.alg, k.digits, k.secret)
-	if err != nil {
-		return Key{}, err
-	}
+	encrypted := a.enc.encrypt(account, k.alg, k.digits, k.secret)
 	err = a.mutate(ctx, account, func(r *Record, now time.Time) (*Record, bool, error) {
 		if r == nil || !r.Confirmed {
-			return nil, false, ErrNotEnrolled
+			return nil, false, reason.New(ErrNotEnrolled, nil)
 		}
-		r.Next = &NextKey{Secret: sealed, Algorithm: k.alg, Digits: k.digits, Enrolled: now}
+		r.Next = &NextKey{Secret: encrypted, Algorithm: k.alg, Digits: k.digits, Enrolled: now}
 		return r, true, nil
 	})
 	if err != nil {
@@ -57,7 +56,7 @@ func (a *Authenticator) ConfirmReenroll(ctx context.Context, account, code strin
 		case !now.Before(r.Next.Enrolled.Add(a.enrollment)):
 			return nil, false, refused(ErrEnrollmentExpired)
 		case now.Before(r.LockedUntil):
-			return nil, false, throttled(r.LockedUntil)
+			return nil, false, lockedOut(ErrThrottled, r.LockedUntil)
 		}
 		n := r.Next
 		// The new key has never been used: none of its codes is a replay.

@@ -142,24 +142,25 @@ func TestConcurrentConfirmReenroll(t *testing.T) {
 	require.Equal(t, int32(49), gone.Load())
 }
 
-// A new key sealed under a sealing key that has since been rotated out of
-// first place is resealed under the new first key when confirmed.
-func TestReenrollReseals(t *testing.T) {
+// A new key encrypted under an encryption key that has since been rotated
+// out of first place is re-encrypted under the new first key when
+// confirmed.
+func TestReenrollReencrypts(t *testing.T) {
 	store := &MemoryStore{}
 	f := newFixture(t, func(c *Config) { c.Store = store })
 	f.store = store
 	f.enrolled(t, "u")
 	next, err := f.a.Reenroll(f.ctx, "u", "")
 	require.NoError(t, err)
-	newSealing := SealingKey{ID: "k2", Key: make([]byte, 32)}
+	newKey := EncryptionKey{ID: "k2", Key: make([]byte, 32)}
 	g := newFixture(t, func(c *Config) {
 		c.Store, c.Now = store, f.clock.Now
-		c.SealingKeys = []SealingKey{newSealing, testSealingKey}
+		c.EncryptionKeys = []EncryptionKey{newKey, testEncryptionKey}
 	})
 	require.NoError(t, g.a.ConfirmReenroll(g.ctx, "u", next.Code(f.clock.Now())))
 	only := newFixture(t, func(c *Config) {
 		c.Store, c.Now = store, f.clock.Now
-		c.SealingKeys = []SealingKey{newSealing}
+		c.EncryptionKeys = []EncryptionKey{newKey}
 	})
 	f.step30()
 	require.NoError(t, only.a.Verify(only.ctx, "u", next.Code(f.clock.Now())))

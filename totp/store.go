@@ -5,12 +5,14 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/latchsec/latch/internal/reason"
 )
 
 // Record is what a [Store] keeps per account. The Authenticator reads and
 // writes it; a Store only keeps it. It holds no secret in the clear: the
-// TOTP secret is sealed (AES-256-GCM, bound to the account) and recovery
-// codes are hashed.
+// TOTP secret is encrypted (AES-256-GCM under Config.EncryptionKeys, bound
+// to the account) and recovery codes are hashed.
 type Record struct {
 	// Version is the record's version, set by the Store at each swap to a
 	// non-zero value it never gave that account before, even across a
@@ -19,7 +21,7 @@ type Record struct {
 	// CompareAndSwap is ignored.
 	Version uint64 `json:"-"`
 
-	// Secret is the sealed TOTP secret.
+	// Secret is the encrypted TOTP secret.
 	Secret    []byte    `json:"secret"`
 	Algorithm Algorithm `json:"algorithm"`
 	Digits    int       `json:"digits"`
@@ -58,7 +60,7 @@ type Record struct {
 // person confirms it with a code ([Authenticator.ConfirmReenroll]). Until
 // then the enrollment's own key keeps working.
 type NextKey struct {
-	// Secret is the sealed TOTP secret, as Record.Secret.
+	// Secret is the encrypted TOTP secret, as Record.Secret.
 	Secret    []byte    `json:"secret"`
 	Algorithm Algorithm `json:"algorithm"`
 	Digits    int       `json:"digits"`
@@ -139,7 +141,7 @@ func (m *MemoryStore) Load(ctx context.Context, account string) (*Record, error)
 	defer m.mu.Unlock()
 	r, ok := m.records[account]
 	if !ok {
-		return nil, ErrNotEnrolled
+		return nil, reason.New(ErrNotEnrolled, nil)
 	}
 	return r.clone(), nil
 }

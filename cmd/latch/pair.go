@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"os"
 
 	"github.com/boombuler/barcode/qr"
@@ -46,7 +47,9 @@ with mode 0600 and never overwritten; when one exists, none is written.`,
 			if *record == "" || *codeFile == "" {
 				return usagef("give --record FILE and --code FILE")
 			}
-			if *memory > pairing.MaxKDFMemoryKiB>>10 || *passes > pairing.MaxKDFTime {
+			// NewRecord judges the work factor (ErrWorkFactor, below); this
+			// only keeps the values from wrapping around in a uint32.
+			if *memory > math.MaxUint32>>10 || *passes > math.MaxUint32 {
 				return usagef("--kdf-memory or --kdf-time out of range")
 			}
 			for _, name := range []string{*record, *codeFile, *qrFile} {

@@ -92,6 +92,8 @@ func TestPairProvisionUsage(t *testing.T) {
 	latch(t, nil, "pair", "provision", "--record", filepath.Join(dir, "r")).fails(t, exitUsage, "give --record FILE and --code FILE")
 	latch(t, nil, "pair", "provision", "--record", filepath.Join(dir, "r"), "--code", filepath.Join(dir, "c"), "--kdf-memory", "1").fails(t, exitUsage, "out of range")
 	latch(t, nil, "pair", "provision", "--record", filepath.Join(dir, "r"), "--code", filepath.Join(dir, "c"), "--kdf-memory", "100000").fails(t, exitUsage, "out of range")
+	// 2^22+8 MiB is 8 MiB once wrapped around in a uint32 of KiB.
+	latch(t, nil, "pair", "provision", "--record", filepath.Join(dir, "r"), "--code", filepath.Join(dir, "c"), "--kdf-memory", "4194312").fails(t, exitUsage, "out of range")
 	latch(t, nil, "pair", "provision", "--record", filepath.Join(dir, "r"), "--code", filepath.Join(dir, "c"), "--device-id", strings.Repeat("x", 65)).fails(t, exitFailure, "device id")
 	_, err := os.Stat(filepath.Join(dir, "r"))
 	require.ErrorIs(t, err, os.ErrNotExist)

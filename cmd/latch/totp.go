@@ -22,18 +22,18 @@ func init() {
 // the command: the CLI keeps no state between runs. now is nil for the
 // clock's time.
 func authenticator(issuer string, alg totp.Algorithm, digits, window int, now func() time.Time) (*totp.Authenticator, error) {
-	sealing := make([]byte, 32)
-	if _, err := rand.Read(sealing); err != nil {
+	encryptionKey := make([]byte, 32)
+	if _, err := rand.Read(encryptionKey); err != nil {
 		return nil, err
 	}
 	return totp.New(totp.Config{
-		Issuer:      issuer,
-		Store:       &totp.MemoryStore{},
-		SealingKeys: []totp.SealingKey{{ID: "latch-cli", Key: sealing}},
-		Algorithm:   alg,
-		Digits:      digits,
-		Window:      window,
-		Now:         now,
+		Issuer:         issuer,
+		Store:          &totp.MemoryStore{},
+		EncryptionKeys: []totp.EncryptionKey{{ID: "latch-cli", Key: encryptionKey}},
+		Algorithm:      alg,
+		Digits:         digits,
+		Window:         window,
+		Now:            now,
 	})
 }
 

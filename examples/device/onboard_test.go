@@ -26,7 +26,7 @@ type onboarded struct {
 func onboardWith(t *testing.T, settings []byte) onboarded {
 	t.Helper()
 	code := pairing.NewSetupCode()
-	rec, err := pairing.NewRecord(code, "dev", pairing.KDFParams{Time: 1, MemoryKiB: pairing.MinKDFMemoryKiB, Threads: 1})
+	rec, err := pairing.NewRecord(code, "dev", pairing.KDFParams{Time: 1, MemoryKiB: 8 << 10, Threads: 1})
 	require.NoError(t, err)
 	pd := &pairing.Device{Record: rec, Store: pairing.FileStore{Path: filepath.Join(t.TempDir(), "state")}}
 	require.NoError(t, pd.OpenWindow())

@@ -152,7 +152,7 @@
 // The database holds no secret in the clear. Passwords are argon2id hashes;
 // integrator client secrets and device secrets are never stored (client
 // secrets as SHA-256 hashes of 256 random bits; device secrets are tokens,
-// verified by their key); TOTP secrets are sealed by package totp; the
+// verified by their key); TOTP secrets are encrypted by package totp; the
 // token keyring (a JWK Set) is encrypted with AES-256-GCM under a key
 // derived from Config.MasterKey. Keep the master key out of the state
 // directory in production (a KMS or a secrets manager): whoever holds it

@@ -54,21 +54,23 @@ type accounts struct {
 }
 
 // newAccounts makes the accounts service: TOTP records in store, named
-// name in authenticator apps, their secrets sealed under a key derived
+// name in authenticator apps, their secrets encrypted under a key derived
 // from master; password hashing within hashingMemory bytes.
 func newAccounts(b base, tk *tokens, store totp.Store, name string, master []byte, hashingMemory int64) (*accounts, error) {
-	// TOTP secrets are sealed under a key derived from the master key.
-	sealing, err := hkdf.Key(sha256.New, master, nil, "latch-example platform/v1 totp sealing", 32)
+	// TOTP secrets are encrypted under a key derived from the master key.
+	// The label is the one of earlier releases ("sealing"), so that the
+	// records they stored still decrypt.
+	encryptionKey, err := hkdf.Key(sha256.New, master, nil, "latch-example platform/v1 totp sealing", 32)
 	if err != nil {
 		return nil, err
 	}
 	ac := &accounts{base: b, tokens: tk, totpStore: store, challenges: map[string]challenge{},
 		hashing: &hashing{budget: max(hashingMemory>>10, 1)}}
 	ac.totp, err = totp.New(totp.Config{
-		Issuer:      name,
-		Store:       store,
-		SealingKeys: []totp.SealingKey{{ID: "master-v1", Key: sealing}},
-		Now:         ac.now,
+		Issuer:         name,
+		Store:          store,
+		EncryptionKeys: []totp.EncryptionKey{{ID: "master-v1", Key: encryptionKey}},
+		Now:            ac.now,
 
 		EnrollmentTimeout: enrollmentTimeout,
 	})

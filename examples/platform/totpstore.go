@@ -12,7 +12,7 @@ import (
 // totpStore is a totp.Store on SQLite. A record's versions are counted per
 // account and survive deletion (the row keeps its version with a NULL
 // record), so a version is never given twice, as totp.Record.Version asks.
-// The record holds the TOTP secret sealed by package totp and recovery
+// The record holds the TOTP secret encrypted by package totp and recovery
 // codes as hashes; nothing in it is a secret in the clear.
 type totpStore struct{ db *sql.DB }
 

@@ -4,7 +4,7 @@
 // the same lockout. Pass [New]'s Store as totp.Config.Store:
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "redis:6379"})
-//	a, err := totp.New(totp.Config{Issuer: "Acme", Store: redisstore.New(rdb, ""), SealingKeys: keys})
+//	a, err := totp.New(totp.Config{Issuer: "Acme", Store: redisstore.New(rdb, ""), EncryptionKeys: keys})
 //
 // rdb is any redis.UniversalClient of go-redis v9: a single server, a
 // primary managed by Sentinel (redis.NewFailoverClient) or a Cluster
@@ -42,8 +42,8 @@
 //
 // Each account is one Redis hash at prefix+account (prefix "latch:totp:"
 // by default) with two fields: "r", the totp.Record as JSON with a "format" member
-// "latch.totp.record.v1" (its secret sealed, its recovery codes hashed:
-// nothing in Redis opens without the sealing keys), and "v", the record's
+// "latch.totp.record.v1" (its secret encrypted, its recovery codes hashed:
+// nothing in Redis decrypts without totp's encryption keys), and "v", the record's
 // version. Every change runs one Lua
 // script that compares the version and writes, atomically, so it works
 // alike on a single server, with replicas and in a cluster (one key per

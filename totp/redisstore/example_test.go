@@ -10,14 +10,14 @@ import (
 )
 
 // Every server of the fleet builds its Authenticator on the same Redis and
-// the same sealing keys; a code accepted by one is refused by all.
+// the same encryption keys; a code accepted by one is refused by all.
 func Example() {
 	rdb := redis.NewClient(&redis.Options{Addr: "redis.internal:6379"})
 	defer rdb.Close()
 	a, err := totp.New(totp.Config{
-		Issuer:      "Acme IoT",
-		Store:       redisstore.New(rdb, ""),
-		SealingKeys: []totp.SealingKey{{ID: "2026-01", Key: []byte(os.Getenv("TOTP_SEALING_KEY"))}},
+		Issuer:         "Acme IoT",
+		Store:          redisstore.New(rdb, ""),
+		EncryptionKeys: []totp.EncryptionKey{{ID: "2026-01", Key: []byte(os.Getenv("TOTP_ENCRYPTION_KEY"))}},
 	})
 	if err != nil {
 		panic(err)
@@ -36,9 +36,9 @@ func Example_sentinel() {
 	store := redisstore.New(rdb, "")
 	store.Replicas = 1
 	a, err := totp.New(totp.Config{
-		Issuer:      "Acme IoT",
-		Store:       store,
-		SealingKeys: []totp.SealingKey{{ID: "2026-01", Key: []byte(os.Getenv("TOTP_SEALING_KEY"))}},
+		Issuer:         "Acme IoT",
+		Store:          store,
+		EncryptionKeys: []totp.EncryptionKey{{ID: "2026-01", Key: []byte(os.Getenv("TOTP_ENCRYPTION_KEY"))}},
 	})
 	if err != nil {
 		panic(err)

@@ -21,10 +21,10 @@ func haServer(t *testing.T, rdb redis.UniversalClient, clk *clock, replicaTimeou
 	s := New(rdb, "")
 	s.Replicas, s.ReplicaTimeout = 1, replicaTimeout
 	a, err := totp.New(totp.Config{
-		Issuer:      "Acme",
-		Store:       s,
-		SealingKeys: []totp.SealingKey{{ID: "k1", Key: bytes.Repeat([]byte{7}, 32)}},
-		Now:         clk.Now,
+		Issuer:         "Acme",
+		Store:          s,
+		EncryptionKeys: []totp.EncryptionKey{{ID: "k1", Key: bytes.Repeat([]byte{7}, 32)}},
+		Now:            clk.Now,
 	})
 	require.NoError(t, err)
 	return a

@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/latchsec/latch/internal/reason"
 	"github.com/latchsec/latch/internal/rediswait"
 	"github.com/latchsec/latch/totp"
 	"github.com/redis/go-redis/v9"
@@ -38,13 +38,6 @@ const (
 // DefaultReplicaTimeout is how long a change waits for Store.Replicas
 // when ReplicaTimeout is zero.
 const DefaultReplicaTimeout = rediswait.DefaultTimeout
-
-// ErrNotReplicated is returned, wrapped, by CompareAndSwap when the
-// primary made the change but fewer than Store.Replicas replicas
-// acknowledged it within ReplicaTimeout. totp then refuses to answer
-// "accepted": the attempt fails with an error, and the code it used is
-// spent on the primary.
-var ErrNotReplicated = errors.New("redisstore: change not yet on enough replicas")
 
 // Store is a totp.Store on Redis. It is safe for concurrent use; set its
 // fields before its first use.
@@ -86,28 +79,28 @@ func (s *Store) key(account string) string { return s.prefix + account }
 // Load implements totp.Store.
 func (s *Store) Load(ctx context.Context, account string) (*totp.Record, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, reason.Wrap(errLoad, nil, err)
 	}
 	vals, err := s.rdb.HMGet(ctx, s.key(account), "v", "r").Result()
 	if err != nil {
 		s.reload(ctx)
-		return nil, fmt.Errorf("redisstore: load: %w", err)
+		return nil, reason.Wrap(errLoad, nil, err)
 	}
 	v, vok := vals[0].(string)
 	r, rok := vals[1].(string)
 	if !rok {
-		return nil, totp.ErrNotEnrolled
+		return nil, reason.New(totp.ErrNotEnrolled, nil)
 	}
 	version, err := strconv.ParseUint(v, 10, 64)
 	if !vok || err != nil || version == 0 {
-		return nil, errors.New("redisstore: load: record without a valid version")
+		return nil, reason.Newf(errLoad, nil, "record without a valid version")
 	}
 	rec := stored{Record: &totp.Record{}}
 	if err := json.Unmarshal([]byte(r), &rec); err != nil {
-		return nil, fmt.Errorf("redisstore: load: %w", err)
+		return nil, reason.Wrap(errLoad, nil, err)
 	}
 	if rec.Format != format {
-		return nil, fmt.Errorf("redisstore: load: unknown record format %q", rec.Format)
+		return nil, reason.Newf(errLoad, nil, "unknown record format "+strconv.Quote(rec.Format))
 	}
 	rec.Version = version
 	return rec.Record, nil
@@ -136,7 +129,7 @@ return 1
 // CompareAndSwap implements totp.Store.
 func (s *Store) CompareAndSwap(ctx context.Context, account string, old uint64, next *totp.Record) (bool, error) {
 	if err := ctx.Err(); err != nil {
-		return false, err
+		return false, reason.Wrap(errSwap, nil, err)
 	}
 	var body []byte
 	ttl := 0
@@ -146,7 +139,7 @@ func (s *Store) CompareAndSwap(ctx context.Context, account string, old uint64, 
 	if next != nil {
 		var err error
 		if body, err = json.Marshal(stored{Format: format, Record: next}); err != nil {
-			return false, fmt.Errorf("redisstore: swap: %w", err)
+			return false, reason.Wrap(errSwap, nil, err)
 		}
 	}
 	w, err := s.writer()
@@ -156,13 +149,13 @@ func (s *Store) CompareAndSwap(ctx context.Context, account string, old uint64, 
 	reply, err := w.Run(ctx, casScript, []string{s.key(account)}, strconv.FormatUint(old, 10), body, tombstoneMillis, ttl)
 	var notReplicated *rediswait.ReplicaError
 	if err != nil && !errors.As(err, &notReplicated) {
-		return false, fmt.Errorf("redisstore: swap: %w", err)
+		return false, reason.Wrap(errSwap, nil, err)
 	}
 	if n, _ := reply.(int64); n != 1 {
 		return false, nil // nothing written, nothing to wait for
 	}
 	if err != nil {
-		return false, fmt.Errorf("%w: %w", ErrNotReplicated, err)
+		return false, reason.Wrap(ErrNotReplicated, nil, err)
 	}
 	return true, nil
 }
@@ -174,7 +167,7 @@ func (s *Store) writer() (*rediswait.Writer, error) {
 	s.once.Do(func() {
 		s.w, s.werr = rediswait.New(s.rdb, s.Replicas, s.ReplicaTimeout)
 		if s.werr != nil {
-			s.werr = fmt.Errorf("redisstore: ReplicaTimeout %w", s.werr)
+			s.werr = reason.Wrap(errReplicaTimeout, nil, s.werr)
 		}
 	})
 	return s.w, s.werr

@@ -90,10 +90,10 @@ func fleet(t *testing.T, r *interop.Redis, clk *clock) [2]*totp.Authenticator {
 	var servers [2]*totp.Authenticator
 	for i := range servers {
 		a, err := totp.New(totp.Config{
-			Issuer:      "Acme",
-			Store:       New(client(t, r), ""),
-			SealingKeys: []totp.SealingKey{{ID: "k1", Key: bytes.Repeat([]byte{7}, 32)}},
-			Now:         clk.Now,
+			Issuer:         "Acme",
+			Store:          New(client(t, r), ""),
+			EncryptionKeys: []totp.EncryptionKey{{ID: "k1", Key: bytes.Repeat([]byte{7}, 32)}},
+			Now:            clk.Now,
 		})
 		require.NoError(t, err)
 		servers[i] = a
@@ -223,7 +223,7 @@ func TestReplicaTimeoutRefused(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ok, err := s.CompareAndSwap(ctx, "alice", 0, &totp.Record{Digits: 6})
 			require.ErrorIs(t, err, rediswait.ErrTimeout)
-			require.ErrorContains(t, err, "redisstore: ReplicaTimeout")
+			require.ErrorContains(t, err, "redisstore: invalid ReplicaTimeout: must be shorter")
 			require.False(t, ok)
 			n, err := fast.Exists(ctx, DefaultPrefix+"alice").Result()
 			require.NoError(t, err)
