@@ -159,7 +159,7 @@ func TestAttackKeySetHostSpelling(t *testing.T) {
 // TestAttackVersionsSharedByTwoVerifiers: two verifiers on one store (the
 // app pinned a rotated key set while a request was being opened) cannot
 // lower the saved version: a save of a version not higher than the one
-// held fails, and the verifier reports ErrVersionStore.
+// held fails, and the verifier refuses with errVersionStore.
 func TestAttackVersionsSharedByTwoVerifiers(t *testing.T) {
 	f := newSignedFixture(t, sealedbox.Ed25519())
 	require.NoError(t, f.versions.SaveVersion("in_7", "rq_42", 3, [32]byte{}))

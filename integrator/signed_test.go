@@ -151,7 +151,7 @@ func TestSignedStatementRollback(t *testing.T) {
 
 // TestSignedStatementMoved: an envelope moved by the cloud to another
 // request or integration does not open there; a statement that names
-// another request than the place it was sealed for is refused with ErrMoved.
+// another request than the place it was sealed for is refused (errMoved).
 func TestSignedStatementMoved(t *testing.T) {
 	f := newSignedFixture(t, sealedbox.Ed25519())
 	env := f.seal(t, "in_7", "rq_42", 1, validRefreshRequest())
