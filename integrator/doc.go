@@ -44,12 +44,12 @@
 //
 // # Authorization
 //
-// [Authorization.Type] names one of three, as the JSON does. NoAuth (or
-// an empty type) adds nothing: the integrator may authenticate the device with a
-// custom header, which the definition can mark secret. OAuthAccessToken
-// sends a fixed access token as "Authorization: Bearer". OAuthRefreshToken
-// makes the device an OAuth 2.0 client (RFC 6749 section 6) with
-// golang.org/x/oauth2:
+// [Authorization.Type] names one of three, as the JSON does. NoAuth (or an
+// empty type) adds nothing: the integrator may authenticate the device
+// with a custom header, which the definition can mark secret.
+// OAuthAccessToken sends a fixed access token as "Authorization: Bearer".
+// OAuthRefreshToken makes the device an OAuth 2.0 client (RFC 6749 section
+// 6) with golang.org/x/oauth2:
 //
 //   - it exchanges the refresh token at the token endpoint for an access
 //     token, and reuses the access token until 30 seconds before it expires
