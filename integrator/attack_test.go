@@ -2,7 +2,6 @@ package integrator
 
 import (
 	"context"
-	"github.com/latchsec/latch/internal/testpki"
 	"net"
 	"net/http"
 	"strings"
@@ -11,7 +10,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/latchsec/latch/internal/testpki"
 	"github.com/latchsec/latch/sealedbox"
+	"github.com/latchsec/latch/tlspolicy"
 )
 
 // TestAttackBindingSpellings tries, as a cloud that rewrites the stored
@@ -97,7 +98,7 @@ func TestAttackOtherIntegratorSigns(t *testing.T) {
 	// B signs for A's integration, sealed to A's app key.
 	data, err := (&Statement{IntegrationID: "in_a", RequestID: "rq_1", Version: 50, Definition: ptr(attackerDefinition())}).marshal()
 	require.NoError(t, err)
-	env, err := sealedbox.SealSigned(a.appKey.PublicKey(), b.signer, data, StatementContext("in_a", "rq_1"))
+	env, err := sealedbox.SealSigned(a.appKey.PublicKey(), b.signer, data, statementContext("in_a", "rq_1"))
 	require.NoError(t, err)
 	_, err = a.verifier.Open(a.appKey, env, "in_a", "rq_1")
 	require.ErrorIs(t, err, ErrSignedRequest)
@@ -108,9 +109,9 @@ func TestAttackOtherIntegratorSigns(t *testing.T) {
 	own := b.seal(t, "in_b", "rq_1", 1, validRefreshRequest())
 	_, err = a.verifier.Open(b.appKey, own, "in_a", "rq_1")
 	require.ErrorIs(t, err, sealedbox.ErrOpen)
-	v, err := a.versions.LoadVersion("in_a", "rq_1")
+	v, _, err := a.versions.LoadVersion("in_a", "rq_1")
 	require.NoError(t, err)
-	require.Zero(t, v.Version, "nothing refused is saved")
+	require.Zero(t, v, "nothing refused is saved")
 }
 
 // TestAttackRotatedKeySet: after the app pins a rotated key set from the
@@ -158,30 +159,31 @@ func TestAttackKeySetHostSpelling(t *testing.T) {
 // TestAttackVersionsSharedByTwoVerifiers: two verifiers on one store (the
 // app pinned a rotated key set while a request was being opened) cannot
 // lower the saved version: a save of a version not higher than the one
-// held fails, and the verifier reports ErrVersionStore.
+// held fails, and the verifier refuses with errVersionStore.
 func TestAttackVersionsSharedByTwoVerifiers(t *testing.T) {
 	f := newSignedFixture(t, sealedbox.Ed25519())
-	require.NoError(t, f.versions.SaveVersion("in_7", "rq_42", AcceptedVersion{Version: 3}))
-	require.Error(t, f.versions.SaveVersion("in_7", "rq_42", AcceptedVersion{Version: 2}), "a slower verifier that loaded version 1")
-	require.Error(t, f.versions.SaveVersion("in_7", "rq_42", AcceptedVersion{Version: 3, Digest: [32]byte{1}}))
-	got, err := f.versions.LoadVersion("in_7", "rq_42")
+	require.NoError(t, f.versions.SaveVersion("in_7", "rq_42", 3, [32]byte{}))
+	require.Error(t, f.versions.SaveVersion("in_7", "rq_42", 2, [32]byte{}), "a slower verifier that loaded version 1")
+	require.Error(t, f.versions.SaveVersion("in_7", "rq_42", 3, [32]byte{1}))
+	got, digest, err := f.versions.LoadVersion("in_7", "rq_42")
 	require.NoError(t, err)
-	require.Equal(t, AcceptedVersion{Version: 3}, got)
+	require.Equal(t, uint64(3), got)
+	require.Equal(t, [32]byte{}, digest)
 
 	// The verifier's view of a store that holds a higher version than it
 	// loaded: the save fails, and nothing is accepted.
-	stale := &staleVersions{MemoryVersions: f.versions}
+	stale := &staleVersions{memoryVersions: f.versions}
 	v := &StatementVerifier{Keys: f.keys, Versions: stale, Now: f.clock.Now}
 	_, err = v.Open(f.appKey, f.seal(t, "in_7", "rq_42", 2, validRefreshRequest()), "in_7", "rq_42")
-	require.ErrorIs(t, err, ErrVersionStore)
+	require.ErrorIs(t, err, errVersionStore)
 }
 
 // staleVersions loads nothing, as a verifier that loaded before another
 // verifier saved, and saves to the shared store.
-type staleVersions struct{ *MemoryVersions }
+type staleVersions struct{ *memoryVersions }
 
-func (*staleVersions) LoadVersion(string, string) (AcceptedVersion, error) {
-	return AcceptedVersion{}, nil
+func (*staleVersions) LoadVersion(string, string) (uint64, [32]byte, error) {
+	return 0, [32]byte{}, nil
 }
 
 // TestAttackStatementEdgeCases: statements that a lenient JSON reader
@@ -231,7 +233,7 @@ func TestAttackKeySetRedirectSameHost(t *testing.T) {
 		}
 		w.Write(doc)
 	})
-	_, err := FetchKeySet(t.Context(), strings.TrimPrefix(s, "https://"), FetchOptions{RootCAs: ca.Pool(), Now: testpki.Clock})
+	_, err := FetchKeySet(t.Context(), strings.TrimPrefix(s, "https://"), tlspolicy.Policy{RootCAs: ca.Pool(), Time: testpki.Clock})
 	require.ErrorIs(t, err, ErrKeySet)
 	require.ErrorContains(t, err, "redirect")
 }

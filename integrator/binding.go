@@ -8,8 +8,6 @@ import (
 	"net/url"
 	"strings"
 
-	"golang.org/x/oauth2"
-
 	"github.com/latchsec/latch/tlspolicy"
 )
 
@@ -33,7 +31,7 @@ type binding struct {
 	// The token URL's query is not part of it: it names no other server.
 	tokenScheme, tokenHost, tokenPort, tokenPath string
 	clientID                                     string
-	authStyle                                    AuthStyle // resolved: AuthInHeader or AuthInParams
+	authStyle                                    string // resolved: authInHeader or authInParams
 }
 
 // The names of a binding's fields, as a BindingError and the log report
@@ -58,13 +56,10 @@ func bindingOf(r *Request) binding {
 	b.apiScheme, b.apiHost, b.apiPort, _ = splitURL(r.URL)
 	b.level = r.SecurityLevel
 	b.pin = pinDigest(r.PinnedCertificate)
-	if a := &r.Authorization; a.Type == OAuthRefreshToken {
+	if a := &r.Authorization; a.Type == oauthRefreshToken {
 		b.tokenScheme, b.tokenHost, b.tokenPort, b.tokenPath = splitURL(a.TokenURL)
 		b.clientID = a.ClientID
-		b.authStyle = AuthInParams
-		if a.AuthStyle.oauth2(a.ClientSecret != "") == oauth2.AuthStyleInHeader {
-			b.authStyle = AuthInHeader
-		}
+		b.authStyle = a.style()
 	}
 	return b
 }

@@ -152,7 +152,7 @@ func TestEachBindingFieldChanged(t *testing.T) {
 			r.Authorization.ClientID = "another-client"
 		}, []string{fieldClientID}},
 		{"auth style", nil, func(s *oauthSetup, r *Request) {
-			r.Authorization.AuthStyle = AuthInParams
+			r.Authorization.AuthStyle = authInParams
 		}, []string{fieldAuthStyle}},
 		{"API origin scheme", nil, func(s *oauthSetup, r *Request) {
 			r.SecurityLevel, r.PinnedCertificate = tlspolicy.AllowHttp, ""
@@ -217,7 +217,7 @@ func TestEachBindingFieldChanged(t *testing.T) {
 func TestSameBindingOtherSpelling(t *testing.T) {
 	s, c := ranOnce(t)
 	same := s.req
-	same.Authorization.AuthStyle = AuthInHeader
+	same.Authorization.AuthStyle = authInHeader
 	same.PinnedCertificate = "\n" + strings.ReplaceAll(s.req.PinnedCertificate, "\n", "\r\n")
 	same.Method, same.Body = "PUT", "close"
 	same.URL = s.api.URL + "/doors/12/close?x=1"
@@ -365,7 +365,7 @@ func TestNoAuthAndAccessTokenKeepStoredState(t *testing.T) {
 	resp := do(t, c)
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "no stored access token went with it")
 	access := noauth
-	access.Authorization = Authorization{Type: OAuthAccessToken, AccessToken: "its-own"}
+	access.Authorization = Authorization{Type: oauthAccessToken, AccessToken: "its-own"}
 	require.NoError(t, c.Rebind(context.Background(), &access))
 	do(t, c)
 	require.NoError(t, c.Rebind(context.Background(), &s.req))

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/latchsec/latch/internal/reason"
 	"github.com/latchsec/latch/tlspolicy"
 )
 
@@ -42,7 +43,7 @@ type Options struct {
 	SaveRefreshToken func(ctx context.Context, stored string) error
 
 	// MaxResponseBody caps how much of a response body is read; zero means
-	// DefaultMaxResponseBody.
+	// 1 MiB.
 	MaxResponseBody int64
 
 	// RootCAs replaces the system roots at TlsWithCACheck. Nil means the
@@ -102,7 +103,7 @@ func New(req *Request, opts Options) (*Caller, error) {
 	c := &Caller{opts: opts, maxBody: opts.MaxResponseBody}
 	c.opts.RefreshToken = "" // read once below; the Caller keeps no copy of it
 	if c.maxBody <= 0 {
-		c.maxBody = DefaultMaxResponseBody
+		c.maxBody = defaultMaxResponseBody
 	}
 	d, err := c.define(req)
 	if err != nil {
@@ -164,9 +165,9 @@ func (c *Caller) define(req *Request) (*definition, error) {
 		return nil, err
 	}
 	d := &definition{req: &r, client: client, binding: bindingOf(&r)}
-	if a := &r.Authorization; a.Type == OAuthRefreshToken {
+	if a := &r.Authorization; a.Type == oauthRefreshToken {
 		if c.opts.SaveRefreshToken == nil {
-			return nil, errors.New("integrator: OAuthRefreshToken needs Options.SaveRefreshToken")
+			return nil, reason.Newf(ErrPersist, nil, "OAuthRefreshToken needs Options.SaveRefreshToken")
 		}
 		d.delivered = tokenDigest(a.RefreshToken)
 		d.config = &oauth2.Config{
@@ -175,7 +176,7 @@ func (c *Caller) define(req *Request) (*definition, error) {
 			Scopes:       a.Scopes,
 			Endpoint: oauth2.Endpoint{
 				TokenURL:  a.TokenURL,
-				AuthStyle: a.AuthStyle.oauth2(a.ClientSecret != ""),
+				AuthStyle: oauth2Style(a.style()),
 			},
 		}
 	}
@@ -188,12 +189,13 @@ func (c *Caller) define(req *Request) (*definition, error) {
 // once more.
 //
 // A response of any status is returned without error; errors are for
-// requests that could not be made: ErrRequestFailed (wrapping the tlspolicy
-// or network error), ErrResponseTooLarge, ErrReauthorize, ErrTokenEndpoint,
-// ErrPersist, ErrBindingChanged.
+// requests that could not be made or answers that could not be read:
+// ErrRequestFailed (wrapping the tlspolicy or network error, or for a body
+// over the cap), ErrReauthorize, ErrTokenEndpoint, ErrPersist,
+// ErrBindingChanged.
 func (c *Caller) Do(ctx context.Context) (*Response, error) {
 	d := c.def.Load()
-	refresh := d.req.Authorization.Type == OAuthRefreshToken
+	refresh := d.req.Authorization.Type == oauthRefreshToken
 	var token string
 	if refresh {
 		var err error
@@ -221,15 +223,15 @@ func (c *Caller) send(ctx context.Context, d *definition, bearer string) (*Respo
 	}
 	hr, err := http.NewRequestWithContext(ctx, d.req.Method, d.req.URL, body)
 	if err != nil {
-		return nil, fmt.Errorf("%w: cannot build the request", ErrRequestFailed)
+		return nil, reason.Newf(ErrRequestFailed, nil, "cannot build the request")
 	}
 	for _, h := range d.req.Headers {
 		hr.Header.Add(h.Name, h.Value)
 	}
 	switch d.req.Authorization.Type {
-	case OAuthAccessToken:
+	case oauthAccessToken:
 		hr.Header.Set("Authorization", "Bearer "+d.req.Authorization.AccessToken)
-	case OAuthRefreshToken:
+	case oauthRefreshToken:
 		hr.Header.Set("Authorization", "Bearer "+bearer)
 	}
 	resp, err := d.client.Do(hr)
@@ -242,7 +244,7 @@ func (c *Caller) send(ctx context.Context, d *definition, bearer string) (*Respo
 		return nil, requestError(err)
 	}
 	if int64(len(data)) > c.maxBody {
-		return nil, fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, c.maxBody)
+		return nil, reason.Newf(ErrRequestFailed, errResponseTooLarge, fmt.Sprintf("more than %d bytes", c.maxBody))
 	}
 	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data}, nil
 }
@@ -254,5 +256,5 @@ func requestError(err error) error {
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	return fmt.Errorf("%w: %w", ErrRequestFailed, err)
+	return reason.Wrap(ErrRequestFailed, nil, err)
 }

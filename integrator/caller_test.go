@@ -36,7 +36,7 @@ func TestLevelsEndToEnd(t *testing.T) {
 			Headers: []Header{{Name: "X-Api-Key", Value: secretValue, Secret: true}}}, Options{Now: testpki.Clock}},
 		{"pinned intermediate of a CA chain", Request{Method: "GET", URL: localhost(caAPI.URL) + "/open",
 			SecurityLevel: tlspolicy.TlsPinnedCertificate, PinnedCertificate: inter.PEM(),
-			Authorization: Authorization{Type: OAuthAccessToken, AccessToken: secretToken}}, Options{Now: testpki.Clock}},
+			Authorization: Authorization{Type: oauthAccessToken, AccessToken: secretToken}}, Options{Now: testpki.Clock}},
 		{"CA check with the chain's root", Request{Method: "GET", URL: localhost(caAPI.URL) + "/open"},
 			Options{RootCAs: root.Pool(), Now: testpki.Clock}},
 		{"allow self-signed", Request{Method: "GET", URL: pinnedLeafAPI.URL + "/open", SecurityLevel: tlspolicy.TlsAllowSelfSigned}, Options{}},
@@ -64,7 +64,7 @@ func TestLevelRefusals(t *testing.T) {
 
 	// A pin that does not match: refused in the handshake, nothing sent.
 	r := Request{Method: "GET", URL: api.URL + "/open", SecurityLevel: tlspolicy.TlsPinnedCertificate, PinnedCertificate: other.PEM(),
-		Authorization: Authorization{Type: OAuthAccessToken, AccessToken: secretToken}}
+		Authorization: Authorization{Type: oauthAccessToken, AccessToken: secretToken}}
 	_, err := mustNew(t, &r, Options{Now: testpki.Clock}).Do(context.Background())
 	require.ErrorIs(t, err, ErrRequestFailed)
 	require.ErrorIs(t, err, tlspolicy.ErrPinMismatch)
@@ -90,7 +90,7 @@ func TestResponseCap(t *testing.T) {
 	api := apiServer(t, ev, nil, nil) // answers "opened /open" (12 bytes)
 	r := Request{Method: "GET", URL: api.URL + "/open", SecurityLevel: tlspolicy.AllowHttp}
 	_, err := mustNew(t, &r, Options{MaxResponseBody: 11}).Do(context.Background())
-	require.ErrorIs(t, err, ErrResponseTooLarge)
+	require.ErrorIs(t, err, errResponseTooLarge)
 	resp, err := mustNew(t, &r, Options{MaxResponseBody: 12}).Do(context.Background())
 	require.NoError(t, err)
 	require.Len(t, resp.Body, 12)
@@ -101,7 +101,7 @@ func TestStatusReturnedAsIs(t *testing.T) {
 	auth := newAuthServer(t, ev, nil, "unused")
 	api := apiServer(t, ev, nil, auth) // refuses every token
 	r := Request{Method: "GET", URL: api.URL + "/x", SecurityLevel: tlspolicy.AllowHttp,
-		Authorization: Authorization{Type: OAuthAccessToken, AccessToken: secretToken}}
+		Authorization: Authorization{Type: oauthAccessToken, AccessToken: secretToken}}
 	resp, err := mustNew(t, &r, Options{}).Do(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "a fixed access token is not retried")

@@ -22,9 +22,9 @@ const (
 	// token and the fixed fields.
 	maxStored = 2*maxURL + maxClientField + maxToken + 512
 
-	// DefaultMaxResponseBody is how much of a response body Do reads when
+	// defaultMaxResponseBody is how much of a response body Do reads when
 	// Options.MaxResponseBody is zero.
-	DefaultMaxResponseBody = 1 << 20
+	defaultMaxResponseBody = 1 << 20
 
 	// expiryMargin: an access token is refreshed this long before it
 	// expires, so that it does not expire in flight.

@@ -40,15 +40,16 @@
 // certificate checks or the pin as the level says, timeouts, no redirect to
 // another host or from https to http. A response body is read up to
 // Options.MaxResponseBody (1 MiB by default); a longer one fails with
-// [ErrResponseTooLarge]. A response of any status is returned as it is.
+// [ErrRequestFailed]. A response of any status is returned as it is.
 //
 // # Authorization
 //
-// NoAuth adds nothing: the integrator may authenticate the device with a
-// custom header, which the definition can mark secret. OAuthAccessToken
-// sends a fixed access token as "Authorization: Bearer". OAuthRefreshToken
-// makes the device an OAuth 2.0 client (RFC 6749 section 6) with
-// golang.org/x/oauth2:
+// [Authorization.Type] names one of three, as the JSON does. NoAuth (or an
+// empty type) adds nothing: the integrator may authenticate the device
+// with a custom header, which the definition can mark secret.
+// OAuthAccessToken sends a fixed access token as "Authorization: Bearer".
+// OAuthRefreshToken makes the device an OAuth 2.0 client (RFC 6749 section
+// 6) with golang.org/x/oauth2:
 //
 //   - it exchanges the refresh token at the token endpoint for an access
 //     token, and reuses the access token until 30 seconds before it expires
@@ -185,15 +186,16 @@
 // verifying keys ([MarshalKeySet]) at https://<its host>[KeySetPath],
 // builds a [Statement] (the definition, the integration id, the request id
 // and a version number that grows with each new definition of the
-// request), and calls [SealStatement] with the app's public key, which the
+// request), and calls [Statement.Seal] with the app's public key, which the
 // platform hands out: a sealedbox signed envelope, signed then sealed,
-// bound to [StatementContext] of the two ids. It uploads the envelope; the
-// platform stores it as it is and can mark it signed
-// ([sealedbox.IsSigned]).
+// bound to a context of the two ids ("latch signed request v1", a zero
+// byte, then each id preceded by its length as four bytes, big-endian).
+// It uploads the envelope; the platform stores it as it is and can mark it
+// signed ([sealedbox.IsSigned]).
 //
 // When the person enables the integration, the app fetches the key set
-// itself with [FetchKeySet] (TlsWithCACheck, no redirect, never through
-// the platform),
+// itself with [FetchKeySet] (TlsWithCACheck, the zero [tlspolicy.Policy],
+// no redirect, never through the platform),
 // shows the host to the person, and pins the set ([KeySet.Host],
 // [KeySet.Document], [ParseKeySet]). Later it opens each downloaded
 // request with [StatementVerifier.Open], which requires a signature by a
@@ -232,7 +234,8 @@
 //     it) and forge nothing: a request it sealed itself is unsigned
 //     ([sealedbox.ErrUnsigned]) or signed by a key the app does not trust
 //     ([sealedbox.ErrUnknownSigner]); one moved to another request or
-//     integration does not open, or names another place ([ErrMoved]); an
+//     integration does not open ([sealedbox.ErrOpen]), or names another
+//     place and is refused; an
 //     older version, or another statement under the version accepted, is
 //     refused ([ErrRollback]) for as long as the app keeps its versions.
 //     It can still withhold or delete requests, and serve the latest
@@ -261,6 +264,16 @@
 // that has pinned a key set for an integration uses Open, which refuses
 // unsigned envelopes, and an app may refuse unsigned requests altogether.
 //
+// # Errors
+//
+// Every error of the package matches a category with [errors.Is] (see
+// errors.go) and, where the reason is not secret, the reason too, built with
+// Latch's one error idiom as in every Latch package: [ErrInvalidRequest] (a
+// *[ValidationError]), [ErrBindingChanged] (a *[BindingError]),
+// [ErrReauthorize], [ErrTokenEndpoint], [ErrPersist], [ErrRequestFailed]
+// and [ErrStoredState] on the device; [ErrSignedRequest] (with
+// [ErrRollback] or a sealedbox reason) and [ErrKeySet] in the app.
+//
 // # What stays secret
 //
 // No error of this package contains an access or refresh token, the client
@@ -271,6 +284,6 @@
 // authorization type.
 //
 // The package is device-side: it uses only the standard library, tlspolicy,
-// sealedbox (for signed requests) and golang.org/x/oauth2, and builds for
-// linux/arm, linux/arm64 and linux/mipsle.
+// sealedbox (for signed requests), golang.org/x/oauth2 and Latch's internal
+// helpers, and builds for linux/arm, linux/arm64 and linux/mipsle.
 package integrator

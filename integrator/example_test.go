@@ -76,7 +76,7 @@ func ExampleCaller_Do_accessToken() {
 	req := &integrator.Request{
 		Method: "GET", URL: url + "/status",
 		SecurityLevel: tlspolicy.TlsPinnedCertificate, PinnedCertificate: pin,
-		Authorization: integrator.Authorization{Type: integrator.OAuthAccessToken, AccessToken: "at-42"},
+		Authorization: integrator.Authorization{Type: "OAuthAccessToken", AccessToken: "at-42"},
 	}
 	caller, err := integrator.New(req, integrator.Options{})
 	if err != nil {
@@ -109,7 +109,7 @@ func ExampleCaller_Do_refreshToken() {
 		Method: "POST", URL: url + "/doors/12/open", Body: "{}",
 		SecurityLevel: tlspolicy.TlsPinnedCertificate, PinnedCertificate: pin,
 		Authorization: integrator.Authorization{
-			Type: integrator.OAuthRefreshToken, RefreshToken: "rt-1",
+			Type: "OAuthRefreshToken", RefreshToken: "rt-1",
 			TokenURL: url + "/oauth/token", ClientID: "door-device", ClientSecret: "s3cret",
 		},
 	}
@@ -149,7 +149,7 @@ func ExampleNew_bindingChanged() {
 		Method: "POST", URL: url + "/doors/12/open",
 		SecurityLevel: tlspolicy.TlsPinnedCertificate, PinnedCertificate: pin,
 		Authorization: integrator.Authorization{
-			Type: integrator.OAuthRefreshToken, RefreshToken: "rt-1",
+			Type: "OAuthRefreshToken", RefreshToken: "rt-1",
 			TokenURL: url + "/oauth/token", ClientID: "door-device", ClientSecret: "s3cret",
 		},
 	}

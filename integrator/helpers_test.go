@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -187,3 +188,37 @@ var quietLog = log.New(io.Discard, "", 0)
 
 // clock is the injected test clock.
 type clock = testclock.Clock
+
+// memoryVersions is a VersionStore in memory, as an app must not keep one:
+// it forgets everything when the process ends, which reopens rollback. Like
+// a durable store, it never lowers a version.
+type memoryVersions struct {
+	mu sync.Mutex
+	m  map[[2]string]acceptedVersion
+}
+
+type acceptedVersion struct {
+	version uint64
+	digest  [32]byte
+}
+
+func (m *memoryVersions) LoadVersion(integrationID, requestID string) (uint64, [32]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a := m.m[[2]string{integrationID, requestID}]
+	return a.version, a.digest, nil
+}
+
+func (m *memoryVersions) SaveVersion(integrationID, requestID string, version uint64, digest [32]byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := [2]string{integrationID, requestID}
+	if version <= m.m[k].version {
+		return errors.New("integrator: a version as high was saved meanwhile")
+	}
+	if m.m == nil {
+		m.m = map[[2]string]acceptedVersion{}
+	}
+	m.m[k] = acceptedVersion{version, digest}
+	return nil
+}

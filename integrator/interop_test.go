@@ -112,7 +112,7 @@ func TestInteropOIDCProvider(t *testing.T) {
 	req := Request{
 		Method: "POST", URL: api.URL + "/doors/12/open", Body: "open",
 		SecurityLevel: tlspolicy.TlsPinnedCertificate, PinnedCertificate: string(certPEM),
-		Authorization: Authorization{Type: OAuthRefreshToken, RefreshToken: op.RefreshToken,
+		Authorization: Authorization{Type: oauthRefreshToken, RefreshToken: op.RefreshToken,
 			TokenURL: op.TokenURL, ClientID: op.ClientID, ClientSecret: op.ClientSecret},
 	}
 	var stored []string
@@ -181,9 +181,7 @@ func TestInteropOIDCProvider(t *testing.T) {
 	clk.Advance(2 * time.Hour)
 	_, err = restarted.Do(ctx)
 	require.ErrorIs(t, err, ErrReauthorize)
-	var te *TokenError
-	require.ErrorAs(t, err, &te)
-	require.Equal(t, "invalid_grant", te.Code)
+	require.Contains(t, err.Error(), ": invalid_grant")
 	require.NotContains(t, err.Error(), op.ClientSecret)
 	for _, rt := range stored {
 		require.NotContains(t, err.Error(), rt)

@@ -3,7 +3,6 @@ package integrator
 import (
 	"bytes"
 	"context"
-	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -15,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchsec/latch/internal/reason"
 	"github.com/latchsec/latch/internal/strictjson"
 	"github.com/latchsec/latch/sealedbox"
 	"github.com/latchsec/latch/tlspolicy"
@@ -105,7 +105,7 @@ func ParseKeySet(host string, doc []byte) (*KeySet, error) {
 	}
 	var ks keySetJSON
 	if err := strictjson.DecodeLimits(doc, &ks, strictjson.Limits{MaxSize: maxKeySet}); err != nil {
-		return nil, keySetError(jsonProblem(err).Error())
+		return nil, keySetError(jsonProblem(err).String())
 	}
 	if ks.Format != keySetFormat {
 		return nil, keySetError("format must be " + keySetFormat)
@@ -119,7 +119,7 @@ func ParseKeySet(host string, doc []byte) (*KeySet, error) {
 		where := fmt.Sprintf("keys[%d]", i)
 		k, err := sealedbox.ParseVerifyingKey(row.Key)
 		if err != nil {
-			return nil, &refusalError{ErrKeySet, errors.New(where + ".key is not a verifying key"), err}
+			return nil, &reason.Fault{Category: ErrKeySet, Detail: where + ".key is not a verifying key", Cause: err}
 		}
 		id := k.KeyID()
 		if row.KID != hex.EncodeToString(id[:]) {
@@ -152,48 +152,47 @@ func (s *KeySet) validAt(t time.Time) []*sealedbox.VerifyingKey {
 	return keys
 }
 
-// FetchOptions are the options of [FetchKeySet]. The zero value uses the
-// system roots and the wall clock.
-type FetchOptions struct {
-	// RootCAs replaces the system roots. Nil means the system roots.
-	RootCAs *x509.CertPool
-	// Now returns the current time for certificate validity. Nil means
-	// time.Now.
-	Now func() time.Time
-}
-
 // FetchKeySet fetches the key set that the integrator publishes at
 // https://host/.well-known/latch-integrator-keys, under tlspolicy's
 // TlsWithCACheck (web PKI, host name checked, TLS 1.2 or later), following
 // no redirect, not even to another path of the same host, and parses it
 // with [ParseKeySet].
 //
+// The transport is p, whose level must be TlsWithCACheck, as the zero
+// Policy is: set its RootCAs to replace the system roots and its Time to
+// judge certificates by another clock than time.Now. Any other level, or
+// a pinned certificate, is refused with [ErrKeySet].
+//
 // Call it when the person enables the integration, show the person Host
 // (the integrator's name is what the person checks), and pin the result:
 // from then on, signed requests are checked against the pinned set only,
 // whatever the platform says. Call [KeySet.Refresh] to rotate.
-func FetchKeySet(ctx context.Context, host string, opts FetchOptions) (*KeySet, error) {
+func FetchKeySet(ctx context.Context, host string, p tlspolicy.Policy) (*KeySet, error) {
 	if err := checkHost(host); err != nil {
 		return nil, err
 	}
-	client, err := tlspolicy.Policy{SecurityLevel: tlspolicy.TlsWithCACheck, RootCAs: opts.RootCAs, Time: opts.Now}.Client()
+	if p.SecurityLevel != tlspolicy.TlsWithCACheck || p.PinnedCertificate != "" {
+		return nil, keySetError("a key set is fetched at TlsWithCACheck, with no pinned certificate")
+	}
+	client, err := p.Client()
 	if err != nil {
-		return nil, &refusalError{ErrKeySet, nil, err}
+		return nil, reason.Wrap(ErrKeySet, nil, err)
 	}
 	// No redirect at all, not even on the same host: an open redirect or a
 	// path where others can put files (user uploads) would otherwise serve
 	// a key set in the integrator's name.
-	client.CheckRedirect = func(*http.Request, []*http.Request) error {
-		return errors.New("integrator: the key set URL redirects; it must answer itself")
-	}
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return errRedirect }
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+host+KeySetPath, nil)
 	if err != nil {
-		return nil, &refusalError{ErrKeySet, nil, err}
+		return nil, reason.Wrap(ErrKeySet, nil, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := client.Do(req)
+	if errors.Is(err, errRedirect) {
+		return nil, reason.New(ErrKeySet, errRedirect)
+	}
 	if err != nil {
-		return nil, &refusalError{ErrKeySet, errors.New("cannot fetch the key set"), err}
+		return nil, &reason.Fault{Category: ErrKeySet, Detail: "cannot fetch the key set", Cause: err}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -201,7 +200,7 @@ func FetchKeySet(ctx context.Context, host string, opts FetchOptions) (*KeySet, 
 	}
 	doc, err := io.ReadAll(io.LimitReader(resp.Body, maxKeySet+1))
 	if err != nil {
-		return nil, &refusalError{ErrKeySet, errors.New("cannot read the key set"), err}
+		return nil, &reason.Fault{Category: ErrKeySet, Detail: "cannot read the key set", Cause: err}
 	}
 	return ParseKeySet(host, doc)
 }
@@ -209,8 +208,8 @@ func FetchKeySet(ctx context.Context, host string, opts FetchOptions) (*KeySet, 
 // Refresh fetches the key set again from s.Host, for a key rotation, and
 // returns the new set; s is unchanged. The new set replaces the pinned one
 // only when the app stores it.
-func (s *KeySet) Refresh(ctx context.Context, opts FetchOptions) (*KeySet, error) {
-	return FetchKeySet(ctx, s.Host, opts)
+func (s *KeySet) Refresh(ctx context.Context, p tlspolicy.Policy) (*KeySet, error) {
+	return FetchKeySet(ctx, s.Host, p)
 }
 
 // checkHost requires a host name or address with an optional port: no

@@ -40,7 +40,7 @@ func newOAuthSetup(t *testing.T) *oauthSetup {
 		Method: "POST", URL: s.api.URL + "/doors/12/open", Body: "open",
 		SecurityLevel: tlspolicy.TlsPinnedCertificate, PinnedCertificate: pin,
 		Authorization: Authorization{
-			Type: OAuthRefreshToken, RefreshToken: "rt-0", TokenURL: s.auth.URL + "/token",
+			Type: oauthRefreshToken, RefreshToken: "rt-0", TokenURL: s.auth.URL + "/token",
 			ClientID: s.auth.clientID, ClientSecret: s.auth.secret, Scopes: []string{"doors"},
 		},
 	}
@@ -186,10 +186,7 @@ func TestRevokedGrantNeedsReauthorization(t *testing.T) {
 	_, err := c.Do(context.Background())
 	require.ErrorIs(t, err, ErrReauthorize)
 	require.NotErrorIs(t, err, ErrTokenEndpoint)
-	var te *TokenError
-	require.ErrorAs(t, err, &te)
-	require.Equal(t, http.StatusBadRequest, te.StatusCode)
-	require.Equal(t, "invalid_grant", te.Code)
+	require.Contains(t, err.Error(), "status 400: invalid_grant")
 	require.NotContains(t, err.Error(), "rt-0", "the server's description, which quotes the token, is not in the error")
 
 	// A wrong client secret is invalid_client: re-link too.
@@ -297,7 +294,7 @@ func TestTokenEndpointFaults(t *testing.T) {
 			srv.StartTLS()
 			t.Cleanup(srv.Close)
 			req := Request{Method: "GET", URL: srv.URL + "/api", SecurityLevel: tlspolicy.TlsPinnedCertificate, PinnedCertificate: pin,
-				Authorization: Authorization{Type: OAuthRefreshToken, RefreshToken: secretRefresh, TokenURL: srv.URL + "/token",
+				Authorization: Authorization{Type: oauthRefreshToken, RefreshToken: secretRefresh, TokenURL: srv.URL + "/token",
 					ClientID: "c", ClientSecret: secretClient}}
 			c := mustNew(t, &req, Options{Now: testpki.Clock, SaveRefreshToken: noSave})
 

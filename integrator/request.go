@@ -48,22 +48,37 @@ type Header struct {
 	Secret bool   `json:"secret,omitempty"`
 }
 
-// Authorization says how the device authenticates to the API.
+// Authorization says how the device authenticates to the API. Its fields
+// are the definition's JSON values, checked by [Request.Validate].
 type Authorization struct {
-	Type AuthType `json:"type"`
+	// Type is one of
+	//   - "NoAuth" (or empty): no authorization of Latch's; the integrator
+	//     may put an API key in a custom header;
+	//   - "OAuthAccessToken": a fixed OAuth 2.0 access token, sent as
+	//     "Authorization: Bearer";
+	//   - "OAuthRefreshToken": an OAuth 2.0 refresh token that the device
+	//     exchanges itself for access tokens at the token endpoint.
+	Type string `json:"type"`
 
 	// AccessToken is the bearer token of OAuthAccessToken.
 	AccessToken string `json:"accessToken,omitempty"`
 
 	// The fields of OAuthRefreshToken: the refresh token the person's
-	// linking produced, the token endpoint, the client credentials, the
-	// scopes, and how the client authenticates to the token endpoint.
-	RefreshToken string    `json:"refreshToken,omitempty"`
-	TokenURL     string    `json:"tokenUrl,omitempty"`
-	ClientID     string    `json:"clientId,omitempty"`
-	ClientSecret string    `json:"clientSecret,omitempty"`
-	Scopes       []string  `json:"scopes,omitempty"`
-	AuthStyle    AuthStyle `json:"authStyle,omitempty"`
+	// linking produced, the token endpoint, the client credentials and the
+	// scopes.
+	RefreshToken string   `json:"refreshToken,omitempty"`
+	TokenURL     string   `json:"tokenUrl,omitempty"`
+	ClientID     string   `json:"clientId,omitempty"`
+	ClientSecret string   `json:"clientSecret,omitempty"`
+	Scopes       []string `json:"scopes,omitempty"`
+
+	// AuthStyle is how an OAuthRefreshToken client authenticates to the
+	// token endpoint: "InHeader" (HTTP Basic, RFC 6749 section 2.3.1;
+	// needs a client secret) or "InParams" (client_id and client_secret in
+	// the form). Empty, the default, means InHeader when there is a client
+	// secret and InParams for a public client without one. It is never
+	// guessed by trial, which would cost a failed request.
+	AuthStyle string `json:"authStyle,omitempty"`
 }
 
 // ParseRequest parses and validates a request definition. The JSON is read
@@ -96,14 +111,10 @@ func jsonProblem(err error) FieldError {
 	switch {
 	case errors.Is(err, tlspolicy.ErrUnknownLevel):
 		return FieldError{"securityLevel", "not one of TlsWithCACheck, TlsPinnedCertificate, TlsAllowSelfSigned, AllowHttp"}
-	case errors.Is(err, errUnknownName):
-		return FieldError{"", e.Err.Error()}
 	}
 	// The member, never its value.
 	return FieldError{e.Member, e.Problem()}
 }
-
-func invalid(problems ...FieldError) error { return &ValidationError{Problems: problems} }
 
 var allowedMethods = []string{
 	http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
@@ -132,7 +143,7 @@ func (r *Request) Validate() error {
 	if r.Body != "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		v.add("body", "not allowed with "+r.Method)
 	}
-	v.headers(r.Headers, r.Authorization.Type)
+	v.headers(r.Headers, r.Authorization.kind())
 	if err := (tlspolicy.Policy{SecurityLevel: r.SecurityLevel, PinnedCertificate: r.PinnedCertificate}).Validate(); err != nil {
 		field := "pinnedCertificate"
 		if errors.Is(err, tlspolicy.ErrUnknownLevel) {
@@ -142,7 +153,7 @@ func (r *Request) Validate() error {
 	}
 	v.authorization(&r.Authorization, r.SecurityLevel)
 	if len(v.problems) > 0 {
-		return &ValidationError{Problems: v.problems}
+		return invalid(v.problems...)
 	}
 	return nil
 }
@@ -196,7 +207,7 @@ func asciiHost(host string) bool {
 	return true
 }
 
-func (v *validator) headers(hs []Header, auth AuthType) {
+func (v *validator) headers(hs []Header, auth string) {
 	if len(hs) > maxHeaders {
 		v.add("headers", fmt.Sprintf("more than %d headers", maxHeaders))
 		return
@@ -211,8 +222,8 @@ func (v *validator) headers(hs []Header, auth AuthType) {
 			v.add(field+".name", "not a valid header name")
 		case forbiddenHeaders[canonical]:
 			v.add(field+".name", canonical+" is set by the HTTP client and may not be given")
-		case canonical == "Authorization" && auth != NoAuth:
-			v.add(field+".name", "Authorization is set by the "+auth.String()+" authorization")
+		case canonical == "Authorization" && auth != noAuth && auth != "":
+			v.add(field+".name", "Authorization is set by the "+auth+" authorization")
 		}
 		if !validHeaderValue(h.Value) {
 			v.add(field+".value", "contains control characters")
@@ -227,11 +238,11 @@ func (v *validator) authorization(a *Authorization, level tlspolicy.Level) {
 	const f = "authorization."
 	mustBeEmpty := func(name, value string) {
 		if value != "" {
-			v.add(f+name, "not used by "+a.Type.String()+"; leave it out")
+			v.add(f+name, "not used by "+a.kind()+"; leave it out")
 		}
 	}
-	switch a.Type {
-	case NoAuth:
+	switch a.kind() {
+	case noAuth:
 		mustBeEmpty("accessToken", a.AccessToken)
 		mustBeEmpty("refreshToken", a.RefreshToken)
 		mustBeEmpty("tokenUrl", a.TokenURL)
@@ -240,8 +251,8 @@ func (v *validator) authorization(a *Authorization, level tlspolicy.Level) {
 		if len(a.Scopes) > 0 {
 			v.add(f+"scopes", "not used by NoAuth; leave it out")
 		}
-		mustBeEmpty("authStyle", a.AuthStyle.text())
-	case OAuthAccessToken:
+		mustBeEmpty("authStyle", a.AuthStyle)
+	case oauthAccessToken:
 		if a.AccessToken == "" {
 			v.add(f+"accessToken", "missing")
 		} else if !validBearer(a.AccessToken) {
@@ -254,8 +265,8 @@ func (v *validator) authorization(a *Authorization, level tlspolicy.Level) {
 		if len(a.Scopes) > 0 {
 			v.add(f+"scopes", "not used by OAuthAccessToken; leave it out")
 		}
-		mustBeEmpty("authStyle", a.AuthStyle.text())
-	case OAuthRefreshToken:
+		mustBeEmpty("authStyle", a.AuthStyle)
+	case oauthRefreshToken:
 		mustBeEmpty("accessToken", a.AccessToken)
 		if a.RefreshToken == "" {
 			v.add(f+"refreshToken", "missing")
@@ -279,10 +290,13 @@ func (v *validator) authorization(a *Authorization, level tlspolicy.Level) {
 				v.add(fmt.Sprintf("%sscopes[%d]", f, i), "not a valid scope (RFC 6749 section 3.3)")
 			}
 		}
-		if a.AuthStyle == AuthInHeader && a.ClientSecret == "" {
-			v.add(f+"authStyle", "InHeader needs a clientSecret; a public client sends its id InParams")
-		}
-		if !a.AuthStyle.valid() {
+		switch a.AuthStyle {
+		case "", authInParams:
+		case authInHeader:
+			if a.ClientSecret == "" {
+				v.add(f+"authStyle", "InHeader needs a clientSecret; a public client sends its id InParams")
+			}
+		default:
 			v.add(f+"authStyle", "must be InHeader or InParams")
 		}
 	default:
@@ -381,7 +395,7 @@ func (r Request) String() string {
 		names = append(names, h.Name)
 	}
 	return fmt.Sprintf("%s %s (%s, headers [%s], %s, body %d bytes)",
-		r.Method, redactURL(r.URL), r.SecurityLevel, strings.Join(names, " "), r.Authorization.Type, len(r.Body))
+		r.Method, redactURL(r.URL), r.SecurityLevel, strings.Join(names, " "), r.Authorization.kindName(), len(r.Body))
 }
 
 // GoString is String, so that %#v shows no secret either.
@@ -398,17 +412,17 @@ func (r Request) LogValue() slog.Value {
 		slog.String("url", redactURL(r.URL)),
 		slog.String("securityLevel", r.SecurityLevel.String()),
 		slog.Any("headers", names),
-		slog.String("authorization", r.Authorization.Type.String()),
+		slog.String("authorization", r.Authorization.kindName()),
 		slog.Int("bodyBytes", len(r.Body)),
 	)
 }
 
 // String shows the type and, for refresh tokens, the token endpoint's host.
 func (a Authorization) String() string {
-	if a.Type == OAuthRefreshToken {
+	if a.kind() == oauthRefreshToken {
 		return fmt.Sprintf("%s (token endpoint %s, client %q)", a.Type, redactURL(a.TokenURL), a.ClientID)
 	}
-	return a.Type.String()
+	return a.kindName()
 }
 
 // GoString is String, so that %#v shows no secret either.

@@ -27,7 +27,7 @@ func validRefreshRequest() Request {
 		Body:          `{"reason":"arrival"}`,
 		SecurityLevel: tlspolicy.TlsWithCACheck,
 		Authorization: Authorization{
-			Type:         OAuthRefreshToken,
+			Type:         oauthRefreshToken,
 			RefreshToken: secretRefresh,
 			TokenURL:     "https://auth.example.test/token",
 			ClientID:     "device-client",
@@ -45,9 +45,9 @@ func TestValidateAcceptsGoodDefinitions(t *testing.T) {
 		{Method: "GET", URL: "http://192.168.1.20:8080/x", SecurityLevel: tlspolicy.AllowHttp},
 		{Method: "PUT", URL: "https://[::1]:8443/x", Body: "on", SecurityLevel: tlspolicy.TlsPinnedCertificate, PinnedCertificate: pin},
 		{Method: "GET", URL: "https://api.example.test/x", Headers: []Header{{Name: "Authorization", Value: "ApiKey abc"}}},
-		{Method: "DELETE", URL: "https://api.example.test/x", Authorization: Authorization{Type: OAuthAccessToken, AccessToken: "abc.DEF-ghi_~+/=="}},
-		{Method: "GET", URL: "https://api.example.test/x", Authorization: Authorization{Type: OAuthRefreshToken,
-			RefreshToken: "r", TokenURL: "https://a.test/t", ClientID: "public-app", AuthStyle: AuthInParams}},
+		{Method: "DELETE", URL: "https://api.example.test/x", Authorization: Authorization{Type: oauthAccessToken, AccessToken: "abc.DEF-ghi_~+/=="}},
+		{Method: "GET", URL: "https://api.example.test/x", Authorization: Authorization{Type: oauthRefreshToken,
+			RefreshToken: "r", TokenURL: "https://a.test/t", ClientID: "public-app", AuthStyle: authInParams}},
 	}
 	for i, r := range good {
 		require.NoError(t, r.Validate(), "case %d", i)
@@ -101,7 +101,9 @@ func TestValidateRefusals(t *testing.T) {
 			r.PinnedCertificate = "-----BEGIN CERTIFICATE-----\n" + secretValue + "\n-----END CERTIFICATE-----\n"
 		}, "pinnedCertificate"},
 		{"unknown level", func(r *Request) { r.SecurityLevel = 9 }, "securityLevel"},
-		{"unknown auth type", func(r *Request) { r.Authorization.Type = 7 }, "authorization.type"},
+		{"unknown auth type", func(r *Request) { r.Authorization.Type = "Basic" }, "authorization.type"},
+		{"auth type in another case", func(r *Request) { r.Authorization.Type = "oauthrefreshtoken" }, "authorization.type"},
+		{"secret as auth type", func(r *Request) { r.Authorization.Type = secretValue }, "authorization.type"},
 		{"no refresh token", func(r *Request) { r.Authorization.RefreshToken = "" }, "authorization.refreshToken"},
 		{"refresh token with space", func(r *Request) { r.Authorization.RefreshToken = secretRefresh + " x" }, "authorization.refreshToken"},
 		{"no token url", func(r *Request) { r.Authorization.TokenURL = "" }, "authorization.tokenUrl"},
@@ -114,24 +116,24 @@ func TestValidateRefusals(t *testing.T) {
 		{"access token beside refresh", func(r *Request) { r.Authorization.AccessToken = secretToken }, "authorization.accessToken"},
 		{"InHeader without secret", func(r *Request) {
 			r.Authorization.ClientSecret = ""
-			r.Authorization.AuthStyle = AuthInHeader
+			r.Authorization.AuthStyle = authInHeader
 		}, "authorization.authStyle"},
-		{"bad auth style", func(r *Request) { r.Authorization.AuthStyle = 5 }, "authorization.authStyle"},
+		{"bad auth style", func(r *Request) { r.Authorization.AuthStyle = "inheader" }, "authorization.authStyle"},
 		{"no access token", func(r *Request) {
-			r.Authorization = Authorization{Type: OAuthAccessToken}
+			r.Authorization = Authorization{Type: oauthAccessToken}
 		}, "authorization.accessToken"},
 		{"access token with space", func(r *Request) {
-			r.Authorization = Authorization{Type: OAuthAccessToken, AccessToken: "a b" + secretToken}
+			r.Authorization = Authorization{Type: oauthAccessToken, AccessToken: "a b" + secretToken}
 		}, "authorization.accessToken"},
 		{"access token with refresh fields", func(r *Request) {
-			r.Authorization.Type = OAuthAccessToken
+			r.Authorization.Type = oauthAccessToken
 			r.Authorization.AccessToken = secretToken
 		}, "authorization.refreshToken"},
 		{"NoAuth with token", func(r *Request) {
-			r.Authorization = Authorization{Type: NoAuth, AccessToken: secretToken}
+			r.Authorization = Authorization{Type: noAuth, AccessToken: secretToken}
 		}, "authorization.accessToken"},
 		{"NoAuth with client secret", func(r *Request) {
-			r.Authorization = Authorization{Type: NoAuth, ClientSecret: secretClient}
+			r.Authorization = Authorization{Type: noAuth, ClientSecret: secretClient}
 		}, "authorization.clientSecret"},
 	}
 	for _, tc := range cases {
@@ -153,7 +155,7 @@ func TestValidateRefusals(t *testing.T) {
 
 func TestValidateReportsEveryProblem(t *testing.T) {
 	r := Request{Method: "BREW", URL: "gopher://x", Headers: []Header{{Name: "Host", Value: "x\n"}},
-		Authorization: Authorization{Type: OAuthRefreshToken}}
+		Authorization: Authorization{Type: oauthRefreshToken}}
 	var ve *ValidationError
 	require.ErrorAs(t, r.Validate(), &ve)
 	var fields []string
@@ -194,6 +196,8 @@ func TestParseRequestRefusals(t *testing.T) {
 		"unknown level":          `{"method":"GET","url":"https://a.test/","securityLevel":"Insecure"}`,
 		"unknown auth type":      `{"method":"GET","url":"https://a.test/","authorization":{"type":"Basic"}}`,
 		"unknown auth style":     `{"method":"GET","url":"https://a.test/","authorization":{"type":"OAuthRefreshToken","authStyle":"Auto"}}`,
+		"secret as auth type":    `{"method":"GET","url":"https://a.test/","authorization":{"type":"` + secretValue + `"}}`,
+		"secret as auth style":   `{"method":"GET","url":"https://a.test/","authorization":{"type":"OAuthRefreshToken","refreshToken":"r","clientId":"c","tokenUrl":"https://a.test/t","authStyle":"` + secretValue + `"}}`,
 		"wrong type":             `{"method":1,"url":"https://a.test/"}`,
 		"headers as object":      `{"method":"GET","url":"https://a.test/","headers":{"X-Api-Key":"` + secretValue + `"}}`,
 		"trailing data":          good + `{}`,
@@ -242,6 +246,29 @@ func TestPrintingShowsNoSecret(t *testing.T) {
 	require.Contains(t, r.String(), "https://api.example.test/doors/12/open")
 	require.Contains(t, r.String(), "X-Api-Key")
 	require.Contains(t, logged.String(), "OAuthRefreshToken")
+
+	// An unknown type, which may be anything a definition holds, is not
+	// shown either.
+	r.Authorization.Type = secretValue
+	for _, s := range []string{r.String(), r.Authorization.String(), fmt.Sprintf("%#v", r)} {
+		requireNoSecret(t, s)
+	}
+}
+
+// TestEmptyAuthTypeIsNoAuth: an absent or empty type is NoAuth, in Go and
+// in JSON, and adds nothing to the request.
+func TestEmptyAuthTypeIsNoAuth(t *testing.T) {
+	for _, in := range []string{
+		`{"method":"GET","url":"https://a.test/"}`,
+		`{"method":"GET","url":"https://a.test/","authorization":{"type":""}}`,
+	} {
+		r, err := ParseRequest([]byte(in))
+		require.NoError(t, err, in)
+		require.Equal(t, noAuth, r.Authorization.kind())
+		require.Contains(t, r.String(), "NoAuth")
+	}
+	r := Request{Method: "GET", URL: "https://a.test/", Headers: []Header{{Name: "Authorization", Value: "Basic " + secretValue}}}
+	require.NoError(t, r.Validate(), "NoAuth leaves the Authorization header to the integrator")
 }
 
 func requireNoSecret(t *testing.T, s string) {

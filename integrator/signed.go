@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/latchsec/latch/internal/reason"
 	"github.com/latchsec/latch/internal/strictjson"
 	"github.com/latchsec/latch/sealedbox"
 )
@@ -26,7 +27,7 @@ import (
 //	  "definition": {"method": "GET", "url": "https://api.example.com/state", ...}
 //	}
 //
-// The integrator makes one with [SealStatement]; the person's app opens it
+// The integrator seals one with [Statement.Seal]; the person's app opens it
 // with [StatementVerifier.Open].
 type Statement struct {
 	IntegrationID string
@@ -35,7 +36,7 @@ type Statement struct {
 	Definition    *Request
 
 	// Signer is the key id of the verifying key that signed the statement.
-	// [StatementVerifier.Open] sets it; [SealStatement] ignores it.
+	// [StatementVerifier.Open] sets it; [Statement.Seal] ignores it.
 	Signer sealedbox.KeyID
 }
 
@@ -49,11 +50,11 @@ type statementJSON struct {
 	Definition    json.RawMessage `json:"definition"`
 }
 
-// StatementContext returns the sealedbox context of the signed request
+// statementContext returns the sealedbox context of the signed request
 // requestID of integration integrationID: a label and both ids, each
 // preceded by its length. The envelope is bound to it, so an envelope moved
 // to another request or integration does not open.
-func StatementContext(integrationID, requestID string) []byte {
+func statementContext(integrationID, requestID string) []byte {
 	b := []byte("latch signed request v1\x00")
 	b = binary.BigEndian.AppendUint32(b, uint32(len(integrationID)))
 	b = append(b, integrationID...)
@@ -61,20 +62,21 @@ func StatementContext(integrationID, requestID string) []byte {
 	return append(b, requestID...)
 }
 
-// SealStatement validates s and its definition, signs the statement with
-// signer and seals it to the app's public key appKey, bound to
-// [StatementContext] of its ids. The integrator calls it on its own
-// machines and uploads the envelope: whoever stores it (the platform) can
-// neither read, change, move nor roll it back unnoticed.
+// Seal validates s and its definition, signs the statement with signer
+// and seals it to the app's public key appKey, bound to the integration
+// and request ids (an envelope moved to another request does not open).
+// The integrator calls it on its own machines and uploads the envelope:
+// whoever stores it (the platform) can neither read, change, move nor roll
+// it back unnoticed. An invalid statement is an [ErrInvalidRequest].
 //
 // Version must be at least 1 and grow with each new definition of the
 // same request; the app refuses a version lower than one it accepted.
-func SealStatement(appKey *sealedbox.PublicKey, signer *sealedbox.SigningKey, s *Statement) ([]byte, error) {
+func (s *Statement) Seal(appKey *sealedbox.PublicKey, signer *sealedbox.SigningKey) ([]byte, error) {
 	data, err := s.marshal()
 	if err != nil {
 		return nil, err
 	}
-	return sealedbox.SealSigned(appKey, signer, data, StatementContext(s.IntegrationID, s.RequestID))
+	return sealedbox.SealSigned(appKey, signer, data, statementContext(s.IntegrationID, s.RequestID))
 }
 
 func (s *Statement) marshal() ([]byte, error) {
@@ -151,7 +153,8 @@ func parseStatement(data []byte) (*Statement, error) {
 }
 
 // A VersionStore keeps, for the person's app, the highest version of each
-// signed request it accepted, and a digest of that statement. It is the
+// signed request it accepted, and the SHA-256 of that statement (so that
+// another statement under the same version number is refused). It is the
 // only defense against rollback: persist it durably (with the app's other
 // state, before acting on a request), and never restore an older copy. An
 // app that restarts with an empty store accepts any version again.
@@ -160,52 +163,13 @@ func parseStatement(data []byte) (*Statement, error) {
 // pins a rotated key set), so SaveVersion must refuse, with an error, a
 // version not higher than the one it holds rather than lower it.
 type VersionStore interface {
-	// LoadVersion returns what was saved for the request, or the zero
-	// AcceptedVersion if nothing was.
-	LoadVersion(integrationID, requestID string) (AcceptedVersion, error)
-	// SaveVersion records a newly accepted version; it must be durable
-	// when it returns, and fail if the store already holds a version as
-	// high.
-	SaveVersion(integrationID, requestID string, v AcceptedVersion) error
-}
-
-// AcceptedVersion is what a [VersionStore] keeps per request: the highest
-// version accepted and SHA-256 of that statement, so that another
-// statement under the same version number is refused.
-type AcceptedVersion struct {
-	Version uint64   `json:"version"`
-	Digest  [32]byte `json:"digest"`
-}
-
-// MemoryVersions is a [VersionStore] in memory, for tests: it forgets
-// everything when the process ends, which reopens rollback. An app keeps
-// its versions in a store of its own on durable storage. The zero value is
-// ready; it is safe for concurrent use.
-type MemoryVersions struct {
-	mu sync.Mutex
-	m  map[[2]string]AcceptedVersion
-}
-
-// LoadVersion implements [VersionStore].
-func (m *MemoryVersions) LoadVersion(integrationID, requestID string) (AcceptedVersion, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.m[[2]string{integrationID, requestID}], nil
-}
-
-// SaveVersion implements [VersionStore].
-func (m *MemoryVersions) SaveVersion(integrationID, requestID string, v AcceptedVersion) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	k := [2]string{integrationID, requestID}
-	if v.Version <= m.m[k].Version {
-		return errors.New("integrator: a version as high was saved meanwhile")
-	}
-	if m.m == nil {
-		m.m = map[[2]string]AcceptedVersion{}
-	}
-	m.m[k] = v
-	return nil
+	// LoadVersion returns what was saved for the request, or version 0 if
+	// nothing was.
+	LoadVersion(integrationID, requestID string) (version uint64, digest [32]byte, err error)
+	// SaveVersion records a newly accepted version and its statement's
+	// digest; it must be durable when it returns, and fail if the store
+	// already holds a version as high.
+	SaveVersion(integrationID, requestID string, version uint64, digest [32]byte) error
 }
 
 // A StatementVerifier is the person's app's side of signed requests: it
@@ -237,48 +201,48 @@ type StatementVerifier struct {
 //     refused (the sealedbox reason, [sealedbox.ErrUnsigned],
 //     [sealedbox.ErrUnknownSigner] or [sealedbox.ErrBadSignature], is in the
 //     error);
-//   - it was sealed for this request and integration, and the statement
-//     names them: otherwise [ErrMoved];
+//   - it was sealed for this request and integration (otherwise
+//     [sealedbox.ErrOpen]), and the statement names them;
 //   - its version is not lower than the highest accepted for the request,
 //     and if equal it is the same statement: otherwise [ErrRollback]. A
 //     higher version is saved to v.Versions before Open returns.
 //
-// Every refusal matches [ErrSignedRequest].
+// Every error matches [ErrSignedRequest].
 func (v *StatementVerifier) Open(appKey *sealedbox.PrivateKey, envelope []byte, integrationID, requestID string) (*Statement, error) {
 	if v.Keys == nil || v.Versions == nil {
-		return nil, errors.New("integrator: StatementVerifier without Keys or Versions")
+		return nil, reason.Newf(ErrSignedRequest, nil, "StatementVerifier without Keys or Versions")
 	}
 	now := time.Now
 	if v.Now != nil {
 		now = v.Now
 	}
-	data, signer, err := sealedbox.OpenSigned(appKey, v.Keys.validAt(now()), envelope, StatementContext(integrationID, requestID))
+	data, signer, err := sealedbox.OpenSigned(appKey, v.Keys.validAt(now()), envelope, statementContext(integrationID, requestID))
 	if err != nil {
 		return nil, refused(nil, err)
 	}
 	s, err := parseStatement(data)
 	if err != nil {
-		return nil, refused(ErrInvalidRequest, err)
+		return nil, refused(nil, err) // a *ValidationError: ErrInvalidRequest
 	}
 	s.Signer = signer
 	if s.IntegrationID != integrationID || s.RequestID != requestID {
-		return nil, refused(ErrMoved, nil)
+		return nil, refused(errMoved, nil)
 	}
 	digest := sha256.Sum256(data)
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	last, err := v.Versions.LoadVersion(integrationID, requestID)
+	last, lastDigest, err := v.Versions.LoadVersion(integrationID, requestID)
 	if err != nil {
-		return nil, refused(ErrVersionStore, err)
+		return nil, refused(errVersionStore, err)
 	}
 	switch {
-	case s.Version < last.Version:
+	case s.Version < last:
 		return nil, refused(ErrRollback, nil)
-	case s.Version == last.Version && digest != last.Digest:
-		return nil, refused(ErrRollback, errors.New("integrator: another statement under an accepted version"))
-	case s.Version > last.Version:
-		if err := v.Versions.SaveVersion(integrationID, requestID, AcceptedVersion{s.Version, digest}); err != nil {
-			return nil, refused(ErrVersionStore, err)
+	case s.Version == last && digest != lastDigest:
+		return nil, reason.Newf(ErrSignedRequest, ErrRollback, "another statement under an accepted version")
+	case s.Version > last:
+		if err := v.Versions.SaveVersion(integrationID, requestID, s.Version, digest); err != nil {
+			return nil, refused(errVersionStore, err)
 		}
 	}
 	return s, nil

@@ -39,10 +39,11 @@ func ExampleStatementVerifier() {
 	}
 
 	seal := func(version uint64) []byte {
-		env, err := integrator.SealStatement(appKey.PublicKey(), signer, &integrator.Statement{
+		s := &integrator.Statement{
 			IntegrationID: "in_7", RequestID: "rq_42", Version: version,
 			Definition: &integrator.Request{Method: "GET", URL: "https://api.example.com/state"},
-		})
+		}
+		env, err := s.Seal(appKey.PublicKey(), signer)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -50,7 +51,9 @@ func ExampleStatementVerifier() {
 	}
 	v1, v2 := seal(1), seal(2)
 
-	verifier := &integrator.StatementVerifier{Keys: keys, Versions: &integrator.MemoryVersions{}, Now: func() time.Time { return now.Add(time.Hour) }}
+	// The app keeps the versions it accepted; a real app in a file or
+	// database, written before it acts on a request.
+	verifier := &integrator.StatementVerifier{Keys: keys, Versions: versions{}, Now: func() time.Time { return now.Add(time.Hour) }}
 	s, err := verifier.Open(appKey, v2, "in_7", "rq_42")
 	if err != nil {
 		log.Fatal(err)
@@ -61,4 +64,27 @@ func ExampleStatementVerifier() {
 	// Output:
 	// 2 https://api.example.com/state true
 	// true
+}
+
+// versions is the app's VersionStore, here a map: a real app keeps it on
+// durable storage, since one that forgets it accepts older versions again.
+type versions map[[2]string]accepted
+
+type accepted struct {
+	version uint64
+	digest  [32]byte
+}
+
+func (v versions) LoadVersion(integrationID, requestID string) (uint64, [32]byte, error) {
+	a := v[[2]string{integrationID, requestID}]
+	return a.version, a.digest, nil
+}
+
+func (v versions) SaveVersion(integrationID, requestID string, version uint64, digest [32]byte) error {
+	k := [2]string{integrationID, requestID}
+	if version <= v[k].version {
+		return errors.New("app: a version as high was saved meanwhile")
+	}
+	v[k] = accepted{version, digest}
+	return nil
 }

@@ -22,7 +22,7 @@ type signedFixture struct {
 	signer   *sealedbox.SigningKey
 	appKey   *sealedbox.PrivateKey
 	keys     *KeySet
-	versions *MemoryVersions
+	versions *memoryVersions
 	clock    *clock
 	verifier *StatementVerifier
 }
@@ -38,14 +38,14 @@ func newSignedFixture(t *testing.T, scheme *sealedbox.SignatureScheme) *signedFi
 	require.NoError(t, err)
 	keys, err := ParseKeySet("api.example.test", doc)
 	require.NoError(t, err)
-	f := &signedFixture{signer: signer, appKey: appKey, keys: keys, versions: &MemoryVersions{}, clock: c}
+	f := &signedFixture{signer: signer, appKey: appKey, keys: keys, versions: &memoryVersions{}, clock: c}
 	f.verifier = &StatementVerifier{Keys: keys, Versions: f.versions, Now: c.Now}
 	return f
 }
 
 func (f *signedFixture) seal(t *testing.T, in, rq string, version uint64, def Request) []byte {
 	t.Helper()
-	env, err := SealStatement(f.appKey.PublicKey(), f.signer, &Statement{IntegrationID: in, RequestID: rq, Version: version, Definition: &def})
+	env, err := (&Statement{IntegrationID: in, RequestID: rq, Version: version, Definition: &def}).Seal(f.appKey.PublicKey(), f.signer)
 	require.NoError(t, err)
 	return env
 }
@@ -74,9 +74,9 @@ func TestSignedStatementRoundTrip(t *testing.T) {
 			require.Equal(t, uint64(1), s.Version)
 			require.Equal(t, f.signer.KeyID(), s.Signer)
 			require.Equal(t, def, *s.Definition)
-			v, err := f.versions.LoadVersion("in_7", "rq_42")
+			v, _, err := f.versions.LoadVersion("in_7", "rq_42")
 			require.NoError(t, err)
-			require.Equal(t, uint64(1), v.Version)
+			require.Equal(t, uint64(1), v)
 			// Opening the same envelope again (the app restarted) works.
 			_, err = f.verifier.Open(f.appKey, env, "in_7", "rq_42")
 			require.NoError(t, err)
@@ -95,7 +95,7 @@ func TestSignedStatementCloudSwap(t *testing.T) {
 
 	evil, err := (&Statement{IntegrationID: "in_7", RequestID: "rq_42", Version: 9, Definition: ptr(attackerDefinition())}).marshal()
 	require.NoError(t, err)
-	ctx := StatementContext("in_7", "rq_42")
+	ctx := statementContext("in_7", "rq_42")
 	unsigned, err := sealedbox.Seal(f.appKey.PublicKey(), evil, ctx)
 	require.NoError(t, err)
 	_, err = f.verifier.Open(f.appKey, unsigned, "in_7", "rq_42")
@@ -110,9 +110,9 @@ func TestSignedStatementCloudSwap(t *testing.T) {
 	require.ErrorIs(t, err, ErrSignedRequest)
 	require.ErrorIs(t, err, sealedbox.ErrUnknownSigner)
 
-	v, err := f.versions.LoadVersion("in_7", "rq_42")
+	v, _, err := f.versions.LoadVersion("in_7", "rq_42")
 	require.NoError(t, err)
-	require.Equal(t, uint64(1), v.Version, "a refused statement saves nothing")
+	require.Equal(t, uint64(1), v, "a refused statement saves nothing")
 }
 
 // TestSignedStatementRollback: the cloud serves an older signed version of a
@@ -151,7 +151,7 @@ func TestSignedStatementRollback(t *testing.T) {
 
 // TestSignedStatementMoved: an envelope moved by the cloud to another
 // request or integration does not open there; a statement that names
-// another request than the place it was sealed for is refused with ErrMoved.
+// another request than the place it was sealed for is refused (errMoved).
 func TestSignedStatementMoved(t *testing.T) {
 	f := newSignedFixture(t, sealedbox.Ed25519())
 	env := f.seal(t, "in_7", "rq_42", 1, validRefreshRequest())
@@ -162,10 +162,10 @@ func TestSignedStatementMoved(t *testing.T) {
 	}
 	data, err := (&Statement{IntegrationID: "in_7", RequestID: "rq_43", Version: 5, Definition: ptr(validRefreshRequest())}).marshal()
 	require.NoError(t, err)
-	misplaced, err := sealedbox.SealSigned(f.appKey.PublicKey(), f.signer, data, StatementContext("in_7", "rq_42"))
+	misplaced, err := sealedbox.SealSigned(f.appKey.PublicKey(), f.signer, data, statementContext("in_7", "rq_42"))
 	require.NoError(t, err)
 	_, err = f.verifier.Open(f.appKey, misplaced, "in_7", "rq_42")
-	require.ErrorIs(t, err, ErrMoved)
+	require.ErrorIs(t, err, errMoved)
 }
 
 // TestSignedStatementKeyValidity: a key is used only within its validity
@@ -184,9 +184,9 @@ func TestSignedStatementKeyValidity(t *testing.T) {
 	require.NoError(t, err)
 }
 
-type failingVersions struct{ MemoryVersions }
+type failingVersions struct{ memoryVersions }
 
-func (*failingVersions) SaveVersion(string, string, AcceptedVersion) error {
+func (*failingVersions) SaveVersion(string, string, uint64, [32]byte) error {
 	return errors.New("disk full")
 }
 
@@ -195,7 +195,7 @@ func TestSignedStatementVersionStoreFails(t *testing.T) {
 	v := &StatementVerifier{Keys: f.keys, Versions: &failingVersions{}, Now: f.clock.Now}
 	s, err := v.Open(f.appKey, f.seal(t, "in_7", "rq_42", 1, validRefreshRequest()), "in_7", "rq_42")
 	require.Nil(t, s)
-	require.ErrorIs(t, err, ErrVersionStore)
+	require.ErrorIs(t, err, errVersionStore)
 	_, err = (&StatementVerifier{Versions: f.versions}).Open(f.appKey, nil, "a", "b")
 	require.Error(t, err)
 }
@@ -223,7 +223,7 @@ func TestSignedStatementStrict(t *testing.T) {
 	}
 	for name, text := range cases {
 		t.Run(name, func(t *testing.T) {
-			env, err := sealedbox.SealSigned(f.appKey.PublicKey(), f.signer, []byte(text), StatementContext("in_7", "rq_42"))
+			env, err := sealedbox.SealSigned(f.appKey.PublicKey(), f.signer, []byte(text), statementContext("in_7", "rq_42"))
 			require.NoError(t, err)
 			_, err = f.verifier.Open(f.appKey, env, "in_7", "rq_42")
 			require.ErrorIs(t, err, ErrSignedRequest)
@@ -234,7 +234,7 @@ func TestSignedStatementStrict(t *testing.T) {
 	}
 }
 
-func TestSealStatementValidates(t *testing.T) {
+func TestStatementSealValidates(t *testing.T) {
 	f := newSignedFixture(t, sealedbox.Ed25519())
 	bad := validRefreshRequest()
 	bad.Method = "TRACE"
@@ -247,21 +247,21 @@ func TestSealStatementValidates(t *testing.T) {
 		"bad method":    {IntegrationID: "a", RequestID: "b", Version: 1, Definition: &bad},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := SealStatement(f.appKey.PublicKey(), f.signer, s)
+			_, err := s.Seal(f.appKey.PublicKey(), f.signer)
 			require.ErrorIs(t, err, ErrInvalidRequest)
 			require.NotContains(t, err.Error(), secretRefresh)
 		})
 	}
 	var ve *ValidationError
-	_, err := SealStatement(f.appKey.PublicKey(), f.signer, &Statement{IntegrationID: "a", RequestID: "b", Version: 1, Definition: &bad})
+	_, err := (&Statement{IntegrationID: "a", RequestID: "b", Version: 1, Definition: &bad}).Seal(f.appKey.PublicKey(), f.signer)
 	require.ErrorAs(t, err, &ve)
 	_, ok := ve.Field("definition.method")
 	require.True(t, ok, "%v", err)
 }
 
 func TestStatementContextUnambiguous(t *testing.T) {
-	require.NotEqual(t, StatementContext("ab", "c"), StatementContext("a", "bc"))
-	require.NotEqual(t, StatementContext("", "ab"), StatementContext("ab", ""))
+	require.NotEqual(t, statementContext("ab", "c"), statementContext("a", "bc"))
+	require.NotEqual(t, statementContext("", "ab"), statementContext("ab", ""))
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -297,7 +297,7 @@ func TestFetchKeySet(t *testing.T) {
 	f := newSignedFixture(t, sealedbox.MLDSA65Ed25519())
 	doc := f.keys.Document()
 	host, ca := keySetServer(t, &doc)
-	opts := FetchOptions{RootCAs: ca.Pool(), Now: testpki.Clock}
+	opts := tlspolicy.Policy{RootCAs: ca.Pool(), Time: testpki.Clock}
 	set, err := FetchKeySet(t.Context(), host, opts)
 	require.NoError(t, err)
 	require.Equal(t, host, set.Host)
@@ -324,7 +324,7 @@ func TestFetchKeySet(t *testing.T) {
 	require.Len(t, set.Keys, 1, "the pinned set is unchanged")
 
 	// Without the roots that trust the host: the web PKI check fails.
-	_, err = FetchKeySet(t.Context(), host, FetchOptions{Now: testpki.Clock})
+	_, err = FetchKeySet(t.Context(), host, tlspolicy.Policy{Time: testpki.Clock})
 	require.ErrorIs(t, err, ErrKeySet)
 	// A host that does not serve a set.
 	doc = []byte("not json")
@@ -338,7 +338,7 @@ func TestFetchKeySet(t *testing.T) {
 func TestFetchKeySetRefusesHosts(t *testing.T) {
 	for _, h := range []string{"", "https://api.example.test", "api.example.test/keys", "user@api.example.test",
 		"api.example.test:0", "api.example.test:99999", "api.example.test:", "api example", "api.example.test?x", "[::1"} {
-		_, err := FetchKeySet(t.Context(), h, FetchOptions{})
+		_, err := FetchKeySet(t.Context(), h, tlspolicy.Policy{})
 		require.ErrorIs(t, err, ErrKeySet, "%q", h)
 	}
 }
@@ -347,7 +347,7 @@ func TestFetchKeySetNotFound(t *testing.T) {
 	ca := testpki.New(t, testpki.Options{CA: true}, nil)
 	leaf := testpki.New(t, testpki.Options{Hosts: []string{"127.0.0.1"}}, ca)
 	s := apiServerFunc(t, leaf, func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
-	_, err := FetchKeySet(t.Context(), strings.TrimPrefix(s, "https://"), FetchOptions{RootCAs: ca.Pool(), Now: testpki.Clock})
+	_, err := FetchKeySet(t.Context(), strings.TrimPrefix(s, "https://"), tlspolicy.Policy{RootCAs: ca.Pool(), Time: testpki.Clock})
 	require.ErrorIs(t, err, ErrKeySet)
 	require.Contains(t, err.Error(), "status 404")
 }
@@ -415,10 +415,10 @@ func TestFetchKeySetRefusesRedirectElsewhere(t *testing.T) {
 	s := apiServerFunc(t, leaf, func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "https://"+other+KeySetPath, http.StatusFound)
 	})
-	_, err := FetchKeySet(t.Context(), strings.TrimPrefix(s, "https://"), FetchOptions{RootCAs: ca.Pool(), Now: testpki.Clock})
+	_, err := FetchKeySet(t.Context(), strings.TrimPrefix(s, "https://"), tlspolicy.Policy{RootCAs: ca.Pool(), Time: testpki.Clock})
 	require.ErrorIs(t, err, ErrKeySet)
 	require.ErrorContains(t, err, "redirect")
-	set, err := FetchKeySet(t.Context(), other, FetchOptions{RootCAs: ca.Pool(), Now: testpki.Clock})
+	set, err := FetchKeySet(t.Context(), other, tlspolicy.Policy{RootCAs: ca.Pool(), Time: testpki.Clock})
 	require.NoError(t, err, "the set itself is fine")
 	require.Equal(t, other, set.Host)
 }

@@ -73,13 +73,11 @@ func (s *stored) marshal() string {
 		pin,
 		joinURL(b.tokenScheme, b.tokenHost, b.tokenPort, b.tokenPath),
 		b.clientID,
-		b.authStyle.text(),
+		b.authStyle,
 		s.delivered,
 		s.refresh,
 	}, " ")
 }
-
-func storedError(reason string) error { return fmt.Errorf("%w: %s", ErrStoredState, reason) }
 
 // parseStored reads what the device stored. The empty string means nothing
 // is stored (nil, nil). Every error matches ErrStoredState and names the
@@ -128,10 +126,8 @@ func parseStored(text string) (*stored, error) {
 	}
 	b.clientID = f[5]
 	switch f[6] {
-	case AuthInHeader.text():
-		b.authStyle = AuthInHeader
-	case AuthInParams.text():
-		b.authStyle = AuthInParams
+	case authInHeader, authInParams:
+		b.authStyle = f[6]
 	default:
 		return nil, storedError("auth style must be InHeader or InParams")
 	}

@@ -4,13 +4,14 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/url"
 	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/latchsec/latch/internal/reason"
 )
 
 // tokenSource holds the OAuthRefreshToken state of one Caller: the stored
@@ -91,7 +92,7 @@ func (s *tokenSource) release() { <-s.lock }
 // that a definition's own token displaced is shelved, not forgotten, until
 // the new chain is saved: a definition with its binding gets it back.
 func (s *tokenSource) adopt(d *definition) error {
-	if d.req.Authorization.Type != OAuthRefreshToken {
+	if d.req.Authorization.Type != oauthRefreshToken {
 		return nil // it carries its own credential or none; the stored state is kept
 	}
 	switch {
@@ -122,7 +123,7 @@ func (s *tokenSource) adopt(d *definition) error {
 		changed := s.binding.changed(&d.binding)
 		s.log.Warn("integrator: refused: the request's binding changed and it carries no refresh token of its own; nothing is sent",
 			"changed", changed)
-		return &BindingError{Changed: changed}
+		return bindingError(changed)
 	}
 	return nil
 }
@@ -169,7 +170,7 @@ func (s *tokenSource) get(ctx context.Context, d *definition, stale string) (str
 	defer s.release()
 
 	if !s.bound || s.binding != d.binding {
-		return "", &BindingError{Changed: s.binding.changed(&d.binding)}
+		return "", bindingError(s.binding.changed(&d.binding))
 	}
 	if s.dirty {
 		if err := s.store(ctx, s.refresh); err != nil {
@@ -195,7 +196,7 @@ func (s *tokenSource) get(ctx context.Context, d *definition, stale string) (str
 			// Cancelled or timed out, whichever error x/oauth2 made of
 			// it: it formats some (a body read cut short) with %v, which
 			// loses the context's error from the chain.
-			return "", &TokenError{cause: cerr}
+			return "", tokenFailure(false, 0, "", cerr)
 		}
 		return "", tokenError(err)
 	}
@@ -206,7 +207,7 @@ func (s *tokenSource) get(ctx context.Context, d *definition, stale string) (str
 		return s.access, nil
 	}
 	if !validVisible(p.refresh, maxToken) {
-		return "", &TokenError{Code: "malformed refresh_token"}
+		return "", tokenFailure(false, 0, "malformed refresh_token", nil)
 	}
 	s.pending = p
 	s.access, s.expiry = "", time.Time{}
@@ -232,7 +233,7 @@ func (s *tokenSource) promote(ctx context.Context) error {
 func (s *tokenSource) store(ctx context.Context, refresh string) error {
 	st := stored{binding: s.binding, delivered: s.delivered, refresh: refresh}
 	if err := s.save(ctx, st.marshal()); err != nil {
-		return fmt.Errorf("%w: %w", ErrPersist, err)
+		return reason.Wrap(ErrPersist, nil, err)
 	}
 	// The stored form now holds this chain, and no longer a shelved one.
 	s.persisted, s.shelved = true, nil
@@ -261,28 +262,27 @@ var reauthCodes = map[string]bool{
 	"invalid_grant": true, "invalid_client": true, "unauthorized_client": true, "invalid_scope": true,
 }
 
-// tokenError turns an x/oauth2 error into a TokenError that carries no
-// response body and no URL.
+// tokenError turns an x/oauth2 error into an ErrReauthorize or
+// ErrTokenEndpoint that carries no response body and no URL.
 func tokenError(err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
-		te := &TokenError{Code: cleanCode(re.ErrorCode)}
+		code, status := cleanCode(re.ErrorCode), 0
 		if re.Response != nil {
-			te.StatusCode = re.Response.StatusCode
+			status = re.Response.StatusCode
 		}
-		te.reauth = reauthCodes[te.Code]
-		return te
+		return tokenFailure(reauthCodes[code], status, code, nil)
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		return &TokenError{cause: ue.Err}
+		return tokenFailure(false, 0, "", ue.Err)
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return &TokenError{cause: err}
+		return tokenFailure(false, 0, "", err)
 	}
 	// x/oauth2's own messages about malformed answers; they may quote a
 	// fragment of the body, so only their kind is kept.
-	return &TokenError{Code: "malformed response"}
+	return tokenFailure(false, 0, "malformed response", nil)
 }
 
 // cleanCode keeps an RFC 6749 error code as it should be (letters and

@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"strings"
+
+	"github.com/latchsec/latch/internal/reason"
 )
 
 // Transport returns a new HTTP transport that dials every https:// host under
@@ -31,7 +33,7 @@ func (p Policy) Transport() (*http.Transport, error) {
 		// serves https://.
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			if c.level != AllowHttp {
-				return nil, fmt.Errorf("%w (%s)", ErrPlainHTTP, c.level)
+				return nil, reason.Newf(ErrPlainHTTP, nil, c.level.String())
 			}
 			return dialer.DialContext(ctx, network, addr)
 		},
@@ -89,23 +91,23 @@ func (p Policy) Client() (*http.Client, error) {
 
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) > maxRedirects {
-		return fmt.Errorf("%w: more than %d redirects", ErrRedirectRefused, maxRedirects)
+		return reason.Newf(ErrRedirectRefused, nil, fmt.Sprintf("more than %d redirects", maxRedirects))
 	}
 	from, to := via[0].URL, req.URL
 	if !strings.EqualFold(from.Hostname(), to.Hostname()) {
-		return fmt.Errorf("%w: to another host", ErrRedirectRefused)
+		return reason.Newf(ErrRedirectRefused, nil, "to another host")
 	}
 	fromPort, toPort := effectivePort(from.Scheme, from.Port()), effectivePort(to.Scheme, to.Port())
 	switch {
 	case to.Scheme != "http" && to.Scheme != "https":
-		return fmt.Errorf("%w: to scheme %q", ErrRedirectRefused, truncate([]byte(to.Scheme), 16))
+		return reason.Newf(ErrRedirectRefused, nil, fmt.Sprintf("to scheme %q", truncate([]byte(to.Scheme), 16)))
 	case from.Scheme == "https" && to.Scheme == "http":
-		return fmt.Errorf("%w: from https to http", ErrRedirectRefused)
+		return reason.Newf(ErrRedirectRefused, nil, "from https to http")
 	case from.Scheme == to.Scheme && fromPort != toPort:
-		return fmt.Errorf("%w: to another port", ErrRedirectRefused)
+		return reason.Newf(ErrRedirectRefused, nil, "to another port")
 	case from.Scheme != to.Scheme && (fromPort != "80" || toPort != "443"):
 		// http to https, allowed only between the default ports.
-		return fmt.Errorf("%w: to another port", ErrRedirectRefused)
+		return reason.Newf(ErrRedirectRefused, nil, "to another port")
 	}
 	return nil
 }

@@ -56,7 +56,17 @@
 // pin is never looked for in the list the server sent, so a server cannot
 // pass by sending the pinned certificate next to an unrelated one (the
 // mistake of OkHttp's CVE-2016-2402). A failed check is [ErrPinMismatch]
-// wrapping the crypto/x509 error that says why.
+// wrapping the crypto/x509 error that says why, or with a reason of its
+// own: [ErrPinNotCA] (the server's certificate is not the pinned one, and
+// the pin is no CA) or [ErrNoCertificate] (the server sent none).
+//
+// # Errors
+//
+// Every error of the package matches one of its sentinels with
+// [errors.Is] (see errors.go); each is built with Latch's one error idiom,
+// a category and, where there is one, a reason, as in every Latch package.
+// Messages quote no pinned certificate and no more than a short prefix of
+// bad input.
 //
 // A Policy is refused when it is built ([Policy.Validate], and every builder)
 // if its level is unknown ([ErrUnknownLevel]), or if pinnedCertificate is
@@ -95,6 +105,7 @@
 // AllowHttp) and the JSON field names (securityLevel, pinnedCertificate) are
 // fixed: other Latch components and apps in other languages write them.
 //
-// The package uses only the standard library and builds for small devices
-// (linux/arm, linux/arm64, linux/mipsle).
+// The package uses only the standard library (and Latch's internal error
+// idiom) and builds for small devices (linux/arm, linux/arm64,
+// linux/mipsle).
 package tlspolicy

@@ -131,10 +131,15 @@ func TestHandshakes(t *testing.T) {
 func TestVerifyChainRefused(t *testing.T) {
 	p := newPKI(t)
 	caCheck := Policy{SecurityLevel: TlsWithCACheck, RootCAs: p.root.Pool(), Time: testpki.Clock}
-	require.Error(t, caCheck.VerifyChain(nil, "api.example.test"), "no certificate")
-	require.Error(t, caCheck.VerifyChain([]*x509.Certificate{p.leaf.Cert}, ""), "no server name")
+	require.ErrorIs(t, caCheck.VerifyChain(nil, "api.example.test"), ErrNoCertificate)
+	require.ErrorIs(t, caCheck.VerifyChain([]*x509.Certificate{p.leaf.Cert}, ""), ErrInvalidHost, "no server name")
+	_, err := caCheck.TLSConfig("")
+	require.ErrorIs(t, err, ErrInvalidHost, "no server name")
 	pinned := Policy{SecurityLevel: TlsPinnedCertificate, PinnedCertificate: p.inter.PEM(), Time: testpki.Clock}
-	require.ErrorIs(t, pinned.VerifyChain(nil, "api.example.test"), ErrPinMismatch)
+	err = pinned.VerifyChain(nil, "api.example.test")
+	require.ErrorIs(t, err, ErrPinMismatch)
+	require.ErrorIs(t, err, ErrNoCertificate)
+	require.NotErrorIs(t, err, ErrPinNotCA)
 	require.ErrorIs(t, Policy{SecurityLevel: TlsPinnedCertificate}.VerifyChain([]*x509.Certificate{p.leaf.Cert}, "x"), ErrInvalidPin)
 	require.ErrorIs(t, Policy{SecurityLevel: Level(9)}.VerifyChain([]*x509.Certificate{p.leaf.Cert}, "x"), ErrUnknownLevel)
 }
@@ -217,13 +222,10 @@ func TestResumedSessionCheckedAgainstPin(t *testing.T) {
 }
 
 func TestErrorsDoNotWrapEachOther(t *testing.T) {
-	all := []error{ErrUnknownLevel, ErrInvalidPin, ErrPinMismatch, ErrPinNotCA, ErrPlainHTTP, ErrRedirectRefused, ErrInvalidHost}
+	all := []error{ErrUnknownLevel, ErrInvalidPin, ErrPinMismatch, ErrPinNotCA, ErrNoCertificate, ErrPlainHTTP, ErrRedirectRefused, ErrInvalidHost, ErrInvalidPeriod}
 	for _, a := range all {
 		for _, b := range all {
 			require.Equal(t, a == b, errors.Is(a, b))
 		}
 	}
-	// The reason comes with the general refusal.
-	require.ErrorIs(t, pinNotCAError{}, ErrPinMismatch)
-	require.ErrorIs(t, pinNotCAError{}, ErrPinNotCA)
 }

@@ -1,6 +1,10 @@
 package tlspolicy
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/latchsec/latch/internal/reason"
+)
 
 // Level is one of the four transport security levels. Its zero value is
 // [TlsWithCACheck], the strictest. In JSON and configuration files a Level is
@@ -54,7 +58,7 @@ func (l Level) valid() bool { return l >= 0 && int(l) < len(levelNames) }
 // of the four levels.
 func (l Level) MarshalText() ([]byte, error) {
 	if !l.valid() {
-		return nil, fmt.Errorf("%w: %d", ErrUnknownLevel, int(l))
+		return nil, reason.Newf(ErrUnknownLevel, nil, fmt.Sprint(int(l)))
 	}
 	return []byte(levelNames[l]), nil
 }
@@ -68,7 +72,7 @@ func (l *Level) UnmarshalText(text []byte) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: %q", ErrUnknownLevel, truncate(text, 40))
+	return reason.Newf(ErrUnknownLevel, nil, fmt.Sprintf("%q", truncate(text, 40)))
 }
 
 // truncate keeps error messages short when input is large.

@@ -3,7 +3,8 @@ package tlspolicy
 import (
 	"bytes"
 	"crypto/x509"
-	"fmt"
+
+	"github.com/latchsec/latch/internal/reason"
 )
 
 // verifyPinned checks the certificates a server presented against the pin.
@@ -17,7 +18,7 @@ import (
 // the pinned certificate next to an unrelated leaf is refused.
 func (c *compiled) verifyPinned(presented []*x509.Certificate, serverName string) error {
 	if len(presented) == 0 {
-		return fmt.Errorf("%w: the server sent no certificate", ErrPinMismatch)
+		return reason.New(ErrPinMismatch, ErrNoCertificate)
 	}
 	leaf := presented[0]
 	opts := x509.VerifyOptions{
@@ -31,10 +32,10 @@ func (c *compiled) verifyPinned(presented []*x509.Certificate, serverName string
 		// constraints say it is no CA, but accepts a root without them
 		// (version 1); a pinned signer must state that it is a CA.
 		if !c.pin.BasicConstraintsValid || !c.pin.IsCA {
-			return pinNotCAError{}
+			return reason.New(ErrPinMismatch, ErrPinNotCA)
 		}
 		if serverName == "" {
-			return fmt.Errorf("%w: no server name to check against a pinned signer", ErrPinMismatch)
+			return reason.Newf(ErrPinMismatch, nil, "no server name to check against a pinned signer")
 		}
 		opts.DNSName = serverName
 		// The pin is the root; sent again as an intermediate it would only
@@ -49,7 +50,7 @@ func (c *compiled) verifyPinned(presented []*x509.Certificate, serverName string
 	// A pinned leaf is its own root: Verify checks its validity period and
 	// usage and, with no DNSName, not the host.
 	if _, err := leaf.Verify(opts); err != nil {
-		return fmt.Errorf("%w: %w", ErrPinMismatch, err)
+		return reason.Wrap(ErrPinMismatch, nil, err)
 	}
 	return nil
 }

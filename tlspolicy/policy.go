@@ -4,10 +4,11 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/latchsec/latch/internal/reason"
 )
 
 // Policy is the transport security of one integrator API: a level and, at
@@ -62,8 +63,9 @@ func (p Policy) TLSConfig(serverName string) (*tls.Config, error) {
 // connecting: the checks a handshake under [Policy.TLSConfig] makes. At
 // TlsWithCACheck it is crypto/x509's verification with the policy's roots
 // (or the system's), the host name and server-auth usage, and returns
-// crypto/x509's error; at TlsPinnedCertificate it is the pin check, which
-// fails with [ErrPinMismatch] wrapping crypto/x509's error; at
+// crypto/x509's error as it is (a handshake returns it wrapped by
+// crypto/tls); at TlsPinnedCertificate it is the pin check, which fails
+// with [ErrPinMismatch] wrapping crypto/x509's error or with a reason; at
 // TlsAllowSelfSigned and AllowHttp it accepts any chain. Tools use it to
 // tell which certificate of a chain can be pinned, and until when.
 func (p Policy) VerifyChain(chain []*x509.Certificate, serverName string) error {
@@ -74,10 +76,10 @@ func (p Policy) VerifyChain(chain []*x509.Certificate, serverName string) error 
 	switch c.level {
 	case TlsWithCACheck:
 		if len(chain) == 0 {
-			return errors.New("tlspolicy: no certificate to verify")
+			return reason.New(ErrNoCertificate, nil)
 		}
 		if serverName == "" {
-			return errors.New("tlspolicy: TlsWithCACheck needs the server name to check")
+			return errNoServerName
 		}
 		opts := x509.VerifyOptions{
 			Roots:         c.roots,
@@ -108,7 +110,7 @@ type compiled struct {
 
 func (p Policy) compile() (*compiled, error) {
 	if !p.SecurityLevel.valid() {
-		return nil, fmt.Errorf("%w: %d", ErrUnknownLevel, int(p.SecurityLevel))
+		return nil, reason.Newf(ErrUnknownLevel, nil, fmt.Sprint(int(p.SecurityLevel)))
 	}
 	c := &compiled{level: p.SecurityLevel, roots: p.RootCAs, now: p.Time}
 	if c.now == nil {
@@ -116,7 +118,7 @@ func (p Policy) compile() (*compiled, error) {
 	}
 	if p.SecurityLevel != TlsPinnedCertificate {
 		if strings.TrimSpace(p.PinnedCertificate) != "" {
-			return nil, fmt.Errorf("%w: a pinned certificate is used only at %s, not at %s", ErrInvalidPin, TlsPinnedCertificate, p.SecurityLevel)
+			return nil, reason.Newf(ErrInvalidPin, nil, fmt.Sprintf("a pinned certificate is used only at %s, not at %s", TlsPinnedCertificate, p.SecurityLevel))
 		}
 		return c, nil
 	}
@@ -134,30 +136,30 @@ func (p Policy) compile() (*compiled, error) {
 // block, with nothing but white space around it.
 func parsePin(s string) (*x509.Certificate, error) {
 	if strings.TrimSpace(s) == "" {
-		return nil, fmt.Errorf("%w: missing at %s", ErrInvalidPin, TlsPinnedCertificate)
+		return nil, reason.Newf(ErrInvalidPin, nil, "missing at "+TlsPinnedCertificate.String())
 	}
 	if len(s) > maxPinPEM {
-		return nil, fmt.Errorf("%w: larger than %d bytes", ErrInvalidPin, maxPinPEM)
+		return nil, reason.Newf(ErrInvalidPin, nil, fmt.Sprintf("larger than %d bytes", maxPinPEM))
 	}
 	block, rest := pem.Decode([]byte(s))
 	if block == nil {
-		return nil, fmt.Errorf("%w: not PEM", ErrInvalidPin)
+		return nil, reason.Newf(ErrInvalidPin, nil, "not PEM")
 	}
 	if strings.TrimSpace(string(rest)) != "" {
 		if next, _ := pem.Decode(rest); next != nil {
-			return nil, fmt.Errorf("%w: more than one PEM block; pin exactly one certificate", ErrInvalidPin)
+			return nil, reason.Newf(ErrInvalidPin, nil, "more than one PEM block; pin exactly one certificate")
 		}
-		return nil, fmt.Errorf("%w: text after the PEM block", ErrInvalidPin)
+		return nil, reason.Newf(ErrInvalidPin, nil, "text after the PEM block")
 	}
 	if block.Type != "CERTIFICATE" {
-		return nil, fmt.Errorf("%w: PEM block is %q, not CERTIFICATE", ErrInvalidPin, truncate([]byte(block.Type), 40))
+		return nil, reason.Newf(ErrInvalidPin, nil, fmt.Sprintf("PEM block is %q, not CERTIFICATE", truncate([]byte(block.Type), 40)))
 	}
 	if len(block.Headers) != 0 {
-		return nil, fmt.Errorf("%w: PEM headers are not allowed", ErrInvalidPin)
+		return nil, reason.Newf(ErrInvalidPin, nil, "PEM headers are not allowed")
 	}
 	cert, err := x509.ParseCertificate(block.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidPin, err)
+		return nil, reason.Wrap(ErrInvalidPin, nil, err)
 	}
 	return cert, nil
 }
@@ -171,7 +173,7 @@ func (c *compiled) tlsConfig(serverName string) (*tls.Config, error) {
 	switch c.level {
 	case TlsWithCACheck:
 		if serverName == "" {
-			return nil, errors.New("tlspolicy: TlsWithCACheck needs the server name to check")
+			return nil, errNoServerName
 		}
 		cfg.RootCAs = c.roots
 	case TlsPinnedCertificate:

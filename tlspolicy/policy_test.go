@@ -194,5 +194,7 @@ func TestGenerateSelfSignedRefused(t *testing.T) {
 		require.ErrorIs(t, err, ErrInvalidHost, "%q", hosts)
 	}
 	_, _, err := GenerateSelfSigned([]string{"device.local"}, notAfter, notBefore)
-	require.Error(t, err)
+	require.ErrorIs(t, err, ErrInvalidPeriod)
+	_, _, err = GenerateSelfSigned([]string{"device.local"}, notBefore, notBefore)
+	require.ErrorIs(t, err, ErrInvalidPeriod)
 }

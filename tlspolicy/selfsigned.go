@@ -7,12 +7,13 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"math/big"
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/latchsec/latch/internal/reason"
 )
 
 // GenerateSelfSigned makes an ECDSA P-256 key and a self-signed certificate
@@ -28,10 +29,10 @@ import (
 // that pins the certificate.
 func GenerateSelfSigned(hosts []string, notBefore, notAfter time.Time) (certPEM, keyPEM []byte, err error) {
 	if len(hosts) == 0 {
-		return nil, nil, fmt.Errorf("%w: no host to name", ErrInvalidHost)
+		return nil, nil, reason.Newf(ErrInvalidHost, nil, "no host to name")
 	}
 	if !notAfter.After(notBefore) {
-		return nil, nil, errors.New("tlspolicy: notAfter must be after notBefore")
+		return nil, nil, reason.Newf(ErrInvalidPeriod, nil, "notAfter must be after notBefore")
 	}
 	tmpl := &x509.Certificate{
 		NotBefore:             notBefore,
@@ -46,7 +47,7 @@ func GenerateSelfSigned(hosts []string, notBefore, notAfter time.Time) (certPEM,
 			continue
 		}
 		if !validDNSName(h) {
-			return nil, nil, fmt.Errorf("%w: %q is neither an IP address nor a DNS name", ErrInvalidHost, truncate([]byte(h), 64))
+			return nil, nil, reason.Newf(ErrInvalidHost, nil, fmt.Sprintf("%q is neither an IP address nor a DNS name", truncate([]byte(h), 64)))
 		}
 		tmpl.DNSNames = append(tmpl.DNSNames, strings.ToLower(h))
 	}

@@ -148,7 +148,8 @@ the request. Give each new definition of a request a higher --version.`,
 			if err != nil {
 				return err
 			}
-			env, err := integrator.SealStatement(pub, k, &integrator.Statement{IntegrationID: *in, RequestID: *rq, Version: *version, Definition: def})
+			statement := &integrator.Statement{IntegrationID: *in, RequestID: *rq, Version: *version, Definition: def}
+			env, err := statement.Seal(pub, k)
 			if err != nil {
 				return err
 			}

@@ -123,7 +123,7 @@ func TestSignKeysetAndRequest(t *testing.T) {
 	require.NoError(t, err)
 	now, err := time.Parse(time.RFC3339, testNow)
 	require.NoError(t, err)
-	v := &integrator.StatementVerifier{Keys: set, Versions: &integrator.MemoryVersions{}, Now: func() time.Time { return now.Add(time.Hour) }}
+	v := &integrator.StatementVerifier{Keys: set, Versions: &oneVersion{}, Now: func() time.Time { return now.Add(time.Hour) }}
 	s, err := v.Open(appKey, []byte(env), "in_7", "rq_42")
 	require.NoError(t, err)
 	require.Equal(t, uint64(3), s.Version)
@@ -135,4 +135,19 @@ func TestSignKeysetAndRequest(t *testing.T) {
 	latch(t, []byte(def), "sign", "request", "--to", pub, "--sign", signer, "--integration", "in_7", "--request", "rq_42").fails(t, exitUsage, "--version")
 	latch(t, nil, "sign", "keyset").fails(t, exitUsage, "--key is required")
 	latch(t, nil, "sign", "keyset", "--key", vk, "--valid", "soon").fails(t, exitUsage, "--valid")
+}
+
+// oneVersion is the app's VersionStore for a single request, in memory.
+type oneVersion struct {
+	version uint64
+	digest  [32]byte
+}
+
+func (o *oneVersion) LoadVersion(string, string) (uint64, [32]byte, error) {
+	return o.version, o.digest, nil
+}
+
+func (o *oneVersion) SaveVersion(_, _ string, version uint64, digest [32]byte) error {
+	o.version, o.digest = version, digest
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/integrator"
 	"github.com/latchsec/latch/sealedbox"
+	"github.com/latchsec/latch/tlspolicy"
 )
 
 // signedState is what the app keeps for signed requests: the key set it
@@ -21,31 +22,39 @@ type signedState struct {
 	path      string                                   // the state file, "" for none
 	verifiers map[string]*integrator.StatementVerifier // by integration id, with its pinned key set
 	pins      map[string]pinnedKeySet                  // by integration id, as the state file holds them
-	accepted  map[[2]string]integrator.AcceptedVersion // by integration and request id
+	accepted  map[[2]string]accepted                   // by integration and request id
+}
+
+// accepted is the highest version of a signed request the app accepted,
+// and the SHA-256 of that statement.
+type accepted struct {
+	Version uint64
+	Digest  [32]byte
 }
 
 // LoadVersion implements [integrator.VersionStore].
-func (s *signedState) LoadVersion(integrationID, requestID string) (integrator.AcceptedVersion, error) {
+func (s *signedState) LoadVersion(integrationID, requestID string) (uint64, [32]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.accepted[[2]string{integrationID, requestID}], nil
+	a := s.accepted[[2]string{integrationID, requestID}]
+	return a.Version, a.Digest, nil
 }
 
-// SaveVersion implements [integrator.VersionStore]: it records v, in the
-// state file if there is one, before it returns. It never lowers a
-// version, whichever verifier asks.
-func (s *signedState) SaveVersion(integrationID, requestID string, v integrator.AcceptedVersion) error {
+// SaveVersion implements [integrator.VersionStore]: it records the version
+// and digest, in the state file if there is one, before it returns. It
+// never lowers a version, whichever verifier asks.
+func (s *signedState) SaveVersion(integrationID, requestID string, version uint64, digest [32]byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := [2]string{integrationID, requestID}
 	old, had := s.accepted[k]
-	if v.Version <= old.Version {
+	if version <= old.Version {
 		return errors.New("app: a version as high was accepted meanwhile")
 	}
 	if s.accepted == nil {
-		s.accepted = map[[2]string]integrator.AcceptedVersion{}
+		s.accepted = map[[2]string]accepted{}
 	}
-	s.accepted[k] = v
+	s.accepted[k] = accepted{version, digest}
 	if err := s.save(); err != nil {
 		if had {
 			s.accepted[k] = old
@@ -65,7 +74,7 @@ func (s *signedState) SaveVersion(integrationID, requestID string, v integrator.
 // who checks that it is the integrator's; from then on the integration's
 // requests must be signed with a key of this set.
 func (p *Phone) PinIntegratorKeys(ctx context.Context, integrationID, host string, roots *x509.CertPool) (*integrator.KeySet, error) {
-	set, err := integrator.FetchKeySet(ctx, host, integrator.FetchOptions{RootCAs: roots})
+	set, err := integrator.FetchKeySet(ctx, host, tlspolicy.Policy{RootCAs: roots})
 	if err != nil {
 		return nil, err
 	}

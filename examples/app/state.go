@@ -73,9 +73,9 @@ func (p *Phone) UseStateFile(path string) error {
 		}
 		verifiers[id] = &integrator.StatementVerifier{Keys: set}
 	}
-	versions := map[[2]string]integrator.AcceptedVersion{}
+	versions := map[[2]string]accepted{}
 	for _, row := range st.Versions {
-		var a integrator.AcceptedVersion
+		var a accepted
 		d, err := hex.DecodeString(row.Digest)
 		if err != nil || len(d) != len(a.Digest) || row.Version == 0 {
 			return errors.New("app: the state file holds a malformed accepted version")

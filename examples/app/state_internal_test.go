@@ -39,7 +39,7 @@ func keySetHost(t *testing.T, signer *sealedbox.SigningKey) (*httptest.Server, s
 func sealedStatement(t *testing.T, appKey *sealedbox.PrivateKey, signer *sealedbox.SigningKey, in, rq string, version uint64, path string) api.SealedRequest {
 	t.Helper()
 	def := &integrator.Request{Method: "GET", URL: "https://api.example.test" + path}
-	env, err := integrator.SealStatement(appKey.PublicKey(), signer, &integrator.Statement{IntegrationID: in, RequestID: rq, Version: version, Definition: def})
+	env, err := (&integrator.Statement{IntegrationID: in, RequestID: rq, Version: version, Definition: def}).Seal(appKey.PublicKey(), signer)
 	require.NoError(t, err)
 	return api.SealedRequest{ID: rq, Envelope: env, Signed: true}
 }
@@ -127,16 +127,16 @@ func TestStateFileRefusesBadState(t *testing.T) {
 func TestSaveVersionNeverLowers(t *testing.T) {
 	p := New("https://platform.invalid", nil)
 	require.NoError(t, p.UseStateFile(filepath.Join(t.TempDir(), "state.json")))
-	require.NoError(t, p.signed.SaveVersion("in", "rq", integrator.AcceptedVersion{Version: 5}))
-	require.Error(t, p.signed.SaveVersion("in", "rq", integrator.AcceptedVersion{Version: 4}))
-	got, err := p.signed.LoadVersion("in", "rq")
+	require.NoError(t, p.signed.SaveVersion("in", "rq", 5, [32]byte{}))
+	require.Error(t, p.signed.SaveVersion("in", "rq", 4, [32]byte{}))
+	got, _, err := p.signed.LoadVersion("in", "rq")
 	require.NoError(t, err)
-	require.EqualValues(t, 5, got.Version)
+	require.EqualValues(t, 5, got)
 
 	p.signed.path = filepath.Join(t.TempDir(), "missing-dir", "state.json")
-	require.Error(t, p.signed.SaveVersion("in", "rq", integrator.AcceptedVersion{Version: 6}))
-	got, _ = p.signed.LoadVersion("in", "rq")
-	require.EqualValues(t, 5, got.Version)
+	require.Error(t, p.signed.SaveVersion("in", "rq", 6, [32]byte{}))
+	got, _, _ = p.signed.LoadVersion("in", "rq")
+	require.EqualValues(t, 5, got)
 }
 
 // FuzzStateFile: no state file content panics the app, and one it refuses

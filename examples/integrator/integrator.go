@@ -232,7 +232,7 @@ func (s *Server) grantDefinition(door, body string) integrator.Request {
 		SecurityLevel:     tlspolicy.TlsPinnedCertificate,
 		PinnedCertificate: s.CertPEM,
 		Authorization: integrator.Authorization{
-			Type:         integrator.OAuthRefreshToken,
+			Type:         "OAuthRefreshToken",
 			RefreshToken: rt,
 			TokenURL:     s.URL + "/oauth/token",
 			ClientID:     s.device.id,
@@ -263,7 +263,7 @@ func (s *Server) platformClient(ctx context.Context) *http.Client {
 // grant and the definition (with reason in its body), gets the
 // integration's public key from the platform, signs and seals the
 // statement (the definition, integrationID, requestID and version) with
-// integrator.SealStatement, and stores the envelope as request requestID.
+// integrator.Statement.Seal, and stores the envelope as request requestID.
 // Calling it again with a higher version replaces the request with a new
 // definition. It returns the definition and the envelope it stored.
 func (s *Server) LinkSigned(ctx context.Context, integrationID, requestID, door, reason string, version uint64) (definition, envelope []byte, err error) {
@@ -292,8 +292,8 @@ func (s *Server) LinkSigned(ctx context.Context, integrationID, requestID, door,
 	if err != nil {
 		return nil, nil, err
 	}
-	envelope, err = integrator.SealStatement(pub, s.signer, &integrator.Statement{
-		IntegrationID: integrationID, RequestID: requestID, Version: version, Definition: &def})
+	statement := &integrator.Statement{IntegrationID: integrationID, RequestID: requestID, Version: version, Definition: &def}
+	envelope, err = statement.Seal(pub, s.signer)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -64,7 +64,7 @@ func TestDefinition(t *testing.T) {
 	s, req := linked(t, c)
 	require.Equal(t, "TlsPinnedCertificate", req.SecurityLevel.String())
 	require.Equal(t, s.CertPEM, req.PinnedCertificate)
-	require.Equal(t, integrator.OAuthRefreshToken, req.Authorization.Type)
+	require.Equal(t, "OAuthRefreshToken", req.Authorization.Type)
 	require.Equal(t, s.URL+"/oauth/token", req.Authorization.TokenURL)
 }
 

@@ -71,7 +71,7 @@
 //     in the clear: the platform cannot read them once sealed. An
 //     integrator that signs its requests gets the public key (GET
 //     /v1/integrations/{id}/public-key), signs and seals them itself
-//     (integrator.SealStatement) and stores the envelope under its own
+//     (integrator.Statement.Seal) and stores the envelope under its own
 //     request id (PUT /v1/integrations/{id}/requests/{rid}): the platform
 //     never sees that definition, marks the request signed, and cannot
 //     forge, move or roll it back without the app noticing.

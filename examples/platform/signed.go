@@ -12,7 +12,7 @@ import (
 )
 
 // Client-side sealing: an integrator that signs its requests seals them
-// itself (integrator.SealStatement) to the integration's public key, which
+// itself (integrator.Statement.Seal) to the integration's public key, which
 // it gets from integratorPublicKey, and stores the envelope with
 // putSignedRequest. The platform never has the plaintext, not even on
 // arrival; it checks only what it can see (the envelope is signed by its

@@ -67,7 +67,7 @@ func TestSignedRequests(t *testing.T) {
 	signer, err := sealedbox.Ed25519().GenerateSigningKey()
 	require.NoError(t, err)
 	def := &integrator.Request{Method: "GET", URL: "https://api.example.com/state"}
-	env, err := integrator.SealStatement(pub, signer, &integrator.Statement{IntegrationID: in, RequestID: "rq_1", Version: 1, Definition: def})
+	env, err := (&integrator.Statement{IntegrationID: in, RequestID: "rq_1", Version: 1, Definition: def}).Seal(pub, signer)
 	require.NoError(t, err)
 	unsigned, err := sealedbox.Seal(pub, []byte("{}"), nil)
 	require.NoError(t, err)

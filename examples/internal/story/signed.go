@@ -104,7 +104,9 @@ func signedAct(ctx context.Context, n *narrator, o Options, phone *app.Phone, do
 	if err != nil {
 		return err
 	}
-	forged, err := sealedbox.Seal(pub, evilStatement, integrator.StatementContext(integrationID, requestID))
+	// Sealed as the platform seals the requests of unsigned integrations:
+	// whatever the context, the app refuses an envelope that is not signed.
+	forged, err := sealedbox.Seal(pub, evilStatement, api.RequestContext(integrationID, requestID))
 	if err != nil {
 		return err
 	}
