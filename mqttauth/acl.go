@@ -91,8 +91,8 @@ func Compile(p ACLConfig) (*ACL, error) {
 		if r.Access&^PublishSubscribe != 0 || r.Access == 0 {
 			return nil, reason.Newf(ErrConfig, nil, fmt.Sprintf("ACLConfig.Rules[%d]: invalid access %d", i, r.Access))
 		}
-		if r.Permission != "" && !token.CheckScope(r.Permission) {
-			return nil, reason.Newf(ErrConfig, nil, fmt.Sprintf("ACLConfig.Rules[%d]: permission %q is not a scope (resource:action, as token.CheckScope accepts)", i, r.Permission))
+		if r.Permission != "" && !token.ValidScope(r.Permission) {
+			return nil, reason.Newf(ErrConfig, nil, fmt.Sprintf("ACLConfig.Rules[%d]: permission %q is not a scope (resource:action, as token.ValidScope accepts)", i, r.Permission))
 		}
 		if _, err := parseTemplate(r.Topic, true); err != nil {
 			return nil, reason.Newf(ErrConfig, nil, fmt.Sprintf("ACLConfig.Rules[%d]: %v", i, err))

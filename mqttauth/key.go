@@ -83,7 +83,7 @@ func parseSubject(sub string) (key, device string, ok bool) {
 // A KeyRequest asks [Provisioner.Issue] for a credential.
 type KeyRequest struct {
 	// App is the application the credential belongs to (required; see
-	// [token.CheckAppID]).
+	// [token.ValidAppID]).
 	App string
 	// Device is the device the credential belongs to, if any (see
 	// [ValidIdentity]); rules using {device} apply only to credentials
@@ -135,7 +135,7 @@ func (pv *Provisioner) Issue(ctx context.Context, r KeyRequest) (*Credential, er
 	if pv.Tokens == nil {
 		return nil, reason.Newf(ErrConfig, nil, "Provisioner has no Tokens")
 	}
-	if !token.CheckAppID(r.App) {
+	if !token.ValidAppID(r.App) {
 		return nil, reason.Newf(ErrIssue, nil, "malformed application id")
 	}
 	if r.Device != "" && !ValidIdentity(r.Device) {

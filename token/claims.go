@@ -36,7 +36,7 @@ type Claims struct {
 	NeverExpires bool
 
 	// Scopes are what the token grants, each "resource:action" (see
-	// [CheckScope]). A token grants only what its scopes name: no
+	// [ValidScope]). A token grants only what its scopes name: no
 	// wildcards, no hierarchy.
 	Scopes []string
 	// Apps limits the token to these application ids (see [CheckApp]).
@@ -166,7 +166,7 @@ func readDate(r *strictjson.Reader) (time.Time, error) {
 }
 
 // splitScope splits a scope claim on single spaces. Empty items (leading,
-// trailing or double spaces) are kept as "" so that CheckScope refuses them.
+// trailing or double spaces) are kept as "" so that ValidScope refuses them.
 // The items share s's memory.
 func splitScope(s string) []string {
 	if len(s) > maxScopes*(2*maxScopePart+2) {
@@ -214,7 +214,7 @@ func (c *Claims) problem() string {
 		return "exp and NeverExpires disagree"
 	}
 	for i, s := range c.Scopes {
-		if !CheckScope(s) {
+		if !ValidScope(s) {
 			return "a scope is outside the scope grammar"
 		}
 		if slices.Contains(c.Scopes[:i], s) {
@@ -222,7 +222,7 @@ func (c *Claims) problem() string {
 		}
 	}
 	for i, a := range c.Apps {
-		if !CheckAppID(a) {
+		if !ValidAppID(a) {
 			return "an application id is outside its grammar"
 		}
 		if slices.Contains(c.Apps[:i], a) {
@@ -265,7 +265,7 @@ func checkTokenID(s string) bool {
 	return err == nil
 }
 
-// CheckScope reports whether s is a well-formed scope. The grammar:
+// ValidScope reports whether s is a well-formed scope. The grammar:
 //
 //	scope    = resource ":" action
 //	resource = name
@@ -276,12 +276,12 @@ func checkTokenID(s string) bool {
 // So "data:read" and "devices:manage" are scopes; "data", "Data:read",
 // "data:*", "data:read:all" and "data: read" are not. There are no
 // wildcards: a scope grants exactly what it names.
-func CheckScope(s string) bool {
+func ValidScope(s string) bool {
 	resource, action, ok := strings.Cut(s, ":")
 	return ok && scopeName(resource) && scopeName(action)
 }
 
-// scopeGrammar says in words what [CheckScope] accepts, for error messages.
+// scopeGrammar says in words what [ValidScope] accepts, for error messages.
 const scopeGrammar = `resource:action, each 1 to 32 characters of a-z 0-9 _ - . starting with a-z (such as "data:read")`
 
 // scopeProblem names a malformed scope (quoted, cut to 64 bytes) and the
@@ -306,9 +306,9 @@ func scopeName(s string) bool {
 	return true
 }
 
-// CheckAppID reports whether s is a well-formed application id: 1 to 64
+// ValidAppID reports whether s is a well-formed application id: 1 to 64
 // bytes of ASCII letters, digits, "_", "-" and ".".
-func CheckAppID(s string) bool {
+func ValidAppID(s string) bool {
 	return idChars(s, maxAppID, "_-.")
 }
 

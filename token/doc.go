@@ -10,7 +10,7 @@
 //
 // A token is a JWE (RFC 7516) whose payload is a JWT claims set (RFC 7519):
 // who it belongs to (sub), what it grants (scope, as "resource:action"
-// strings; see [CheckScope]), which applications it is limited to (app),
+// strings; see [ValidScope]), which applications it is limited to (app),
 // when it ends (exp, optional: a token without exp lives until it is
 // revoked) and a random 128-bit ID (jti) by which it is revoked. The claims
 // are encrypted and authenticated with AES-256-GCM under a key of the

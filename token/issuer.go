@@ -68,7 +68,7 @@ func (is *Issuer) Issue(ctx context.Context, c Claims) (string, *Claims, error) 
 // key. It returns the token and c.
 func issue(keys *keyset, prefix string, c *Claims) (string, *Claims, error) {
 	for _, s := range c.Scopes {
-		if !CheckScope(s) {
+		if !ValidScope(s) {
 			return "", nil, claimsProblem(scopeProblem(s))
 		}
 	}

@@ -25,7 +25,7 @@ import (
 //     failure (a misconfigured Verifier): 500.
 type Middleware struct {
 	Verifier *Verifier
-	// Scopes are required, all of them (see [CheckScope]).
+	// Scopes are required, all of them (see [ValidScope]).
 	Scopes []string
 	// App, if set, returns the application id a request acts on; a token
 	// limited to other applications is refused (see [Claims.CheckApp]).
@@ -54,7 +54,7 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 		panic("token: Middleware.Verifier is nil")
 	}
 	for _, s := range m.Scopes {
-		if !CheckScope(s) {
+		if !ValidScope(s) {
 			panic("token: Middleware.Scopes: " + scopeProblem(s))
 		}
 	}

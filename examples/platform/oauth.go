@@ -49,7 +49,7 @@ func (p *Platform) RegisterIntegrator(ctx context.Context, name string, scopes [
 // register registers an integrator's client (RegisterIntegrator).
 func (oa *oauth) register(ctx context.Context, name string, scopes []string) (clientID, secret string, err error) {
 	for _, s := range scopes {
-		if !token.CheckScope(s) {
+		if !token.ValidScope(s) {
 			return "", "", errors.New("platform: malformed scope")
 		}
 	}
