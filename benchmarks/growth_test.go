@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"runtime"
-	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"sync"
@@ -167,13 +166,7 @@ func newGrowthBroker(b *testing.B, impl string, e *mqttEnv, pipe bool, writesPen
 	if err := srv.AddListener(l); err != nil {
 		b.Fatal(err)
 	}
-	// The broker's goroutines (its listener, and each client's reading and
-	// writing loops, started by it) carry the label broker=impl, so that a
-	// CPU profile of a benchmark that runs two brokers tells their samples
-	// apart: go tool pprof -tagfocus broker=latch.
-	var err error
-	pprof.Do(context.Background(), pprof.Labels("broker", impl), func(context.Context) { err = srv.Serve() })
-	if err != nil {
+	if err := serveLabelled(srv, impl); err != nil {
 		b.Fatal(err)
 	}
 	return g
@@ -314,16 +307,7 @@ func BenchmarkMQTTFanOut(b *testing.B) {
 	block := func(b *testing.B, s *side, topic string, n, pubs int) {
 		s.remaining.Store(int64(n * pubs))
 		b.StopTimer()
-		// No block pays for another's garbage, nor collects its own
-		// during the block: a collection scans both brokers and lands on
-		// whichever block is running. Each block's allocations are counted
-		// instead (allocs/delivery), so a broker that made more garbage
-		// would show it.
-		runtime.GC()
-		gc := debug.SetGCPercent(-1)
-		var mem runtime.MemStats
-		runtime.ReadMemStats(&mem)
-		mallocs := mem.Mallocs
+		restore := collectorOff() // allocs/delivery counts the garbage instead
 		b.StartTimer()
 		cpu, _ := processCPU()
 		start := time.Now()
@@ -343,9 +327,8 @@ func BenchmarkMQTTFanOut(b *testing.B) {
 		end, _ := processCPU()
 		s.cpu += end - cpu
 		b.StopTimer()
-		runtime.ReadMemStats(&mem)
-		s.mallocs += mem.Mallocs - mallocs
-		debug.SetGCPercent(gc)
+		objects, _ := restore()
+		s.mallocs += objects
 		b.StartTimer()
 	}
 	for _, n := range fanOutSizes {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"runtime/debug"
 	"sync"
 	"testing"
 	"time"
@@ -75,16 +74,8 @@ func BenchmarkMQTTBrokerLoad(b *testing.B) {
 			sides[i] = s
 		}
 		wave := func(s *side) {
-			// As in BenchmarkMQTTFanOut: no wave pays for another's
-			// garbage, nor collects its own (a collection scans both
-			// brokers and the clients, and lands on whichever wave is
-			// running); each wave's allocations are counted instead.
 			b.StopTimer()
-			runtime.GC()
-			gc := debug.SetGCPercent(-1)
-			var mem runtime.MemStats
-			runtime.ReadMemStats(&mem)
-			bytes := mem.TotalAlloc
+			restore := collectorOff() // bytes/connect counts the garbage instead
 			b.StartTimer()
 			cpu, _ := processCPU()
 			start := time.Now()
@@ -93,9 +84,8 @@ func BenchmarkMQTTBrokerLoad(b *testing.B) {
 			end, _ := processCPU()
 			s.cpu += end - cpu
 			b.StopTimer()
-			runtime.ReadMemStats(&mem)
-			s.bytes += mem.TotalAlloc - bytes
-			debug.SetGCPercent(gc)
+			_, bytes := restore()
+			s.bytes += bytes
 			b.StartTimer()
 		}
 		b.ResetTimer()

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"sync/atomic"
 	"testing"
@@ -169,14 +171,41 @@ func startBroker(b *testing.B, impl string, e *mqttEnv) (addr string, srv *mqtt.
 	if err := srv.AddListener(l); err != nil {
 		b.Fatal(err)
 	}
-	// Labelled as in newGrowthBroker, so that a profile tells the two
-	// brokers of BenchmarkMQTTBrokerLoad apart.
-	var err error
-	pprof.Do(context.Background(), pprof.Labels("broker", impl), func(context.Context) { err = srv.Serve() })
-	if err != nil {
+	if err := serveLabelled(srv, impl); err != nil {
 		b.Fatal(err)
 	}
 	return l.Address(), srv
+}
+
+// serveLabelled starts srv with the profiler label broker=impl: the
+// broker's goroutines (its listeners, and each client's reading and writing
+// loops, which they start) inherit it, so that a CPU profile of a benchmark
+// that runs two brokers tells their samples apart:
+// go tool pprof -tagfocus broker=latch.
+func serveLabelled(srv *mqtt.Server, impl string) error {
+	var err error
+	pprof.Do(context.Background(), pprof.Labels("broker", impl), func(context.Context) { err = srv.Serve() })
+	return err
+}
+
+// collectorOff collects garbage, turns the collector off, and returns a
+// function that turns it back on and reports the objects and bytes
+// allocated in between. A benchmark that times two brokers in alternating
+// blocks runs each block between the two calls (with its timer stopped
+// around them): no block pays for another's garbage, nor collects its own
+// (a collection scans both brokers and lands on whichever block is
+// running), and what each block allocated is counted instead.
+func collectorOff() (restore func() (objects, bytes uint64)) {
+	runtime.GC()
+	gc := debug.SetGCPercent(-1)
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	objects, bytes := m.Mallocs, m.TotalAlloc
+	return func() (uint64, uint64) {
+		runtime.ReadMemStats(&m)
+		debug.SetGCPercent(gc)
+		return m.Mallocs - objects, m.TotalAlloc - bytes
+	}
 }
 
 // BenchmarkMQTTBrokerConnect: CONNECT, CONNACK and DISCONNECT of MQTT 3.1.1
