@@ -60,11 +60,11 @@ func (s *faultyStore) CompareAndSwap(ctx context.Context, account string, old ui
 	}
 	k := s.key(account)
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	var cur uint64
 	if r, ok := s.records[k]; ok {
 		cur = r.Version
 	}
-	s.mu.Unlock()
 	match := cur == old ||
 		s.fault == "create-any-version" && cur == 0 ||
 		s.fault == "last-write-wins" && cur != 0 && old != 0 ||
@@ -78,13 +78,14 @@ func (s *faultyStore) CompareAndSwap(ctx context.Context, account string, old ui
 		// create is atomic (an INSERT on a unique key). Let a second
 		// update pass the same compare before writing, as the race
 		// would: the concurrent check starts many at once.
+		// Every other store compares and writes under one lock.
+		s.mu.Unlock()
 		s.updates.Add(1)
 		for i := 0; i < 1<<24 && s.updates.Load() < 2; i++ { // the bound only keeps a broken suite from hanging
 			runtime.Gosched()
 		}
+		s.mu.Lock()
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if next == nil {
 		delete(s.records, k)
 		if s.fault == "versions-restart" {
