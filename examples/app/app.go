@@ -43,7 +43,6 @@ import (
 	"time"
 
 	"github.com/latchsec/latch/examples/api"
-	"github.com/latchsec/latch/examples/device"
 	"github.com/latchsec/latch/pairing"
 	"github.com/latchsec/latch/sealedbox"
 	"github.com/latchsec/latch/totp"
@@ -277,10 +276,10 @@ func (p *Phone) RevokeToken(ctx context.Context, id string) error {
 // AddDevice registers a device at the platform and returns what the app
 // hands the device over the local channel: its key and secret, and the
 // person's end-to-end key (made on first use).
-func (p *Phone) AddDevice(ctx context.Context, name string) (device.Provisioning, error) {
+func (p *Phone) AddDevice(ctx context.Context, name string) (api.Provisioning, error) {
 	var cred api.DeviceCredentials
 	if err := p.Do(ctx, http.MethodPost, "/v1/devices", p.Session(), api.CreateDeviceRequest{Name: name}, &cred); err != nil {
-		return device.Provisioning{}, err
+		return api.Provisioning{}, err
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -289,12 +288,12 @@ func (p *Phone) AddDevice(ctx context.Context, name string) (device.Provisioning
 	}
 	// The app is the one sender on this channel; a real app persists
 	// Last() and passes it here after a restart.
-	s, err := sealedbox.NewMessageSender(p.e2eKey, device.RulesContext(cred.ID), 0)
+	s, err := sealedbox.NewMessageSender(p.e2eKey, api.RulesContext(cred.ID), 0)
 	if err != nil {
-		return device.Provisioning{}, err
+		return api.Provisioning{}, err
 	}
 	p.senders[cred.ID] = s
-	return device.Provisioning{DeviceID: cred.ID, App: cred.App, ClientID: cred.ClientID, Key: cred.Key, Secret: cred.Secret,
+	return api.Provisioning{DeviceID: cred.ID, App: cred.App, ClientID: cred.ClientID, Key: cred.Key, Secret: cred.Secret,
 		BrokerURL: cred.BrokerURL, E2EKey: bytes.Clone(p.e2eKey)}, nil
 }
 
@@ -315,7 +314,7 @@ func (p *Phone) PairDevice(ctx context.Context, conn io.ReadWriter, code pairing
 	if err := p.Do(ctx, http.MethodPost, "/v1/devices", p.Session(), api.CreateDeviceRequest{Name: name}, &cred); err != nil {
 		return "", err
 	}
-	settings, err := json.Marshal(device.Identity{DeviceID: cred.ID, App: cred.App, ClientID: cred.ClientID})
+	settings, err := json.Marshal(api.DeviceIdentity{DeviceID: cred.ID, App: cred.App, ClientID: cred.ClientID})
 	if err != nil {
 		return "", err
 	}
@@ -326,7 +325,7 @@ func (p *Phone) PairDevice(ctx context.Context, conn io.ReadWriter, code pairing
 	if err != nil {
 		return "", err
 	}
-	s, err := sealedbox.NewMessageSender(key, device.RulesContext(cred.ID), 0)
+	s, err := sealedbox.NewMessageSender(key, api.RulesContext(cred.ID), 0)
 	if err != nil {
 		return "", err
 	}
@@ -412,7 +411,7 @@ func (p *Phone) PushRules(ctx context.Context, integrationID, deviceID string) (
 		if err != nil {
 			return sent, fmt.Errorf("app: opening request %s: %w", r.ID, err)
 		}
-		rule, err := json.Marshal(device.Rule{Integration: integrationID, Request: r.ID, Definition: def})
+		rule, err := json.Marshal(api.Rule{Integration: integrationID, Request: r.ID, Definition: def})
 		clear(def)
 		if err != nil {
 			return sent, err

@@ -9,13 +9,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/examples/device"
 	"github.com/latchsec/latch/pairing"
 )
 
 // onboarded is what each side of one onboarding returned.
 type onboarded struct {
-	prov   device.Provisioning
+	prov   api.Provisioning
 	err    error // the device's
 	key    []byte
 	appErr error
@@ -32,7 +33,7 @@ func onboardWith(t *testing.T, settings []byte) onboarded {
 	require.NoError(t, pd.OpenWindow())
 	a, d := net.Pipe()
 	type result struct {
-		prov device.Provisioning
+		prov api.Provisioning
 		err  error
 	}
 	done := make(chan result, 1)
@@ -51,12 +52,12 @@ func onboardWith(t *testing.T, settings []byte) onboarded {
 }
 
 func TestOnboard(t *testing.T) {
-	settings, err := json.Marshal(device.Identity{DeviceID: "dv_1", App: "u_1", ClientID: "u_1:dv_1"})
+	settings, err := json.Marshal(api.DeviceIdentity{DeviceID: "dv_1", App: "u_1", ClientID: "u_1:dv_1"})
 	require.NoError(t, err)
 	o := onboardWith(t, settings)
 	require.NoError(t, o.err)
 	require.NoError(t, o.appErr)
-	require.Equal(t, device.Provisioning{DeviceID: "dv_1", App: "u_1", ClientID: "u_1:dv_1", Key: "ak_1", Secret: "as_1",
+	require.Equal(t, api.Provisioning{DeviceID: "dv_1", App: "u_1", ClientID: "u_1:dv_1", Key: "ak_1", Secret: "as_1",
 		BrokerURL: "mqtts://127.0.0.1:8883", E2EKey: o.key}, o.prov)
 
 	// A payload without the device's identity is refused.

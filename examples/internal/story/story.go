@@ -133,7 +133,7 @@ type stage struct {
 	acmeID, acmeSecret string
 	door               *acme.Server
 	phone              *app.Phone
-	prov               device.Provisioning
+	prov               api.Provisioning
 	dev                *device.Device
 	integrationID      string
 	requestID          string // the request Acme posted to integrationID
