@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
 	"path/filepath"
 	"testing"
@@ -16,8 +15,8 @@ import (
 	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/examples/app"
 	"github.com/latchsec/latch/examples/device"
+	"github.com/latchsec/latch/examples/internal/onboardtest"
 	"github.com/latchsec/latch/examples/platform"
-	"github.com/latchsec/latch/pairing"
 	"github.com/latchsec/latch/sealedbox"
 )
 
@@ -75,7 +74,8 @@ func TestCompromisedCloud(t *testing.T) {
 // The app reports the platform's refusals as *APIError with the status.
 func TestAPIError(t *testing.T) {
 	ctx := context.Background()
-	p, err := platform.Start(ctx, platform.Config{StateDir: t.TempDir(), MasterKey: platform.NewMasterKey()})
+	now := time.Now().Truncate(time.Second)
+	p, err := platform.Start(ctx, platform.Config{StateDir: t.TempDir(), MasterKey: platform.NewMasterKey(), Now: func() time.Time { return now }})
 	require.NoError(t, err)
 	defer p.Close()
 	phone := app.New(p.URL, p.Roots())
@@ -138,29 +138,13 @@ func TestPairTwoDevices(t *testing.T) {
 	require.NoError(t, err)
 
 	pair := func(name string) api.Provisioning {
-		code := pairing.NewSetupCode()
-		rec, err := pairing.NewRecord(code, name, pairing.KDFParams{Time: 1, MemoryKiB: 8 << 10, Threads: 1})
+		d := onboardtest.Start(t, clock)
+		id, err := phone.PairDevice(ctx, d.Conn, d.Code, name)
+		prov, derr := d.Wait()
 		require.NoError(t, err)
-		pd := &pairing.Device{Record: rec, Now: clock, Store: pairing.FileStore{Path: filepath.Join(t.TempDir(), "state")}}
-		require.NoError(t, pd.OpenWindow())
-		a, d := net.Pipe()
-		type result struct {
-			prov api.Provisioning
-			err  error
-		}
-		done := make(chan result, 1)
-		go func() {
-			prov, err := device.Onboard(ctx, d, pd)
-			d.Close()
-			done <- result{prov, err}
-		}()
-		id, err := phone.PairDevice(ctx, a, code, name)
-		a.Close()
-		r := <-done
-		require.NoError(t, err)
-		require.NoError(t, r.err)
-		require.Equal(t, id, r.prov.DeviceID)
-		return r.prov
+		require.NoError(t, derr)
+		require.Equal(t, id, prov.DeviceID)
+		return prov
 	}
 	door, lamp := pair("door"), pair("lamp")
 	require.NotEqual(t, door.DeviceID, lamp.DeviceID)
