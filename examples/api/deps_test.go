@@ -52,11 +52,13 @@ func deps(t *testing.T, pkgs ...string) map[string][]string {
 // otherParty are, for each client, import path prefixes of another
 // party's code that it does not link either: the phone app talks to the
 // device only through the pairing link and the platform's relay, so it
-// links neither the firmware nor its MQTT client; the integrator links
-// neither the app nor the device; this package links no party at all.
+// links neither the firmware nor its MQTT client; the device links neither
+// the app nor the example integrator (Acme); the integrator links neither
+// the app nor the device; this package links no party at all.
 var otherParty = map[string][]string{
 	module + "examples/api":        {module + "examples/", paho},
-	module + "examples/app":        {module + "examples/device", paho},
+	module + "examples/app":        {module + "examples/device", module + "examples/integrator", paho},
+	module + "examples/device":     {module + "examples/app", module + "examples/integrator"},
 	module + "examples/integrator": {module + "examples/app", module + "examples/device", paho},
 }
 
