@@ -229,3 +229,45 @@ type Message struct {
 	Seq  int64  `json:"seq"`
 	Body []byte `json:"body"`
 }
+
+// What travels between the app and the device, out of the platform's
+// sight: the pairing payload over the local link, and the end-to-end
+// channel through the relay.
+
+// RulesContext is the sealedbox message context of the end-to-end channel
+// from the owner's app to device id. The app seals with it and the device
+// opens with it, so a message the relay moves to another device does not
+// open there.
+func RulesContext(deviceID string) []byte {
+	return []byte("latch-example/v1 device " + deviceID + " rules")
+}
+
+// Rule is what the app sends a device on the end-to-end channel: a request
+// to execute, opened from the integration's sealed request.
+type Rule struct {
+	Integration string          `json:"integration"`
+	Request     string          `json:"request"`
+	Definition  json.RawMessage `json:"definition"`
+}
+
+// DeviceIdentity is the device's identity at the platform, which the app
+// sends in the pairing payload's Settings (JSON) beside the application key
+// and secret.
+type DeviceIdentity struct {
+	DeviceID string `json:"deviceId"`
+	App      string `json:"app"`
+	ClientID string `json:"clientId"`
+}
+
+// Provisioning is what a device holds after onboarding: its identity at
+// the platform and its credentials, sent by the app over the paired local
+// link, and the end-to-end key of its channel with the app.
+type Provisioning struct {
+	DeviceID  string
+	App       string // the owner's id at the platform: the {app} of its topics
+	ClientID  string // its MQTT client id
+	Key       string // application key (public): the MQTT user name
+	Secret    string // application secret: the MQTT password
+	BrokerURL string
+	E2EKey    []byte // shared with the owner's app only; never sent to the cloud
+}

@@ -6,6 +6,15 @@
 // client links no server code: no SQLite, no broker, no Redis client
 // (TestClientsImportNoServer checks it).
 //
+// It holds too what the app and the device send each other out of the
+// platform's sight, so that the app links no firmware and no MQTT client
+// (the same test checks it): the device's identity in the pairing payload
+// ([DeviceIdentity]), what the device holds after onboarding
+// ([Provisioning]), the rule the app sends on the end-to-end channel
+// ([Rule]) and that channel's sealedbox context ([RulesContext]), which
+// names the device, so a message the relay moves to another device does
+// not open there.
+//
 // The platform decodes every request body strictly (internal/strictjson):
 // exact member names, no duplicates in any case, no unknown members. A
 // client that sends these types as they are, with encoding/json, sends

@@ -4,11 +4,13 @@
 //     code from their authenticator app.
 //   - At onboarding it pairs with the device over a local link with the
 //     setup code on the device's label ([Phone.PairDevice], package
-//     pairing): both derive the person's 256-bit end-to-end key, and the
-//     app sends the device its application key and secret under it. The
-//     end-to-end key never crosses the link and never goes to the cloud.
-//     ([Phone.AddDevice] is the shortcut without a link, which makes the
-//     key itself and returns it as a Go value, for tests of other parts.)
+//     pairing): both derive a 256-bit end-to-end key, and the app sends
+//     the device its application key and secret under it. The key never
+//     crosses the link and never goes to the cloud. Each device the app
+//     pairs has a key of its own, for its own channel; the first becomes
+//     the person's end-to-end key too. ([Phone.AddDevice] is the shortcut
+//     without a link, which hands every device the person's key as a Go
+//     value, for tests of other parts.)
 //   - When the person switches an integration on, it makes a key pair,
 //     wraps the private key under the end-to-end key and uploads the public
 //     key and the wrapped key.
@@ -43,7 +45,6 @@ import (
 	"time"
 
 	"github.com/latchsec/latch/examples/api"
-	"github.com/latchsec/latch/examples/device"
 	"github.com/latchsec/latch/pairing"
 	"github.com/latchsec/latch/sealedbox"
 	"github.com/latchsec/latch/totp"
@@ -277,10 +278,10 @@ func (p *Phone) RevokeToken(ctx context.Context, id string) error {
 // AddDevice registers a device at the platform and returns what the app
 // hands the device over the local channel: its key and secret, and the
 // person's end-to-end key (made on first use).
-func (p *Phone) AddDevice(ctx context.Context, name string) (device.Provisioning, error) {
+func (p *Phone) AddDevice(ctx context.Context, name string) (api.Provisioning, error) {
 	var cred api.DeviceCredentials
 	if err := p.Do(ctx, http.MethodPost, "/v1/devices", p.Session(), api.CreateDeviceRequest{Name: name}, &cred); err != nil {
-		return device.Provisioning{}, err
+		return api.Provisioning{}, err
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -289,12 +290,12 @@ func (p *Phone) AddDevice(ctx context.Context, name string) (device.Provisioning
 	}
 	// The app is the one sender on this channel; a real app persists
 	// Last() and passes it here after a restart.
-	s, err := sealedbox.NewMessageSender(p.e2eKey, device.RulesContext(cred.ID), 0)
+	s, err := sealedbox.NewMessageSender(p.e2eKey, api.RulesContext(cred.ID), 0)
 	if err != nil {
-		return device.Provisioning{}, err
+		return api.Provisioning{}, err
 	}
 	p.senders[cred.ID] = s
-	return device.Provisioning{DeviceID: cred.ID, App: cred.App, ClientID: cred.ClientID, Key: cred.Key, Secret: cred.Secret,
+	return api.Provisioning{DeviceID: cred.ID, App: cred.App, ClientID: cred.ClientID, Key: cred.Key, Secret: cred.Secret,
 		BrokerURL: cred.BrokerURL, E2EKey: bytes.Clone(p.e2eKey)}, nil
 }
 
@@ -302,20 +303,18 @@ func (p *Phone) AddDevice(ctx context.Context, name string) (device.Provisioning
 // conn, the local link, proving knowledge of code (from the device's
 // label): the app and the device derive the end-to-end key, and the app
 // sends the device its key, secret and identity under it. The derived key
-// becomes the person's end-to-end key; this example pairs the person's
-// first device only. It returns the device's id.
+// is the key of the end-to-end channel to this device, which only the
+// device and the app hold: every device the app pairs gets a key of its
+// own, so none opens what the app sends another. The first key the app
+// derives (unless [Phone.AddDevice] made one before) becomes the person's
+// end-to-end key as well, under which it wraps integration keys. It
+// returns the device's id.
 func (p *Phone) PairDevice(ctx context.Context, conn io.ReadWriter, code pairing.SetupCode, name string) (string, error) {
-	p.mu.Lock()
-	has := p.e2eKey != nil
-	p.mu.Unlock()
-	if has {
-		return "", errors.New("app: this example pairs the person's first device only")
-	}
 	var cred api.DeviceCredentials
 	if err := p.Do(ctx, http.MethodPost, "/v1/devices", p.Session(), api.CreateDeviceRequest{Name: name}, &cred); err != nil {
 		return "", err
 	}
-	settings, err := json.Marshal(device.Identity{DeviceID: cred.ID, App: cred.App, ClientID: cred.ClientID})
+	settings, err := json.Marshal(api.DeviceIdentity{DeviceID: cred.ID, App: cred.App, ClientID: cred.ClientID})
 	if err != nil {
 		return "", err
 	}
@@ -326,13 +325,15 @@ func (p *Phone) PairDevice(ctx context.Context, conn io.ReadWriter, code pairing
 	if err != nil {
 		return "", err
 	}
-	s, err := sealedbox.NewMessageSender(key, device.RulesContext(cred.ID), 0)
+	s, err := sealedbox.NewMessageSender(key, api.RulesContext(cred.ID), 0)
 	if err != nil {
 		return "", err
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.e2eKey = key
+	if p.e2eKey == nil {
+		p.e2eKey = key
+	}
 	p.senders[cred.ID] = s
 	return cred.ID, nil
 }
@@ -412,7 +413,7 @@ func (p *Phone) PushRules(ctx context.Context, integrationID, deviceID string) (
 		if err != nil {
 			return sent, fmt.Errorf("app: opening request %s: %w", r.ID, err)
 		}
-		rule, err := json.Marshal(device.Rule{Integration: integrationID, Request: r.ID, Definition: def})
+		rule, err := json.Marshal(api.Rule{Integration: integrationID, Request: r.ID, Definition: def})
 		clear(def)
 		if err != nil {
 			return sent, err

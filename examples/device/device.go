@@ -42,36 +42,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/integrator"
 	"github.com/latchsec/latch/sealedbox"
 )
-
-// RulesContext is the sealedbox message context of the channel from the
-// owner's app to device id. Sender and receiver compute the same bytes.
-func RulesContext(deviceID string) []byte {
-	return []byte("latch-example/v1 device " + deviceID + " rules")
-}
-
-// Provisioning is what the device holds after onboarding ([Onboard]): its
-// identity at the platform and credentials, sent by the app over the
-// paired local link, and the end-to-end key it derived with the app.
-type Provisioning struct {
-	DeviceID  string
-	App       string // the owner's id at the platform: the {app} of its topics
-	ClientID  string // its MQTT client id
-	Key       string // application key (public): the MQTT user name
-	Secret    string // application secret: the MQTT password
-	BrokerURL string
-	E2EKey    []byte // shared with the owner's app only; never sent to the cloud
-}
-
-// Rule is what the app sends the device: a request to execute, opened
-// from the integration's sealed request.
-type Rule struct {
-	Integration string          `json:"integration"`
-	Request     string          `json:"request"`
-	Definition  json.RawMessage `json:"definition"`
-}
 
 // Outcome is what the device did with one relayed message.
 type Outcome struct {
@@ -88,15 +62,9 @@ type Outcome struct {
 type Link interface {
 	// Receive returns messages after the relay number after, waiting for
 	// one if there is none yet.
-	Receive(ctx context.Context, after int64) ([]RelayedMessage, error)
+	Receive(ctx context.Context, after int64) ([]api.Message, error)
 	// Report sends the device's state.
 	Report(ctx context.Context, state any) error
-}
-
-// RelayedMessage is an end-to-end message as the relay numbered it.
-type RelayedMessage struct {
-	Seq  int64  `json:"seq"`
-	Body []byte `json:"body"`
 }
 
 // Flash is the device's persistent state. On a real device it lives in
@@ -119,7 +87,7 @@ type Flash struct {
 
 // Config configures a device. Provisioning and Link are required.
 type Config struct {
-	Provisioning Provisioning
+	Provisioning api.Provisioning
 	Link         Link
 	// FlashPath is the file that holds Flash; empty keeps it in memory.
 	FlashPath string
@@ -170,7 +138,7 @@ func New(cfg Config) (*Device, error) {
 	if d.flash.Credentials == nil {
 		d.flash.Credentials = map[string]map[string]string{}
 	}
-	r, err := sealedbox.NewMessageReceiver(cfg.Provisioning.E2EKey, RulesContext(cfg.Provisioning.DeviceID), d.flash.Highest)
+	r, err := sealedbox.NewMessageReceiver(cfg.Provisioning.E2EKey, api.RulesContext(cfg.Provisioning.DeviceID), d.flash.Highest)
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +180,7 @@ func (d *Device) Run(ctx context.Context) error {
 }
 
 // handle opens one message, executes its rule and reports the outcome.
-func (d *Device) handle(ctx context.Context, m RelayedMessage) Outcome {
+func (d *Device) handle(ctx context.Context, m api.Message) Outcome {
 	o := Outcome{RelaySeq: m.Seq}
 	d.mu.Lock()
 	plaintext, seq, err := d.receiver.Open(m.Body)
@@ -238,7 +206,7 @@ func (d *Device) handle(ctx context.Context, m RelayedMessage) Outcome {
 		return o
 	}
 	o.MessageSeq = seq
-	var rule Rule
+	var rule api.Rule
 	if err := json.Unmarshal(plaintext, &rule); err != nil {
 		o.Error = "malformed rule"
 		d.report(ctx, o)
@@ -262,7 +230,7 @@ func (d *Device) handle(ctx context.Context, m RelayedMessage) Outcome {
 // sends them where they were delivered for. A rule of another integration
 // that names the same request id gets a Caller of its own, and none of
 // them.
-func (d *Device) execute(ctx context.Context, rule Rule) (*integrator.Response, error) {
+func (d *Device) execute(ctx context.Context, rule api.Rule) (*integrator.Response, error) {
 	if rule.Integration == "" || rule.Request == "" {
 		return nil, errors.New("device: a rule without its integration or request id")
 	}

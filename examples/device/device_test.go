@@ -20,6 +20,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/examples/device"
 	"github.com/latchsec/latch/sealedbox"
 	"github.com/latchsec/latch/tlspolicy"
@@ -29,7 +30,7 @@ import (
 // are kept.
 type memLink struct {
 	mu      sync.Mutex
-	msgs    []device.RelayedMessage
+	msgs    []api.Message
 	more    chan struct{}
 	reports [][]byte
 }
@@ -38,15 +39,15 @@ func newMemLink() *memLink { return &memLink{more: make(chan struct{}, 100)} }
 
 func (l *memLink) push(body []byte) {
 	l.mu.Lock()
-	l.msgs = append(l.msgs, device.RelayedMessage{Seq: int64(len(l.msgs) + 1), Body: body})
+	l.msgs = append(l.msgs, api.Message{Seq: int64(len(l.msgs) + 1), Body: body})
 	l.mu.Unlock()
 	l.more <- struct{}{}
 }
 
-func (l *memLink) Receive(ctx context.Context, after int64) ([]device.RelayedMessage, error) {
+func (l *memLink) Receive(ctx context.Context, after int64) ([]api.Message, error) {
 	for {
 		l.mu.Lock()
-		var out []device.RelayedMessage
+		var out []api.Message
 		for _, m := range l.msgs {
 			if m.Seq > after {
 				out = append(out, m)
@@ -72,9 +73,9 @@ func (l *memLink) Report(_ context.Context, state any) error {
 	return err
 }
 
-// api is a local API with a self-signed certificate that wants a secret
+// keyedAPI is a local API with a self-signed certificate that wants a secret
 // header.
-func api(t *testing.T, now time.Time) (url, pin string) {
+func keyedAPI(t *testing.T, now time.Time) (url, pin string) {
 	return selfSignedServer(t, now, func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("X-Api-Key") != "key-123" {
 			w.WriteHeader(http.StatusUnauthorized)
@@ -106,7 +107,7 @@ func rule(t *testing.T, url, pin string) []byte {
 		"authorization": map[string]any{"type": "NoAuth"},
 	})
 	require.NoError(t, err)
-	b, err := json.Marshal(device.Rule{Integration: "in_1", Request: "rq_1", Definition: def})
+	b, err := json.Marshal(api.Rule{Integration: "in_1", Request: "rq_1", Definition: def})
 	require.NoError(t, err)
 	return b
 }
@@ -125,10 +126,10 @@ func start(t *testing.T, cfg device.Config) (*device.Device, func()) {
 // restart, and reports outcomes without secrets.
 func TestDevice(t *testing.T) {
 	now := time.Now()
-	url, pin := api(t, now)
+	url, pin := keyedAPI(t, now)
 	e2e := sealedbox.GenerateE2EKey()
-	prov := device.Provisioning{DeviceID: "dv_1", Key: "dk_1", Secret: "s", E2EKey: e2e}
-	sender, err := sealedbox.NewMessageSender(e2e, device.RulesContext("dv_1"), 0)
+	prov := api.Provisioning{DeviceID: "dv_1", Key: "dk_1", Secret: "s", E2EKey: e2e}
+	sender, err := sealedbox.NewMessageSender(e2e, api.RulesContext("dv_1"), 0)
 	require.NoError(t, err)
 	link := newMemLink()
 	flash := filepath.Join(t.TempDir(), "flash.json")
@@ -151,7 +152,7 @@ func TestDevice(t *testing.T) {
 	require.Contains(t, o.Refused, "does not open")
 
 	// A message for another device (another channel context) is refused.
-	other, err := sealedbox.NewMessageSender(e2e, device.RulesContext("dv_2"), 5)
+	other, err := sealedbox.NewMessageSender(e2e, api.RulesContext("dv_2"), 5)
 	require.NoError(t, err)
 	foreign, err := other.Seal(rule(t, url, pin))
 	require.NoError(t, err)
@@ -245,7 +246,7 @@ func refreshRuleFor(t *testing.T, integration, request, path, level, pin, apiURL
 			"tokenUrl": tokenURL, "clientId": "door-device", "clientSecret": "s3cret"},
 	})
 	require.NoError(t, err)
-	b, err := json.Marshal(device.Rule{Integration: integration, Request: request, Definition: def})
+	b, err := json.Marshal(api.Rule{Integration: integration, Request: request, Definition: def})
 	require.NoError(t, err)
 	return b
 }
@@ -263,8 +264,8 @@ func TestDeviceRefusesMovedTokenEndpoint(t *testing.T) {
 	t.Cleanup(attacker.Close)
 
 	e2e := sealedbox.GenerateE2EKey()
-	prov := device.Provisioning{DeviceID: "dv_1", Key: "dk_1", Secret: "s", E2EKey: e2e}
-	sender, err := sealedbox.NewMessageSender(e2e, device.RulesContext("dv_1"), 0)
+	prov := api.Provisioning{DeviceID: "dv_1", Key: "dk_1", Secret: "s", E2EKey: e2e}
+	sender, err := sealedbox.NewMessageSender(e2e, api.RulesContext("dv_1"), 0)
 	require.NoError(t, err)
 	link := newMemLink()
 	flash := filepath.Join(t.TempDir(), "flash.json")
@@ -326,10 +327,10 @@ func TestDeviceReadsLegacyFlash(t *testing.T) {
 	flash := filepath.Join(t.TempDir(), "flash.json")
 	require.NoError(t, os.WriteFile(flash, []byte(`{"highest":0,"cursor":0,"refreshTokens":{"rq_1":"rt-5"}}`), 0o600))
 	e2e := sealedbox.GenerateE2EKey()
-	sender, err := sealedbox.NewMessageSender(e2e, device.RulesContext("dv_1"), 0)
+	sender, err := sealedbox.NewMessageSender(e2e, api.RulesContext("dv_1"), 0)
 	require.NoError(t, err)
 	link := newMemLink()
-	d, stop := start(t, device.Config{Provisioning: device.Provisioning{DeviceID: "dv_1", E2EKey: e2e}, Link: link, FlashPath: flash,
+	d, stop := start(t, device.Config{Provisioning: api.Provisioning{DeviceID: "dv_1", E2EKey: e2e}, Link: link, FlashPath: flash,
 		Now: func() time.Time { return now }})
 	defer stop()
 	msg, err := sender.Seal(refreshRule(t, "TlsPinnedCertificate", door.pin, door.url, door.url+"/token", "rt-0"))
@@ -368,11 +369,11 @@ func TestDeviceKeepsCredentialsPerIntegration(t *testing.T) {
 	now := time.Now()
 	door := newOAuthAPI(t, now, "rt-0")
 	e2e := sealedbox.GenerateE2EKey()
-	sender, err := sealedbox.NewMessageSender(e2e, device.RulesContext("dv_1"), 0)
+	sender, err := sealedbox.NewMessageSender(e2e, api.RulesContext("dv_1"), 0)
 	require.NoError(t, err)
 	link := newMemLink()
 	flash := filepath.Join(t.TempDir(), "flash.json")
-	cfg := device.Config{Provisioning: device.Provisioning{DeviceID: "dv_1", E2EKey: e2e}, Link: link, FlashPath: flash,
+	cfg := device.Config{Provisioning: api.Provisioning{DeviceID: "dv_1", E2EKey: e2e}, Link: link, FlashPath: flash,
 		Now: func() time.Time { return now }}
 	push := func(d *device.Device, rule []byte) device.Outcome {
 		msg, err := sender.Seal(rule)

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/latchsec/latch/examples/api"
 )
 
 // HTTPSLink reaches the platform's relay over HTTPS with long polling,
@@ -33,9 +35,9 @@ func NewHTTPSLink(baseURL string, roots *x509.CertPool, key, secret string) *HTT
 }
 
 // Receive implements Link.
-func (l *HTTPSLink) Receive(ctx context.Context, after int64) ([]RelayedMessage, error) {
+func (l *HTTPSLink) Receive(ctx context.Context, after int64) ([]api.Message, error) {
 	u := l.baseURL + "/v1/device/messages?after=" + strconv.FormatInt(after, 10) + "&wait=" + strconv.Itoa(int(l.wait/time.Second))
-	var msgs []RelayedMessage
+	var msgs []api.Message
 	err := l.do(ctx, http.MethodGet, u, nil, &msgs)
 	return msgs, err
 }

@@ -12,6 +12,8 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/eclipse/paho.mqtt.golang/packets"
+
+	"github.com/latchsec/latch/examples/api"
 )
 
 // MQTTLink reaches the platform through its MQTT broker over TLS: it
@@ -110,14 +112,14 @@ func wait(ctx context.Context, t paho.Token) error {
 // Receive implements Link: it waits for the next message. MQTT has no
 // cursor to resume from, so after is unused; the numbers it gives are the
 // link's own.
-func (l *MQTTLink) Receive(ctx context.Context, after int64) ([]RelayedMessage, error) {
+func (l *MQTTLink) Receive(ctx context.Context, after int64) ([]api.Message, error) {
 	select {
 	case b := <-l.msgs:
 		l.mu.Lock()
 		l.next = max(l.next, after) + 1
 		seq := l.next
 		l.mu.Unlock()
-		return []RelayedMessage{{Seq: seq, Body: b}}, nil
+		return []api.Message{{Seq: seq, Body: b}}, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}

@@ -7,17 +7,9 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/pairing"
 )
-
-// Identity is the device's identity at the platform, which the app sends
-// in the pairing payload's Settings (JSON) beside the application key and
-// secret.
-type Identity struct {
-	DeviceID string `json:"deviceId"`
-	App      string `json:"app"`
-	ClientID string `json:"clientId"`
-}
 
 // Onboard is the device's side of onboarding: it pairs with the owner's
 // app over conn, the local link (BLE on a real device; a socket in the
@@ -25,16 +17,16 @@ type Identity struct {
 // with the end-to-end key both sides derived. The key never crosses the
 // link and never reaches the cloud. pd holds the verification record from
 // the factory and must be in pairing mode.
-func Onboard(ctx context.Context, conn io.ReadWriter, pd *pairing.Device) (Provisioning, error) {
+func Onboard(ctx context.Context, conn io.ReadWriter, pd *pairing.Device) (api.Provisioning, error) {
 	res, err := pd.Pair(ctx, conn)
 	if err != nil {
-		return Provisioning{}, err
+		return api.Provisioning{}, err
 	}
-	var id Identity
+	var id api.DeviceIdentity
 	if err := json.Unmarshal(res.Provisioning.Settings, &id); err != nil || id.DeviceID == "" || id.App == "" || id.ClientID == "" {
-		return Provisioning{}, errors.New("device: the pairing payload has no device identity")
+		return api.Provisioning{}, errors.New("device: the pairing payload has no device identity")
 	}
-	return Provisioning{
+	return api.Provisioning{
 		DeviceID: id.DeviceID, App: id.App, ClientID: id.ClientID,
 		Key: res.Provisioning.AppKey, Secret: res.Provisioning.AppSecret,
 		BrokerURL: res.Provisioning.PlatformURL, E2EKey: res.Key,

@@ -3,19 +3,19 @@ package device_test
 import (
 	"context"
 	"encoding/json"
-	"net"
-	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/latchsec/latch/examples/device"
+	"github.com/latchsec/latch/examples/api"
+	"github.com/latchsec/latch/examples/internal/onboardtest"
 	"github.com/latchsec/latch/pairing"
 )
 
 // onboarded is what each side of one onboarding returned.
 type onboarded struct {
-	prov   device.Provisioning
+	prov   api.Provisioning
 	err    error // the device's
 	key    []byte
 	appErr error
@@ -25,38 +25,23 @@ type onboarded struct {
 // settings, and returns both sides' results.
 func onboardWith(t *testing.T, settings []byte) onboarded {
 	t.Helper()
-	code := pairing.NewSetupCode()
-	rec, err := pairing.NewRecord(code, "dev", pairing.KDFParams{Time: 1, MemoryKiB: 8 << 10, Threads: 1})
-	require.NoError(t, err)
-	pd := &pairing.Device{Record: rec, Store: pairing.FileStore{Path: filepath.Join(t.TempDir(), "state")}}
-	require.NoError(t, pd.OpenWindow())
-	a, d := net.Pipe()
-	type result struct {
-		prov device.Provisioning
-		err  error
-	}
-	done := make(chan result, 1)
-	go func() {
-		prov, err := device.Onboard(context.Background(), d, pd)
-		d.Close()
-		done <- result{prov, err}
-	}()
+	now := time.Unix(1_800_000_000, 0) // the pairing window's clock; no certificate here
+	d := onboardtest.Start(t, func() time.Time { return now })
 	var app pairing.App
-	key, appErr := app.Pair(context.Background(), a, code, pairing.Provisioning{
+	key, appErr := app.Pair(context.Background(), d.Conn, d.Code, pairing.Provisioning{
 		AppKey: "ak_1", AppSecret: "as_1", PlatformURL: "mqtts://127.0.0.1:8883", Settings: settings,
 	})
-	a.Close()
-	r := <-done
-	return onboarded{r.prov, r.err, key, appErr}
+	prov, err := d.Wait()
+	return onboarded{prov, err, key, appErr}
 }
 
 func TestOnboard(t *testing.T) {
-	settings, err := json.Marshal(device.Identity{DeviceID: "dv_1", App: "u_1", ClientID: "u_1:dv_1"})
+	settings, err := json.Marshal(api.DeviceIdentity{DeviceID: "dv_1", App: "u_1", ClientID: "u_1:dv_1"})
 	require.NoError(t, err)
 	o := onboardWith(t, settings)
 	require.NoError(t, o.err)
 	require.NoError(t, o.appErr)
-	require.Equal(t, device.Provisioning{DeviceID: "dv_1", App: "u_1", ClientID: "u_1:dv_1", Key: "ak_1", Secret: "as_1",
+	require.Equal(t, api.Provisioning{DeviceID: "dv_1", App: "u_1", ClientID: "u_1:dv_1", Key: "ak_1", Secret: "as_1",
 		BrokerURL: "mqtts://127.0.0.1:8883", E2EKey: o.key}, o.prov)
 
 	// A payload without the device's identity is refused.

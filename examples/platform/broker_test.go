@@ -27,7 +27,7 @@ func TestBroker(t *testing.T) {
 	require.NoError(t, err)
 	b, err := phone.AddDevice(ctx, "b")
 	require.NoError(t, err)
-	cfg := func(p device.Provisioning) device.MQTTConfig {
+	cfg := func(p api.Provisioning) device.MQTTConfig {
 		return device.MQTTConfig{BrokerURL: p.BrokerURL, Roots: e.p.Roots(), ClientID: p.ClientID, Key: p.Key, Secret: p.Secret,
 			RulesTopic: api.RulesTopic(p.App, p.DeviceID), StateTopic: api.StateTopic(p.App, p.DeviceID)}
 	}

@@ -557,7 +557,7 @@ func TestDeviceCredentials(t *testing.T) {
 	require.Len(t, msgs, 1)
 	require.Equal(t, "two", string(msgs[0].Body))
 	// Waiting: a Receive with nothing new returns when a message comes.
-	got := make(chan []device.RelayedMessage, 1)
+	got := make(chan []api.Message, 1)
 	go func() {
 		m, _ := link.Receive(ctx, msgs[0].Seq)
 		got <- m

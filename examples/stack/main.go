@@ -70,12 +70,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer audit.Close()
+	partyLog, err := os.OpenFile(filepath.Join(*stateDir, "parties.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		fmt.Fprintln(stderr, "stack:", err)
+		return 1
+	}
+	defer partyLog.Close()
 
 	runCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 
 	start := time.Now()
-	opts := story.Options{Out: stdout, StateDir: *stateDir, Audit: audit}
+	opts := story.Options{Out: stdout, StateDir: *stateDir, Audit: audit, Log: partyLog}
 	if *redisAddr != "" {
 		if opts.Redis, err = platform.ParseRedisAddress(*redisAddr); err != nil {
 			fmt.Fprintln(stderr, "stack: -redis:", err)
@@ -90,7 +96,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer res.Platform.Close()
 	fmt.Fprintf(stdout, "(%.1f s)\n", time.Since(start).Seconds())
 	if keep {
-		fmt.Fprintf(stdout, "The state is in %s: platform.db, the platform's audit log audit.log, the device's flash.\n", *stateDir)
+		fmt.Fprintf(stdout, "The state is in %s: platform.db, the platform's audit log audit.log, the device's and Acme's log parties.log, the device's flash.\n", *stateDir)
 	}
 	if !*serve {
 		return 0

@@ -40,7 +40,7 @@ func TestRun(t *testing.T) {
 		}
 		require.Error(t, err, "%s still accepts connections", m[1])
 	}
-	for _, f := range []string{"platform.db", "audit.log", "master.key", "device-flash.json"} {
+	for _, f := range []string{"platform.db", "audit.log", "parties.log", "master.key", "device-flash.json"} {
 		fi, err := os.Stat(filepath.Join(dir, f))
 		require.NoError(t, err, f)
 		require.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), f)

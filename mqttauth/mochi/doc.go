@@ -98,7 +98,9 @@
 // any hook, without an acknowledgement.
 //
 // Logs go to the server's slog logger: client id and key (public), never a
-// secret.
+// secret. mochi logs a packet it refuses whole; a second CONNECT on a
+// connection, the one such packet that carries credentials, has its user
+// name and password emptied first.
 //
 // Tested with mochi-mqtt v2.7.9, against paho.mqtt.golang, Debian's
 // mosquitto_pub and mosquitto_sub 2.0.11 (MQTT 5 and 3.1.1) and npm mqtt 5.16.

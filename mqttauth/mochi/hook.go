@@ -350,7 +350,16 @@ func (h *Hook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 // mochi checks a PUBLISH that carries only an alias as the topic "", which
 // would refuse every alias-only publish. The alias stands for a topic that
 // an earlier PUBLISH of the same connection set, after passing the ACL.
+//
+// It also empties the user name and password of a second CONNECT on a
+// connection this hook authenticated: mochi refuses that CONNECT as a
+// protocol violation and logs the whole packet, which would write the
+// secret to the server's log (base64 in JSON, bytes in text).
 func (h *Hook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if pk.FixedHeader.Type == packets.Connect && h.session(cl) != nil {
+		pk.Connect.Username, pk.Connect.Password = nil, nil
+		pk.Connect.UsernameFlag, pk.Connect.PasswordFlag = false, false
+	}
 	if pk.FixedHeader.Type == packets.Publish && pk.TopicName == "" &&
 		pk.Properties.TopicAliasFlag && pk.Properties.TopicAlias > 0 && cl.State.TopicAliases.Inbound != nil {
 		// Set with an empty topic returns the topic of a known alias

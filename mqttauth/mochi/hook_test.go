@@ -2,6 +2,8 @@ package mochi_test
 
 import (
 	"context"
+	"crypto/tls"
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -14,6 +16,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
 	"github.com/stretchr/testify/require"
 
+	"github.com/latchsec/latch/internal/testpki"
 	"github.com/latchsec/latch/mqttauth"
 	"github.com/latchsec/latch/mqttauth/mochi"
 	"github.com/latchsec/latch/token"
@@ -317,4 +320,39 @@ func TestReadTopicsInterned(t *testing.T) {
 	require.True(t, b.hook.OnACLCheck(cl, allowed, false))
 	require.False(t, b.hook.OnACLCheck(mcl, allowed, false), "dev-m may not read dev-a's commands")
 	require.False(t, b.hook.OnACLCheck(cl, refused, false))
+}
+
+// A client that sends a second CONNECT on its connection (a firmware bug,
+// or someone probing) is disconnected, as MQTT wants, and its secret
+// reaches the server's log in no form: mochi logs the whole packet it
+// refuses, and would write the password (and a secret sent as the user
+// name) as bytes in a text log and as base64 in a JSON one.
+func TestSecondConnectLogsNoSecret(t *testing.T) {
+	b := startBroker(t)
+	a := b.issue(t, "app-1", "dev-a")
+	conn, err := tls.Dial("tcp", b.addr, &tls.Config{RootCAs: b.ca.Pool(), Time: testpki.Clock, MinVersion: tls.VersionTLS12})
+	require.NoError(t, err)
+	defer conn.Close()
+	require.NoError(t, conn.SetDeadline(time.Now().Add(wait))) // a bound on waiting, not a sleep
+	connect := func(user, pass string) {
+		cp := packets.NewControlPacket(packets.Connect).(*packets.ConnectPacket)
+		cp.ProtocolName, cp.ProtocolVersion, cp.CleanSession, cp.Keepalive = "MQTT", 4, true, 30
+		cp.ClientIdentifier = "app-1:dev-a"
+		cp.UsernameFlag, cp.Username = true, user
+		cp.PasswordFlag, cp.Password = true, []byte(pass)
+		require.NoError(t, cp.Write(conn))
+	}
+	connect(a.Key, a.Secret)
+	ack, err := packets.ReadPacket(conn)
+	require.NoError(t, err)
+	require.Equal(t, byte(packets.Accepted), ack.(*packets.ConnackPacket).ReturnCode)
+
+	connect(a.Secret, a.Secret)
+	_, err = packets.ReadPacket(conn)
+	require.Error(t, err, "the broker kept a connection that sent a second CONNECT")
+	logs := b.log.String()
+	require.Contains(t, logs, "error processing packet") // mochi logged the packet it refused
+	for _, form := range []string{a.Secret, base64.StdEncoding.EncodeToString([]byte(a.Secret)), strings.Trim(fmt.Sprint([]byte(a.Secret)), "[]")} {
+		require.NotContains(t, logs, form)
+	}
 }

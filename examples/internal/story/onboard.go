@@ -7,6 +7,7 @@ import (
 	"net"
 	"path/filepath"
 
+	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/examples/app"
 	"github.com/latchsec/latch/examples/device"
 	"github.com/latchsec/latch/pairing"
@@ -14,9 +15,9 @@ import (
 
 // onboarding is what the onboarding act leaves for the story.
 type onboarding struct {
-	prov  device.Provisioning // the device's, with the key it derived
-	label string              // what the device's label reads
-	link  string              // the address standing in for BLE
+	prov  api.Provisioning // the device's, with the key it derived
+	label string           // what the device's label reads
+	link  string           // the address standing in for BLE
 }
 
 // onboard is the onboarding act. At the factory the device gets a setup
@@ -46,7 +47,7 @@ func onboard(ctx context.Context, o Options, phone *app.Phone, name string) (*on
 
 	// The device answers one connection after another until it pairs.
 	type result struct {
-		prov device.Provisioning
+		prov api.Provisioning
 		err  error
 	}
 	results := make(chan result)

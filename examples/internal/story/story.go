@@ -54,6 +54,10 @@ type Options struct {
 	StateDir string
 	// Audit receives the platform's audit log (JSON lines); nil discards it.
 	Audit io.Writer
+	// Log receives the logs of the device and of Acme (JSON lines, each
+	// with its "party"); nil discards them. Like the audit log, they hold
+	// no secret.
+	Log io.Writer
 	// Now is the clock of every party; time.Now by default. Tests pass a
 	// clock they advance themselves.
 	Now func() time.Time
@@ -89,6 +93,9 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	}
 	if o.Audit == nil {
 		o.Audit = io.Discard
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
 	}
 	s := &stage{o: o, n: &narrator{out: o.Out}, res: &Result{}}
 	s.secret(Password)
@@ -133,7 +140,7 @@ type stage struct {
 	acmeID, acmeSecret string
 	door               *acme.Server
 	phone              *app.Phone
-	prov               device.Provisioning
+	prov               api.Provisioning
 	dev                *device.Device
 	integrationID      string
 	requestID          string // the request Acme posted to integrationID
@@ -146,6 +153,12 @@ type stage struct {
 func (s *stage) secret(v string) string {
 	s.res.Secrets = append(s.res.Secrets, v)
 	return v
+}
+
+// log returns the logger of a party of the story other than the
+// platform.
+func (s *stage) log(party string) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(s.o.Log, nil)).With("party", party)
 }
 
 // startPlatform starts the platform on a new state directory, registers
@@ -180,7 +193,8 @@ func (s *stage) startPlatform(ctx context.Context) error {
 		return err
 	}
 	s.secret(s.acmeSecret)
-	s.door, err = acme.Start(acme.Config{PlatformURL: p.URL, PlatformRoots: p.Roots(), ClientID: s.acmeID, ClientSecret: s.acmeSecret, Now: o.Now})
+	s.door, err = acme.Start(acme.Config{PlatformURL: p.URL, PlatformRoots: p.Roots(), ClientID: s.acmeID, ClientSecret: s.acmeSecret, Now: o.Now,
+		Log: s.log("acme")})
 	if err != nil {
 		return err
 	}
@@ -299,6 +313,7 @@ func (s *stage) onboardDevice(ctx context.Context) error {
 		Link:         link,
 		FlashPath:    filepath.Join(o.StateDir, "device-flash.json"),
 		Now:          o.Now,
+		Log:          s.log("device"),
 	})
 	if err != nil {
 		return err
