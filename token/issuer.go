@@ -47,7 +47,7 @@ func (is *Issuer) Issue(ctx context.Context, c Claims) (string, *Claims, error) 
 	if c.Audience == "" {
 		c.Audience = is.Audience
 	}
-	c.IssuedAt = seconds(now(is.Now))
+	c.IssuedAt = seconds(is.now())
 	if c.NotBefore.IsZero() {
 		c.NotBefore = c.IssuedAt
 	} else if c.NotBefore = seconds(c.NotBefore); c.NotBefore.Before(c.IssuedAt) {
@@ -110,7 +110,7 @@ func (is *Issuer) Narrow(ctx context.Context, tok string, scopes, apps []string,
 	if is.Revocations == nil {
 		return "", nil, configProblem("Config.Revocations is required to narrow")
 	}
-	t := now(is.Now)
+	t := is.now()
 	parent, err := verify(ctx, &is.Config, keys, tok, t, "")
 	if err != nil {
 		return "", nil, err
@@ -122,7 +122,7 @@ func (is *Issuer) Narrow(ctx context.Context, tok string, scopes, apps []string,
 	child.Lineage = append(slices.Clip(parent.Lineage), parent.ID)
 	if scopes != nil {
 		for _, s := range scopes {
-			if !parent.HasScope(s) {
+			if !slices.Contains(parent.Scopes, s) {
 				return "", nil, widening("a scope the parent does not grant")
 			}
 		}
