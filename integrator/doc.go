@@ -183,7 +183,8 @@
 // An integrator can sign its requests so that the platform that stores
 // them can neither forge, alter, move nor roll one back, and, because it
 // seals them itself, never sees them. The integrator publishes its
-// verifying keys ([MarshalKeySet]) at https://<its host>[KeySetPath],
+// verifying keys ([MarshalKeySet]) on its own host at the path
+// [KeySetPath] (https://HOST/.well-known/latch-integrator-keys),
 // builds a [Statement] (the definition, the integration id, the request id
 // and a version number that grows with each new definition of the
 // request), and calls [Statement.Seal] with the app's public key, which the

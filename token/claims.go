@@ -40,7 +40,7 @@ type Claims struct {
 	// [ValidScope]). A token grants only what its scopes name: no
 	// wildcards, no hierarchy.
 	Scopes []string
-	// Apps limits the token to these application ids (see [CheckApp]).
+	// Apps limits the token to these application ids (see [Claims.CheckApp]).
 	// Empty means the token is not limited to particular applications.
 	Apps []string
 	// Lineage holds the IDs of the tokens this one was narrowed from, the

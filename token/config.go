@@ -6,7 +6,7 @@ import (
 	"github.com/latchsec/latch/token/internal/lexical"
 )
 
-// A Config holds what an [Issuer] and the [Verifier]s of its tokens must
+// A Config holds what an [Issuer] and every [Verifier] of its tokens must
 // agree on, set once and given to both:
 //
 //	cfg := token.Config{Keys: keys, Issuer: "https://platform.example", Audience: "api",
