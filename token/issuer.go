@@ -31,6 +31,7 @@ func (is *Issuer) Issue(ctx context.Context, c Claims) (string, *Claims, error) 
 	if err != nil {
 		return "", nil, err
 	}
+	issuedAt := seconds(is.now())
 	switch {
 	case c.Issuer != "" && c.Issuer != is.Issuer:
 		return "", nil, claimsProblem("Issuer differs from Config.Issuer")
@@ -47,7 +48,7 @@ func (is *Issuer) Issue(ctx context.Context, c Claims) (string, *Claims, error) 
 	if c.Audience == "" {
 		c.Audience = is.Audience
 	}
-	c.IssuedAt = seconds(is.now())
+	c.IssuedAt = issuedAt
 	if c.NotBefore.IsZero() {
 		c.NotBefore = c.IssuedAt
 	} else if c.NotBefore = seconds(c.NotBefore); c.NotBefore.Before(c.IssuedAt) {
@@ -78,8 +79,8 @@ func issue(keys *keyset, prefix string, c *Claims) (string, *Claims, error) {
 	if problem := c.problem(); problem != "" {
 		return "", nil, claimsProblem(problem)
 	}
-	buf := make([]byte, 0, 512)
-	tok := seal(keys.active(), prefix, c.appendJSON(buf))
+	claims := c.appendJSON(make([]byte, 0, 512))
+	tok := seal(keys.active(), prefix, claims)
 	if len(tok) > maxTokenSize {
 		// Not reachable within the limits (a test checks the largest
 		// claims); kept so that Issue never makes a token Verify refuses.
