@@ -48,20 +48,26 @@ type Config struct {
 }
 
 // The settings are checked here, before a token is read or written, with
-// nothing but this file and internal/lexical, so that the walk of a token
-// goes on from here to codec.go, keyring.go and claims.go without coming
-// back. Their errors are configuration errors, not [ErrInvalid].
+// nothing but this file and token/internal/lexical, so that the walk of a
+// token goes on from here through codec.go, keyring.go and claims.go
+// (claims.go, keyring.go and codec.go when issuing) without coming back.
+// Their errors are configuration errors, not [ErrInvalid].
 
-// keys checks the settings that issuing and verifying both need (Prefix,
-// Issuer, Keys, in that order) and returns the current keys.
-func (c *Config) keys() (*keyset, error) {
+// settings checks the settings that issuing and verifying both need
+// (Prefix, Issuer, Keys, in that order) and returns what they work with:
+// the current keys and the current time.
+func (c *Config) settings() (*keyset, time.Time, error) {
 	switch {
 	case !lexical.Prefix(c.Prefix):
-		return nil, configProblem("Config.Prefix is not 1 to 16 characters of A-Z a-z 0-9 _")
+		return nil, time.Time{}, configProblem("Config.Prefix is not 1 to 16 characters of A-Z a-z 0-9 _")
 	case !lexical.Text(c.Issuer, maxText):
-		return nil, configProblem("Config.Issuer is empty, too long or has control characters")
+		return nil, time.Time{}, configProblem("Config.Issuer is empty, too long or has control characters")
 	}
-	return c.currentKeys()
+	keys, err := c.currentKeys()
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	return keys, c.now(), nil
 }
 
 // inspectKeys checks the settings that [Config.Inspect] reads (Keys, then

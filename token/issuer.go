@@ -27,11 +27,10 @@ type Issuer struct {
 // Claims that cannot be issued give an error under [ErrClaims]; nothing is
 // issued.
 func (is *Issuer) Issue(ctx context.Context, c Claims) (string, *Claims, error) {
-	keys, err := is.keys()
+	keys, t, err := is.settings()
 	if err != nil {
 		return "", nil, err
 	}
-	issuedAt := seconds(is.now())
 	switch {
 	case c.Issuer != "" && c.Issuer != is.Issuer:
 		return "", nil, claimsProblem("Issuer differs from Config.Issuer")
@@ -48,7 +47,7 @@ func (is *Issuer) Issue(ctx context.Context, c Claims) (string, *Claims, error) 
 	if c.Audience == "" {
 		c.Audience = is.Audience
 	}
-	c.IssuedAt = issuedAt
+	c.IssuedAt = seconds(t)
 	if c.NotBefore.IsZero() {
 		c.NotBefore = c.IssuedAt
 	} else if c.NotBefore = seconds(c.NotBefore); c.NotBefore.Before(c.IssuedAt) {
@@ -104,14 +103,13 @@ func issue(keys *keyset, prefix string, c *Claims) (string, *Claims, error) {
 // [ErrInvalid]); a parent that does not verify fails as in Verify.
 // Narrow needs Config.Revocations.
 func (is *Issuer) Narrow(ctx context.Context, tok string, scopes, apps []string, exp time.Time) (string, *Claims, error) {
-	keys, err := is.keys()
+	keys, t, err := is.settings()
 	if err != nil {
 		return "", nil, err
 	}
 	if is.Revocations == nil {
 		return "", nil, configProblem("Config.Revocations is required to narrow")
 	}
-	t := is.now()
 	parent, err := verify(ctx, &is.Config, keys, tok, t, "")
 	if err != nil {
 		return "", nil, err

@@ -28,7 +28,7 @@ type Verifier struct {
 // Verify does not check the token's scopes or applications: see
 // [Claims.HasScope], [Claims.CheckApp] and [Middleware].
 func (v *Verifier) Verify(ctx context.Context, tok string) (*Claims, error) {
-	keys, err := v.keys()
+	keys, t, err := v.settings()
 	switch {
 	case err != nil:
 		return nil, err
@@ -37,7 +37,7 @@ func (v *Verifier) Verify(ctx context.Context, tok string) (*Claims, error) {
 	case v.Revocations == nil:
 		return nil, configProblem("Config.Revocations is required to verify")
 	}
-	return verify(ctx, &v.Config, keys, tok, v.now(), v.Audience)
+	return verify(ctx, &v.Config, keys, tok, t, v.Audience)
 }
 
 // Inspect decrypts tok with the Config's Keys (and Prefix) and returns its
