@@ -7,33 +7,33 @@
 // Five parties, and what each one needs:
 //
 //   - The platform (cloud) issues API tokens to people and integrators and
-//     verifies them on every request without storing them ([token]); lets a
+//     verifies them on every request without storing them (token); lets a
 //     person revoke a token at any time; runs the MQTT broker that devices
-//     connect to ([mqttauth]); and stores integrators' API request
-//     definitions only sealed, so that it cannot read them ([sealedbox]).
+//     connect to (mqttauth); and stores integrators' API request
+//     definitions only sealed, so that it cannot read them (sealedbox).
 //   - A person signs in with a password and a TOTP code from an
-//     authenticator app ([totp]) and creates tokens with the least privilege
-//     they need ([token]).
+//     authenticator app (totp) and creates tokens with the least privilege
+//     they need (token).
 //   - The app on the person's phone pairs with a new device over a local
 //     link (BLE, a local access point), authenticated by the setup code on
 //     the device's label, so that both hold an end-to-end key the cloud
-//     never sees ([pairing]). It generates a key pair when an integration
+//     never sees (pairing). It generates a key pair when an integration
 //     is switched on, wraps the private key under an end-to-end key that only
 //     the person's devices hold, and keeps the public key and the wrapped
 //     private key in the cloud; later it downloads sealed requests, opens
 //     them and hands them to the device over an end-to-end channel
-//     ([sealedbox]). Where the integrator signs its requests, the app
-//     accepts only what the integrator signed ([integrator], [sealedbox]).
+//     (sealedbox). Where the integrator signs its requests, the app
+//     accepts only what the integrator signed (integrator, sealedbox).
 //   - The device (firmware) connects to the broker with an application key
-//     and secret ([mqttauth]) and executes integrators' HTTP requests
-//     ([integrator]) under one of four transport security levels
-//     ([tlspolicy]); a credential it stores goes only where it was
+//     and secret (mqttauth) and executes integrators' HTTP requests
+//     (integrator) under one of four transport security levels
+//     (tlspolicy); a credential it stores goes only where it was
 //     delivered for.
 //   - An integrator, a third party whose API the device calls, uploads its
 //     request definitions to the platform, in the clear over TLS (the
 //     platform seals them on arrival) or signed and sealed by itself, so
 //     that the platform can neither read nor forge, alter, move or roll one
-//     back ([sealedbox], [integrator]).
+//     back (sealedbox, integrator).
 //
 // # Packages
 //

@@ -35,13 +35,7 @@ func newTrap(t *testing.T, cert *tls.Certificate) *trap {
 		_, _ = w.Write([]byte(`{"access_token":"stolen","token_type":"Bearer","refresh_token":"stolen-rt"}`))
 	}))
 	tr.Config.ErrorLog = quietLog
-	if cert != nil {
-		tr.TLS = tlsConfigFor(*cert)
-		tr.StartTLS()
-	} else {
-		tr.Start()
-	}
-	t.Cleanup(tr.Close)
+	testpki.Start(t, tr.Server, cert)
 	return tr
 }
 

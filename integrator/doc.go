@@ -44,8 +44,15 @@
 //
 // # Authorization
 //
-// [Authorization.Type] names one of three, as the JSON does. NoAuth (or an
-// empty type) adds nothing: the integrator may authenticate the device
+// [Authorization.Type] names one of three, as the JSON does: "NoAuth",
+// "OAuthAccessToken" or "OAuthRefreshToken"; [Authorization.AuthStyle] is
+// "InHeader", "InParams" or empty. Both are plain strings holding the
+// definition's JSON values, as net/http's Request.Method holds a method:
+// the definition is data an integrator writes, not a choice of algorithm
+// made in code. [Request.Validate] (which [ParseRequest] and [New] call)
+// refuses any other value, another case included, with a [FieldError] that
+// names the field ("authorization.type", "authorization.authStyle").
+// NoAuth (or an empty type) adds nothing: the integrator may authenticate the device
 // with a custom header, which the definition can mark secret.
 // OAuthAccessToken sends a fixed access token as "Authorization: Bearer".
 // OAuthRefreshToken makes the device an OAuth 2.0 client (RFC 6749 section
@@ -183,7 +190,8 @@
 // An integrator can sign its requests so that the platform that stores
 // them can neither forge, alter, move nor roll one back, and, because it
 // seals them itself, never sees them. The integrator publishes its
-// verifying keys ([MarshalKeySet]) at https://<its host>[KeySetPath],
+// verifying keys ([MarshalKeySet]) on its own host at the path
+// [KeySetPath] (https://HOST/.well-known/latch-integrator-keys),
 // builds a [Statement] (the definition, the integration id, the request id
 // and a version number that grows with each new definition of the
 // request), and calls [Statement.Seal] with the app's public key, which the

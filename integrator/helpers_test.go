@@ -68,13 +68,7 @@ func newAuthServer(t *testing.T, ev *events, cert *tls.Certificate, firstRefresh
 		parent: map[string]string{}, access: map[string]bool{}, clientID: "device-client", secret: "client-secret-XYZ"}
 	a.Server = httptest.NewUnstartedServer(http.HandlerFunc(a.serveToken))
 	a.Config.ErrorLog = quietLog
-	if cert != nil {
-		a.TLS = &tls.Config{Certificates: []tls.Certificate{*cert}}
-		a.StartTLS()
-	} else {
-		a.Start()
-	}
-	t.Cleanup(a.Close)
+	testpki.Start(t, a.Server, cert)
 	return a
 }
 
@@ -149,13 +143,7 @@ func apiServer(t *testing.T, ev *events, cert *tls.Certificate, auth *authServer
 	})
 	s := httptest.NewUnstartedServer(h)
 	s.Config.ErrorLog = quietLog
-	if cert != nil {
-		s.TLS = &tls.Config{Certificates: []tls.Certificate{*cert}}
-		s.StartTLS()
-	} else {
-		s.Start()
-	}
-	t.Cleanup(s.Close)
+	testpki.Start(t, s, cert)
 	return s
 }
 

@@ -58,6 +58,10 @@ type Authorization struct {
 	//     "Authorization: Bearer";
 	//   - "OAuthRefreshToken": an OAuth 2.0 refresh token that the device
 	//     exchanges itself for access tokens at the token endpoint.
+	//
+	// These are the definition's JSON values, spelt exactly so: [Request.Validate]
+	// (and so [ParseRequest] and [New]) refuses any other value, another case
+	// included, with a [FieldError] for "authorization.type".
 	Type string `json:"type"`
 
 	// AccessToken is the bearer token of OAuthAccessToken.
@@ -77,7 +81,9 @@ type Authorization struct {
 	// needs a client secret) or "InParams" (client_id and client_secret in
 	// the form). Empty, the default, means InHeader when there is a client
 	// secret and InParams for a public client without one. It is never
-	// guessed by trial, which would cost a failed request.
+	// guessed by trial, which would cost a failed request. Validate refuses
+	// any other value, and either one for another Type, with a [FieldError]
+	// for "authorization.authStyle".
 	AuthStyle string `json:"authStyle,omitempty"`
 }
 

@@ -277,3 +277,33 @@ func requireNoSecret(t *testing.T, s string) {
 		require.NotContains(t, s, secret)
 	}
 }
+
+// TestMisspeltAuthorizationRefused: Authorization.Type and AuthStyle are
+// the definition's strings, so a misspelling (a letter, a case, a plural)
+// is refused, from JSON and from Go alike, by Validate with a FieldError
+// that names the field and the values it accepts.
+func TestMisspeltAuthorizationRefused(t *testing.T) {
+	for _, tc := range []struct{ json, field, accepts string }{
+		{`{"type":"OAuthRefreshTokens","refreshToken":"r","clientId":"c","tokenUrl":"https://a.test/t"}`, "authorization.type", "NoAuth, OAuthAccessToken or OAuthRefreshToken"},
+		{`{"type":"oauthAccessToken","accessToken":"a"}`, "authorization.type", "NoAuth, OAuthAccessToken or OAuthRefreshToken"},
+		{`{"type":"noauth"}`, "authorization.type", "NoAuth, OAuthAccessToken or OAuthRefreshToken"},
+		{`{"type":"OAuthRefreshToken","refreshToken":"r","clientId":"c","tokenUrl":"https://a.test/t","authStyle":"InParam"}`, "authorization.authStyle", "InHeader or InParams"},
+		{`{"type":"OAuthRefreshToken","refreshToken":"r","clientId":"c","clientSecret":"s","tokenUrl":"https://a.test/t","authStyle":"inHeader"}`, "authorization.authStyle", "InHeader or InParams"},
+	} {
+		_, err := ParseRequest([]byte(`{"method":"GET","url":"https://a.test/","authorization":` + tc.json + `}`))
+		require.ErrorIs(t, err, ErrInvalidRequest, tc.json)
+		var ve *ValidationError
+		require.ErrorAs(t, err, &ve, tc.json)
+		p, ok := ve.Field(tc.field)
+		require.True(t, ok, "no problem reported for %s in %v", tc.field, ve.Problems)
+		require.Contains(t, p.Reason, tc.accepts)
+
+		// The same definition written in Go is refused the same way.
+		var a Authorization
+		require.NoError(t, json.Unmarshal([]byte(tc.json), &a))
+		r := Request{Method: "GET", URL: "https://a.test/", Authorization: a}
+		require.ErrorAs(t, r.Validate(), &ve)
+		_, ok = ve.Field(tc.field)
+		require.True(t, ok, "Validate: no problem reported for %s in %v", tc.field, ve.Problems)
+	}
+}

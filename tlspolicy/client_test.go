@@ -39,14 +39,8 @@ func startHTTP(t *testing.T, cert *tls.Certificate, h http.HandlerFunc) *httpSer
 			s.conns.Add(1)
 		}
 	}
-	if cert != nil {
-		s.EnableHTTP2 = true
-		s.TLS = &tls.Config{Certificates: []tls.Certificate{*cert}}
-		s.StartTLS()
-	} else {
-		s.Start()
-	}
-	t.Cleanup(s.Close)
+	s.EnableHTTP2 = cert != nil
+	testpki.Start(t, s.Server, cert)
 	return s
 }
 

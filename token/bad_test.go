@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/latchsec/latch/internal/reason"
+	"github.com/latchsec/latch/token/internal/lexical"
 )
 
 // badCase is a token that Verify must refuse with ErrInvalid and want.
@@ -208,7 +209,7 @@ func TestVerifyRefusesBadInput(t *testing.T) {
 	// Every byte of the IV, ciphertext and tag, altered.
 	parts := strings.Split(good, ".")
 	for _, i := range []int{2, 3, 4} {
-		raw, err := decodeB64(nil, parts[i])
+		raw, err := lexical.AppendBase64(nil, parts[i])
 		require.NoError(t, err)
 		for j := range raw {
 			altered := append([]byte(nil), raw...)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/latchsec/latch/internal/strictjson"
+	"github.com/latchsec/latch/token/internal/lexical"
 )
 
 // Claims are what a token says. Verify returns them; Issue takes the ones a
@@ -39,7 +40,7 @@ type Claims struct {
 	// [ValidScope]). A token grants only what its scopes name: no
 	// wildcards, no hierarchy.
 	Scopes []string
-	// Apps limits the token to these application ids (see [CheckApp]).
+	// Apps limits the token to these application ids (see [Claims.CheckApp]).
 	// Empty means the token is not limited to particular applications.
 	Apps []string
 	// Lineage holds the IDs of the tokens this one was narrowed from, the
@@ -192,13 +193,13 @@ func splitScope(s string) []string {
 // messages: it never quotes a claim.
 func (c *Claims) problem() string {
 	switch {
-	case !checkText(c.Issuer):
+	case !lexical.Text(c.Issuer, maxText):
 		return "iss is empty, too long or has control characters"
-	case !checkText(c.Subject):
+	case !lexical.Text(c.Subject, maxText):
 		return "sub is empty, too long or has control characters"
-	case !checkText(c.Audience):
+	case !lexical.Text(c.Audience, maxText):
 		return "aud is empty, too long or has control characters"
-	case !checkTokenID(c.ID):
+	case !validTokenID(c.ID):
 		return "jti is not 128 bits in base64url"
 	case len(c.Scopes) == 0 || len(c.Scopes) > maxScopes:
 		return "scope must hold 1 to " + strconv.Itoa(maxScopes) + " scopes"
@@ -230,7 +231,7 @@ func (c *Claims) problem() string {
 		}
 	}
 	for i, id := range c.Lineage {
-		if !checkTokenID(id) || id == c.ID || slices.Contains(c.Lineage[:i], id) {
+		if !validTokenID(id) || id == c.ID || slices.Contains(c.Lineage[:i], id) {
 			return "lineage holds a malformed or repeated id"
 		}
 	}
@@ -238,31 +239,6 @@ func (c *Claims) problem() string {
 		return "a time is out of range or not whole seconds"
 	}
 	return ""
-}
-
-// checkText accepts the free-text claims: 1 to 256 bytes of UTF-8 without
-// control characters (which would let a subject forge lines in a log).
-func checkText(s string) bool {
-	if len(s) == 0 || len(s) > maxText {
-		return false
-	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' {
-			return false
-		}
-	}
-	return true
-}
-
-// checkTokenID reports whether s is a token ID: 128 bits in canonical
-// base64url, 22 characters.
-func checkTokenID(s string) bool {
-	if len(s) != idLen {
-		return false
-	}
-	var id [16]byte
-	_, err := decodeB64(id[:0], s)
-	return err == nil
 }
 
 // ValidScope reports whether s is a well-formed scope. The grammar:
@@ -309,7 +285,14 @@ func scopeName(s string) bool {
 // ValidAppID reports whether s is a well-formed application id: 1 to 64
 // bytes of ASCII letters, digits, "_", "-" and ".".
 func ValidAppID(s string) bool {
-	return idChars(s, maxAppID, "_-.")
+	return lexical.IDChars(s, maxAppID, "_-.")
+}
+
+// validTokenID reports whether s is a token ID: 128 bits in canonical
+// base64url, 22 characters.
+func validTokenID(s string) bool {
+	_, ok := lexical.TokenID(s)
+	return ok
 }
 
 // numericDate reports whether t fits a token's time claims: whole seconds

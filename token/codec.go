@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/latchsec/latch/internal/strictjson"
+	"github.com/latchsec/latch/token/internal/lexical"
 )
 
 // This file is the token's wire format: a JWE in compact serialization (RFC
@@ -80,7 +81,7 @@ func openKid(keys *keyset, prefix, tok string) ([]byte, string, error) {
 		return nil, "", malformed("header is too long")
 	}
 	var hbuf [maxHeaderJSON]byte
-	hjson, err := decodeB64(hbuf[:0], header)
+	hjson, err := lexical.AppendBase64(hbuf[:0], header)
 	if err != nil {
 		if prefix == "" && strayPrefix(header) {
 			return nil, "", malformed("the token starts with a prefix (such as lt_) and the verifier has none: set Config.Prefix to the Issuer's")
@@ -103,9 +104,9 @@ func openKid(keys *keyset, prefix, tok string) ([]byte, string, error) {
 	buf := make([]byte, 0, len(header)+ivLen+len(ct)/4*3+3+tagLen)
 	buf = append(buf, header...)
 	aad := buf[:len(header)]
-	if buf, err = decodeB64(buf, iv); err == nil {
-		if buf, err = decodeB64(buf, ct); err == nil {
-			buf, err = decodeB64(buf, tag)
+	if buf, err = lexical.AppendBase64(buf, iv); err == nil {
+		if buf, err = lexical.AppendBase64(buf, ct); err == nil {
+			buf, err = lexical.AppendBase64(buf, tag)
 		}
 	}
 	if err != nil {
@@ -119,59 +120,12 @@ func openKid(keys *keyset, prefix, tok string) ([]byte, string, error) {
 	return claims, k.id, nil
 }
 
-// decodeB64 appends the bytes of s to dst. s must be canonical unpadded
-// base64url (RFC 7515 §2): only the 64 characters of the URL-safe alphabet,
-// no padding, no whitespace, and zero trailing bits, so that every byte
-// string has exactly one encoding. (encoding/base64 skips newlines even in
-// Strict mode.)
-func decodeB64(dst []byte, s string) ([]byte, error) {
-	if len(s)%4 == 1 {
-		return nil, errBase64
-	}
-	i := 0
-	for ; i+4 <= len(s); i += 4 {
-		a, b, c, d := b64dec[s[i]], b64dec[s[i+1]], b64dec[s[i+2]], b64dec[s[i+3]]
-		if (a|b|c|d)&0xc0 != 0 {
-			return nil, errBase64
-		}
-		v := uint32(a)<<18 | uint32(b)<<12 | uint32(c)<<6 | uint32(d)
-		dst = append(dst, byte(v>>16), byte(v>>8), byte(v))
-	}
-	switch len(s) - i {
-	case 2:
-		a, b := b64dec[s[i]], b64dec[s[i+1]]
-		if (a|b)&0xc0 != 0 || b&0x0f != 0 {
-			return nil, errBase64
-		}
-		dst = append(dst, a<<2|b>>4)
-	case 3:
-		a, b, c := b64dec[s[i]], b64dec[s[i+1]], b64dec[s[i+2]]
-		if (a|b|c)&0xc0 != 0 || c&0x03 != 0 {
-			return nil, errBase64
-		}
-		dst = append(dst, a<<2|b>>4, b<<4|c>>2)
-	}
-	return dst, nil
-}
-
-// b64dec maps a base64url character to its value, or 0xff.
-var b64dec = func() (t [256]byte) {
-	for i := range t {
-		t[i] = 0xff
-	}
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-	for i := range len(alphabet) {
-		t[alphabet[i]] = byte(i)
-	}
-	return t
-}()
-
 // strayPrefix reports whether header, which does not decode, looks like a
 // prefix followed by a header: every header starts with "eyJ", the base64url
 // of `{"`.
 func strayPrefix(header string) bool {
 	i := strings.Index(header, "eyJ")
-	return i > 0 && checkPrefix(header[:i])
+	return i > 0 && lexical.Prefix(header[:i])
 }
 
 // headerMembers names the registered JOSE header parameters that a token
@@ -245,18 +199,5 @@ func parseHeader(b []byte) (kid []byte, problem string) {
 // letters, digits and "_-.~" (URL-safe, so it can be logged and compared
 // as is).
 func checkKeyID(s string) bool {
-	return idChars(s, maxKeyID, "_-.~")
-}
-
-func idChars(s string, max int, extra string) bool {
-	if len(s) == 0 || len(s) > max {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(extra, c) >= 0) {
-			return false
-		}
-	}
-	return true
+	return lexical.IDChars(s, maxKeyID, "_-.~")
 }

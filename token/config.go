@@ -1,8 +1,12 @@
 package token
 
-import "time"
+import (
+	"time"
 
-// A Config holds what an [Issuer] and the [Verifier]s of its tokens must
+	"github.com/latchsec/latch/token/internal/lexical"
+)
+
+// A Config holds what an [Issuer] and every [Verifier] of its tokens must
 // agree on, set once and given to both:
 //
 //	cfg := token.Config{Keys: keys, Issuer: "https://platform.example", Audience: "api",
@@ -43,23 +47,58 @@ type Config struct {
 	Now func() time.Time
 }
 
-// keys checks the settings that issuing and verifying both need and returns
-// the current keys. Its errors are configuration errors, not [ErrInvalid].
-func (c *Config) keys() (*keyset, error) {
+// The settings are checked here, before a token is read or written, with
+// nothing but this file and token/internal/lexical, so that the walk of a
+// token goes on from here through codec.go, keyring.go and claims.go
+// (claims.go, keyring.go and codec.go when issuing) without coming back.
+// Their errors are configuration errors, not [ErrInvalid].
+
+// settings checks the settings that issuing and verifying both need
+// (Prefix, Issuer, Keys, in that order) and returns what they work with:
+// the current keys and the current time.
+func (c *Config) settings() (*keyset, time.Time, error) {
 	switch {
-	case !checkPrefix(c.Prefix):
-		return nil, configProblem("Config.Prefix is not 1 to 16 characters of A-Z a-z 0-9 _")
-	case !checkText(c.Issuer):
-		return nil, configProblem("Config.Issuer is empty, too long or has control characters")
+	case !lexical.Prefix(c.Prefix):
+		return nil, time.Time{}, configProblem("Config.Prefix is not 1 to 16 characters of A-Z a-z 0-9 _")
+	case !lexical.Text(c.Issuer, maxText):
+		return nil, time.Time{}, configProblem("Config.Issuer is empty, too long or has control characters")
 	}
-	keys := c.Keys.load()
-	if keys == nil {
-		return nil, configProblem("Config.Keys has no keys")
+	keys, err := c.currentKeys()
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	return keys, c.now(), nil
+}
+
+// inspectKeys checks the settings that [Config.Inspect] reads (Keys, then
+// Prefix) and returns the current keys.
+func (c *Config) inspectKeys() (*keyset, error) {
+	keys, err := c.currentKeys()
+	if err != nil {
+		return nil, err
+	}
+	if !lexical.Prefix(c.Prefix) {
+		return nil, configProblem("Config.Prefix is not 1 to 16 characters of A-Z a-z 0-9 _")
 	}
 	return keys, nil
 }
 
-// checkPrefix accepts "" and 1 to 16 characters of A-Z a-z 0-9 _.
-func checkPrefix(p string) bool {
-	return p == "" || idChars(p, 16, "_")
+// currentKeys returns the keys c.Keys holds now. It reads the Keyring's
+// state directly (as Keyring's own load does) so that the check of the
+// settings does not step into keyring.go ahead of the token.
+func (c *Config) currentKeys() (*keyset, error) {
+	if c.Keys != nil {
+		if keys := c.Keys.keys.Load(); keys != nil {
+			return keys, nil
+		}
+	}
+	return nil, configProblem("Config.Keys has no keys")
+}
+
+// now returns the time of c.Now, or time.Now when it is nil.
+func (c *Config) now() time.Time {
+	if c.Now == nil {
+		return time.Now()
+	}
+	return c.Now()
 }

@@ -30,7 +30,6 @@ const (
 
 	// maxNumericDate is 9999-12-31T23:59:59Z.
 	maxNumericDate = 253402300799
-	idLen          = 22 // base64url characters of a 128-bit jti
 )
 
 // keySize is the size of a token key: 256 bits, for A256GCM.
@@ -44,12 +43,3 @@ const maxKeySetSize = 64 << 10
 
 // keySetLimits are far above any JWK Set of token keys.
 var keySetLimits = strictjson.Limits{MaxSize: maxKeySetSize, MaxDepth: 16, MaxMembers: 256}
-
-// now returns the time of f, or time.Now when f is nil: the default of
-// every Now setting.
-func now(f func() time.Time) time.Time {
-	if f == nil {
-		return time.Now()
-	}
-	return f()
-}

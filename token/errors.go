@@ -72,10 +72,6 @@ var (
 // never quotes the token.
 func malformed(detail string) error { return reason.Newf(ErrInvalid, ErrMalformed, detail) }
 
-// errBase64 is decodeB64's failure, which its callers turn into an error
-// of their own: it is never returned by the package.
-var errBase64 = errors.New("token: not canonical base64url")
-
 // widening is a refusal of Narrow under ErrWidening.
 func widening(detail string) error { return reason.Newf(ErrInvalid, ErrWidening, detail) }
 

@@ -27,7 +27,7 @@ type Issuer struct {
 // Claims that cannot be issued give an error under [ErrClaims]; nothing is
 // issued.
 func (is *Issuer) Issue(ctx context.Context, c Claims) (string, *Claims, error) {
-	keys, err := is.keys()
+	keys, t, err := is.settings()
 	if err != nil {
 		return "", nil, err
 	}
@@ -47,7 +47,7 @@ func (is *Issuer) Issue(ctx context.Context, c Claims) (string, *Claims, error) 
 	if c.Audience == "" {
 		c.Audience = is.Audience
 	}
-	c.IssuedAt = seconds(now(is.Now))
+	c.IssuedAt = seconds(t)
 	if c.NotBefore.IsZero() {
 		c.NotBefore = c.IssuedAt
 	} else if c.NotBefore = seconds(c.NotBefore); c.NotBefore.Before(c.IssuedAt) {
@@ -78,8 +78,8 @@ func issue(keys *keyset, prefix string, c *Claims) (string, *Claims, error) {
 	if problem := c.problem(); problem != "" {
 		return "", nil, claimsProblem(problem)
 	}
-	buf := make([]byte, 0, 512)
-	tok := seal(keys.active(), prefix, c.appendJSON(buf))
+	claims := c.appendJSON(make([]byte, 0, 512))
+	tok := seal(keys.active(), prefix, claims)
 	if len(tok) > maxTokenSize {
 		// Not reachable within the limits (a test checks the largest
 		// claims); kept so that Issue never makes a token Verify refuses.
@@ -103,14 +103,13 @@ func issue(keys *keyset, prefix string, c *Claims) (string, *Claims, error) {
 // [ErrInvalid]); a parent that does not verify fails as in Verify.
 // Narrow needs Config.Revocations.
 func (is *Issuer) Narrow(ctx context.Context, tok string, scopes, apps []string, exp time.Time) (string, *Claims, error) {
-	keys, err := is.keys()
+	keys, t, err := is.settings()
 	if err != nil {
 		return "", nil, err
 	}
 	if is.Revocations == nil {
 		return "", nil, configProblem("Config.Revocations is required to narrow")
 	}
-	t := now(is.Now)
 	parent, err := verify(ctx, &is.Config, keys, tok, t, "")
 	if err != nil {
 		return "", nil, err
@@ -122,7 +121,7 @@ func (is *Issuer) Narrow(ctx context.Context, tok string, scopes, apps []string,
 	child.Lineage = append(slices.Clip(parent.Lineage), parent.ID)
 	if scopes != nil {
 		for _, s := range scopes {
-			if !parent.HasScope(s) {
+			if !slices.Contains(parent.Scopes, s) {
 				return "", nil, widening("a scope the parent does not grant")
 			}
 		}

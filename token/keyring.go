@@ -17,6 +17,7 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwk"
 
 	"github.com/latchsec/latch/internal/strictjson"
+	"github.com/latchsec/latch/token/internal/lexical"
 )
 
 // A Keyring holds the keys that tokens are encrypted under: one active key,
@@ -297,7 +298,7 @@ func parseJWK(raw []byte) (k *key, active bool, _ *KeySetError) {
 	if len(*peek.K) != 43 {
 		return fail(errUnsupportedKey, kid, "not a 256-bit key")
 	}
-	if _, err := decodeB64(secret[:0], *peek.K); err != nil {
+	if _, err := lexical.AppendBase64(secret[:0], *peek.K); err != nil {
 		return fail(errUnsupportedKey, kid, "k is not canonical base64url")
 	}
 	jk, err := jwk.ParseKey(raw)

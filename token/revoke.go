@@ -11,6 +11,7 @@ import (
 	"github.com/latchsec/latch/internal/idset"
 	"github.com/latchsec/latch/internal/reason"
 	"github.com/latchsec/latch/internal/strictjson"
+	"github.com/latchsec/latch/token/internal/lexical"
 )
 
 // Revocations is a revocation list. It stores token IDs and times, never
@@ -64,9 +65,17 @@ type MemoryRevocations struct {
 
 var _ Revocations = (*MemoryRevocations)(nil)
 
+// now returns the time of m.Now, or time.Now when it is nil.
+func (m *MemoryRevocations) now() time.Time {
+	if m.Now == nil {
+		return time.Now()
+	}
+	return m.Now()
+}
+
 // Revoked implements Revocations. It never fails.
 func (m *MemoryRevocations) Revoked(ctx context.Context, c *Claims) (bool, error) {
-	t := now(m.Now)
+	t := m.now()
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if m.idRevoked(c.ID, t) {
@@ -82,22 +91,12 @@ func (m *MemoryRevocations) Revoked(ctx context.Context, c *Claims) (bool, error
 }
 
 func (m *MemoryRevocations) idRevoked(id string, t time.Time) bool {
-	key, ok := parseTokenID(id)
+	key, ok := lexical.TokenID(id)
 	if !ok {
 		return false // RevokeID stores nothing else
 	}
 	exp, ok := m.ids.Get(key)
 	return ok && live(exp, t)
-}
-
-// parseTokenID returns the 16 bytes of a token ID, if s is one.
-func parseTokenID(s string) (idset.ID, bool) {
-	var id idset.ID
-	if len(s) != idLen {
-		return id, false
-	}
-	_, err := decodeB64(id[:0], s)
-	return id, err == nil
 }
 
 // live reports whether an entry for a token expiring at exp (in seconds
@@ -109,11 +108,11 @@ func live(exp int64, t time.Time) bool {
 
 // RevokeID implements Revocations.
 func (m *MemoryRevocations) RevokeID(ctx context.Context, id string, expires time.Time) error {
-	key, ok := parseTokenID(id)
+	key, ok := lexical.TokenID(id)
 	if !ok {
 		return notTokenID
 	}
-	t := now(m.Now)
+	t := m.now()
 	if !expires.IsZero() && !t.Before(expires.Add(Leeway)) {
 		return nil // the token is already refused as expired
 	}
@@ -131,7 +130,7 @@ func (m *MemoryRevocations) RevokeID(ctx context.Context, id string, expires tim
 
 // RevokeSubject implements Revocations.
 func (m *MemoryRevocations) RevokeSubject(ctx context.Context, subject string, before time.Time) error {
-	if !checkText(subject) {
+	if !lexical.Text(subject, maxText) {
 		return notSubject
 	}
 	m.mu.Lock()
@@ -150,10 +149,10 @@ func (m *MemoryRevocations) RevokeSubject(ctx context.Context, subject string, b
 // a shared store: a million IDs in a fraction of a second). If an ID is not
 // a token ID it returns an error and revokes none.
 func (m *MemoryRevocations) RevokeIDs(ctx context.Context, ids iter.Seq2[string, time.Time]) error {
-	t := now(m.Now)
+	t := m.now()
 	var batch idset.Batch
 	for id, expires := range ids {
-		key, ok := parseTokenID(id)
+		key, ok := lexical.TokenID(id)
 		if !ok {
 			return notTokenID
 		}
@@ -200,7 +199,7 @@ func (m *MemoryRevocations) Merge(src *MemoryRevocations, id func(id string, exp
 	if src == m {
 		return
 	}
-	t := now(m.Now)
+	t := m.now()
 	src.mu.RLock()
 	var ids idset.Batch
 	for key, exp := range src.ids.All() {
@@ -260,7 +259,7 @@ type revocationsJSON struct {
 // second included) the subject's tokens are revoked. IDs whose tokens have
 // expired are left out.
 func (m *MemoryRevocations) MarshalJSON() ([]byte, error) {
-	t := now(m.Now)
+	t := m.now()
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	out := revocationsJSON{IDs: make(map[string]int64, m.ids.Len()), Subjects: map[string]int64{}}
@@ -286,7 +285,7 @@ func (m *MemoryRevocations) UnmarshalJSON(b []byte) error {
 	var ids idset.Set
 	ids.Grow(len(in.IDs))
 	for id, exp := range in.IDs {
-		key, ok := parseTokenID(id)
+		key, ok := lexical.TokenID(id)
 		if !ok {
 			return reason.Newf(errRevocationList, errNotTokenID, "an entry of ids")
 		}
@@ -297,7 +296,7 @@ func (m *MemoryRevocations) UnmarshalJSON(b []byte) error {
 	}
 	subjects := make(map[string]time.Time, len(in.Subjects))
 	for sub, before := range in.Subjects {
-		if !checkText(sub) {
+		if !lexical.Text(sub, maxText) {
 			return reason.Newf(errRevocationList, errNotSubject, "an entry of subjects")
 		}
 		if before < 0 || before > maxNumericDate {

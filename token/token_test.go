@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/latchsec/latch/token/internal/lexical"
 )
 
 func TestIssueVerifyRoundTrip(t *testing.T) {
@@ -43,7 +45,7 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 	require.False(t, c.HasScope("data:write"))
 
 	// The header is exactly what the format says.
-	h, err := decodeB64(nil, tok[:strings.IndexByte(tok, '.')])
+	h, err := lexical.AppendBase64(nil, tok[:strings.IndexByte(tok, '.')])
 	require.NoError(t, err)
 	require.Equal(t, `{"alg":"dir","enc":"A256GCM","kid":"`+f.keys.ActiveKeyID()+`"}`, string(h))
 

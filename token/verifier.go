@@ -28,7 +28,7 @@ type Verifier struct {
 // Verify does not check the token's scopes or applications: see
 // [Claims.HasScope], [Claims.CheckApp] and [Middleware].
 func (v *Verifier) Verify(ctx context.Context, tok string) (*Claims, error) {
-	keys, err := v.keys()
+	keys, t, err := v.settings()
 	switch {
 	case err != nil:
 		return nil, err
@@ -37,7 +37,7 @@ func (v *Verifier) Verify(ctx context.Context, tok string) (*Claims, error) {
 	case v.Revocations == nil:
 		return nil, configProblem("Config.Revocations is required to verify")
 	}
-	return verify(ctx, &v.Config, keys, tok, now(v.Now), v.Audience)
+	return verify(ctx, &v.Config, keys, tok, t, v.Audience)
 }
 
 // Inspect decrypts tok with the Config's Keys (and Prefix) and returns its
@@ -51,12 +51,9 @@ func (v *Verifier) Verify(ctx context.Context, tok string) (*Claims, error) {
 // fails authentication is refused as by Verify, with an error under
 // [ErrInvalid] (ErrMalformed, ErrUnknownKey, ErrDecrypt).
 func (c *Config) Inspect(tok string) (*Claims, string, error) {
-	ks := c.Keys.load()
-	switch {
-	case ks == nil:
-		return nil, "", configProblem("Config.Keys has no keys")
-	case !checkPrefix(c.Prefix):
-		return nil, "", configProblem("Config.Prefix is not 1 to 16 characters of A-Z a-z 0-9 _")
+	ks, err := c.inspectKeys()
+	if err != nil {
+		return nil, "", err
 	}
 	plain, kid, err := openKid(ks, c.Prefix, tok)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"encoding/pem"
 	"math/big"
 	"net"
+	"net/http/httptest"
 	"testing"
 	"time"
 )
@@ -157,4 +158,16 @@ func PeerValidity() (notBefore, notAfter time.Time) {
 		from, until = until, from
 	}
 	return from.Add(-24 * time.Hour), until.Add(365 * 24 * time.Hour)
+}
+
+// Start starts s, over TLS with cert as its certificate when cert is not
+// nil and in plain HTTP otherwise, and closes it when the test ends.
+func Start(t testing.TB, s *httptest.Server, cert *tls.Certificate) {
+	if cert != nil {
+		s.TLS = &tls.Config{Certificates: []tls.Certificate{*cert}}
+		s.StartTLS()
+	} else {
+		s.Start()
+	}
+	t.Cleanup(s.Close)
 }

@@ -13,6 +13,9 @@ import (
 // Every API server of the fleet runs one List on the Redis that Sentinel
 // manages; a revocation counts once a replica holds it, so it survives the
 // loss of the primary.
+//
+// It needs a Redis server, so it has no Output: go test compiles it (and
+// go vet checks it) but does not run it.
 func Example_sentinel() {
 	rdb := redis.NewFailoverClient(&redis.FailoverOptions{
 		MasterName:    "latch",
@@ -35,6 +38,9 @@ func Example_sentinel() {
 
 // The same on a Redis Cluster: the list lives in one slot, on one primary
 // and its replica.
+//
+// It needs a Redis server, so it has no Output: go test compiles it (and
+// go vet checks it) but does not run it.
 func Example_cluster() {
 	rdb := redis.NewClusterClient(&redis.ClusterOptions{
 		Addrs: []string{"10.0.0.1:6379", "10.0.0.2:6379", "10.0.0.3:6379"},

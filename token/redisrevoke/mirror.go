@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/latchsec/latch/token"
+	"github.com/latchsec/latch/token/internal/lexical"
 )
 
 // The mirror is three token.MemoryRevocations (see List): what Redis
@@ -30,8 +31,8 @@ type entry struct {
 // never shorter, than asked.
 func entryOf(jti string, expires time.Time) (entry, bool) {
 	var e entry
-	n, err := base64.RawURLEncoding.Decode(e.id[:], []byte(jti))
-	if err != nil || n != len(e.id) || len(jti) != idLen {
+	var ok bool
+	if e.id, ok = lexical.TokenID(jti); !ok {
 		return e, false
 	}
 	if !expires.IsZero() {

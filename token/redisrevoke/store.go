@@ -200,48 +200,52 @@ type subjectEntry struct {
 	before  int64
 }
 
-// writeIDs and writeSubjects write in batches; a batch that reached the
-// primary but not enough replicas (ErrNotReplicated) does not stop the
-// others, and its error is returned at the end.
+// writeIDs writes revoked IDs, a batch of them per script call (see
+// writeBatches).
 func (s *store) writeIDs(ctx context.Context, ents []entry) error {
-	var notReplicated error
 	cutoff := max(s.now().Add(-token.Leeway).Unix(), 0)
-	for len(ents) > 0 {
-		n := min(len(ents), batch)
-		keys := make([]string, n)
-		args := make([]any, 2, 2+2*n)
+	return writeBatches(ctx, s, revokeIDsScript, ents, func(part []entry) ([]string, []any) {
+		keys := make([]string, len(part))
+		args := make([]any, 2, 2+2*len(part))
 		args[0], args[1] = s.channel, cutoff
-		for i, e := range ents[:n] {
+		for i, e := range part {
 			keys[i] = s.bucketKeys[bucketOf(&e.id)]
 			args = append(args, record(e), "id "+strconv.FormatUint(uint64(e.exp), 10)+" "+formatID(e.id))
 		}
-		if err := s.run(ctx, revokeIDsScript, keys, args); err != nil {
+		return keys, args
+	})
+}
+
+// writeSubjects writes revoked subjects, a batch of them per script call
+// (see writeBatches).
+func (s *store) writeSubjects(ctx context.Context, subs []subjectEntry) error {
+	return writeBatches(ctx, s, revokeSubjectsScript, subs, func(part []subjectEntry) ([]string, []any) {
+		args := make([]any, 1, 1+2*len(part))
+		args[0] = s.channel
+		for _, e := range part {
+			args = append(args, e.subject, e.before)
+		}
+		return []string{s.subjectsKey}, args
+	})
+}
+
+// writeBatches runs script once for each batch of up to batch items, with
+// the keys and arguments that build makes of it. A batch that reached the
+// primary but not enough replicas (ErrNotReplicated) does not stop the
+// others, and its error is returned at the end; any other error stops the
+// writing at once.
+func writeBatches[T any](ctx context.Context, s *store, script *redis.Script, items []T, build func(part []T) (keys []string, args []any)) error {
+	var notReplicated error
+	for len(items) > 0 {
+		n := min(len(items), batch)
+		keys, args := build(items[:n])
+		if err := s.run(ctx, script, keys, args); err != nil {
 			if !errors.Is(err, ErrNotReplicated) {
 				return err
 			}
 			notReplicated = err // on the primary: write the rest too
 		}
-		ents = ents[n:]
-	}
-	return notReplicated
-}
-
-func (s *store) writeSubjects(ctx context.Context, subs []subjectEntry) error {
-	var notReplicated error
-	for len(subs) > 0 {
-		n := min(len(subs), batch)
-		args := make([]any, 1, 1+2*n)
-		args[0] = s.channel
-		for _, e := range subs[:n] {
-			args = append(args, e.subject, e.before)
-		}
-		if err := s.run(ctx, revokeSubjectsScript, []string{s.subjectsKey}, args); err != nil {
-			if !errors.Is(err, ErrNotReplicated) {
-				return err
-			}
-			notReplicated = err
-		}
-		subs = subs[n:]
+		items = items[n:]
 	}
 	return notReplicated
 }

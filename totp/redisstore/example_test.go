@@ -11,6 +11,9 @@ import (
 
 // Every server of the fleet builds its Authenticator on the same Redis and
 // the same encryption keys; a code accepted by one is refused by all.
+//
+// It needs a Redis server, so it has no Output: go test compiles it (and
+// go vet checks it) but does not run it.
 func Example() {
 	rdb := redis.NewClient(&redis.Options{Addr: "redis.internal:6379"})
 	defer rdb.Close()
@@ -27,6 +30,9 @@ func Example() {
 
 // With a primary managed by Sentinel, a code counts as accepted only once
 // a replica holds it, so a failover cannot let it through again.
+//
+// It needs a Redis server, so it has no Output: go test compiles it (and
+// go vet checks it) but does not run it.
 func Example_sentinel() {
 	rdb := redis.NewFailoverClient(&redis.FailoverOptions{
 		MasterName:    "latch",

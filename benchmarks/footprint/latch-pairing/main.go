@@ -11,22 +11,16 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"time"
 
-	"github.com/latchsec/latch/integrator"
+	"github.com/latchsec/latch/benchmarks/footprint/internal/job"
+	"github.com/latchsec/latch/benchmarks/footprint/internal/prog"
 	"github.com/latchsec/latch/pairing"
-	"github.com/latchsec/latch/tlspolicy"
 )
 
-func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "latch-pairing:", err)
-		os.Exit(1)
-	}
-}
+func main() { prog.Main("latch-pairing", run) }
 
 func run() error {
 	if len(os.Args) != 5 {
@@ -70,26 +64,5 @@ func run() error {
 		return err
 	}
 	defer f.Close()
-	def, err := io.ReadAll(io.LimitReader(f, 1<<20))
-	if err != nil {
-		return err
-	}
-	req, err := integrator.ParseRequest(def)
-	if err != nil {
-		return err
-	}
-	policy := tlspolicy.Policy{SecurityLevel: req.SecurityLevel, PinnedCertificate: req.PinnedCertificate}
-	if err := policy.Validate(); err != nil {
-		return err
-	}
-	caller, err := integrator.New(req, integrator.Options{})
-	if err != nil {
-		return err
-	}
-	resp, err := caller.Do(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("%s %d %d bytes\n", policy.SecurityLevel, resp.StatusCode, len(resp.Body))
-	return nil
+	return job.Run(ctx, f)
 }

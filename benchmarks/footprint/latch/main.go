@@ -12,54 +12,21 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"os"
 	"time"
 
-	"github.com/latchsec/latch/integrator"
-	"github.com/latchsec/latch/tlspolicy"
+	"github.com/latchsec/latch/benchmarks/footprint/internal/job"
+	"github.com/latchsec/latch/benchmarks/footprint/internal/prog"
 )
 
-func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "latch:", err)
-		os.Exit(1)
-	}
-}
+func main() { prog.Main("latch", run) }
 
 func run() error {
-	in := io.Reader(os.Stdin)
-	if len(os.Args) > 1 {
-		f, err := os.Open(os.Args[1])
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		in = f
-	}
-	def, err := io.ReadAll(io.LimitReader(in, 1<<20))
+	in, err := prog.Input()
 	if err != nil {
 		return err
 	}
-	req, err := integrator.ParseRequest(def)
-	if err != nil {
-		return err
-	}
-	policy := tlspolicy.Policy{SecurityLevel: req.SecurityLevel, PinnedCertificate: req.PinnedCertificate}
-	if err := policy.Validate(); err != nil {
-		return err
-	}
-	caller, err := integrator.New(req, integrator.Options{})
-	if err != nil {
-		return err
-	}
+	defer in.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	resp, err := caller.Do(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("%s %d %d bytes\n", policy.SecurityLevel, resp.StatusCode, len(resp.Body))
-	return nil
+	return job.Run(ctx, in)
 }

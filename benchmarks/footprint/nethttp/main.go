@@ -13,9 +13,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"time"
+
+	"github.com/latchsec/latch/benchmarks/footprint/internal/prog"
 )
 
 type definition struct {
@@ -28,23 +29,14 @@ type definition struct {
 	Body string `json:"body"`
 }
 
-func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "nethttp:", err)
-		os.Exit(1)
-	}
-}
+func main() { prog.Main("nethttp", run) }
 
 func run() error {
-	in := io.Reader(os.Stdin)
-	if len(os.Args) > 1 {
-		f, err := os.Open(os.Args[1])
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		in = f
+	in, err := prog.Input()
+	if err != nil {
+		return err
 	}
+	defer in.Close()
 	var def definition
 	if err := json.NewDecoder(io.LimitReader(in, 1<<20)).Decode(&def); err != nil {
 		return err
