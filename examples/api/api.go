@@ -146,7 +146,7 @@ type TokenResponse struct {
 type CreateIntegrationRequest struct {
 	Integrator string `json:"integrator"` // the integrator's client id
 	PublicKey  string `json:"publicKey"`  // sealedbox text form
-	WrappedKey []byte `json:"wrappedKey"` // sealedbox.WrapPrivateKey output
+	WrappedKey string `json:"wrappedKey"` // e2e.WrapPrivateKey's text form, latch_wk_...
 }
 
 // IDResponse is the answer naming what a request made or stored: an
@@ -162,7 +162,7 @@ type Integration struct {
 	ID         string    `json:"id"`
 	Integrator string    `json:"integrator"`
 	PublicKey  string    `json:"publicKey"`
-	WrappedKey []byte    `json:"wrappedKey"`
+	WrappedKey string    `json:"wrappedKey"` // latch_wk_...
 	Created    time.Time `json:"created"`
 }
 

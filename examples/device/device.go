@@ -8,7 +8,7 @@
 //     the setup code on its label ([Onboard], package pairing), which
 //     gives both the end-to-end key and gives the device its credentials.
 //   - It opens each message with that end-to-end key
-//     ([sealedbox.MessageReceiver]); a message the relay altered
+//     ([e2e.Receiver]); a message the relay altered
 //     or replayed is refused and reported as refused. The highest accepted
 //     sequence number is saved before the device acts on a message.
 //   - It executes the request with package integrator, under the
@@ -43,10 +43,10 @@ import (
 	"time"
 
 	"github.com/latchsec/latch/integrator"
-	"github.com/latchsec/latch/sealedbox"
+	"github.com/latchsec/latch/sealedbox/e2e"
 )
 
-// RulesContext is the sealedbox message context of the channel from the
+// RulesContext is the end-to-end message context of the channel from the
 // owner's app to device id. Sender and receiver compute the same bytes.
 func RulesContext(deviceID string) []byte {
 	return []byte("latch-example/v1 device " + deviceID + " rules")
@@ -62,7 +62,7 @@ type Provisioning struct {
 	Key       string // application key (public): the MQTT user name
 	Secret    string // application secret: the MQTT password
 	BrokerURL string
-	E2EKey    []byte // shared with the owner's app only; never sent to the cloud
+	E2EKey    *e2e.Key // shared with the owner's app only; never sent to the cloud
 }
 
 // Rule is what the app sends the device: a request to execute, opened
@@ -135,7 +135,7 @@ type Config struct {
 type Device struct {
 	cfg      Config
 	log      *slog.Logger
-	receiver *sealedbox.MessageReceiver
+	receiver *e2e.Receiver
 	outcomes chan Outcome
 
 	mu      sync.Mutex
@@ -170,7 +170,7 @@ func New(cfg Config) (*Device, error) {
 	if d.flash.Credentials == nil {
 		d.flash.Credentials = map[string]map[string]string{}
 	}
-	r, err := sealedbox.NewMessageReceiver(cfg.Provisioning.E2EKey, RulesContext(cfg.Provisioning.DeviceID), d.flash.Highest)
+	r, err := e2e.NewReceiver(cfg.Provisioning.E2EKey, RulesContext(cfg.Provisioning.DeviceID), d.flash.Highest)
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +225,7 @@ func (d *Device) handle(ctx context.Context, m RelayedMessage) Outcome {
 	serr := d.saveLocked()
 	d.mu.Unlock()
 	switch {
-	case errors.Is(err, sealedbox.ErrReplay):
+	case errors.Is(err, e2e.ErrReplay):
 		o.Refused = "replayed or out of order"
 	case err != nil:
 		o.Refused = "does not open with the end-to-end key (altered, or not from the owner's app)"

@@ -21,7 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/latchsec/latch/examples/device"
-	"github.com/latchsec/latch/sealedbox"
+	"github.com/latchsec/latch/sealedbox/e2e"
 	"github.com/latchsec/latch/tlspolicy"
 )
 
@@ -126,9 +126,9 @@ func start(t *testing.T, cfg device.Config) (*device.Device, func()) {
 func TestDevice(t *testing.T) {
 	now := time.Now()
 	url, pin := api(t, now)
-	e2e := sealedbox.GenerateE2EKey()
-	prov := device.Provisioning{DeviceID: "dv_1", Key: "dk_1", Secret: "s", E2EKey: e2e}
-	sender, err := sealedbox.NewMessageSender(e2e, device.RulesContext("dv_1"), 0)
+	key := e2e.GenerateKey()
+	prov := device.Provisioning{DeviceID: "dv_1", Key: "dk_1", Secret: "s", E2EKey: key}
+	sender, err := e2e.NewSender(key, device.RulesContext("dv_1"), 0)
 	require.NoError(t, err)
 	link := newMemLink()
 	flash := filepath.Join(t.TempDir(), "flash.json")
@@ -151,7 +151,7 @@ func TestDevice(t *testing.T) {
 	require.Contains(t, o.Refused, "does not open")
 
 	// A message for another device (another channel context) is refused.
-	other, err := sealedbox.NewMessageSender(e2e, device.RulesContext("dv_2"), 5)
+	other, err := e2e.NewSender(key, device.RulesContext("dv_2"), 5)
 	require.NoError(t, err)
 	foreign, err := other.Seal(rule(t, url, pin))
 	require.NoError(t, err)
@@ -262,9 +262,9 @@ func TestDeviceRefusesMovedTokenEndpoint(t *testing.T) {
 	attacker := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { attackerHits.Add(1) }))
 	t.Cleanup(attacker.Close)
 
-	e2e := sealedbox.GenerateE2EKey()
-	prov := device.Provisioning{DeviceID: "dv_1", Key: "dk_1", Secret: "s", E2EKey: e2e}
-	sender, err := sealedbox.NewMessageSender(e2e, device.RulesContext("dv_1"), 0)
+	key := e2e.GenerateKey()
+	prov := device.Provisioning{DeviceID: "dv_1", Key: "dk_1", Secret: "s", E2EKey: key}
+	sender, err := e2e.NewSender(key, device.RulesContext("dv_1"), 0)
 	require.NoError(t, err)
 	link := newMemLink()
 	flash := filepath.Join(t.TempDir(), "flash.json")
@@ -325,11 +325,11 @@ func TestDeviceReadsLegacyFlash(t *testing.T) {
 	door := newOAuthAPI(t, now, "rt-5")
 	flash := filepath.Join(t.TempDir(), "flash.json")
 	require.NoError(t, os.WriteFile(flash, []byte(`{"highest":0,"cursor":0,"refreshTokens":{"rq_1":"rt-5"}}`), 0o600))
-	e2e := sealedbox.GenerateE2EKey()
-	sender, err := sealedbox.NewMessageSender(e2e, device.RulesContext("dv_1"), 0)
+	key := e2e.GenerateKey()
+	sender, err := e2e.NewSender(key, device.RulesContext("dv_1"), 0)
 	require.NoError(t, err)
 	link := newMemLink()
-	d, stop := start(t, device.Config{Provisioning: device.Provisioning{DeviceID: "dv_1", E2EKey: e2e}, Link: link, FlashPath: flash,
+	d, stop := start(t, device.Config{Provisioning: device.Provisioning{DeviceID: "dv_1", E2EKey: key}, Link: link, FlashPath: flash,
 		Now: func() time.Time { return now }})
 	defer stop()
 	msg, err := sender.Seal(refreshRule(t, "TlsPinnedCertificate", door.pin, door.url, door.url+"/token", "rt-0"))
@@ -367,12 +367,12 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 func TestDeviceKeepsCredentialsPerIntegration(t *testing.T) {
 	now := time.Now()
 	door := newOAuthAPI(t, now, "rt-0")
-	e2e := sealedbox.GenerateE2EKey()
-	sender, err := sealedbox.NewMessageSender(e2e, device.RulesContext("dv_1"), 0)
+	key := e2e.GenerateKey()
+	sender, err := e2e.NewSender(key, device.RulesContext("dv_1"), 0)
 	require.NoError(t, err)
 	link := newMemLink()
 	flash := filepath.Join(t.TempDir(), "flash.json")
-	cfg := device.Config{Provisioning: device.Provisioning{DeviceID: "dv_1", E2EKey: e2e}, Link: link, FlashPath: flash,
+	cfg := device.Config{Provisioning: device.Provisioning{DeviceID: "dv_1", E2EKey: key}, Link: link, FlashPath: flash,
 		Now: func() time.Time { return now }}
 	push := func(d *device.Device, rule []byte) device.Outcome {
 		msg, err := sender.Seal(rule)

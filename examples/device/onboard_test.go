@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/latchsec/latch/sealedbox/e2e"
 	"github.com/stretchr/testify/require"
 
 	"github.com/latchsec/latch/examples/device"
@@ -17,7 +18,7 @@ import (
 type onboarded struct {
 	prov   device.Provisioning
 	err    error // the device's
-	key    []byte
+	key    *e2e.Key
 	appErr error
 }
 
