@@ -22,10 +22,10 @@ type App struct {
 // Pair runs one pairing with a device over rw, proving knowledge of code,
 // and hands the device p once both sides have confirmed the key. It
 // returns the 256-bit end-to-end key, the same as the device's, ready for
-// sealedbox/e2e's wrapping and messages, or an
-// error matching [ErrPairing]: [ErrAuthentication] when the device does not
-// hold the record of this code (a wrong code, another device, someone in
-// the middle) or a frame was altered; [ErrRefused] when the device refused
+// sealedbox/e2e's wrapping and messages, or an error matching
+// [ErrPairing]: [ErrAuthentication] when the device does not hold the
+// record of this code (a wrong code, another device, someone in the
+// middle) or a frame was altered; [ErrRefused] when the device refused
 // (also matching [ErrWindowClosed] or [ErrAttemptsExhausted]).
 //
 // The app reveals nothing that depends on the code before the device has
