@@ -20,13 +20,14 @@ const keySize = 32
 // Printing a Key shows no part of it. The zero Key is not a key: every
 // function given one fails with [ErrInvalidKey].
 type Key struct {
-	b  [keySize]byte
-	ok bool
+	// b is behind a pointer so that printing a Key value (not a *Key)
+	// shows an address, not the key; nil in the zero Key.
+	b *[keySize]byte
 }
 
 // GenerateKey returns a new random end-to-end key, from crypto/rand.
 func GenerateKey() *Key {
-	k := &Key{ok: true}
+	k := &Key{b: new([keySize]byte)}
 	rand.Read(k.b[:])
 	return k
 }
@@ -38,12 +39,12 @@ func NewKey(b []byte) (*Key, error) {
 	if len(b) != keySize {
 		return nil, reason.New(ErrInvalidKey, errKeySize)
 	}
-	k := &Key{ok: true}
+	k := &Key{b: new([keySize]byte)}
 	copy(k.b[:], b)
 	return k, nil
 }
 
-func (k *Key) valid() bool { return k != nil && k.ok }
+func (k *Key) valid() bool { return k != nil && k.b != nil }
 
 // Equal reports whether k and x are the same key, in constant time.
 func (k *Key) Equal(x *Key) bool {
@@ -71,8 +72,9 @@ var keyMagic = [3]byte{'L', 'S', 'X'}
 const (
 	keyPrefix     = "latch_e2e_"
 	keyBinarySize = 3 + 1 + keySize
-	keyTextSize   = len(keyPrefix) + 54 // keyform.EncodedLen(keyBinarySize)
 )
+
+var keyTextSize = len(keyPrefix) + keyform.EncodedLen(keyBinarySize)
 
 // MarshalText returns the key's text form, "latch_e2e_" followed by 54
 // characters of base64url (FORMAT.md), for a file, a JSON field or a
@@ -83,6 +85,7 @@ func (k *Key) MarshalText() ([]byte, error) {
 		return nil, errKey("marshaling an invalid end-to-end key")
 	}
 	bin := keyform.AppendBinary(make([]byte, 0, keyBinarySize), keyMagic, "", k.b[:])
+	defer clear(bin)
 	return keyform.AppendText(make([]byte, 0, keyTextSize), keyPrefix, bin), nil
 }
 
@@ -99,6 +102,7 @@ func (k *Key) UnmarshalText(text []byte) error {
 	if err != nil {
 		return err
 	}
+	defer clear(bin)
 	if [3]byte(bin[:3]) != keyMagic {
 		return errKey("not an end-to-end key")
 	}
@@ -108,8 +112,9 @@ func (k *Key) UnmarshalText(text []byte) error {
 	if len(bin) != keyBinarySize {
 		return errKey("end-to-end key is not 32 bytes")
 	}
-	*k = Key{ok: true}
-	copy(k.b[:], bin[4:])
+	b := new([keySize]byte)
+	copy(b[:], bin[4:])
+	*k = Key{b: b}
 	return nil
 }
 

@@ -23,7 +23,7 @@ func TestKeyText(t *testing.T) {
 	got, err := ParseKey(text)
 	require.NoError(t, err)
 	require.True(t, got.Equal(k))
-	require.Equal(t, k.b, got.b)
+	require.Equal(t, *k.b, *got.b)
 
 	// A text with a valid checksum over a wrong binary.
 	withSum := func(bin []byte) string { return string(keyform.AppendText(nil, keyPrefix, bin)) }
@@ -84,7 +84,7 @@ func TestNewKey(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, again.Equal(k))
 	require.False(t, GenerateKey().Equal(k))
-	require.NotEqual(t, GenerateKey().b, GenerateKey().b)
+	require.NotEqual(t, *GenerateKey().b, *GenerateKey().b)
 
 	for _, n := range []int{0, 16, 31, 33, 64} {
 		k, err := NewKey(make([]byte, n))
@@ -135,7 +135,7 @@ func TestKeyPrintsNoSecret(t *testing.T) {
 	secretHex := hex.EncodeToString(k.b[:])
 	text := keyText(k)
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x", "%q"} {
-		for _, v := range []any{k, struct{ K *Key }{k}, []*Key{k}} {
+		for _, v := range []any{k, *k, struct{ K *Key }{k}, struct{ K Key }{*k}, []*Key{k}} {
 			out := fmt.Sprintf(verb, v)
 			require.NotContains(t, out, secretHex[:16], verb)
 			require.NotContains(t, out, text[20:40], verb)
