@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/latchsec/latch/pairing"
+	"github.com/latchsec/latch/sealedbox/e2e"
 )
 
 // The pairing benchmarks run one whole pairing (SPAKE2+ with ML-KEM-768,
@@ -72,7 +73,7 @@ func BenchmarkPairing(b *testing.B) {
 				}
 				a, d := net.Pipe()
 				ta, td := &timedConn{Conn: a}, &timedConn{Conn: d}
-				var devKey, appKey []byte
+				var devKey, appKey *e2e.Key
 				var devErr, appErr error
 				var devTime, appTime time.Duration
 				start := time.Now()
@@ -96,7 +97,7 @@ func BenchmarkPairing(b *testing.B) {
 				a.Close()
 				wg.Wait()
 				exchange += time.Since(start)
-				if devErr != nil || appErr != nil || string(devKey) != string(appKey) {
+				if devErr != nil || appErr != nil || !devKey.Equal(appKey) {
 					b.Fatalf("pairing failed: device %v, app %v", devErr, appErr)
 				}
 				if side == "device" {

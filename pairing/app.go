@@ -7,6 +7,8 @@ import (
 	"crypto/rand"
 	"io"
 	"time"
+
+	"github.com/latchsec/latch/sealedbox/e2e"
 )
 
 // An App is the app's side of pairing: RFC 9383's prover, with the setup
@@ -19,16 +21,17 @@ type App struct {
 
 // Pair runs one pairing with a device over rw, proving knowledge of code,
 // and hands the device p once both sides have confirmed the key. It
-// returns the 256-bit end-to-end key, the same as the device's, or an
-// error matching [ErrPairing]: [ErrAuthentication] when the device does not
-// hold the record of this code (a wrong code, another device, someone in
-// the middle) or a frame was altered; [ErrRefused] when the device refused
+// returns the 256-bit end-to-end key, the same as the device's, ready for
+// sealedbox/e2e's wrapping and messages, or an error matching
+// [ErrPairing]: [ErrAuthentication] when the device does not hold the
+// record of this code (a wrong code, another device, someone in the
+// middle) or a frame was altered; [ErrRefused] when the device refused
 // (also matching [ErrWindowClosed] or [ErrAttemptsExhausted]).
 //
 // The app reveals nothing that depends on the code before the device has
 // proven it holds the code's record, so a fake device learns at most
 // whether one guess was right.
-func (a *App) Pair(ctx context.Context, rw io.ReadWriter, code SetupCode, p Provisioning) ([]byte, error) {
+func (a *App) Pair(ctx context.Context, rw io.ReadWriter, code SetupCode, p Provisioning) (*e2e.Key, error) {
 	if code.IsZero() {
 		return nil, errPairing(errCode("zero setup code"))
 	}
@@ -118,5 +121,5 @@ func (a *App) Pair(ctx context.Context, rw io.ReadWriter, code SetupCode, p Prov
 	if err != nil || !hmac.Equal(mac, keys.doneMAC()) {
 		return nil, errPairing(ErrAuthentication)
 	}
-	return keys.e2e, nil
+	return keys.e2eKey()
 }

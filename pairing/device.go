@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/latchsec/latch/internal/reason"
+	"github.com/latchsec/latch/sealedbox/e2e"
 )
 
 // Defaults of [Device], used where a field is zero.
@@ -61,7 +62,7 @@ var stateMu sync.Mutex
 // DeviceResult is what a device holds after a successful pairing.
 type DeviceResult struct {
 	// Key is the 256-bit end-to-end key, the same as the app's.
-	Key []byte
+	Key *e2e.Key
 	// Provisioning is what the app sent.
 	Provisioning Provisioning
 }
@@ -306,5 +307,9 @@ func (d *Device) Pair(ctx context.Context, rw io.ReadWriter) (*DeviceResult, err
 	if err := d.succeed(); err != nil {
 		return nil, errPairing(err)
 	}
-	return &DeviceResult{Key: keys.e2e, Provisioning: *prov}, nil
+	key, err := keys.e2eKey()
+	if err != nil {
+		return nil, err
+	}
+	return &DeviceResult{Key: key, Provisioning: *prov}, nil
 }

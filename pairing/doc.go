@@ -11,8 +11,8 @@
 // with [Device.OpenWindow] when the person asks for it on the device, and
 // runs [Device.Pair] on the link; the app reads the code with
 // [ParseSetupCode] and runs [App.Pair] with the [Provisioning] payload.
-// Both return the same key, ready for sealedbox's private-key wrapping and
-// messages; the device also gets the [Provisioning] payload (application
+// Both return the same key, an *e2e.Key of package sealedbox/e2e, ready for
+// its private-key wrapping and messages; the device also gets the [Provisioning] payload (application
 // key and secret, platform URL, and optional Settings such as its identity
 // at the platform). `latch pair provision` makes the code and the record
 // from the command line; examples/device.Onboard and
@@ -134,8 +134,10 @@
 //     device; denial of service on the link; the attempt limit is a lever
 //     for locking a device until its reset, which needs physical access.
 //
-// The end-to-end key is returned to the caller as bytes and never leaves
-// the two sides; the cloud never sees it.
+// The end-to-end key is returned to the caller as an *e2e.Key, which prints
+// as "e2e.Key(…)" and goes to storage only through its text form
+// ("latch_e2e_..."); it never leaves the two sides, and the cloud never
+// sees it.
 //
 // # Password hashing
 //

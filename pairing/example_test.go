@@ -71,10 +71,10 @@ func ExampleDevice_Pair() {
 	appEnd.Close()
 	d := <-done
 	fmt.Println(err, d.err)
-	fmt.Println(len(key), bytes.Equal(key, d.res.Key), d.res.Provisioning.AppKey)
+	fmt.Println(key.Equal(d.res.Key), d.res.Provisioning.AppKey)
 	// Output:
 	// <nil> <nil>
-	// 32 true ak_example
+	// true ak_example
 }
 
 // A wrong code fails on both sides with ErrAuthentication; the device

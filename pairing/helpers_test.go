@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/latchsec/latch/internal/testclock"
+	"github.com/latchsec/latch/sealedbox/e2e"
 	"github.com/stretchr/testify/require"
 )
 
@@ -85,7 +86,7 @@ func (f *fixture) failures(t testing.TB) int {
 
 // outcome is what each side of one pairing returned.
 type outcome struct {
-	appKey []byte
+	appKey *e2e.Key
 	appErr error
 	dev    *DeviceResult
 	devErr error

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/latchsec/latch/internal/reason"
+	"github.com/latchsec/latch/sealedbox/e2e"
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
@@ -55,6 +56,15 @@ func deriveSessionKeys(kShared, ss []byte, frames [][]byte) *sessionKeys {
 		panic("pairing: " + err.Error())
 	}
 	return &sessionKeys{e2e: out[:keySize], payload: out[keySize : 2*keySize], done: out[2*keySize:], th: th}
+}
+
+// e2eKey returns the end-to-end key handed to both callers.
+func (k *sessionKeys) e2eKey() (*e2e.Key, error) {
+	key, err := e2e.NewKey(k.e2e)
+	if err != nil {
+		return nil, errPairing(err) // unreachable: the key is keySize bytes
+	}
+	return key, nil
 }
 
 // doneMAC is the device's last frame: proof that it holds the same keys

@@ -1,16 +1,15 @@
 // Package sealedbox seals data to a public key so that only the holder of
-// the private key can read it, keeps that private key wrapped under an
-// end-to-end key, and carries messages between the holders of the
-// end-to-end key through a relay that can neither read nor change them.
+// the private key can read it, and, where the recipient must know who
+// sealed, signs it as it seals.
 //
 // Make a key pair with [GenerateKey], give the public key to whoever will
-// seal, and keep the private key, wrapped with [WrapPrivateKey], wherever
-// is convenient. [Seal] makes an envelope from a plaintext, the public key
-// and a context that names where the envelope will be stored; [Open] takes
-// the private key, the envelope and the same context and returns the
-// plaintext. [UnwrapPrivateKey] gets the private key back and checks it
-// against the stored public key. [NewMessageSender] and
-// [NewMessageReceiver] are the two ends of an end-to-end channel.
+// seal, and keep the private key wrapped under the end-to-end key
+// (sealedbox/e2e's WrapPrivateKey) wherever is convenient. [Seal] makes an
+// envelope from a plaintext, the public key and a context that names where
+// the envelope will be stored; [Open] takes the private key, the envelope
+// and the same context and returns the plaintext. The end-to-end key, the
+// wrapped private key and the messages between a person's app and devices
+// are package sealedbox/e2e's.
 //
 // Where the recipient must know who sealed, the sender signs as it seals:
 // [GenerateSigningKey] makes a signing key, whose [VerifyingKey] the sender
@@ -23,7 +22,7 @@
 // cloud; the cloud seals every integrator request before storing it, or the
 // integrator signs and seals it itself ([SealSigned]); the app unwraps the
 // private key, opens the requests, and sends what it derives from them to
-// the device over the end-to-end channel.
+// the device over the end-to-end channel (sealedbox/e2e).
 //
 // # Suites
 //
@@ -45,14 +44,15 @@
 // # Threat model and the caller's duties
 //
 // The adversary is whoever can read or change what the cloud stores and
-// relays (public keys, wrapped keys, envelopes, end-to-end messages): the
-// operator, an insider, a compromised database, a stolen backup, today or
-// years from now. Against it:
+// relays (public keys, envelopes, and the wrapped private keys and
+// end-to-end messages of sealedbox/e2e, whose documentation covers them):
+// the operator, an insider, a compromised database, a stolen backup, today
+// or years from now. Against it:
 //
-//   - It cannot read envelopes (it has no private key) nor wrapped keys and
-//     messages (it has no end-to-end key). The party that seals sees the
-//     plaintext when it seals; sealing protects it from then on, in
-//     storage.
+//   - It cannot read envelopes: it has no private key, which it stores
+//     only wrapped under an end-to-end key it does not have. The party
+//     that seals sees the plaintext when it seals; sealing protects it
+//     from then on, in storage.
 //   - An envelope opens only under the context it was sealed with. Pass as
 //     context what identifies the place it is stored (such as the
 //     integration id and the record id), so that an envelope moved or
@@ -63,24 +63,11 @@
 //     not authenticate the sender. Where the origin matters, the sender
 //     uses [SealSigned] and the recipient [OpenSigned] (below).
 //   - Swapping the stored public key for one of the adversary's own (to
-//     read whatever is sealed from then on) is caught by
-//     [UnwrapPrivateKey], which fails with [ErrKeyMismatch]: the app must
-//     unwrap with the public key as stored, each time it fetches the pair,
-//     and raise the alarm on that error. Envelopes sealed to the swapped
-//     key fail to open with [ErrWrongKey].
-//   - End-to-end messages carry a sequence number. The receiver accepts a
-//     message only if its number is above the highest one accepted so far,
-//     so a replayed, reordered or older message is refused ([ErrReplay]);
-//     a dropped message is not detected. The highest number is the caller's
-//     to keep: persist [MessageReceiver.Highest] before acting on a message,
-//     and pass it to [NewMessageReceiver] after a restart, or replays of
-//     everything since the value you restored will be accepted. The sender
-//     persists [MessageSender.Last] in the same way. One channel (one
-//     end-to-end key and context) has one sender; give each sender its own
-//     context.
-//   - The end-to-end key protects every wrapped key and every message. Make
-//     it with [GenerateE2EKey], keep it on the person's devices only, and
-//     never send it through the cloud.
+//     read whatever is sealed from then on) is caught when the app unwraps
+//     the private key (sealedbox/e2e's UnwrapPrivateKey fails with its
+//     ErrKeyMismatch): the app must unwrap with the public key as stored,
+//     each time it fetches the pair, and raise the alarm on that error.
+//     Envelopes sealed to the swapped key fail to open with [ErrWrongKey].
 //
 // # Signed envelopes
 //
@@ -133,27 +120,26 @@
 // refused before any cryptographic work. An envelope is
 // [Suite.Overhead] bytes longer than its plaintext (1178 for MLKEM768X25519,
 // 90 for X25519), a signed envelope [SignatureScheme.Overhead] bytes longer
-// still (3407 for MLDSA65Ed25519, 98 for Ed25519), a wrapped key is 114
-// bytes, a message 52 bytes longer than its plaintext.
+// still (3407 for MLDSA65Ed25519, 98 for Ed25519).
 //
 // # Format compatibility
 //
 // Envelopes, signed envelopes, keys and signing keys in binary and text
-// form, wrapped keys and messages are specified byte by byte in FORMAT.md,
-// next to this file, with worked examples, so that an app in another
+// form are specified byte by byte in FORMAT.md, next to this file, with
+// worked examples (the end-to-end key, wrapped keys and messages in
+// e2e/FORMAT.md), so that an app in another
 // language can implement them; the tests check a JavaScript implementation
 // written from it (on hpke-js, @noble/post-quantum's ML-DSA-65 and Node's
 // Ed25519) against this package, both ways. Every format starts with a magic and a
 // version byte; this is version 1. Future versions of this package will keep
-// opening version 1 envelopes and reading version 1 keys and wrapped keys.
+// opening version 1 envelopes and reading version 1 keys.
 //
 // Keys have a text form for JSON fields and configuration, such as
 // "latch_pk_mlkem768x25519_...", "latch_sk_x25519_...",
 // "latch_vk_mldsa65ed25519_..." and "latch_sigk_ed25519_...": the prefix names
 // the kind and the suite, and a checksum catches typos and keys pasted in
 // the wrong place. Parsing then marshaling a key gives the same bytes. The
-// end-to-end key and wrapped private keys, which the API gives as bytes,
-// have text forms of the same family: [E2EKeyText] ("latch_e2e_...") and
-// [ParseE2EKey], [WrappedKeyText] ("latch_wk_mlkem768x25519_...") and
-// [ParseWrappedKey].
+// end-to-end key ("latch_e2e_...") and wrapped private keys
+// ("latch_wk_mlkem768x25519_...") of sealedbox/e2e have text forms of the
+// same family.
 package sealedbox

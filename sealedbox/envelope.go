@@ -6,9 +6,9 @@ import (
 	"github.com/latchsec/latch/internal/reason"
 )
 
-// maxPlaintextSize is the largest plaintext that [Seal] and
-// [MessageSender.Seal] accept: 1 MiB. [Open] and [MessageReceiver.Open]
-// refuse, before any cryptographic work, an input longer than a sealed
+// maxPlaintextSize is the largest plaintext that [Seal] and [SealSigned]
+// accept: 1 MiB (sealedbox/e2e's messages have the same cap). [Open]
+// refuses, before any cryptographic work, an input longer than a sealed
 // plaintext of this size would be.
 const maxPlaintextSize = 1 << 20
 

@@ -9,25 +9,23 @@ import (
 // Errors returned by this package. Every error matches one of the
 // categories below with [errors.Is] (but for a failure inside a
 // cryptographic primitive, which the checks before it rule out): a failure
-// to open an envelope, a wrapped key or a message matches [ErrOpen],
-// except a wrong key ([ErrWrongKey]) and a swapped public key
-// ([ErrKeyMismatch]); a key, an end-to-end key or a wrapped key that cannot
-// be parsed or used matches [ErrInvalidKey]; a plaintext over the size cap,
-// [ErrTooLarge].
+// to open an envelope matches [ErrOpen], except a wrong key
+// ([ErrWrongKey]); a key that cannot be parsed or used matches
+// [ErrInvalidKey]; a plaintext over the size cap, [ErrTooLarge]. (The
+// end-to-end key, wrapped keys and messages have their own errors, in
+// sealedbox/e2e.)
 //
 // Where the reason for a failure to open is one a caller acts on, the error
-// also matches its sentinel: a message replayed ([ErrReplay]), an input
-// over the size cap ([ErrTooLarge]), and for [OpenSigned] an envelope that
+// also matches its sentinel: an input over the size cap ([ErrTooLarge]), and for [OpenSigned] an envelope that
 // is not signed ([ErrUnsigned]), signed by a key the caller does not trust
 // ([ErrUnknownSigner]) or with a signature that does not verify
 // ([ErrBadSignature]). Other reasons (malformed input, an unknown format
 // version or suite, a suite mismatch) are in the message only. A failed
 // decryption has no further reason: its message names every cause it may
-// have (altered, truncated, another context or key) without telling which.
+// have (altered, truncated, another context) without telling which.
 var (
-	// ErrOpen means that an envelope, a wrapped key or a message cannot be
-	// opened: it was altered, truncated, sealed under another context or
-	// another end-to-end key, or is not one at all.
+	// ErrOpen means that an envelope cannot be opened: it was altered,
+	// truncated, sealed under another context, or is not one at all.
 	ErrOpen = errors.New("sealedbox: cannot open")
 
 	// ErrWrongKey means that an envelope was sealed to another public key:
@@ -35,18 +33,8 @@ var (
 	// [Open]. It is reported before any KEM work.
 	ErrWrongKey = errors.New("sealedbox: envelope sealed to another key")
 
-	// ErrKeyMismatch means that the public key given to [UnwrapPrivateKey]
-	// is not the public key of the wrapped private key: whoever stored the
-	// public key swapped it.
-	ErrKeyMismatch = errors.New("sealedbox: public key does not belong to the wrapped private key")
-
-	// ErrReplay means that a message's sequence number is not above the
-	// highest one its [MessageReceiver] accepted: it was replayed or
-	// reordered. The message was authentic; it is refused all the same.
-	ErrReplay = errors.New("sealedbox: message replayed or out of order")
-
-	// ErrTooLarge means that a plaintext exceeds 1 MiB, or an envelope or
-	// a message is longer than one sealed from a plaintext of that size.
+	// ErrTooLarge means that a plaintext exceeds 1 MiB, or an envelope is
+	// longer than one sealed from a plaintext of that size.
 	ErrTooLarge = errors.New("sealedbox: input too large")
 
 	// ErrUnsigned means that [OpenSigned] was given an envelope made by
@@ -64,12 +52,11 @@ var (
 	// scheme is missing or wrong.
 	ErrBadSignature = errors.New("sealedbox: signature does not verify")
 
-	// ErrInvalidKey means that a key's binary or text encoding (or the
-	// text form of an end-to-end key or a wrapped key) cannot be parsed: it
-	// is malformed, has a bad checksum, is of another kind (a private key
-	// where a public key is expected or the reverse), or is not a valid key
-	// of its suite. It also means that a function was given the zero value
-	// of a key, or an end-to-end key that is not 32 bytes.
+	// ErrInvalidKey means that a key's binary or text encoding cannot be
+	// parsed: it is malformed, has a bad checksum, is of another kind (a
+	// private key where a public key is expected or the reverse), or is
+	// not a valid key of its suite. It also means that a function was
+	// given the zero value of a key.
 	ErrInvalidKey = errors.New("sealedbox: invalid key")
 )
 
@@ -87,14 +74,9 @@ var (
 	// this package does not know.
 	errUnsupportedSuite = errors.New("sealedbox: unsupported suite")
 
-	// errSuiteMismatch: an envelope or a wrapped key is of another suite
-	// than the key it was checked against. It comes with ErrWrongKey from
-	// Open and with ErrKeyMismatch from UnwrapPrivateKey.
+	// errSuiteMismatch: an envelope is of another suite than the key it
+	// was checked against. It comes with ErrWrongKey from Open.
 	errSuiteMismatch = errors.New("sealedbox: suite mismatch")
-
-	// errE2EKeySize: an end-to-end key of another length, with
-	// ErrInvalidKey.
-	errE2EKeySize = errors.New("sealedbox: end-to-end key must be 32 bytes")
 )
 
 // Categories of failures a caller cannot act on, which crypto/rand and the
@@ -104,13 +86,9 @@ var (
 	errGenerate = errors.New("sealedbox: cannot generate a key")
 )
 
-// The details of a failed decryption: every cause it may have, without
+// The detail of a failed decryption: every cause it may have, without
 // telling which.
-const (
-	envelopeAuthFailed = "the envelope was altered or truncated, or sealed under another context"
-	wrappedAuthFailed  = "the wrapped key was altered, or wrapped under another end-to-end key"
-	messageAuthFailed  = "the message was altered, or sealed under another end-to-end key or context"
-)
+const envelopeAuthFailed = "the envelope was altered or truncated, or sealed under another context"
 
 // errOpen returns an error matching ErrOpen and, if not nil, reason.
 func errOpen(r error) error { return reason.New(ErrOpen, r) }

@@ -6,16 +6,17 @@ import (
 	"log"
 
 	"github.com/latchsec/latch/sealedbox"
+	"github.com/latchsec/latch/sealedbox/e2e"
 )
 
 // The whole flow: the app makes a key pair when an integration is switched
 // on and stores the public key and the wrapped private key in the cloud; the
 // cloud seals each integrator request to the public key; later the app
-// unwraps the private key, opens the request, and sends what it derived to
-// the device over the end-to-end channel.
+// unwraps the private key and opens the request. The end-to-end key and the
+// wrapping are sealedbox/e2e's.
 func Example() {
 	// The end-to-end key, shared by the person's app and devices only.
-	e2eKey := sealedbox.GenerateE2EKey()
+	e2eKey := e2e.GenerateKey()
 
 	// App: a key pair for the integration; the cloud gets the public key
 	// and the wrapped private key.
@@ -24,7 +25,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	storedPublic := priv.PublicKey().String() // "latch_pk_mlkem768x25519_..."
-	storedWrapped, err := sealedbox.WrapPrivateKey(e2eKey, priv)
+	storedWrapped, err := e2e.WrapPrivateKey(e2eKey, priv)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	key, err := sealedbox.UnwrapPrivateKey(e2eKey, storedWrapped, pub)
+	key, err := e2e.UnwrapPrivateKey(e2eKey, storedWrapped, pub)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -61,53 +62,12 @@ func Example() {
 	_, err = sealedbox.Open(key, envelope, []byte("integration 7/request 43"))
 	fmt.Println("moved envelope:", errors.Is(err, sealedbox.ErrOpen))
 
-	// App to device over the cloud: the end-to-end channel. Each side
-	// persists its sequence number (here both start fresh).
-	channel := []byte("device 0042/rules")
-	sender, err := sealedbox.NewMessageSender(e2eKey, channel, 0)
-	if err != nil {
-		log.Fatal(err)
-	}
-	msg, err := sender.Seal(request)
-	if err != nil {
-		log.Fatal(err)
-	}
-
-	// Device.
-	receiver, err := sealedbox.NewMessageReceiver(e2eKey, channel, 0)
-	if err != nil {
-		log.Fatal(err)
-	}
-	got, seq, err := receiver.Open(msg)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Printf("device got message %d: %s\n", seq, got)
-	_, _, err = receiver.Open(msg)
-	fmt.Println("replayed:", errors.Is(err, sealedbox.ErrReplay))
+	// The app then sends what it derived to the device as an end-to-end
+	// message: see sealedbox/e2e's example.
 
 	// Output:
 	// app opened: {"method":"GET","url":"https://api.example.com/state"}
 	// moved envelope: true
-	// device got message 1: {"method":"GET","url":"https://api.example.com/state"}
-	// replayed: true
-}
-
-// A cloud that swaps the stored public key for its own, so that it could
-// read what is sealed from then on, is caught when the app unwraps.
-func ExampleUnwrapPrivateKey_swappedPublicKey() {
-	e2eKey := sealedbox.GenerateE2EKey()
-	appKey, _ := sealedbox.GenerateKey()
-	wrapped, _ := sealedbox.WrapPrivateKey(e2eKey, appKey)
-
-	cloudKey, _ := sealedbox.GenerateKey()
-	_, err := sealedbox.UnwrapPrivateKey(e2eKey, wrapped, cloudKey.PublicKey())
-	fmt.Println(err)
-	fmt.Println(errors.Is(err, sealedbox.ErrKeyMismatch))
-
-	// Output:
-	// sealedbox: public key does not belong to the wrapped private key
-	// true
 }
 
 // Opening with the wrong key fails from the key id alone, before any KEM
@@ -190,58 +150,5 @@ func ExampleSealSigned() {
 	fmt.Println(errors.Is(err, sealedbox.ErrUnsigned))
 	// Output:
 	// {"method":"GET"} true
-	// true
-}
-
-// The end-to-end key and a wrapped private key as text, for a file, a JSON
-// field or a secrets manager: a prefix names what it is, and a checksum
-// catches a key mistyped, cut short or pasted in the wrong place.
-func ExampleWrappedKeyText() {
-	e2eKey := sealedbox.GenerateE2EKey()
-	priv, err := sealedbox.X25519().GenerateKey()
-	if err != nil {
-		log.Fatal(err)
-	}
-	wrapped, err := sealedbox.WrapPrivateKey(e2eKey, priv)
-	if err != nil {
-		log.Fatal(err)
-	}
-
-	// The app keeps the end-to-end key as text; the cloud stores the
-	// wrapped key as text beside the public key.
-	e2eText, err := sealedbox.E2EKeyText(e2eKey)
-	if err != nil {
-		log.Fatal(err)
-	}
-	wrappedText, err := sealedbox.WrappedKeyText(wrapped)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(e2eText[:10], len(e2eText))
-	fmt.Println(wrappedText[:16], len(wrappedText))
-
-	// Later: parse both and unwrap.
-	e2eKey, err = sealedbox.ParseE2EKey(e2eText)
-	if err != nil {
-		log.Fatal(err)
-	}
-	wrapped, err = sealedbox.ParseWrappedKey(wrappedText)
-	if err != nil {
-		log.Fatal(err)
-	}
-	key, err := sealedbox.UnwrapPrivateKey(e2eKey, wrapped, priv.PublicKey())
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(key.PublicKey().Equal(priv.PublicKey()))
-
-	// A wrapped key pasted where the end-to-end key belongs.
-	_, err = sealedbox.ParseE2EKey(wrappedText)
-	fmt.Println(errors.Is(err, sealedbox.ErrInvalidKey))
-
-	// Output:
-	// latch_e2e_ 64
-	// latch_wk_x25519_ 174
-	// true
 	// true
 }

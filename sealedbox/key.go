@@ -6,31 +6,22 @@ import (
 	"crypto/hpke"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
 	"encoding/hex"
 
 	"github.com/latchsec/latch/internal/reason"
+	"github.com/latchsec/latch/sealedbox/internal/keyform"
 )
 
 var ecdhX25519 = ecdh.X25519()
 
 // Binary key encodings (FORMAT.md): a 3-byte magic, the format version, the
-// 6-byte suite id, then the key bytes of the KEM.
-var (
-	publicKeyMagic  = [3]byte{'L', 'S', 'P'}
-	privateKeyMagic = [3]byte{'L', 'S', 'S'}
-)
-
-const (
-	keyVersion    = 1
-	keyHeaderSize = 3 + 1 + suiteIDSize
-	checksumSize  = 4
-)
+// 6-byte suite id, then the key bytes of the KEM. Text encodings: prefix ‖
+// base64url(binary ‖ checksum). Both are the family of sealedbox/internal/keyform.
+const keyHeaderSize = keyform.SuiteHeaderSize
 
 // A KeyID is the fingerprint of a public key: SHA-256 of the public key's
 // binary encoding. Envelopes carry the key id of their recipient, and a
-// wrapped private key carries the key id of its public key.
+// wrapped private key (sealedbox/e2e) the key id of its public key.
 type KeyID [sha256.Size]byte
 
 // String returns the key id in lower-case hex.
@@ -52,7 +43,8 @@ type PublicKey struct {
 }
 
 // A PrivateKey is a key pair. Generate one with [GenerateKey]; store it only
-// wrapped ([WrapPrivateKey]) or in a place as safe as the plaintexts it opens.
+// wrapped (sealedbox/e2e's WrapPrivateKey) or in a place as safe as the
+// plaintexts it opens.
 //
 // Its encodings are those of [PublicKey] with another magic and prefix: a
 // private key pasted where a public key is expected is refused, and the
@@ -132,7 +124,7 @@ func newPublicKey(s *Suite, raw []byte) (*PublicKey, error) {
 	if err != nil {
 		return nil, errKey("not a valid public key of its suite")
 	}
-	enc := publicKeyForm.appendBinary(make([]byte, 0, keyHeaderSize+len(raw)), string(s.id[:]), raw)
+	enc := publicKeyForm.AppendBinary(make([]byte, 0, keyHeaderSize+len(raw)), string(s.id[:]), raw)
 	return &PublicKey{suite: s, pk: pk, enc: enc, id: sha256.Sum256(enc)}, nil
 }
 
@@ -178,12 +170,12 @@ func (k *PublicKey) MarshalText() ([]byte, error) {
 	if !k.valid() {
 		return nil, errKey("marshaling an invalid public key")
 	}
-	return appendKeyText(nil, textPrefix(k.suite, false), k.enc), nil
+	return keyform.AppendText(nil, textPrefix(k.suite, false), k.enc), nil
 }
 
 // UnmarshalText sets k to the public key whose text encoding is text.
 func (k *PublicKey) UnmarshalText(text []byte) error {
-	bin, err := publicKeyForm.parseText(text)
+	bin, err := publicKeyForm.ParseText(text)
 	if err != nil {
 		return err
 	}
@@ -242,7 +234,7 @@ func (k *PrivateKey) MarshalBinary() ([]byte, error) {
 }
 
 func appendPrivateBinary(b []byte, s *Suite, raw []byte) []byte {
-	return privateKeyForm.appendBinary(b, string(s.id[:]), raw)
+	return privateKeyForm.AppendBinary(b, string(s.id[:]), raw)
 }
 
 // UnmarshalBinary sets k to the private key whose binary encoding is data.
@@ -266,12 +258,12 @@ func (k *PrivateKey) MarshalText() ([]byte, error) {
 	if !k.valid() {
 		return nil, errKey("marshaling an invalid private key")
 	}
-	return appendKeyText(nil, textPrefix(k.suite, true), appendPrivateBinary(nil, k.suite, k.raw)), nil
+	return keyform.AppendText(nil, textPrefix(k.suite, true), appendPrivateBinary(nil, k.suite, k.raw)), nil
 }
 
 // UnmarshalText sets k to the private key whose text encoding is text.
 func (k *PrivateKey) UnmarshalText(text []byte) error {
-	bin, err := privateKeyForm.parseText(text)
+	bin, err := privateKeyForm.ParseText(text)
 	if err != nil {
 		return err
 	}
@@ -287,165 +279,23 @@ func ParsePrivateKey(text string) (*PrivateKey, error) {
 	return k, nil
 }
 
-// A keyForm describes the binary and text encodings of one kind of key
-// (FORMAT.md): binary = magic ‖ version ‖ algorithm id ‖ key bytes, and
-// text = prefix ‖ base64url(binary ‖ checksum), where the prefix names the
-// kind and the algorithm. The encryption keys of the suites and the signing
-// keys of the signature schemes are all written and read through one.
-type keyForm struct {
-	kind         string // in error messages: "public", "private", ...
-	magic, other [3]byte
-	idSize       int      // bytes of the algorithm id
-	names        []string // algorithm names, in text prefixes
-	ids          []string // algorithm ids, in the order of names
-	textTag      string   // "pk", "sk", ... : the prefix is "latch_" ‖ tag ‖ "_" ‖ name ‖ "_"
-	otherTag     string   // textTag of the other kind of key of the same family
-	maxText      int      // length of the longest text encoding
-}
-
-// newKeyForm returns the form of a kind of key whose algorithms have the
-// given names, ids and largest binary encoding.
-func newKeyForm(kind string, magic, other [3]byte, tag, otherTag string, names, ids []string, maxBinary int) *keyForm {
-	f := &keyForm{kind: kind, magic: magic, other: other, idSize: len(ids[0]), names: names, ids: ids, textTag: tag, otherTag: otherTag}
-	longest := 0
-	for _, n := range names {
-		longest = max(longest, len(f.prefix(n)))
-	}
-	f.maxText = longest + b64.EncodedLen(maxBinary+checksumSize)
-	return f
-}
-
-func (f *keyForm) prefix(name string) string      { return "latch_" + f.textTag + "_" + name + "_" }
-func (f *keyForm) otherPrefix(name string) string { return "latch_" + f.otherTag + "_" + name + "_" }
-func (f *keyForm) headerSize() int                { return 3 + 1 + f.idSize }
-
-// appendBinary appends the binary encoding of key bytes raw of algorithm id.
-func (f *keyForm) appendBinary(b []byte, id string, raw []byte) []byte {
-	b = append(b, f.magic[:]...)
-	b = append(b, keyVersion)
-	b = append(b, id...)
-	return append(b, raw...)
-}
-
-// parseBinary checks the header of a binary key encoding and returns the
-// index of its algorithm in f.ids and its key bytes.
-func (f *keyForm) parseBinary(data []byte) (int, []byte, error) {
-	if len(data) < f.headerSize() {
-		return 0, nil, errKey(f.kind + " key is too short")
-	}
-	switch [3]byte(data[:3]) {
-	case f.magic:
-	case f.other:
-		return 0, nil, errKey("expected a " + f.kind + " key, got the other kind")
-	default:
-		return 0, nil, errKey("not a " + f.kind + " key")
-	}
-	if data[3] != keyVersion {
-		return 0, nil, reason.New(ErrInvalidKey, errUnsupportedVersion)
-	}
-	for i, id := range f.ids {
-		if string(data[4:f.headerSize()]) == id {
-			return i, data[f.headerSize():], nil
-		}
-	}
-	return 0, nil, reason.New(ErrInvalidKey, errUnsupportedSuite)
-}
-
-// Text key encodings (FORMAT.md): prefix ‖ base64url(binary ‖ checksum), no
-// padding, where checksum is the first 4 bytes of SHA-256(prefix ‖ binary).
-
-var b64 = base64.RawURLEncoding.Strict()
-
-func keyChecksum(prefix string, bin []byte) []byte {
-	h := sha256.New()
-	h.Write([]byte(prefix))
-	h.Write(bin)
-	return h.Sum(nil)[:checksumSize]
-}
-
-func appendKeyText(b []byte, prefix string, bin []byte) []byte {
-	b = append(b, prefix...)
-	payload := append(bytes.Clone(bin), keyChecksum(prefix, bin)...)
-	return b64.AppendEncode(b, payload)
-}
-
-// parseText checks a text key encoding and returns the binary encoding
-// inside it.
-func (f *keyForm) parseText(text []byte) ([]byte, error) {
-	if len(text) > f.maxText {
-		return nil, errKey(f.kind + " key text is too long")
-	}
-	var prefix, id string
-	for i, n := range f.names {
-		if p := f.prefix(n); bytes.HasPrefix(text, []byte(p)) {
-			prefix, id = p, f.ids[i]
-			break
-		}
-		if bytes.HasPrefix(text, []byte(f.otherPrefix(n))) {
-			return nil, errKey("expected a " + f.kind + " key, got the other kind")
-		}
-	}
-	if prefix == "" {
-		return nil, errKey("not a " + f.kind + " key of a known " + f.algorithm())
-	}
-	bin, err := decodeKeyText(f.kind, prefix, text, f.headerSize())
-	if err != nil {
-		return nil, err
-	}
-	if string(bin[4:f.headerSize()]) != id {
-		return nil, errKey(f.kind + " key text names two different " + f.algorithm() + "s")
-	}
-	return bin, nil
-}
-
-// decodeKeyText checks the base64url and the checksum of text, which
-// begins with prefix, and returns the binary encoding inside it, at least
-// minBinary bytes long. kind names the key in error messages.
-func decodeKeyText(kind, prefix string, text []byte, minBinary int) ([]byte, error) {
-	payload, err := b64.AppendDecode(nil, text[len(prefix):])
-	if err != nil || len(payload) < minBinary+checksumSize {
-		return nil, errKey(kind + " key text is not valid base64url")
-	}
-	// The decoder skips CR and LF; require the one canonical form.
-	if !bytes.Equal(b64.AppendEncode(nil, payload), text[len(prefix):]) {
-		return nil, errKey(kind + " key text is not canonical base64url")
-	}
-	bin, sum := payload[:len(payload)-checksumSize], payload[len(payload)-checksumSize:]
-	if subtle.ConstantTimeCompare(sum, keyChecksum(prefix, bin)) != 1 {
-		return nil, errKey(kind + " key text has a bad checksum")
-	}
-	return bin, nil
-}
-
-func (f *keyForm) algorithm() string {
-	if f.idSize == suiteIDSize {
-		return "suite"
-	}
-	return "scheme"
-}
-
 // The forms of the suites' keys.
 var (
-	publicKeyForm  = suiteKeyForm("public", publicKeyMagic, privateKeyMagic, "pk", "sk", suiteMLKEM768X25519.pubSize)
-	privateKeyForm = suiteKeyForm("private", privateKeyMagic, publicKeyMagic, "sk", "pk", privSize)
+	publicKeyForm  = keyform.NewSuiteForm(keyErrors, "public", keyform.PublicKeyMagic, keyform.PrivateKeyMagic, "pk", "sk", suiteMLKEM768X25519.pubSize)
+	privateKeyForm = keyform.NewSuiteForm(keyErrors, "private", keyform.PrivateKeyMagic, keyform.PublicKeyMagic, "sk", "pk", privSize)
 )
 
-func suiteKeyForm(kind string, magic, other [3]byte, tag, otherTag string, maxRaw int) *keyForm {
-	var names, ids []string
-	for _, s := range suites {
-		names, ids = append(names, s.name), append(ids, string(s.id[:]))
-	}
-	return newKeyForm(kind, magic, other, tag, otherTag, names, ids, keyHeaderSize+maxRaw)
-}
+// keyErrors are the sentinels of this package's key forms.
+var keyErrors = keyform.Errors{Invalid: ErrInvalidKey, Version: errUnsupportedVersion, Algorithm: errUnsupportedSuite}
 
 // maxKeyText is the length of the longest text key encoding of a suite: a
 // MLKEM768X25519 public key.
-var maxKeyText = publicKeyForm.maxText
+var maxKeyText = publicKeyForm.MaxText()
 
 // parseKeyBinary checks the header of a binary key encoding of a suite and
 // returns its suite and KEM key bytes.
-func parseKeyBinary(data []byte, f *keyForm) (*Suite, []byte, error) {
-	i, raw, err := f.parseBinary(data)
+func parseKeyBinary(data []byte, f *keyform.Form) (*Suite, []byte, error) {
+	i, raw, err := f.ParseBinary(data)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -455,7 +305,7 @@ func parseKeyBinary(data []byte, f *keyForm) (*Suite, []byte, error) {
 // textPrefix returns the text prefix of the keys of suite s.
 func textPrefix(s *Suite, private bool) string {
 	if private {
-		return privateKeyForm.prefix(s.name)
+		return privateKeyForm.Prefix(s.name)
 	}
-	return publicKeyForm.prefix(s.name)
+	return publicKeyForm.Prefix(s.name)
 }

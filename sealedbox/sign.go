@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 
 	"github.com/cloudflare/circl/sign/mldsa/mldsa65"
+	"github.com/latchsec/latch/sealedbox/internal/keyform"
 )
 
 // A SignatureScheme is one of the two signature schemes of signing keys.
@@ -87,12 +88,12 @@ var (
 	signingKeyForm   = schemeKeyForm("signing", signingKeyMagic, verifyingKeyMagic, "sigk", "vk", schemeMLDSA65Ed25519.seedSize)
 )
 
-func schemeKeyForm(kind string, magic, other [3]byte, tag, otherTag string, maxRaw int) *keyForm {
+func schemeKeyForm(kind string, magic, other [3]byte, tag, otherTag string, maxRaw int) *keyform.Form {
 	var names, ids []string
 	for _, s := range schemes {
 		names, ids = append(names, s.name), append(ids, string(s.id[:]))
 	}
-	return newKeyForm(kind, magic, other, tag, otherTag, names, ids, 3+1+schemeIDSize+maxRaw)
+	return keyform.New(keyErrors, kind, magic, other, tag, otherTag, names, ids, 3+1+schemeIDSize+maxRaw)
 }
 
 // A VerifyingKey checks the signatures of one [SigningKey]. Its key id
@@ -176,7 +177,7 @@ func newVerifyingKey(s *SignatureScheme, raw []byte) (*VerifyingKey, error) {
 			return nil, errKey("not a valid verifying key of its scheme")
 		}
 	}
-	k.enc = verifyingKeyForm.appendBinary(nil, string(s.id[:]), raw)
+	k.enc = verifyingKeyForm.AppendBinary(nil, string(s.id[:]), raw)
 	k.id = sha256.Sum256(k.enc)
 	return k, nil
 }
@@ -233,7 +234,7 @@ func (k *VerifyingKey) MarshalBinary() ([]byte, error) {
 
 // UnmarshalBinary sets k to the verifying key whose binary encoding is data.
 func (k *VerifyingKey) UnmarshalBinary(data []byte) error {
-	i, raw, err := verifyingKeyForm.parseBinary(data)
+	i, raw, err := verifyingKeyForm.ParseBinary(data)
 	if err != nil {
 		return err
 	}
@@ -252,12 +253,12 @@ func (k *VerifyingKey) MarshalText() ([]byte, error) {
 	if !k.valid() {
 		return nil, errKey("marshaling an invalid verifying key")
 	}
-	return appendKeyText(nil, verifyingKeyForm.prefix(k.scheme.name), k.enc), nil
+	return keyform.AppendText(nil, verifyingKeyForm.Prefix(k.scheme.name), k.enc), nil
 }
 
 // UnmarshalText sets k to the verifying key whose text encoding is text.
 func (k *VerifyingKey) UnmarshalText(text []byte) error {
-	bin, err := verifyingKeyForm.parseText(text)
+	bin, err := verifyingKeyForm.ParseText(text)
 	if err != nil {
 		return err
 	}
@@ -314,12 +315,12 @@ func (k *SigningKey) MarshalBinary() ([]byte, error) {
 	if !k.valid() {
 		return nil, errKey("marshaling an invalid signing key")
 	}
-	return signingKeyForm.appendBinary(nil, string(k.scheme.id[:]), k.seed), nil
+	return signingKeyForm.AppendBinary(nil, string(k.scheme.id[:]), k.seed), nil
 }
 
 // UnmarshalBinary sets k to the signing key whose binary encoding is data.
 func (k *SigningKey) UnmarshalBinary(data []byte) error {
-	i, raw, err := signingKeyForm.parseBinary(data)
+	i, raw, err := signingKeyForm.ParseBinary(data)
 	if err != nil {
 		return err
 	}
@@ -338,12 +339,12 @@ func (k *SigningKey) MarshalText() ([]byte, error) {
 	if !k.valid() {
 		return nil, errKey("marshaling an invalid signing key")
 	}
-	return appendKeyText(nil, signingKeyForm.prefix(k.scheme.name), signingKeyForm.appendBinary(nil, string(k.scheme.id[:]), k.seed)), nil
+	return keyform.AppendText(nil, signingKeyForm.Prefix(k.scheme.name), signingKeyForm.AppendBinary(nil, string(k.scheme.id[:]), k.seed)), nil
 }
 
 // UnmarshalText sets k to the signing key whose text encoding is text.
 func (k *SigningKey) UnmarshalText(text []byte) error {
-	bin, err := signingKeyForm.parseText(text)
+	bin, err := signingKeyForm.ParseText(text)
 	if err != nil {
 		return err
 	}

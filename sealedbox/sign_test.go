@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latchsec/latch/sealedbox/internal/keyform"
 	"github.com/stretchr/testify/require"
 )
 
@@ -63,7 +64,7 @@ func TestSigningKeyEncodingsRoundTrip(t *testing.T) {
 			require.True(t, k3.VerifyingKey().Equal(vk))
 		})
 	}
-	require.LessOrEqual(t, len(must(must(GenerateSigningKey()).VerifyingKey().MarshalText())), verifyingKeyForm.maxText)
+	require.LessOrEqual(t, len(must(must(GenerateSigningKey()).VerifyingKey().MarshalText())), verifyingKeyForm.MaxText())
 }
 
 // TestSigningKeyParseRefusals: the text and binary encodings of signing keys
@@ -90,7 +91,7 @@ func TestSigningKeyParseRefusals(t *testing.T) {
 		"typo":             etext[:30] + string('A'+(etext[30]-'A'+1)%26) + etext[31:],
 		"truncated":        vtext[:len(vtext)-1],
 		"trailing newline": etext + "\n",
-		"two schemes":      string(appendKeyText(nil, "latch_vk_ed25519_", vbin)),
+		"two schemes":      string(keyform.AppendText(nil, "latch_vk_ed25519_", vbin)),
 		"far too long":     vtext + strings.Repeat("A", 4000),
 	}
 	for name, text := range texts {

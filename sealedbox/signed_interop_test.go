@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/cloudflare/circl/sign/mldsa/mldsa65"
+	"github.com/latchsec/latch/sealedbox/internal/sealtest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -27,7 +28,7 @@ func TestInteropNodeMLDSA65(t *testing.T) {
 	bad[100] ^= 1
 
 	pkHex := hx(pk.Bytes())
-	res := runNode(t, []nodeOp{
+	res := sealtest.RunNode(t, []sealtest.NodeOp{
 		{"op": "mldsaKeygen", "seed": hx(seed[:])},
 		{"op": "mldsaVerify", "publicKey": pkHex, "message": hx(msg), "signature": hx(goSig)},
 		{"op": "mldsaVerify", "publicKey": pkHex, "message": hx(msg), "signature": hx(bad)},
@@ -70,7 +71,7 @@ func TestInteropNodeSigned(t *testing.T) {
 			unsigned := must(Seal(recipient.PublicKey(), pt, ctx))
 			trustGo := []string{stranger, goSigner.VerifyingKey().String()}
 
-			res := runNode(t, []nodeOp{
+			res := sealtest.RunNode(t, []sealtest.NodeOp{
 				{"op": "signKeygen", "scheme": sc.name},
 				{"op": "openSigned", "privateKey": recipientText, "verifyingKeys": trustGo, "envelope": hx(goEnv), "context": hx(ctx)},
 				{"op": "openSigned", "privateKey": recipientText, "verifyingKeys": trustGo, "envelope": hx(goEnv), "context": hx([]byte("integration 7/request 43"))},
@@ -99,7 +100,7 @@ func TestInteropNodeSigned(t *testing.T) {
 			require.True(t, nodeSigner.VerifyingKey().Equal(nodeVK), "Node's verifying key is its signing key's")
 			require.Equal(t, res[0].KeyID, nodeVK.KeyID().String())
 			require.Equal(t, res[0].SigningKey, string(must(nodeSigner.MarshalText())))
-			res = runNode(t, []nodeOp{
+			res = sealtest.RunNode(t, []sealtest.NodeOp{
 				{"op": "sealSigned", "publicKey": recipient.PublicKey().String(), "signingKey": res[0].SigningKey, "plaintext": hx(pt), "context": hx(ctx)},
 			})
 			require.True(t, res[0].OK, res[0].Error)

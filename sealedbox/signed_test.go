@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cloudflare/circl/sign/mldsa/mldsa65"
+	"github.com/latchsec/latch/sealedbox/internal/sealtest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -238,12 +239,12 @@ func TestTamperSignedEnvelope(t *testing.T) {
 	p := newSignedParty(t, X25519(), Ed25519())
 	ctx := []byte("record 9")
 	env := must(SealSigned(p.recipient.PublicKey(), p.signer, []byte("an integrator request"), ctx))
-	mutations(t, env, envelopeHeaderSize, []byte{0x01, 0x80}, func(m []byte) error {
+	sealtest.Mutations(t, env, envelopeHeaderSize, []byte{0x01, 0x80}, func(m []byte) error {
 		pt, _, err := OpenSigned(p.recipient, p.trusted, m, ctx)
 		if pt != nil {
-			return errAccepted
+			return sealtest.ErrAccepted
 		}
-		return wantRefused(err, ErrOpen, ErrWrongKey)
+		return sealtest.WantRefused(err, ErrOpen, ErrWrongKey)
 	})
 	_, _, err := OpenSigned(p.recipient, p.trusted, env, ctx)
 	require.NoError(t, err)

@@ -3,6 +3,8 @@ package sealedbox
 import (
 	"crypto/hpke"
 	"encoding/binary"
+
+	"github.com/latchsec/latch/sealedbox/internal/keyform"
 )
 
 // A Suite is one of the two HPKE ciphersuites of this package. Suites are
@@ -17,9 +19,9 @@ type Suite struct {
 }
 
 const (
-	suiteIDSize = 6
-	privSize    = 32 // the private key bytes of both suites
-	tagSize     = 16 // the Poly1305 tag
+	suiteIDSize = keyform.SuiteIDSize
+	privSize    = keyform.PrivateKeySize // the private key bytes of both suites
+	tagSize     = 16                     // the Poly1305 tag
 )
 
 // Both suites use HKDF-SHA256 and ChaCha20-Poly1305 (RFC 9180 ids 0x0001 and
@@ -29,17 +31,21 @@ var (
 	hpkeAEAD = hpke.ChaCha20Poly1305()
 )
 
-func newSuite(name string, kem hpke.KEM, pubSize, encSize int) *Suite {
-	s := &Suite{name: name, kem: kem, pubSize: pubSize, encSize: encSize}
+// newSuite returns the suite named in keyform.Suites[i], whose KEM is kem.
+func newSuite(i int, kem hpke.KEM, pubSize, encSize int) *Suite {
+	s := &Suite{name: keyform.Suites[i].Name, kem: kem, pubSize: pubSize, encSize: encSize}
 	binary.BigEndian.PutUint16(s.id[0:], kem.ID())
 	binary.BigEndian.PutUint16(s.id[2:], hpkeKDF.ID())
 	binary.BigEndian.PutUint16(s.id[4:], hpkeAEAD.ID())
+	if string(s.id[:]) != keyform.Suites[i].ID {
+		panic("sealedbox: suite id of " + s.name + " differs from keyform's")
+	}
 	return s
 }
 
 var (
-	suiteMLKEM768X25519 = newSuite("mlkem768x25519", hpke.MLKEM768X25519(), 1216, 1120)
-	suiteX25519         = newSuite("x25519", hpke.DHKEM(ecdhX25519), 32, 32)
+	suiteMLKEM768X25519 = newSuite(0, hpke.MLKEM768X25519(), 1216, 1120)
+	suiteX25519         = newSuite(1, hpke.DHKEM(ecdhX25519), 32, 32)
 )
 
 // suites lists every supported suite, the default first.

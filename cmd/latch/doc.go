@@ -2,7 +2,8 @@
 // certificate a device should pin for an integrator's API and check a
 // transport policy (tlspolicy), make and rotate token keys and issue,
 // inspect, verify and revoke API tokens (token), make sealing and signing
-// keys and seal (signed or not), open, wrap and unwrap (sealedbox), enroll
+// keys and seal (signed or not) and open (sealedbox), wrap and unwrap
+// private keys under an end-to-end key (sealedbox/e2e), enroll
 // TOTP keys and compute and check their codes (totp), and make a device's
 // setup code and pairing verification record (pairing). It has no logic of
 // its own beyond presenting
@@ -57,7 +58,8 @@
 // Keys and wrapped keys are text with a prefix that names them and a
 // checksum: public and private keys latch_pk_... and latch_sk_..., the
 // end-to-end key latch_e2e_..., a wrapped private key latch_wk_...
-// (sealedbox's text forms, FORMAT.md). Envelopes are binary, or base64
+// (sealedbox's and sealedbox/e2e's text forms, each package's FORMAT.md).
+// Envelopes are binary, or base64
 // with --base64.
 //
 // Signed sealing (ML-DSA-65 and Ed25519 by default): the signer makes a

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/latchsec/latch/sealedbox"
+	"github.com/latchsec/latch/sealedbox/e2e"
 )
 
 func init() {
@@ -107,13 +108,13 @@ func (e *env) readPrivateKey(name string) (*sealedbox.PrivateKey, error) {
 }
 
 // e2eKey files hold an end-to-end key in its text form (latch_e2e_...,
-// sealedbox.E2EKeyText).
-func (e *env) readE2EKey(name string) ([]byte, error) {
+// e2e.Key.MarshalText).
+func (e *env) readE2EKey(name string) (*e2e.Key, error) {
 	text, err := e.readSecretLine(name, "the end-to-end key")
 	if err != nil {
 		return nil, err
 	}
-	k, err := sealedbox.ParseE2EKey(text)
+	k, err := e2e.ParseKey(text)
 	if err != nil {
 		return nil, fmt.Errorf("%s is not an end-to-end key (latch_e2e_..., as latch seal keygen --e2e writes): %w", name, err)
 	}
@@ -133,24 +134,24 @@ with mode 0600. Existing files are never overwritten.`,
 latch seal keygen --e2e e2e.key`,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
 		private := fs.String("private", "", "write the private key to `FILE`")
-		e2e := fs.String("e2e", "", "write a new end-to-end key to `FILE` instead")
+		e2eFile := fs.String("e2e", "", "write a new end-to-end key to `FILE` instead")
 		suite := fs.String("suite", "MLKEM768X25519", "the `SUITE`: MLKEM768X25519, or X25519 for data that stops mattering before quantum computers may exist")
 		return func(e *env, args []string) error {
 			if err := nargs(args, 0, 0); err != nil {
 				return err
 			}
 			switch {
-			case (*private == "") == (*e2e == ""):
+			case (*private == "") == (*e2eFile == ""):
 				return usagef("give --private FILE or --e2e FILE")
-			case *e2e != "":
-				text, err := sealedbox.E2EKeyText(sealedbox.GenerateE2EKey())
+			case *e2eFile != "":
+				text, err := e2e.GenerateKey().MarshalText()
 				if err != nil {
 					return err
 				}
-				if err := writeNewFile(*e2e, []byte(text+"\n"), 0o600); err != nil {
+				if err := writeNewFile(*e2eFile, append(text, '\n'), 0o600); err != nil {
 					return err
 				}
-				_, err = fmt.Fprintf(e.stdout, "wrote %s: an end-to-end key; keep it on the person's devices only\n", *e2e)
+				_, err = fmt.Fprintf(e.stdout, "wrote %s: an end-to-end key; keep it on the person's devices only\n", *e2eFile)
 				return err
 			}
 			var s *sealedbox.Suite
@@ -287,16 +288,16 @@ public key: latch seal unwrap checks that the public key stored beside it
 is the right one.`,
 	example: `latch seal wrap --e2e e2e.key --key integration.key > integration.wrapped`,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
-		e2e := fs.String("e2e", "", "the end-to-end key `FILE` (required)")
+		e2eFile := fs.String("e2e", "", "the end-to-end key `FILE` (required)")
 		key := fs.String("key", "", "the private key `FILE` to wrap (required)")
 		return func(e *env, args []string) error {
 			if err := nargs(args, 0, 0); err != nil {
 				return err
 			}
-			if *e2e == "" || *key == "" {
+			if *e2eFile == "" || *key == "" {
 				return usagef("--e2e and --key are required")
 			}
-			k, err := e.readE2EKey(*e2e)
+			k, err := e.readE2EKey(*e2eFile)
 			if err != nil {
 				return err
 			}
@@ -304,11 +305,7 @@ is the right one.`,
 			if err != nil {
 				return err
 			}
-			wrapped, err := sealedbox.WrapPrivateKey(k, priv)
-			if err != nil {
-				return err
-			}
-			text, err := sealedbox.WrappedKeyText(wrapped)
+			text, err := e2e.WrapPrivateKey(k, priv)
 			if err != nil {
 				return err
 			}
@@ -327,17 +324,17 @@ prints it). Fails loudly if the public key is not the wrapped key's own:
 whoever stored it swapped it, perhaps for one whose private key they hold.`,
 	example: `latch seal unwrap --e2e e2e.key --public integration.pub --out integration.key < integration.wrapped`,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
-		e2e := fs.String("e2e", "", "the end-to-end key `FILE` (required)")
+		e2eFile := fs.String("e2e", "", "the end-to-end key `FILE` (required)")
 		public := fs.String("public", "", "the public `KEY` stored beside the wrapped key, or a file holding it (required)")
 		out := fs.String("out", "", "write the private key to `FILE` (mode 0600, never overwritten) (required)")
 		return func(e *env, args []string) error {
 			if err := nargs(args, 0, 1); err != nil {
 				return err
 			}
-			if *e2e == "" || *public == "" || *out == "" {
+			if *e2eFile == "" || *public == "" || *out == "" {
 				return usagef("--e2e, --public and --out are required")
 			}
-			k, err := e.readE2EKey(*e2e)
+			k, err := e.readE2EKey(*e2eFile)
 			if err != nil {
 				return err
 			}
@@ -353,15 +350,13 @@ whoever stored it swapped it, perhaps for one whose private key they hold.`,
 			if err != nil {
 				return err
 			}
-			wrapped, err := sealedbox.ParseWrappedKey(wrappedText)
-			if err != nil {
+			priv, err := e2e.UnwrapPrivateKey(k, wrappedText, pub)
+			switch {
+			case errors.Is(err, e2e.ErrKeyMismatch):
+				return fmt.Errorf("%w: the stored public key was swapped; do not seal anything to it", err)
+			case errors.Is(err, e2e.ErrInvalidKey):
 				return fmt.Errorf("the wrapped key is not one (latch_wk_..., as latch seal wrap prints it): %w", err)
-			}
-			priv, err := sealedbox.UnwrapPrivateKey(k, wrapped, pub)
-			if err != nil {
-				if errors.Is(err, sealedbox.ErrKeyMismatch) {
-					return fmt.Errorf("%w: the stored public key was swapped; do not seal anything to it", err)
-				}
+			case err != nil:
 				return err
 			}
 			text, err := priv.MarshalText()

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/latchsec/latch/sealedbox"
+	"github.com/latchsec/latch/sealedbox/e2e"
 	"github.com/stretchr/testify/require"
 )
 
@@ -149,28 +150,32 @@ func TestSealWrapUnwrap(t *testing.T) {
 	dir := t.TempDir()
 	priv, pub := sealKeys(t, dir, "a")
 	_, otherPub := sealKeys(t, dir, "b")
-	e2e := filepath.Join(dir, "e2e.key")
-	latch(t, nil, "seal", "keygen", "--e2e", e2e).ok(t)
+	e2eFile := filepath.Join(dir, "e2e.key")
+	latch(t, nil, "seal", "keygen", "--e2e", e2eFile).ok(t)
 	otherE2E := filepath.Join(dir, "other-e2e.key")
 	latch(t, nil, "seal", "keygen", "--e2e", otherE2E).ok(t)
 
 	// The end-to-end key file holds its text form.
-	e2eText := strings.TrimSpace(string(mustRead(t, e2e)))
+	e2eText := strings.TrimSpace(string(mustRead(t, e2eFile)))
 	require.True(t, strings.HasPrefix(e2eText, "latch_e2e_"), "the end-to-end key's text form")
-	_, err := sealedbox.ParseE2EKey(e2eText)
+	_, err := e2e.ParseKey(e2eText)
 	require.NoError(t, err)
 
 	// seal wrap prints the wrapped key's text form.
-	wrapped := latch(t, nil, "seal", "wrap", "--e2e", e2e, "--key", priv).ok(t).stdout
+	wrapped := latch(t, nil, "seal", "wrap", "--e2e", e2eFile, "--key", priv).ok(t).stdout
 	require.True(t, strings.HasPrefix(wrapped, "latch_wk_mlkem768x25519_"), wrapped)
 	require.Equal(t, 1, strings.Count(wrapped, "\n"))
-	raw, err := sealedbox.ParseWrappedKey(strings.TrimSpace(wrapped))
+	// Its binary, as FORMAT.md describes the text: base64url of the
+	// wrapped key and a 4-byte checksum.
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(strings.TrimSpace(wrapped), "latch_wk_mlkem768x25519_"))
 	require.NoError(t, err)
+	raw := payload[:len(payload)-4]
 	require.Len(t, raw, 114, "a wrapped key is 114 bytes")
+	require.Equal(t, "LSW\x01", string(raw[:4]))
 	require.NotContains(t, wrapped, strings.TrimSpace(string(mustRead(t, priv))))
 
 	out := filepath.Join(dir, "back.key")
-	r := latch(t, []byte(wrapped), "seal", "unwrap", "--e2e", e2e, "--public", pub, "--out", out).ok(t)
+	r := latch(t, []byte(wrapped), "seal", "unwrap", "--e2e", e2eFile, "--public", pub, "--out", out).ok(t)
 	require.Contains(t, r.stdout, "wrote "+out)
 	require.Equal(t, mustRead(t, priv), mustRead(t, out))
 	st, err := os.Stat(out)
@@ -180,11 +185,11 @@ func TestSealWrapUnwrap(t *testing.T) {
 	// And from a file.
 	wf := filepath.Join(dir, "integration.wrapped")
 	require.NoError(t, os.WriteFile(wf, []byte(wrapped), 0o600))
-	latch(t, nil, "seal", "unwrap", "--e2e", e2e, "--public", filepath.Join(dir, "a.pub"), "--out", filepath.Join(dir, "back2.key"), wf).ok(t)
+	latch(t, nil, "seal", "unwrap", "--e2e", e2eFile, "--public", filepath.Join(dir, "a.pub"), "--out", filepath.Join(dir, "back2.key"), wf).ok(t)
 
 	// The binary and base64 forms of before are refused, as is a typo.
 	unwrapIn := func(in []byte) result {
-		return latch(t, in, "seal", "unwrap", "--e2e", e2e, "--public", pub, "--out", filepath.Join(dir, "x.key"))
+		return latch(t, in, "seal", "unwrap", "--e2e", e2eFile, "--public", pub, "--out", filepath.Join(dir, "x.key"))
 	}
 	unwrapIn(raw).fails(t, exitFailure, "the wrapped key is not one", "latch_wk_")
 	unwrapIn([]byte(base64.StdEncoding.EncodeToString(raw))).fails(t, exitFailure, "the wrapped key is not one")
@@ -201,19 +206,19 @@ func TestSealWrapUnwrap(t *testing.T) {
 	unwrap := func(args ...string) result {
 		return latch(t, []byte(wrapped), append([]string{"seal", "unwrap"}, args...)...)
 	}
-	unwrap("--e2e", e2e, "--public", otherPub, "--out", filepath.Join(dir, "x.key")).
+	unwrap("--e2e", e2eFile, "--public", otherPub, "--out", filepath.Join(dir, "x.key")).
 		fails(t, exitFailure, "public key does not belong to the wrapped private key", "was swapped")
-	unwrap("--e2e", otherE2E, "--public", pub, "--out", filepath.Join(dir, "x.key")).fails(t, exitFailure, "sealedbox: cannot open")
+	unwrap("--e2e", otherE2E, "--public", pub, "--out", filepath.Join(dir, "x.key")).fails(t, exitFailure, "e2e: cannot open")
 	unwrap("--e2e", notKey, "--public", pub, "--out", filepath.Join(dir, "x.key")).fails(t, exitFailure, "is not an end-to-end key")
-	unwrap("--e2e", e2e, "--public", pub, "--out", out).fails(t, exitFailure, "back.key already exists")
-	unwrap("--e2e", e2e, "--public", pub).fails(t, exitUsage, "--e2e, --public and --out are required")
+	unwrap("--e2e", e2eFile, "--public", pub, "--out", out).fails(t, exitFailure, "back.key already exists")
+	unwrap("--e2e", e2eFile, "--public", pub).fails(t, exitUsage, "--e2e, --public and --out are required")
 	_, err = os.Stat(filepath.Join(dir, "x.key"))
 	require.ErrorIs(t, err, os.ErrNotExist, "nothing is written when unwrapping fails")
 
-	latch(t, nil, "seal", "wrap", "--e2e", e2e, "--key", filepath.Join(dir, "a.pub")).fails(t, exitFailure, "holds a public key")
+	latch(t, nil, "seal", "wrap", "--e2e", e2eFile, "--key", filepath.Join(dir, "a.pub")).fails(t, exitFailure, "holds a public key")
 	latch(t, nil, "seal", "wrap", "--e2e", priv, "--key", priv).fails(t, exitFailure, "is not an end-to-end key")
 	// The unpadded base64url of before is refused, by its missing prefix.
 	old := filepath.Join(dir, "old-e2e.key")
-	require.NoError(t, os.WriteFile(old, []byte(base64.RawURLEncoding.EncodeToString(sealedbox.GenerateE2EKey())+"\n"), 0o600))
+	require.NoError(t, os.WriteFile(old, []byte(base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{0x5a}, 32))+"\n"), 0o600))
 	latch(t, nil, "seal", "wrap", "--e2e", old, "--key", priv).fails(t, exitFailure, "is not an end-to-end key (latch_e2e_...")
 }

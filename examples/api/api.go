@@ -3,6 +3,8 @@ package api
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/latchsec/latch/sealedbox/e2e"
 )
 
 // Scopes the platform's API knows. A token grants exactly the scopes it
@@ -146,7 +148,7 @@ type TokenResponse struct {
 type CreateIntegrationRequest struct {
 	Integrator string `json:"integrator"` // the integrator's client id
 	PublicKey  string `json:"publicKey"`  // sealedbox text form
-	WrappedKey []byte `json:"wrappedKey"` // sealedbox.WrapPrivateKey output
+	WrappedKey string `json:"wrappedKey"` // e2e.WrapPrivateKey's text form, latch_wk_...
 }
 
 // IDResponse is the answer naming what a request made or stored: an
@@ -162,7 +164,7 @@ type Integration struct {
 	ID         string    `json:"id"`
 	Integrator string    `json:"integrator"`
 	PublicKey  string    `json:"publicKey"`
-	WrappedKey []byte    `json:"wrappedKey"`
+	WrappedKey string    `json:"wrappedKey"` // latch_wk_...
 	Created    time.Time `json:"created"`
 }
 
@@ -234,7 +236,7 @@ type Message struct {
 // sight: the pairing payload over the local link, and the end-to-end
 // channel through the relay.
 
-// RulesContext is the sealedbox message context of the end-to-end channel
+// RulesContext is the e2e message context of the end-to-end channel
 // from the owner's app to device id. The app seals with it and the device
 // opens with it, so a message the relay moves to another device does not
 // open there.
@@ -269,5 +271,5 @@ type Provisioning struct {
 	Key       string // application key (public): the MQTT user name
 	Secret    string // application secret: the MQTT password
 	BrokerURL string
-	E2EKey    []byte // shared with the owner's app only; never sent to the cloud
+	E2EKey    *e2e.Key // shared with the owner's app only; never sent to the cloud
 }

@@ -47,6 +47,7 @@ import (
 	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/pairing"
 	"github.com/latchsec/latch/sealedbox"
+	"github.com/latchsec/latch/sealedbox/e2e"
 	"github.com/latchsec/latch/totp"
 )
 
@@ -57,15 +58,15 @@ type Phone struct {
 
 	mu      sync.Mutex
 	session string // the session token from sign-in
-	e2eKey  []byte
-	senders map[string]*sealedbox.MessageSender // by device id
-	signed  signedState                         // pinned key sets and accepted versions
+	e2eKey  *e2e.Key
+	senders map[string]*e2e.Sender // by device id
+	signed  signedState            // pinned key sets and accepted versions
 }
 
 // New returns an app that talks to the platform at baseURL, whose
 // certificate chains to roots.
 func New(baseURL string, roots *x509.CertPool) *Phone {
-	return &Phone{base: baseURL, senders: map[string]*sealedbox.MessageSender{},
+	return &Phone{base: baseURL, senders: map[string]*e2e.Sender{},
 		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 			TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
 		}}}
@@ -286,17 +287,17 @@ func (p *Phone) AddDevice(ctx context.Context, name string) (api.Provisioning, e
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.e2eKey == nil {
-		p.e2eKey = sealedbox.GenerateE2EKey()
+		p.e2eKey = e2e.GenerateKey()
 	}
 	// The app is the one sender on this channel; a real app persists
 	// Last() and passes it here after a restart.
-	s, err := sealedbox.NewMessageSender(p.e2eKey, api.RulesContext(cred.ID), 0)
+	s, err := e2e.NewSender(p.e2eKey, api.RulesContext(cred.ID), 0)
 	if err != nil {
 		return api.Provisioning{}, err
 	}
 	p.senders[cred.ID] = s
 	return api.Provisioning{DeviceID: cred.ID, App: cred.App, ClientID: cred.ClientID, Key: cred.Key, Secret: cred.Secret,
-		BrokerURL: cred.BrokerURL, E2EKey: bytes.Clone(p.e2eKey)}, nil
+		BrokerURL: cred.BrokerURL, E2EKey: p.e2eKey}, nil
 }
 
 // PairDevice registers a device at the platform and pairs with it over
@@ -325,7 +326,7 @@ func (p *Phone) PairDevice(ctx context.Context, conn io.ReadWriter, code pairing
 	if err != nil {
 		return "", err
 	}
-	s, err := sealedbox.NewMessageSender(key, api.RulesContext(cred.ID), 0)
+	s, err := e2e.NewSender(key, api.RulesContext(cred.ID), 0)
 	if err != nil {
 		return "", err
 	}
@@ -344,16 +345,16 @@ func (p *Phone) PairDevice(ctx context.Context, conn io.ReadWriter, code pairing
 // the integration's id.
 func (p *Phone) EnableIntegration(ctx context.Context, integratorID string) (string, error) {
 	p.mu.Lock()
-	e2e := p.e2eKey
+	key := p.e2eKey
 	p.mu.Unlock()
-	if e2e == nil {
+	if key == nil {
 		return "", errors.New("app: onboard a device first (the end-to-end key is made then)")
 	}
 	priv, err := sealedbox.GenerateKey()
 	if err != nil {
 		return "", err
 	}
-	wrapped, err := sealedbox.WrapPrivateKey(e2e, priv)
+	wrapped, err := e2e.WrapPrivateKey(key, priv)
 	if err != nil {
 		return "", err
 	}
@@ -372,7 +373,7 @@ func (p *Phone) SealedRequests(ctx context.Context, integrationID string) ([]api
 }
 
 // integrationKey downloads the integration's key pair and unwraps the
-// private key, which fails with sealedbox.ErrKeyMismatch if the cloud
+// private key, which fails with e2e.ErrKeyMismatch if the cloud
 // swapped the public key.
 func (p *Phone) integrationKey(ctx context.Context, integrationID string) (*sealedbox.PrivateKey, error) {
 	var in api.Integration
@@ -384,9 +385,9 @@ func (p *Phone) integrationKey(ctx context.Context, integrationID string) (*seal
 		return nil, err
 	}
 	p.mu.Lock()
-	e2e := p.e2eKey
+	key := p.e2eKey
 	p.mu.Unlock()
-	return sealedbox.UnwrapPrivateKey(e2e, in.WrappedKey, pub)
+	return e2e.UnwrapPrivateKey(key, in.WrappedKey, pub)
 }
 
 // Pushed is a rule the app sent: the request it came from and the

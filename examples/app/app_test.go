@@ -18,6 +18,7 @@ import (
 	"github.com/latchsec/latch/examples/internal/onboardtest"
 	"github.com/latchsec/latch/examples/platform"
 	"github.com/latchsec/latch/sealedbox"
+	"github.com/latchsec/latch/sealedbox/e2e"
 )
 
 // A cloud that swaps the integration's stored public key for its own (to
@@ -68,7 +69,7 @@ func TestCompromisedCloud(t *testing.T) {
 	_, err = db.Exec(`UPDATE integrations SET public_key = ? WHERE id = ?`, cloud.PublicKey().String(), in)
 	require.NoError(t, err)
 	_, err = phone.PushRules(ctx, in, prov.DeviceID)
-	require.ErrorIs(t, err, sealedbox.ErrKeyMismatch)
+	require.ErrorIs(t, err, e2e.ErrKeyMismatch)
 }
 
 // The app reports the platform's refusals as *APIError with the status.

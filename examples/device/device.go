@@ -8,7 +8,7 @@
 //     the setup code on its label ([Onboard], package pairing), which
 //     gives both the end-to-end key and gives the device its credentials.
 //   - It opens each message with that end-to-end key
-//     ([sealedbox.MessageReceiver]); a message the relay altered
+//     ([e2e.Receiver]); a message the relay altered
 //     or replayed is refused and reported as refused. The highest accepted
 //     sequence number is saved before the device acts on a message.
 //   - It executes the request with package integrator, under the
@@ -44,7 +44,7 @@ import (
 
 	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/integrator"
-	"github.com/latchsec/latch/sealedbox"
+	"github.com/latchsec/latch/sealedbox/e2e"
 )
 
 // Outcome is what the device did with one relayed message.
@@ -103,7 +103,7 @@ type Config struct {
 type Device struct {
 	cfg      Config
 	log      *slog.Logger
-	receiver *sealedbox.MessageReceiver
+	receiver *e2e.Receiver
 	outcomes chan Outcome
 
 	mu      sync.Mutex
@@ -138,7 +138,7 @@ func New(cfg Config) (*Device, error) {
 	if d.flash.Credentials == nil {
 		d.flash.Credentials = map[string]map[string]string{}
 	}
-	r, err := sealedbox.NewMessageReceiver(cfg.Provisioning.E2EKey, api.RulesContext(cfg.Provisioning.DeviceID), d.flash.Highest)
+	r, err := e2e.NewReceiver(cfg.Provisioning.E2EKey, api.RulesContext(cfg.Provisioning.DeviceID), d.flash.Highest)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +193,7 @@ func (d *Device) handle(ctx context.Context, m api.Message) Outcome {
 	serr := d.saveLocked()
 	d.mu.Unlock()
 	switch {
-	case errors.Is(err, sealedbox.ErrReplay):
+	case errors.Is(err, e2e.ErrReplay):
 		o.Refused = "replayed or out of order"
 	case err != nil:
 		o.Refused = "does not open with the end-to-end key (altered, or not from the owner's app)"

@@ -22,7 +22,7 @@ import (
 
 	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/examples/device"
-	"github.com/latchsec/latch/sealedbox"
+	"github.com/latchsec/latch/sealedbox/e2e"
 	"github.com/latchsec/latch/tlspolicy"
 )
 
@@ -127,9 +127,9 @@ func start(t *testing.T, cfg device.Config) (*device.Device, func()) {
 func TestDevice(t *testing.T) {
 	now := time.Now()
 	url, pin := keyedAPI(t, now)
-	e2e := sealedbox.GenerateE2EKey()
-	prov := api.Provisioning{DeviceID: "dv_1", Key: "dk_1", Secret: "s", E2EKey: e2e}
-	sender, err := sealedbox.NewMessageSender(e2e, api.RulesContext("dv_1"), 0)
+	key := e2e.GenerateKey()
+	prov := api.Provisioning{DeviceID: "dv_1", Key: "dk_1", Secret: "s", E2EKey: key}
+	sender, err := e2e.NewSender(key, api.RulesContext("dv_1"), 0)
 	require.NoError(t, err)
 	link := newMemLink()
 	flash := filepath.Join(t.TempDir(), "flash.json")
@@ -152,7 +152,7 @@ func TestDevice(t *testing.T) {
 	require.Contains(t, o.Refused, "does not open")
 
 	// A message for another device (another channel context) is refused.
-	other, err := sealedbox.NewMessageSender(e2e, api.RulesContext("dv_2"), 5)
+	other, err := e2e.NewSender(key, api.RulesContext("dv_2"), 5)
 	require.NoError(t, err)
 	foreign, err := other.Seal(rule(t, url, pin))
 	require.NoError(t, err)
@@ -263,9 +263,9 @@ func TestDeviceRefusesMovedTokenEndpoint(t *testing.T) {
 	attacker := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { attackerHits.Add(1) }))
 	t.Cleanup(attacker.Close)
 
-	e2e := sealedbox.GenerateE2EKey()
-	prov := api.Provisioning{DeviceID: "dv_1", Key: "dk_1", Secret: "s", E2EKey: e2e}
-	sender, err := sealedbox.NewMessageSender(e2e, api.RulesContext("dv_1"), 0)
+	key := e2e.GenerateKey()
+	prov := api.Provisioning{DeviceID: "dv_1", Key: "dk_1", Secret: "s", E2EKey: key}
+	sender, err := e2e.NewSender(key, api.RulesContext("dv_1"), 0)
 	require.NoError(t, err)
 	link := newMemLink()
 	flash := filepath.Join(t.TempDir(), "flash.json")
@@ -326,11 +326,11 @@ func TestDeviceReadsLegacyFlash(t *testing.T) {
 	door := newOAuthAPI(t, now, "rt-5")
 	flash := filepath.Join(t.TempDir(), "flash.json")
 	require.NoError(t, os.WriteFile(flash, []byte(`{"highest":0,"cursor":0,"refreshTokens":{"rq_1":"rt-5"}}`), 0o600))
-	e2e := sealedbox.GenerateE2EKey()
-	sender, err := sealedbox.NewMessageSender(e2e, api.RulesContext("dv_1"), 0)
+	key := e2e.GenerateKey()
+	sender, err := e2e.NewSender(key, api.RulesContext("dv_1"), 0)
 	require.NoError(t, err)
 	link := newMemLink()
-	d, stop := start(t, device.Config{Provisioning: api.Provisioning{DeviceID: "dv_1", E2EKey: e2e}, Link: link, FlashPath: flash,
+	d, stop := start(t, device.Config{Provisioning: api.Provisioning{DeviceID: "dv_1", E2EKey: key}, Link: link, FlashPath: flash,
 		Now: func() time.Time { return now }})
 	defer stop()
 	msg, err := sender.Seal(refreshRule(t, "TlsPinnedCertificate", door.pin, door.url, door.url+"/token", "rt-0"))
@@ -368,12 +368,12 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 func TestDeviceKeepsCredentialsPerIntegration(t *testing.T) {
 	now := time.Now()
 	door := newOAuthAPI(t, now, "rt-0")
-	e2e := sealedbox.GenerateE2EKey()
-	sender, err := sealedbox.NewMessageSender(e2e, api.RulesContext("dv_1"), 0)
+	key := e2e.GenerateKey()
+	sender, err := e2e.NewSender(key, api.RulesContext("dv_1"), 0)
 	require.NoError(t, err)
 	link := newMemLink()
 	flash := filepath.Join(t.TempDir(), "flash.json")
-	cfg := device.Config{Provisioning: api.Provisioning{DeviceID: "dv_1", E2EKey: e2e}, Link: link, FlashPath: flash,
+	cfg := device.Config{Provisioning: api.Provisioning{DeviceID: "dv_1", E2EKey: key}, Link: link, FlashPath: flash,
 		Now: func() time.Time { return now }}
 	push := func(d *device.Device, rule []byte) device.Outcome {
 		msg, err := sender.Seal(rule)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchsec/latch/sealedbox/e2e"
 	"github.com/stretchr/testify/require"
 
 	"github.com/latchsec/latch/examples/api"
@@ -17,7 +18,7 @@ import (
 type onboarded struct {
 	prov   api.Provisioning
 	err    error // the device's
-	key    []byte
+	key    *e2e.Key
 	appErr error
 }
 

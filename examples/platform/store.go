@@ -67,7 +67,7 @@ CREATE TABLE IF NOT EXISTS integrations (
 	owner        TEXT NOT NULL,
 	client       TEXT NOT NULL,
 	public_key   TEXT NOT NULL,
-	wrapped_key  BLOB NOT NULL, -- the app's private key, wrapped under its end-to-end key
+	wrapped_key  TEXT NOT NULL, -- the app's private key wrapped under its end-to-end key (latch_wk_...)
 	created      INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS requests (

@@ -1,4 +1,4 @@
-package sealedbox
+package e2e
 
 import (
 	"bytes"
@@ -6,14 +6,15 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/latchsec/latch/sealedbox"
 	"github.com/stretchr/testify/require"
 )
 
-func newChannel(t *testing.T, ctx string) (*MessageSender, *MessageReceiver, []byte) {
-	e2e := GenerateE2EKey()
-	s, err := NewMessageSender(e2e, []byte(ctx), 0)
+func newChannel(t *testing.T, ctx string) (*Sender, *Receiver, *Key) {
+	e2e := GenerateKey()
+	s, err := NewSender(e2e, []byte(ctx), 0)
 	require.NoError(t, err)
-	r, err := NewMessageReceiver(e2e, []byte(ctx), 0)
+	r, err := NewReceiver(e2e, []byte(ctx), 0)
 	require.NoError(t, err)
 	return s, r, e2e
 }
@@ -73,9 +74,9 @@ func TestMessageRestart(t *testing.T) {
 	require.NoError(t, err)
 
 	// Both ends restart from their persisted state.
-	s2, err := NewMessageSender(e2e, ctx, s.Last())
+	s2, err := NewSender(e2e, ctx, s.Last())
 	require.NoError(t, err)
-	r2, err := NewMessageReceiver(e2e, ctx, r.Highest())
+	r2, err := NewReceiver(e2e, ctx, r.Highest())
 	require.NoError(t, err)
 	_, _, err = r2.Open(m1)
 	require.ErrorIs(t, err, ErrReplay)
@@ -85,13 +86,13 @@ func TestMessageRestart(t *testing.T) {
 	require.Equal(t, uint64(2), seq)
 
 	// A sender that forgot its state starts again at 1: refused.
-	s3, err := NewMessageSender(e2e, ctx, 0)
+	s3, err := NewSender(e2e, ctx, 0)
 	require.NoError(t, err)
 	_, _, err = r2.Open(must(s3.Seal([]byte("again"))))
 	require.ErrorIs(t, err, ErrReplay)
 
 	// A sender at the end of the sequence numbers refuses to go on.
-	s4, err := NewMessageSender(e2e, ctx, math.MaxUint64)
+	s4, err := NewSender(e2e, ctx, math.MaxUint64)
 	require.NoError(t, err)
 	_, err = s4.Seal([]byte("x"))
 	require.Error(t, err)
@@ -100,13 +101,13 @@ func TestMessageRestart(t *testing.T) {
 func TestMessageRefusals(t *testing.T) {
 	s, r, e2e := newChannel(t, "device 1/rules")
 	m := must(s.Seal([]byte("rule")))
-	other, err := NewMessageReceiver(e2e, []byte("device 2/rules"), 0)
+	other, err := NewReceiver(e2e, []byte("device 2/rules"), 0)
 	require.NoError(t, err)
 	_, _, err = other.Open(m)
 	require.ErrorIs(t, err, ErrOpen, "wrong context")
 	require.NotErrorIs(t, err, ErrReplay)
 
-	otherKey, err := NewMessageReceiver(GenerateE2EKey(), []byte("device 1/rules"), 0)
+	otherKey, err := NewReceiver(GenerateKey(), []byte("device 1/rules"), 0)
 	require.NoError(t, err)
 	_, _, err = otherKey.Open(m)
 	require.ErrorIs(t, err, ErrOpen, "wrong key")
@@ -131,9 +132,9 @@ func TestMessageRefusals(t *testing.T) {
 	require.ErrorIs(t, err, ErrTooLarge)
 
 	// A wrapped key under the same end-to-end key is not a message.
-	priv, err := X25519().GenerateKey()
+	priv, err := sealedbox.X25519().GenerateKey()
 	require.NoError(t, err)
-	_, _, err = r.Open(must(WrapPrivateKey(e2e, priv)))
+	_, _, err = r.Open(wrappedBinary(t, must(WrapPrivateKey(e2e, priv))))
 	require.ErrorIs(t, err, errMalformed)
 
 	// Nothing was accepted.

@@ -1,8 +1,9 @@
-// An implementation of sealedbox/FORMAT.md in JavaScript, written from the
-// format description, on @hpke/core, @hpke/hybridkem-x-wing and
-// @hpke/chacha20poly1305 (HPKE), @noble/post-quantum (ML-DSA-65) and Node's
-// crypto (SHA-256, X25519 public keys, Ed25519, ChaCha20-Poly1305 under an
-// HChaCha20 subkey for XChaCha20-Poly1305).
+// An implementation of sealedbox/FORMAT.md and sealedbox/e2e/FORMAT.md in
+// JavaScript, written from the format descriptions, on @hpke/core,
+// @hpke/hybridkem-x-wing and @hpke/chacha20poly1305 (HPKE),
+// @noble/post-quantum (ML-DSA-65) and Node's crypto (SHA-256, X25519 public
+// keys, Ed25519, ChaCha20-Poly1305 under an HChaCha20 subkey for
+// XChaCha20-Poly1305).
 //
 // It reads a JSON array of operations on standard input and writes a JSON
 // array of results: {"ok": true, ...} or {"ok": false, "error": "..."}.

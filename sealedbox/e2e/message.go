@@ -1,4 +1,4 @@
-package sealedbox
+package e2e
 
 import (
 	"bytes"
@@ -12,6 +12,10 @@ import (
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
+// maxPlaintextSize is the largest plaintext of a message: 1 MiB, as for
+// sealedbox's envelopes.
+const maxPlaintextSize = 1 << 20
+
 // End-to-end message layout (FORMAT.md):
 //
 //	"LSM" ‖ version ‖ sequence number (8, big endian) ‖ nonce (24) ‖ ciphertext
@@ -23,45 +27,44 @@ var messageMagic = [3]byte{'L', 'S', 'M'}
 const (
 	messageVersion    = 1
 	messageHeaderSize = 3 + 1 + 8
-	messageOverhead   = messageHeaderSize + chacha20poly1305.NonceSizeX + tagSize
+	messageOverhead   = messageHeaderSize + chacha20poly1305.NonceSizeX + chacha20poly1305.Overhead
 )
 
-// A MessageSender seals the messages of one end-to-end channel: one
-// direction (such as app to device) under one end-to-end key and one
-// context. Each message carries the next sequence number, starting after
-// the one given to [NewMessageSender]. A MessageSender is safe for
-// concurrent use.
+// A Sender seals the messages of one end-to-end channel: one direction
+// (such as app to device) under one end-to-end key and one context. Each
+// message carries the next sequence number, starting after the one given
+// to [NewSender]. A Sender is safe for concurrent use.
 //
 // The cloud that relays the messages can neither read nor alter them, and
-// the matching [MessageReceiver] refuses one that is replayed or delivered
-// out of order. Messages of one channel do not open on another: the context
-// (such as the device id and the kind of message) is bound to each message.
+// the matching [Receiver] refuses one that is replayed or delivered out of
+// order. Messages of one channel do not open on another: the context (such
+// as the device id and the kind of message) is bound to each message.
 //
 // One channel has one sender. If several apps of the same person send to a
 // device, give each its own channel, with a context that names the app.
-type MessageSender struct {
+type Sender struct {
 	mu      sync.Mutex
 	aead    cipher.AEAD
 	context []byte
 	last    uint64
 }
 
-// NewMessageSender returns the sender of the channel with end-to-end key
-// e2eKey and context. last is the sequence number of the last message the
-// channel sent, 0 for a new channel; the caller keeps it across restarts
-// with [MessageSender.Last], so that numbers never go back (the receiver
-// would refuse the messages as replays).
-func NewMessageSender(e2eKey, context []byte, last uint64) (*MessageSender, error) {
-	aead, err := newMessageAEAD(e2eKey)
+// NewSender returns the sender of the channel with end-to-end key key and
+// context. last is the sequence number of the last message the channel
+// sent, 0 for a new channel; the caller keeps it across restarts with
+// [Sender.Last], so that numbers never go back (the receiver would refuse
+// the messages as replays).
+func NewSender(key *Key, context []byte, last uint64) (*Sender, error) {
+	aead, err := newMessageAEAD(key)
 	if err != nil {
 		return nil, err
 	}
-	return &MessageSender{aead: aead, context: bytes.Clone(context), last: last}, nil
+	return &Sender{aead: aead, context: bytes.Clone(context), last: last}, nil
 }
 
 // Seal encrypts plaintext (at most 1 MiB, or [ErrTooLarge]) as the
 // channel's next message. The message is 52 bytes longer than plaintext.
-func (s *MessageSender) Seal(plaintext []byte) ([]byte, error) {
+func (s *Sender) Seal(plaintext []byte) ([]byte, error) {
 	if len(plaintext) > maxPlaintextSize {
 		return nil, reason.Newf(ErrTooLarge, nil, "plaintext longer than 1 MiB")
 	}
@@ -81,45 +84,45 @@ func (s *MessageSender) Seal(plaintext []byte) ([]byte, error) {
 }
 
 // Last returns the sequence number of the last message sealed. Persist it
-// and pass it to [NewMessageSender] when the sender restarts.
-func (s *MessageSender) Last() uint64 {
+// and pass it to [NewSender] when the sender restarts.
+func (s *Sender) Last() uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.last
 }
 
-// A MessageReceiver opens the messages of one end-to-end channel (see
-// [MessageSender]) and accepts each sequence number only if it is above the
-// highest one accepted so far. A MessageReceiver is safe for concurrent use.
+// A Receiver opens the messages of one end-to-end channel (see [Sender])
+// and accepts each sequence number only if it is above the highest one
+// accepted so far. A Receiver is safe for concurrent use.
 //
 // The highest sequence number is the only defense against replay, and it is
-// the caller's to keep: persist [MessageReceiver.Highest] after each message
-// is accepted, before acting on it, and pass it to [NewMessageReceiver] after
-// a restart. A receiver that starts again from an older value accepts again
+// the caller's to keep: persist [Receiver.Highest] after each message is
+// accepted, before acting on it, and pass it to [NewReceiver] after a
+// restart. A receiver that starts again from an older value accepts again
 // every message it accepted since.
-type MessageReceiver struct {
+type Receiver struct {
 	mu      sync.Mutex
 	aead    cipher.AEAD
 	context []byte
 	highest uint64
 }
 
-// NewMessageReceiver returns the receiver of the channel with end-to-end key
-// e2eKey and context. highest is the highest sequence number it accepted
-// before, 0 for a new channel.
-func NewMessageReceiver(e2eKey, context []byte, highest uint64) (*MessageReceiver, error) {
-	aead, err := newMessageAEAD(e2eKey)
+// NewReceiver returns the receiver of the channel with end-to-end key key
+// and context. highest is the highest sequence number it accepted before, 0
+// for a new channel.
+func NewReceiver(key *Key, context []byte, highest uint64) (*Receiver, error) {
+	aead, err := newMessageAEAD(key)
 	if err != nil {
 		return nil, err
 	}
-	return &MessageReceiver{aead: aead, context: bytes.Clone(context), highest: highest}, nil
+	return &Receiver{aead: aead, context: bytes.Clone(context), highest: highest}, nil
 }
 
 // Open decrypts a message of the channel and returns its plaintext and
 // sequence number. A message that is authentic but whose sequence number is
-// not above [MessageReceiver.Highest] fails with [ErrReplay]; every failure,
-// that one included, matches [ErrOpen].
-func (r *MessageReceiver) Open(message []byte) (plaintext []byte, seq uint64, err error) {
+// not above [Receiver.Highest] fails with [ErrReplay]; every failure, that
+// one included, matches [ErrOpen].
+func (r *Receiver) Open(message []byte) (plaintext []byte, seq uint64, err error) {
 	if len(message) < 4 || [3]byte(message[:3]) != messageMagic {
 		return nil, 0, errOpen(errMalformed)
 	}
@@ -149,19 +152,19 @@ func (r *MessageReceiver) Open(message []byte) (plaintext []byte, seq uint64, er
 }
 
 // Highest returns the highest sequence number accepted so far.
-func (r *MessageReceiver) Highest() uint64 {
+func (r *Receiver) Highest() uint64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.highest
 }
 
-func newMessageAEAD(e2eKey []byte) (cipher.AEAD, error) {
-	if len(e2eKey) != e2eKeySize {
-		return nil, reason.New(ErrInvalidKey, errE2EKeySize)
+func newMessageAEAD(key *Key) (cipher.AEAD, error) {
+	if !key.valid() {
+		return nil, errKey("a channel with an invalid end-to-end key")
 	}
-	aead, err := chacha20poly1305.NewX(e2eKey)
+	aead, err := chacha20poly1305.NewX(key.b[:])
 	if err != nil {
-		return nil, reason.Wrap(ErrInvalidKey, errE2EKeySize, err)
+		return nil, reason.Wrap(ErrInvalidKey, errKeySize, err)
 	}
 	return aead, nil
 }
