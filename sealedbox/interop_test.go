@@ -4,7 +4,7 @@ import (
 	"encoding/hex"
 	"testing"
 
-	"github.com/latchsec/latch/sealedbox/internal/sealtest"
+	"github.com/latchsec/latch/internal/sealtest"
 	"github.com/stretchr/testify/require"
 )
 

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/cloudflare/circl/sign/mldsa/mldsa65"
-	"github.com/latchsec/latch/sealedbox/internal/sealtest"
+	"github.com/latchsec/latch/internal/sealtest"
 	"github.com/stretchr/testify/require"
 )
 

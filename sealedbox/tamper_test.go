@@ -3,7 +3,7 @@ package sealedbox
 import (
 	"testing"
 
-	"github.com/latchsec/latch/sealedbox/internal/sealtest"
+	"github.com/latchsec/latch/internal/sealtest"
 	"github.com/stretchr/testify/require"
 )
 

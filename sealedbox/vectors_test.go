@@ -6,7 +6,7 @@ import (
 	"testing"
 	"testing/cryptotest"
 
-	"github.com/latchsec/latch/sealedbox/internal/sealtest"
+	"github.com/latchsec/latch/internal/sealtest"
 	"github.com/stretchr/testify/require"
 )
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/latchsec/latch/sealedbox/internal/keyform"
-	"github.com/latchsec/latch/sealedbox/internal/sealtest"
+	"github.com/latchsec/latch/internal/sealtest"
 	"github.com/stretchr/testify/require"
 )
 

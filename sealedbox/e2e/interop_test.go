@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/latchsec/latch/sealedbox"
-	"github.com/latchsec/latch/sealedbox/internal/sealtest"
+	"github.com/latchsec/latch/internal/sealtest"
 	"github.com/stretchr/testify/require"
 )
 

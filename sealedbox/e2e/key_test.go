@@ -10,7 +10,7 @@ import (
 
 	"github.com/latchsec/latch/sealedbox"
 	"github.com/latchsec/latch/sealedbox/internal/keyform"
-	"github.com/latchsec/latch/sealedbox/internal/sealtest"
+	"github.com/latchsec/latch/internal/sealtest"
 	"github.com/stretchr/testify/require"
 )
 

@@ -3,7 +3,7 @@ package e2e
 import (
 	"testing"
 
-	"github.com/latchsec/latch/sealedbox/internal/sealtest"
+	"github.com/latchsec/latch/internal/sealtest"
 	"github.com/stretchr/testify/require"
 )
 
