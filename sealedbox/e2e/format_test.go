@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/latchsec/latch/sealedbox/internal/keyform"
 	"github.com/latchsec/latch/internal/sealtest"
+	"github.com/latchsec/latch/sealedbox/internal/keyform"
 	"github.com/stretchr/testify/require"
 )
 

@@ -4,8 +4,8 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/latchsec/latch/sealedbox"
 	"github.com/latchsec/latch/internal/sealtest"
+	"github.com/latchsec/latch/sealedbox"
 	"github.com/stretchr/testify/require"
 )
 

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"testing/cryptotest"
 
-	"github.com/latchsec/latch/sealedbox"
 	"github.com/latchsec/latch/internal/sealtest"
+	"github.com/latchsec/latch/sealedbox"
 	"github.com/stretchr/testify/require"
 )
 

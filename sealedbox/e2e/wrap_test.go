@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latchsec/latch/internal/sealtest"
 	"github.com/latchsec/latch/sealedbox"
 	"github.com/latchsec/latch/sealedbox/internal/keyform"
-	"github.com/latchsec/latch/internal/sealtest"
 	"github.com/stretchr/testify/require"
 )
 
