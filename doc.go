@@ -20,9 +20,9 @@
 //     never sees (pairing). It generates a key pair when an integration
 //     is switched on, wraps the private key under an end-to-end key that only
 //     the person's devices hold, and keeps the public key and the wrapped
-//     private key in the cloud; later it downloads sealed requests, opens
-//     them and hands them to the device over an end-to-end channel
-//     (sealedbox). Where the integrator signs its requests, the app
+//     private key in the cloud (sealedbox, sealedbox/e2e); later it
+//     downloads sealed requests, opens them and hands them to the device
+//     over an end-to-end channel (sealedbox/e2e). Where the integrator signs its requests, the app
 //     accepts only what the integrator signed (integrator, sealedbox).
 //   - The device (firmware) connects to the broker with an application key
 //     and secret (mqttauth) and executes integrators' HTTP requests
@@ -44,9 +44,13 @@
 //     enrollment, verification that refuses replays and throttles guessing,
 //     recovery codes.
 //   - [github.com/latchsec/latch/sealedbox]: post-quantum hybrid public-key
-//     sealing (HPKE), signed sealing (ML-DSA-65 with Ed25519) so a
-//     recipient knows who sealed, and private-key wrapping under an
-//     end-to-end key.
+//     sealing (HPKE) and signed sealing (ML-DSA-65 with Ed25519) so a
+//     recipient knows who sealed.
+//   - [github.com/latchsec/latch/sealedbox/e2e]: the end-to-end key that
+//     only a person's app and devices hold, and what it protects: a
+//     private key wrapped for the cloud to store, and messages between app
+//     and device through a relay that can neither read, change nor replay
+//     them.
 //   - [github.com/latchsec/latch/tlspolicy]: the four transport security
 //     levels (TlsWithCACheck, TlsPinnedCertificate, TlsAllowSelfSigned,
 //     AllowHttp) as TLS configurations and HTTP clients, with certificate
@@ -62,7 +66,8 @@
 //   - [github.com/latchsec/latch/mqttauth]: MQTT application keys and
 //     secrets, the verifier, topic ACLs, a broker hook and a webhook.
 //
-// Packages that run on devices (tlspolicy, integrator, sealedbox, pairing)
+// Packages that run on devices (tlspolicy, integrator, sealedbox and
+// sealedbox/e2e, pairing)
 // import no JOSE library, broker or database client: beside the standard
 // library and golang.org/x they use only circl's ML-DSA (sealedbox) and
 // filippo.io/nistec and bigmod (pairing). They build for linux/arm,
