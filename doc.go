@@ -64,13 +64,13 @@
 //     on the end-to-end key over an untrusted local link, authenticated by
 //     the device's setup code (SPAKE2+, RFC 9383, with ML-KEM-768).
 //   - [github.com/latchsec/latch/mqttauth]: MQTT application keys and
-//     secrets, the verifier, topic ACLs, a broker hook and a webhook.
+//     secrets, the guard that checks them, topic ACLs, a broker hook and a
+//     webhook.
 //
-// Packages that run on devices (tlspolicy, integrator, sealedbox and
-// sealedbox/e2e, pairing)
-// import no JOSE library, broker or database client: beside the standard
-// library and golang.org/x they use only circl's ML-DSA (sealedbox) and
-// filippo.io/nistec and bigmod (pairing). They build for linux/arm,
+// Packages that run on devices (tlspolicy, integrator, sealedbox,
+// sealedbox/e2e, pairing) import no JOSE library, broker or database
+// client: beside the standard library and golang.org/x they use only
+// circl's ML-DSA (sealedbox) and filippo.io/nistec and bigmod (pairing). They build for linux/arm,
 // linux/arm64 and linux/mipsle.
 //
 // Each package's documentation is its manual: what it does and which call to
