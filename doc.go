@@ -70,8 +70,8 @@
 // Packages that run on devices (tlspolicy, integrator, sealedbox,
 // sealedbox/e2e, pairing) import no JOSE library, broker or database
 // client: beside the standard library and golang.org/x they use only
-// circl's ML-DSA (sealedbox) and filippo.io/nistec and bigmod (pairing). They build for linux/arm,
-// linux/arm64 and linux/mipsle.
+// circl's ML-DSA (sealedbox) and filippo.io/nistec and bigmod (pairing).
+// They build for linux/arm, linux/arm64 and linux/mipsle.
 //
 // Each package's documentation is its manual: what it does and which call to
 // use first, the threat model and the caller's duties, and the formats it
