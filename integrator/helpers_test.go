@@ -163,10 +163,6 @@ func mustNew(t *testing.T, r *Request, opts Options) *Caller {
 
 func noSave(context.Context, string) error { return nil }
 
-func tlsConfigFor(cert tls.Certificate) *tls.Config {
-	return &tls.Config{Certificates: []tls.Certificate{cert}}
-}
-
 // discardLog drops the package's log lines in tests that do not read them.
 var discardLog = slog.New(slog.DiscardHandler)
 

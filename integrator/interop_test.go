@@ -105,9 +105,7 @@ func TestInteropOIDCProvider(t *testing.T) {
 		_, _ = io.WriteString(w, "opened")
 	}))
 	api.Config.ErrorLog = quietLog
-	api.TLS = &tls.Config{Certificates: []tls.Certificate{pair}}
-	api.StartTLS()
-	t.Cleanup(api.Close)
+	testpki.Start(t, api, &pair)
 
 	req := Request{
 		Method: "POST", URL: api.URL + "/doors/12/open", Body: "open",

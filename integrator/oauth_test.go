@@ -290,9 +290,7 @@ func TestTokenEndpointFaults(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			srv := httptest.NewUnstartedServer(h)
 			srv.Config.ErrorLog = quietLog
-			srv.TLS = tlsConfigFor(cert)
-			srv.StartTLS()
-			t.Cleanup(srv.Close)
+			testpki.Start(t, srv, &cert)
 			req := Request{Method: "GET", URL: srv.URL + "/api", SecurityLevel: tlspolicy.TlsPinnedCertificate, PinnedCertificate: pin,
 				Authorization: Authorization{Type: oauthRefreshToken, RefreshToken: secretRefresh, TokenURL: srv.URL + "/token",
 					ClientID: "c", ClientSecret: secretClient}}

@@ -270,9 +270,8 @@ func ptr[T any](v T) *T { return &v }
 func apiServerFunc(t *testing.T, cert *testpki.Cert, h http.HandlerFunc) string {
 	s := httptest.NewUnstartedServer(h)
 	s.Config.ErrorLog = quietLog
-	s.TLS = tlsConfigFor(cert.TLS())
-	s.StartTLS()
-	t.Cleanup(s.Close)
+	pair := cert.TLS()
+	testpki.Start(t, s, &pair)
 	return s.URL
 }
 

@@ -59,10 +59,8 @@ func serveTLS(t *testing.T, cert tls.Certificate) string {
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusTeapot)
 	}))
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	srv.Config.ErrorLog = newDiscardLogger()
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
+	testpki.Start(t, srv, &cert)
 	_, port, err := net.SplitHostPort(srv.Listener.Addr().String())
 	require.NoError(t, err)
 	return port

@@ -22,6 +22,7 @@ import (
 
 	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/examples/device"
+	"github.com/latchsec/latch/internal/testpki"
 	"github.com/latchsec/latch/sealedbox/e2e"
 	"github.com/latchsec/latch/tlspolicy"
 )
@@ -93,9 +94,7 @@ func selfSignedServer(t *testing.T, now time.Time, h http.HandlerFunc) (url, pin
 	pair, err := tls.X509KeyPair(certPEM, keyPEM)
 	require.NoError(t, err)
 	srv := httptest.NewUnstartedServer(h)
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{pair}}
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
+	testpki.Start(t, srv, &pair)
 	return srv.URL, string(certPEM)
 }
 
