@@ -1,11 +1,13 @@
 package e2e
 
 import (
+	"crypto/cipher"
 	"crypto/rand"
 	"crypto/subtle"
 
 	"github.com/latchsec/latch/internal/reason"
 	"github.com/latchsec/latch/sealedbox/internal/keyform"
+	"golang.org/x/crypto/chacha20poly1305"
 )
 
 // keySize is the size of an end-to-end key: 32 bytes (256 bits).
@@ -45,6 +47,16 @@ func NewKey(b []byte) (*Key, error) {
 }
 
 func (k *Key) valid() bool { return k != nil && k.b != nil }
+
+// aead returns XChaCha20-Poly1305 under the key, which must be valid: what
+// wrapped keys and messages are sealed with.
+func (k *Key) aead() cipher.AEAD {
+	aead, err := chacha20poly1305.NewX(k.b[:])
+	if err != nil {
+		panic(err) // a Key holds exactly chacha20poly1305.KeySize bytes
+	}
+	return aead
+}
 
 // Equal reports whether k and x are the same key, in constant time.
 func (k *Key) Equal(x *Key) bool {

@@ -162,11 +162,7 @@ func newMessageAEAD(key *Key) (cipher.AEAD, error) {
 	if !key.valid() {
 		return nil, errKey("a channel with an invalid end-to-end key")
 	}
-	aead, err := chacha20poly1305.NewX(key.b[:])
-	if err != nil {
-		return nil, reason.Wrap(ErrInvalidKey, errKeySize, err)
-	}
-	return aead, nil
+	return key.aead(), nil
 }
 
 func messageAD(header, context []byte) []byte {

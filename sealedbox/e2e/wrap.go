@@ -57,10 +57,7 @@ func WrapPrivateKey(key *Key, priv *sealedbox.PrivateKey) (string, error) {
 // wrap seals the KEM private key bytes raw under the header of the suite
 // with id suite and the key id id.
 func wrap(key *Key, suite string, id sealedbox.KeyID, raw []byte) []byte {
-	aead, err := chacha20poly1305.NewX(key.b[:])
-	if err != nil {
-		panic(err) // the length is fixed
-	}
+	aead := key.aead()
 	out := keyform.AppendBinary(make([]byte, 0, wrappedSize), wrappedMagic, suite, id[:])
 	nonce := out[wrappedHeaderSize : wrappedHeaderSize+aead.NonceSize()]
 	out = out[:wrappedHeaderSize+aead.NonceSize()]
@@ -96,10 +93,7 @@ func UnwrapPrivateKey(key *Key, wrapped string, pub *sealedbox.PublicKey) (*seal
 	if sealedbox.KeyID(w[keyform.SuiteHeaderSize:wrappedHeaderSize]) != pub.KeyID() {
 		return nil, reason.New(ErrKeyMismatch, nil)
 	}
-	aead, err := chacha20poly1305.NewX(key.b[:])
-	if err != nil {
-		return nil, reason.Wrap(ErrInvalidKey, errKeySize, err)
-	}
+	aead := key.aead()
 	nonce := w[wrappedHeaderSize : wrappedHeaderSize+aead.NonceSize()]
 	raw, err := aead.Open(nil, nonce, w[wrappedHeaderSize+aead.NonceSize():], w[:wrappedHeaderSize])
 	if err != nil {
