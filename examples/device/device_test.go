@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/latchsec/latch/examples/api"
 	"github.com/latchsec/latch/examples/device"
+	"github.com/latchsec/latch/internal/testlog"
 	"github.com/latchsec/latch/internal/testpki"
 	"github.com/latchsec/latch/sealedbox/e2e"
 	"github.com/latchsec/latch/tlspolicy"
@@ -268,10 +268,9 @@ func TestDeviceRefusesMovedTokenEndpoint(t *testing.T) {
 	require.NoError(t, err)
 	link := newMemLink()
 	flash := filepath.Join(t.TempDir(), "flash.json")
-	var logs bytes.Buffer
-	var logMu sync.Mutex
+	var logs testlog.Buffer
 	cfg := device.Config{Provisioning: prov, Link: link, FlashPath: flash, Now: func() time.Time { return now },
-		Log: slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, nil))}
+		Log: slog.New(slog.NewTextHandler(&logs, nil))}
 	push := func(d *device.Device, rule []byte) device.Outcome {
 		msg, err := sender.Seal(rule)
 		require.NoError(t, err)
@@ -304,9 +303,7 @@ func TestDeviceRefusesMovedTokenEndpoint(t *testing.T) {
 	require.True(t, strings.HasPrefix(f.Credentials["in_1"]["rq_1"], "latch-integrator-credential/v1 "))
 	require.True(t, strings.HasSuffix(f.Credentials["in_1"]["rq_1"], " rt-2"))
 
-	logMu.Lock()
 	logged := logs.String()
-	logMu.Unlock()
 	require.Contains(t, logged, "refused")
 	require.NotContains(t, logged, "rt-")
 	link.mu.Lock()
@@ -344,17 +341,6 @@ func TestDeviceReadsLegacyFlash(t *testing.T) {
 	require.True(t, strings.HasPrefix(f.Credentials["in_1"]["rq_1"], "latch-integrator-credential/v1 https://127.0.0.1:"))
 	require.True(t, strings.HasSuffix(f.Credentials["in_1"]["rq_1"], " rt-1"), "the rotated token, bound")
 	require.Empty(t, f.RefreshTokens, "moved to the integration of the first rule that named it")
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (l lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // The request of another integration that names the same request id (an
